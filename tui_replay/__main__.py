@@ -1,0 +1,5 @@
+import sys
+
+from tui_replay.cli import main
+
+sys.exit(main())

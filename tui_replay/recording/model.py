@@ -1,0 +1,249 @@
+"""The conversation model every recording is read into.
+
+Plain dataclasses, no Textual and no IO: the app, the headless commands and the
+live comparison all consume these. `Recording` is the whole file assembled;
+`Summary` is the small per-file row the catalog keeps (never the bodies).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class RecordingError(Exception):
+    """The one error the loader raises: a file that cannot be read as a recording.
+
+    `reason` is a single line meant for a user (no traceback, no newlines).
+    """
+
+    def __init__(self, reason: str) -> None:
+        reason = " ".join(str(reason).split())
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Kind(StrEnum):
+    """What a recording is, decided from its body (`__type__` and keys), not from `endpoint`."""
+
+    CHAT = "chat"  # OpenAI chat completions, streamed or not (also Ollama /api/chat)
+    COMPLETION = "completion"  # OpenAI legacy text completions
+    GENERATE = "generate"  # Ollama /api/generate
+    EMBEDDINGS = "embeddings"  # OpenAI /v1/embeddings, Ollama /api/embeddings
+    MODELS = "models"  # /v1/models lists, Ollama /api/tags and /api/ps
+    GEMINI = "gemini"  # google-genai generate_content(_stream)
+    MESSAGES = "messages"  # Anthropic Messages via raw HTTP payload
+    INTERACTIONS = "interactions"  # Gemini Interactions via raw HTTP payload
+    RERANK = "rerank"  # vLLM /rerank via raw HTTP payload
+    TOOL = "tool"  # tool invocation (Tavily web search)
+    FILE = "file"  # file processor (pypdf)
+    ERROR = "error"  # a recorded exception with no body
+    UNKNOWN = "unknown"  # a shape no rule knows: opens with its raw body
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """One tool call: from a request message, or merged from response fragments by index."""
+
+    index: int
+    id: str | None
+    name: str
+    arguments: str  # the joined argument string, exactly as sent ("" when none)
+
+    def parsed_arguments(self) -> tuple[Any, str | None]:
+        """(value, None) when `arguments` is valid JSON, else (None, one-line reason)."""
+        if self.arguments.strip() == "":
+            return {}, None
+        try:
+            return json.loads(self.arguments), None
+        except ValueError as exc:
+            return None, f"arguments are not valid JSON: {exc}"
+
+
+@dataclass(slots=True)
+class ContentPart:
+    """A piece of message content. Images are placeholders, never their base64."""
+
+    type: str  # "text", "image", "tool_use", "tool_result", "thinking", "other"
+    text: str  # text for text parts; a placeholder such as "[image: image/png, 312 KB]"
+
+
+@dataclass(slots=True)
+class Message:
+    role: str  # system, developer, user, assistant, tool (Gemini "model" -> assistant)
+    text: str  # the text parts joined; image parts as their placeholder text
+    parts: list[ContentPart] = field(default_factory=list)
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_call_id: str | None = None  # on role "tool": the call this result answers
+    name: str | None = None  # tool/function name where the format gives one
+    reasoning: str | None = None
+
+
+@dataclass(slots=True)
+class ToolSpec:
+    """A tool offered in the request."""
+
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] | None = None  # JSON schema as declared
+
+
+@dataclass(slots=True)
+class Usage:
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    total_tokens: int | None = None
+
+
+@dataclass(slots=True)
+class ExceptionInfo:
+    type: str | None
+    status: int | None
+    message: str
+
+
+class EventKind(StrEnum):
+    TEXT = "text"
+    REASONING = "reasoning"
+    TOOL_CALL = "tool_call"
+    FINISH = "finish"
+    USAGE = "usage"
+
+
+@dataclass(slots=True)
+class Event:
+    """One step of the replay timeline. Several events can come from one chunk."""
+
+    chunk: int  # index of the stream item that carried it (0 for a non-streamed body)
+    kind: EventKind
+    text: str = ""  # TEXT / REASONING delta; TOOL_CALL argument fragment
+    tool_index: int | None = None  # TOOL_CALL: which call (merge key)
+    tool_id: str | None = None  # TOOL_CALL: set on the fragment that carries it
+    tool_name: str | None = None  # TOOL_CALL: set on the fragment that carries it
+    finish_reason: str | None = None  # FINISH
+    usage: Usage | None = None  # USAGE
+    at: float | None = None  # seconds since the request was sent, when really measured
+
+
+@dataclass(slots=True)
+class Response:
+    """The response as one final message, whatever its shape on disk."""
+
+    text: str = ""
+    reasoning: str = ""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    chunks: int = 0  # stream items (0 when not streamed)
+    exception: ExceptionInfo | None = None
+    status: int | None = None  # HTTP status for raw-HTTP recordings
+    model: str | None = None  # model the body names
+    # Kind-specific digest for non-chat kinds, e.g. {"count": 1, "dimensions": 1536},
+    # {"models": ["gpt-4o", ...]}, {"result": "..."}.
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class RetrievedChunk:
+    """One `[n] document_id: …` block of a file-search tool result."""
+
+    rank: int  # the n in "[n]"
+    document_id: str
+    filename: str | None
+    score: float | None
+    attributes: dict[str, Any]  # parsed from the Python repr
+    text: str  # the chunk text after the header line
+    marker: str  # the cite marker the block asks for, e.g. "<|file-383513632278|>"
+    message_index: int  # index into Recording.messages of the tool message holding it
+    cited: bool = False  # some marker in the answer names it
+
+
+@dataclass(slots=True)
+class Citation:
+    """A marker in the answer, linked to what it cites."""
+
+    marker: str  # exactly as in the answer, e.g. "<|file-383513632278|>"
+    document_id: str
+    start: int  # offsets of the marker in Response.text
+    end: int
+    chunks: list[int] = field(default_factory=list)  # indexes into Recording.retrieved
+    filename: str | None = None  # from the best-scoring cited chunk
+    score: float | None = None
+    text: str = ""
+
+    @property
+    def resolved(self) -> bool:
+        """False when the marker cites nothing that was retrieved."""
+        return bool(self.chunks)
+
+
+@dataclass(slots=True)
+class Recording:
+    """A whole recording file, assembled."""
+
+    path: str
+    kind: Kind
+    test_id: str | None
+    endpoint: str | None
+    url: str | None
+    model: str | None
+    streaming: bool  # the recorded is_streaming
+    messages: list[Message] = field(default_factory=list)
+    tools: list[ToolSpec] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)  # call parameters besides messages/tools
+    response: Response = field(default_factory=Response)
+    timeline: list[Event] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    retrieved: list[RetrievedChunk] = field(default_factory=list)
+    request_raw: dict[str, Any] = field(default_factory=dict)
+    response_raw: dict[str, Any] = field(default_factory=dict)
+    # Per-chunk arrival times (seconds) when the file is a live capture of ours.
+    chunk_times: list[float] | None = None
+
+
+@dataclass(slots=True)
+class Summary:
+    """The per-file row of a listing: cheap to keep thousands of, cached on disk."""
+
+    path: str
+    status: str  # "ok" or "error"
+    error: str | None = None
+    test_id: str | None = None
+    kind: str | None = None
+    endpoint: str | None = None
+    model: str | None = None
+    streaming: bool | None = None
+    chunks: int = 0
+    tool_calls: int = 0
+    citations: int = 0
+    exception: bool = False
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    size: int = 0
+    mtime_ns: int = 0
+    # Cheap preview for the browse screen (truncated, literal text).
+    first_user: str = ""
+    answer_start: str = ""
+
+    # Field order of `tui-replay list --json` (a contract other tools rely on).
+    JSON_FIELDS = (
+        "path",
+        "status",
+        "error",
+        "test_id",
+        "kind",
+        "endpoint",
+        "model",
+        "streaming",
+        "chunks",
+        "tool_calls",
+        "citations",
+        "exception",
+        "prompt_tokens",
+        "completion_tokens",
+    )
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.JSON_FIELDS}
