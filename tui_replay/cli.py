@@ -22,14 +22,18 @@ def _positive_float(text: str) -> float:
 
 def _size(text: str) -> int:
     """A byte count such as 256M, 1G or 4096."""
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    text = text.strip().upper().removesuffix("B").removesuffix("I")
+    from tui_replay.config import parse_size
+
     try:
-        if text and text[-1] in units:
-            return int(float(text[:-1]) * units[text[-1]])
-        return int(text)
+        return parse_size(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a size: {text}") from None
+
+
+def _add_max_size(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-size", type=_size, metavar="SIZE", help="refuse files larger than this (default 256M)"
+    )
 
 
 def _add_live_target(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +57,7 @@ def build_app_parser() -> argparse.ArgumentParser:
     parser.add_argument("--speed", type=_positive_float, help="replay speed multiplier (0.25 to 32)")
     parser.add_argument("--no-watch", action="store_true", help="do not follow the folders for changes")
     parser.add_argument("--no-cache", action="store_true", help="ignore and do not write the summary cache")
-    parser.add_argument("--max-size", type=_size, metavar="SIZE", help="refuse files larger than this (default 256M)")
+    _add_max_size(parser)
     parser.add_argument("--config", metavar="FILE", help="read this TOML config file too")
     _add_live_target(parser)
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -68,19 +72,21 @@ def build_command_parser() -> argparse.ArgumentParser:
     listing.add_argument("paths", nargs="+", metavar="PATH")
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.add_argument("--no-cache", action="store_true", help="ignore and do not write the summary cache")
-    listing.add_argument("--max-size", type=_size, metavar="SIZE", help="refuse files larger than this (default 256M)")
+    _add_max_size(listing)
     listing.add_argument("--watch", action="store_true", help="keep running and print changes as they happen")
 
     show = sub.add_parser("show", help="print assembled conversations")
     show.add_argument("paths", nargs="+", metavar="PATH")
     show.add_argument("--json", action="store_true", help="one JSON object per line")
-    show.add_argument("--max-size", type=_size, metavar="SIZE", help="refuse files larger than this (default 256M)")
+    _add_max_size(show)
 
     compare = sub.add_parser("compare", help="re-issue a stored request live and compare the answers")
     compare.add_argument("file", metavar="FILE")
     _add_live_target(compare)
     compare.add_argument("--save", metavar="PATH", help="write the live exchange as a new recording")
-    compare.add_argument("--repeat", type=int, default=1, metavar="N", help="re-issue N times and report stability")
+    compare.add_argument(
+        "--repeat", type=int, default=1, metavar="N", help="re-issue N times and report stability"
+    )
     compare.add_argument("--json", action="store_true", help="print one JSON object")
     compare.add_argument("--config", metavar="FILE", help="read this TOML config file too")
     return parser

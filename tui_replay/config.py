@@ -1,0 +1,169 @@
+"""Settings from TOML files and the environment, in one documented order.
+
+Precedence, highest first:
+  1. command-line flags (applied by the caller with `Config.override`)
+  2. environment: TUI_REPLAY_THEME, TUI_REPLAY_SPEED, TUI_REPLAY_MAX_SIZE,
+     OPENAI_BASE_URL (live base URL), TUI_REPLAY_MODEL (live model)
+  3. a file named with --config
+  4. the project file: ./tui-replay.toml, else [tool.tui-replay] in ./pyproject.toml
+  5. the user file: <user config dir>/tui-replay/config.toml
+  6. built-in defaults
+
+Keymaps merge key by key in the same order. API keys are never read from or
+written to a config file: only the *name* of the environment variable that
+holds the key is configurable (`[live] api_key_env`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MAX_SIZE = 256 * 1024 * 1024
+PROJECT_FILE = "tui-replay.toml"
+
+
+class ConfigError(Exception):
+    """A config file that cannot be read; the message names the file and the problem."""
+
+
+@dataclass(frozen=True, slots=True)
+class LiveConfig:
+    base_url: str | None = None
+    model: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout: float = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    theme: str = "textual-dark"
+    speed: float = 1.0
+    max_size: int = DEFAULT_MAX_SIZE
+    watch: bool = True
+    live: LiveConfig = field(default_factory=LiveConfig)
+    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> "key1,key2"
+    sources: tuple[str, ...] = ()  # files that were read, for `--help`-style display
+
+    def override(self, **changes: Any) -> Config:
+        """A copy with the given non-None top-level or live.* values (live keys prefixed `live_`)."""
+        top = {k: v for k, v in changes.items() if v is not None and not k.startswith("live_")}
+        live = {k[5:]: v for k, v in changes.items() if v is not None and k.startswith("live_")}
+        return replace(self, **top, live=replace(self.live, **live))
+
+
+def user_config_path() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("tui-replay")) / "config.toml"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror or exc}") from None
+
+
+def _project_table(cwd: Path) -> tuple[dict[str, Any], str | None]:
+    own = cwd / PROJECT_FILE
+    if own.is_file():
+        return _read_toml(own), str(own)
+    pyproject = cwd / "pyproject.toml"
+    if pyproject.is_file():
+        table = _read_toml(pyproject).get("tool", {}).get("tui-replay")
+        if isinstance(table, dict):
+            return table, f"{pyproject} [tool.tui-replay]"
+    return {}, None
+
+
+def parse_size(value: Any) -> int:
+    """256M, 1G, 4096 -> bytes."""
+    if isinstance(value, int):
+        return value
+    text = str(value).strip().upper().removesuffix("B").removesuffix("I")
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    if text and text[-1] in units:
+        return int(float(text[:-1]) * units[text[-1]])
+    return int(text)
+
+
+def _apply(config: Config, table: dict[str, Any], source: str) -> Config:
+    def check(value: Any, kinds: type | tuple[type, ...], name: str) -> Any:
+        if not isinstance(value, kinds):
+            raise ConfigError(f"{source}: `{name}` has the wrong type ({type(value).__name__})")
+        return value
+
+    changes: dict[str, Any] = {}
+    if "theme" in table:
+        changes["theme"] = check(table["theme"], str, "theme")
+    if "speed" in table:
+        changes["speed"] = float(check(table["speed"], (int, float), "speed"))
+    if "max_size" in table:
+        try:
+            changes["max_size"] = parse_size(check(table["max_size"], (int, str), "max_size"))
+        except ValueError:
+            raise ConfigError(f"{source}: `max_size` is not a size") from None
+    if "watch" in table:
+        changes["watch"] = check(table["watch"], bool, "watch")
+    live = config.live
+    live_table = check(table.get("live", {}), dict, "live")
+    if "api_key" in live_table:
+        raise ConfigError(
+            f"{source}: API keys are not read from config files; "
+            "put the key in an environment variable and name it with `api_key_env`"
+        )
+    for name, kinds in (("base_url", str), ("model", str), ("api_key_env", str), ("timeout", (int, float))):
+        if name in live_table:
+            live = replace(live, **{name: check(live_table[name], kinds, f"live.{name}")})
+    keymap = dict(config.keymap)
+    for binding_id, keys in check(table.get("keymap", {}), dict, "keymap").items():
+        keymap[binding_id] = check(keys, str, f"keymap.{binding_id}")
+    return replace(config, **changes, live=live, keymap=keymap, sources=(*config.sources, source))
+
+
+def load_config(
+    extra_path: str | os.PathLike[str] | None = None,
+    *,
+    cwd: Path | None = None,
+    environ: dict[str, str] | None = None,
+    user_path: Path | None = None,
+) -> Config:
+    """Defaults < user file < project file < --config file < environment."""
+    cwd = Path.cwd() if cwd is None else cwd
+    environ = dict(os.environ) if environ is None else environ
+    config = Config()
+    user = user_config_path() if user_path is None else user_path
+    if user.is_file():
+        config = _apply(config, _read_toml(user), str(user))
+    table, source = _project_table(cwd)
+    if source:
+        config = _apply(config, table, source)
+    if extra_path is not None:
+        config = _apply(config, _read_toml(Path(extra_path)), str(extra_path))
+    env_table: dict[str, Any] = {}
+    if environ.get("TUI_REPLAY_THEME"):
+        env_table["theme"] = environ["TUI_REPLAY_THEME"]
+    try:
+        if environ.get("TUI_REPLAY_SPEED"):
+            env_table["speed"] = float(environ["TUI_REPLAY_SPEED"])
+    except ValueError:
+        raise ConfigError("TUI_REPLAY_SPEED is not a number") from None
+    if environ.get("TUI_REPLAY_MAX_SIZE"):
+        env_table["max_size"] = environ["TUI_REPLAY_MAX_SIZE"]
+    live_env = {}
+    if environ.get("OPENAI_BASE_URL"):
+        live_env["base_url"] = environ["OPENAI_BASE_URL"]
+    if environ.get("TUI_REPLAY_MODEL"):
+        live_env["model"] = environ["TUI_REPLAY_MODEL"]
+    if live_env:
+        env_table["live"] = live_env
+    if env_table:
+        config = _apply(config, env_table, "environment")
+    return config
