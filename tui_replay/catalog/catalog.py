@@ -1,0 +1,107 @@
+"""Summaries of every recording under some paths: scan, cache, summarize.
+
+This is the one entry point the headless `list`, the app and the watcher share.
+Only `Summary` rows are kept, never bodies; files are opened read-only by the
+parser (`summarize_file`) and only when they are regular files under the size limit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+
+from tui_replay.catalog.cache import SummaryCache
+from tui_replay.catalog.scan import Found, iter_found
+from tui_replay.recording.load import DEFAULT_MAX_SIZE
+from tui_replay.recording.model import Summary
+from tui_replay.recording.summary import summarize_file
+
+
+def format_size(size: int) -> str:
+    """1536 -> "1.5 KiB"; for one-line messages."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def error_summary(path: str, reason: str, st: os.stat_result | None = None) -> Summary:
+    reason = " ".join(reason.split())
+    if st is None:
+        return Summary(path=path, status="error", error=reason)
+    return Summary(path=path, status="error", error=reason, size=st.st_size, mtime_ns=st.st_mtime_ns)
+
+
+class Catalog:
+    """Turns paths into Summary rows, with the on-disk cache unless `use_cache` is False."""
+
+    def __init__(
+        self,
+        *,
+        max_size: int | None = None,
+        use_cache: bool = True,
+        cache_dir: str | None = None,
+    ) -> None:
+        self.max_size = DEFAULT_MAX_SIZE if max_size is None else max_size
+        self.cache = SummaryCache(cache_dir) if use_cache else None
+
+    def iter_summaries(self, roots: Iterable[str]) -> Iterator[Summary]:
+        """One Summary per file found, in scan order; the cache is saved once all are yielded."""
+        roots = list(roots)
+        for found in iter_found(roots):
+            yield self.summarize_found(found)
+        self.save(roots)
+
+    def scan(self, roots: Iterable[str]) -> list[Summary]:
+        return list(self.iter_summaries(roots))
+
+    def summarize_path(self, path: str) -> Summary:
+        """One file (e.g. one the watcher saw change), through the cache. Call `save` later."""
+        found = next(iter_found([path]), None)
+        if found is None:  # a folder with nothing in it, or a file already reported
+            return error_summary(path, "not a recording file")
+        return self.summarize_found(found)
+
+    def summarize_found(self, found: Found) -> Summary:
+        st = found.stat
+        if found.problem is not None or st is None:
+            return error_summary(found.path, found.problem or "cannot read")
+        if st.st_size > self.max_size:
+            # Refused from the stat alone: the file is never opened.
+            size, limit = format_size(st.st_size), format_size(self.max_size)
+            return error_summary(found.path, f"file is {size}, over the {limit} limit (--max-size)", st)
+        if self.cache is None:
+            return self._summarize_file(found.path)
+        abs_path = os.path.abspath(found.path)
+        cached = self.cache.get(abs_path, st.st_size, st.st_mtime_ns, found.path)
+        if cached is not None:
+            return cached
+        summary = self._summarize_file(found.path)
+        if summary.mtime_ns and summary.size <= self.max_size:
+            self.cache.put(abs_path, summary)
+        return summary
+
+    def _summarize_file(self, path: str) -> Summary:
+        summary = summarize_file(path, max_size=self.max_size)
+        summary.path = path
+        return summary
+
+    def save(self, roots: Iterable[str] = ()) -> None:
+        """Write the cache (if used and changed); entries under `roots` folders not seen are dropped."""
+        if self.cache is None:
+            return
+        folders = [os.path.abspath(root) for root in roots if os.path.isdir(root)]
+        self.cache.save(folders)
+
+
+def list_summaries(
+    roots: Iterable[str],
+    *,
+    max_size: int | None = None,
+    use_cache: bool = True,
+    cache_dir: str | None = None,
+) -> list[Summary]:
+    """Every recording under `roots` as Summary rows (see Catalog)."""
+    return Catalog(max_size=max_size, use_cache=use_cache, cache_dir=cache_dir).scan(roots)

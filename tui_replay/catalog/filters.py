@@ -1,0 +1,206 @@
+"""Filter, sort and group Summary rows (pure Python; the app's search box and tree use these).
+
+Query language (`parse_query`), words separated by spaces, all must hold:
+
+    word            case-insensitive substring of the test id, model, endpoint or file name
+    "two words"     a quoted phrase is one word
+    model:gpt-4o    substring of the model          endpoint:/v1/chat   substring of the endpoint
+    test:file_search substring of the test id       path:responses/     substring of the whole path
+    kind:chat       the kind, exactly (kind:chat,embeddings = either)
+    status:ok|error has:error (= status:error)     has:tools  has:citations  has:exception  has:tokens
+    stream:yes|no   streamed or not (also true/false, 1/0)
+    -anything       negates a word or a field filter: -kind:models  -gemini
+
+A `name:` prefix that is not one of the fields above is part of a free word, so ids with
+colons (`txt=ollama/llama3.2:3b`) can be typed as they are.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from tui_replay.catalog.testids import NO_TEST_ID, split_test_id
+from tui_replay.recording.model import Summary
+
+Predicate = Callable[[Summary], bool]
+
+FIELDS = ("model", "kind", "has", "status", "test", "endpoint", "stream", "path")
+HAS_VALUES = ("tools", "citations", "error", "exception", "tokens")
+_YES = ("yes", "y", "true", "1", "on")
+_NO = ("no", "n", "false", "0", "off")
+
+
+class QueryError(ValueError):
+    """A filter that cannot be understood, e.g. `has:colour`; the message is one line."""
+
+
+def _lower(value: str | None) -> str:
+    return value.lower() if value else ""
+
+
+def _word_predicate(word: str) -> Predicate:
+    needle = word.lower()
+
+    def matches(summary: Summary) -> bool:
+        return (
+            needle in _lower(summary.test_id)
+            or needle in _lower(summary.model)
+            or needle in _lower(summary.endpoint)
+            or needle in os.path.basename(summary.path).lower()
+        )
+
+    return matches
+
+
+def _has_predicate(value: str) -> Predicate:
+    if value == "tools":
+        return lambda s: s.tool_calls > 0
+    if value == "citations":
+        return lambda s: s.citations > 0
+    if value == "error":
+        return lambda s: s.status == "error"
+    if value == "exception":
+        return lambda s: bool(s.exception)
+    if value == "tokens":
+        return lambda s: s.prompt_tokens is not None or s.completion_tokens is not None
+    raise QueryError(f"has:{value} is not known (use one of: {', '.join(HAS_VALUES)})")
+
+
+def _field_predicate(name: str, value: str) -> Predicate:
+    value = value.lower()
+    if name == "model":
+        return lambda s: value in _lower(s.model)
+    if name == "endpoint":
+        return lambda s: value in _lower(s.endpoint)
+    if name == "test":
+        return lambda s: value in _lower(s.test_id)
+    if name == "path":
+        return lambda s: value in s.path.lower()
+    if name == "kind":
+        kinds = {kind for kind in value.split(",") if kind}
+        return lambda s: _lower(s.kind) in kinds
+    if name == "status":
+        if value not in ("ok", "error"):
+            raise QueryError(f"status:{value} is not known (use status:ok or status:error)")
+        return lambda s: s.status == value
+    if name == "has":
+        return _has_predicate(value)
+    if name == "stream":
+        if value in _YES:
+            return lambda s: s.streaming is True
+        if value in _NO:
+            return lambda s: not s.streaming
+        raise QueryError(f"stream:{value} is not known (use stream:yes or stream:no)")
+    raise AssertionError(name)
+
+
+def _tokens(text: str) -> list[str]:
+    try:
+        return shlex.split(text)
+    except ValueError:  # an unclosed quote while typing: take the words as they are
+        return text.replace('"', " ").replace("'", " ").split()
+
+
+def parse_query(text: str) -> Predicate:
+    """A predicate over Summary for the query `text` (see the module doc). Raises QueryError."""
+    predicates: list[tuple[Predicate, bool]] = []
+    for token in _tokens(text):
+        negate = token.startswith("-") and len(token) > 1
+        body = token[1:] if negate else token
+        name, sep, value = body.partition(":")
+        if sep and name.lower() in FIELDS:
+            if not value:
+                raise QueryError(f"{name}: needs a value, e.g. {name}:something")
+            predicate = _field_predicate(name.lower(), value)
+        else:
+            predicate = _word_predicate(body)
+        predicates.append((predicate, negate))
+
+    def matches(summary: Summary) -> bool:
+        return all(predicate(summary) != negate for predicate, negate in predicates)
+
+    return matches
+
+
+def filter_summaries(summaries: Iterable[Summary], text: str) -> list[Summary]:
+    predicate = parse_query(text)
+    return [summary for summary in summaries if predicate(summary)]
+
+
+# -- sorting -----------------------------------------------------------------------
+
+
+def _total_tokens(summary: Summary) -> int | None:
+    if summary.prompt_tokens is None and summary.completion_tokens is None:
+        return None
+    return (summary.prompt_tokens or 0) + (summary.completion_tokens or 0)
+
+
+# Column name -> value to sort on (None = unknown, always sorted last).
+SORT_COLUMNS: dict[str, Callable[[Summary], Any]] = {
+    "path": lambda s: s.path,
+    "file": lambda s: os.path.basename(s.path).lower(),
+    "test": lambda s: s.test_id.lower() if s.test_id else None,
+    "kind": lambda s: s.kind,
+    "endpoint": lambda s: s.endpoint.lower() if s.endpoint else None,
+    "model": lambda s: s.model.lower() if s.model else None,
+    "streaming": lambda s: s.streaming,
+    "chunks": lambda s: s.chunks,
+    "tool_calls": lambda s: s.tool_calls,
+    "citations": lambda s: s.citations,
+    "tokens": _total_tokens,
+    "prompt_tokens": lambda s: s.prompt_tokens,
+    "completion_tokens": lambda s: s.completion_tokens,
+    "status": lambda s: (s.status != "error", s.error or ""),
+    "error": lambda s: s.error.lower() if s.error else None,
+    "size": lambda s: s.size,
+    "mtime": lambda s: s.mtime_ns,
+}
+
+
+def sort_key(column: str) -> Callable[[Summary], Any]:
+    """The key function for `column` (see SORT_COLUMNS). Raises KeyError for an unknown column."""
+    return SORT_COLUMNS[column]
+
+
+def sort_summaries(summaries: Iterable[Summary], column: str, *, descending: bool = False) -> list[Summary]:
+    """Sorted on `column`; rows without a value come last in both directions; ties keep path order."""
+    key = sort_key(column)
+    known: list[tuple[Any, Summary]] = []
+    unknown: list[Summary] = []
+    for summary in summaries:
+        value = key(summary)
+        if value is None:
+            unknown.append(summary)
+        else:
+            known.append((value, summary))
+    known.sort(key=lambda pair: pair[1].path)
+    known.sort(key=lambda pair: pair[0], reverse=descending)  # stable: path order within ties
+    unknown.sort(key=lambda summary: summary.path)
+    return [summary for _, summary in known] + unknown
+
+
+# -- grouping ----------------------------------------------------------------------
+
+
+def group_by_test(summaries: Iterable[Summary]) -> dict[str, dict[str, list[Summary]]]:
+    """test file -> test -> recordings, files and tests sorted, `(no test id)` last.
+
+    The test is everything after the first `::` (class, name and parametrization);
+    recordings keep their input order.
+    """
+    groups: dict[str, dict[str, list[Summary]]] = {}
+    orphans: list[Summary] = []
+    for summary in summaries:
+        if not summary.test_id:
+            orphans.append(summary)
+            continue
+        file_part, test_part = split_test_id(summary.test_id)
+        groups.setdefault(file_part, {}).setdefault(test_part, []).append(summary)
+    ordered = {file_part: dict(sorted(tests.items())) for file_part, tests in sorted(groups.items())}
+    if orphans:
+        ordered[NO_TEST_ID] = {NO_TEST_ID: orphans}
+    return ordered

@@ -1,0 +1,160 @@
+"""Find recording files under the paths a user gives, safely and in a fixed order.
+
+Folders are walked with `os.scandir`; symlinked folders are followed once (the
+(st_dev, st_ino) of every folder entered is remembered, so a symlink loop ends).
+Only regular `*.json` files are picked up inside folders: FIFOs, sockets, devices,
+broken links and folders that happen to be named `x.json` are passed over without
+being opened. A path named on the command line is always reported, whatever its
+name, so a user can list `notes.txt` on purpose and get a row for it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+RECORDING_SUFFIX = ".json"
+
+
+@dataclass(slots=True)
+class Found:
+    """One path the scan reports: a file to summarize, or a problem to show as an error row."""
+
+    path: str  # as displayed: the root joined with the names below it
+    stat: os.stat_result | None  # of the file (symlinks followed); None when `problem` is set
+    problem: str | None = None  # one-line reason when the path cannot be summarized at all
+    explicit: bool = False  # named on the command line (not found inside a folder)
+
+
+def is_recording_name(name: str) -> bool:
+    """True for names the folder scan picks up (`*.json`, any case)."""
+    return name.lower().endswith(RECORDING_SUFFIX)
+
+
+def missing_paths(paths: Iterable[str]) -> list[str]:
+    """The paths that do not exist (a broken symlink counts as missing)."""
+    return [path for path in paths if not os.path.exists(path)]
+
+
+def _kind_of_mode(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "folder"
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"
+
+
+def _one_line(exc: OSError) -> str:
+    return exc.strerror or type(exc).__name__
+
+
+def iter_found(roots: Iterable[str]) -> Iterator[Found]:
+    """Yield every recording file under `roots`, roots in the given order, each root sorted.
+
+    Inside a root the order is that of the path components (a folder's entries sorted by
+    name, depth first), so the same tree always lists the same way. A file reached twice
+    (the same root given twice, a root inside another root) is reported once.
+    Hidden folders (`.git`, `.venv`, ...) below a root are not entered.
+    """
+    seen_files: set[str] = set()
+    visited_dirs: set[tuple[int, int]] = set()
+    for root in roots:
+        try:
+            root_stat = os.stat(root)
+        except OSError as exc:
+            yield Found(root, None, f"cannot read: {_one_line(exc)}", explicit=True)
+            continue
+        if stat.S_ISDIR(root_stat.st_mode):
+            yield from _walk(root, root_stat, seen_files, visited_dirs)
+            continue
+        key = os.path.abspath(root)
+        if key in seen_files:
+            continue
+        seen_files.add(key)
+        if stat.S_ISREG(root_stat.st_mode):
+            yield Found(root, root_stat, explicit=True)
+        else:
+            # Never opened: reading a FIFO would block until a writer comes.
+            kind = _kind_of_mode(root_stat.st_mode)
+            yield Found(root, None, f"not a regular file ({kind})", explicit=True)
+
+
+def _walk(
+    root: str,
+    root_stat: os.stat_result,
+    seen_files: set[str],
+    visited_dirs: set[tuple[int, int]],
+) -> Iterator[Found]:
+    root_id = (root_stat.st_dev, root_stat.st_ino)
+    if root_id in visited_dirs:
+        return
+    visited_dirs.add(root_id)
+    # An explicit stack of sorted entry lists: deep trees cannot hit the recursion limit.
+    first = _sorted_entries(root)
+    if isinstance(first, Found):
+        yield first
+        return
+    stack: list[Iterator[os.DirEntry[str]]] = [iter(first)]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
+        path = entry.path
+        try:
+            is_dir = entry.is_dir()  # follows symlinks
+        except OSError:  # e.g. ELOOP on a link to itself
+            continue
+        if is_dir:
+            if entry.name.startswith("."):
+                continue
+            try:
+                dir_stat = entry.stat()
+            except OSError:
+                continue
+            dir_id = (dir_stat.st_dev, dir_stat.st_ino)
+            if dir_id in visited_dirs:
+                continue  # a symlink loop, or a folder reached twice through links
+            visited_dirs.add(dir_id)
+            entries = _sorted_entries(path)
+            if isinstance(entries, Found):
+                yield entries
+            else:
+                stack.append(iter(entries))
+            continue
+        if not is_recording_name(entry.name):
+            continue
+        try:
+            if not entry.is_file():  # FIFO, socket, device, broken link
+                continue
+            file_stat = entry.stat()
+        except OSError:
+            continue
+        if not stat.S_ISREG(file_stat.st_mode):
+            continue
+        key = os.path.abspath(path)
+        if key in seen_files:
+            continue
+        seen_files.add(key)
+        yield Found(path, file_stat)
+
+
+def _sorted_entries(folder: str) -> list[os.DirEntry[str]] | Found:
+    try:
+        with os.scandir(folder) as it:
+            entries = list(it)
+    except OSError as exc:
+        return Found(folder, None, f"cannot read folder: {_one_line(exc)}")
+    entries.sort(key=lambda entry: entry.name)
+    return entries
+
+
+def find_recordings(roots: Iterable[str]) -> list[Found]:
+    """All of `iter_found(roots)` as a list."""
+    return list(iter_found(roots))

@@ -1,0 +1,308 @@
+"""`tui-replay show PATH... [--json] [--max-size SIZE]`: the assembled conversation of each recording.
+
+Folders are expanded like `list` does. Rendered with Rich (text shown literally), or
+JSON Lines with --json. Exit 0 when every file was read, 1 when any could not be (its
+error row is still printed), 2 when a path does not exist.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from tui_replay.catalog.scan import Found, iter_found
+from tui_replay.commands.listing import dumps_line, literal, report_missing, tolerant_stdout
+from tui_replay.recording.model import Recording, RecordingError, ToolCall, Usage
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+
+def run_show(args: argparse.Namespace) -> int:
+    if report_missing("show", args.paths):
+        return 2
+    from tui_replay.recording.load import DEFAULT_MAX_SIZE
+
+    max_size = DEFAULT_MAX_SIZE if args.max_size is None else args.max_size
+    failed = False
+    console = None
+    if not args.json:
+        from rich.console import Console
+
+        tolerant_stdout()
+        console = Console(highlight=False)
+    for found in iter_found(args.paths):
+        recording, error = _load(found, max_size)
+        failed = failed or recording is None
+        if console is None:
+            row = recording_to_json(recording) if recording else error_to_json(found.path, error)
+            sys.stdout.buffer.write(dumps_line(row))
+        elif recording is not None:
+            print_recording(console, recording)
+        else:
+            print_error(console, found.path, error)
+    if console is None:
+        sys.stdout.buffer.flush()
+    return 1 if failed else 0
+
+
+def _load(found: Found, max_size: int) -> tuple[Recording | None, str]:
+    if found.problem is not None:
+        return None, found.problem
+    from tui_replay.recording.load import load_recording
+
+    try:
+        recording = load_recording(found.path, max_size=max_size)
+    except RecordingError as exc:
+        return None, exc.reason
+    recording.path = found.path
+    return recording, ""
+
+
+# -- JSON -----------------------------------------------------------------------------
+
+
+def _tool_call_json(call: ToolCall) -> dict[str, Any]:
+    return {"id": call.id, "name": call.name, "arguments": call.arguments}
+
+
+def _usage_json(usage: Usage | None) -> dict[str, Any] | None:
+    if usage is None:
+        return None
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
+
+
+def recording_to_json(recording: Recording) -> dict[str, Any]:
+    """The `show --json` object: the conversation as assembled, text exactly as recorded."""
+    response = recording.response
+    exception = response.exception
+    return {
+        "path": recording.path,
+        "status": "ok",
+        "error": None,
+        "test_id": recording.test_id,
+        "kind": str(recording.kind),
+        "endpoint": recording.endpoint,
+        "model": recording.model,
+        "streaming": recording.streaming,
+        "messages": [
+            {
+                "role": message.role,
+                "text": message.text,
+                "tool_calls": [_tool_call_json(call) for call in message.tool_calls],
+                "tool_call_id": message.tool_call_id,
+            }
+            for message in recording.messages
+        ],
+        "tools": [tool.name for tool in recording.tools],
+        "response": {
+            "text": response.text,
+            "reasoning": response.reasoning,
+            "tool_calls": [_tool_call_json(call) for call in response.tool_calls],
+            "finish_reason": response.finish_reason,
+            "usage": _usage_json(response.usage),
+            "chunks": response.chunks,
+            "exception": None
+            if exception is None
+            else {"type": exception.type, "status": exception.status, "message": exception.message},
+        },
+        "citations": [
+            {
+                "marker": citation.marker,
+                "document_id": citation.document_id,
+                "filename": citation.filename,
+                "score": citation.score,
+                "text": citation.text,
+            }
+            for citation in recording.citations
+        ],
+    }
+
+
+def error_to_json(path: str, reason: str) -> dict[str, Any]:
+    """An unreadable file: the same keys as a recording, empty."""
+    return {
+        "path": path,
+        "status": "error",
+        "error": reason,
+        "test_id": None,
+        "kind": None,
+        "endpoint": None,
+        "model": None,
+        "streaming": None,
+        "messages": [],
+        "tools": [],
+        "response": None,
+        "citations": [],
+    }
+
+
+# -- Rich -----------------------------------------------------------------------------
+
+ROLE_STYLES = {
+    "system": "magenta",
+    "developer": "magenta",
+    "user": "cyan",
+    "assistant": "green",
+    "tool": "yellow",
+}
+
+
+def print_error(console: Console, path: str, reason: str) -> None:
+    from rich.text import Text
+
+    line = Text()
+    line.append_text(literal(path, "bold"))
+    line.append(": ", style="bold")
+    line.append_text(literal(reason, "red"))
+    console.print(line)
+
+
+def _tool_calls_text(calls: list[ToolCall]) -> RenderableType:
+    from rich.text import Text
+
+    text = Text()
+    for call in calls:
+        if text:
+            text.append("\n")
+        text.append("→ ", style="yellow")
+        text.append_text(literal(call.name, "bold yellow"))
+        text.append("(")
+        text.append_text(literal(call.arguments))
+        text.append(")")
+        if call.id:
+            text.append("  ")
+            text.append_text(literal(call.id, "dim"))
+    return text
+
+
+def _header(recording: Recording) -> RenderableType:
+    from rich.text import Text
+
+    text = Text()
+    pairs = [
+        ("test", recording.test_id or "(no test id)"),
+        ("kind", str(recording.kind)),
+        ("endpoint", recording.endpoint or ""),
+        ("model", recording.model or ""),
+    ]
+    for label, value in pairs:
+        if not value:
+            continue
+        if text:
+            text.append("\n")
+        text.append(f"{label}: ", style="dim")
+        text.append_text(literal(value))
+    text.append("\n")
+    streamed = f"streamed, {recording.response.chunks} chunks" if recording.streaming else "not streamed"
+    text.append(streamed, style="dim")
+    if recording.tools:
+        text.append("\ntools offered: ", style="dim")
+        text.append_text(literal(", ".join(tool.name for tool in recording.tools)))
+    return text
+
+
+def _body(text: str, calls: list[ToolCall], reasoning: str | None = None) -> RenderableType:
+    from rich.console import Group
+    from rich.text import Text
+
+    parts: list[RenderableType] = []
+    if reasoning:
+        parts.append(literal(reasoning, "dim italic"))
+    if text:
+        parts.append(literal(text))
+    if calls:
+        parts.append(_tool_calls_text(calls))
+    if not parts:
+        parts.append(Text("(empty)", style="dim"))
+    return Group(*parts)
+
+
+def print_recording(console: Console, recording: Recording) -> None:
+    from rich.panel import Panel
+    from rich.rule import Rule
+    from rich.text import Text
+
+    console.print(Rule(literal(recording.path, "bold"), align="left"))
+    console.print(_header(recording))
+    for message in recording.messages:
+        title = literal(message.role, ROLE_STYLES.get(message.role, "bold"))
+        if message.tool_call_id:
+            title.append(" ← ")
+            title.append_text(literal(message.tool_call_id, "dim"))
+        elif message.name:
+            title.append(" ")
+            title.append_text(literal(message.name, "dim"))
+        border = ROLE_STYLES.get(message.role, "white")
+        body = _body(message.text, message.tool_calls, message.reasoning)
+        console.print(Panel(body, title=title, title_align="left", border_style=border))
+
+    response = recording.response
+    details = Text()
+    if response.finish_reason:
+        details.append("finish: ", style="dim")
+        details.append_text(literal(response.finish_reason))
+    if response.usage is not None:
+        usage = response.usage
+        if details:
+            details.append("  ")
+        details.append("tokens: ", style="dim")
+        details.append(f"{usage.prompt_tokens} → {usage.completion_tokens} (total {usage.total_tokens})")
+    if response.status is not None:
+        if details:
+            details.append("  ")
+        details.append(f"HTTP {response.status}", style="dim")
+    title = Text("response", style="bold green")
+    if details:
+        title.append("  ")
+        title.append_text(details)
+    body = _body(response.text, response.tool_calls, response.reasoning)
+    if response.summary:
+        from rich.console import Group
+
+        digest = Text()
+        for key, value in response.summary.items():
+            if digest:
+                digest.append("\n")
+            digest.append(f"{key}: ", style="dim")
+            digest.append_text(literal(value))
+        body = Group(body, digest) if response.text or response.tool_calls else digest
+    console.print(Panel(body, title=title, title_align="left", border_style="green"))
+
+    if response.exception is not None:
+        exc = response.exception
+        label = " ".join(str(part) for part in (exc.type, exc.status) if part not in (None, ""))
+        text = Text()
+        if label:
+            text.append_text(literal(label, "bold red"))
+            text.append("\n")
+        text.append_text(literal(exc.message))
+        title = Text("exception", style="bold red")
+        console.print(Panel(text, title=title, title_align="left", border_style="red"))
+
+    if recording.citations:
+        from rich.table import Table
+
+        table = Table(title="citations", title_justify="left", box=None, header_style="bold")
+        table.add_column("marker", overflow="fold")
+        table.add_column("document", overflow="fold")
+        table.add_column("file", overflow="fold")
+        table.add_column("score", justify="right")
+        table.add_column("text", overflow="fold", ratio=1)
+        for citation in recording.citations:
+            score = "" if citation.score is None else f"{citation.score:.3f}"
+            document = literal(citation.document_id) if citation.resolved else literal("not retrieved", "red")
+            table.add_row(
+                literal(citation.marker),
+                document,
+                literal(citation.filename or ""),
+                score,
+                literal(" ".join(citation.text.split())[:300]),
+            )
+        console.print(table)
+    console.print()
