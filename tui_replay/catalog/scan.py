@@ -33,9 +33,17 @@ def is_recording_name(name: str) -> bool:
     return name.lower().endswith(RECORDING_SUFFIX)
 
 
-def missing_paths(paths: Iterable[str]) -> list[str]:
-    """The paths that do not exist (a broken symlink counts as missing)."""
-    return [path for path in paths if not os.path.exists(path)]
+def missing_paths(paths: Iterable[str]) -> list[tuple[str, str]]:
+    """(path, one-line reason) for each path that cannot be reached (broken or looping links too)."""
+    missing = []
+    for path in paths:
+        try:
+            os.stat(path)
+        except FileNotFoundError:
+            missing.append((path, "no such file or folder"))
+        except OSError as exc:
+            missing.append((path, _one_line(exc)))
+    return missing
 
 
 def _kind_of_mode(mode: int) -> str:

@@ -33,12 +33,20 @@ def short_test_id(test_id: str | None, max_len: int = 80) -> str:
         return short
     bracket = short.find("[")
     if bracket == -1 or not short.endswith("]"):
-        return short[: max_len - 1] + "…"
+        return _elide_middle(short, max_len)
     head, params = short[: bracket + 1], short[bracket + 1 : -1]
-    room = max_len - len(head) - 2  # "…" and "]"
-    if room < 8:
-        # A very long test name: keep its end and the parameters' end.
-        return "…" + short[-(max_len - 1) :]
-    keep_start = room // 2
-    keep_end = room - keep_start
-    return f"{head}{params[:keep_start]}…{params[len(params) - keep_end :]}]"
+    # The parametrization gets at least half the room; a long test name gives way first.
+    params_room = max(max_len // 2, max_len - len(head) - 1)
+    head_room = max_len - min(len(params), params_room) - 1
+    return f"{_elide_middle(head, head_room)}{_elide_middle(params, params_room)}]"
+
+
+def _elide_middle(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters by replacing its middle with "…"."""
+    if len(text) <= limit:
+        return text
+    if limit <= 1:
+        return "…"[:limit]
+    keep_start = (limit - 1) // 2
+    keep_end = limit - 1 - keep_start
+    return text[:keep_start] + "…" + (text[len(text) - keep_end :] if keep_end else "")

@@ -27,8 +27,8 @@ PROG = "tui-replay"
 def report_missing(command: str, paths: Iterable[str]) -> int:
     """Print one line per missing path on stderr; 2 when any is missing, else 0."""
     missing = missing_paths(paths)
-    for path in missing:
-        print(f"{PROG} {command}: no such file or folder: {path}", file=sys.stderr)
+    for path, reason in missing:
+        print(f"{PROG} {command}: {reason}: {path}", file=sys.stderr)
     return 2 if missing else 0
 
 
