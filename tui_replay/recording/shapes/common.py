@@ -1,0 +1,254 @@
+"""Small type-guarded helpers shared by the shape modules.
+
+Recordings are untrusted JSON: every accessor here tolerates a wrong type and
+returns a neutral default, so a shape module degrades instead of crashing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui_replay.recording.model import (
+    ContentPart,
+    Event,
+    EventKind,
+    ExceptionInfo,
+    Kind,
+    Message,
+    Response,
+    ToolCall,
+    ToolSpec,
+    Usage,
+)
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(slots=True)
+class Assembled:
+    """What a response-side shape produces."""
+
+    kind: Kind
+    response: Response
+    timeline: list[Event] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class BodyContext:
+    """The response body handed to a shape, already unwrapped.
+
+    `items` are the `__data__` dicts of typed wrappers, or the plain dicts / SSE
+    strings as stored; `is_list` says whether the body was a list.
+    """
+
+    type_name: str
+    items: list
+    is_list: bool
+    streaming: bool
+    status: int | None = None
+    url: str = ""
+    times: list[float] | None = None
+
+
+@dataclass(slots=True)
+class RequestParts:
+    """What a request-side parser produces."""
+
+    messages: list[Message] = field(default_factory=list)
+    tools: list[ToolSpec] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)
+    model: str | None = None
+
+
+def as_dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def as_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def nonempty_str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def compact_json(value: Any) -> str:
+    """A compact JSON string of an already-parsed value (Gemini args, Anthropic input)."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):
+        return str(value)
+
+
+def arguments_text(value: Any) -> str:
+    """Tool-call arguments as a string: strings as sent, objects as compact JSON, null as ""."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return compact_json(value)
+
+
+def fix_surrogates(text: str) -> str:
+    """Join UTF-16 surrogate halves that were split across chunks (stdlib JSON fallback only)."""
+    if not _LONE_SURROGATE.search(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def human_size(n_bytes: int) -> str:
+    if n_bytes < 1024:
+        return f"{n_bytes} B"
+    if n_bytes < 1024 * 1024:
+        return f"{round(n_bytes / 1024)} KB"
+    return f"{n_bytes / (1024 * 1024):.1f} MB"
+
+
+def image_placeholder(url_or_data: Any, media_type: str | None = None) -> str:
+    """Placeholder text for an image: never the base64 itself."""
+    if not isinstance(url_or_data, str):
+        return "[image]"
+    if url_or_data.startswith("data:"):
+        header, _, payload = url_or_data.partition(",")
+        mime = header[5:].split(";", 1)[0] or media_type or "image"
+        return f"[image: {mime}, {human_size(len(payload) * 3 // 4)}]"
+    if url_or_data.startswith(("http://", "https://", "gs://", "file:")):
+        url = url_or_data if len(url_or_data) <= 200 else url_or_data[:199] + "…"
+        return f"[image: {url}]"
+    # Bare base64 (Ollama images, Anthropic/Gemini inline data).
+    label = media_type or "image"
+    return f"[image: {label}, {human_size(len(url_or_data) * 3 // 4)}]"
+
+
+def join_parts(parts: list[ContentPart]) -> str:
+    """Join part texts; a newline separates parts unless the previous one already ends a line."""
+    out: list[str] = []
+    for part in parts:
+        if out and not out[-1].endswith("\n") and part.text:
+            out.append("\n")
+        out.append(part.text)
+    return "".join(out)
+
+
+def openai_usage(value: Any) -> Usage | None:
+    usage = as_dict(value)
+    if not usage:
+        return None
+    prompt = as_int(usage.get("prompt_tokens"))
+    if prompt is None:
+        prompt = as_int(usage.get("input_tokens"))
+    completion = as_int(usage.get("completion_tokens"))
+    if completion is None:
+        completion = as_int(usage.get("output_tokens"))
+    total = as_int(usage.get("total_tokens"))
+    if total is None and prompt is not None and completion is not None:
+        total = prompt + completion
+    if prompt is None and completion is None and total is None:
+        return None
+    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+
+
+def error_from_body(body: Any, status: int | None) -> ExceptionInfo:
+    """An HTTP error body ({"error": {...}} in its several flavours) as ExceptionInfo."""
+    data = as_dict(body)
+    error = data.get("error")
+    err_type: str | None = None
+    message = ""
+    if isinstance(error, dict):
+        err_type = nonempty_str(error.get("type")) or nonempty_str(error.get("code"))
+        if err_type is None and as_int(error.get("code")) is not None:
+            err_type = str(error.get("code"))
+        message = as_str(error.get("message")) or ""
+        if not message:
+            message = compact_json(error)
+    elif isinstance(error, str):
+        message = error
+    else:
+        message = as_str(data.get("message")) or as_str(data.get("detail")) or compact_json(body)
+    return ExceptionInfo(type=err_type, status=status, message=" ".join(message.split()))
+
+
+def message_from_text(role: str, text: str) -> Message:
+    return Message(role=role, text=text, parts=[ContentPart(type="text", text=text)] if text else [])
+
+
+def tool_spec(name: Any, description: Any, parameters: Any) -> ToolSpec:
+    return ToolSpec(
+        name=as_str(name) or "",
+        description=as_str(description) or "",
+        parameters=parameters if isinstance(parameters, dict) else None,
+    )
+
+
+def single_timeline(response: Response) -> list[Event]:
+    """Timeline of a non-streamed body: everything arrives in chunk 0."""
+    events: list[Event] = []
+    if response.reasoning:
+        events.append(Event(chunk=0, kind=EventKind.REASONING, text=response.reasoning))
+    if response.text:
+        events.append(Event(chunk=0, kind=EventKind.TEXT, text=response.text))
+    for call in response.tool_calls:
+        events.append(
+            Event(
+                chunk=0,
+                kind=EventKind.TOOL_CALL,
+                text=call.arguments,
+                tool_index=call.index,
+                tool_id=call.id,
+                tool_name=call.name,
+            )
+        )
+    if response.finish_reason is not None:
+        events.append(Event(chunk=0, kind=EventKind.FINISH, finish_reason=response.finish_reason))
+    if response.usage is not None:
+        events.append(Event(chunk=0, kind=EventKind.USAGE, usage=response.usage))
+    return events
+
+
+def new_tool_call(index: int, call_id: Any, name: Any, arguments: Any) -> ToolCall:
+    return ToolCall(
+        index=index, id=nonempty_str(call_id), name=as_str(name) or "", arguments=arguments_text(arguments)
+    )
+
+
+def parse_sse(lines: list) -> list[tuple[str | None, Any]]:
+    """SSE lines (one string per line, endings stripped) as (event name, data) pairs.
+
+    `data` is the parsed JSON object, or the raw string when it is not JSON
+    (`[DONE]`). Each `data:` line is one item; comments and blank lines are skipped.
+    """
+    items: list[tuple[str | None, Any]] = []
+    event: str | None = None
+    for line in lines:
+        if not isinstance(line, str):
+            continue
+        if line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            raw = line[5:].strip()
+            try:
+                data: Any = json.loads(raw)
+            except (ValueError, RecursionError):
+                data = raw
+            items.append((event, data))
+            event = None
+        elif not line.strip():
+            event = event  # blank separator: the pair is already complete
+    return items

@@ -1,0 +1,209 @@
+"""Google genai `generate_content(_stream)`: plain dicts (not wrapped), `None` fields left out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tui_replay.recording.model import ContentPart, Event, EventKind, Kind, Message, Response, ToolCall, Usage
+from tui_replay.recording.shapes.common import (
+    Assembled,
+    BodyContext,
+    RequestParts,
+    as_dict,
+    as_int,
+    as_list,
+    as_str,
+    compact_json,
+    fix_surrogates,
+    image_placeholder,
+    join_parts,
+    nonempty_str,
+    tool_spec,
+)
+
+KIND = Kind.GEMINI
+
+
+def _role(raw: Any) -> str:
+    role = as_str(raw) or "user"
+    return "assistant" if role == "model" else role
+
+
+def _content_message(content: Any) -> list[Message]:
+    """One genai Content; function responses become their own role=tool messages."""
+    content = as_dict(content)
+    role = _role(content.get("role"))
+    parts: list[ContentPart] = []
+    calls: list[ToolCall] = []
+    reasoning: list[str] = []
+    results: list[Message] = []
+    for part in as_list(content.get("parts")):
+        part = as_dict(part)
+        if "function_call" in part:
+            call = as_dict(part.get("function_call"))
+            calls.append(
+                ToolCall(
+                    index=len(calls),
+                    id=nonempty_str(call.get("id")),
+                    name=as_str(call.get("name")) or "",
+                    arguments=compact_json(call.get("args", {})),
+                )
+            )
+        elif "function_response" in part:
+            result = as_dict(part.get("function_response"))
+            text = compact_json(result.get("response"))
+            results.append(
+                Message(
+                    role="tool",
+                    text=text,
+                    parts=[ContentPart(type="text", text=text)],
+                    tool_call_id=nonempty_str(result.get("id")),
+                    name=nonempty_str(result.get("name")),
+                )
+            )
+        elif isinstance(part.get("text"), str):
+            if part.get("thought") is True:
+                reasoning.append(part["text"])
+            else:
+                parts.append(ContentPart(type="text", text=part["text"]))
+        elif "inline_data" in part:
+            blob = as_dict(part.get("inline_data"))
+            parts.append(
+                ContentPart(
+                    type="image", text=image_placeholder(blob.get("data"), as_str(blob.get("mime_type")))
+                )
+            )
+        elif "file_data" in part:
+            uri = as_str(as_dict(part.get("file_data")).get("file_uri")) or "file"
+            parts.append(ContentPart(type="other", text=f"[file: {uri}]"))
+        else:
+            parts.append(ContentPart(type="other", text=f"[{next(iter(part), 'part')}]"))
+    messages = []
+    if parts or calls or reasoning or not results:
+        messages.append(
+            Message(
+                role=role,
+                text=join_parts(parts),
+                parts=parts,
+                tool_calls=calls,
+                reasoning="".join(reasoning) or None,
+            )
+        )
+    return messages + results
+
+
+def _system_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return join_parts(
+            [ContentPart("text", as_str(as_dict(p).get("text")) or "") for p in as_list(value.get("parts"))]
+        )
+    if isinstance(value, list):
+        return "\n".join(v if isinstance(v, str) else _system_text(v) for v in value)
+    return ""
+
+
+def parse_tools(raw_tools: Any) -> list:
+    tools = []
+    for tool in as_list(raw_tools):
+        for decl in as_list(as_dict(tool).get("function_declarations")):
+            decl = as_dict(decl)
+            schema = decl.get("parameters_json_schema", decl.get("parameters"))
+            tools.append(tool_spec(decl.get("name"), decl.get("description"), schema))
+    return tools
+
+
+def parse_request(body: dict) -> RequestParts:
+    config = as_dict(body.get("config"))
+    messages: list[Message] = []
+    system = _system_text(config.get("system_instruction"))
+    if system:
+        messages.append(Message(role="system", text=system, parts=[ContentPart("text", system)]))
+    contents = body.get("contents")
+    if isinstance(contents, str):
+        messages.append(Message(role="user", text=contents, parts=[ContentPart("text", contents)]))
+    else:
+        for content in as_list(contents):
+            if isinstance(content, str):
+                messages.append(Message(role="user", text=content, parts=[ContentPart("text", content)]))
+            else:
+                messages.extend(_content_message(content))
+    params = {k: v for k, v in body.items() if k not in ("contents", "model", "config")}
+    params.update({k: v for k, v in config.items() if k not in ("tools", "system_instruction")})
+    return RequestParts(
+        messages=messages,
+        tools=parse_tools(config.get("tools")),
+        params=params,
+        model=nonempty_str(body.get("model")),
+    )
+
+
+def _usage(data: dict) -> Usage | None:
+    meta = as_dict(data.get("usage_metadata"))
+    prompt = as_int(meta.get("prompt_token_count"))
+    completion = as_int(meta.get("candidates_token_count"))
+    total = as_int(meta.get("total_token_count"))
+    if prompt is None and completion is None and total is None:
+        return None
+    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+
+
+def assemble(ctx: BodyContext) -> Assembled:
+    items = [i for i in ctx.items if isinstance(i, dict)]
+    text: list[str] = []
+    reasoning: list[str] = []
+    calls: list[ToolCall] = []
+    events: list[Event] = []
+    finish = usage = model = None
+    for number, data in enumerate(items):
+        chunk = number if ctx.is_list else 0
+        at = ctx.times[number] if ctx.times is not None and number < len(ctx.times) else None
+        model = model or nonempty_str(data.get("model_version"))
+        candidate = as_dict(next(iter(as_list(data.get("candidates"))), {}))
+        for part in as_list(as_dict(candidate.get("content")).get("parts")):
+            part = as_dict(part)
+            piece = part.get("text")
+            if isinstance(piece, str) and piece:
+                thought = part.get("thought") is True
+                (reasoning if thought else text).append(piece)
+                kind = EventKind.REASONING if thought else EventKind.TEXT
+                events.append(Event(chunk=chunk, kind=kind, text=piece, at=at))
+            if "function_call" in part:
+                raw = as_dict(part.get("function_call"))
+                call = ToolCall(
+                    index=len(calls),
+                    id=nonempty_str(raw.get("id")),
+                    name=as_str(raw.get("name")) or "",
+                    arguments=compact_json(raw.get("args", {})),
+                )
+                calls.append(call)
+                events.append(
+                    Event(
+                        chunk=chunk,
+                        kind=EventKind.TOOL_CALL,
+                        text=call.arguments,
+                        tool_index=call.index,
+                        tool_id=call.id,
+                        tool_name=call.name,
+                        at=at,
+                    )
+                )
+        reason = nonempty_str(candidate.get("finish_reason"))
+        if reason:
+            finish = reason
+            events.append(Event(chunk=chunk, kind=EventKind.FINISH, finish_reason=reason, at=at))
+        chunk_usage = _usage(data)
+        if chunk_usage is not None:
+            usage = chunk_usage
+            events.append(Event(chunk=chunk, kind=EventKind.USAGE, usage=chunk_usage, at=at))
+    response = Response(
+        text=fix_surrogates("".join(text)),
+        reasoning=fix_surrogates("".join(reasoning)),
+        tool_calls=calls,
+        finish_reason=finish,
+        usage=usage,
+        chunks=len(items) if ctx.is_list else 0,
+        model=model,
+    )
+    return Assembled(KIND, response, events)

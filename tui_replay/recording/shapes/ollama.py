@@ -1,0 +1,116 @@
+"""Ollama native API: /api/generate (`GenerateResponse`), /api/chat (`ChatResponse`), /api/pull."""
+
+from __future__ import annotations
+
+from tui_replay.recording.model import ContentPart, Event, EventKind, Kind, Response, ToolCall, Usage
+from tui_replay.recording.shapes import openai_chat, openai_completion
+from tui_replay.recording.shapes.common import (
+    Assembled,
+    BodyContext,
+    RequestParts,
+    arguments_text,
+    as_dict,
+    as_int,
+    as_list,
+    as_str,
+    fix_surrogates,
+    image_placeholder,
+    join_parts,
+    nonempty_str,
+)
+
+TYPE_NAMES = ("GenerateResponse", "ChatResponse", "ProgressResponse")
+
+
+def parse_generate_request(body: dict) -> RequestParts:
+    parts = openai_completion.parse_request(body)
+    images = [ContentPart(type="image", text=image_placeholder(i)) for i in as_list(body.get("images"))]
+    if images:
+        user = next((m for m in parts.messages if m.role == "user"), None)
+        if user is not None:
+            user.parts.extend(images)
+            user.text = join_parts(user.parts)
+    parts.params.pop("images", None)
+    return parts
+
+
+def parse_chat_request(body: dict) -> RequestParts:
+    return openai_chat.parse_request(body)
+
+
+def _usage(data: dict) -> Usage | None:
+    prompt = as_int(data.get("prompt_eval_count"))
+    completion = as_int(data.get("eval_count"))
+    if prompt is None and completion is None:
+        return None
+    total = prompt + completion if prompt is not None and completion is not None else None
+    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+
+
+def assemble(ctx: BodyContext) -> Assembled:
+    items = [i for i in ctx.items if isinstance(i, dict)]
+    if ctx.type_name == "ProgressResponse":
+        last = items[-1] if items else {}
+        summary = {
+            "status": as_str(last.get("status")),
+            "completed": last.get("completed"),
+            "total": last.get("total"),
+        }
+        return Assembled(Kind.MODELS, Response(summary=summary, chunks=len(items) if ctx.is_list else 0), [])
+    chat = ctx.type_name == "ChatResponse"
+    text: list[str] = []
+    thinking: list[str] = []
+    calls: list[ToolCall] = []
+    events: list[Event] = []
+    finish = usage = model = None
+    for number, data in enumerate(items):
+        chunk = number if ctx.is_list else 0
+        at = ctx.times[number] if ctx.times is not None and number < len(ctx.times) else None
+        model = model or nonempty_str(data.get("model"))
+        source = as_dict(data.get("message")) if chat else data
+        piece = source.get("content") if chat else source.get("response")
+        thought = source.get("thinking")
+        if isinstance(thought, str) and thought:
+            thinking.append(thought)
+            events.append(Event(chunk=chunk, kind=EventKind.REASONING, text=thought, at=at))
+        if isinstance(piece, str) and piece:
+            text.append(piece)
+            events.append(Event(chunk=chunk, kind=EventKind.TEXT, text=piece, at=at))
+        for raw in as_list(source.get("tool_calls")):
+            function = as_dict(as_dict(raw).get("function"))
+            call = ToolCall(
+                index=len(calls),
+                id=nonempty_str(as_dict(raw).get("id")),
+                name=as_str(function.get("name")) or "",
+                arguments=arguments_text(function.get("arguments")),
+            )
+            calls.append(call)
+            events.append(
+                Event(
+                    chunk=chunk,
+                    kind=EventKind.TOOL_CALL,
+                    text=call.arguments,
+                    tool_index=call.index,
+                    tool_id=call.id,
+                    tool_name=call.name,
+                    at=at,
+                )
+            )
+        reason = nonempty_str(data.get("done_reason"))
+        if reason and data.get("done") is not False:
+            finish = reason
+            events.append(Event(chunk=chunk, kind=EventKind.FINISH, finish_reason=reason, at=at))
+        chunk_usage = _usage(data)
+        if chunk_usage is not None:
+            usage = chunk_usage
+            events.append(Event(chunk=chunk, kind=EventKind.USAGE, usage=chunk_usage, at=at))
+    response = Response(
+        text=fix_surrogates("".join(text)),
+        reasoning=fix_surrogates("".join(thinking)),
+        tool_calls=calls,
+        finish_reason=finish,
+        usage=usage,
+        chunks=len(items) if ctx.is_list else 0,
+        model=model,
+    )
+    return Assembled(Kind.CHAT if chat else Kind.GENERATE, response, events)

@@ -1,0 +1,46 @@
+"""vLLM /rerank via raw HTTP (`payload`)."""
+
+from __future__ import annotations
+
+from tui_replay.recording.model import ContentPart, Kind, Message, Response
+from tui_replay.recording.shapes.common import (
+    Assembled,
+    BodyContext,
+    RequestParts,
+    as_dict,
+    as_list,
+    as_str,
+    compact_json,
+    error_from_body,
+    nonempty_str,
+    openai_usage,
+)
+
+KIND = Kind.RERANK
+
+
+def parse_request(payload: dict) -> RequestParts:
+    query = payload.get("query")
+    text = query if isinstance(query, str) else compact_json(query) if query is not None else ""
+    messages = [Message(role="user", text=text, parts=[ContentPart("text", text)])] if text else []
+    return RequestParts(
+        messages=messages,
+        params={k: v for k, v in payload.items() if k not in ("query", "model")},
+        model=nonempty_str(payload.get("model")),
+    )
+
+
+def assemble(ctx: BodyContext) -> Assembled:
+    data = as_dict(ctx.items[0] if ctx.items else {})
+    if "error" in data or (ctx.status is not None and ctx.status >= 400):
+        response = Response(exception=error_from_body(data, ctx.status), status=ctx.status)
+        return Assembled(KIND, response, [])
+    results = as_list(data.get("results"))
+    scores = [as_dict(r).get("relevance_score") for r in results]
+    response = Response(
+        usage=openai_usage(data.get("usage")),
+        status=ctx.status,
+        model=as_str(data.get("model")),
+        summary={"results": len(results), "scores": scores},
+    )
+    return Assembled(KIND, response, [])
