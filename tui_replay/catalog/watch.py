@@ -1,0 +1,422 @@
+"""Follow recording folders: report files that appear, change and vanish, in batches.
+
+`watch_catalog` turns raw file-system events (watchfiles, one watcher per root) into
+`Change` rows against what the caller already lists. The rules are the folder scan's
+(`scan.py`): regular `*.json` files, hidden folders below a root not entered, a root
+named as a file always followed whatever its name.
+
+Why it is more than a loop over `awatch`:
+  - Latency: watchfiles groups events for up to 1.6 s by default; we ask for 50 ms.
+  - New folders: inotify only starts watching a new folder after it appears, so files
+    written into it at once are never reported; every new folder is scanned (twice).
+  - Roots that appear later, are deleted or replaced: a watcher cannot outlive its
+    folder, so each root has a supervisor that polls while the root is missing and
+    restarts the watcher (and rescans) when it comes back.
+  - Files written in place (open("w") then json.dump) fail to parse while half
+    written. Such a file is *pending*, not broken: it is re-read on its next event,
+    and shown as an error only when it still fails SETTLE_SECONDS after its last change.
+  - Bursts: summaries are computed in a thread, SUMMARY_CHUNK files at a time, and a
+    batch is yielded after every chunk, so a caller's event loop never stalls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import stat
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+
+from tui_replay.catalog.scan import Found, is_recording_name, iter_found
+from tui_replay.recording.model import Summary
+
+ADDED = "added"
+CHANGED = "changed"
+REMOVED = "removed"
+
+DEBOUNCE_MS = 50  # longest time watchfiles groups events before handing them over
+STEP_MS = 20  # a quiet gap this long ends a group early
+TICK_MS = 250  # watcher wake-up when nothing happens: root still there? stop asked?
+ROOT_POLL_SECONDS = 0.25  # how often a missing root is looked for
+SETTLE_SECONDS = 2.0  # a file still unreadable this long after its last change is an error
+RESCAN_DELAY_SECONDS = 0.5  # second look at a new folder, for files the first scan raced
+SUMMARY_CHUNK = 32  # files summarized per thread hop (and at most per yielded batch)
+POLL_DELAY_MS = 250  # only when the OS watch limit forces polling
+
+# watchfiles' raw change codes
+_RAW_ADDED = 1
+_RAW_DELETED = 3
+
+
+@dataclass(slots=True)
+class Change:
+    """One row to add, update or drop.
+
+    `summary` is the new row for "added"/"changed" and the last known row for "removed"
+    (None when the removed path was never listed).
+    """
+
+    event: str  # "added" | "changed" | "removed"
+    path: str
+    summary: Summary | None
+
+
+async def watch_catalog(
+    roots: list[str],
+    *,
+    known: dict[str, Summary],
+    max_size: int,
+    stop_event: asyncio.Event | None = None,
+) -> AsyncIterator[list[Change]]:
+    """Yield batches of changes under `roots` until `stop_event` is set (or the iterator is closed).
+
+    `known` is what the caller lists already (path -> Summary, paths as the folder scan
+    spells them): the first event of a known path is "changed", and known paths that are
+    gone or differ on disk when watching starts are reported at once.
+    """
+    watcher = CatalogWatcher(roots, known=known, max_size=max_size)
+    await watcher.start()
+    try:
+        while True:
+            batch = await watcher.next_batch(stop_event)
+            if batch is None:
+                return
+            yield batch
+    finally:
+        await watcher.close()
+
+
+@dataclass(slots=True)
+class _Root:
+    path: str  # as given (the display prefix)
+    abs_path: str
+    real_path: str
+
+
+class CatalogWatcher:
+    """The state behind `watch_catalog`: what is listed, what is pending, what to look at next."""
+
+    def __init__(self, roots: Iterable[str], *, known: dict[str, Summary], max_size: int) -> None:
+        self.roots = [_Root(r, os.path.abspath(r), os.path.realpath(r)) for r in dict.fromkeys(roots)]
+        self.listed: dict[str, Summary] = dict(known)
+        self.max_size = max_size
+        self._catalog = None  # created on first use (imports the parser)
+        # Inputs from the root supervisors, drained by the consumer.
+        self._inbox: list[tuple[str, _Root, object]] = []
+        self._wake = asyncio.Event()
+        self._halt = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        # Work for the consumer.
+        self._dirty: dict[str, bool] = {}  # display path -> "scan it if it is a folder"
+        self._scans: dict[str, None] = {}  # folders (display paths) to walk
+        self._rescans: list[tuple[float, str]] = []  # (monotonic due time, folder)
+        self._pending: dict[str, float] = {}  # unreadable file -> monotonic deadline
+        self._last_change: dict[str, float] = {}  # file -> monotonic time of its last event
+        self._ready: list[Change] = []
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    async def start(self) -> None:
+        for root in self.roots:
+            self._tasks.append(asyncio.create_task(self._follow_root(root), name=f"watch {root.path}"))
+
+    async def close(self) -> None:
+        self._halt.set()  # the watcher threads see it within STEP_MS
+        if not self._tasks:
+            return
+        _done, still = await asyncio.wait(self._tasks, timeout=2.0)
+        for task in still:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+
+    # -- the root supervisors (producers) ------------------------------------------------
+
+    def _post(self, kind: str, root: _Root, payload: object = None) -> None:
+        self._inbox.append((kind, root, payload))
+        self._wake.set()
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._halt.wait()
+
+    async def _follow_root(self, root: _Root) -> None:
+        """Watch one root for as long as it exists; poll for it while it does not."""
+        from watchfiles import awatch
+
+        force_polling = False
+        while not self._halt.is_set():
+            identity = _identity(root.abs_path)
+            if identity is None:
+                await self._pause(ROOT_POLL_SECONDS)
+                continue
+            is_dir = identity[2]
+            # A root file is followed through its folder: editors replace files, which ends a file watch.
+            target = root.abs_path if is_dir else os.path.dirname(root.abs_path)
+            self._post("appeared", root, is_dir)
+            first = True
+            try:
+                async for raw in awatch(
+                    target,
+                    watch_filter=None,
+                    debounce=DEBOUNCE_MS,
+                    step=STEP_MS,
+                    stop_event=self._halt,
+                    rust_timeout=TICK_MS,
+                    yield_on_timeout=True,
+                    recursive=is_dir,
+                    force_polling=force_polling,
+                    poll_delay_ms=POLL_DELAY_MS,
+                    ignore_permission_denied=True,
+                ):
+                    if first:
+                        # The watcher surely runs now: a second scan catches what the first one raced.
+                        self._post("scan", root)
+                        first = False
+                    if raw:
+                        self._post("events", root, (time.monotonic(), raw))
+                    if self._halt.is_set() or _identity(root.abs_path) != identity:
+                        break
+            except FileNotFoundError:
+                pass  # deleted between the check and the watcher's start
+            except (OSError, RuntimeError):
+                # e.g. the inotify watch limit: fall back to polling rather than stop following.
+                if force_polling:
+                    await self._pause(ROOT_POLL_SECONDS)
+                force_polling = True
+            if not self._halt.is_set() and _identity(root.abs_path) != identity:
+                self._post("gone", root)
+
+    # -- the consumer ----------------------------------------------------------------------
+
+    async def next_batch(self, stop_event: asyncio.Event | None = None) -> list[Change] | None:
+        """The next non-empty list of changes, or None once `stop_event` is set."""
+        stopper = None
+        if stop_event is not None:
+            stopper = asyncio.create_task(self._relay(stop_event))
+        try:
+            while True:
+                if stop_event is not None and stop_event.is_set():
+                    return None
+                if self._ready:
+                    batch, self._ready = self._ready[:SUMMARY_CHUNK], self._ready[SUMMARY_CHUNK:]
+                    return batch
+                self._drain_inbox()
+                self._collect_due()
+                if self._scans:
+                    folder = next(iter(self._scans))
+                    del self._scans[folder]
+                    await self._scan(folder)
+                    continue
+                if self._dirty:
+                    await self._examine_some()
+                    continue
+                await self._sleep_until_work()
+        finally:
+            if stopper is not None:
+                stopper.cancel()
+
+    async def _relay(self, stop_event: asyncio.Event) -> None:
+        await stop_event.wait()
+        self._wake.set()
+
+    async def _sleep_until_work(self) -> None:
+        due = [*self._pending.values(), *(when for when, _ in self._rescans)]
+        timeout = max(0.0, min(due) - time.monotonic()) if due else None
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._wake.wait()
+        self._wake.clear()
+
+    def _collect_due(self) -> None:
+        now = time.monotonic()
+        for path, deadline in list(self._pending.items()):
+            if deadline <= now:
+                del self._pending[path]
+                self._dirty.setdefault(path, False)
+        if self._rescans:
+            due = [folder for when, folder in self._rescans if when <= now]
+            self._rescans = [(when, folder) for when, folder in self._rescans if when > now]
+            for folder in due:
+                self._scans[folder] = None
+
+    def _drain_inbox(self) -> None:
+        inbox, self._inbox = self._inbox, []
+        for kind, root, payload in inbox:
+            if kind == "events":
+                seen_at, raw = payload  # type: ignore[misc]
+                for code, abs_path in raw:
+                    path = self._display_path(abs_path)
+                    if path is None:
+                        continue
+                    if is_recording_name(os.path.basename(path)) or self._is_root_file(path):
+                        self._last_change[path] = seen_at
+                    self._dirty[path] = self._dirty.get(path, False) or code == _RAW_ADDED
+            elif kind == "appeared":
+                row = self.listed.get(root.path)
+                if payload and row is not None and row.status != "ok" and os.access(root.path, os.R_OK):
+                    # The "cannot read" row of a root folder that did not exist yet.
+                    self._ready.append(Change(REMOVED, root.path, self.listed.pop(root.path)))
+                self._scans[root.path] = None
+            elif kind == "scan":
+                self._scans[root.path] = None
+            elif kind == "gone":
+                for path in self._paths_under(root.path):
+                    self._dirty.setdefault(path, False)
+
+    def _display_path(self, abs_path: str) -> str | None:
+        """The path as the folder scan spells it (first root that holds it), or None to ignore."""
+        for root in self.roots:
+            for prefix in (root.abs_path, root.real_path):
+                if abs_path == prefix:
+                    return root.path
+                if abs_path.startswith(prefix) and abs_path[len(prefix)] == os.sep:
+                    relative = abs_path[len(prefix) + 1 :]
+                    folders = relative.split(os.sep)[:-1]
+                    if any(name.startswith(".") for name in folders):
+                        return None  # inside a hidden folder: the scan never enters those
+                    return os.path.join(root.path, relative)
+        return None
+
+    def _is_root_file(self, path: str) -> bool:
+        return any(root.path == path for root in self.roots)
+
+    def _paths_under(self, folder: str) -> list[str]:
+        prefix = folder.rstrip(os.sep) + os.sep
+        return [p for p in (*self.listed, *self._pending) if p == folder or p.startswith(prefix)]
+
+    async def _scan(self, folder: str) -> None:
+        """Walk a folder (new, reappeared, or watched from now on) and queue what differs."""
+        listed = {p: (s.size, s.mtime_ns) for p, s in self.listed.items()}
+        found, problems, vanished = await asyncio.to_thread(_walk_folder, folder, listed, self._pending)
+        now_wall, now = time.time(), time.monotonic()
+        for path, mtime in found:
+            # Never seen changing: its age counts from its mtime, so old broken files fail at once.
+            age = max(0.0, now_wall - mtime)
+            self._last_change[path] = max(self._last_change.get(path, float("-inf")), now - age)
+            self._dirty.setdefault(path, False)
+        for path in vanished:
+            self._dirty.setdefault(path, False)
+        for problem in problems:
+            if problem.path not in self.listed:
+                summary = Summary(path=problem.path, status="error", error=problem.problem)
+                self.listed[problem.path] = summary
+                self._ready.append(Change(ADDED, problem.path, summary))
+
+    async def _examine_some(self) -> None:
+        paths = list(self._dirty.items())[:SUMMARY_CHUNK]
+        for path, _ in paths:
+            del self._dirty[path]
+        catalog = self._get_catalog()
+        results = await asyncio.to_thread(_examine, paths, catalog, self._is_root_file)
+        gone_folders: list[str] = []
+        now = time.monotonic()
+        for path, state, summary in results:
+            if state == "folder":
+                if not os.path.basename(path).startswith(".") or self._is_root_file(path):
+                    self._scans[path] = None
+                    self._rescans.append((now + RESCAN_DELAY_SECONDS, path))
+            elif state == "missing":
+                self._forget(path)
+                gone_folders.append(path)
+            elif state == "file" and summary is not None:
+                self._settle(path, summary, now)
+        if gone_folders:
+            prefixes = tuple(folder.rstrip(os.sep) + os.sep for folder in gone_folders)
+            for path in (*self.listed, *self._pending):
+                if path.startswith(prefixes):
+                    self._dirty.setdefault(path, False)
+
+    def _settle(self, path: str, summary: Summary, now: float) -> None:
+        previous = self.listed.get(path)
+        if summary.status != "ok":
+            deadline = self._last_change.get(path, float("-inf")) + SETTLE_SECONDS
+            if now < deadline:
+                self._pending[path] = deadline  # probably still being written: look again later
+                return
+        self._pending.pop(path, None)
+        if previous is None:
+            self.listed[path] = summary
+            self._ready.append(Change(ADDED, path, summary))
+        elif previous != summary:
+            self.listed[path] = summary
+            self._ready.append(Change(CHANGED, path, summary))
+
+    def _forget(self, path: str) -> None:
+        self._pending.pop(path, None)
+        self._last_change.pop(path, None)
+        previous = self.listed.pop(path, None)
+        if previous is not None:
+            self._ready.append(Change(REMOVED, path, previous))
+
+    def _get_catalog(self):
+        if self._catalog is None:
+            from tui_replay.catalog.catalog import Catalog
+
+            self._catalog = Catalog(max_size=self.max_size, use_cache=False)
+        return self._catalog
+
+
+def _identity(path: str) -> tuple[int, int, bool] | None:
+    """(device, inode, is a folder) of a root, or None when it does not exist."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, stat.S_ISDIR(st.st_mode))
+
+
+def _walk_folder(
+    folder: str, listed: dict[str, tuple[int, int]], pending: dict[str, float]
+) -> tuple[list[tuple[str, float]], list[Found], list[str]]:
+    """(files that are new or differ from `listed`, problem rows, listed paths below that are gone)."""
+    changed: list[tuple[str, float]] = []
+    problems: list[Found] = []
+    seen: set[str] = set()
+    for found in iter_found([folder]):
+        if found.stat is None:
+            if found.problem is not None and found.path != folder:
+                problems.append(found)
+            continue
+        seen.add(found.path)
+        st = found.stat
+        if listed.get(found.path) != (st.st_size, st.st_mtime_ns) or found.path in pending:
+            changed.append((found.path, st.st_mtime))
+    prefix = folder.rstrip(os.sep) + os.sep
+    vanished = [
+        path
+        for path in (*listed, *pending)
+        if path.startswith(prefix) and path not in seen and not os.path.exists(path)
+    ]
+    return changed, problems, vanished
+
+
+def _examine(paths, catalog, is_root_file) -> list[tuple[str, str, Summary | None]]:
+    """Runs in a thread: stat each path, summarize the recording files among them."""
+    results: list[tuple[str, str, Summary | None]] = []
+    for path, scan_if_folder in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            results.append((path, "missing", None))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            results.append((path, "folder" if scan_if_folder else "ignored", None))
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            results.append((path, "missing", None))  # a FIFO or socket now: drop any row it had
+            continue
+        if not (is_recording_name(os.path.basename(path)) or is_root_file(path)):
+            results.append((path, "ignored", None))
+            continue
+        try:
+            summary = catalog.summarize_found(Found(path, st, explicit=is_root_file(path)))
+        except Exception as exc:  # summarize_file never raises; this keeps a parser bug from ending the watch
+            summary = Summary(path=path, status="error", error=f"cannot summarize: {type(exc).__name__}")
+        results.append((path, "file", summary))
+    return results
