@@ -1,0 +1,22 @@
+"""Where the shared corpus lives, and lookups into it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).parents[2].parent / "shared" / "corpus"
+
+
+def corpus_files() -> list[Path]:
+    return sorted(CORPUS.rglob("*.json")) if CORPUS.is_dir() else []
+
+
+def corpus_file(prefix: str) -> Path:
+    """The one corpus file whose name starts with `prefix` (a hash prefix)."""
+    matches = [p for p in corpus_files() if p.name.startswith(prefix)]
+    if not matches:
+        pytest.skip(f"corpus file {prefix}… not found under {CORPUS} (the shared corpus is missing)")
+    assert len(matches) == 1, matches
+    return matches[0]
