@@ -1,0 +1,285 @@
+"""The streamed answer: a Line-API view that appends text without re-rendering what is there.
+
+Text arrives as (text, key) runs from `tui_replay.playback`. Each logical line keeps its
+plain text and its runs; wrapped rows are (line, start, end) offsets, and an append only
+re-wraps the last row of the last line, so the cost of a chunk is the size of the chunk,
+not of the answer. `render_line` builds one visible row on demand.
+
+Recorded text is data: control characters become visible placeholders (textsafe), tabs
+are expanded, and nothing is parsed as markup.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import ClassVar
+
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tui_replay.playback import RUN_LABEL, RUN_REASONING, RUN_TEXT, Run, parse_cite_key
+from tui_replay.textsafe import printable, safe_text
+
+RUN_PLACEHOLDER = "placeholder"
+
+
+def _wrap(text: str, start: int, width: int) -> list[tuple[int, int]]:
+    """Greedy word wrap of text[start:] into rows of at most `width` cells: [(start, end), ...]."""
+    rows: list[tuple[int, int]] = []
+    width = max(1, width)
+    end_of_text = len(text)
+    if start >= end_of_text:
+        return [(start, start)]
+    if text.isascii():
+        position = start
+        while end_of_text - position > width:
+            limit = position + width
+            if text[limit] == " ":
+                rows.append((position, limit))
+                position = limit + 1
+                continue
+            space = text.rfind(" ", position + 1, limit)
+            if space > position:
+                rows.append((position, space))
+                position = space + 1
+            else:
+                rows.append((position, limit))
+                position = limit
+        rows.append((position, end_of_text))
+        return rows
+    position = start
+    cells = 0
+    space = -1
+    index = start
+    while index < end_of_text:
+        char = text[index]
+        char_cells = cell_len(char)
+        if cells + char_cells > width and index > position:
+            if char == " ":
+                rows.append((position, index))
+                position = index + 1
+                cells = 0
+                space = -1
+                index += 1
+                continue
+            if space > position:
+                rows.append((position, space))
+                position = space + 1
+            else:
+                rows.append((position, index))
+                position = index
+            cells = cell_len(text[position:index])
+            space = -1
+            continue
+        if char == " ":
+            space = index
+        cells += char_cells
+        index += 1
+    rows.append((position, end_of_text))
+    return rows
+
+
+class AnswerView(ScrollView, can_focus=True):
+    """Append-only styled text with word wrap, rendered line by line."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "answer--reasoning",
+        "answer--label",
+        "answer--cite",
+        "answer--cite-unresolved",
+        "answer--cite-selected",
+        "answer--placeholder",
+    }
+    DEFAULT_CSS = """
+    AnswerView {
+        scrollbar-gutter: stable;
+        overflow-x: hidden;
+        & > .answer--reasoning { color: $text-muted; text-style: italic; }
+        & > .answer--label { color: $text-muted; text-style: bold; }
+        & > .answer--cite { color: $accent; text-style: bold; }
+        & > .answer--cite-unresolved { color: $error; text-style: bold underline; }
+        & > .answer--cite-selected { background: $warning; color: $background; text-style: bold; }
+        & > .answer--placeholder { text-style: reverse dim; }
+    }
+    """
+
+    selected_citation: reactive[int | None] = reactive(None)
+    """The citation number whose markers are highlighted."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._lines: list[str] = [""]
+        self._runs: list[list[tuple[int, int, str]]] = [[]]
+        self._run_starts: list[list[int]] = [[]]
+        self._rows: list[tuple[int, int, int]] = [(0, 0, 0)]
+        self._wrap_width = 0
+        self.follow = True  # keep the end in view while text arrives
+
+    # --- content -----------------------------------------------------------------------------
+
+    @property
+    def text(self) -> str:
+        """Everything shown so far, as plain text (placeholders included)."""
+        return "\n".join(self._lines)
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    def clear(self) -> None:
+        self._lines = [""]
+        self._runs = [[]]
+        self._run_starts = [[]]
+        self._rows = [(0, 0, 0)]
+        self._update_virtual_size()
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self.refresh()
+
+    def append(self, runs: list[Run]) -> None:
+        """Add runs at the end; newlines in run text start new lines."""
+        if not runs:
+            return
+        was_at_end = self.follow and (self.is_vertical_scroll_end or self.max_scroll_y == 0)
+        first_line = len(self._lines) - 1
+        pieces: list[str] = [self._lines[-1]]
+        length = len(self._lines[-1])
+        line_runs = self._runs[-1]
+        line_starts = self._run_starts[-1]
+        for text, key in self._sanitized(runs):
+            parts = text.split("\n")
+            for number, part in enumerate(parts):
+                if number:
+                    self._lines[-1] = "".join(pieces)
+                    self._lines.append("")
+                    line_runs, line_starts = [], []
+                    self._runs.append(line_runs)
+                    self._run_starts.append(line_starts)
+                    pieces, length = [], 0
+                if not part:
+                    continue
+                if line_runs and line_runs[-1][2] == key and not key.startswith("cite"):
+                    start, _, _ = line_runs[-1]
+                    line_runs[-1] = (start, length + len(part), key)
+                else:
+                    line_runs.append((length, length + len(part), key))
+                    line_starts.append(length)
+                pieces.append(part)
+                length += len(part)
+        self._lines[-1] = "".join(pieces)
+        self._rewrap_from(first_line)
+        self._update_virtual_size()
+        if was_at_end:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
+
+    @staticmethod
+    def _sanitized(runs: list[Run]) -> list[Run]:
+        clean: list[Run] = []
+        for text, key in runs:
+            if "\t" in text:
+                text = text.expandtabs(4)
+            if printable(text) == text:
+                clean.append((text, key))
+                continue
+            shown = safe_text(text)
+            position = 0
+            for span in shown.spans:
+                if span.start > position:
+                    clean.append((shown.plain[position : span.start], key))
+                clean.append((shown.plain[span.start : span.end], RUN_PLACEHOLDER))
+                position = span.end
+            if position < len(shown.plain):
+                clean.append((shown.plain[position:], key))
+        return clean
+
+    # --- wrapping ----------------------------------------------------------------------------
+
+    def _width(self) -> int:
+        width = self.scrollable_content_region.width
+        return width if width > 0 else 80
+
+    def _rewrap_from(self, line: int) -> None:
+        """Re-wrap from the last row of `line` to the end (earlier rows cannot change)."""
+        width = self._width()
+        if width != self._wrap_width:
+            self._wrap_width = width
+            self._rows = []
+            line = 0
+        keep = len(self._rows)
+        while keep and self._rows[keep - 1][0] >= line:
+            keep -= 1
+        start = 0
+        if keep < len(self._rows):
+            # `line` is the last line: its rows before the last one are final
+            keep = len(self._rows) - 1
+            start = self._rows[keep][1]
+        del self._rows[keep:]
+        rows = self._rows
+        for index in range(line, len(self._lines)):
+            text = self._lines[index]
+            rows.extend((index, a, b) for a, b in _wrap(text, start if index == line else 0, width))
+
+    def on_resize(self) -> None:
+        if self._width() != self._wrap_width:
+            self._rewrap_from(0)
+            self._update_virtual_size()
+            if self.follow:
+                self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self.refresh()
+
+    def _update_virtual_size(self) -> None:
+        self.virtual_size = Size(self._wrap_width or self._width(), len(self._rows))
+
+    # --- rendering ---------------------------------------------------------------------------
+
+    def watch_selected_citation(self) -> None:
+        self.refresh()
+
+    def _style_for(self, key: str) -> Style:
+        if key == RUN_TEXT:
+            return Style()
+        if key == RUN_REASONING:
+            return self.get_component_rich_style("answer--reasoning", partial=True)
+        if key == RUN_LABEL:
+            return self.get_component_rich_style("answer--label", partial=True)
+        if key == RUN_PLACEHOLDER:
+            return self.get_component_rich_style("answer--placeholder", partial=True)
+        cite = parse_cite_key(key)
+        if cite is None:
+            return Style()
+        number, resolved = cite
+        if number == self.selected_citation:
+            return self.get_component_rich_style("answer--cite-selected", partial=True)
+        name = "answer--cite" if resolved else "answer--cite-unresolved"
+        return self.get_component_rich_style(name, partial=True)
+
+    def render_line(self, y: int) -> Strip:
+        scroll_y = self.scroll_offset.y
+        width = self.size.width
+        base = self.rich_style
+        row_index = scroll_y + y
+        if row_index >= len(self._rows):
+            return Strip.blank(width, base)
+        line, start, end = self._rows[row_index]
+        text = self._lines[line]
+        runs = self._runs[line]
+        first = max(0, bisect.bisect_right(self._run_starts[line], start) - 1)
+        segments = []
+        for run_start, run_end, key in runs[first:]:
+            if run_start >= end:
+                break
+            a, b = max(run_start, start), min(run_end, end)
+            if a < b:
+                segments.append(Segment(text[a:b], base + self._style_for(key)))
+        strip = Strip(segments)
+        return strip.crop_extend(0, width, base).apply_offsets(0, row_index)
+
+    def row_text(self, row: int) -> str:
+        """The plain text of wrapped row `row` (for tests)."""
+        line, start, end = self._rows[row]
+        return self._lines[line][start:end]

@@ -1,0 +1,128 @@
+"""The request conversation, one block per message, rendered by role.
+
+Long tool results sit in a collapsed Collapsible. Images are already placeholders in
+the model (`[image: image/png, 312 KB]`). Every recorded string goes through
+`safe_text`, so nothing in a recording is parsed as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Collapsible, Static
+
+from tui_replay.recording.model import Message
+from tui_replay.textsafe import one_line, safe_text
+
+# A message longer than this (characters or lines) starts collapsed.
+COLLAPSE_CHARS = 400
+COLLAPSE_LINES = 8
+# Bodies beyond this are cut for display (the raw view and exports keep everything).
+DISPLAY_CHARS = 20_000
+
+
+def shown_text(text: str, limit: int = DISPLAY_CHARS) -> Text:
+    """Literal text, cut at `limit` with a note of how much was left out."""
+    if len(text) <= limit:
+        return safe_text(text)
+    shown = safe_text(text[:limit])
+    shown.append(f"\n… {len(text) - limit:,} more characters (see the raw view, key v)", "dim italic")
+    return shown
+
+
+def is_long(text: str) -> bool:
+    return len(text) > COLLAPSE_CHARS or text.count("\n") >= COLLAPSE_LINES
+
+
+def _tool_calls_text(message: Message) -> Text:
+    out = Text()
+    for call in message.tool_calls:
+        out.append("→ ", "bold")
+        out.append_text(safe_text(call.name or "?", "bold"))
+        out.append("(")
+        out.append_text(safe_text(one_line(call.arguments, 300)))
+        out.append(")\n")
+    out.rstrip()
+    return out
+
+
+def _body(message: Message) -> list[Widget]:
+    widgets: list[Widget] = []
+    if message.reasoning:
+        widgets.append(Static(safe_text(message.reasoning, "italic dim"), classes="reasoning"))
+    if message.text or not message.tool_calls:
+        body = Static(shown_text(message.text) if message.text else Text("(empty)", "dim"), classes="text")
+        if message.role == "tool" or is_long(message.text):
+            title = f"{len(message.text):,} characters" + (
+                f" — {one_line(message.text, 60)}" if message.text else ""
+            )
+            widgets.append(Collapsible(body, title=Content(title), collapsed=is_long(message.text)))
+        else:
+            widgets.append(body)
+    if message.tool_calls:
+        widgets.append(Static(_tool_calls_text(message), classes="calls"))
+    return widgets
+
+
+def _heading(message: Message) -> Text:
+    heading = Text(message.role, style="bold")
+    if message.name:
+        heading.append(" ")
+        heading.append_text(safe_text(message.name))
+    if message.tool_call_id:
+        heading.append(" ← ", "dim")
+        heading.append_text(safe_text(message.tool_call_id, "dim"))
+    return heading
+
+
+# Role -> how its block is built; unknown roles use the default.
+RENDERERS: dict[str, Callable[[Message], list[Widget]]] = {}
+
+
+class MessageBlock(Vertical):
+    DEFAULT_CSS = """
+    MessageBlock {
+        height: auto;
+        margin-bottom: 1;
+        padding: 0 1;
+        border-left: thick $panel;
+        &.-system { border-left: thick $secondary; }
+        &.-user { border-left: thick $primary; }
+        &.-assistant { border-left: thick $success; }
+        &.-tool { border-left: thick $warning; }
+        & > .heading { color: $text-muted; }
+        & Collapsible { padding-bottom: 0; }
+    }
+    """
+
+    def __init__(self, message: Message) -> None:
+        role = message.role if message.role.isidentifier() else "other"
+        super().__init__(classes=f"-{role}")
+        self.message = message
+
+    def compose(self) -> ComposeResult:
+        yield Static(_heading(self.message), classes="heading")
+        yield from RENDERERS.get(self.message.role, _body)(self.message)
+
+
+class ConversationView(VerticalScroll):
+    """All request messages in order."""
+
+    DEFAULT_CSS = """
+    ConversationView { scrollbar-gutter: stable; }
+    """
+
+    def __init__(self, messages: Iterable[Message], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.messages = list(messages)
+
+    def compose(self) -> ComposeResult:
+        if not self.messages:
+            yield Static(Text("No request messages.", "dim"))
+        for message in self.messages:
+            yield MessageBlock(message)
