@@ -30,6 +30,7 @@ MAX_ENTRIES = 200_000
 
 # Everything but `path` is stored; the path is the key (and is re-set on the way out).
 _STORED_FIELDS = tuple(f.name for f in dataclasses.fields(Summary) if f.name != "path")
+_STATUS_INDEX = _STORED_FIELDS.index("status")
 
 
 def default_cache_dir() -> str:
@@ -81,6 +82,8 @@ class SummaryCache:
             return None
         try:
             if entry[0] != size or entry[1] != mtime_ns or len(entry[2]) != len(_STORED_FIELDS):
+                return None
+            if entry[2][_STATUS_INDEX] not in ("ok", "error"):
                 return None
             summary = Summary(path=display_path, **dict(zip(_STORED_FIELDS, entry[2], strict=True)))
         except (TypeError, IndexError, ValueError):

@@ -12,19 +12,9 @@ from collections.abc import Iterable, Iterator
 
 from tui_replay.catalog.cache import SummaryCache
 from tui_replay.catalog.scan import Found, iter_found
-from tui_replay.recording.load import DEFAULT_MAX_SIZE
+from tui_replay.recording.load import DEFAULT_MAX_SIZE, format_size
 from tui_replay.recording.model import Summary
 from tui_replay.recording.summary import summarize_file
-
-
-def format_size(size: int) -> str:
-    """1536 -> "1.5 KiB"; for one-line messages."""
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    raise AssertionError("unreachable")
 
 
 def error_summary(path: str, reason: str, st: os.stat_result | None = None) -> Summary:

@@ -94,26 +94,35 @@ def _short_file(path: str) -> str:
     return f"{stem[:12]}…{name[len(stem) :]}" if len(stem) > 14 else name
 
 
+WIDE = 140  # from this console width on, the file name and the endpoint get their own columns
+
+
 def print_table(summaries: list[Summary]) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
-    from tui_replay.catalog.testids import short_test_id
+    from tui_replay.catalog.testids import NO_TEST_ID, short_test_id
 
-    console = Console(highlight=False, soft_wrap=False)
-    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
-    table.add_column("File", no_wrap=True, style="dim")
-    table.add_column("Test", overflow="fold", ratio=3)
-    table.add_column("Kind", no_wrap=True)
-    table.add_column("Endpoint", overflow="fold", ratio=1)
-    table.add_column("Model", overflow="fold", ratio=1)
+    console = Console(highlight=False)
+    wide = console.width >= WIDE
+    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False, collapse_padding=True)
+    if wide:
+        table.add_column("File", no_wrap=True, style="dim")
+    table.add_column("Test", overflow="fold", ratio=1, min_width=22)
+    table.add_column("Kind", no_wrap=True, overflow="ellipsis", max_width=12)
+    if wide:
+        table.add_column("Endpoint", overflow="fold", max_width=26)
+    table.add_column("Model", overflow="fold", max_width=28 if wide else 12)
     table.add_column("S", no_wrap=True, justify="center")
-    table.add_column("Chunks", justify="right", no_wrap=True)
-    table.add_column("Tools", justify="right", no_wrap=True)
-    table.add_column("Cites", justify="right", no_wrap=True)
+    table.add_column("Chunks" if wide else "Chk", justify="right", no_wrap=True)
+    table.add_column("Tools" if wide else "Tls", justify="right", no_wrap=True)
+    table.add_column("Cites" if wide else "Cit", justify="right", no_wrap=True)
     table.add_column("Tokens", justify="right", no_wrap=True)
-    table.add_column("Status", overflow="fold", ratio=2)
+    table.add_column("Status", overflow="fold", min_width=4, max_width=60)
+    # About the room the Test column gets (the others at their usual widths), so an id
+    # fits on one line in a wide console, on two in a narrow one, parameters visible.
+    test_room = max(40, console.width - 150) if wide else 44
     errors = 0
     for summary in summaries:
         if summary.status == "error":
@@ -123,20 +132,28 @@ def print_table(summaries: list[Summary]) -> None:
             status = Text("exception", style="yellow")
         else:
             status = Text("ok", style="green")
-        streaming = {True: "●", False: "", None: "?"}[summary.streaming]
-        table.add_row(
-            literal(_short_file(summary.path)),
-            literal(short_test_id(summary.test_id)),
-            literal(summary.kind or ""),
-            literal(summary.endpoint or ""),
+        cells: list[Text | str] = []
+        if wide:
+            cells.append(literal(_short_file(summary.path)))
+        if summary.test_id:
+            cells.append(literal(short_test_id(summary.test_id, test_room)))
+        elif wide:
+            cells.append(literal(NO_TEST_ID, "dim"))
+        else:  # no File column: the file name is what tells such rows apart
+            cells.append(literal(f"{NO_TEST_ID} {_short_file(summary.path)}", "dim"))
+        cells.append(literal(summary.kind or ""))
+        if wide:
+            cells.append(literal(summary.endpoint or ""))
+        cells += [
             literal(summary.model or ""),
-            streaming,
+            {True: "●", False: "", None: "" if summary.status == "error" else "?"}[summary.streaming],
             str(summary.chunks) if summary.chunks else "",
             str(summary.tool_calls) if summary.tool_calls else "",
             str(summary.citations) if summary.citations else "",
             _tokens_cell(summary),
             status,
-        )
+        ]
+        table.add_row(*cells)
     console.print(table)
     noun = "recording" if len(summaries) == 1 else "recordings"
     console.print(Text(f"{len(summaries)} {noun}, {errors} unreadable", style="dim"))

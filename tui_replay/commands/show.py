@@ -223,6 +223,32 @@ def _body(text: str, calls: list[ToolCall], reasoning: str | None = None) -> Ren
     return Group(*parts)
 
 
+def _citations_text(recording: Recording) -> RenderableType:
+    from rich.text import Text
+
+    from tui_replay.textsafe import one_line
+
+    text = Text("citations", style="bold")
+    for citation in recording.citations:
+        text.append("\n")
+        text.append_text(literal(citation.marker, "cyan"))
+        text.append(" → ")
+        if not citation.resolved:
+            text.append("cites nothing that was retrieved", style="red")
+            continue
+        text.append_text(literal(citation.document_id))
+        details = [citation.filename or ""]
+        if citation.score is not None:
+            details.append(f"score {citation.score:.3f}")
+        details = [detail for detail in details if detail]
+        if details:
+            text.append_text(literal(f" ({', '.join(details)})", "dim"))
+        if citation.text:
+            text.append("\n    ")
+            text.append_text(literal(one_line(citation.text, 300), "dim"))
+    return text
+
+
 def print_recording(console: Console, recording: Recording) -> None:
     from rich.panel import Panel
     from rich.rule import Rule
@@ -286,23 +312,5 @@ def print_recording(console: Console, recording: Recording) -> None:
         console.print(Panel(text, title=title, title_align="left", border_style="red"))
 
     if recording.citations:
-        from rich.table import Table
-
-        table = Table(title="citations", title_justify="left", box=None, header_style="bold")
-        table.add_column("marker", overflow="fold")
-        table.add_column("document", overflow="fold")
-        table.add_column("file", overflow="fold")
-        table.add_column("score", justify="right")
-        table.add_column("text", overflow="fold", ratio=1)
-        for citation in recording.citations:
-            score = "" if citation.score is None else f"{citation.score:.3f}"
-            document = literal(citation.document_id) if citation.resolved else literal("not retrieved", "red")
-            table.add_row(
-                literal(citation.marker),
-                document,
-                literal(citation.filename or ""),
-                score,
-                literal(" ".join(citation.text.split())[:300]),
-            )
-        console.print(table)
+        console.print(_citations_text(recording))
     console.print()
