@@ -1,0 +1,117 @@
+"""Build small stored recordings from real answers of the live server.
+
+The stored side is recorded with the plain synchronous OpenAI client and written with
+`record_format` (the recorder's layout), independently of the code under test, so a
+`same` verdict means the re-issue really reproduced what was recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tui_replay.live.record_format import recording_dict, write_recording_atomic
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Short, deterministic answers: greedy decoding, a fixed seed, few tokens.
+SAMPLING = {"temperature": 0, "seed": 42}
+
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Current weather for a city",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
+FORCE_WEATHER = {"type": "function", "function": {"name": "get_weather"}}
+
+
+def client(base_url: str) -> Any:
+    from openai import OpenAI
+
+    return OpenAI(base_url=base_url, api_key="unused", max_retries=0, timeout=120)
+
+
+def record_chat(base_url: str, path: Path, body: dict[str, Any]) -> Path:
+    """Send `body` (SDK kwargs) once and store the answer as a recording at `path`."""
+    stream = bool(body.get("stream"))
+    result = client(base_url).chat.completions.create(**body)
+    response_body = list(result) if stream else result
+    return _write(path, "/v1/chat/completions", base_url, body, response_body, stream)
+
+
+def record_completion(base_url: str, path: Path, body: dict[str, Any]) -> Path:
+    stream = bool(body.get("stream"))
+    result = client(base_url).completions.create(**body)
+    response_body = list(result) if stream else result
+    return _write(path, "/v1/completions", base_url, body, response_body, stream)
+
+
+def record_models(base_url: str, path: Path) -> Path:
+    models = list(client(base_url).models.list())
+    return _write(path, "/v1/models", base_url, {}, models, False)
+
+
+def _write(path: Path, endpoint: str, base_url: str, body: dict, response_body: Any, stream: bool) -> Path:
+    obj = recording_dict(
+        test_id=f"tests/live::{path.stem}",
+        endpoint=endpoint,
+        base_url=base_url,
+        body=body,
+        response_body=response_body,
+        is_streaming=stream,
+    )
+    return write_recording_atomic(path, obj)
+
+
+def edit_recording(path: Path, change: Any, target: Path | None = None) -> Path:
+    """Apply `change(obj)` to a stored recording and write it (to `target` or in place)."""
+    obj = json.loads(path.read_text())
+    change(obj)
+    target = target or path
+    target.write_text(json.dumps(obj, indent=2))
+    return target
+
+
+def chunk_datas(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    return [item["__data__"] for item in obj["response"]["body"]]
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """The real command line in a subprocess (`python -m tui_replay ...`)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TUI_REPLAY_"))}
+    environment["XDG_CONFIG_HOME"] = str(REPO / ".no-user-config")  # no user config file leaks in
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "tui_replay", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env=environment,
+        check=False,
+    )
+
+
+def compare_json(
+    path: Path, base_url: str, *extra: str, env: dict[str, str] | None = None
+) -> tuple[int, Any, str]:
+    """Run `compare --json`; (exit code, parsed stdout object, stderr)."""
+    done = run_cli(
+        "compare", str(path), "--base-url", base_url, "--model", "qwen-tiny", "--json", *extra, env=env
+    )
+    lines = [line for line in done.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one JSON line, got stdout={done.stdout!r} stderr={done.stderr!r}"
+    return done.returncode, json.loads(lines[0]), done.stderr

@@ -1,0 +1,79 @@
+"""Where a re-issued request goes: base URL, model, key variable and timeout.
+
+The API key itself is read from the environment only when a client is made and
+is never stored in these objects, printed or written.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+from tui_replay.config import Config
+
+# Sent when the named variable is unset: local servers ignore the key, but the
+# SDK refuses to build a client without one.
+PLACEHOLDER_KEY = "not-needed"
+
+
+class LiveError(Exception):
+    """A re-issue that could not be completed; `cause` is one line for the user."""
+
+    def __init__(self, cause: str) -> None:
+        cause = " ".join(str(cause).split())
+        super().__init__(cause)
+        self.cause = cause
+
+
+@dataclass(frozen=True, slots=True)
+class LiveTarget:
+    base_url: str | None
+    model: str | None  # None: send the recorded model
+    api_key_env: str
+    timeout: float
+
+    @classmethod
+    def from_config(cls, config: Config) -> LiveTarget:
+        live = config.live
+        return cls(
+            base_url=live.base_url, model=live.model, api_key_env=live.api_key_env, timeout=live.timeout
+        )
+
+    def require_base_url(self) -> str:
+        if not self.base_url:
+            raise LiveError(
+                "no base URL: pass --base-url, set OPENAI_BASE_URL, or set [live] base_url in the config"
+            )
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise LiveError(f"base URL is not an http(s) URL: {self.base_url}")
+        return self.base_url
+
+    def api_key(self) -> str:
+        return os.environ.get(self.api_key_env) or PLACEHOLDER_KEY
+
+
+def redact(text: str, target: LiveTarget | None) -> str:
+    """`text` with the API key value masked, for anything shown or written."""
+    if target is None:
+        return text
+    key = os.environ.get(target.api_key_env)
+    if key and len(key) >= 4 and key in text:
+        text = text.replace(key, "***")
+    return text
+
+
+def client_base_url(base_url: str, endpoint_prefix: str) -> str:
+    """The SDK base URL for an endpoint such as /v1/chat/completions (prefix "/v1").
+
+    The call is built from the logical endpoint and the user's base URL, never from
+    the recorded `url` (which often reads /v1/v1/...): the prefix is appended only
+    when the base URL does not already end with it.
+    """
+    parts = urlsplit(base_url)
+    path = parts.path.rstrip("/")
+    prefix = endpoint_prefix.rstrip("/")
+    if prefix and not path.endswith(prefix):
+        path = path + prefix
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
