@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO.parent / "shared" / "corpus"
+SEED_TURN_2 = (
+    "llama-stack-2025-10/responses/recordings/"
+    "ccf305c14285e6c5788c9126f13bc02f786a1562614596c8ac5ffa38cb49e0a1.json"
+)
+
+# The hostile-file maker is shared with the catalog tests.
+sys.path.insert(0, str(REPO / "tests" / "catalog"))
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"the shared corpus is not at {CORPUS} (tests read the real recordings from there)")
+    return CORPUS
+
+
+@pytest.fixture
+def cache_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture
+def run_cli(cache_dir):
+    """Run the real command line (`python -m tui_replay ...`) in a subprocess."""
+
+    def run(*args: str, columns: int = 200, timeout: float = 60, extra_env: dict | None = None):
+        env = dict(os.environ)
+        env.update(
+            {
+                "TUI_REPLAY_CACHE_DIR": str(cache_dir),
+                "COLUMNS": str(columns),
+                "PYTHONPATH": str(REPO),
+                "NO_COLOR": "1",
+            }
+        )
+        env.update(extra_env or {})
+        return subprocess.run(
+            [sys.executable, "-m", "tui_replay", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+
+    return run

@@ -1,0 +1,67 @@
+"""Headless commands import no Textual and never modify the recordings they read."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import REPO, SEED_TURN_2
+
+
+def _imported_modules(importtime_stderr: bytes) -> set[str]:
+    modules = set()
+    for line in importtime_stderr.decode(errors="replace").splitlines():
+        if line.startswith("import time:") and "|" in line:
+            modules.add(line.rsplit("|", 1)[1].strip())
+    return modules
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list", "--json"),
+        ("list",),
+        ("show", "--json"),
+        ("show",),
+    ],
+)
+def test_headless_commands_import_no_textual(corpus, cache_dir, args):
+    # -X importtime is an interpreter option, so the interpreter is run directly here.
+    env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(cache_dir), PYTHONPATH=str(REPO))
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "tui_replay", *args, str(corpus / SEED_TURN_2)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    modules = _imported_modules(proc.stderr)
+    assert "tui_replay.cli" in modules  # the probe works
+    assert "tui_replay.recording.model" in modules
+    textual = sorted(name for name in modules if name == "textual" or name.startswith("textual."))
+    assert textual == []
+
+
+def _fingerprint(folder) -> dict[str, tuple]:
+    return {
+        str(path): (
+            path.stat().st_size,
+            path.stat().st_mtime_ns,
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+        )
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_list_and_show_leave_the_corpus_untouched(run_cli, corpus):
+    before = _fingerprint(corpus)
+    assert run_cli("list", "--json", str(corpus)).returncode == 0
+    assert run_cli("list", str(corpus)).returncode == 0
+    assert run_cli("show", "--json", str(corpus)).returncode == 0
+    assert _fingerprint(corpus) == before

@@ -1,0 +1,140 @@
+"""`tui-replay list` through the real command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+
+import orjson
+import pytest
+from badinputs import ERROR_CASES, fingerprint, make_bad_inputs
+from conftest import SEED_TURN_2
+
+from tui_replay.catalog.cache import CACHE_FILE_NAME
+from tui_replay.recording.model import Summary
+
+
+def _json_lines(stdout: bytes) -> list[dict]:
+    return [orjson.loads(line) for line in stdout.splitlines()]
+
+
+def test_json_lines_one_per_file_with_exactly_the_contract_fields(run_cli, corpus):
+    result = run_cli("list", "--json", str(corpus))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == b""
+    rows = _json_lines(result.stdout)
+    on_disk = [p for p in corpus.rglob("*.json")]
+    assert len(rows) == len(on_disk) >= 200
+    assert all(list(row) == list(Summary.JSON_FIELDS) for row in rows)
+    assert all(row["status"] == "ok" and row["error"] is None for row in rows)
+    seed = next(row for row in rows if row["path"] == str(corpus / SEED_TURN_2))
+    assert seed["kind"] == "chat" and seed["streaming"] is True and seed["citations"] == 1
+    assert seed["prompt_tokens"] == 991 and seed["completion_tokens"] == 23 and seed["exception"] is False
+
+
+def test_order_is_deterministic_and_the_cache_gives_the_same_rows(run_cli, corpus, cache_dir):
+    cold = run_cli("list", "--json", "--no-cache", str(corpus))
+    assert not (cache_dir / CACHE_FILE_NAME).exists()  # --no-cache writes nothing
+    first = run_cli("list", "--json", str(corpus))
+    assert (cache_dir / CACHE_FILE_NAME).is_file()
+    warm = run_cli("list", "--json", str(corpus))
+    assert cold.stdout == first.stdout == warm.stdout
+    paths = [row["path"] for row in _json_lines(cold.stdout)]
+    assert len(paths) == len(set(paths))
+
+
+@pytest.mark.timeout(120)
+def test_hostile_input_gives_error_rows_exit_0_and_changes_nothing(run_cli, tmp_path):
+    paths = make_bad_inputs(tmp_path / "bad")
+    before = fingerprint(paths)
+    result = run_cli("list", "--json", str(tmp_path), timeout=60)
+    assert result.returncode == 0
+    assert result.stderr == b""
+    rows = {os.path.basename(row["path"]): row for row in _json_lines(result.stdout)}
+    assert sorted(rows) == sorted(ERROR_CASES)  # FIFO, loops and the folder named *.json are skipped
+    for row in rows.values():
+        assert row["status"] == "error" and row["error"] and "\n" not in row["error"]
+    table = run_cli("list", str(tmp_path), timeout=60)
+    assert table.returncode == 0 and b"Traceback" not in table.stdout + table.stderr
+    assert b"10 recordings, 10 unreadable" in table.stdout
+    assert fingerprint(paths) == before
+
+
+@pytest.mark.timeout(60)
+def test_explicit_fifo_and_non_json_file(run_cli, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    result = run_cli("list", "--json", str(fifo), str(notes), timeout=30)
+    assert result.returncode == 0
+    rows = _json_lines(result.stdout)
+    assert [row["path"] for row in rows] == [str(fifo), str(notes)]
+    assert rows[0]["error"] == "not a regular file (FIFO)"
+    assert rows[1]["status"] == "error"
+
+
+def test_missing_path_exits_2_and_names_it(run_cli, corpus, tmp_path):
+    missing = tmp_path / "nowhere"
+    result = run_cli("list", str(corpus), str(missing))
+    assert result.returncode == 2
+    assert result.stdout == b""
+    assert str(missing).encode() in result.stderr
+    assert b"no such file or folder" in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
+def test_max_size_flag(run_cli, corpus):
+    seed = str(corpus / SEED_TURN_2)
+    [row] = _json_lines(run_cli("list", "--json", "--max-size", "1K", seed).stdout)
+    assert row["status"] == "error" and "over the 1 KiB limit" in row["error"]
+    [row] = _json_lines(run_cli("list", "--json", "--max-size", "1M", seed).stdout)
+    assert row["status"] == "ok"
+
+
+def test_table_shows_the_columns_and_recorded_text_literally(run_cli, corpus, tmp_path):
+    source = json.loads((corpus / SEED_TURN_2).read_text())
+    source["test_id"] = "tests/t.py::test_x[[bold red]loud[/bold red]-\x1b[31mred\x07]"
+    source["request"]["endpoint"] = "[i]/v1/x[/i]"
+    hostile = tmp_path / "hostile.json"
+    hostile.write_text(json.dumps(source))
+    result = run_cli("list", str(hostile), str(corpus / SEED_TURN_2), columns=220)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.decode()
+    for header in (
+        "File",
+        "Test",
+        "Kind",
+        "Endpoint",
+        "Model",
+        "Chunks",
+        "Tools",
+        "Cites",
+        "Tokens",
+        "Status",
+    ):
+        assert header in out
+    assert "[bold red]loud[/bold red]" in out  # markup shown, not applied
+    assert "[i]/v1/x[/i]" in out
+    assert "\x1b" not in out and "\x07" not in out  # escapes never reach the terminal
+    assert "␛[31mred␇" in out
+    assert "991→23" in out and "gpt-4o" in out
+    assert "2 recordings, 0 unreadable" in out
+
+
+def test_narrow_table_still_shows_status(run_cli, corpus):
+    result = run_cli("list", str(corpus / SEED_TURN_2), columns=80)
+    assert result.returncode == 0
+    lines = result.stdout.decode().splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert "Status" in lines[0] and "ok" in result.stdout.decode()
+
+
+def test_files_named_x_json_folder_and_symlink_loop_through_cli(run_cli, corpus, tmp_path):
+    tree = tmp_path / "tree"
+    (tree / "folder.json").mkdir(parents=True)
+    shutil.copyfile(corpus / SEED_TURN_2, tree / "folder.json" / "inner.json")
+    (tree / "loop").symlink_to(tree, target_is_directory=True)
+    result = run_cli("list", "--json", str(tree), timeout=30)
+    assert [row["path"] for row in _json_lines(result.stdout)] == [str(tree / "folder.json" / "inner.json")]
