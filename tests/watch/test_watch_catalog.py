@@ -1,0 +1,226 @@
+"""`watch_catalog` used directly, as the app does: batches of Change rows against what is listed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from pathlib import Path
+
+from watch_helpers import write_file
+
+from tui_replay.catalog.catalog import Catalog
+from tui_replay.catalog.watch import SUMMARY_CHUNK, Change, watch_catalog
+from tui_replay.recording.model import Summary
+
+MAX_SIZE = 256 * 1024 * 1024
+SLOW = 15.0
+
+
+class Follower:
+    """Runs watch_catalog in a task and keeps every batch it yields."""
+
+    def __init__(self, roots: list[str], known: dict[str, Summary]) -> None:
+        self.stop = asyncio.Event()
+        self.batches: asyncio.Queue[list[Change]] = asyncio.Queue()
+        self.all_batches: list[list[Change]] = []
+        self.task = asyncio.create_task(self._run(roots, known))
+
+    async def _run(self, roots: list[str], known: dict[str, Summary]) -> None:
+        async for batch in watch_catalog(roots, known=known, max_size=MAX_SIZE, stop_event=self.stop):
+            self.all_batches.append(batch)
+            await self.batches.put(batch)
+
+    async def changes(self, count: int, timeout: float = SLOW) -> list[Change]:
+        got: list[Change] = []
+        async with asyncio.timeout(timeout):
+            while len(got) < count:
+                got.extend(await self.batches.get())
+        return got
+
+    async def nothing_more(self, seconds: float) -> list[Change]:
+        got: list[Change] = []
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                while True:
+                    got.extend(await self.batches.get())
+        return got
+
+    async def close(self) -> None:
+        self.stop.set()
+        async with asyncio.timeout(5):
+            await self.task
+
+
+def listed(folder: Path) -> dict[str, Summary]:
+    return {s.path: s for s in Catalog(use_cache=False).scan([str(folder)])}
+
+
+async def settle_watcher() -> None:
+    await asyncio.sleep(0.3)  # let the watcher thread start before the test writes
+
+
+async def test_first_event_of_a_known_path_is_changed(tmp_path, recording_bytes):
+    write_file(tmp_path / "a.json", recording_bytes[0])
+    write_file(tmp_path / "b.json", recording_bytes[1])
+    known = listed(tmp_path)
+    follower = Follower([str(tmp_path)], known)
+    await settle_watcher()
+
+    write_file(tmp_path / "a.json", recording_bytes[2])
+    (change,) = await follower.changes(1)
+    assert (change.event, change.path) == ("changed", str(tmp_path / "a.json"))
+    assert isinstance(change.summary, Summary) and change.summary.status == "ok"
+    assert change.summary != known[change.path]
+
+    (tmp_path / "b.json").unlink()
+    (removed,) = await follower.changes(1)
+    assert (removed.event, removed.path) == ("removed", str(tmp_path / "b.json"))
+    assert removed.summary == known[str(tmp_path / "b.json")]  # the last known row
+    assert await follower.nothing_more(0.5) == []
+    await follower.close()
+
+
+async def test_differences_since_the_listing_are_reported_at_start(tmp_path, recording_bytes):
+    for name, index in (("same.json", 0), ("edited.json", 1), ("deleted.json", 2)):
+        write_file(tmp_path / name, recording_bytes[index])
+    known = listed(tmp_path)
+    write_file(tmp_path / "edited.json", recording_bytes[3])
+    (tmp_path / "deleted.json").unlink()
+    write_file(tmp_path / "new.json", recording_bytes[4])
+    old = time.time() - 60  # written a minute ago: nothing is still being written
+    for name in ("edited.json", "new.json"):
+        os.utime(tmp_path / name, (old, old))
+
+    follower = Follower([str(tmp_path)], known)
+    got = await follower.changes(3)
+    got += await follower.nothing_more(0.5)
+
+    assert sorted((c.event, os.path.basename(c.path)) for c in got) == [
+        ("added", "new.json"),
+        ("changed", "edited.json"),
+        ("removed", "deleted.json"),
+    ]
+    await follower.close()
+
+
+async def test_a_burst_comes_in_bounded_batches_and_the_loop_stays_responsive(tmp_path, recording_bytes):
+    follower = Follower([str(tmp_path)], {})
+    await settle_watcher()
+    gaps: list[float] = []
+
+    async def ticker() -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    ticking = asyncio.create_task(ticker())
+    names = [f"r{index:03d}.json" for index in range(200)]
+    for index, name in enumerate(names):
+        write_file(tmp_path / name, recording_bytes[index % len(recording_bytes)])
+        if index % 50 == 0:
+            await asyncio.sleep(0)
+    got = await follower.changes(200, timeout=60)
+    ticking.cancel()
+
+    assert sorted(c.path for c in got) == sorted(str(tmp_path / name) for name in names)
+    assert {c.event for c in got} == {"added"}
+    assert len(follower.all_batches) > 1
+    assert max(len(batch) for batch in follower.all_batches) <= SUMMARY_CHUNK
+    assert max(gaps) < 0.5, f"the event loop stalled for {max(gaps):.3f} s"
+    await follower.close()
+
+
+async def test_slow_summaries_do_not_block_the_callers_loop(tmp_path, recording_bytes, monkeypatch):
+    """A slow disk (a fake delay around the real parser): the loop must keep ticking meanwhile."""
+    import tui_replay.catalog.catalog as catalog_module
+
+    real = catalog_module.summarize_file
+
+    def slow_summarize(path, *args, **kwargs):
+        time.sleep(0.03)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(catalog_module, "summarize_file", slow_summarize)
+    follower = Follower([str(tmp_path)], {})
+    await settle_watcher()
+    gaps: list[float] = []
+
+    async def ticker() -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    ticking = asyncio.create_task(ticker())
+    for index in range(64):
+        write_file(tmp_path / f"s{index:02d}.json", recording_bytes[index % len(recording_bytes)])
+    got = await follower.changes(64, timeout=60)
+    ticking.cancel()
+
+    assert len({c.path for c in got}) == 64
+    # On the loop, one chunk would stall it for SUMMARY_CHUNK x 30 ms (~1 s).
+    assert max(gaps) < 0.3, f"the event loop stalled for {max(gaps):.3f} s"
+    await follower.close()
+
+
+async def test_atomic_writes_and_temp_files(tmp_path, recording_bytes):
+    follower = Follower([str(tmp_path)], {})
+    await settle_watcher()
+    temp = tmp_path / "final.json.tmp"
+    write_file(temp, recording_bytes[0])
+    os.replace(temp, tmp_path / "final.json")
+
+    (change,) = await follower.changes(1)
+    assert (change.event, change.path, change.summary.status) == ("added", str(tmp_path / "final.json"), "ok")
+    assert await follower.nothing_more(0.5) == []
+    await follower.close()
+
+
+async def test_a_root_named_as_a_file_is_followed_across_replacements(tmp_path, recording_bytes):
+    target = tmp_path / "notes.txt"  # any name: it was named on purpose
+    write_file(target, recording_bytes[0])
+    write_file(tmp_path / "sibling.json", recording_bytes[1])
+    known = {s.path: s for s in Catalog(use_cache=False).scan([str(target)])}
+    follower = Follower([str(target)], known)
+    await settle_watcher()
+
+    write_file(target, recording_bytes[2])
+    (changed,) = await follower.changes(1)
+    assert (changed.event, changed.path) == ("changed", str(target))
+
+    temp = tmp_path / "notes.tmp"
+    write_file(temp, recording_bytes[3])
+    os.replace(temp, target)  # an editor's save: a new inode
+    (replaced,) = await follower.changes(1)
+    assert (replaced.event, replaced.path) == ("changed", str(target))
+
+    write_file(tmp_path / "sibling.json", recording_bytes[4])  # not under the root
+    assert await follower.nothing_more(0.5) == []
+    await follower.close()
+
+
+async def test_stop_event_ends_the_stream_and_closing_stops_the_watchers(tmp_path, recording_bytes):
+    write_file(tmp_path / "a.json", recording_bytes[0])
+    tasks_before = asyncio.all_tasks()
+    follower = Follower([str(tmp_path), str(tmp_path / "missing")], listed(tmp_path))
+    await settle_watcher()
+    started = time.monotonic()
+    await follower.close()
+    assert time.monotonic() - started < 1.0
+    leftover = [t for t in asyncio.all_tasks() - tasks_before if t is not asyncio.current_task()]
+    assert leftover == []
+
+    # Breaking out of the loop (aclose) cleans up too.
+    stream = watch_catalog([str(tmp_path)], known={}, max_size=MAX_SIZE)
+    first = await asyncio.wait_for(anext(stream), SLOW)  # a.json, unknown to the caller
+    assert [c.event for c in first] == ["added"]
+    await stream.aclose()
+    leftover = [t for t in asyncio.all_tasks() - tasks_before if t is not asyncio.current_task()]
+    assert leftover == []
