@@ -14,8 +14,12 @@ def corpus_files() -> list[Path]:
 
 
 def corpus_file(prefix: str) -> Path:
-    """The one corpus file whose name starts with `prefix` (a hash prefix)."""
-    matches = [p for p in corpus_files() if p.name.startswith(prefix)]
+    """The one corpus file whose name (or path under the corpus) starts with `prefix`."""
+    matches = [
+        p
+        for p in corpus_files()
+        if p.name.startswith(prefix) or str(p.relative_to(CORPUS)).startswith(prefix)
+    ]
     if not matches:
         pytest.skip(f"corpus file {prefix}… not found under {CORPUS} (the shared corpus is missing)")
     assert len(matches) == 1, matches

@@ -163,8 +163,10 @@ def _stdlib_loads(data: bytes, original: orjson.JSONDecodeError) -> Any:
 def apply_id_mapping(obj: dict[str, Any]) -> dict[str, Any]:
     """Apply a non-empty `id_normalization_mapping` as the recorder does (§8.2).
 
-    Each original id is replaced by its normalized key everywhere in the file
-    (strings and object keys), then the mapping is emptied.
+    Each original id is replaced by its normalized key in every string value,
+    then the mapping is emptied. The recorder replaces in the serialized text, so
+    object keys too; ids never occur as keys, and leaving keys alone means a short
+    original string cannot break the structure ("body" stays "body").
     """
     mapping = obj.get("id_normalization_mapping")
     if not isinstance(mapping, dict) or not mapping:
@@ -197,7 +199,7 @@ def apply_id_mapping(obj: dict[str, Any]) -> dict[str, Any]:
             else:
                 copy = value
             if isinstance(target, dict):
-                target[replace(key) if isinstance(key, str) else key] = copy
+                target[key] = copy
             else:
                 target[key] = copy
     result["id_normalization_mapping"] = {}

@@ -121,6 +121,12 @@ def human_size(n_bytes: int) -> str:
     return f"{n_bytes / (1024 * 1024):.1f} MB"
 
 
+def base64_size(data: str) -> int:
+    """Decoded size of a base64 string, without decoding it."""
+    padding = 2 if data.endswith("==") else 1 if data.endswith("=") else 0
+    return max(len(data) * 3 // 4 - padding, 0)
+
+
 def image_placeholder(url_or_data: Any, media_type: str | None = None) -> str:
     """Placeholder text for an image: never the base64 itself."""
     if not isinstance(url_or_data, str):
@@ -128,13 +134,13 @@ def image_placeholder(url_or_data: Any, media_type: str | None = None) -> str:
     if url_or_data.startswith("data:"):
         header, _, payload = url_or_data.partition(",")
         mime = header[5:].split(";", 1)[0] or media_type or "image"
-        return f"[image: {mime}, {human_size(len(payload) * 3 // 4)}]"
+        return f"[image: {mime}, {human_size(base64_size(payload))}]"
     if url_or_data.startswith(("http://", "https://", "gs://", "file:")):
         url = url_or_data if len(url_or_data) <= 200 else url_or_data[:199] + "…"
         return f"[image: {url}]"
     # Bare base64 (Ollama images, Anthropic/Gemini inline data).
     label = media_type or "image"
-    return f"[image: {label}, {human_size(len(url_or_data) * 3 // 4)}]"
+    return f"[image: {label}, {human_size(base64_size(url_or_data))}]"
 
 
 def join_parts(parts: list[ContentPart]) -> str:
