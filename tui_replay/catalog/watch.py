@@ -184,8 +184,8 @@ class CatalogWatcher:
                         break
             except FileNotFoundError:
                 pass  # deleted between the check and the watcher's start
-            except (OSError, RuntimeError):
-                # e.g. the inotify watch limit: fall back to polling rather than stop following.
+            except Exception:
+                # e.g. the inotify watch limit (OSError): poll instead rather than stop following.
                 if force_polling:
                     await self._pause(ROOT_POLL_SECONDS)
                 force_polling = True
