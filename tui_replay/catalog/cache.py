@@ -31,6 +31,7 @@ MAX_ENTRIES = 200_000
 # Everything but `path` is stored; the path is the key (and is re-set on the way out).
 _STORED_FIELDS = tuple(f.name for f in dataclasses.fields(Summary) if f.name != "path")
 _STATUS_INDEX = _STORED_FIELDS.index("status")
+assert dataclasses.fields(Summary)[0].name == "path"
 
 
 def default_cache_dir() -> str:
@@ -85,7 +86,7 @@ class SummaryCache:
                 return None
             if entry[2][_STATUS_INDEX] not in ("ok", "error"):
                 return None
-            summary = Summary(path=display_path, **dict(zip(_STORED_FIELDS, entry[2], strict=True)))
+            summary = Summary(display_path, *entry[2])  # positional: `path` is the first field
         except (TypeError, IndexError, ValueError):
             return None  # a damaged entry: summarize the file again
         self._seen[abs_path] = entry

@@ -64,7 +64,7 @@ class Catalog:
             return error_summary(found.path, f"file is {size}, over the {limit} limit (--max-size)", st)
         if self.cache is None:
             return self._summarize_file(found.path)
-        abs_path = os.path.abspath(found.path)
+        abs_path = found.abs_path or os.path.abspath(found.path)
         cached = self.cache.get(abs_path, st.st_size, st.st_mtime_ns, found.path)
         if cached is not None:
             return cached

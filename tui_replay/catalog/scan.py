@@ -26,6 +26,7 @@ class Found:
     stat: os.stat_result | None  # of the file (symlinks followed); None when `problem` is set
     problem: str | None = None  # one-line reason when the path cannot be summarized at all
     explicit: bool = False  # named on the command line (not found inside a folder)
+    abs_path: str = ""  # os.path.abspath(path), the cache key (set for files to summarize)
 
 
 def is_recording_name(name: str) -> bool:
@@ -86,7 +87,7 @@ def iter_found(roots: Iterable[str]) -> Iterator[Found]:
             continue
         seen_files.add(key)
         if stat.S_ISREG(root_stat.st_mode):
-            yield Found(root, root_stat, explicit=True)
+            yield Found(root, root_stat, explicit=True, abs_path=key)
         else:
             # Never opened: reading a FIFO would block until a writer comes.
             kind = _kind_of_mode(root_stat.st_mode)
@@ -108,9 +109,11 @@ def _walk(
     if isinstance(first, Found):
         yield first
         return
-    stack: list[Iterator[os.DirEntry[str]]] = [iter(first)]
+    # Absolute folder paths ride along so each file's absolute path is a cheap join.
+    stack: list[tuple[Iterator[os.DirEntry[str]], str]] = [(iter(first), os.path.abspath(root))]
     while stack:
-        entry = next(stack[-1], None)
+        entries_left, abs_folder = stack[-1]
+        entry = next(entries_left, None)
         if entry is None:
             stack.pop()
             continue
@@ -134,7 +137,7 @@ def _walk(
             if isinstance(entries, Found):
                 yield entries
             else:
-                stack.append(iter(entries))
+                stack.append((iter(entries), os.path.join(abs_folder, entry.name)))
             continue
         if not is_recording_name(entry.name):
             continue
@@ -146,11 +149,11 @@ def _walk(
             continue
         if not stat.S_ISREG(file_stat.st_mode):
             continue
-        key = os.path.abspath(path)
+        key = os.path.join(abs_folder, entry.name)
         if key in seen_files:
             continue
         seen_files.add(key)
-        yield Found(path, file_stat)
+        yield Found(path, file_stat, abs_path=key)
 
 
 def _sorted_entries(folder: str) -> list[os.DirEntry[str]] | Found:
