@@ -173,7 +173,7 @@ class AnswerView(ScrollView, can_focus=True):
         self._lines[-1] = "".join(pieces)
         self._rewrap_from(first_line)
         self._update_virtual_size()
-        if was_at_end:
+        if was_at_end and self.size.height:
             self.scroll_end(animate=False, immediate=True, x_axis=False)
         self.refresh()
 
@@ -228,9 +228,11 @@ class AnswerView(ScrollView, can_focus=True):
         if self._width() != self._wrap_width:
             self._rewrap_from(0)
             self._update_virtual_size()
-            if self.follow:
-                self.scroll_end(animate=False, immediate=True, x_axis=False)
-            self.refresh()
+        if self.follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        else:
+            self.scroll_to(y=min(self.scroll_y, self.max_scroll_y), animate=False, immediate=True)
+        self.refresh()
 
     def _update_virtual_size(self) -> None:
         self.virtual_size = Size(self._wrap_width or self._width(), len(self._rows))

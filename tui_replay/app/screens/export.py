@@ -1,0 +1,109 @@
+"""Exports of the open recording: curl, Python (openai), Markdown transcript, re-record command.
+
+Each is shown read-only; `c` copies the visible one to the clipboard and `s` saves it
+to a new file in the current directory (atomic, never over an existing file).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane, TextArea
+
+from tui_replay.config import Config
+from tui_replay.export import (
+    DEFAULT_BASE_URL,
+    rerecord_command,
+    to_curl,
+    to_markdown,
+    to_python,
+    write_new_file,
+)
+from tui_replay.recording.model import Recording
+from tui_replay.textsafe import printable
+
+# (pane id, label, file suffix)
+EXPORTS = (
+    ("export-curl", "curl", ".curl.sh"),
+    ("export-python", "Python", ".py"),
+    ("export-markdown", "Markdown", ".md"),
+    ("export-rerecord", "Re-record", ".rerecord.sh"),
+)
+
+
+def build_exports(recording: Recording, config: Config) -> dict[str, str]:
+    """Pane id -> exported text."""
+    base_url = config.live.base_url or DEFAULT_BASE_URL
+    key_env = config.live.api_key_env
+    rerecord = rerecord_command(recording)
+    return {
+        "export-curl": to_curl(recording, base_url, key_env),
+        "export-python": to_python(recording, base_url, key_env),
+        "export-markdown": to_markdown(recording),
+        "export-rerecord": rerecord
+        or "# This recording names no test (test_id is null or absent): nothing to re-record.\n",
+    }
+
+
+class ExportScreen(Screen[None]):
+    CSS_PATH = "export.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "copy", "Copy", id="export.copy"),
+        Binding("s", "save", "Save to file", id="export.save"),
+        Binding("escape,q", "back", "Back", id="export.back"),
+    ]
+
+    def __init__(
+        self, recording: Recording, config: Config | None = None, directory: str | None = None
+    ) -> None:
+        super().__init__()
+        self.recording = recording
+        self.config = config or Config()
+        self.directory = Path(directory) if directory else Path.cwd()
+        self.exports = build_exports(recording, self.config)
+        self.saved: list[Path] = []
+
+    def compose(self) -> ComposeResult:
+        base = self.config.live.base_url or f"{DEFAULT_BASE_URL} (placeholder: set [live] base_url)"
+        note = Text(f"base URL {base}; the API key is read from ${self.config.live.api_key_env}. ")
+        note.append("c copy · s save to a new file in the current directory", "dim")
+        yield Static(note, id="export-note")
+        with TabbedContent(id="export-tabs"):
+            for pane_id, label, _ in EXPORTS:
+                with TabPane(label, id=pane_id):
+                    yield TextArea(
+                        printable(self.exports[pane_id]),
+                        read_only=True,
+                        id=f"{pane_id}-text",
+                        soft_wrap=False,
+                    )
+        yield Footer()
+
+    @property
+    def current(self) -> str:
+        return self.query_one("#export-tabs", TabbedContent).active or EXPORTS[0][0]
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.exports[self.current])
+        label = next(label for pane, label, _ in EXPORTS if pane == self.current)
+        self.notify(f"Copied the {label} export to the clipboard.", markup=False)
+
+    def action_save(self) -> None:
+        suffix = next(suffix for pane, _, suffix in EXPORTS if pane == self.current)
+        stem = Path(self.recording.path).stem[:16] or "recording"
+        try:
+            path = write_new_file(self.directory, f"{stem}{suffix}", self.exports[self.current])
+        except OSError as exc:
+            self.notify(Content(f"Could not save: {exc}").plain, severity="error", markup=False)
+            return
+        self.saved.append(path)
+        self.notify(f"Saved {printable(str(path))}", markup=False)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

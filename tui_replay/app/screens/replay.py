@@ -1,0 +1,374 @@
+"""The replay screen: the conversation, the answer replaying chunk by chunk, tool calls, citations.
+
+The recording is loaded (and its `ReplayPlan` built) in a thread worker. Playback is a
+timer that runs only while playing: each tick asks the `Player` which position is due
+and appends the runs of the new chunks to the answer in one batch, so a paused screen
+costs nothing and instant speed never blocks input for more than a frame budget.
+
+At 120x40 and larger all panes are visible at once; smaller terminals show one pane at
+a time behind tabs (the screen toggles the `-narrow` class on resize; CSS does the rest).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Vertical
+from textual.content import Content
+from textual.events import Resize
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, LoadingIndicator, Static, Tab, Tabs
+from textual.worker import Worker, WorkerState
+
+from tui_replay.app.widgets.answer_view import AnswerView
+from tui_replay.app.widgets.citations_pane import CitationsPane
+from tui_replay.app.widgets.conversation import ConversationView
+from tui_replay.app.widgets.kind_views import view_for
+from tui_replay.app.widgets.tool_calls_pane import ToolCallsPane
+from tui_replay.app.widgets.transport import Transport
+from tui_replay.config import Config
+from tui_replay.playback import SEEK_FRACTION, Player, ReplayPlan, build_plan
+from tui_replay.recording.model import Recording, RecordingError
+from tui_replay.textsafe import one_line
+
+TICK_SECONDS = 1 / 30  # timer period while playing
+FRAME_BUDGET = 0.012  # seconds of appending per tick at high speed, so input stays responsive
+WIDE_SIZE = (120, 40)  # at least this many columns and rows: all panes at once
+
+# (tab id, pane id, label) in tab order.
+PANES = (
+    ("tab-answer", "pane-answer", "Answer"),
+    ("tab-conversation", "pane-conversation", "Conversation"),
+    ("tab-tools", "pane-tools", "Tool calls"),
+    ("tab-citations", "pane-citations", "Citations"),
+)
+
+
+class ReplayScreen(Screen[None]):
+    """Replay one recording file."""
+
+    CSS_PATH = "replay.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "toggle_play", "Play/Pause", id="replay.play", priority=True),
+        Binding("right", "step(1)", "Step", id="replay.step_forward", priority=True),
+        Binding("left", "step(-1)", "Back", id="replay.step_back", priority=True),
+        Binding("plus,equals_sign", "faster", "Faster", id="replay.faster", priority=True),
+        Binding("minus", "slower", "Slower", id="replay.slower", priority=True),
+        Binding("home", "jump_start", "Start", id="replay.start", priority=True, show=False),
+        Binding("end", "jump_end", "End", id="replay.end", priority=True, show=False),
+        Binding("left_square_bracket", "jump(-1)", "-10%", id="replay.back_10", priority=True, show=False),
+        Binding("right_square_bracket", "jump(1)", "+10%", id="replay.forward_10", priority=True, show=False),
+        Binding("t", "next_tab", "Next tab", id="replay.next_tab"),
+        Binding("v", "raw", "Raw", id="replay.raw"),
+        Binding("x", "export", "Export", id="replay.export"),
+        Binding("r", "compare", "Compare live", id="replay.compare"),
+        Binding("escape,q", "back", "Back", id="replay.back"),
+    ]
+
+    def __init__(self, path: str, *, speed: float = 1.0, config: Config | None = None) -> None:
+        super().__init__()
+        self.path = str(path)
+        self.config = config or Config()
+        self.initial_speed = speed
+        self.recording: Recording | None = None
+        self.plan: ReplayPlan | None = None
+        self.player: Player | None = None
+        self.error: str | None = None
+        self._preloaded: Recording | None = None
+        self._timer: Timer | None = None
+        self._last_tick = 0.0
+        self._batch = 64  # chunks per tick at instant speed, adapted to FRAME_BUDGET
+        self.autoplay = True
+
+    @classmethod
+    def for_recording(
+        cls, recording: Recording, *, speed: float = 1.0, config: Config | None = None, autoplay: bool = True
+    ) -> ReplayScreen:
+        """A screen over an already loaded recording (tests, live captures)."""
+        screen = cls(recording.path, speed=speed, config=config)
+        screen._preloaded = recording
+        screen.autoplay = autoplay
+        return screen
+
+    # --- composition and loading -------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content(one_line(Path(self.path).name, 200)), id="replay-title")
+        with Container(id="replay-body"):
+            yield LoadingIndicator()
+        yield Transport(id="transport")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._update_layout_class()
+        self.query_one(Transport).display = False
+        if self._preloaded is not None:
+            self.call_later(self._show, self._preloaded, build_plan(self._preloaded))
+        else:
+            self._load()
+
+    @work(thread=True, exclusive=True, group="replay-load", exit_on_error=False)
+    def _load(self) -> tuple[Recording, ReplayPlan]:
+        from tui_replay.recording.load import load_recording
+
+        recording = load_recording(self.path, max_size=self.config.max_size)
+        return recording, build_plan(recording)
+
+    @on(Worker.StateChanged)
+    async def _loaded(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "replay-load":
+            return
+        if event.state == WorkerState.SUCCESS:
+            await self._show(*event.worker.result)
+        elif event.state == WorkerState.ERROR:
+            error = event.worker.error
+            reason = error.reason if isinstance(error, RecordingError) else f"{type(error).__name__}: {error}"
+            self._show_error(one_line(reason, 300))
+
+    def _show_error(self, reason: str) -> None:
+        self.error = reason
+        body = self.query_one("#replay-body")
+        body.remove_children()
+        message = Text("Cannot open this recording: ", "bold red")
+        message.append(reason)
+        body.mount(Static(message, id="load-error"))
+
+    async def _show(self, recording: Recording, plan: ReplayPlan) -> None:
+        self.recording = recording
+        self.plan = plan
+        title = Text()
+        title.append(one_line(Path(recording.path).name, 80), "bold")
+        title.append(f"  {recording.kind.value}", "dim")
+        if recording.model:
+            title.append(f"  {one_line(recording.model, 60)}", "dim")
+        if recording.test_id:
+            title.append("  ")
+            title.append(one_line(recording.test_id, 160), "italic")
+        self.query_one("#replay-title", Static).update(title)
+        body = self.query_one("#replay-body")
+        await body.remove_children()
+        special = view_for(recording)
+        if special is not None:
+            await body.mount(special)
+            self.refresh_bindings()
+            return
+        self.player = Player(plan, self.initial_speed)
+        tabs = Tabs(*(Tab(label, id=tab_id) for tab_id, _, label in PANES), id="replay-tabs")
+        answer_pane = Vertical(AnswerView(id="answer"), id="pane-answer", classes="pane -active")
+        answer_pane.border_title = "Answer"
+        conversation = ConversationView(recording.messages, id="pane-conversation")
+        conversation.add_class("pane")
+        count = len(recording.messages)
+        conversation.border_title = f"Conversation ({count} message{'s' if count != 1 else ''})"
+        tools = ToolCallsPane(recording, id="pane-tools")
+        tools.add_class("pane")
+        tools.border_title = "Tool calls"
+        citations = CitationsPane(recording, id="pane-citations")
+        citations.add_class("pane")
+        citations.border_title = "Citations"
+        await body.mount(tabs, Container(conversation, tools, answer_pane, citations, id="panes"))
+        self.query_one(Transport).display = True
+        self.refresh_bindings()
+        self._start()
+
+    def _start(self) -> None:
+        self._sync_panes()
+        if self.autoplay:
+            self.action_toggle_play()
+        else:
+            self._show_transport()
+
+    # --- layout ------------------------------------------------------------------------------
+
+    def on_resize(self, event: Resize) -> None:
+        self._update_layout_class()
+
+    def _update_layout_class(self) -> None:
+        width, height = self.size
+        self.set_class(width < WIDE_SIZE[0] or height < WIDE_SIZE[1], "-narrow")
+
+    @property
+    def narrow(self) -> bool:
+        return self.has_class("-narrow")
+
+    @on(Tabs.TabActivated, "#replay-tabs")
+    def _tab_activated(self, event: Tabs.TabActivated) -> None:
+        event.stop()
+        self.show_pane(event.tab.id or "tab-answer")
+
+    def show_pane(self, tab_id: str) -> None:
+        for tab, pane, _ in PANES:
+            for node in self.query(f"#{pane}"):
+                node.set_class(tab == tab_id, "-active")
+
+    def action_next_tab(self) -> None:
+        tabs = self.query("#replay-tabs")
+        if tabs:
+            tabs.first(Tabs).action_next_tab()
+
+    # --- playback ----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        transport = {"toggle_play", "step", "faster", "slower", "jump_start", "jump_end", "jump", "next_tab"}
+        if action in transport and self.player is None:
+            return False
+        return not (action in {"raw", "export", "compare"} and self.recording is None)
+
+    def action_toggle_play(self) -> None:
+        if self.player is None:
+            return
+        self.player.toggle()
+        if self.player.position == 0 and self.player.playing:
+            self._rebuild()  # replay from the start after the end
+        self._ensure_timer()
+        self._show_transport()
+
+    def action_step(self, delta: int) -> None:
+        if self.player is not None:
+            self._seek(self.player.position + delta, pause=True)
+
+    def action_jump_start(self) -> None:
+        self._seek(0)
+
+    def action_jump_end(self) -> None:
+        if self.player is not None:
+            self._seek(self.player.count)
+
+    def action_jump(self, direction: int) -> None:
+        if self.player is not None:
+            offset = max(1, round(self.player.count * SEEK_FRACTION))
+            self._seek(self.player.position + direction * offset)
+
+    def action_faster(self) -> None:
+        if self.player is not None:
+            self.player.faster()
+            self._show_transport()
+
+    def action_slower(self) -> None:
+        if self.player is not None:
+            self.player.slower()
+            self._show_transport()
+
+    def _seek(self, position: int, *, pause: bool = False) -> None:
+        player = self.player
+        if player is None:
+            return
+        if pause:
+            player.pause()
+        old = player.position
+        new = player.seek(position)
+        if new > old:
+            self._append(old, new)
+        elif new < old:
+            self._rebuild()
+        self._sync_panes()
+        self._ensure_timer()
+        self._show_transport()
+
+    def _rebuild(self) -> None:
+        """Show exactly the player's position from scratch (after a backward seek)."""
+        assert self.player is not None and self.plan is not None
+        answer = self.query_one(AnswerView)
+        answer.clear()
+        answer.append(self.plan.runs_between(0, self.player.position))
+
+    def _append(self, start: int, end: int) -> None:
+        assert self.plan is not None
+        self.query_one(AnswerView).append(self.plan.runs_between(start, end))
+
+    def _ensure_timer(self) -> None:
+        """A timer exists exactly while playing: nothing runs while paused."""
+        playing = self.player is not None and self.player.playing
+        if playing and self._timer is None:
+            self._last_tick = time.monotonic()
+            self._timer = self.set_interval(TICK_SECONDS, self._tick, name="replay-tick")
+        elif not playing and self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def _tick(self) -> None:
+        player = self.player
+        if player is None:
+            return
+        now = time.monotonic()
+        due = player.due(now - self._last_tick)
+        self._last_tick = now
+        if due > player.position:
+            start = player.position
+            end = min(due, start + self._batch)
+            began = time.perf_counter()
+            self._append(start, end)
+            player.advance_to(end)
+            spent = time.perf_counter() - began
+            if end < due:  # behind schedule: size the next batch to the frame budget
+                self._batch = max(16, min(1 << 20, int(self._batch * FRAME_BUDGET / max(spent, 1e-4))))
+            self._sync_panes()
+        self._ensure_timer()
+        self._show_transport()
+
+    def _sync_panes(self) -> None:
+        if self.plan is None or self.player is None:
+            return
+        position = self.player.position
+        self.query_one(ToolCallsPane).show_response_calls(self.plan.tool_calls_at(position))
+        self.query_one(CitationsPane).show_documents(self.plan.documents_at(position))
+        answer_pane = self.query_one("#pane-answer")
+        finish = self.recording.response.finish_reason if self.recording else None
+        answer_pane.border_subtitle = f"finish: {finish}" if finish and self.player.at_end else ""
+
+    def _show_transport(self) -> None:
+        if self.player is not None:
+            self.query_one(Transport).show(self.player)
+
+    @on(CitationsPane.Selected)
+    def _citation_selected(self, event: CitationsPane.Selected) -> None:
+        self.query_one(AnswerView).selected_citation = event.number
+
+    def on_unmount(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    # --- other screens -----------------------------------------------------------------------
+
+    def action_raw(self) -> None:
+        if self.recording is None:
+            return
+        from tui_replay.app.screens.raw import RawScreen
+
+        position = self.player.position if self.player else 0
+        self.app.push_screen(RawScreen(self.recording, position))
+
+    def action_export(self) -> None:
+        if self.recording is None:
+            return
+        from tui_replay.app.screens.export import ExportScreen
+
+        self.app.push_screen(ExportScreen(self.recording, self.config))
+
+    def action_compare(self) -> None:
+        if self.recording is None:
+            return
+        try:
+            from tui_replay.app.screens.compare import CompareScreen
+        except ImportError:
+            self.notify("Live compare is not available in this build.", severity="warning", markup=False)
+            return
+        if self.player is not None and self.player.playing:
+            self.player.pause()
+            self._ensure_timer()
+            self._show_transport()
+        self.app.push_screen(CompareScreen(self.recording, self.config))
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+        else:
+            self.app.exit()
