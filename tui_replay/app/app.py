@@ -1,0 +1,114 @@
+"""The Textual app: config and paths in, the browse screen first, an exit code out.
+
+`run_app(args)` is what `tui-replay [PATH...]` calls. Everything that can be refused
+before the terminal is taken over (missing paths, bad config, unknown theme) is
+refused here with one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from functools import partial
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.theme import BUILTIN_THEMES
+
+from tui_replay.app.commands import BrowseCommands, RecordingCommands
+from tui_replay.app.screens.browse import BrowseScreen
+from tui_replay.app.screens.help import HelpScreen, describe_bindings
+from tui_replay.catalog.scan import missing_paths
+from tui_replay.config import Config, ConfigError, load_config
+
+DEFAULT_FOLDER = "recordings"
+MIN_SPEED, MAX_SPEED = 0.25, 32.0
+
+
+class TuiReplayApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "tui-replay"
+    DEFAULT_MODE = "browse"
+    COMMANDS: ClassVar = App.COMMANDS | {BrowseCommands, RecordingCommands}
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark,f1", "help", "Keys", id="app.help"),
+    ]
+
+    def __init__(self, roots: list[str], config: Config | None = None, *, use_cache: bool = True) -> None:
+        super().__init__()
+        self.roots = list(roots)
+        self.config = config or Config()
+        self.use_cache = use_cache
+        # A mode, not get_default_screen(): a mode's base screen gets its CSS_PATH loaded.
+        self.add_mode("browse", partial(BrowseScreen, self.roots, self.config, use_cache=use_cache))
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+
+    def on_mount(self) -> None:
+        self.theme = self.config.theme
+
+    @property
+    def browse(self) -> BrowseScreen:
+        for screen in self.screen_stack:
+            if isinstance(screen, BrowseScreen):
+                return screen
+        raise LookupError("no browse screen")
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        screen = self.screen
+        title = type(screen).__name__.removesuffix("Screen") or "app"
+        self.push_screen(HelpScreen(title, describe_bindings(screen)))
+
+
+def _fail(message: str) -> int:
+    print(f"tui-replay: {message}", file=sys.stderr)
+    return 2
+
+
+def prepare(args: argparse.Namespace) -> tuple[list[str], Config] | int:
+    """The roots and the final config, or an exit status after one line on stderr."""
+    paths = list(args.paths)
+    if not paths:
+        if not os.path.isdir(DEFAULT_FOLDER):
+            return _fail(
+                f"no PATH given and ./{DEFAULT_FOLDER} does not exist; "
+                "name the recording files or folders to open, e.g. tui-replay tests/integration"
+            )
+        paths = [DEFAULT_FOLDER]
+    missing = missing_paths(paths)
+    if missing:
+        return _fail(f"no such file or folder: {', '.join(missing)}")
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        return _fail(" ".join(str(exc).split()))
+    config = config.override(
+        speed=args.speed,
+        max_size=args.max_size,
+        watch=False if args.no_watch else None,
+        live_base_url=args.base_url,
+        live_model=args.model,
+        live_api_key_env=args.api_key_env,
+        live_timeout=args.timeout,
+    )
+    if not MIN_SPEED <= config.speed <= MAX_SPEED:
+        return _fail(f"speed {config.speed:g} is out of range ({MIN_SPEED:g} to {MAX_SPEED:g})")
+    if config.theme not in BUILTIN_THEMES:
+        return _fail(f"unknown theme {config.theme!r}; known themes: {', '.join(sorted(BUILTIN_THEMES))}")
+    return paths, config
+
+
+def run_app(args: argparse.Namespace) -> int:
+    prepared = prepare(args)
+    if isinstance(prepared, int):
+        return prepared
+    paths, config = prepared
+    app = TuiReplayApp(paths, config, use_cache=not args.no_cache)
+    app.run()
+    return app.return_code or 0

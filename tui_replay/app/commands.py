@@ -1,0 +1,138 @@
+"""Command palette providers: the main actions, and jumping to any loaded recording by name.
+
+Recorded text never reaches markup here: the palette parses a `str` prompt or help as
+markup, so hits carry `Content` built from plain text (Content is passed through as is).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
+from textual.content import Content
+
+from tui_replay.app.screens.browse import SORT_LABELS, BrowseScreen
+from tui_replay.app.widgets.recording_table import flat, short_file_name
+from tui_replay.catalog.testids import short_test_id
+from tui_replay.textsafe import printable
+
+MAX_RECORDING_HITS = 200
+
+
+def _browse(provider: Provider) -> BrowseScreen | None:
+    for screen in reversed(provider.app.screen_stack):
+        if isinstance(screen, BrowseScreen):
+            return screen
+    return None
+
+
+def safe_highlight(matcher: Matcher, candidate: str) -> Content:
+    """Like `Matcher.highlight`, but `candidate` is plain text, not markup."""
+    content = Content(candidate)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, candidate)
+    if not score:
+        return content
+    for offset in offsets:
+        if not candidate[offset].isspace():
+            content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
+
+
+class BrowseCommands(Provider):
+    """The browse screen's actions: filter, sort, group, watch, follow, open."""
+
+    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        browse = _browse(self)
+        if browse is None:
+            return []
+        commands: list[tuple[str, str, Callable[[], object]]] = [
+            ("Filter recordings", "Focus the filter box (/)", browse.action_filter),
+            ("Clear the filter", "Show every recording", partial(browse.set_filter, "")),
+            (
+                "Show unreadable recordings",
+                "Filter: status:error",
+                partial(browse.set_filter, "status:error"),
+            ),
+            ("Show recordings with tool calls", "Filter: has:tools", partial(browse.set_filter, "has:tools")),
+            (
+                "Show recordings with citations",
+                "Filter: has:citations",
+                partial(browse.set_filter, "has:citations"),
+            ),
+            ("Group by test", "Toggle grouping by test file and test (g)", browse.action_toggle_group),
+            (
+                "Toggle watching",
+                "Follow the folders for new and changed files (w)",
+                browse.action_toggle_watch,
+            ),
+            ("Toggle follow", "Open the newest recording as it lands (F)", browse.action_toggle_follow),
+            ("Open the highlighted recording", "Replay it (enter)", browse.open_highlighted),
+            ("Unsorted", "Scan order (folders and names)", partial(browse.set_sort, None)),
+        ]
+        for column, label in SORT_LABELS.items():
+            commands.append((f"Sort by {label}", "Ascending", partial(browse.set_sort, column)))
+            commands.append(
+                (
+                    f"Sort by {label}, descending",
+                    "Descending",
+                    partial(browse.set_sort, column, descending=True),
+                )
+            )
+        return commands
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, text=name, help=help_text)
+
+
+class RecordingCommands(Provider):
+    """Jump to a recording by test id or file name (over the summaries loaded so far)."""
+
+    async def startup(self) -> None:
+        browse = _browse(self)
+        self._browse = browse
+        self._items: list[tuple[str, str, str]] = []
+        if browse is None:
+            return
+        for summary in list(browse.summaries.values()):
+            name = printable(flat(short_test_id(summary.test_id, max_len=120)))
+            label = f"{name}  {printable(short_file_name(summary.path))}"
+            facts = [
+                summary.kind or "",
+                summary.model or "",
+                summary.status if summary.status != "ok" else "",
+            ]
+            help_text = printable(flat(" · ".join(fact for fact in facts if fact)))
+            self._items.append((label, help_text, summary.path))
+
+    async def search(self, query: str) -> Hits:
+        browse = self._browse
+        if browse is None or not query.strip():
+            return
+        matcher = self.matcher(query)
+        letters = set(query.lower().replace(" ", ""))
+        hits = 0
+        for label, help_text, path in self._items:
+            if not letters <= set(label.lower()):
+                continue  # cheap pre-check: the fuzzy match needs every letter
+            score = matcher.match(label)
+            if score <= 0:
+                continue
+            yield Hit(
+                score,
+                safe_highlight(matcher, label),
+                partial(browse.jump_to, path),
+                text=label,
+                help=Content(f"Jump to · {help_text}" if help_text else "Jump to"),  # type: ignore[arg-type]
+            )
+            hits += 1
+            if hits >= MAX_RECORDING_HITS:
+                return

@@ -1,0 +1,477 @@
+"""The browse screen: every recording under the given paths, filtered, sorted, grouped, previewed.
+
+Loading runs in a thread worker that posts rows in batches (the first after a few dozen
+files), so the table fills while the rest is read and the app never stops answering keys.
+Watching runs in an exclusive async worker (group "watch") once loading is done; each
+batch of changes is applied without moving the highlighted row on screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from time import monotonic
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from tui_replay.app.widgets.filter_bar import FilterBar
+from tui_replay.app.widgets.preview import RecordingPreview
+from tui_replay.app.widgets.recording_table import SORTABLE, RecordingTable, TableRow
+from tui_replay.app.widgets.status_bar import BrowseStatus, StatusBar
+from tui_replay.catalog.catalog import Catalog
+from tui_replay.catalog.filters import Predicate, QueryError, group_by_test, parse_query, sort_summaries
+from tui_replay.catalog.scan import iter_found
+from tui_replay.catalog.testids import NO_TEST_ID
+from tui_replay.config import Config
+from tui_replay.recording.model import Summary
+
+if TYPE_CHECKING:
+    from tui_replay.catalog.watch import Change
+
+FIRST_BATCH = 40  # rows in the first post: something on screen as early as possible
+BATCH_ROWS = 500
+BATCH_SECONDS = 0.1
+SMALL_TEST_GROUP = 3  # tests with this many recordings or fewer start unfolded
+SMALL_ORPHAN_GROUP = 20
+
+SORT_LABELS = {
+    "test": "test",
+    "kind": "kind",
+    "endpoint": "endpoint",
+    "model": "model",
+    "streaming": "streamed",
+    "chunks": "chunks",
+    "tool_calls": "tool calls",
+    "citations": "citations",
+    "tokens": "tokens",
+    "status": "status",
+}
+
+
+def display_test_file(file_part: str) -> str:
+    """Test files as the user knows them: without the `tests/integration/` every id starts with."""
+    return file_part.removeprefix("tests/integration/")
+
+
+class BrowseScreen(Screen[None]):
+    CSS_PATH = "browse.tcss"
+    AUTO_FOCUS = "RecordingTable"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="browse.quit"),
+        Binding("escape", "back", "Back", show=False, id="browse.back"),
+        Binding("slash", "filter", "Filter", id="browse.filter"),
+        Binding("g", "toggle_group", "Group", id="browse.group"),
+        Binding("s", "sort_next", "Sort", id="browse.sort"),
+        Binding("S", "sort_reverse", "Reverse sort", show=False, id="browse.reverse"),
+        Binding("w", "toggle_watch", "Watch", id="browse.watch"),
+        Binding("F", "toggle_follow", "Follow", id="browse.follow"),
+    ]
+
+    class SummariesLoaded(Message):
+        """A batch from the loading thread."""
+
+        def __init__(self, summaries: list[Summary], done: int, total: int, finished: bool) -> None:
+            super().__init__()
+            self.summaries = summaries
+            self.done = done
+            self.total = total
+            self.finished = finished
+
+    def __init__(self, roots: list[str], config: Config, *, use_cache: bool = True) -> None:
+        super().__init__()
+        self.roots = list(roots)
+        self.config = config
+        self.use_cache = use_cache
+        self.summaries: dict[str, Summary] = {}
+        self.new_paths: set[str] = set()
+        self.query_text = ""
+        self.predicate: Predicate | None = None
+        self.sort_column: str | None = None
+        self.descending = False
+        self.grouped = False
+        self.group_open: dict[str, bool] = {}
+        self.load_progress: tuple[int, int] | None = (0, 0)
+        self.loaded = False
+        self.watch_wanted = config.watch
+        self.watch_state = "after loading" if config.watch else "off"
+        self.following = False
+        self._stop_watch: asyncio.Event | None = None
+        self._follow_screen: Screen | None = None
+        self._shown = 0
+
+    # -- layout --------------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield FilterBar(id="filter-bar")
+        yield RecordingTable(id="recordings")
+        yield RecordingPreview(id="preview")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    @property
+    def table(self) -> RecordingTable:
+        return self.query_one(RecordingTable)
+
+    def on_mount(self) -> None:
+        self.table.new_paths = self.new_paths
+        self.refresh_status()
+        self.load_summaries()
+
+    # -- loading -------------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def load_summaries(self) -> None:
+        worker = get_current_worker()
+        catalog = Catalog(max_size=self.config.max_size, use_cache=self.use_cache)
+        found = list(iter_found(self.roots))
+        total = len(found)
+        self.post_message(self.SummariesLoaded([], 0, total, total == 0))
+        batch: list[Summary] = []
+        done = 0
+        last = monotonic()
+        limit = FIRST_BATCH
+        for item in found:
+            if worker.is_cancelled:
+                return
+            batch.append(catalog.summarize_found(item))
+            now = monotonic()
+            if len(batch) >= limit or now - last >= BATCH_SECONDS:
+                done += len(batch)
+                self.post_message(self.SummariesLoaded(batch, done, total, done == total))
+                batch, last, limit = [], now, BATCH_ROWS
+        if batch:
+            done += len(batch)
+            self.post_message(self.SummariesLoaded(batch, done, total, True))
+        catalog.save(self.roots)
+
+    @on(SummariesLoaded)
+    def _add_batch(self, message: SummariesLoaded) -> None:
+        for summary in message.summaries:
+            self.summaries[summary.path] = summary
+        self.load_progress = None if message.finished else (message.done, message.total)
+        if message.summaries or message.finished:
+            self.refresh_rows()
+        if message.finished and not self.loaded:
+            self.loaded = True
+            if self.watch_wanted:
+                self.start_watching()
+        self.refresh_status()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a failed worker is reported: a notification, never a crash."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        reason = " ".join(str(error).split()) or type(error).__name__
+        if event.worker.group == "watch":
+            self.watch_state = "failed"
+            self.refresh_status()
+            self.notify(f"Watching stopped: {reason}", severity="error", markup=False)
+        elif event.worker.group == "load":
+            self.load_progress = None
+            self.loaded = True
+            self.refresh_status()
+            self.notify(f"Loading failed: {reason}", severity="error", markup=False)
+
+    # -- the view ------------------------------------------------------------------------------------
+
+    def visible_summaries(self) -> list[Summary]:
+        items: list[Summary] = list(self.summaries.values())
+        if self.predicate is not None:
+            items = [summary for summary in items if self.predicate(summary)]
+        if self.sort_column:
+            items = sort_summaries(items, self.sort_column, descending=self.descending)
+        return items
+
+    def _is_open(self, key: str, default: bool) -> bool:
+        return self.group_open.get(key, default)
+
+    def build_rows(self, visible: list[Summary]) -> list[TableRow]:
+        if not self.grouped:
+            return [TableRow(summary.path, summary) for summary in visible]
+        rows: list[TableRow] = []
+        for file_part, tests in group_by_test(visible).items():
+            children = [summary for recordings in tests.values() for summary in recordings]
+            file_key = f"file:{file_part}"
+            if file_part == NO_TEST_ID:
+                is_open = self._is_open(file_key, len(children) <= SMALL_ORPHAN_GROUP)
+                rows.append(TableRow(file_key, None, 0, NO_TEST_ID, len(children), "", is_open, children))
+                if is_open:
+                    rows.extend(TableRow(summary.path, summary, 1) for summary in children)
+                continue
+            detail = f"{len(tests)} test{'' if len(tests) == 1 else 's'}"
+            is_open = self._is_open(file_key, True)
+            label = display_test_file(file_part)
+            rows.append(TableRow(file_key, None, 0, label, len(children), detail, is_open, children))
+            if not is_open:
+                continue
+            for test_part, recordings in tests.items():
+                test_key = f"test:{file_part}::{test_part}"
+                test_open = self._is_open(test_key, len(recordings) <= SMALL_TEST_GROUP)
+                rows.append(
+                    TableRow(
+                        test_key, None, 1, test_part or label, len(recordings), "", test_open, recordings
+                    )
+                )
+                if test_open:
+                    rows.extend(TableRow(summary.path, summary, 2) for summary in recordings)
+        return rows
+
+    def refresh_rows(self, keep: str = "row") -> None:
+        visible = self.visible_summaries()
+        self._shown = len(visible)
+        table = self.table
+        table.sort_column = self.sort_column
+        table.descending = self.descending
+        table.grouped = self.grouped
+        table.set_rows(self.build_rows(visible), keep=keep)
+        self.refresh_status()
+
+    def refresh_status(self) -> None:
+        status = BrowseStatus(
+            total=len(self.summaries),
+            shown=self._shown,
+            errors=sum(1 for summary in self.summaries.values() if summary.status == "error"),
+            new=len(self.new_paths),
+            loading=self.load_progress,
+            sort=SORT_LABELS.get(self.sort_column or ""),
+            descending=self.descending,
+            grouped=self.grouped,
+            filtered=self.predicate is not None,
+            watch=self.watch_state,
+            follow=self.following,
+        )
+        self.query_one(StatusBar).show_status(status)
+
+    @on(RecordingTable.Highlighted)
+    def _preview(self, message: RecordingTable.Highlighted) -> None:
+        self.query_one(RecordingPreview).show_row(message.row)
+
+    @on(RecordingTable.Selected)
+    def _selected(self, message: RecordingTable.Selected) -> None:
+        row = message.row
+        if row.summary is not None:
+            self.open_recording(row.summary.path)
+        else:
+            self._toggle_group(row, not row.expanded)
+
+    @on(RecordingTable.GroupToggled)
+    def _group_toggled(self, message: RecordingTable.GroupToggled) -> None:
+        self._toggle_group(message.row, message.expand)
+
+    def _toggle_group(self, row: TableRow, expand: bool) -> None:
+        self.group_open[row.key] = expand
+        self.refresh_rows()
+
+    @on(RecordingTable.HeaderClicked)
+    def _header_clicked(self, message: RecordingTable.HeaderClicked) -> None:
+        if message.column == self.sort_column:
+            self.set_sort(self.sort_column, descending=not self.descending)
+        else:
+            self.set_sort(message.column)
+
+    # -- filtering -----------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#filter-input")
+    def _filter_changed(self, message: Input.Changed) -> None:
+        self.apply_filter(message.value)
+
+    @on(Input.Submitted, "#filter-input")
+    def _filter_submitted(self) -> None:
+        self.table.focus()
+
+    def apply_filter(self, text: str) -> None:
+        bar = self.query_one(FilterBar)
+        try:
+            predicate = parse_query(text) if text.strip() else None
+        except QueryError as exc:
+            bar.show_error(str(exc))
+            return
+        bar.show_error(None)
+        self.query_text = text
+        self.predicate = predicate
+        self.refresh_rows()
+
+    def set_filter(self, text: str) -> None:
+        """Set the filter box (and so the filter) from code: the palette, tests."""
+        filter_input = self.query_one(FilterBar).input
+        if filter_input.value == text:
+            self.apply_filter(text)
+        else:
+            filter_input.value = text  # Input.Changed applies it
+
+    # -- sorting and grouping ------------------------------------------------------------------------
+
+    def set_sort(self, column: str | None, *, descending: bool = False) -> None:
+        if column is not None and column not in SORTABLE:
+            raise ValueError(f"not a sortable column: {column}")
+        self.sort_column = column
+        self.descending = descending if column else False
+        self.refresh_rows()
+
+    def set_grouped(self, grouped: bool) -> None:
+        self.grouped = grouped
+        self.refresh_rows()
+
+    def jump_to(self, path: str) -> None:
+        """Highlight one recording, clearing the filter or unfolding its group when they hide it."""
+        if path not in self.summaries:
+            self.notify("That recording is no longer listed.", severity="warning")
+            return
+        if self.predicate is not None and not self.predicate(self.summaries[path]):
+            self.set_filter("")
+            self.apply_filter("")
+        if self.grouped:
+            summary = self.summaries[path]
+            if summary.test_id:
+                file_part, _, test_part = summary.test_id.partition("::")
+                self.group_open[f"file:{file_part}"] = True
+                self.group_open[f"test:{file_part}::{test_part}"] = True
+            else:
+                self.group_open[f"file:{NO_TEST_ID}"] = True
+            self.refresh_rows()
+        self.table.highlight_key(path)
+        self.table.focus()
+
+    # -- opening -------------------------------------------------------------------------------------
+
+    def open_recording(self, path: str, *, follow: bool = False) -> None:
+        try:
+            from tui_replay.app.screens.replay import ReplayScreen
+        except ImportError as exc:
+            self.notify(f"Replay is not available: {exc}", severity="error", markup=False)
+            return
+        screen = ReplayScreen(path, speed=self.config.speed, config=self.config)
+        if follow and self._follow_screen is not None and self.app.screen is self._follow_screen:
+            self.app.switch_screen(screen)
+        else:
+            self.app.push_screen(screen)
+        self._follow_screen = screen if follow else None
+
+    # -- watching ------------------------------------------------------------------------------------
+
+    def start_watching(self) -> None:
+        self.watch_state = "starting"
+        self.refresh_status()
+        self.watch_folders()
+
+    def stop_watching(self) -> None:
+        if self._stop_watch is not None:
+            self._stop_watch.set()
+        self.workers.cancel_group(self, "watch")
+        self.watch_state = "off"
+        self.refresh_status()
+
+    @work(exclusive=True, group="watch", exit_on_error=False)
+    async def watch_folders(self) -> None:
+        try:
+            from tui_replay.catalog.watch import watch_catalog
+        except ImportError:
+            self.watch_state = "unavailable"
+            self.refresh_status()
+            return
+        stop = asyncio.Event()
+        self._stop_watch = stop
+        self.watch_state = "on"
+        self.refresh_status()
+        try:
+            async for batch in watch_catalog(
+                self.roots, known=dict(self.summaries), max_size=self.config.max_size, stop_event=stop
+            ):
+                if stop.is_set():
+                    break
+                self.apply_changes(batch)
+        finally:
+            if self._stop_watch is stop:
+                self._stop_watch = None
+                if self.watch_state == "on":
+                    self.watch_state = "off"
+                    with contextlib.suppress(Exception):
+                        self.refresh_status()
+
+    def apply_changes(self, changes: list[Change]) -> None:
+        """Apply a batch from the watcher; the highlighted row keeps its place on screen."""
+        added: list[str] = []
+        for change in changes:
+            if change.event == "removed" or change.summary is None:
+                self.summaries.pop(change.path, None)
+                self.new_paths.discard(change.path)
+                continue
+            summary = change.summary
+            summary.path = change.path
+            if change.event == "added" and change.path not in self.summaries:
+                self.new_paths.add(change.path)
+                added.append(change.path)
+            self.summaries[change.path] = summary
+        self.refresh_rows(keep="row")
+        row = self.table.highlighted_row
+        self.query_one(RecordingPreview).show_row(row)
+        if self.following and added:
+            ready = [path for path in added if self.summaries[path].status == "ok"] or added
+            self._open_newest(ready)
+
+    def _open_newest(self, paths: list[str]) -> None:
+        newest = max(paths, key=lambda path: (self.summaries[path].mtime_ns, path))
+        top = self.app.screen
+        if top is self or (self._follow_screen is not None and top is self._follow_screen):
+            self.table.highlight_key(newest)
+            self.open_recording(newest, follow=True)
+
+    # -- actions -------------------------------------------------------------------------------------
+
+    def action_quit(self) -> None:
+        self.app.exit(0)
+
+    def action_back(self) -> None:
+        """Escape: leave the filter box, then clear the filter, then quit."""
+        filter_input = self.query_one(FilterBar).input
+        if filter_input.has_focus:
+            self.table.focus()
+        elif self.query_text:
+            self.set_filter("")
+        else:
+            self.app.exit(0)
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).input.focus()
+
+    def action_toggle_group(self) -> None:
+        self.set_grouped(not self.grouped)
+
+    def action_sort_next(self) -> None:
+        order: list[str | None] = [None, *SORTABLE]
+        self.set_sort(order[(order.index(self.sort_column) + 1) % len(order)], descending=self.descending)
+
+    def action_sort_reverse(self) -> None:
+        self.set_sort(self.sort_column or "test", descending=not self.descending)
+
+    def action_toggle_watch(self) -> None:
+        self.watch_wanted = not self.watch_wanted
+        if not self.watch_wanted:
+            self.stop_watching()
+        elif self.loaded:
+            self.start_watching()
+        else:
+            self.watch_state = "after loading"
+            self.refresh_status()
+
+    def action_toggle_follow(self) -> None:
+        self.following = not self.following
+        self.refresh_status()
+        if self.following and not self.watch_wanted:
+            self.action_toggle_watch()
+        self.notify(
+            "Following: the newest recording opens as it lands." if self.following else "Follow off.",
+            timeout=2,
+        )
+
+    def open_highlighted(self) -> None:
+        self.table.action_select()

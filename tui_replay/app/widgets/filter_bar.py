@@ -1,0 +1,28 @@
+"""The `/` filter: words and field filters (model:gpt-4o kind:chat has:tools ...), applied as you type."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Input, Label, Static
+
+PLACEHOLDER = "filter: words, model:gpt-4o kind:chat has:tools has:citations status:error test:name, -word"
+
+
+class FilterBar(Horizontal):
+    """An Input and, when the query cannot be understood, the one-line reason next to it."""
+
+    def compose(self) -> ComposeResult:
+        yield Label("/", id="filter-prompt")
+        yield Input(placeholder=PLACEHOLDER, id="filter-input", select_on_focus=False)
+        yield Static("", id="filter-error")
+
+    @property
+    def input(self) -> Input:
+        return self.query_one("#filter-input", Input)
+
+    def show_error(self, message: str | None) -> None:
+        self.set_class(bool(message), "-invalid")
+        # Text, not markup: the message can quote what was typed.
+        self.query_one("#filter-error", Static).update(Text(message or ""))

@@ -1,0 +1,90 @@
+"""The cheap preview under the table: what the highlighted recording is, without opening it.
+
+Built only from the Summary (first user message, start of the answer), always through
+`safe_text`, so a recording cannot restyle or break the view.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tui_replay.app.widgets.recording_table import TableRow, flat, status_text, tokens_text
+from tui_replay.recording.model import Summary
+from tui_replay.textsafe import safe_text
+
+
+def _facts(summary: Summary) -> list[str]:
+    facts = [part for part in (summary.kind, summary.endpoint, summary.model) if part]
+    if summary.streaming:
+        facts.append(f"streamed, {summary.chunks} chunks")
+    if summary.tool_calls:
+        facts.append(f"{summary.tool_calls} tool call{'s' if summary.tool_calls != 1 else ''}")
+    if summary.citations:
+        facts.append(f"{summary.citations} citation{'s' if summary.citations != 1 else ''}")
+    tokens = tokens_text(summary)
+    if tokens:
+        facts.append(f"{tokens} tokens")
+    return [flat(fact) for fact in facts]
+
+
+def recording_preview(summary: Summary) -> Text:
+    text = Text(end="")
+    text.append_text(safe_text(flat(summary.path), "dim"))
+    text.append("\n")
+    if summary.test_id:
+        text.append("test  ", "bold")
+        text.append_text(safe_text(flat(summary.test_id)))
+        text.append("\n")
+    if summary.status == "error":
+        text.append("error ", "bold red")
+        text.append_text(safe_text(flat(summary.error) or "unreadable", "red"))
+        return text
+    text.append_text(safe_text(" · ".join(_facts(summary)), "italic"))
+    if summary.exception:
+        text.append("  (recorded exception)", "yellow")
+    if summary.first_user:
+        text.append("\nuser  ", "bold")
+        text.append_text(safe_text(flat(summary.first_user)))
+    if summary.answer_start:
+        text.append("\nanswer ", "bold")
+        text.append_text(safe_text(flat(summary.answer_start)))
+    return text
+
+
+def group_preview(row: TableRow) -> Text:
+    text = Text(end="")
+    text.append_text(safe_text(flat(row.label), "bold"))
+    text.append(f"\n{row.count} recording{'' if row.count == 1 else 's'}")
+    if row.detail:
+        text.append(f" in {row.detail}")
+    errors = sum(1 for summary in row.children if summary.status == "error")
+    if errors:
+        text.append(f", {errors} unreadable", "red")
+    for title, values in (
+        ("kinds", Counter(s.kind for s in row.children if s.kind)),
+        ("models", Counter(s.model for s in row.children if s.model)),
+    ):
+        if values:
+            text.append(f"\n{title}  ", "bold")
+            shown = ", ".join(f"{flat(name)} ({count})" for name, count in values.most_common(6))
+            more = len(values) - 6
+            text.append_text(safe_text(shown + (f", and {more} more" if more > 0 else "")))
+    return text
+
+
+class RecordingPreview(Static):
+    """Shows a recording row or a group row; empty when nothing is highlighted."""
+
+    def show_row(self, row: TableRow | None) -> None:
+        if row is None:
+            self.update(Text("No recording highlighted.", style="dim"))
+        elif row.summary is not None:
+            self.update(recording_preview(row.summary))
+        else:
+            self.update(group_preview(row))
+
+
+__all__ = ["RecordingPreview", "group_preview", "recording_preview", "status_text"]

@@ -1,0 +1,51 @@
+"""One line under the preview: counts, loading progress, sort, grouping, watch and follow state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+@dataclass(slots=True)
+class BrowseStatus:
+    total: int = 0
+    shown: int = 0
+    errors: int = 0
+    new: int = 0
+    loading: tuple[int, int] | None = None  # (done, total) while the first scan runs
+    sort: str | None = None
+    descending: bool = False
+    grouped: bool = False
+    filtered: bool = False
+    watch: str = "off"  # "on", "off", "unavailable", "starting"
+    follow: bool = False
+
+
+class StatusBar(Static):
+    def show_status(self, status: BrowseStatus) -> None:
+        text = Text(end="")
+        if status.filtered:
+            text.append(f"{status.shown:,} of {status.total:,} recordings")
+        else:
+            text.append(f"{status.total:,} recording{'' if status.total == 1 else 's'}")
+        if status.errors:
+            text.append(" · ")
+            text.append(f"{status.errors:,} unreadable", "red")
+        if status.new:
+            text.append(" · ")
+            text.append(f"● {status.new:,} new", "green")
+        if status.loading is not None:
+            done, total = status.loading
+            text.append(" · ")
+            text.append(f"loading {done:,}/{total:,}", "bold")
+        if status.sort:
+            text.append(f" · sort: {status.sort} {'▼' if status.descending else '▲'}")
+        if status.grouped:
+            text.append(" · grouped by test")
+        text.append(" · watch: ")
+        text.append(status.watch, "green" if status.watch == "on" else "dim")
+        if status.follow:
+            text.append(" · follow: on", "bold green")
+        self.update(text)
