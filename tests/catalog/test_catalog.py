@@ -73,16 +73,20 @@ def test_bad_input_named_explicitly(tmp_path):
 
 
 @pytest.mark.timeout(60)
-def test_the_size_limit_is_applied_from_the_stat_alone(tmp_path, monkeypatch):
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_files_over_the_size_limit_are_never_read(tmp_path, monkeypatch, use_cache):
     big = tmp_path / "big.json"
     big.write_bytes(b'{"request": {}, "response": {}}' + b" " * 5000)
-    opened = []
-    real_open = os.open
-    monkeypatch.setattr(os, "open", lambda path, *a, **k: opened.append(path) or real_open(path, *a, **k))
-    [row] = Catalog(max_size=4096, use_cache=False).scan([str(big)])
-    assert row.status == "error" and "over the 4 KiB limit" in row.error
-    assert str(big) not in [os.fspath(p) for p in opened]
-    [row] = Catalog(max_size=1 << 20, use_cache=False).scan([str(big)])
+    opened, read = [], []
+    real_open, real_read = os.open, os.read
+    monkeypatch.setattr(os, "open", lambda path, *a: opened.append(os.fspath(path)) or real_open(path, *a))
+    monkeypatch.setattr(os, "read", lambda fd, n: read.append(fd) or real_read(fd, n))
+    [row] = Catalog(max_size=4096, use_cache=use_cache).scan([str(tmp_path)])
+    assert row.status == "error" and row.error == "file is 4.9 KiB, over the 4 KiB limit"
+    assert read == []
+    if use_cache:  # the stat taken for the cache key is enough: not even opened
+        assert str(big) not in opened
+    [row] = Catalog(max_size=1 << 20, use_cache=use_cache).scan([str(big)])
     assert "limit" not in (row.error or "")
 
 

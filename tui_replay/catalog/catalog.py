@@ -40,7 +40,8 @@ class Catalog:
     def iter_summaries(self, roots: Iterable[str]) -> Iterator[Summary]:
         """One Summary per file found, in scan order; the cache is saved once all are yielded."""
         roots = list(roots)
-        for found in iter_found(roots):
+        # Without the cache nothing needs a file's stat before reading it (the reader fstat's).
+        for found in iter_found(roots, with_stat=self.cache is not None):
             yield self.summarize_found(found)
         self.save(roots)
 
@@ -56,12 +57,14 @@ class Catalog:
 
     def summarize_found(self, found: Found) -> Summary:
         st = found.stat
-        if found.problem is not None or st is None:
-            return error_summary(found.path, found.problem or "cannot read")
+        if found.problem is not None:
+            return error_summary(found.path, found.problem)
+        if st is None:  # scanned without stat: the reader refuses what is too big before reading
+            return self._summarize_file(found.path)
         if st.st_size > self.max_size:
-            # Refused from the stat alone: the file is never opened.
+            # Refused from the stat alone: the file is never opened. (Same words as the reader's.)
             size, limit = format_size(st.st_size), format_size(self.max_size)
-            return error_summary(found.path, f"file is {size}, over the {limit} limit (--max-size)", st)
+            return error_summary(found.path, f"file is {size}, over the {limit} limit", st)
         if self.cache is None:
             return self._summarize_file(found.path)
         abs_path = found.abs_path or os.path.abspath(found.path)

@@ -23,7 +23,9 @@ class Found:
     """One path the scan reports: a file to summarize, or a problem to show as an error row."""
 
     path: str  # as displayed: the root joined with the names below it
-    stat: os.stat_result | None  # of the file (symlinks followed); None when `problem` is set
+    # Of the file (symlinks followed). None when `problem` is set, or when the scan ran
+    # with_stat=False (then the file was a regular file by its directory entry).
+    stat: os.stat_result | None
     problem: str | None = None  # one-line reason when the path cannot be summarized at all
     explicit: bool = False  # named on the command line (not found inside a folder)
     abs_path: str = ""  # os.path.abspath(path), the cache key (set for files to summarize)
@@ -63,13 +65,15 @@ def _one_line(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def iter_found(roots: Iterable[str]) -> Iterator[Found]:
+def iter_found(roots: Iterable[str], *, with_stat: bool = True) -> Iterator[Found]:
     """Yield every recording file under `roots`, roots in the given order, each root sorted.
 
     Inside a root the order is that of the path components (a folder's entries sorted by
     name, depth first), so the same tree always lists the same way. A file reached twice
     (the same root given twice, a root inside another root) is reported once.
     Hidden folders (`.git`, `.venv`, ...) below a root are not entered.
+    With `with_stat=False` files found in folders carry no stat (saves a system call per
+    file when nothing needs size and mtime before the file is read; the reader checks anyway).
     """
     seen_files: set[str] = set()
     visited_dirs: set[tuple[int, int]] = set()
@@ -80,7 +84,7 @@ def iter_found(roots: Iterable[str]) -> Iterator[Found]:
             yield Found(root, None, f"cannot read: {_one_line(exc)}", explicit=True)
             continue
         if stat.S_ISDIR(root_stat.st_mode):
-            yield from _walk(root, root_stat, seen_files, visited_dirs)
+            yield from _walk(root, root_stat, seen_files, visited_dirs, with_stat)
             continue
         key = os.path.abspath(root)
         if key in seen_files:
@@ -99,6 +103,7 @@ def _walk(
     root_stat: os.stat_result,
     seen_files: set[str],
     visited_dirs: set[tuple[int, int]],
+    with_stat: bool,
 ) -> Iterator[Found]:
     root_id = (root_stat.st_dev, root_stat.st_ino)
     if root_id in visited_dirs:
@@ -144,10 +149,10 @@ def _walk(
         try:
             if not entry.is_file():  # FIFO, socket, device, broken link
                 continue
-            file_stat = entry.stat()
+            file_stat = entry.stat() if with_stat or entry.is_symlink() else None
         except OSError:
             continue
-        if not stat.S_ISREG(file_stat.st_mode):
+        if file_stat is not None and not stat.S_ISREG(file_stat.st_mode):
             continue
         key = os.path.join(abs_folder, entry.name)
         if key in seen_files:
