@@ -7,7 +7,7 @@ import json
 
 from tui_replay.recording.assemble import assemble_openai_response, assemble_openai_stream
 from tui_replay.recording.citations import find_citations, parse_attributes, retrieved_chunks
-from tui_replay.recording.load import recording_from_obj
+from tui_replay.recording.load import parse_json, recording_from_obj
 from tui_replay.recording.model import ContentPart, EventKind, Kind, Message
 from tui_replay.recording.summary import summarize_obj
 
@@ -450,3 +450,65 @@ def test_only_tool_results_count_as_retrieved():
     ]
     assert retrieved_chunks(messages) == []
     assert find_citations("x <|file-1|>", retrieved_chunks(messages))[0].resolved is False
+
+
+def test_emoji_split_between_chunks_as_lone_surrogates():
+    # A broken writer could split one emoji's surrogate pair over two chunks; orjson rejects the
+    # lone halves, the loader falls back to the stdlib parser and the assembler joins them.
+    def chunk(piece: str) -> str:
+        delta = '{"content": "' + piece + '"}'
+        return (
+            '{"__type__": "x.ChatCompletionChunk", "__data__": {"choices": [{"index": 0, "delta": '
+            + delta
+            + "}]}}"
+        )
+
+    body = ", ".join(chunk(piece) for piece in ["Hi \\ud83c", "\\udf1f!"])
+    data = (
+        '{"request": {"body": {"messages": []}}, "response": {"is_streaming": true, "body": [' + body + "]}}"
+    ).encode()
+    assert b"\\ud83c" in data
+    recording = recording_from_obj(parse_json(data), "s.json")
+    assert recording.response.text == "Hi 🌟!"
+    assert summarize_obj(parse_json(data), "s.json").answer_start == "Hi 🌟!"
+
+
+def test_interactions_turns_with_function_results_and_genai_system_instruction():
+    payload = {
+        "model": "gemini-2.5-flash-lite",
+        "system_instruction": "Be terse.",
+        "input": [
+            {"role": "user", "content": "Weather?"},
+            {
+                "role": "model",
+                "content": [{"type": "function_call", "id": "f1", "name": "w", "arguments": {"c": "P"}}],
+            },
+            {
+                "role": "user",
+                "content": [{"type": "function_result", "call_id": "f1", "name": "w", "result": "sunny"}],
+            },
+        ],
+        "tools": [{"type": "function", "name": "w", "description": "d", "parameters": {"type": "object"}}],
+    }
+    body = {
+        "status": "completed",
+        "outputs": [{"type": "text", "text": "Sunny."}],
+        "model": "gemini-2.5-flash-lite",
+    }
+    recording = recording_from_obj(raw_http("https://g/v1beta/interactions", payload, body), "i.json")
+    assert [m.role for m in recording.messages] == ["system", "user", "assistant", "tool"]
+    assert recording.messages[2].tool_calls[0].arguments == '{"c":"P"}'
+    assert recording.messages[3].tool_call_id == "f1" and recording.messages[3].text == "sunny"
+    assert recording.response.text == "Sunny." and recording.tools[0].name == "w"
+    genai_body = {
+        "model": "gemini",
+        "contents": [{"role": "user", "parts": [{"text": "Hi"}]}],
+        "config": {"system_instruction": "Be nice.", "temperature": 0.5},
+    }
+    obj = inference(
+        "/generate_content", genai_body, {"candidates": [{"content": {"parts": [{"text": "Hello"}]}}]}
+    )
+    obj["request"]["url"] = "vertexai:///generate_content"
+    recording = recording_from_obj(obj, "g.json")
+    assert [(m.role, m.text) for m in recording.messages] == [("system", "Be nice."), ("user", "Hi")]
+    assert recording.params == {"temperature": 0.5} and recording.response.text == "Hello"

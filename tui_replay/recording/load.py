@@ -19,6 +19,8 @@ from tui_replay.recording.model import Recording, RecordingError
 from tui_replay.recording.shapes.common import as_str, nonempty_str
 
 DEFAULT_MAX_SIZE = 256 * 1024 * 1024
+# O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused right after the fstat.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 CHUNK_TIMES_KEY = "tui_replay_chunk_times"
 
 
@@ -41,8 +43,7 @@ def read_bytes_stat(
 ) -> tuple[bytes, os.stat_result]:
     """`read_bytes` plus the fstat of the opened file (size and mtime for the catalog)."""
     try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer; we refuse it right after.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, _OPEN_FLAGS)
     except FileNotFoundError:
         raise RecordingError("file not found") from None
     except PermissionError:
@@ -58,8 +59,14 @@ def read_bytes_stat(
         if info.st_size > max_size:
             limit = f"file is {format_size(info.st_size)}, over the {format_size(max_size)} limit"
             raise _with_stat(RecordingError(limit), info)
-        chunks: list[bytes] = []
-        remaining = max_size + 1  # the file may grow while we read: never take more than the limit
+        # One read in the common case: exactly the size fstat gave means the whole file.
+        data = os.read(fd, info.st_size + 1)
+        if len(data) == info.st_size:
+            return data, info
+        # A short read (the file shrank, a network file system) or a grown file: read to the end,
+        # never past the limit.
+        chunks: list[bytes] = [data]
+        remaining = max_size + 1 - len(data)
         while remaining > 0:
             try:
                 block = os.read(fd, min(remaining, 1 << 22))

@@ -32,38 +32,46 @@ class _Unusual(Exception):
     """The lean loop met something it does not handle: use the full assembler."""
 
 
-def _lean_chat_stream(body: list) -> tuple[str, int, Usage | None]:
-    """(text, tool-call count, last usage) of a ChatCompletionChunk list, in one tight pass."""
+def _lean_chat_stream(body: list) -> tuple[str, int, Usage | None, str | None]:
+    """(text, tool-call count, last usage, model) of a ChatCompletionChunk list, in one tight pass.
+
+    Anything off the common path (a missing key, a wrong type, a choice that is
+    not index 0) raises _Unusual and the caller uses the full assembler instead.
+    """
     text: list[str] = []
-    indexes: set[int] = set()
+    append = text.append
+    indexes: set = set()
     usage: Any = None
-    for item in body:
-        data = item.get("__data__") if type(item) is dict else None
-        if type(data) is not dict:
-            raise _Unusual
-        choices = data.get("choices")
-        if choices:
-            choice = choices[0] if type(choices) is list else None
-            if type(choice) is not dict or choice.get("index", 0) != 0:
-                raise _Unusual
-            delta = choice.get("delta")
-            if type(delta) is dict:
+    model: Any = None
+    try:
+        for item in body:
+            data = item["__data__"]
+            choices = data["choices"]
+            if choices:
+                choice = choices[0]
+                if choice["index"] != 0:
+                    raise _Unusual
+                delta = choice["delta"]
                 content = delta.get("content")
-                if type(content) is str:
-                    text.append(content)
+                if content:
+                    append(content)
                 calls = delta.get("tool_calls")
                 if calls:
                     for fragment in calls:
-                        index = fragment.get("index") if type(fragment) is dict else None
-                        if type(index) is not int:
-                            raise _Unusual
-                        indexes.add(index)
-        elif choices is not None and type(choices) is not list:
-            raise _Unusual
-        chunk_usage = data.get("usage")
-        if chunk_usage:
-            usage = chunk_usage
-    return fix_surrogates("".join(text)), len(indexes), openai_usage(usage) if usage else None
+                        indexes.add(fragment["index"])
+            elif type(choices) is not list:
+                raise _Unusual
+            chunk_usage = data.get("usage")
+            if chunk_usage:
+                usage = chunk_usage
+            if not model:
+                model = data.get("model")
+        joined = "".join(text)
+    except (KeyError, TypeError, AttributeError, IndexError):
+        raise _Unusual from None
+    if any(type(index) is not int for index in indexes) or (model and type(model) is not str):
+        raise _Unusual
+    return fix_surrogates(joined), len(indexes), openai_usage(usage) if usage else None, model or None
 
 
 def _is_chat_stream(body: Any) -> bool:
@@ -80,6 +88,9 @@ def _first_user(request: dict, kind: Kind) -> str:
     if request_variant(request) == "inference" and type(body) is dict and type(body.get("messages")) is list:
         for raw in body["messages"]:
             if type(raw) is dict and raw.get("role") == "user":
+                content = raw.get("content")
+                if type(content) is str and "images" not in raw:  # the common case, as parse_message reads it
+                    return content[:PREVIEW_CHARS]
                 return openai_chat.parse_message(raw).text[:PREVIEW_CHARS]
         return ""
     parts = parse_request(request, kind)
@@ -136,12 +147,10 @@ def _summarize_obj(obj: dict[str, Any], path: str) -> Summary:
             lean = None
     if lean is not None:
         kind = Kind.CHAT
-        text, tool_calls, usage = lean
+        text, tool_calls, usage, response_model = lean
         chunks = len(body)
         exception = bool(response.get("is_exception") or response.get("exception_data") is not None)
         exception = exception or response.get("exception_message") is not None
-        if usage is None:
-            usage = None
     else:
         assembled = assemble_response(request, response)
         kind = assembled.kind
@@ -149,8 +158,6 @@ def _summarize_obj(obj: dict[str, Any], path: str) -> Summary:
         text, tool_calls, usage, chunks = result.text, len(result.tool_calls), result.usage, result.chunks
         exception = result.exception is not None
         response_model = result.model
-        if not text and result.exception is not None:
-            text = ""
     test_id = obj.get("test_id", request.get("test_id"))
     answer = text[:PREVIEW_CHARS]
     return Summary(
@@ -159,7 +166,7 @@ def _summarize_obj(obj: dict[str, Any], path: str) -> Summary:
         test_id=test_id if type(test_id) is str else None,
         kind=str(kind),
         endpoint=as_str(request.get("endpoint")),
-        model=_request_model(request) or response_model or _lean_model(body),
+        model=_request_model(request) or response_model,
         streaming=response.get("is_streaming") is True,
         chunks=chunks,
         tool_calls=tool_calls,
@@ -170,16 +177,6 @@ def _summarize_obj(obj: dict[str, Any], path: str) -> Summary:
         first_user=_first_user(request, kind),
         answer_start=answer,
     )
-
-
-def _lean_model(body: Any) -> str | None:
-    if type(body) is not list:
-        return None
-    for item in body:
-        model = nonempty_str(as_dict(as_dict(item).get("__data__")).get("model"))
-        if model:
-            return model
-    return None
 
 
 def summarize_file(path: str | os.PathLike[str], max_size: int = DEFAULT_MAX_SIZE) -> Summary:

@@ -16,6 +16,10 @@ def parse_request(body: dict) -> RequestParts:
 def assemble(ctx: BodyContext) -> Assembled:
     ids: list[str] = []
     for item in ctx.items:
+        name = item.get("id") if type(item) is dict else None
+        if type(name) is str:  # the common case: an OpenAI Model
+            ids.append(name)
+            continue
         item = as_dict(item)
         if "models" in item or "data" in item:  # Ollama ListResponse / ProcessResponse, or a page
             for model in as_list(item.get("models")) + as_list(item.get("data")):
