@@ -195,8 +195,28 @@ def _pretty_json(arguments: str) -> str:
         return arguments
 
 
+def _checkout_style(recording_path: str) -> str | None:
+    """"ogx" or "llama_stack" when the file sits in a checkout whose package dir says which."""
+    parts = Path(recording_path).resolve().parts
+    if "tests" not in parts:
+        return None
+    root = Path(*parts[: len(parts) - 1 - parts[::-1].index("tests")])
+    if (root / "src" / "ogx").is_dir() or (root / "ogx").is_dir():
+        return "ogx"
+    if (root / "llama_stack").is_dir() or (root / "src" / "llama_stack").is_dir():
+        return "llama_stack"
+    return None
+
+
 def _recorded_by_llama_stack(recording: Recording) -> bool:
-    """True when the body names llama-stack types (recorded before the OGX rename of 2026-04-24)."""
+    """True for a recording made before the OGX rename (2026-04-24).
+
+    Decided by the checkout the file lives in when there is one, else by the body's
+    type names (`llama_stack...` vs `ogx_api...`); current (OGX) when nothing tells.
+    """
+    style = _checkout_style(recording.path)
+    if style is not None:
+        return style == "llama_stack"
     text = json.dumps(recording.response_raw)[:200_000] if recording.response_raw else ""
     return "llama_stack" in text and "ogx" not in text
 

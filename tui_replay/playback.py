@@ -132,7 +132,7 @@ class ReplayPlan:
 
     def position_at(self, clock: float) -> int:
         """How many chunks have played at replay time `clock`."""
-        return bisect.bisect_right(self.times, clock)
+        return bisect.bisect_right(self.times, clock + 1e-9)  # float sums of delays
 
     def runs_between(self, start: int, end: int) -> list[Run]:
         """The runs chunks start..end-1 append, adjacent runs of one key merged."""

@@ -1,0 +1,136 @@
+"""Exports: curl, Python (openai), Markdown transcript, re-record command, and the no-clobber file writer."""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+import pytest
+from replay_builders import streamed_text
+from replay_helpers import CITED_FILE, HEAD, OLD, corpus_file
+
+from tui_replay.export import (
+    DEFAULT_BASE_URL,
+    request_url,
+    rerecord_command,
+    to_curl,
+    to_markdown,
+    to_python,
+    wire_body,
+    write_new_file,
+)
+from tui_replay.recording.load import load_recording
+from tui_replay.recording.model import Kind
+
+SEED_TEST_ID = (
+    "tests/integration/responses/test_tool_responses.py::test_response_non_streaming_file_search"
+    "[openai_client-txt=openai/gpt-4o:emb=Nomic-v1.5:dim=768-llama_experts_pdf]"
+)
+
+
+@pytest.fixture(scope="module")
+def seed():
+    return load_recording(corpus_file(CITED_FILE))
+
+
+def test_curl_uses_endpoint_on_the_base_url_and_a_key_reference(seed):
+    assert "/v1/v1/" in seed.url  # the recorded url is malformed, so it must not be used
+    curl = to_curl(seed)
+    assert curl.startswith("curl -X POST http://localhost:8321/v1/chat/completions \\")
+    assert '-H "Authorization: Bearer $OPENAI_API_KEY"' in curl
+    assert "/v1/v1/" not in curl
+    # the -d argument is the request body as JSON, shell-quoted
+    argv = shlex.split(curl.replace("\\\n", " "))
+    body = json.loads(argv[argv.index("-d") + 1])
+    assert body["model"] == "gpt-4o" and body["stream"] is True
+    assert [m["role"] for m in body["messages"]] == ["user", "assistant", "tool"]
+    assert body == wire_body(seed)
+
+
+def test_curl_with_a_configured_base_url(seed):
+    curl = to_curl(seed, "http://127.0.0.1:9000/v1/", "MY_KEY")
+    assert "http://127.0.0.1:9000/v1/chat/completions" in curl and "$MY_KEY" in curl
+
+
+def test_extra_body_is_merged_into_the_wire_body():
+    recording = streamed_text(["x"])
+    recording.request_raw = {"body": {"model": "m", "messages": [], "extra_body": {"top_k": 3}, "timeout": 5}}
+    assert wire_body(recording) == {"model": "m", "messages": [], "top_k": 3}
+
+
+def test_python_snippet_is_valid_and_keyless(seed):
+    code = to_python(seed)
+    compile(code, "snippet.py", "exec")
+    assert f"base_url={DEFAULT_BASE_URL!r}" in code
+    assert "api_key=os.environ['OPENAI_API_KEY']" in code
+    assert "client.chat.completions.create(**kwargs)" in code
+    assert "for chunk in response:" in code  # the recording was streamed
+    namespace: dict = {}
+    exec(
+        code.split("client = ")[0] + "\n" + code[code.index("kwargs = ") : code.index("response = ")],
+        namespace,
+    )
+    assert namespace["kwargs"] == json.loads(json.dumps(seed.request_raw["body"]))
+
+
+def test_markdown_transcript(seed):
+    markdown = to_markdown(seed)
+    assert markdown.startswith(f"# {SEED_TEST_ID}")
+    assert "## user\n\nHow many experts does the Llama 4 Maverick model have?" in markdown
+    assert "Tool call `knowledge_search` (`call_d6FUctD26fVVvlnYAbWc4m6u`)" in markdown
+    assert "The Llama 4 Maverick model has 128 experts <|file-383513632278|>." in markdown
+    assert "- `<|file-383513632278|>` → llama_stack_and_models.pdf, score 0.0911" in markdown
+
+
+def test_rerecord_command_from_test_id(seed):
+    command = rerecord_command(seed)
+    first = command.splitlines()[0]
+    assert first == f"OGX_TEST_INFERENCE_MODE=record uv run pytest -sv {shlex.quote(SEED_TEST_ID)}"
+    assert "LLAMA_STACK_TEST_INFERENCE_MODE=record" in command  # the old-style variant, as a comment
+
+
+def test_rerecord_old_style_in_a_llama_stack_checkout(tmp_path, seed):
+    folder = tmp_path / "tests" / "integration" / "responses" / "recordings"
+    folder.mkdir(parents=True)
+    (tmp_path / "llama_stack").mkdir()
+    seed_copy = type(seed)(
+        **{**{f: getattr(seed, f) for f in seed.__slots__}, "path": str(folder / "a.json")}
+    )
+    assert rerecord_command(seed_copy).startswith("LLAMA_STACK_TEST_INFERENCE_MODE=record uv run pytest -sv ")
+
+
+def test_no_rerecord_command_without_test_id():
+    name = "a6ad8748dce1ebe53352c6ac4ccd9b209d614ce5c6ff86992b4aed3dc344eafc.json"
+    recording = load_recording(corpus_file(OLD / "common" / "recordings" / name))
+    assert recording.test_id is None
+    assert rerecord_command(recording) is None
+
+
+def test_non_http_kinds_have_no_request_to_export():
+    path = HEAD / "responses/recordings/268e65efffed6ba43c3c66d97dddf134f48456bf3a9ac1ba5ecf38fe50c39044.json"
+    recording = load_recording(corpus_file(path))
+    assert recording.kind is Kind.FILE
+    assert request_url(recording, None) is None
+    assert to_curl(recording).startswith("# A file recording is not an HTTP request")
+    # its body type is llama_stack_api.…ProcessFileResponse: stored 2026-04, before the OGX rename
+    assert rerecord_command(recording).startswith("LLAMA_STACK_TEST_INFERENCE_MODE=record")
+
+
+def test_raw_http_payload_uses_the_url_path():
+    path = HEAD / "common/recordings/cf0be7f9e2ebfc78903aa4ada30204585952f77bc5acb3ff7702bd7878d44b44.json"
+    recording = load_recording(corpus_file(path))
+    assert request_url(recording, "http://localhost:11434") == "http://localhost:11434/v1/messages"
+    code = to_python(recording)
+    compile(code, "snippet.py", "exec")
+    assert "client.post('/v1/messages'" in code
+
+
+def test_write_new_file_never_overwrites(tmp_path):
+    existing = tmp_path / "a.curl.sh"
+    existing.write_text("keep me")
+    first = write_new_file(tmp_path, "a.curl.sh", "one")
+    second = write_new_file(tmp_path, "a.curl.sh", "two")
+    assert existing.read_text() == "keep me"
+    assert first.name == "a-1.curl.sh" and first.read_text() == "one"
+    assert second.name == "a-2.curl.sh" and second.read_text() == "two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-1.curl.sh", "a-2.curl.sh", "a.curl.sh"]
