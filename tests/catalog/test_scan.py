@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from badinputs import SKIPPED_CASES, make_bad_inputs
 
-from tui_replay.catalog.scan import find_recordings, is_recording_name, missing_paths
+from tui_replay.catalog.scan import find_recordings, is_recording_name, missing_paths, unreachable_paths
 
 
 def _touch(path: Path, data: bytes = b"{}") -> Path:
@@ -120,7 +120,9 @@ def test_unreadable_folder_gives_a_problem_row(tmp_path, monkeypatch):
 def test_missing_paths_names_them_with_a_reason(tmp_path):
     (tmp_path / "self.json").symlink_to("self.json")
     _touch(tmp_path / "ok.json")
-    got = missing_paths([str(tmp_path / "ok.json"), str(tmp_path / "nope"), str(tmp_path / "self.json")])
+    paths = [str(tmp_path / "ok.json"), str(tmp_path / "nope"), str(tmp_path / "self.json")]
+    assert missing_paths(paths) == paths[1:]
+    got = unreachable_paths(paths)
     assert got[0] == (str(tmp_path / "nope"), "no such file or folder")
     assert got[1][0] == str(tmp_path / "self.json")
     assert "symbolic links" in got[1][1]

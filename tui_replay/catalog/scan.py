@@ -36,17 +36,22 @@ def is_recording_name(name: str) -> bool:
     return name.lower().endswith(RECORDING_SUFFIX)
 
 
-def missing_paths(paths: Iterable[str]) -> list[tuple[str, str]]:
+def unreachable_paths(paths: Iterable[str]) -> list[tuple[str, str]]:
     """(path, one-line reason) for each path that cannot be reached (broken or looping links too)."""
-    missing = []
+    unreachable = []
     for path in paths:
         try:
             os.stat(path)
         except FileNotFoundError:
-            missing.append((path, "no such file or folder"))
+            unreachable.append((path, "no such file or folder"))
         except OSError as exc:
-            missing.append((path, _one_line(exc)))
-    return missing
+            unreachable.append((path, _one_line(exc)))
+    return unreachable
+
+
+def missing_paths(paths: Iterable[str]) -> list[str]:
+    """The paths that cannot be reached (see unreachable_paths for the reasons)."""
+    return [path for path, _ in unreachable_paths(paths)]
 
 
 def _kind_of_mode(mode: int) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
-from tui_replay.catalog.scan import missing_paths
+from tui_replay.catalog.scan import unreachable_paths
 from tui_replay.recording.model import Summary
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ PROG = "tui-replay"
 
 def report_missing(command: str, paths: Iterable[str]) -> int:
     """Print one line per missing path on stderr; 2 when any is missing, else 0."""
-    missing = missing_paths(paths)
+    missing = unreachable_paths(paths)
     for path, reason in missing:
         print(f"{PROG} {command}: {reason}: {path}", file=sys.stderr)
     return 2 if missing else 0
