@@ -93,6 +93,8 @@ def test_timeline_replays_to_the_response(path):
     assert all(0 <= c < max(recording.response.chunks, 1) for c in chunks)
     finishes = [e.finish_reason for e in recording.timeline if e.kind == EventKind.FINISH]
     assert (finishes[-1] if finishes else None) == recording.response.finish_reason
+    usages = [e.usage for e in recording.timeline if e.kind == EventKind.USAGE]
+    assert (usages[-1] if usages else None) == recording.response.usage
 
 
 def expected_chat_stream(body: list) -> dict:

@@ -164,7 +164,10 @@ def _assemble_sse(lines: list) -> Assembled:
         if kind == "message_start":
             message = as_dict(data.get("message"))
             model = nonempty_str(message.get("model"))
-            usage = _usage(message.get("usage")) or usage
+            start_usage = _usage(message.get("usage"))
+            if start_usage is not None:
+                usage = start_usage
+                events.append(Event(number, EventKind.USAGE, usage=start_usage))
         elif kind == "content_block_start":
             block = as_dict(data.get("content_block"))
             index = as_int(data.get("index")) or 0

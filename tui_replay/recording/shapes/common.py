@@ -255,6 +255,4 @@ def parse_sse(lines: list) -> list[tuple[str | None, Any]]:
                 data = raw
             items.append((event, data))
             event = None
-        elif not line.strip():
-            event = event  # blank separator: the pair is already complete
     return items

@@ -14,6 +14,7 @@ from tui_replay.recording.shapes.common import (
     error_from_body,
     nonempty_str,
     openai_usage,
+    single_timeline,
 )
 
 KIND = Kind.RERANK
@@ -34,7 +35,7 @@ def assemble(ctx: BodyContext) -> Assembled:
     data = as_dict(ctx.items[0] if ctx.items else {})
     if "error" in data or (ctx.status is not None and ctx.status >= 400):
         response = Response(exception=error_from_body(data, ctx.status), status=ctx.status)
-        return Assembled(KIND, response, [])
+        return Assembled(KIND, response, single_timeline(response))
     results = as_list(data.get("results"))
     scores = [as_dict(r).get("relevance_score") for r in results]
     response = Response(
@@ -43,4 +44,4 @@ def assemble(ctx: BodyContext) -> Assembled:
         model=as_str(data.get("model")),
         summary={"results": len(results), "scores": scores},
     )
-    return Assembled(KIND, response, [])
+    return Assembled(KIND, response, single_timeline(response))
