@@ -45,7 +45,9 @@ def literal(value: object, style: str = "") -> Text:
     """Recorded text as a Rich Text that shows control characters and never reads markup."""
     from tui_replay.textsafe import safe_text
 
-    return safe_text(str(value), style)
+    text = safe_text(str(value), style)
+    text.end = "\n"  # stacked in a Group, each piece on its own line
+    return text
 
 
 def tolerant_stdout() -> None:
@@ -95,6 +97,17 @@ def _short_file(path: str) -> str:
 
 
 WIDE = 140  # from this console width on, the file name and the endpoint get their own columns
+TEST_MIN_WIDTH = 22
+
+
+def _status_cell(summary: Summary) -> Text:
+    from rich.text import Text
+
+    if summary.status == "error":
+        return literal(summary.error or "error", "red")
+    if summary.exception:
+        return Text("exception", style="yellow")
+    return Text("ok", style="green")
 
 
 def print_table(summaries: list[Summary]) -> None:
@@ -106,41 +119,27 @@ def print_table(summaries: list[Summary]) -> None:
 
     console = Console(highlight=False)
     wide = console.width >= WIDE
-    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False, collapse_padding=True)
+    # (header, max width or None, justify, no_wrap); the Test column is inserted after File.
+    columns: list[tuple[str, int | None, str, bool]] = []
     if wide:
-        table.add_column("File", no_wrap=True, style="dim")
-    table.add_column("Test", overflow="fold", ratio=1, min_width=22)
-    table.add_column("Kind", no_wrap=True, overflow="ellipsis", max_width=12)
+        columns.append(("File", None, "left", True))
+    columns.append(("Kind", 12, "left", True))
     if wide:
-        table.add_column("Endpoint", overflow="fold", max_width=26)
-    table.add_column("Model", overflow="fold", max_width=28 if wide else 12)
-    table.add_column("S", no_wrap=True, justify="center")
-    table.add_column("Chunks" if wide else "Chk", justify="right", no_wrap=True)
-    table.add_column("Tools" if wide else "Tls", justify="right", no_wrap=True)
-    table.add_column("Cites" if wide else "Cit", justify="right", no_wrap=True)
-    table.add_column("Tokens", justify="right", no_wrap=True)
-    table.add_column("Status", overflow="fold", min_width=4, max_width=60)
-    # About the room the Test column gets (the others at their usual widths), so an id
-    # fits on one line in a wide console, on two in a narrow one, parameters visible.
-    test_room = max(40, console.width - 150) if wide else 44
-    errors = 0
+        columns.append(("Endpoint", 26, "left", False))
+    columns += [
+        ("Model", 28 if wide else 12, "left", False),
+        ("S", None, "center", True),
+        ("Chunks" if wide else "Chk", None, "right", True),
+        ("Tools" if wide else "Tls", None, "right", True),
+        ("Cites" if wide else "Cit", None, "right", True),
+        ("Tokens", None, "right", True),
+        ("Status", 60, "left", False),
+    ]
+    rows: list[list[Text | str]] = []
     for summary in summaries:
-        if summary.status == "error":
-            errors += 1
-            status = literal(summary.error or "error", "red")
-        elif summary.exception:
-            status = Text("exception", style="yellow")
-        else:
-            status = Text("ok", style="green")
         cells: list[Text | str] = []
         if wide:
             cells.append(literal(_short_file(summary.path)))
-        if summary.test_id:
-            cells.append(literal(short_test_id(summary.test_id, test_room)))
-        elif wide:
-            cells.append(literal(NO_TEST_ID, "dim"))
-        else:  # no File column: the file name is what tells such rows apart
-            cells.append(literal(f"{NO_TEST_ID} {_short_file(summary.path)}", "dim"))
         cells.append(literal(summary.kind or ""))
         if wide:
             cells.append(literal(summary.endpoint or ""))
@@ -151,9 +150,35 @@ def print_table(summaries: list[Summary]) -> None:
             str(summary.tool_calls) if summary.tool_calls else "",
             str(summary.citations) if summary.citations else "",
             _tokens_cell(summary),
-            status,
+            _status_cell(summary),
         ]
-        table.add_row(*cells)
+        rows.append(cells)
+
+    # The Test column gets what the others leave (one space between columns); test ids are
+    # shortened to fit on one line, or two when that leaves too little.
+    used = len(columns)
+    for index, (header, max_width, _, _) in enumerate(columns):
+        widest = max([len(header)] + [len(str(row[index])) for row in rows])
+        used += min(widest, max_width) if max_width else widest
+    test_width = max(TEST_MIN_WIDTH, console.width - used)
+    test_room = test_width if test_width >= 40 else 2 * test_width
+
+    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False, collapse_padding=True)
+    test_at = 1 if wide else 0
+    for index, (header, max_width, justify, no_wrap) in enumerate(columns):
+        if index == test_at:
+            table.add_column("Test", overflow="fold", ratio=1, min_width=TEST_MIN_WIDTH)
+        overflow = "ellipsis" if header == "Kind" else "fold"
+        table.add_column(header, justify=justify, no_wrap=no_wrap, max_width=max_width, overflow=overflow)
+    for summary, cells in zip(summaries, rows, strict=True):
+        if summary.test_id:
+            test = literal(short_test_id(summary.test_id, test_room))
+        elif wide:
+            test = literal(NO_TEST_ID, "dim")
+        else:  # no File column: the file name is what tells such rows apart
+            test = literal(f"{NO_TEST_ID} {_short_file(summary.path)}", "dim")
+        table.add_row(*cells[:test_at], test, *cells[test_at:])
     console.print(table)
+    errors = sum(1 for summary in summaries if summary.status == "error")
     noun = "recording" if len(summaries) == 1 else "recordings"
     console.print(Text(f"{len(summaries)} {noun}, {errors} unreadable", style="dim"))

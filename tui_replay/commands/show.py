@@ -278,7 +278,11 @@ def print_recording(console: Console, recording: Recording) -> None:
         if details:
             details.append("  ")
         details.append("tokens: ", style="dim")
-        details.append(f"{usage.prompt_tokens} → {usage.completion_tokens} (total {usage.total_tokens})")
+        prompt, completion, total = (
+            "?" if count is None else str(count)
+            for count in (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens)
+        )
+        details.append(f"{prompt} → {completion} (total {total})")
     if response.status is not None:
         if details:
             details.append("  ")
@@ -293,11 +297,14 @@ def print_recording(console: Console, recording: Recording) -> None:
 
         digest = Text()
         for key, value in response.summary.items():
+            if value is None or value == response.text:
+                continue  # nothing to say, or a tool result already shown as the text
             if digest:
                 digest.append("\n")
             digest.append(f"{key}: ", style="dim")
             digest.append_text(literal(value))
-        body = Group(body, digest) if response.text or response.tool_calls else digest
+        if digest:
+            body = Group(body, digest) if response.text or response.tool_calls else digest
     console.print(Panel(body, title=title, title_align="left", border_style="green"))
 
     if response.exception is not None:
