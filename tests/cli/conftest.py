@@ -6,16 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO.parent / "shared" / "corpus"
-SEED_TURN_2 = (
-    "llama-stack-2025-10/responses/recordings/"
-    "ccf305c14285e6c5788c9126f13bc02f786a1562614596c8ac5ffa38cb49e0a1.json"
-)
-
-# The hostile-file maker is shared with the catalog tests.
-sys.path.insert(0, str(REPO / "tests" / "catalog"))
+from cli_support import CORPUS, REPO
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, SEED_TURN_2
+from cli_support import REPO, SEED_TURN_2
 
 
 def _imported_modules(importtime_stderr: bytes) -> set[str]:

@@ -9,7 +9,7 @@ import shutil
 import orjson
 import pytest
 from badinputs import ERROR_CASES, fingerprint, make_bad_inputs
-from conftest import SEED_TURN_2
+from cli_support import SEED_TURN_2
 
 from tui_replay.catalog.cache import CACHE_FILE_NAME
 from tui_replay.recording.model import Summary

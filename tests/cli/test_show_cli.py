@@ -8,12 +8,8 @@ import os
 import orjson
 import pytest
 from badinputs import ERROR_CASES, fingerprint, make_bad_inputs
-from conftest import SEED_TURN_2
+from cli_support import SEED_TURN_1, SEED_TURN_2
 
-SEED_TURN_1 = (
-    "llama-stack-2025-10/responses/recordings/"
-    "d30a3a9a90ea3ba6ea62417aec80e79ee502a2e75b58f7c87ee65c446200af0e.json"
-)
 SHOW_FIELDS = [
     "path", "status", "error", "test_id", "kind", "endpoint", "model", "streaming",
     "messages", "tools", "response", "citations",
