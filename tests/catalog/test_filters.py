@@ -212,3 +212,26 @@ def test_short_test_id_keeps_the_parametrization_visible():
 @given(st.text(min_size=1), st.integers(min_value=20, max_value=200))
 def test_short_test_id_never_exceeds_the_limit(test_id, max_len):
     assert len(short_test_id(test_id, max_len)) <= max_len
+
+
+@given(st.text(max_size=60))
+def test_any_query_text_gives_a_predicate_or_a_query_error(text):
+    try:
+        predicate = parse_query(text)
+    except QueryError as exc:
+        assert "\n" not in str(exc)
+        return
+    for row in ROWS:
+        assert predicate(row) in (True, False)
+
+
+FILTER_WORDS = ["kind:chat", "-kind:chat", "has:tools", "stream:no", "llama", "-gpt"]
+
+
+@given(st.lists(st.sampled_from(FILTER_WORDS), max_size=4))
+def test_combined_filters_are_the_intersection_of_each(words):
+    combined = set(_names(filter_summaries(ROWS, " ".join(words))))
+    expected = set(_names(ROWS))
+    for word in words:
+        expected &= set(_names(filter_summaries(ROWS, word)))
+    assert combined == expected
