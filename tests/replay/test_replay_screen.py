@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from replay_builders import cited_recording, streamed_text, tool_call_recording
 from replay_helpers import (
     CITED_FILE,
@@ -122,7 +124,8 @@ async def test_tool_call_pane_grows_with_fragments():
         for _ in range(14):
             await pilot.press("right")
             seen.append(card.state[2])
-        assert all(later.startswith(earlier) and later != earlier for earlier, later in zip(seen, seen[1:]))
+        pairs = list(itertools.pairwise(seen))
+        assert all(later.startswith(earlier) and later != earlier for earlier, later in pairs)
         assert seen[-1] == '{"query":"Llama 4 Maverick model number of experts"}'
         assert "Maverick" in screen_text(app)
         await pilot.press("end")
