@@ -85,10 +85,14 @@ def status_text(summary: Summary) -> str:
 
 
 def tokens_text(summary: Summary) -> str:
-    if summary.prompt_tokens is None and summary.completion_tokens is None:
+    """ "prompt+completion"; only the known side when one is missing (embeddings have no completion)."""
+    prompt, completion = summary.prompt_tokens, summary.completion_tokens
+    if prompt is None and completion is None:
         return ""
-    prompt = "?" if summary.prompt_tokens is None else str(summary.prompt_tokens)
-    completion = "?" if summary.completion_tokens is None else str(summary.completion_tokens)
+    if completion is None:
+        return str(prompt)
+    if prompt is None:
+        return f"+{completion}"
     return f"{prompt}+{completion}"
 
 

@@ -1,0 +1,335 @@
+"""The browse screen, driven through Textual's Pilot on real recordings."""
+
+from __future__ import annotations
+
+import os
+
+from tui_replay.app.screens.help import HelpScreen
+from tui_replay.app.widgets.filter_bar import FilterBar
+from tui_replay.app.widgets.preview import RecordingPreview
+from tui_replay.app.widgets.recording_table import COLUMNS, GAP, RecordingTable
+from tui_replay.app.widgets.status_bar import StatusBar
+
+from .helpers import (
+    GUARDRAIL_TEST,
+    HOSTILE_MODEL,
+    SEED_ANSWER,
+    SEED_TOOL_CALL,
+    SUBSET,
+    make_app,
+    screen_text,
+    table_keys,
+    wait_for,
+    wait_loaded,
+)
+
+SIZE = (160, 45)
+
+
+def _name(path: str) -> str:
+    return os.path.basename(path)
+
+
+def _preview_text(app) -> str:
+    return str(app.browse.query_one(RecordingPreview).render())
+
+
+def _status_text(app) -> str:
+    return str(app.browse.query_one(StatusBar).render())
+
+
+async def test_opens_on_a_folder_and_lists_every_recording(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        assert len(browse.summaries) == len(SUBSET)
+        assert sorted(_name(key) for key in table_keys(app)) == sorted(_name(path) for path in SUBSET)
+        assert all(summary.status == "ok" for summary in browse.summaries.values())
+        assert f"{len(SUBSET)} recordings" in _status_text(app)
+        assert isinstance(app.focused, RecordingTable)
+        # The seed tool call shows its test, kind, endpoint and model.
+        text = screen_text(app)
+        # Long ids are cut in the middle: the file, the test's start and the parameters' end stay.
+        assert "test_tool_respon" in text and "lama_experts_pdf]" in text
+        assert "/v1/chat/completions" in text and "gpt-4o" in text
+
+
+async def test_plain_filter_narrows_as_you_type(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        await pilot.press("slash")
+        assert app.focused is app.browse.query_one(FilterBar).input
+        await pilot.press(*"guardrails")
+        await pilot.pause()
+        keys = table_keys(app)
+        assert len(keys) == 5
+        assert all(GUARDRAIL_TEST in app.browse.summaries[key].test_id for key in keys)
+        assert "5 of 16 recordings" in _status_text(app)
+        # A file-name word matches too (the names are hashes).
+        await pilot.press(*["backspace"] * len("guardrails"), *SEED_ANSWER)
+        await pilot.pause()
+        assert [_name(key)[:12] for key in table_keys(app)] == [SEED_ANSWER]
+
+
+async def test_field_filters_combine(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        browse.set_filter("model:gpt-4o has:citations")
+        await pilot.pause()
+        names = sorted(_name(key)[:12] for key in table_keys(app))
+        assert names == ["2443581bf4a7", SEED_ANSWER]
+        browse.set_filter("kind:chat has:tools")
+        await pilot.pause()
+        assert {_name(key)[:12] for key in table_keys(app)} == {SEED_TOOL_CALL, "75ae2f583e3e"}
+        browse.set_filter("test:file_search -has:citations -kind:embeddings")
+        await pilot.pause()
+        assert [_name(key)[:12] for key in table_keys(app)] == [SEED_TOOL_CALL]
+        browse.set_filter("kind:embeddings")
+        await pilot.pause()
+        assert [browse.summaries[key].kind for key in table_keys(app)] == ["embeddings"]
+
+
+async def test_a_filter_that_cannot_be_read_says_why_and_keeps_the_rows(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        app.browse.set_filter("has:colour")  # pasted at once: the last good filter (none) stays
+        await pilot.pause()
+        bar = app.browse.query_one(FilterBar)
+        assert bar.has_class("-invalid")
+        assert "has:colour is not known" in screen_text(app)
+        assert len(table_keys(app)) == len(SUBSET)
+        await pilot.press("slash", *["backspace"] * 6, *"tools")
+        await pilot.pause()
+        assert not bar.has_class("-invalid")
+        assert len(table_keys(app)) == 3  # the seed tool call, the agents tool call, Gemini
+
+
+async def test_sort_by_key_and_by_clicking_a_header(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        await pilot.press("s")  # first sortable column: test
+        assert browse.sort_column == "test"
+        tests = [browse.summaries[key].test_id for key in table_keys(app)]
+        known = [test for test in tests if test]
+        assert known == sorted(known, key=str.lower)
+        assert tests[len(known) :] == [None] * (len(tests) - len(known))  # no test id last
+        # Click the "Chunks" header: ascending, then again: descending.
+        table = browse.table
+        x = sum(width + GAP for width in table._widths[: [c.key for c in COLUMNS].index("chunks")])
+        await pilot.click(RecordingTable, offset=(x + 1, 0))
+        assert browse.sort_column == "chunks" and not browse.descending
+        chunks = [browse.summaries[key].chunks for key in table_keys(app)]
+        assert chunks == sorted(chunks)
+        await pilot.click(RecordingTable, offset=(x + 1, 0))
+        assert browse.descending
+        chunks = [browse.summaries[key].chunks for key in table_keys(app)]
+        assert chunks == sorted(chunks, reverse=True) and chunks[0] > chunks[-1]
+        await pilot.press("S")
+        assert not browse.descending
+        assert "sort: chunks ▲" in _status_text(app)
+
+
+async def test_group_by_test_folds_and_unfolds(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        await pilot.press("g")
+        assert browse.grouped
+        rows = browse.table.rows
+        assert rows[0].is_group and rows[0].label == "agents/test_openai_responses.py"
+        assert rows[0].count == 6
+        guardrail = next(row for row in rows if row.is_group and GUARDRAIL_TEST in row.label)
+        assert guardrail.count == 5 and not guardrail.expanded  # a big test starts folded
+        # Orphans (no test id) gather last.
+        assert rows[[row.key for row in rows].index("file:(no test id)")].count == 2
+        # Move onto the folded test and unfold it with enter, fold it with left.
+        browse.table.highlight_key(guardrail.key)
+        await pilot.press("enter")
+        index = browse.table.index_of(guardrail.key)
+        assert browse.table.rows[index].expanded
+        children = browse.table.rows[index + 1 : index + 6]
+        assert all(GUARDRAIL_TEST in row.summary.test_id for row in children)
+        assert GUARDRAIL_TEST in _preview_text(app) and "5 recordings" in _preview_text(app)
+        await pilot.press("down")
+        assert browse.table.highlighted_row.summary is not None
+        await pilot.press("left")  # from a recording: up to its group
+        assert browse.table.highlighted_row.key == guardrail.key
+        await pilot.press("left")
+        assert not browse.table.rows[browse.table.index_of(guardrail.key)].expanded
+        assert len(browse.table.rows) == len(rows)
+        await pilot.press("g")
+        assert not browse.grouped and len(table_keys(app)) == len(SUBSET)
+
+
+async def test_highlight_shows_a_cheap_preview(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        key = next(key for key in table_keys(app) if SEED_ANSWER in key)
+        browse.table.highlight_key(key)
+        await pilot.pause()
+        preview = _preview_text(app)
+        assert "Llama 4 Maverick" in preview  # the user's question
+        assert "The Llama 4 Maverick model has 128 experts" in preview  # the answer's start
+        assert "1 citation" in preview
+        await pilot.press("down")
+        assert _preview_text(app) != preview
+
+
+async def test_unreadable_files_are_error_rows_with_a_reason(hostile_files):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        errors = {
+            _name(key): summary for key, summary in browse.summaries.items() if summary.status == "error"
+        }
+        assert set(errors) == {"truncated.json", "empty.json"}
+        text = screen_text(app)
+        assert "error: not valid JSON" in text
+        browse.set_filter("status:error")
+        await pilot.pause()
+        assert sorted(_name(key) for key in table_keys(app)) == ["empty.json", "truncated.json"]
+        browse.table.highlight_key(next(key for key in table_keys(app) if key.endswith("truncated.json")))
+        await pilot.pause()
+        assert "truncated" in _preview_text(app)
+        assert "2 unreadable" in _status_text(app)
+
+
+async def test_recorded_text_is_never_markup(hostile_files):
+    app = make_app()
+    async with app.run_test(size=(200, 45)) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        key = next(key for key in table_keys(app) if key.endswith("/markup.json"))
+        browse.table.highlight_key(key)
+        await pilot.pause()
+        text = screen_text(app)
+        # Markup shows as typed, escapes as visible placeholders; nothing is interpreted.
+        assert HOSTILE_MODEL in text
+        assert (
+            "[bold]hi[/bold] ␛[31mred␛[0m ␛]0;title␇ $accent [link=http://evil]x[/link] <U+202E>abc" in text
+        )
+        assert "[blink]answer[/blink] ␛[2J␛[H cleared? [/]" in text
+        assert "[bold red]boom[/]-␛]0;pwned␇" in text
+        assert "\x1b" not in text and "\x07" not in text
+        assert app.title == "tui-replay"
+        # The grouped view shows the same text literally, and a file whose *name* is markup
+        # under its literal name.
+        await pilot.press("g")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "[bold red]boom[/]" in text and "[red]named[-red].json" in text
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
+        await pilot.press(*"boom")
+        await wait_for(pilot, lambda: "[bold red]boom" in screen_text(app), what="the palette hit")
+
+
+async def test_help_lists_the_keys_of_the_current_screen(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        ids = {entry.binding_id for entry in app.screen.entries}
+        assert {
+            "browse.filter",
+            "browse.group",
+            "browse.sort",
+            "browse.watch",
+            "app.help",
+            "table.open",
+        } <= ids
+        text = screen_text(app)
+        assert "Keys: Browse" in text and "Filter" in text and "browse.follow" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("f1")
+        assert not isinstance(app.screen, HelpScreen)
+        # f1 works from inside the filter box too (where ? is just a character).
+        await pilot.press("slash", "f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("q")
+        assert app.is_running
+
+
+async def test_palette_jumps_to_a_recording_by_name(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        browse.set_filter("kind:embeddings")  # the target is hidden by the filter
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
+        await pilot.press(*"53d2488c9ea9")
+        await wait_for(pilot, lambda: "53d2488c9ea9.json" in screen_text(app), what="the palette hit")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is browse, what="the palette to close")
+        row = browse.table.highlighted_row
+        assert row is not None and row.key.endswith("53d2488c9ea9.json")
+        assert browse.predicate is None  # the filter was cleared to show it
+
+
+async def test_palette_runs_the_main_actions(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
+        await pilot.press(*"group by test")
+        await wait_for(pilot, lambda: "Group by test" in screen_text(app), what="the palette hit")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.browse.grouped, what="grouping")
+
+
+async def test_enter_opens_the_replay_and_escape_comes_back(corpus_subset):
+    from tui_replay.app.screens.replay import ReplayScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        key = next(key for key in table_keys(app) if SEED_ANSWER in key)
+        browse.table.highlight_key(key)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen), what="the replay screen")
+        assert app.screen.path == key
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is browse, what="the browse screen")
+        assert browse.table.highlighted_row.key == key
+
+
+async def test_q_quits_with_status_zero(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_escape_clears_the_filter_then_quits(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        await pilot.press("slash", *"gemini", "escape")
+        assert isinstance(app.focused, RecordingTable)
+        assert len(table_keys(app)) == 1
+        await pilot.press("escape")
+        assert len(table_keys(app)) == len(SUBSET) and app.is_running
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.return_code == 0
