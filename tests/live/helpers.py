@@ -7,10 +7,13 @@ The stored side is recorded with the plain synchronous OpenAI client and written
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -105,13 +108,39 @@ def run_cli(
     )
 
 
+@contextlib.contextmanager
+def environment(env: dict[str, str] | None) -> Iterator[None]:
+    """os.environ without OPENAI_* / TUI_REPLAY_* and without a user config, plus `env`."""
+    saved = dict(os.environ)
+    for key in list(os.environ):
+        if key.startswith(("OPENAI_", "TUI_REPLAY_")):
+            del os.environ[key]
+    os.environ["XDG_CONFIG_HOME"] = str(REPO / ".no-user-config")
+    os.environ.update(env or {})
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def compare_in_process(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """`tui-replay compare ...` through `cli.main` in this process: (exit code, stdout, stderr)."""
+    from tui_replay.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with environment(env), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["compare", *args])
+    return code, out.getvalue(), err.getvalue()
+
+
 def compare_json(
     path: Path, base_url: str, *extra: str, env: dict[str, str] | None = None
 ) -> tuple[int, Any, str]:
-    """Run `compare --json`; (exit code, parsed stdout object, stderr)."""
-    done = run_cli(
-        "compare", str(path), "--base-url", base_url, "--model", "qwen-tiny", "--json", *extra, env=env
+    """`compare --json` in process; (exit code, parsed stdout object, stderr)."""
+    code, stdout, stderr = compare_in_process(
+        str(path), "--base-url", base_url, "--model", "qwen-tiny", "--json", *extra, env=env
     )
-    lines = [line for line in done.stdout.splitlines() if line.strip()]
-    assert len(lines) == 1, f"expected one JSON line, got stdout={done.stdout!r} stderr={done.stderr!r}"
-    return done.returncode, json.loads(lines[0]), done.stderr
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one JSON line, got stdout={stdout!r} stderr={stderr!r}"
+    return code, json.loads(lines[0]), stderr

@@ -88,12 +88,20 @@ def _connection_cause(exc: BaseException, url: str) -> str:
     return f"cannot connect to {host}"
 
 
+def _is_transport_error(exc: BaseException) -> bool:
+    """An error of the HTTP library under the SDK (httpx, or its successor), by module name,
+    so that this module does not depend on which one the installed SDK uses."""
+    return any(cls.__module__.split(".")[0].startswith(("httpx", "httpcore")) for cls in type(exc).__mro__)
+
+
 def describe_error(exc: BaseException, *, url: str, timeout: float, chunks: int) -> str:
     """One line naming why a live call failed."""
-    import httpx
     import openai
 
-    if isinstance(exc, openai.APITimeoutError | TimeoutError | httpx.TimeoutException):
+    transport = _is_transport_error(exc)
+    if isinstance(exc, openai.APITimeoutError | TimeoutError) or (
+        transport and "Timeout" in type(exc).__name__
+    ):
         return f"timeout: no complete answer within {timeout:g} s" + (
             f" (after {chunks} chunks)" if chunks else ""
         )
@@ -101,12 +109,12 @@ def describe_error(exc: BaseException, *, url: str, timeout: float, chunks: int)
         return f"HTTP {exc.status_code} from the server: {_one_line(_server_message(exc))}"
     if isinstance(exc, openai.APIConnectionError) and not chunks:
         return _connection_cause(exc, url)
-    if chunks and isinstance(exc, openai.APIConnectionError | httpx.HTTPError):
+    if chunks and (transport or isinstance(exc, openai.APIConnectionError)):
         return (
             f"stream ended without a finish reason: the connection broke after {chunks} chunks "
             f"({_one_line(str(exc) or type(exc).__name__, 200)})"
         )
-    if isinstance(exc, httpx.HTTPError):
+    if transport:
         return f"HTTP error: {_one_line(str(exc) or type(exc).__name__, 200)}"
     if isinstance(exc, openai.APIError):  # e.g. an error event inside the stream
         return f"the server reported an error: {_one_line(_server_message(exc))}"
