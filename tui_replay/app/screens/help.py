@@ -53,8 +53,9 @@ def describe_bindings(screen: Screen) -> list[KeyHelp]:
         display = app.get_key_display(binding)
         if display not in entry.keys:
             entry.keys.append(display)
-    order = {"this screen": 0, "everywhere": 2}
-    return sorted(entries.values(), key=lambda entry: order.get(entry.where, 1))
+    # The screen's own keys first, then the app's, then those of the focused widget.
+    order = {"this screen": 0, "everywhere": 1}
+    return sorted(entries.values(), key=lambda entry: order.get(entry.where, 2))
 
 
 def help_table(entries: list[KeyHelp]) -> Table:
