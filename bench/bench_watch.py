@@ -4,7 +4,8 @@ Three ways, measured in the same run on the same writes of real corpus recording
   baseline   raw `watchfiles.awatch` with the same debounce/step (what the OS + watchfiles cost)
   catalog    `watch_catalog` directly (the app's path: + stat, summarize, settle logic)
   headless   `tui-replay list --watch --json` in a subprocess (+ JSON line, pipe)
-Each gets spaced writes (one file at a time) and a burst (files written back to back).
+Each gets spaced writes (one file at a time), a burst (files written back to back) and
+files written in two halves 0.2 s apart (as a slow recorder would: latency from the close).
 Prints p50/p95/max in ms against the 300 ms target, and p95 as a ratio to the baseline's.
 
     .venv/bin/python bench/bench_watch.py [--writes 150] [--burst 200] [--spacing 0.06]
@@ -48,17 +49,34 @@ class Writes:
         self.contents = contents
         self.closed: dict[str, float] = {}
 
-    def run(self, prefix: str, count: int, spacing: float) -> list[str]:
+    def run(self, prefix: str, count: int, spacing: float, halves_gap: float = 0.0) -> list[str]:
+        """`count` files; with `halves_gap`, each written in two halves that far apart."""
         paths = []
         for index in range(count):
             path = str(self.folder / f"{prefix}-{index:04d}.json")
+            data = self.contents[index % len(self.contents)]
             with open(path, "wb") as handle:
-                handle.write(self.contents[index % len(self.contents)])
+                if halves_gap:
+                    handle.write(data[: len(data) // 2])
+                    handle.flush()
+                    time.sleep(halves_gap)
+                    handle.write(data[len(data) // 2 :])
+                else:
+                    handle.write(data)
             self.closed[path] = time.monotonic()
             paths.append(path)
             if spacing:
                 time.sleep(spacing)
         return paths
+
+
+def phases(args: argparse.Namespace) -> list[tuple[str, int, float, float]]:
+    """(name, files, seconds between files, seconds between a file's two halves)."""
+    return [
+        ("spaced", args.writes, args.spacing, 0.0),
+        ("burst", args.burst, 0.0, 0.0),
+        ("halves", args.halves, args.spacing, 0.2),
+    ]
 
 
 def latencies(closed: dict[str, float], seen: dict[str, list[float]], paths: list[str]) -> list[float]:
@@ -81,10 +99,10 @@ async def run_phases(
     tag: str,
     seen: dict[str, list[float]],
 ) -> dict[str, tuple[list[float], int]]:
-    """Spaced writes, then a burst; waits until every path is seen (or a timeout)."""
+    """Spaced writes, a burst, then files written in two halves; waits until every path is seen."""
     results = {}
-    for phase, count, spacing in (("spaced", args.writes, args.spacing), ("burst", args.burst, 0.0)):
-        paths = await asyncio.to_thread(writes.run, f"{tag}-{phase}", count, spacing)
+    for phase, count, spacing, gap in phases(args):
+        paths = await asyncio.to_thread(writes.run, f"{tag}-{phase}", count, spacing, gap)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not all(p in seen for p in paths):
             await asyncio.sleep(0.05)
@@ -187,12 +205,14 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--writes", type=int, default=150, help="spaced writes per way")
     parser.add_argument("--burst", type=int, default=200, help="files in the burst per way")
+    parser.add_argument("--halves", type=int, default=30, help="files written in two halves 0.2 s apart")
     parser.add_argument("--spacing", type=float, default=0.06, help="seconds between spaced writes")
     args = parser.parse_args()
     contents = corpus_bytes()
     print(
         f"watch latency, close -> report; debounce {DEBOUNCE_MS} ms, step {STEP_MS} ms; "
-        f"{args.writes} spaced writes ({args.spacing * 1000:.0f} ms apart) and a burst of {args.burst}; "
+        f"{args.writes} spaced writes ({args.spacing * 1000:.0f} ms apart), a burst of {args.burst}, "
+        f"{args.halves} written in halves; "
         f"{len(contents)} real recordings, {statistics.mean(map(len, contents)) / 1024:.0f} KiB mean"
     )
     measures: list[tuple[str, Callable]] = [
@@ -207,7 +227,7 @@ async def main() -> None:
             folder.mkdir()
             folder = Path(os.path.realpath(folder))
             results = await measure(folder, Writes(folder, contents), args)
-            for phase in ("spaced", "burst"):
+            for phase in ("spaced", "burst", "halves"):
                 values, expected = results[phase]
                 if name.startswith("baseline"):
                     baseline[phase] = p95_of(values)
