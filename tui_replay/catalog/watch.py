@@ -26,11 +26,15 @@ import contextlib
 import os
 import stat
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tui_replay.catalog.scan import Found, is_recording_name, iter_found
 from tui_replay.recording.model import Summary
+
+if TYPE_CHECKING:
+    from tui_replay.catalog.catalog import Catalog
 
 ADDED = "added"
 CHANGED = "changed"
@@ -102,7 +106,7 @@ class CatalogWatcher:
         self.roots = [_Root(r, os.path.abspath(r), os.path.realpath(r)) for r in dict.fromkeys(roots)]
         self.listed: dict[str, Summary] = dict(known)
         self.max_size = max_size
-        self._catalog = None  # created on first use (imports the parser)
+        self._catalog: Catalog | None = None  # created on first use (imports the parser)
         # Inputs from the root supervisors, drained by the consumer.
         self._inbox: list[tuple[str, _Root, object]] = []
         self._wake = asyncio.Event()
@@ -160,28 +164,31 @@ class CatalogWatcher:
             target = root.abs_path if is_dir else os.path.dirname(root.abs_path)
             self._post("appeared", root, is_dir)
             first = True
+            changes = awatch(
+                target,
+                watch_filter=None,
+                debounce=DEBOUNCE_MS,
+                step=STEP_MS,
+                stop_event=self._halt,
+                rust_timeout=TICK_MS,
+                yield_on_timeout=True,
+                recursive=is_dir,
+                force_polling=force_polling,
+                poll_delay_ms=POLL_DELAY_MS,
+                ignore_permission_denied=True,
+            )
             try:
-                async for raw in awatch(
-                    target,
-                    watch_filter=None,
-                    debounce=DEBOUNCE_MS,
-                    step=STEP_MS,
-                    stop_event=self._halt,
-                    rust_timeout=TICK_MS,
-                    yield_on_timeout=True,
-                    recursive=is_dir,
-                    force_polling=force_polling,
-                    poll_delay_ms=POLL_DELAY_MS,
-                    ignore_permission_denied=True,
-                ):
-                    if first:
-                        # The watcher surely runs now: a second scan catches what the first one raced.
-                        self._post("scan", root)
-                        first = False
-                    if raw:
-                        self._post("events", root, (time.monotonic(), raw))
-                    if self._halt.is_set() or _identity(root.abs_path) != identity:
-                        break
+                # aclosing: leaving the loop early closes the OS watch at once, not at garbage collection.
+                async with contextlib.aclosing(changes):
+                    async for raw in changes:
+                        if first:
+                            # The watcher surely runs now: a second scan catches what the first one raced.
+                            self._post("scan", root)
+                            first = False
+                        if raw:
+                            self._post("events", root, (time.monotonic(), raw))
+                        if self._halt.is_set() or _identity(root.abs_path) != identity:
+                            break
             except FileNotFoundError:
                 pass  # deleted between the check and the watcher's start
             except Exception:
@@ -354,7 +361,7 @@ class CatalogWatcher:
         if previous is not None:
             self._ready.append(Change(REMOVED, path, previous))
 
-    def _get_catalog(self):
+    def _get_catalog(self) -> Catalog:
         if self._catalog is None:
             from tui_replay.catalog.catalog import Catalog
 
@@ -396,7 +403,9 @@ def _walk_folder(
     return changed, problems, vanished
 
 
-def _examine(paths, catalog, is_root_file) -> list[tuple[str, str, Summary | None]]:
+def _examine(
+    paths: list[tuple[str, bool]], catalog: Catalog, is_root_file: Callable[[str], bool]
+) -> list[tuple[str, str, Summary | None]]:
     """Runs in a thread: stat each path, summarize the recording files among them."""
     results: list[tuple[str, str, Summary | None]] = []
     for path, scan_if_folder in paths:
