@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import replicate  # noqa: E402
 
-from tui_replay.catalog.cache import CACHE_FILE_NAME, SummaryCache  # noqa: E402
+from tui_replay.catalog.cache import SummaryCache, folder_key  # noqa: E402
 from tui_replay.catalog.catalog import Catalog  # noqa: E402
 from tui_replay.catalog.scan import find_recordings  # noqa: E402
 
@@ -102,8 +102,12 @@ def main() -> int:
         bare = [run_measured([python, "-c", "pass"], env)[0] for _ in range(5)]
         peak = statistics.median(rss for _, rss in cold_cli)
 
-        cache_file = cache_dir / CACHE_FILE_NAME
-        cache_load = statistics.median(timed(lambda: SummaryCache(str(cache_dir)).load()) for _ in range(5))
+        shard_path = SummaryCache(str(cache_dir)).shard_path(folder_key(str(tree)))
+
+        def load_shard() -> None:
+            SummaryCache(str(cache_dir)).shard(folder_key(str(tree))).load()
+
+        cache_load = statistics.median(timed(load_shard) for _ in range(5))
 
         cold_ratio = median["cold"] / median["baseline"]
         warm_ratio = median["warm"] / median["baseline"]
@@ -126,7 +130,8 @@ def main() -> int:
             f"start-up (`list --json ONE_FILE`) {statistics.median(startup) * 1000:.0f} ms; "
             f"bare `python -c pass` {statistics.median(bare) * 1000:.0f} ms"
         )
-        print(f"cache file {cache_file.stat().st_size / 1e6:.2f} MB, loaded in {cache_load * 1000:.1f} ms")
+        size_mb = os.path.getsize(shard_path) / 1e6
+        print(f"cache shard of the tree {size_mb:.2f} MB, loaded in {cache_load * 1000:.1f} ms")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -7,8 +7,14 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus"
-SEED_TURN_1 = "llama-stack-2025-10/responses/recordings/d30a3a9a90ea3ba6ea62417aec80e79ee502a2e75b58f7c87ee65c446200af0e.json"
-SEED_TURN_2 = "llama-stack-2025-10/responses/recordings/ccf305c14285e6c5788c9126f13bc02f786a1562614596c8ac5ffa38cb49e0a1.json"
+SEED_TURN_1 = (
+    "llama-stack-2025-10/responses/recordings/"
+    "d30a3a9a90ea3ba6ea62417aec80e79ee502a2e75b58f7c87ee65c446200af0e.json"
+)
+SEED_TURN_2 = (
+    "llama-stack-2025-10/responses/recordings/"
+    "ccf305c14285e6c5788c9126f13bc02f786a1562614596c8ac5ffa38cb49e0a1.json"
+)
 
 # The hostile-file maker (badinputs) is shared with the catalog tests.
 if str(REPO / "tests" / "catalog") not in sys.path:

@@ -11,7 +11,7 @@ import pytest
 from badinputs import ERROR_CASES, fingerprint, make_bad_inputs
 from cli_support import SEED_TURN_2
 
-from tui_replay.catalog.cache import CACHE_FILE_NAME
+from tui_replay.catalog.cache import SHARD_FOLDER
 from tui_replay.recording.model import Summary
 
 
@@ -35,9 +35,9 @@ def test_json_lines_one_per_file_with_exactly_the_contract_fields(run_cli, corpu
 
 def test_order_is_deterministic_and_the_cache_gives_the_same_rows(run_cli, corpus, cache_dir):
     cold = run_cli("list", "--json", "--no-cache", str(corpus))
-    assert not (cache_dir / CACHE_FILE_NAME).exists()  # --no-cache writes nothing
+    assert not (cache_dir / SHARD_FOLDER).exists()  # --no-cache writes nothing
     first = run_cli("list", "--json", str(corpus))
-    assert (cache_dir / CACHE_FILE_NAME).is_file()
+    assert len(os.listdir(cache_dir / SHARD_FOLDER)) == 1
     warm = run_cli("list", "--json", str(corpus))
     assert cold.stdout == first.stdout == warm.stdout
     paths = [row["path"] for row in _json_lines(cold.stdout)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 
-from tui_replay.catalog.cache import SummaryCache
+from tui_replay.catalog.cache import SummaryCache, SummaryShard, folder_key, named_files_key
 from tui_replay.catalog.scan import Found, iter_found
 from tui_replay.recording.load import DEFAULT_MAX_SIZE, format_size
 from tui_replay.recording.model import Summary
@@ -36,6 +36,8 @@ class Catalog:
     ) -> None:
         self.max_size = DEFAULT_MAX_SIZE if max_size is None else max_size
         self.cache = SummaryCache(cache_dir) if use_cache else None
+        self._abs_roots: dict[str, str] = {}  # root as given -> absolute, for shard keys
+        self._enclosing: dict[str, list[SummaryShard]] = {}  # shard key -> shards of folders around it
 
     def iter_summaries(self, roots: Iterable[str]) -> Iterator[Summary]:
         """One Summary per file found, in scan order; the cache is saved once all are yielded."""
@@ -68,13 +70,58 @@ class Catalog:
         if self.cache is None:
             return self._summarize_file(found.path)
         abs_path = found.abs_path or os.path.abspath(found.path)
-        cached = self.cache.get(abs_path, st.st_size, st.st_mtime_ns, found.path)
+        shard = self._shard_for(found, abs_path)
+        cached = shard.get(abs_path, st.st_size, st.st_mtime_ns, found.path)
+        if cached is None:
+            cached = self._from_enclosing_folders(shard, abs_path, st, found.path)
         if cached is not None:
             return cached
         summary = self._summarize_file(found.path)
         if summary.mtime_ns and summary.size <= self.max_size:
-            self.cache.put(abs_path, summary)
+            shard.put(abs_path, summary)
         return summary
+
+    def _from_enclosing_folders(
+        self, shard: SummaryShard, abs_path: str, st: os.stat_result, display_path: str
+    ) -> Summary | None:
+        """A miss in this root's shard may be a hit in the shard of a folder around it.
+
+        (`list recordings/` then `list recordings/agents/`.) Found entries are copied into
+        this root's shard, so it is complete on its own next time.
+        """
+        enclosing = self._enclosing.get(shard.key)
+        if enclosing is None:
+            assert self.cache is not None
+            if shard.key.startswith("files:"):
+                folder = os.path.dirname(abs_path)
+            else:
+                folder = os.path.dirname(shard.key)
+            enclosing = []
+            while True:
+                candidate = self.cache.shard(folder_key(folder))
+                if candidate is not shard and os.path.exists(candidate.path):
+                    enclosing.append(candidate)
+                parent = os.path.dirname(folder)
+                if parent == folder:
+                    break
+                folder = parent
+            self._enclosing[shard.key] = enclosing
+        for other in enclosing:
+            cached = other.get(abs_path, st.st_size, st.st_mtime_ns, display_path)
+            if cached is not None:
+                shard.put(abs_path, cached)
+                return cached
+        return None
+
+    def _shard_for(self, found: Found, abs_path: str) -> SummaryShard:
+        """The scanned folder's shard, or for a file named on its own, its folder's named-files shard."""
+        assert self.cache is not None
+        if found.explicit or not found.root:
+            return self.cache.shard(named_files_key(abs_path))
+        abs_root = self._abs_roots.get(found.root)
+        if abs_root is None:
+            abs_root = self._abs_roots[found.root] = os.path.abspath(found.root)
+        return self.cache.shard(folder_key(abs_root))
 
     def _summarize_file(self, path: str) -> Summary:
         summary = summarize_file(path, max_size=self.max_size)
@@ -82,11 +129,11 @@ class Catalog:
         return summary
 
     def save(self, roots: Iterable[str] = ()) -> None:
-        """Write the cache (if used and changed); entries under `roots` folders not seen are dropped."""
+        """Write the cache (if used and changed). Call after every root in `roots` was fully scanned."""
         if self.cache is None:
             return
-        folders = [os.path.abspath(root) for root in roots if os.path.isdir(root)]
-        self.cache.save(folders)
+        # The folders among `roots` were scanned to the end: their shards drop unseen files.
+        self.cache.save(folder_key(os.path.abspath(root)) for root in roots if os.path.isdir(root))
 
 
 def list_summaries(

@@ -29,6 +29,7 @@ class Found:
     problem: str | None = None  # one-line reason when the path cannot be summarized at all
     explicit: bool = False  # named on the command line (not found inside a folder)
     abs_path: str = ""  # os.path.abspath(path), the cache key (set for files to summarize)
+    root: str = ""  # the root (as given) it was found under; for an explicit file, the file
 
 
 def is_recording_name(name: str) -> bool:
@@ -86,7 +87,7 @@ def iter_found(roots: Iterable[str], *, with_stat: bool = True) -> Iterator[Foun
         try:
             root_stat = os.stat(root)
         except OSError as exc:
-            yield Found(root, None, f"cannot read: {_one_line(exc)}", explicit=True)
+            yield Found(root, None, f"cannot read: {_one_line(exc)}", explicit=True, root=root)
             continue
         if stat.S_ISDIR(root_stat.st_mode):
             yield from _walk(root, root_stat, seen_files, visited_dirs, with_stat)
@@ -96,11 +97,11 @@ def iter_found(roots: Iterable[str], *, with_stat: bool = True) -> Iterator[Foun
             continue
         seen_files.add(key)
         if stat.S_ISREG(root_stat.st_mode):
-            yield Found(root, root_stat, explicit=True, abs_path=key)
+            yield Found(root, root_stat, explicit=True, abs_path=key, root=root)
         else:
             # Never opened: reading a FIFO would block until a writer comes.
             kind = _kind_of_mode(root_stat.st_mode)
-            yield Found(root, None, f"not a regular file ({kind})", explicit=True)
+            yield Found(root, None, f"not a regular file ({kind})", explicit=True, root=root)
 
 
 def _walk(
@@ -117,6 +118,7 @@ def _walk(
     # An explicit stack of sorted entry lists: deep trees cannot hit the recursion limit.
     first = _sorted_entries(root)
     if isinstance(first, Found):
+        first.root = root
         yield first
         return
     # Absolute folder paths ride along so each file's absolute path is a cheap join.
@@ -145,6 +147,7 @@ def _walk(
             visited_dirs.add(dir_id)
             entries = _sorted_entries(path)
             if isinstance(entries, Found):
+                entries.root = root
                 yield entries
             else:
                 stack.append((iter(entries), os.path.join(abs_folder, entry.name)))
@@ -163,7 +166,7 @@ def _walk(
         if key in seen_files:
             continue
         seen_files.add(key)
-        yield Found(path, file_stat, abs_path=key)
+        yield Found(path, file_stat, abs_path=key, root=root)
 
 
 def _sorted_entries(folder: str) -> list[os.DirEntry[str]] | Found:
