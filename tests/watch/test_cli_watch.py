@@ -222,3 +222,20 @@ def test_readable_lines_show_text_literally(start_watch, tmp_path, recording_byt
     assert "\x1b" not in added  # the escape is shown as a placeholder, not sent to the terminal
     assert "␛[31mred.json" in added
     assert watcher.stop(signal.SIGINT) == 0
+
+
+def test_polling_mode_works_too(start_watch, tmp_path, recording_bytes, monkeypatch):
+    """Where the OS cannot notify (network file systems, WSL), watchfiles polls: still followed."""
+    monkeypatch.setenv("WATCHFILES_FORCE_POLLING", "1")
+    monkeypatch.setenv("WATCHFILES_POLL_DELAY_MS", "100")
+    write_file(tmp_path / "seed.json", recording_bytes[0])
+    watcher, _ = start_listed(start_watch, tmp_path, 1)
+    (tmp_path / "sub").mkdir()
+    write_file(tmp_path / "sub" / "polled.json", recording_bytes[1])
+    (line,) = watcher.collect_until(lambda got: len(got) == 1, SLOW)
+    polled = str(tmp_path / "sub" / "polled.json")
+    assert (line["event"], line["path"], line["status"]) == ("added", polled, "ok")
+    (tmp_path / "seed.json").unlink()
+    (line,) = watcher.collect_until(lambda got: len(got) == 1, SLOW)
+    assert (line["event"], line["path"]) == ("removed", str(tmp_path / "seed.json"))
+    assert watcher.stop() == 0

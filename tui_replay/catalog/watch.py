@@ -153,7 +153,8 @@ class CatalogWatcher:
         """Watch one root for as long as it exists; poll for it while it does not."""
         from watchfiles import awatch
 
-        force_polling = False
+        # None: watchfiles decides (WATCHFILES_FORCE_POLLING, WSL); True after the OS watch failed.
+        force_polling: bool | None = None
         while not self._halt.is_set():
             identity = _identity(root.abs_path)
             if identity is None:
