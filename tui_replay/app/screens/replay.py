@@ -11,6 +11,7 @@ a time behind tabs (the screen toggles the `-narrow` class on resize; CSS does t
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 from typing import ClassVar
@@ -86,6 +87,7 @@ class ReplayScreen(Screen[None]):
         self._last_tick = 0.0
         self._batch = 64  # chunks per tick at instant speed, adapted to FRAME_BUDGET
         self.autoplay = True
+        self._froze_gc = False
 
     @classmethod
     def for_recording(
@@ -143,6 +145,10 @@ class ReplayScreen(Screen[None]):
     async def _show(self, recording: Recording, plan: ReplayPlan) -> None:
         self.recording = recording
         self.plan = plan
+        # A big recording is hundreds of thousands of long-lived objects; moving them out of
+        # the collector's generations keeps full collections (100+ ms) out of instant replay.
+        gc.freeze()
+        self._froze_gc = True
         title = Text()
         title.append(one_line(Path(recording.path).name, 80), "bold")
         title.append(f"  {recording.kind.value}", "dim")
@@ -335,6 +341,8 @@ class ReplayScreen(Screen[None]):
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
+        if self._froze_gc:
+            gc.unfreeze()  # let the closed recording be collected normally again
 
     # --- other screens -----------------------------------------------------------------------
 

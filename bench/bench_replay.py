@@ -1,0 +1,181 @@
+"""Replay speed: instant replay of a 200,000-chunk answer, input latency meanwhile, CPU while paused.
+
+Run: .venv/bin/python bench/bench_replay.py [--chunks N]
+
+Everything is measured in one run, in a headless Textual app (Pilot), and printed as rates
+and ratios:
+  * instant replay: chunks/s through the real ReplayScreen (timer, batching, the Line-API
+    answer view), against a baseline measured in the same run: the same screen with the
+    incremental append replaced by re-rendering the whole answer every tick (what the view
+    must not do);
+  * responsiveness: the worst event-loop stall while instant replay runs (a key press waits
+    at most this long), sampled by a 5 ms heartbeat task;
+  * paused vs playing: process CPU seconds over the same wall time, paused and playing at 1x.
+Targets from the issue: >= 1,000 chunks/s at instant speed; near-zero CPU while paused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from textual.app import App
+
+from tui_replay.app.screens.replay import ReplayScreen
+from tui_replay.playback import INSTANT
+from tui_replay.recording.model import Event, EventKind, Kind, Message, Recording, Response
+
+WORDS = [
+    "the",
+    "model",
+    "streams",
+    "one",
+    "token",
+    "at",
+    "a",
+    "time",
+    "and",
+    "the",
+    "view",
+    "appends",
+    "it",
+    "without",
+    "redrawing",
+]
+
+
+def synthetic(chunks: int) -> Recording:
+    deltas = []
+    for index in range(chunks):
+        word = WORDS[index % len(WORDS)]
+        deltas.append(word + ("\n" if index % 17 == 16 else " "))
+    return Recording(
+        path="/tmp/bench-synthetic.json",
+        kind=Kind.CHAT,
+        test_id=None,
+        endpoint="/v1/chat/completions",
+        url=None,
+        model="bench",
+        streaming=True,
+        messages=[Message("user", "write a lot")],
+        response=Response(text="".join(deltas), chunks=chunks, finish_reason="stop"),
+        timeline=[Event(i, EventKind.TEXT, d) for i, d in enumerate(deltas)],
+    )
+
+
+class ReplayApp(App[None]):
+    def __init__(self, recording: Recording, speed: float, autoplay: bool) -> None:
+        super().__init__()
+        self.recording = recording
+        self.speed = speed
+        self.autoplay = autoplay
+
+    def on_mount(self) -> None:
+        self.push_screen(ReplayScreen.for_recording(self.recording, speed=self.speed, autoplay=self.autoplay))
+
+
+async def wait_for(pilot, condition, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("benchmark step did not finish")
+        await asyncio.sleep(0.01)
+
+
+def loaded(app: App) -> bool:
+    return isinstance(app.screen, ReplayScreen) and app.screen.player is not None
+
+
+async def heartbeat(stalls: list[float], stop: asyncio.Event) -> None:
+    period = 0.005
+    last = time.perf_counter()
+    while not stop.is_set():
+        await asyncio.sleep(period)
+        now = time.perf_counter()
+        stalls.append(now - last - period)
+        last = now
+
+
+async def bench_instant(chunks: int, *, whole_text: bool = False) -> tuple[float, float, float]:
+    """(chunks per second, worst loop stall s, 99th-percentile stall s) of instant replay.
+
+    `whole_text`: the baseline, where every tick re-renders the whole answer so far.
+    """
+    app = ReplayApp(synthetic(chunks), INSTANT, autoplay=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: loaded(app), 60)
+        screen = app.screen
+        if whole_text:
+            answer = screen.query_one("#answer")
+
+            def rerender_all(start: int, end: int) -> None:
+                answer.clear()
+                answer.append(screen.plan.runs_between(0, end))
+
+            screen._append = rerender_all
+        await pilot.pause()
+        stalls: list[float] = []
+        stop = asyncio.Event()
+        beat = asyncio.create_task(heartbeat(stalls, stop))
+        began = time.perf_counter()
+        await pilot.press("space")
+        await wait_for(pilot, lambda: screen.player.at_end, 600)
+        elapsed = time.perf_counter() - began
+        stop.set()
+        await beat
+        answer = screen.query_one("#answer")
+        assert answer.text.count("\n") == chunks // 17, "the answer is incomplete"
+        stalls.sort()
+        return chunks / elapsed, stalls[-1], stalls[int(len(stalls) * 0.99)]
+
+
+async def bench_cpu(seconds: float) -> tuple[float, float]:
+    """(CPU seconds while paused, CPU seconds while playing at 1x) over `seconds` of wall time each."""
+    app = ReplayApp(synthetic(50_000), 1.0, autoplay=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: loaded(app), 60)
+        screen = app.screen
+        await pilot.pause(0.5)
+        start = time.process_time()
+        await asyncio.sleep(seconds)
+        paused = time.process_time() - start
+        await pilot.press("space")
+        assert screen.player.playing
+        start = time.process_time()
+        await asyncio.sleep(seconds)
+        playing = time.process_time() - start
+        assert not screen.player.at_end
+        return paused, playing
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--chunks", type=int, default=200_000)
+    parser.add_argument("--naive-chunks", type=int, default=20_000)
+    parser.add_argument("--cpu-seconds", type=float, default=3.0)
+    args = parser.parse_args()
+
+    rate, worst, p99 = await bench_instant(args.chunks)
+    naive, naive_worst, _ = await bench_instant(args.naive_chunks, whole_text=True)
+    paused, playing = await bench_cpu(args.cpu_seconds)
+    print(f"instant replay, {args.chunks:,} chunks: {rate:,.0f} chunks/s (target >= 1,000)")
+    print(
+        f"baseline, same screen re-rendering the whole answer every tick, {args.naive_chunks:,} chunks: "
+        f"{naive:,.0f} chunks/s (worst stall {naive_worst * 1000:.0f} ms)"
+    )
+    print(f"ratio instant / baseline: {rate / naive:,.1f}x")
+    print(f"loop stall, instant replay: worst {worst * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms")
+    print(
+        f"CPU over {args.cpu_seconds:g} s: paused {paused:.3f} s ({paused / args.cpu_seconds:.1%}), "
+        f"playing at 1x {playing:.3f} s ({playing / args.cpu_seconds:.1%}); "
+        f"paused / playing = {paused / playing if playing else 0:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
