@@ -224,3 +224,28 @@ async def test_stop_event_ends_the_stream_and_closing_stops_the_watchers(tmp_pat
     await stream.aclose()
     leftover = [t for t in asyncio.all_tasks() - tasks_before if t is not asyncio.current_task()]
     assert leftover == []
+
+
+async def test_folders_moved_in_and_out(tmp_path, recording_bytes):
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (outside / "batch" / "inner").mkdir(parents=True)
+    moved = [outside / "batch" / "a.json", outside / "batch" / "inner" / "b.json"]
+    for index, path in enumerate(moved):
+        write_file(path, recording_bytes[index])
+    old = time.time() - 60
+    for path in moved:
+        os.utime(path, (old, old))
+    root.mkdir()
+    follower = Follower([str(root)], {})
+    await settle_watcher()
+
+    os.rename(outside / "batch", root / "batch")  # one event for the folder, none for its files
+    got = await follower.changes(2)
+    expected = {str(root / "batch" / "a.json"), str(root / "batch" / "inner" / "b.json")}
+    assert {(c.event, c.path) for c in got} == {("added", path) for path in expected}
+
+    os.rename(root / "batch", outside / "batch")
+    got = await follower.changes(2)
+    assert {(c.event, c.path) for c in got} == {("removed", path) for path in expected}
+    assert await follower.nothing_more(0.5) == []
+    await follower.close()
