@@ -41,23 +41,26 @@ class Column:
     max_width: int
     right: bool = False
     soft_width: int = 0  # when the table is too wide, shrink to this first (0 = never shrinks)
+    drop_order: int = 0  # on narrow terminals hide columns, lowest first (0 = always shown)
 
 
 COLUMNS: tuple[Column, ...] = (
     Column("", "", 1, 1),  # the "new since launch" marker
-    Column("test", "Test", 16, 100, soft_width=44),
-    Column("kind", "Kind", 4, 11, soft_width=10),
-    Column("endpoint", "Endpoint", 8, 30, soft_width=20),
-    Column("model", "Model", 5, 34, soft_width=20),
+    Column("test", "Test", 16, 100, soft_width=50),
+    Column("kind", "Kind", 10, 12, soft_width=10),
+    Column("endpoint", "Endpoint", 8, 30, soft_width=20, drop_order=1),
+    Column("model", "Model", 10, 34, soft_width=20),
     Column("streaming", STREAM_MARKER, 1, 1),
     Column("chunks", "Chunks", 6, 7, right=True),
-    Column("tool_calls", "Tools", 5, 5, right=True),
-    Column("citations", "Cites", 5, 5, right=True),
-    Column("tokens", "Tokens", 6, 13, right=True),
-    Column("status", "Status", 6, 48, soft_width=14),
+    Column("tool_calls", "Tools", 5, 5, right=True, drop_order=3),
+    Column("citations", "Cites", 5, 5, right=True, drop_order=2),
+    Column("tokens", "Tokens", 6, 13, right=True, drop_order=4),
+    Column("status", "Status", 6, 40, soft_width=14),
 )
 # Which columns give up width first when the terminal is narrow.
-SHRINK_ORDER = (4, 3, 10, 2, 1)
+SHRINK_ORDER = (4, 3, 1, 10, 2)
+DROP_ORDER = sorted((c.drop_order, i) for i, c in enumerate(COLUMNS) if c.drop_order)
+ROOM_FOR_TEST = 30  # columns are hidden before the test column gets narrower than this
 SORTABLE = tuple(column.key for column in COLUMNS if column.key)
 GAP = 1  # cells between columns
 
@@ -127,6 +130,12 @@ class TableRow:
     @property
     def is_group(self) -> bool:
         return self.summary is None
+
+
+def _total(widths: list[int]) -> int:
+    """The table's width: the shown columns and one gap between each two."""
+    shown = [width for width in widths if width]
+    return sum(shown) + GAP * (len(shown) - 1)
 
 
 class RecordingTable(ScrollView, can_focus=True):
@@ -303,23 +312,44 @@ class RecordingTable(ScrollView, can_focus=True):
         self._fit()
 
     def _fit(self) -> None:
-        """Shrink columns until the table fits: first to their soft width (widest first), then to min."""
+        """Fit the width: hide droppable columns if the test column would be cramped, then
+        shrink columns to their soft width (in SHRINK_ORDER), then to their minimum."""
         widths = list(self._natural)
-        available = max(self.scrollable_content_region.width, 1)
-        excess = sum(widths) + GAP * (len(widths) - 1) - available
+        available = max(self._available_width(), 1)
+
+        def needed(widths: list[int]) -> int:
+            shown = [index for index, width in enumerate(widths) if width]
+            floor = sum(COLUMNS[index].min_width for index in shown) - COLUMNS[1].min_width
+            return floor + ROOM_FOR_TEST + GAP * (len(shown) - 1)
+
+        for _, index in DROP_ORDER:
+            if needed(widths) <= available:
+                break
+            widths[index] = 0
+        excess = _total(widths) - available
         for floor in ("soft_width", "min_width"):
             for index in SHRINK_ORDER:
                 if excess <= 0:
                     break
+                if not widths[index]:
+                    continue
                 column = COLUMNS[index]
                 cut = min(max(0, widths[index] - getattr(column, floor)), excess)
                 widths[index] -= cut
                 excess -= cut
         self._widths = widths
 
+    def _available_width(self) -> int:
+        """The width for columns; the vertical scrollbar's room is kept when rows overflow, so
+        the layout does not depend on whether the scrollbar happened to exist already."""
+        width = self.size.width
+        if len(self.rows) + 1 > self.size.height:
+            width -= self.styles.scrollbar_size_vertical
+        return width
+
     @property
     def total_width(self) -> int:
-        return sum(self._widths) + GAP * (len(self._widths) - 1)
+        return _total(self._widths)
 
     def _update_virtual_size(self) -> None:
         self.virtual_size = Size(self.total_width, len(self.rows) + 1)
@@ -366,6 +396,10 @@ class RecordingTable(ScrollView, can_focus=True):
         text = Text(end="", no_wrap=True)
         sorted_style = self.get_component_rich_style("recording-table--header-sorted", partial=True)
         for position, (column, width) in enumerate(zip(COLUMNS, self._widths, strict=True)):
+            if not width:
+                continue
+            if position:
+                text.append(" " * GAP)
             label = column.label
             style: Style | str = ""
             if column.key and column.key == self.sort_column:
@@ -375,8 +409,6 @@ class RecordingTable(ScrollView, can_focus=True):
             cell.truncate(width, overflow="ellipsis")
             cell.align("right" if column.right else "left", width)
             text.append_text(cell)
-            if position < len(COLUMNS) - 1:
-                text.append(" " * GAP)
         return text
 
     def _recording_line(self, row: TableRow) -> Text:
@@ -404,6 +436,8 @@ class RecordingTable(ScrollView, can_focus=True):
             status_style = self.get_component_rich_style("recording-table--exception", partial=True)
         for offset, value in enumerate(values, start=2):
             width = self._widths[offset]
+            if not width:
+                continue
             column = COLUMNS[offset]
             text.append(" " * GAP)
             cell = safe_text(value, status_style if column.key == "status" else "")
@@ -528,6 +562,8 @@ class RecordingTable(ScrollView, can_focus=True):
     def _column_at(self, x: int) -> str | None:
         start = 0
         for column, width in zip(COLUMNS, self._widths, strict=True):
+            if not width:
+                continue
             if start <= x < start + width + GAP:
                 return column.key or None
             start += width + GAP
