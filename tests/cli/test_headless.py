@@ -65,3 +65,24 @@ def test_list_and_show_leave_the_corpus_untouched(run_cli, corpus):
     assert run_cli("list", str(corpus)).returncode == 0
     assert run_cli("show", "--json", str(corpus)).returncode == 0
     assert _fingerprint(corpus) == before
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("args", [("list",), ("list", "--json"), ("show",), ("show", "--json")])
+def test_a_reader_that_goes_away_is_not_an_error(tmp_path, cache_dir, args):
+    """`tui-replay list | head -1`: exit 0, nothing on stderr (the output is bigger than a pipe)."""
+    for index in range(2000):
+        (tmp_path / f"{index:05}.json").write_bytes(b"")  # error rows: fast, and output all the same
+    env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(cache_dir), PYTHONPATH=str(REPO), COLUMNS="200")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_replay", *args, str(tmp_path)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout.read(100)
+    proc.stdout.close()
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0  # not 1: the pipe closed before show reached its verdict
+    assert stderr == b""

@@ -19,6 +19,7 @@ from tui_replay.catalog.scan import unreachable_paths
 from tui_replay.recording.model import Summary
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.text import Text
 
 PROG = "tui-replay"
@@ -48,6 +49,27 @@ def literal(value: object, style: str = "") -> Text:
     text = safe_text(str(value), style)
     text.end = "\n"  # stacked in a Group, each piece on its own line
     return text
+
+
+def make_console() -> Console:
+    """A Rich console on stdout for the headless commands.
+
+    Rich turns a closed pipe (`tui-replay list | head`) into SystemExit(1); the reader going
+    away is not an error here, so it becomes the BrokenPipeError the CLI answers with 0.
+    """
+    import os
+
+    from rich.console import Console
+
+    console = Console(highlight=False)
+
+    def on_broken_pipe() -> None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing more reaches the closed pipe at exit
+        raise BrokenPipeError
+
+    console.on_broken_pipe = on_broken_pipe  # type: ignore[method-assign]
+    return console
 
 
 def tolerant_stdout() -> None:
@@ -111,13 +133,12 @@ def _status_cell(summary: Summary) -> Text:
 
 
 def print_table(summaries: list[Summary]) -> None:
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
     from tui_replay.catalog.testids import NO_TEST_ID, short_test_id
 
-    console = Console(highlight=False)
+    console = make_console()
     wide = console.width >= WIDE
     # (header, max width or None, justify, no_wrap); the Test column is inserted after File.
     columns: list[tuple[str, int | None, str, bool]] = []

@@ -12,7 +12,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from tui_replay.catalog.scan import Found, iter_found
-from tui_replay.commands.listing import dumps_line, literal, report_missing, tolerant_stdout
+from tui_replay.commands.listing import dumps_line, literal, make_console, report_missing, tolerant_stdout
 from tui_replay.recording.model import Recording, RecordingError, ToolCall, Usage
 
 if TYPE_CHECKING:
@@ -28,10 +28,8 @@ def run_show(args: argparse.Namespace) -> int:
     failed = False
     console = None
     if not args.json:
-        from rich.console import Console
-
         tolerant_stdout()
-        console = Console(highlight=False)
+        console = make_console()
     for found in iter_found(args.paths):
         recording, error = _load(found, max_size)
         failed = failed or recording is None
