@@ -138,3 +138,13 @@ def test_files_named_x_json_folder_and_symlink_loop_through_cli(run_cli, corpus,
     (tree / "loop").symlink_to(tree, target_is_directory=True)
     result = run_cli("list", "--json", str(tree), timeout=30)
     assert [row["path"] for row in _json_lines(result.stdout)] == [str(tree / "folder.json" / "inner.json")]
+
+
+def test_json_line_with_text_orjson_refuses_is_still_one_valid_line():
+    from tui_replay.commands.listing import dumps_line
+
+    row = {"path": "a\udc80.json", "score": float("nan"), "nested": [{"x": float("inf")}], "n": 1}
+    line = dumps_line(row)
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    assert json.loads(line) == {"path": "a\udc80.json", "score": None, "nested": [{"x": None}], "n": 1}
+    assert dumps_line({"path": "ok", "score": float("nan")}) == b'{"path":"ok","score":null}\n'

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -39,7 +40,19 @@ def dumps_line(obj: dict[str, Any]) -> bytes:
         return orjson.dumps(obj) + b"\n"
     except orjson.JSONEncodeError:
         # orjson refuses lone surrogates (a recorded "\udc80"); the stdlib escapes them.
-        return json.dumps(obj, ensure_ascii=True, allow_nan=False, default=str).encode() + b"\n"
+        text = json.dumps(_finite(obj), ensure_ascii=True, separators=(",", ":"), default=str)
+        return text.encode() + b"\n"
+
+
+def _finite(value: Any) -> Any:
+    """NaN and infinities as null, as orjson writes them (the stdlib would write NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
 
 
 def literal(value: object, style: str = "") -> Text:
