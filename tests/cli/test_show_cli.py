@@ -129,3 +129,22 @@ def test_usage_errors_exit_2(run_cli):
     assert run_cli("show").returncode == 2
     assert run_cli("list").returncode == 2
     assert run_cli("list", "--max-size", "lots", "x").returncode == 2
+
+
+def test_a_parser_failure_is_an_error_row_not_a_traceback(monkeypatch, capsys, tmp_path):
+    """A fake for what the real parser cannot be made to do: raise something unexpected."""
+    import argparse
+
+    import tui_replay.recording.load as load_module
+    from tui_replay.commands.show import run_show
+
+    def broken(path, max_size):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(load_module, "load_recording", broken)
+    target = tmp_path / "x.json"
+    target.write_text("{}")
+    code = run_show(argparse.Namespace(paths=[str(target)], json=True, max_size=None))
+    assert code == 1
+    [row] = _json_lines(capsys.readouterr().out.encode())
+    assert row["error"] == "unexpected error: KeyError: 'surprise'"

@@ -54,6 +54,8 @@ def _load(found: Found, max_size: int) -> tuple[Recording | None, str]:
         recording = load_recording(found.path, max_size=max_size)
     except RecordingError as exc:
         return None, exc.reason
+    except Exception as exc:  # a parser bug must still be one error row, not a traceback
+        return None, " ".join(f"unexpected error: {type(exc).__name__}: {exc}".split())
     recording.path = found.path
     return recording, ""
 
