@@ -196,7 +196,7 @@ def _pretty_json(arguments: str) -> str:
 
 
 def _checkout_style(recording_path: str) -> str | None:
-    """"ogx" or "llama_stack" when the file sits in a checkout whose package dir says which."""
+    """ "ogx" or "llama_stack" when the file sits in a checkout whose package dir says which."""
     parts = Path(recording_path).resolve().parts
     if "tests" not in parts:
         return None

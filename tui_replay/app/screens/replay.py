@@ -150,13 +150,14 @@ class ReplayScreen(Screen[None]):
         gc.freeze()
         self._froze_gc = True
         title = Text()
-        title.append(one_line(Path(recording.path).name, 80), "bold")
-        title.append(f"  {recording.kind.value}", "dim")
+        if recording.test_id:
+            title.append(one_line(recording.test_id, 200), "bold")
+            title.append("  ")
+        title.append(f"{recording.kind.value}", "dim")
         if recording.model:
             title.append(f"  {one_line(recording.model, 60)}", "dim")
-        if recording.test_id:
-            title.append("  ")
-            title.append(one_line(recording.test_id, 160), "italic")
+        title.append("  ")
+        title.append(one_line(Path(recording.path).name, 80), "italic")
         self.query_one("#replay-title", Static).update(title)
         body = self.query_one("#replay-body")
         await body.remove_children()
@@ -327,7 +328,12 @@ class ReplayScreen(Screen[None]):
         self.query_one(CitationsPane).show_documents(self.plan.documents_at(position))
         answer_pane = self.query_one("#pane-answer")
         finish = self.recording.response.finish_reason if self.recording else None
-        answer_pane.border_subtitle = f"finish: {finish}" if finish and self.player.at_end else ""
+        at_end = self.player.at_end
+        answer_pane.border_subtitle = f"finish: {one_line(finish, 40)}" if finish and at_end else ""
+        placeholder = "(no answer text yet)"
+        if at_end:
+            placeholder = "(no answer text: see the tool calls)" if self.plan.tool_fragments else "(no text)"
+        self.query_one(AnswerView).placeholder = placeholder
 
     def _show_transport(self) -> None:
         if self.player is not None:

@@ -110,6 +110,8 @@ class AnswerView(ScrollView, can_focus=True):
 
     selected_citation: reactive[int | None] = reactive(None)
     """The citation number whose markers are highlighted."""
+    placeholder: reactive[str] = reactive("(no answer text yet)")
+    """Shown while nothing has been appended."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -265,6 +267,9 @@ class AnswerView(ScrollView, can_focus=True):
         width = self.size.width
         base = self.rich_style
         row_index = scroll_y + y
+        if row_index == 0 and len(self._rows) == 1 and not self._lines[0]:
+            style = base + self.get_component_rich_style("answer--label", partial=True)
+            return Strip([Segment(self.placeholder, style)]).crop_extend(0, width, base)
         if row_index >= len(self._rows):
             return Strip.blank(width, base)
         line, start, end = self._rows[row_index]
