@@ -227,6 +227,24 @@ class SampleMaker:
             stream=True,
         )
 
+    def non_streamed_tool_call(self) -> None:
+        self.chat(
+            "non_streamed_tool_call",
+            "A tool call in a plain (not streamed) completion, forced by tool_choice.",
+            messages=[{"role": "user", "content": "Is it raining in Lyon?"}],
+            tools=[WEATHER_TOOL],
+            tool_choice={"type": "function", "function": {"name": "get_weather"}},
+        )
+
+    def truncated_answer(self) -> None:
+        self.chat(
+            "truncated_answer",
+            "A streamed answer cut off by max_tokens (finish_reason `length`).",
+            messages=[{"role": "user", "content": "Name the planets of the solar system, one fact each."}],
+            max_tokens=16,
+            stream=True,
+        )
+
     def recorded_error(self) -> None:
         """A request the server rejects: assistant content null (it accepts only strings)."""
         name = "recorded_error"
@@ -637,6 +655,8 @@ def main(argv: list[str] | None = None) -> int:
         maker.long_streamed_answer()
         maker.non_streamed_answer()
         maker.tool_call_and_follow_up()
+        maker.non_streamed_tool_call()
+        maker.truncated_answer()
         maker.file_search()
         maker.unsafe_text()
         maker.recorded_error()

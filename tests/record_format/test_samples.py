@@ -61,6 +61,8 @@ def test_the_required_samples_are_all_there() -> None:
         "non_streamed_answer",
         "streamed_tool_call",
         "tool_call_follow_up",
+        "non_streamed_tool_call",
+        "truncated_answer",
         "file_search_tool_call",
         "file_search_answer",
         "unsafe_text",
@@ -73,6 +75,10 @@ def test_the_required_samples_are_all_there() -> None:
     assert len(long["response"]["body"]) >= 150
     assert len(long[rf.CHUNK_TIMES_KEY]) == len(long["response"]["body"])
     assert long[rf.CHUNK_TIMES_KEY] == sorted(long[rf.CHUNK_TIMES_KEY])
+
+    _, truncated = samples["truncated_answer"]
+    finishes = [c["__data__"]["choices"][0]["finish_reason"] for c in truncated["response"]["body"]]
+    assert finishes[-1] == "length"
 
     _, error = samples["recorded_error"]
     response = error["response"]
@@ -108,6 +114,9 @@ def test_every_sample_opens_in_the_parser() -> None:
         if name == "streamed_tool_call":
             assert [call.name for call in recording.response.tool_calls] == ["get_weather"]
             assert recording.response.tool_calls[0].parsed_arguments()[0] == {"city": "Paris"}
+        if name == "non_streamed_tool_call":
+            assert [call.name for call in recording.response.tool_calls] == ["get_weather"]
+            assert recording.response.finish_reason == "tool_calls"
         if name == "file_search_answer":
             assert len(recording.retrieved) == 2
             assert [citation.resolved for citation in recording.citations] == [True]
