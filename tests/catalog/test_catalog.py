@@ -96,3 +96,20 @@ def test_summarize_path_for_one_file(tmp_path, corpus):
     row = catalog.summarize_path(str(source))
     assert row.status == "ok" and row.path == str(source)
     assert catalog.summarize_path(str(tmp_path)).status == "error"  # an empty folder is not a recording
+
+
+def test_real_test_ids_group_by_their_test_file(corpus):
+    from tui_replay.catalog.filters import group_by_test
+    from tui_replay.catalog.testids import NO_TEST_ID
+
+    summaries = list_summaries([str(corpus)], use_cache=False)
+    groups = group_by_test(summaries)
+    assert sum(len(rows) for tests in groups.values() for rows in tests.values()) == len(summaries)
+    for test_file, tests in groups.items():
+        if test_file == NO_TEST_ID:
+            assert all(row.test_id is None for row in tests[NO_TEST_ID])
+            continue
+        assert test_file.startswith("tests/integration/") and test_file.endswith(".py"), test_file
+        for test, rows in tests.items():
+            assert all(row.test_id == f"{test_file}::{test}" for row in rows)
+    assert list(groups)[-1] == NO_TEST_ID

@@ -148,3 +148,20 @@ def test_json_line_with_text_orjson_refuses_is_still_one_valid_line():
     assert line.endswith(b"\n") and line.count(b"\n") == 1
     assert json.loads(line) == {"path": "a\udc80.json", "score": None, "nested": [{"x": None}], "n": 1}
     assert dumps_line({"path": "ok", "score": float("nan")}) == b'{"path":"ok","score":null}\n'
+
+
+@pytest.mark.timeout(120)
+def test_concurrent_listings_share_the_cache_safely(corpus, cache_dir):
+    import subprocess
+    import sys
+
+    from cli_support import REPO
+
+    env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(cache_dir), PYTHONPATH=str(REPO))
+    command = [sys.executable, "-m", "tui_replay", "list", "--json", str(corpus)]
+    procs = [subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE) for _ in range(3)]
+    outputs = [proc.communicate(timeout=100)[0] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0, 0]
+    assert outputs[0] == outputs[1] == outputs[2]
+    [shard] = list((cache_dir / SHARD_FOLDER).iterdir())  # no temporary files left behind
+    assert len(orjson.loads(shard.read_bytes())["entries"]) == len(outputs[0].splitlines())
