@@ -1,0 +1,174 @@
+"""The compare view in the real app machinery (Pilot) against the real llama.cpp server."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+
+from live_server import free_port
+from rich.text import Text
+from textual.app import App
+from textual.widgets import DataTable, Static
+
+from live.helpers import edit_recording
+from tui_replay.app.screens.compare import CompareScreen
+from tui_replay.config import Config
+from tui_replay.recording.load import load_recording
+
+SIZE = (140, 45)
+
+
+class CompareApp(App[None]):
+    """The smallest app that shows the compare screen, as the replay screen's `r` does."""
+
+    def __init__(self, path, base_url: str) -> None:
+        super().__init__()
+        self.recording = load_recording(path)
+        self.recording.path = str(path)
+        self.compare_config = Config().override(live_base_url=base_url, live_model="qwen-tiny")
+
+    def on_mount(self) -> None:
+        self.push_screen(CompareScreen(self.recording, self.compare_config))
+
+
+def plain(app: App, selector: str) -> str:
+    content = app.screen.query_one(selector, Static).content
+    return content.plain if isinstance(content, Text) else str(content)
+
+
+async def settle(pilot, screen: CompareScreen, timeout: float = 120) -> None:
+    """Wait until the screen's request has finished (answer, error or cancel)."""
+    deadline = time.monotonic() + timeout
+    await pilot.pause(0.05)
+    while screen.busy:
+        assert time.monotonic() < deadline, "the live request did not finish in time"
+        await pilot.pause(0.05)
+    await pilot.pause(0.05)
+
+
+async def test_live_answer_streams_and_compares_same(live_server, stored, tmp_path):
+    path = tmp_path / "chat-stream.json"
+    shutil.copy(stored.chat_stream, path)
+    app = CompareApp(path, live_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        await settle(pilot, screen)
+        assert screen.error is None
+        stored_text = app.recording.response.text
+        assert plain(app, "#stored-answer") == stored_text
+        assert plain(app, "#live-answer") == stored_text
+        assert "".join(screen._live_buffer) == stored_text  # it arrived chunk by chunk
+        assert plain(app, "#compare-status").startswith("same")
+        assert plain(app, "#text-diff").startswith("Text: identical")
+        table = screen.query_one("#metrics", DataTable)
+        labels = [table.get_row_at(i)[0].plain for i in range(table.row_count)]
+        assert labels[:2] == ["finish reason", "prompt tokens"]
+        assert {"time to first chunk", "total time", "chunks", "tokens per second"} <= set(labels)
+        finish = table.get_row_at(0)
+        assert (finish[1].plain, finish[2].plain) == ("stop", "stop")
+
+        # `s` saves the live capture next to the stored file, never over it.
+        original = path.read_bytes()
+        await pilot.press("s")
+        await pilot.pause(0.1)
+        saved = screen.saved
+        assert saved is not None and saved.parent == path.parent
+        assert saved.name.startswith("chat-stream.live-") and saved.suffix == ".json"
+        assert path.read_bytes() == original
+        capture = load_recording(saved)
+        assert capture.chunk_times and capture.response.text == stored_text
+
+        # `n` re-issues several times and reports how stable the answer is.
+        await pilot.press("n")
+        await settle(pilot, screen)
+        assert len(screen.runs) == 3
+        assert plain(app, "#stability").startswith("Stability: 3/3 live answers match the stored one")
+
+
+async def test_differences_are_highlighted_and_literal(live_server, stored, tmp_path):
+    hostile = "[bold]Purple[/bold] \x1b[31m is a color"
+
+    def tamper(obj):
+        obj["response"]["body"]["__data__"]["choices"][0]["message"]["content"] = hostile
+
+    path = edit_recording(stored.chat, tamper, tmp_path / "tampered.json")
+    app = CompareApp(path, live_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await settle(pilot, screen)
+        assert plain(app, "#compare-status").startswith("different")
+        stored_pane = plain(app, "#stored-answer")
+        assert "[bold]Purple[/bold]" in stored_pane and "\x1b" not in stored_pane and "\u241b" in stored_pane
+        diff = screen.query_one("#text-diff", Static).content
+        assert isinstance(diff, Text)
+        removed = [diff.plain[s.start : s.end] for s in diff.spans if "strike" in str(s.style)]
+        added = [diff.plain[s.start : s.end] for s in diff.spans if "green" in str(s.style)]
+        assert any("[bold]Purple[/bold]" in piece for piece in removed)
+        assert "".join(added).strip()
+
+
+async def test_tool_call_difference_is_listed(live_server, stored, tmp_path):
+    def tamper(obj):
+        call = obj["response"]["body"]["__data__"]["choices"][0]["message"]["tool_calls"][0]
+        call["function"]["arguments"] = json.dumps({"city": "Lyon"})
+
+    path = edit_recording(stored.tool, tamper, tmp_path / "tool.json")
+    app = CompareApp(path, live_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app.screen)
+        tools = plain(app, "#tool-diff")
+        assert tools.startswith("Tool calls: differ")
+        assert 'stored: get_weather {"city": "Lyon"}' in tools
+        assert "live: get_weather" in tools
+
+
+async def test_errors_show_in_the_pane_and_the_app_stays_usable(live_server, stored, tmp_path):
+    port = free_port()
+    app = CompareApp(stored.chat, f"http://127.0.0.1:{port}/v1")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await settle(pilot, screen)
+        assert screen.error == f"connection refused: nothing is listening at 127.0.0.1:{port}"
+        assert "connection refused" in plain(app, "#live-answer")
+        await pilot.press("r")  # try again: still an error, still no crash
+        await settle(pilot, screen)
+        assert app.is_running and app.screen is screen and "connection refused" in screen.error
+
+    def reject(obj):
+        obj["request"]["body"]["messages"] = [{"role": "developer", "content": "hi"}]
+
+    path = edit_recording(stored.chat, reject, tmp_path / "rejected.json")
+    app = CompareApp(path, live_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app.screen)
+        assert plain(app, "#live-answer").startswith(
+            "Could not re-issue the request\nHTTP 500 from the server:"
+        )
+        await pilot.press("s")  # nothing to save: a notification, not a crash
+        await pilot.pause(0.1)
+        assert app.is_running and app.screen.saved is None
+
+
+async def test_escape_cancels_a_running_request_and_goes_back(live_server, stored, tmp_path):
+    def long_story(obj):
+        obj["request"]["body"]["messages"] = [
+            {"role": "user", "content": "Write a long story about a dragon."}
+        ]
+        obj["request"]["body"]["max_tokens"] = 400
+
+    path = edit_recording(stored.chat_stream, long_story, tmp_path / "long.json")
+    app = CompareApp(path, live_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        deadline = time.monotonic() + 60
+        while not screen._live_buffer:  # streaming has started
+            assert time.monotonic() < deadline
+            await pilot.pause(0.05)
+        (worker,) = [w for w in screen.workers if w.group == "live-compare"]
+        await pilot.press("escape")
+        await pilot.pause(0.2)
+        assert app.screen is not screen
+        assert worker.is_cancelled
+        assert not screen.runs  # no half answer passed off as a result

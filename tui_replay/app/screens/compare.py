@@ -1,0 +1,346 @@
+"""The compare screen: re-issue the stored request live and put the two answers side by side.
+
+The live answer streams into its pane as it arrives, then the differences appear: the
+word-level text diff, the tool-call differences and a table of finish reason, usage and
+timings. The request runs in an async worker (`exit_on_error=False`): a dead endpoint or a
+rejected request shows its cause in the pane and the app stays usable. `escape` cancels a
+running request and goes back; `s` saves the live capture as a new recording next to the
+stored one (never over it); `n` re-issues several times and shows how stable the answer is.
+Recorded and live text is data: everything is rendered through `safe_text`, never markup.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState
+
+from tui_replay.config import Config
+from tui_replay.live.compare import DELETE, EQUAL, SAME, AnswerView, Stability
+from tui_replay.live.plan import CHAT, COMPLETION, EMBEDDINGS, MODELS, LiveCall, plan_call
+from tui_replay.live.session import LiveRun, repeat_stability, run_once
+from tui_replay.live.target import LiveError, LiveTarget, redact
+from tui_replay.recording.model import Recording
+from tui_replay.textsafe import safe_text
+
+REPEAT_COUNT = 3  # `n`: how many times to re-issue for the stability check
+RENDER_INTERVAL = 0.05  # seconds between repaints of the streaming live pane
+
+
+def _arguments_text(arguments: Any) -> str:
+    return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
+
+
+def answer_text(view: AnswerView, operation: str) -> Text:
+    """One side's final answer as literal text (tool calls and summaries below the text)."""
+    result = Text()
+    if view.error:
+        result.append("recorded error: ", "bold red")
+        result.append_text(safe_text(view.error))
+        result.append("\n")
+    if operation in (EMBEDDINGS, MODELS):
+        for key, value in view.summary.items():
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+            result.append(f"{key}: ", "bold")
+            result.append_text(safe_text(shown))
+            result.append("\n")
+        return result
+    result.append_text(safe_text(view.text) if view.text else Text("(no text)", "dim"))
+    for call in view.tool_calls:
+        result.append("\n\ntool call ", "bold")
+        result.append_text(safe_text(call["name"], "bold cyan"))
+        result.append("\n")
+        result.append_text(safe_text(_arguments_text(call["arguments"])))
+    return result
+
+
+def diff_text(runs: list[tuple[str, str]]) -> Text:
+    """The word diff: removed words struck out in red, added words in green, both literal."""
+    result = Text()
+    for op, piece in runs:
+        if op == EQUAL:
+            result.append_text(safe_text(piece))
+        elif op == DELETE:
+            result.append_text(safe_text(piece, "red strike"))
+        else:
+            result.append_text(safe_text(piece, "bold green underline"))
+    return result
+
+
+def _cell(value: Any, style: str = "") -> Text:
+    return safe_text("-" if value is None or value == "" else str(value), style)
+
+
+def _seconds(value: float | None) -> str | None:
+    return None if value is None else f"{value:.3f} s"
+
+
+class CompareScreen(Screen[None]):
+    """Stored answer against a live re-issue of the same request."""
+
+    CSS_PATH = "compare.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "back", "Cancel/Back", id="compare.back"),
+        Binding("r", "reissue", "Re-issue", id="compare.reissue"),
+        Binding("n", "repeat", f"Re-issue x{REPEAT_COUNT}", id="compare.repeat"),
+        Binding("s", "save", "Save live", id="compare.save"),
+    ]
+
+    busy: reactive[bool] = reactive(False, bindings=True)
+
+    def __init__(
+        self, recording: Recording, config: Config | None = None, *, repeat: int = REPEAT_COUNT
+    ) -> None:
+        super().__init__()
+        self.recording = recording
+        self.config = config or Config()
+        self.target = LiveTarget.from_config(self.config)
+        self.repeat = max(1, repeat)
+        self.runs: list[LiveRun] = []
+        self.error: str | None = None
+        self.saved: Path | None = None
+        self.call: LiveCall | None = None
+        self._live_buffer: list[str] = []
+        self._last_render = 0.0
+
+    # --- composition -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title(), id="compare-title")
+        yield Static(Text("Preparing…", "dim"), id="compare-status")
+        with Horizontal(id="compare-sides"):
+            with Vertical(id="stored-side", classes="side"):
+                yield Static(Text("Stored", "bold"), classes="side-title")
+                with VerticalScroll():
+                    yield Static(id="stored-answer")
+            with Vertical(id="live-side", classes="side"):
+                yield Static(Text("Live", "bold"), classes="side-title", id="live-title")
+                with VerticalScroll(id="live-scroll"):
+                    yield Static(Text("Waiting to send…", "dim"), id="live-answer")
+        with VerticalScroll(id="compare-differences"):
+            yield Static(Text("Differences", "bold"), classes="side-title")
+            yield Static(id="text-diff")
+            yield Static(id="tool-diff")
+            yield DataTable(id="metrics", show_cursor=False, zebra_stripes=True)
+            yield Static(id="stability")
+        yield Footer()
+
+    def _title(self) -> Text:
+        title = Text("Compare  ", "bold")
+        title.append_text(safe_text(Path(self.recording.path).name or "(recording)"))
+        title.append("  →  ")
+        title.append_text(safe_text(self.target.base_url or "(no base URL)"))
+        model = self.target.model or self.recording.model
+        if model:
+            title.append("  model ")
+            title.append_text(safe_text(model))
+        return title
+
+    def on_mount(self) -> None:
+        stored = AnswerView.of(self.recording.response)
+        try:
+            self.call = plan_call(self.recording, self.target.model)
+            operation = self.call.operation
+        except LiveError as exc:
+            operation = CHAT
+            self._show_error(exc.cause)
+        self.query_one("#stored-answer", Static).update(answer_text(stored, operation))
+        table = self.query_one("#metrics", DataTable)
+        table.add_columns(Text(""), Text("stored", "bold"), Text("live", "bold"))
+        if self.call is not None:
+            self.action_reissue()
+
+    # --- running -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("reissue", "repeat"):
+            return None if self.busy or self.call is None else True
+        if action == "save":
+            return None if self.busy or not self.runs else True
+        return True
+
+    def action_reissue(self) -> None:
+        self._start(1)
+
+    def action_repeat(self) -> None:
+        self._start(self.repeat)
+
+    def _start(self, times: int) -> None:
+        if self.busy or self.call is None:
+            return
+        self.busy = True
+        self.error = None
+        self.query_one("#stability", Static).update("")
+        self._reissue(times)
+
+    @work(exclusive=True, group="live-compare", exit_on_error=False)
+    async def _reissue(self, times: int) -> list[LiveRun]:
+        assert self.call is not None
+        runs: list[LiveRun] = []
+        for number in range(1, times + 1):
+            counter = f" ({number}/{times})" if times > 1 else ""
+            self._set_status(Text(f"Sending{counter}…", "bold yellow"))
+            self._live_buffer = []
+            self.query_one("#live-answer", Static).update(Text("Waiting for the first chunk…", "dim"))
+            try:
+                run = await run_once(self.recording, self.call, self.target, self._on_chunk)
+            except LiveError as exc:
+                self._show_error(exc.cause)
+                return runs
+            runs.append(run)
+            self.runs = runs
+            self._show_run(run, counter)
+        return runs
+
+    def _on_chunk(self, index: int, at: float, chunk: dict[str, Any]) -> None:
+        for choice in chunk.get("choices") or []:
+            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") if isinstance(choice.get("delta"), dict) else {}
+            piece = delta.get("content") if delta else choice.get("text")
+            if isinstance(piece, str):
+                self._live_buffer.append(piece)
+            for call in (delta or {}).get("tool_calls") or []:
+                arguments = (call.get("function") or {}).get("arguments")
+                if isinstance(arguments, str):
+                    self._live_buffer.append(arguments)
+        now = time.monotonic()
+        if now - self._last_render >= RENDER_INTERVAL:
+            self._last_render = now
+            self.query_one("#live-answer", Static).update(safe_text("".join(self._live_buffer)))
+            self._set_status(Text(f"Streaming… {index + 1} chunks, {at:.2f} s", "bold yellow"))
+            self.query_one("#live-scroll", VerticalScroll).scroll_end(animate=False)
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "live-compare":
+            return
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self._show_error(f"internal error: {type(error).__name__}: {error}")
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            self.busy = False
+            if event.state == WorkerState.SUCCESS and len(self.runs) > 1:
+                self._show_stability(repeat_stability(self.runs))
+
+    # --- showing -----------------------------------------------------------------------------
+
+    def _set_status(self, text: Text) -> None:
+        self.query_one("#compare-status", Static).update(text)
+
+    def _show_error(self, cause: str) -> None:
+        cause = redact(cause, self.target)
+        self.error = cause
+        message = Text("Could not re-issue the request\n", "bold red")
+        message.append_text(safe_text(cause))
+        self.query_one("#live-answer", Static).update(message)
+        self._set_status(Text.assemble(("error: ", "bold red"), safe_text(cause)))
+
+    def _show_run(self, run: LiveRun, counter: str = "") -> None:
+        comparison = run.comparison
+        operation = comparison.operation
+        self.query_one("#live-answer", Static).update(answer_text(comparison.live, operation))
+        same = comparison.verdict == SAME
+        status = Text.assemble(("same" if same else "different", "bold green" if same else "bold red"))
+        status.append(f"  ·  {len(comparison.differences)} differences")
+        timings = run.timings
+        status.append(f"  ·  total {timings['total_s']:.2f} s")
+        if counter:
+            status.append(f"  ·  run{counter}")
+        self._set_status(status)
+
+        diff = self.query_one("#text-diff", Static)
+        if operation in (CHAT, COMPLETION):
+            header = Text("Text: ", "bold")
+            header.append(
+                "identical" if comparison.stored.text == comparison.live.text else "differs", "italic"
+            )
+            header.append("\n")
+            header.append_text(
+                diff_text(comparison.text_diff) if comparison.text_diff else Text("(no text)", "dim")
+            )
+            diff.update(header)
+        else:
+            lines = Text()
+            for difference in comparison.differences or [{"message": "no differences"}]:
+                lines.append_text(safe_text(difference["message"]))
+                lines.append("\n")
+            diff.update(lines)
+
+        tools = Text()
+        tool_differences = [d for d in comparison.differences if d["field"] == "tool_calls"]
+        if comparison.stored.tool_calls or comparison.live.tool_calls:
+            tools.append("Tool calls: ", "bold")
+            tools.append("identical (ids ignored)" if not tool_differences else "differ", "italic")
+            for difference in tool_differences:
+                tools.append("\n• ")
+                tools.append_text(safe_text(difference["message"]))
+                for side in ("stored", "live"):
+                    call = difference.get(side)
+                    if call is not None:
+                        tools.append(f"\n    {side}: ", "dim")
+                        tools.append_text(safe_text(f"{call['name']} {_arguments_text(call['arguments'])}"))
+        self.query_one("#tool-diff", Static).update(tools)
+        self._fill_metrics(run)
+
+    def _fill_metrics(self, run: LiveRun) -> None:
+        table = self.query_one("#metrics", DataTable)
+        table.clear()
+        stored, live, timings = run.comparison.stored, run.comparison.live, run.timings
+        finish_style = "" if stored.finish_reason == live.finish_reason else "bold red"
+        rows: list[tuple[str, Any, Any, str]] = [
+            ("finish reason", stored.finish_reason, live.finish_reason, finish_style),
+        ]
+        for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+            rows.append(
+                (key.replace("_", " "), (stored.usage or {}).get(key), (live.usage or {}).get(key), "")
+            )
+        rows += [
+            ("time to first chunk", None, _seconds(timings["ttft_s"]), ""),
+            ("total time", None, _seconds(timings["total_s"]), ""),
+            ("chunks", self.recording.response.chunks, timings["chunks"], ""),
+        ]
+        rate = timings["tokens_per_s"]
+        if rate is not None:
+            basis = "" if timings["tokens_basis"] == "usage" else f" (est. from {timings['tokens_basis']})"
+            rows.append(("tokens per second", None, f"{rate:.1f}{basis}", ""))
+        for label, left, right, style in rows:
+            table.add_row(Text(label, "bold"), _cell(left, style), _cell(right, style))
+
+    def _show_stability(self, result: Stability) -> None:
+        text = Text("Stability: ", "bold")
+        style = "green" if result.match_stored == result.runs and result.all_identical else "yellow"
+        text.append(result.describe(), style)
+        self.query_one("#stability", Static).update(text)
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        # Cancelling the worker closes the HTTP stream, so the server stops generating.
+        self.workers.cancel_group(self, "live-compare")
+        self.app.pop_screen()
+
+    def action_save(self) -> None:
+        if not self.runs:
+            self.notify("Nothing to save yet: no live answer.", severity="warning", markup=False)
+            return
+        from tui_replay.live.capture import default_save_path, save
+
+        try:
+            path = save(self.runs[-1].answer, default_save_path(self.recording.path), self.recording.path)
+        except LiveError as exc:
+            self.notify(exc.cause, title="Not saved", severity="error", markup=False)
+            return
+        self.saved = path
+        self.notify(str(path), title="Live capture saved", markup=False)
