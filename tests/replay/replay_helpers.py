@@ -73,8 +73,7 @@ async def wait_loaded(pilot) -> ReplayScreen:
     assert isinstance(screen, ReplayScreen)
     for _ in range(200):
         await pilot.pause(0.02)
-        loaded = screen.recording is not None and (screen.player is None or screen.query("#panes"))
-        if screen.error is not None or loaded:
+        if screen.ready:
             await pilot.pause()
             return screen
     raise AssertionError("the replay screen did not load")

@@ -88,6 +88,7 @@ class ReplayScreen(Screen[None]):
         self._batch = 64  # chunks per tick at instant speed, adapted to FRAME_BUDGET
         self.autoplay = True
         self._froze_gc = False
+        self.ready = False  # the recording (or its load error) is on screen
 
     @classmethod
     def for_recording(
@@ -132,15 +133,16 @@ class ReplayScreen(Screen[None]):
         elif event.state == WorkerState.ERROR:
             error = event.worker.error
             reason = error.reason if isinstance(error, RecordingError) else f"{type(error).__name__}: {error}"
-            self._show_error(one_line(reason, 300))
+            await self._show_error(one_line(reason, 300))
 
-    def _show_error(self, reason: str) -> None:
+    async def _show_error(self, reason: str) -> None:
         self.error = reason
         body = self.query_one("#replay-body")
-        body.remove_children()
+        await body.remove_children()
         message = Text("Cannot open this recording: ", "bold red")
         message.append(reason)
-        body.mount(Static(message, id="load-error"))
+        await body.mount(Static(message, id="load-error"))
+        self.ready = True
 
     async def _show(self, recording: Recording, plan: ReplayPlan) -> None:
         self.recording = recording
@@ -165,6 +167,7 @@ class ReplayScreen(Screen[None]):
         if special is not None:
             await body.mount(special)
             self.refresh_bindings()
+            self.ready = True
             return
         self.player = Player(plan, self.initial_speed)
         tabs = Tabs(*(Tab(label, id=tab_id) for tab_id, _, label in PANES), id="replay-tabs")
@@ -191,6 +194,7 @@ class ReplayScreen(Screen[None]):
             self.action_toggle_play()
         else:
             self._show_transport()
+        self.ready = True
 
     # --- layout ------------------------------------------------------------------------------
 
