@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from replay_helpers import CITED_FILE, HEAD, TOOL_CALL_FILE, ReplayTestApp, corpus_file, wait_loaded
 
-ERROR_FILE = HEAD / "responses/recordings/1f7f4726b3271546e67f50afb573d25464cb32df99289e4bb9a6a816912a47b8.json"
+ERROR_NAME = "1f7f4726b3271546e67f50afb573d25464cb32df99289e4bb9a6a816912a47b8.json"
+ERROR_FILE = HEAD / "responses" / "recordings" / ERROR_NAME
 
 
 def paused_at(steps: int | None, *keys: str):
