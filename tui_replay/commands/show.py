@@ -182,29 +182,26 @@ def _tool_calls_text(calls: list[ToolCall]) -> RenderableType:
 
 
 def _header(recording: Recording) -> RenderableType:
+    from rich.table import Table
     from rich.text import Text
 
-    text = Text()
-    pairs = [
-        ("test", recording.test_id or "(no test id)"),
-        ("kind", str(recording.kind)),
-        ("endpoint", recording.endpoint or ""),
-        ("model", recording.model or ""),
+    # A grid, so a long test id folds inside its column instead of under its label.
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(style="dim", no_wrap=True)
+    grid.add_column(overflow="fold")
+    streamed = f"yes, {recording.response.chunks} chunks" if recording.streaming else "no"
+    rows = [
+        ("test", literal(recording.test_id) if recording.test_id else Text("(no test id)", style="dim")),
+        ("kind", literal(recording.kind)),
+        ("endpoint", literal(recording.endpoint) if recording.endpoint else None),
+        ("model", literal(recording.model) if recording.model else None),
+        ("streamed", Text(streamed)),
+        ("tools", literal(", ".join(tool.name for tool in recording.tools)) if recording.tools else None),
     ]
-    for label, value in pairs:
-        if not value:
-            continue
-        if text:
-            text.append("\n")
-        text.append(f"{label}: ", style="dim")
-        text.append_text(literal(value))
-    text.append("\n")
-    streamed = f"streamed, {recording.response.chunks} chunks" if recording.streaming else "not streamed"
-    text.append(streamed, style="dim")
-    if recording.tools:
-        text.append("\ntools offered: ", style="dim")
-        text.append_text(literal(", ".join(tool.name for tool in recording.tools)))
-    return text
+    for label, value in rows:
+        if value is not None:
+            grid.add_row(label, value)
+    return grid
 
 
 def _body(text: str, calls: list[ToolCall], reasoning: str | None = None) -> RenderableType:
@@ -254,7 +251,8 @@ def print_recording(console: Console, recording: Recording) -> None:
     from rich.rule import Rule
     from rich.text import Text
 
-    console.print(Rule(literal(recording.path, "bold"), align="left"))
+    console.print(Rule(style="dim"))
+    console.print(literal(recording.path, "bold"), overflow="fold")  # whole: it is what to copy
     console.print(_header(recording))
     for message in recording.messages:
         title = literal(message.role, ROLE_STYLES.get(message.role, "bold"))
