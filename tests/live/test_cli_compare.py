@@ -297,3 +297,36 @@ def test_unreadable_file_and_missing_base_url(tmp_path, stored):
     # the environment variable is honoured when there is no flag
     done = run_cli("compare", str(stored.chat), "--json", env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
     assert json.loads(done.stdout)["error"].startswith("connection refused")
+
+
+def test_embeddings_on_a_server_without_them_names_the_cause(live_server, tmp_path):
+    """This llama.cpp server runs without --embedding: the re-issue reports the server's refusal.
+    (The count/dimension/cosine comparison itself is covered in test_units.py.)"""
+    obj = {
+        "test_id": None,
+        "request": {
+            "method": "POST",
+            "url": "https://api.openai.com/v1/v1/embeddings",
+            "headers": {},
+            "body": {"model": "text-embedding-3-small", "input": ["hello"], "encoding_format": "float"},
+            "endpoint": "/v1/embeddings",
+            "model": "text-embedding-3-small",
+        },
+        "response": {
+            "body": {
+                "__type__": "openai.types.create_embedding_response.CreateEmbeddingResponse",
+                "__data__": {
+                    "object": "list",
+                    "model": "text-embedding-3-small",
+                    "data": [{"object": "embedding", "index": 0, "embedding": [0.1, 0.2, 0.3]}],
+                    "usage": {"prompt_tokens": 1, "total_tokens": 1},
+                },
+            },
+            "is_streaming": False,
+        },
+    }
+    path = tmp_path / "embeddings.json"
+    path.write_text(json.dumps(obj))
+    code, report, _ = compare_json(path, live_server.base_url)
+    assert code == 2
+    assert report["error"].startswith("HTTP 500 from the server:") and "embedding=True" in report["error"]

@@ -79,16 +79,22 @@ def stored_request_body(recording: Recording) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def _operation(recording: Recording, body: dict[str, Any]) -> str:
-    """Decide what the request is from the body's keys first: `endpoint` is sometimes wrong."""
+def _refuse_other_shapes(recording: Recording) -> None:
     endpoint = recording.endpoint or ""
     if recording.kind in _NOT_REISSUABLE:
         raise NotReissuable(f"cannot re-issue {_NOT_REISSUABLE[recording.kind]}")
     if endpoint.startswith("/api/"):
-        raise NotReissuable(f"cannot re-issue an Ollama native call ({endpoint or recording.url})")
+        raise NotReissuable(f"cannot re-issue an Ollama native call ({endpoint})")
     raw = recording.request_raw
     if "payload" in raw and "body" not in raw:
         raise NotReissuable("cannot re-issue a raw HTTP payload")
+    if "tool_name" in raw:
+        raise NotReissuable(f"cannot re-issue {_NOT_REISSUABLE[Kind.TOOL]}")
+
+
+def _operation(recording: Recording, body: dict[str, Any]) -> str:
+    """Decide what the request is from the body's keys first: `endpoint` is sometimes wrong."""
+    endpoint = recording.endpoint or ""
     if "messages" in body:
         return CHAT
     if "prompt" in body:
@@ -115,6 +121,7 @@ def _known_kwargs(operation: str) -> frozenset[str]:
 
 def plan_call(recording: Recording, model: str | None = None) -> LiveCall:
     """The call that re-issues `recording`, with `model` sent instead of the recorded one."""
+    _refuse_other_shapes(recording)
     body = stored_request_body(recording)
     if body is None:
         if recording.kind is Kind.MODELS:
