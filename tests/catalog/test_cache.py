@@ -285,3 +285,16 @@ def test_cache_dir_comes_from_the_environment(tmp_path, monkeypatch):
     assert SummaryCache().folder == str(tmp_path / "here")
     monkeypatch.delenv("TUI_REPLAY_CACHE_DIR")
     assert SummaryCache().folder.endswith("tui-replay")
+
+
+def test_caches_of_older_schemas_are_removed_on_write(tree, tmp_path):
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir()
+    (cache_dir / "summaries-v1.json").write_text("{}")
+    (cache_dir / "summaries-v0").mkdir()
+    (cache_dir / "summaries-v0" / "x.json").write_text("{}")
+    (cache_dir / "unrelated.txt").write_text("mine")
+    future = cache_dir / f"summaries-v{cache_module.SCHEMA + 1}"
+    future.mkdir()
+    _scan(tree, cache_dir)
+    assert sorted(os.listdir(cache_dir)) == sorted([SHARD_FOLDER, "unrelated.txt", future.name])

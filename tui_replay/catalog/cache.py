@@ -176,7 +176,28 @@ class SummaryCache:
         written = sum(shard.save(complete_scan=key in complete) for key, shard in self._shards.items())
         if written:
             self._evict()
+            self._remove_older_schemas()
         return written
+
+    def _remove_older_schemas(self) -> None:
+        """Caches written by older versions (`summaries-v1.json`, `summaries-v1/`) are dead weight."""
+        import re
+        import shutil
+
+        try:
+            names = os.listdir(self.folder)
+        except OSError:
+            return
+        for name in names:
+            match = re.fullmatch(r"summaries-v(\d+)(\.json)?", name)
+            if match is None or int(match.group(1)) >= SCHEMA:
+                continue
+            path = os.path.join(self.folder, name)
+            with contextlib.suppress(OSError):
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path)
+                else:
+                    os.unlink(path)
 
     def _evict(self) -> None:
         """Beyond MAX_SHARDS files, remove the least recently written."""
