@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from tui_replay.catalog.watch import Change
 
 FIRST_BATCH = 40  # rows in the first post: something on screen as early as possible
+FIRST_FRAME_WAIT = 0.5  # seconds the loader waits for the first rows to be drawn
 BATCH_ROWS = 500
 BATCH_SECONDS = 0.1
 SMALL_TEST_GROUP = 3  # tests with this many recordings or fewer start unfolded
@@ -78,12 +80,20 @@ class BrowseScreen(Screen[None]):
     class SummariesLoaded(Message):
         """A batch from the loading thread."""
 
-        def __init__(self, summaries: list[Summary], done: int, total: int, finished: bool) -> None:
+        def __init__(
+            self,
+            summaries: list[Summary],
+            done: int,
+            total: int,
+            finished: bool,
+            shown: threading.Event | None = None,
+        ) -> None:
             super().__init__()
             self.summaries = summaries
             self.done = done
             self.total = total
             self.finished = finished
+            self.shown = shown  # set once the rows are on screen
 
     def __init__(self, roots: list[str], config: Config, *, use_cache: bool = True) -> None:
         super().__init__()
@@ -129,7 +139,9 @@ class BrowseScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_summaries(self) -> None:
-        worker = get_current_worker()
+        self._load(get_current_worker())
+
+    def _load(self, worker: Worker) -> None:
         catalog = Catalog(max_size=self.config.max_size, use_cache=self.use_cache)
         found = list(iter_found(self.roots))
         total = len(found)
@@ -137,16 +149,21 @@ class BrowseScreen(Screen[None]):
         batch: list[Summary] = []
         done = 0
         last = monotonic()
-        limit = FIRST_BATCH
+        first = True
         for item in found:
             if worker.is_cancelled:
                 return
             batch.append(catalog.summarize_found(item))
             now = monotonic()
-            if len(batch) >= limit or now - last >= BATCH_SECONDS:
+            if len(batch) >= (FIRST_BATCH if first else BATCH_ROWS) or now - last >= BATCH_SECONDS:
                 done += len(batch)
-                self.post_message(self.SummariesLoaded(batch, done, total, done == total))
-                batch, last, limit = [], now, BATCH_ROWS
+                shown = threading.Event() if first else None
+                self.post_message(self.SummariesLoaded(batch, done, total, done == total, shown))
+                if shown is not None:
+                    # Let the first rows reach the screen before parsing on: they are what the
+                    # user waits for, and this thread would otherwise slow that frame down.
+                    shown.wait(FIRST_FRAME_WAIT)
+                batch, last, first = [], monotonic(), False
         if batch:
             done += len(batch)
             self.post_message(self.SummariesLoaded(batch, done, total, True))
@@ -159,6 +176,8 @@ class BrowseScreen(Screen[None]):
         self.load_progress = None if message.finished else (message.done, message.total)
         if message.summaries or message.finished:
             self.refresh_rows()
+        if message.shown is not None:
+            self.call_after_refresh(message.shown.set)
         if message.finished and not self.loaded:
             self.loaded = True
             if self.watch_wanted:

@@ -1,0 +1,163 @@
+"""App start to first rows on ~3,000 recordings, cold and warm cache, against a baseline.
+
+    .venv/bin/python bench/bench_app_start.py [--files 3000] [--mb 80] [--rounds 3]
+
+Replicates the shared corpus into a temporary tree shaped like the real one
+(bench/corpus.py). Each measurement is a fresh interpreter (imports included, as a
+user's launch) running the real app headless (`App.run_test`), timed from the moment
+the parent spawns it:
+
+  first rows   the table holds rows and a frame has been drawn since (target <= 1 s)
+  all rows     the loading worker has posted every file
+  key latency  the slowest of the arrow keys pressed while loading (the app must answer)
+
+Baselines measured in the same run: `python -c "import textual"` start-up, and the bare
+read + orjson.loads pass over every file (what any reader of the tree has to pay).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpus import replicate  # noqa: E402
+
+FIRST_ROWS_TARGET = 1.0
+
+CHILD = r"""
+import asyncio, json, os, sys, time
+spawned = float(os.environ["BENCH_SPAWNED"])
+from tui_replay.app.app import TuiReplayApp
+from tui_replay.config import Config
+
+async def frame(app):
+    # Resolves once the screen has been refreshed (a frame drawn) after this call.
+    drawn = asyncio.Event()
+    app.screen.call_after_refresh(drawn.set)
+    await drawn.wait()
+
+async def main():
+    app = TuiReplayApp([sys.argv[1]], Config(watch=False))
+    async with app.run_test(size=(160, 50)) as pilot:
+        browse = app.browse
+        while not browse.table.rows:
+            await asyncio.sleep(0.001)
+        await frame(app)
+        first = time.time() - spawned
+        first_count = len(browse.table.rows)
+        latencies = []
+        while not browse.loaded:
+            # A key press while loading: time until the cursor has moved.
+            before = browse.table.cursor_row
+            start = time.perf_counter()
+            app.simulate_key("down")
+            while browse.table.cursor_row == before and not browse.loaded:
+                await asyncio.sleep(0.001)
+            latencies.append(time.perf_counter() - start)
+            await asyncio.sleep(0.02)
+        everything = time.time() - spawned
+        assert len(browse.summaries) == int(sys.argv[2]), len(browse.summaries)
+    print(json.dumps({"first": first, "first_count": first_count, "all": everything,
+                      "latency": max(latencies, default=0.0), "presses": len(latencies)}))
+
+asyncio.run(main())
+"""
+
+
+def run_child(tree: Path, files: int, cache: Path) -> dict:
+    env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(cache), BENCH_SPAWNED=repr(time.time()))
+    result = subprocess.run(
+        [sys.executable, "-c", CHILD, str(tree), str(files)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"the app run failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def import_time() -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import textual.app"], check=True, cwd=REPO)
+    return time.perf_counter() - start
+
+
+def read_pass(tree: Path) -> float:
+    paths = sorted(str(path) for path in tree.rglob("*.json"))
+    start = time.perf_counter()
+    for path in paths:
+        with open(path, "rb") as handle:
+            orjson.loads(handle.read())
+    return time.perf_counter() - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--files", type=int, default=3000)
+    parser.add_argument("--mb", type=float, default=80)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="tui-replay-bench-app-"))
+    try:
+        tree = work / "tree"
+        files, size = replicate(tree, args.files, int(args.mb * 1e6))
+        print(f"tree: {files:,} files, {size / 1e6:.1f} MB")
+        warm_cache = work / "cache-warm"
+        run_child(tree, files, warm_cache)  # fills the warm cache (and the OS page cache)
+
+        rows: dict[str, list] = {"baseline_import": [], "baseline_read": [], "cold": [], "warm": []}
+        for round_number in range(args.rounds):
+            rows["baseline_import"].append(import_time())
+            rows["baseline_read"].append(read_pass(tree))
+            rows["cold"].append(run_child(tree, files, work / f"cache-cold-{round_number}"))
+            rows["warm"].append(run_child(tree, files, warm_cache))
+
+        def median(values: list[float]) -> float:
+            return statistics.median(values)
+
+        base_import = median(rows["baseline_import"])
+        base_read = median(rows["baseline_read"])
+        print(f"baseline: python -c 'import textual.app'  {base_import:.3f} s")
+        print(f"baseline: read + orjson.loads of every file {base_read:.3f} s")
+        ok = True
+        for name in ("cold", "warm"):
+            first = median([run["first"] for run in rows[name]])
+            everything = median([run["all"] for run in rows[name]])
+            latency = max(run["latency"] for run in rows[name])
+            presses = sum(run["presses"] for run in rows[name])
+            first_count = median([run["first_count"] for run in rows[name]])
+            verdict = "ok" if first <= FIRST_ROWS_TARGET else "OVER TARGET"
+            ok &= first <= FIRST_ROWS_TARGET
+            print(
+                f"{name:5} cache: first rows {first:.3f} s ({first_count:.0f} rows; target <= "
+                f"{FIRST_ROWS_TARGET:.1f} s: {verdict}) = {first / base_import:.1f}x the import baseline; "
+                f"all {files:,} rows {everything:.3f} s = {everything / (base_import + base_read):.2f}x "
+                f"(import + read baseline); slowest key while loading {latency * 1000:.0f} ms "
+                f"over {presses} presses"
+            )
+        return 0 if ok else 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
