@@ -172,3 +172,28 @@ async def test_escape_cancels_a_running_request_and_goes_back(live_server, store
         assert app.screen is not screen
         assert worker.is_cancelled
         assert not screen.runs  # no half answer passed off as a result
+
+
+async def test_a_shape_that_cannot_be_reissued_says_so_and_back_works(tmp_path):
+    obj = {
+        "test_id": None,
+        "request": {"provider": "tavily", "tool_name": "web_search", "kwargs": {"query": "x"}},
+        "response": {
+            "body": {
+                "__type__": "ogx_api.tools.ToolInvocationResult",
+                "__data__": {"content": "{}", "error_message": None, "error_code": None, "metadata": None},
+            },
+            "is_streaming": False,
+        },
+    }
+    path = tmp_path / "tool-invocation.json"
+    path.write_text(json.dumps(obj))
+    app = CompareApp(path, "http://127.0.0.1:9/v1")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await pilot.pause(0.1)
+        assert plain(app, "#live-answer").startswith("Could not re-issue the request\ncannot re-issue a tool")
+        assert not screen.busy and screen.check_action("reissue", ()) is None
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert app.screen is not screen and app.is_running

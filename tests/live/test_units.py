@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tui_replay.live.capture import check_save_path, default_save_path
 from tui_replay.live.compare import DELETE, EQUAL, INSERT, compare, cosine, stability, word_diff
 from tui_replay.live.plan import CHAT, COMPLETION, EMBEDDINGS, MODELS, NotReissuable, plan_call
-from tui_replay.live.target import LiveError, LiveTarget, client_base_url, redact
+from tui_replay.live.target import LiveError, LiveTarget, client_base_url, display_url, redact
 from tui_replay.recording.load import load_recording, recording_from_obj
 from tui_replay.recording.model import Kind, Response
 
@@ -104,6 +104,11 @@ def test_plan_decides_from_the_body_not_the_endpoint():
 )
 def test_client_base_url_never_doubles_v1(base, prefix, expected):
     assert client_base_url(base, prefix) == expected
+
+
+def test_display_url_drops_credentials_and_query():
+    assert display_url("https://user:pw@host:8443/v1?api-key=s3cret") == "https://host:8443/v1"
+    assert display_url("http://127.0.0.1:8080/v1") == "http://127.0.0.1:8080/v1"
 
 
 def test_target_requires_an_http_base_url():

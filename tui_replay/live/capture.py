@@ -18,7 +18,7 @@ from typing import Any
 from tui_replay.live.issue import LiveExchange
 from tui_replay.live.plan import CHAT, COMPLETION, MODELS
 from tui_replay.live.record_format import recording_dict, write_recording_atomic
-from tui_replay.live.target import LiveError
+from tui_replay.live.target import LiveError, display_url
 from tui_replay.recording.model import Event, Recording, Response
 
 
@@ -44,7 +44,7 @@ def recording_obj(stored: Recording, exchange: LiveExchange) -> dict[str, Any]:
     return recording_dict(
         test_id=stored.test_id,
         endpoint=call.endpoint,
-        base_url=exchange.base_url,
+        base_url=display_url(exchange.base_url),
         body=call.kwargs,
         response_body=list(exchange.objects) if streamed_or_list else exchange.objects[0],
         is_streaming=call.stream,

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tui_replay.live.plan import CHAT, COMPLETION, EMBEDDINGS, MODELS, LiveCall
-from tui_replay.live.target import LiveError, LiveTarget, client_base_url, redact
+from tui_replay.live.target import LiveError, LiveTarget, client_base_url, display_url, redact
 
 # Called for each stream item as it arrives: (index, seconds since sent, the item as a plain dict).
 ChunkCallback = Callable[[int, float, dict[str, Any]], None]
@@ -78,7 +78,7 @@ def _connection_cause(exc: BaseException, url: str) -> str:
     while current is not None and len(chain) < 8:
         chain.append(current)
         current = current.__cause__ or current.__context__
-    host = urlsplit(url).netloc or url
+    host = urlsplit(display_url(url)).netloc or display_url(url)
     text = " ".join(str(e) for e in chain)
     if any(isinstance(e, ConnectionRefusedError) for e in chain) or "Connection refused" in text:
         return f"connection refused: nothing is listening at {host}"

@@ -9,7 +9,7 @@ from tui_replay.live.capture import LiveAnswer, assemble_live, timings
 from tui_replay.live.compare import Comparison, Stability, compare, stability
 from tui_replay.live.issue import ChunkCallback, issue
 from tui_replay.live.plan import LiveCall
-from tui_replay.live.target import LiveTarget
+from tui_replay.live.target import LiveTarget, display_url
 from tui_replay.recording.model import Recording
 
 
@@ -28,7 +28,7 @@ class LiveRun:
         data = self.comparison.live.to_json()
         data.update(self.timings)
         data["model"] = self.answer.response.model or exchange.call.model
-        data["base_url"] = exchange.base_url
+        data["base_url"] = display_url(exchange.base_url)
         return data
 
 

@@ -77,3 +77,11 @@ def client_base_url(base_url: str, endpoint_prefix: str) -> str:
     if prefix and not path.endswith(prefix):
         path = path + prefix
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+def display_url(url: str) -> str:
+    """`url` without user:password@ and without a query string (either may carry a secret),
+    for anything shown or written (the request itself still uses the full URL)."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))

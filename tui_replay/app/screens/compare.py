@@ -30,7 +30,7 @@ from tui_replay.config import Config
 from tui_replay.live.compare import DELETE, EQUAL, SAME, AnswerView, Stability
 from tui_replay.live.plan import CHAT, COMPLETION, EMBEDDINGS, MODELS, LiveCall, plan_call
 from tui_replay.live.session import LiveRun, repeat_stability, run_once
-from tui_replay.live.target import LiveError, LiveTarget, redact
+from tui_replay.live.target import LiveError, LiveTarget, display_url, redact
 from tui_replay.recording.model import Recording
 from tui_replay.textsafe import safe_text
 
@@ -140,7 +140,9 @@ class CompareScreen(Screen[None]):
         title = Text("Compare  ", "bold")
         title.append_text(safe_text(Path(self.recording.path).name or "(recording)"))
         title.append("  →  ")
-        title.append_text(safe_text(self.target.base_url or "(no base URL)"))
+        title.append_text(
+            safe_text(display_url(self.target.base_url) if self.target.base_url else "(no base URL)")
+        )
         model = self.target.model or self.recording.model
         if model:
             title.append("  model ")
