@@ -97,6 +97,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] in SUBCOMMANDS:
             args = build_command_parser().parse_args(argv)
+            if args.command in ("list", "show") and args.max_size is None:
+                from tui_replay.config import ConfigError, load_config
+
+                try:
+                    args.max_size = load_config().max_size
+                except ConfigError as exc:
+                    print(f"tui-replay: {exc}", file=sys.stderr)
+                    return 2
             if args.command == "list":
                 from tui_replay.commands.listing import run_list
 

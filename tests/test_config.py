@@ -1,0 +1,106 @@
+"""The config loader's precedence, validation, and its use by the headless commands."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui_replay.config import DEFAULT_MAX_SIZE, ConfigError, load_config
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_when_nothing_is_configured(tmp_path: Path) -> None:
+    config = load_config(cwd=tmp_path, environ={}, user_path=tmp_path / "none.toml")
+    assert config.max_size == DEFAULT_MAX_SIZE
+    assert config.speed == 1.0 and config.watch is True
+    assert config.live.base_url is None and config.live.api_key_env == "OPENAI_API_KEY"
+    assert config.sources == ()
+
+
+def test_precedence_user_project_extra_environment(tmp_path: Path) -> None:
+    user = write(
+        tmp_path / "user.toml",
+        'theme = "nord"\nspeed = 2\n[live]\nmodel = "user-model"\nbase_url = "http://user/v1"\n'
+        '[keymap]\n"replay.play" = "p"\n"app.help" = "h"\n',
+    )
+    project = tmp_path / "project"
+    write(
+        project / "tui-replay.toml",
+        'speed = 4\n[live]\nmodel = "project-model"\n[keymap]\n"app.help" = "f2"\n',
+    )
+    extra = write(tmp_path / "extra.toml", "speed = 8\n")
+    config = load_config(extra, cwd=project, environ={"OPENAI_BASE_URL": "http://env/v1"}, user_path=user)
+    assert config.theme == "nord"  # only the user file sets it
+    assert config.speed == 8  # --config file beats the project file
+    assert config.live.model == "project-model"  # project beats user
+    assert config.live.base_url == "http://env/v1"  # environment beats every file
+    assert config.keymap == {"replay.play": "p", "app.help": "f2"}  # merged key by key
+    assert config.override(speed=0.5, live_model="cli").speed == 0.5
+    assert config.override(live_model="cli").live.model == "cli"
+    assert config.override(live_model=None).live.model == "project-model"
+
+
+def test_pyproject_table_is_the_project_file_when_there_is_no_own_file(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", '[project]\nname = "x"\n[tool.tui-replay]\nmax_size = "1M"\n')
+    config = load_config(cwd=tmp_path, environ={}, user_path=tmp_path / "none.toml")
+    assert config.max_size == 1 << 20
+    assert config.sources[-1].endswith("[tool.tui-replay]")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("speed = [", "invalid TOML"),
+        ('speed = "fast"', "`speed` has the wrong type"),
+        ('max_size = "lots"', "`max_size` is not a size"),
+        ('[live]\napi_key = "sk-secret"', "API keys are not read from config files"),
+        ("[keymap]\n'app.help' = 3", "`keymap.app.help` has the wrong type"),
+    ],
+)
+def test_bad_config_files_name_the_file_and_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    bad = write(tmp_path / "bad.toml", text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(bad, cwd=tmp_path, environ={}, user_path=tmp_path / "none.toml")
+    assert message in str(caught.value)
+    assert str(bad) in str(caught.value)
+    assert "sk-secret" not in str(caught.value)
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TUI_REPLAY_CACHE_DIR": str(cwd / ".cache")}
+    return subprocess.run(
+        [sys.executable, "-m", "tui_replay", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_list_takes_max_size_from_the_project_config_and_the_flag_wins(tmp_path: Path) -> None:
+    sample = next((REPO / "recordings").glob("*.json"))
+    write(tmp_path / "tui-replay.toml", 'max_size = "16"\n')
+    limited = run_cli("list", "--json", "--no-cache", str(sample), cwd=tmp_path)
+    assert limited.returncode == 0, limited.stderr
+    assert '"status":"error"' in limited.stdout and "over the 16 B limit" in limited.stdout
+    flag = run_cli("list", "--json", "--no-cache", "--max-size", "10M", str(sample), cwd=tmp_path)
+    assert '"status":"ok"' in flag.stdout
+
+
+def test_a_broken_config_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    write(tmp_path / "tui-replay.toml", "max_size = [1]\n")
+    result = run_cli("list", "--json", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
