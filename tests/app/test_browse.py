@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+from textual import events
+
 from tui_replay.app.screens.help import HelpScreen
 from tui_replay.app.widgets.filter_bar import FilterBar
 from tui_replay.app.widgets.preview import RecordingPreview
@@ -91,6 +93,25 @@ async def test_field_filters_combine(corpus_subset):
         browse.set_filter("kind:embeddings")
         await pilot.pause()
         assert [browse.summaries[key].kind for key in table_keys(app)] == ["embeddings"]
+
+
+async def test_keys_typed_in_one_burst_after_the_slash_all_land_in_the_filter(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        # As a fast typist or a paste delivers them: all queued before the first is handled
+        # (pilot.press would wait after each key).
+        for character in "/gs test:file_search path:llama-stack/":
+            key = {"/": "slash", ":": "colon", " ": "space", "-": "minus", "_": "underscore"}.get(
+                character, character
+            )
+            event = events.Key(key, character)
+            event.set_sender(app)
+            app._driver.send_message(event)
+        await pilot.pause()
+        browse = app.browse
+        assert browse.query_text == "gs test:file_search path:llama-stack/"
+        assert not browse.grouped and browse.sort_column is None  # g and s were typed, not run
 
 
 async def test_a_filter_that_cannot_be_read_says_why_and_keeps_the_rows(corpus_subset):

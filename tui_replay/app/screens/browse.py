@@ -15,6 +15,7 @@ from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -69,7 +70,9 @@ class BrowseScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="browse.quit"),
         Binding("escape", "back", "Back", show=False, id="browse.back"),
-        Binding("slash", "filter", "Filter", id="browse.filter"),
+        # A priority binding runs as the key arrives, before the keys typed after it are
+        # queued to the table: `/model:gpt` typed fast (or pasted) all lands in the box.
+        Binding("slash", "filter", "Filter", id="browse.filter", priority=True),
         Binding("g", "toggle_group", "Group", id="browse.group"),
         Binding("s", "sort_next", "Sort", id="browse.sort"),
         Binding("S", "sort_reverse", "Reverse sort", show=False, id="browse.reverse"),
@@ -452,7 +455,7 @@ class BrowseScreen(Screen[None]):
     def action_back(self) -> None:
         """Escape: leave the filter box, then clear the filter, then quit."""
         filter_input = self.query_one(FilterBar).input
-        if filter_input.has_focus:
+        if self.focused is filter_input:
             self.table.focus()
         elif self.query_text:
             self.set_filter("")
@@ -460,7 +463,11 @@ class BrowseScreen(Screen[None]):
             self.app.exit(0)
 
     def action_filter(self) -> None:
-        self.query_one(FilterBar).input.focus()
+        filter_input = self.query_one(FilterBar).input
+        if self.focused is filter_input:
+            raise SkipAction()  # inside the box the filter key is a character to type
+        # At once (focus() waits a loop turn): the next keys must find the box focused.
+        self.set_focus(filter_input)
 
     def action_toggle_group(self) -> None:
         self.set_grouped(not self.grouped)

@@ -11,7 +11,7 @@ from collections import Counter
 from rich.text import Text
 from textual.widgets import Static
 
-from tui_replay.app.widgets.recording_table import TableRow, flat, status_text, tokens_text
+from tui_replay.app.widgets.recording_table import TableRow, flat, tokens_text
 from tui_replay.recording.model import Summary
 from tui_replay.textsafe import safe_text
 
@@ -85,6 +85,3 @@ class RecordingPreview(Static):
             self.update(recording_preview(row.summary))
         else:
             self.update(group_preview(row))
-
-
-__all__ = ["RecordingPreview", "group_preview", "recording_preview", "status_text"]
