@@ -6,6 +6,8 @@ markup, so hits carry `Content` built from plain text (Content is passed through
 
 from __future__ import annotations
 
+import asyncio
+import heapq
 from collections.abc import Callable
 from functools import partial
 
@@ -119,13 +121,21 @@ class RecordingCommands(Provider):
             return
         matcher = self.matcher(query)
         letters = set(query.lower().replace(" ", ""))
-        hits = 0
-        for label, help_text, path in self._items:
+        best: list[tuple[float, int]] = []  # a min-heap of the best MAX_RECORDING_HITS
+        for index, (label, _, _) in enumerate(self._items):
+            if index % 250 == 249:
+                await asyncio.sleep(0)  # thousands of candidates: let keys and frames through
             if not letters <= set(label.lower()):
                 continue  # cheap pre-check: the fuzzy match needs every letter
             score = matcher.match(label)
             if score <= 0:
                 continue
+            if len(best) < MAX_RECORDING_HITS:
+                heapq.heappush(best, (score, -index))
+            elif score > best[0][0]:
+                heapq.heapreplace(best, (score, -index))
+        for score, negative_index in sorted(best, reverse=True):
+            label, help_text, path = self._items[-negative_index]
             yield Hit(
                 score,
                 safe_highlight(matcher, label),
@@ -133,6 +143,3 @@ class RecordingCommands(Provider):
                 text=label,
                 help=Content(f"Jump to · {help_text}" if help_text else "Jump to"),  # type: ignore[arg-type]
             )
-            hits += 1
-            if hits >= MAX_RECORDING_HITS:
-                return
