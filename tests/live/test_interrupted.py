@@ -1,0 +1,64 @@
+"""A stream really cut short by the real server.
+
+llama.cpp started without `--interrupt_requests false` silently ends a running stream
+(no finish reason, no error) when a second request arrives. The re-issue must report
+that as an incomplete stream, not as a normal (and shorter) answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from live_server import LiveServer, LiveServerError
+from openai import AsyncOpenAI
+
+from live.helpers import edit_recording
+from tui_replay.live.plan import plan_call
+from tui_replay.live.session import run_once
+from tui_replay.live.target import LiveError, LiveTarget
+from tui_replay.recording.load import load_recording
+
+
+@pytest.fixture(scope="module")
+def interrupting_server():
+    server = LiveServer(interrupt_requests=True)
+    try:
+        server.start()
+    except LiveServerError as exc:
+        pytest.fail(f"the second llama.cpp server could not be started: {exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def test_second_request_cuts_the_stream(interrupting_server, stored, tmp_path):
+    def long_story(obj):
+        body = obj["request"]["body"]
+        body["messages"] = [{"role": "user", "content": "Write a long story about a dragon."}]
+        body["max_tokens"] = 300
+
+    recording = load_recording(edit_recording(stored.chat_stream, long_story, tmp_path / "long.json"))
+    call = plan_call(recording, "qwen-tiny")
+    target = LiveTarget(interrupting_server.base_url, "qwen-tiny", "OPENAI_API_KEY", 120)
+    started = asyncio.Event()
+    received: list[int] = []
+
+    def on_chunk(index: int, at: float, chunk: dict) -> None:
+        received.append(index)
+        if len(received) >= 3:
+            started.set()
+
+    first = asyncio.create_task(run_once(recording, call, target, on_chunk))
+    await asyncio.wait_for(started.wait(), 60)
+    client = AsyncOpenAI(base_url=interrupting_server.base_url, api_key="unused", max_retries=0)
+    async with client:
+        second = await client.chat.completions.create(
+            model="qwen-tiny", messages=[{"role": "user", "content": "Say hi"}], max_tokens=3
+        )
+    assert second.choices[0].message.content
+    with pytest.raises(LiveError) as failure:
+        await asyncio.wait_for(first, 60)
+    assert failure.value.cause == f"stream ended without a finish reason after {len(received)} chunks"
+    assert len(received) < 300
