@@ -80,8 +80,10 @@ class RecordingPreview(Static):
 
     def show_row(self, row: TableRow | None) -> None:
         if row is None:
-            self.update(Text("No recording highlighted.", style="dim"))
+            content = Text("No recording highlighted.", style="dim")
         elif row.summary is not None:
-            self.update(recording_preview(row.summary))
+            content = recording_preview(row.summary)
         else:
-            self.update(group_preview(row))
+            content = group_preview(row)
+        # The preview has a fixed height: no layout pass is needed on every cursor move.
+        self.update(content, layout=False)

@@ -18,7 +18,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -165,7 +165,8 @@ class RecordingTable(ScrollView, can_focus=True):
         Binding("space", "toggle", "Fold or unfold group", show=False, id="table.toggle"),
     ]
 
-    cursor_row: reactive[int] = reactive(0, always_update=True, init=False)
+    # repaint=False: watch_cursor_row repaints just the two lines that change.
+    cursor_row: reactive[int] = reactive(0, always_update=True, init=False, repaint=False)
 
     class Highlighted(Message):
         """The highlighted row changed (or its content did)."""
@@ -471,10 +472,17 @@ class RecordingTable(ScrollView, can_focus=True):
     def validate_cursor_row(self, value: int) -> int:
         return max(0, min(value, len(self.rows) - 1))
 
-    def watch_cursor_row(self) -> None:
-        self._scroll_cursor_into_view()
-        self.refresh()
+    def watch_cursor_row(self, old: int, new: int) -> None:
+        self._scroll_cursor_into_view()  # a scroll repaints everything by itself
+        self._refresh_row(old)
+        self._refresh_row(new)
         self._post_highlight()
+
+    def _refresh_row(self, index: int) -> None:
+        """Repaint one row's line only (moving the cursor touches two lines, not the screen)."""
+        y = index - round(self.scroll_y) + 1
+        if 1 <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
 
     def _post_highlight(self) -> None:
         row = self.highlighted_row
