@@ -142,6 +142,8 @@ def _print_report(report: dict[str, Any], runs: list[LiveRun], stored_chunks: in
     elif call.operation == EMBEDDINGS:
         console.print(Text(f"stored: {stored.get('summary')}  live: {live.get('summary')}"))
     elif call.operation == MODELS:
+        counts = f"models: {stored['summary'].get('count', 0)} stored, {live['summary'].get('count', 0)} live"
+        console.print(Text(counts))
         for difference in report["differences"]:
             if difference["appeared"]:
                 console.print(Text("appeared: " + printable(", ".join(difference["appeared"]))))
@@ -152,11 +154,16 @@ def _print_report(report: dict[str, Any], runs: list[LiveRun], stored_chunks: in
     table.add_column("")
     table.add_column("stored")
     table.add_column("live")
-    table.add_row("finish reason", str(stored["finish_reason"]), str(live["finish_reason"]))
-    table.add_row("usage (prompt/completion/total)", _usage(stored["usage"]), _usage(live["usage"]))
-    table.add_row("time to first chunk", "", _seconds(live["ttft_s"]))
+    text_like = call.operation in (CHAT, COMPLETION)
+    if text_like:
+        table.add_row("finish reason", _literal(stored["finish_reason"]), _literal(live["finish_reason"]))
+    if call.operation != MODELS:
+        table.add_row("usage (prompt/completion/total)", _usage(stored["usage"]), _usage(live["usage"]))
+    if call.stream:
+        table.add_row("time to first chunk", "", _seconds(live["ttft_s"]))
     table.add_row("total time", "", _seconds(live["total_s"]))
-    table.add_row("chunks", str(stored_chunks), str(live["chunks"]))
+    if text_like:
+        table.add_row("chunks", str(stored_chunks), str(live["chunks"]))
     if live.get("tokens_per_s") is not None:
         basis = "" if live["tokens_basis"] == "usage" else f" (estimated from {live['tokens_basis']})"
         table.add_row("tokens per second", "", f"{live['tokens_per_s']:.1f}{basis}")
@@ -165,6 +172,12 @@ def _print_report(report: dict[str, Any], runs: list[LiveRun], stored_chunks: in
         console.print(Text("stability  " + repeat_stability(runs).describe()))
     if report.get("saved"):
         console.print(Text.assemble("saved    ", safe_text(report["saved"])))
+
+
+def _literal(value: Any) -> Any:
+    from tui_replay.textsafe import safe_text
+
+    return safe_text("-" if value is None else str(value))
 
 
 def _usage(usage: dict[str, Any] | None) -> str:
