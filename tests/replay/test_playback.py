@@ -6,6 +6,7 @@ import itertools
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from replay_builders import WEATHER_TOOL, cited_recording, streamed_text, tool_call_recording
@@ -181,3 +182,28 @@ def test_data_layer_does_not_import_textual():
     code = "import sys, tui_replay.playback, tui_replay.export; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_every_corpus_file_replays_to_its_assembled_response():
+    """Playing every chunk of every corpus file shows exactly the assembled answer and tool calls."""
+    files = sorted(Path(corpus_file(CITED_FILE)).parents[3].glob("**/*.json"))
+    assert len(files) > 150
+    for path in files:
+        recording = load_recording(path)
+        plan = build_plan(recording)
+        end = plan.chunk_count
+        shown = "".join(
+            text for text, key in plan.runs_between(0, end) if key == "text" or key.startswith("cite")
+        )
+        expected = recording.response.text
+        numbers = {doc.document_id: doc.number for doc in plan.documents}
+        for citation in sorted(recording.citations, key=lambda c: -c.start):
+            expected = (
+                f"{expected[: citation.start]}[{numbers[citation.document_id]}]{expected[citation.end :]}"
+            )
+        if recording.response.reasoning and expected:
+            expected = "\n\n" + expected  # the separator after the reasoning
+        assert shown == expected, path
+        assert all(a <= b for a, b in itertools.pairwise(plan.times)), path
+        played = [(call.name, call.arguments) for call in plan.tool_calls_at(end)]
+        assert played == [(call.name, call.arguments) for call in recording.response.tool_calls], path
