@@ -197,3 +197,35 @@ async def test_a_shape_that_cannot_be_reissued_says_so_and_back_works(tmp_path):
         await pilot.press("escape")
         await pilot.pause(0.1)
         assert app.screen is not screen and app.is_running
+
+
+async def test_r_on_the_replay_screen_of_the_real_app_opens_the_compare_view(
+    live_server, stored, tmp_path, monkeypatch
+):
+    from tui_replay.app.app import TuiReplayApp
+    from tui_replay.app.screens.replay import ReplayScreen
+
+    monkeypatch.setenv("TUI_REPLAY_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    path = folder / "chat.json"
+    shutil.copy(stored.chat, path)
+    config = Config().override(live_base_url=live_server.base_url, live_model="qwen-tiny", watch=False)
+    app = TuiReplayApp([str(folder)], config, use_cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause(0.2)
+        replay = ReplayScreen(str(path), config=config)
+        await app.push_screen(replay)
+        deadline = time.monotonic() + 30
+        while replay.recording is None:
+            assert time.monotonic() < deadline, "the replay screen did not load the recording"
+            await pilot.pause(0.05)
+        await pilot.press("r")
+        await pilot.pause(0.1)
+        compare_screen = app.screen
+        assert isinstance(compare_screen, CompareScreen)
+        await settle(pilot, compare_screen)
+        assert plain(app, "#compare-status").startswith("same"), compare_screen.error
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert app.screen is replay
