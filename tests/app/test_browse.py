@@ -304,6 +304,31 @@ async def test_palette_jumps_to_a_recording_by_name(corpus_subset):
         assert browse.predicate is None  # the filter was cleared to show it
 
 
+async def test_help_is_generic_and_the_palette_jumps_back_from_a_replay(corpus_subset):
+    from tui_replay.app.screens.replay import ReplayScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen), what="the replay screen")
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help")
+        ids = {entry.binding_id for entry in app.screen.entries}
+        assert "replay.play" in ids and "browse.filter" not in ids
+        assert "Keys: Replay" in screen_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen), what="the replay screen")
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
+        await pilot.press(*"53d2488c9ea9")
+        await wait_for(pilot, lambda: "53d2488c9ea9.json" in screen_text(app), what="the palette hit")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is browse, what="the browse screen")
+        assert browse.table.highlighted_row.key.endswith("53d2488c9ea9.json")
+
+
 async def test_palette_runs_the_main_actions(corpus_subset):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

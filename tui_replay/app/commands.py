@@ -23,6 +23,7 @@ MAX_RECORDING_HITS = 200
 
 
 def _browse(provider: Provider) -> BrowseScreen | None:
+    """The browse screen, wherever the palette was opened (jumping from a replay goes back)."""
     for screen in reversed(provider.app.screen_stack):
         if isinstance(screen, BrowseScreen):
             return screen
@@ -46,8 +47,8 @@ class BrowseCommands(Provider):
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         browse = _browse(self)
-        if browse is None:
-            return []
+        if browse is None or self.screen is not browse:
+            return []  # the list's actions are offered on the list only
         commands: list[tuple[str, str, Callable[[], object]]] = [
             ("Filter recordings", "Focus the filter box (/)", browse.action_filter),
             ("Clear the filter", "Show every recording", partial(browse.set_filter, "")),

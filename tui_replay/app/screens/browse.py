@@ -344,7 +344,12 @@ class BrowseScreen(Screen[None]):
         self.refresh_rows()
 
     def jump_to(self, path: str) -> None:
-        """Highlight one recording, clearing the filter or unfolding its group when they hide it."""
+        """Highlight one recording, clearing the filter or unfolding its group when they hide it.
+
+        From a screen over the list (a replay), the list comes back first.
+        """
+        while self.app.screen is not self and len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
         if path not in self.summaries:
             self.notify("That recording is no longer listed.", severity="warning")
             return
