@@ -255,7 +255,8 @@ class CompareScreen(Screen[None]):
         self.query_one("#live-answer", Static).update(answer_text(comparison.live, operation))
         same = comparison.verdict == SAME
         status = Text.assemble(("same" if same else "different", "bold green" if same else "bold red"))
-        status.append(f"  ·  {len(comparison.differences)} differences")
+        count = len(comparison.differences)
+        status.append(f"  ·  {count} difference{'' if count == 1 else 's'}")
         timings = run.timings
         status.append(f"  ·  total {timings['total_s']:.2f} s")
         if counter:
