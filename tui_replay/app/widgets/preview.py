@@ -19,7 +19,7 @@ from tui_replay.textsafe import safe_text
 def _facts(summary: Summary) -> list[str]:
     facts = [part for part in (summary.kind, summary.endpoint, summary.model) if part]
     if summary.streaming:
-        facts.append(f"streamed, {summary.chunks} chunks")
+        facts.append(f"streamed, {summary.chunks} chunk{'' if summary.chunks == 1 else 's'}")
     if summary.tool_calls:
         facts.append(f"{summary.tool_calls} tool call{'s' if summary.tool_calls != 1 else ''}")
     if summary.citations:
