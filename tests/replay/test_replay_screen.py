@@ -24,6 +24,7 @@ from tui_replay.app.widgets.answer_view import AnswerView
 from tui_replay.app.widgets.citations_pane import FLAG_UNCITED, FLAG_UNRESOLVED, CitationsPane
 from tui_replay.app.widgets.json_view import json_text
 from tui_replay.app.widgets.tool_calls_pane import ToolCallCard, ToolCallsPane
+from tui_replay.recording.model import Citation
 
 WIDE = (120, 40)
 NARROW = (80, 24)
@@ -346,3 +347,23 @@ async def test_unreadable_file_shows_a_one_line_reason(tmp_path):
         assert app.screen is screen
         await pilot.press("escape")
         assert isinstance(app.screen, BaseScreen)
+
+
+async def test_selecting_a_citation_scrolls_its_marker_into_view():
+    deltas = [f"line {n}\n" for n in range(200)]
+    recording = streamed_text([*deltas[:5], "cited <|file-1|>.\n", *deltas[5:]])
+    text = recording.response.text
+    start = text.index("<|file-1|>")
+    recording.citations = [Citation("<|file-1|>", "file-1", start, start + 10, [], None, None, "")]
+    app = ReplayTestApp(recording=recording, autoplay=False)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await wait_loaded(pilot)
+        await pilot.press("end")
+        await pilot.pause()
+        answer = screen.query_one(AnswerView)
+        assert answer.scroll_offset.y > 100  # following the end
+        assert answer.row_text(answer.row_of_citation(1)) == "cited [1]."
+        screen.query_one(CitationsPane).select(1)
+        await pilot.pause()
+        top = answer.scroll_offset.y
+        assert top <= answer.row_of_citation(1) < top + answer.scrollable_content_region.height

@@ -203,7 +203,10 @@ class ReplayScreen(Screen[None]):
 
     def _update_layout_class(self) -> None:
         width, height = self.size
-        self.set_class(width < WIDE_SIZE[0] or height < WIDE_SIZE[1], "-narrow")
+        narrow = width < WIDE_SIZE[0] or height < WIDE_SIZE[1]
+        if narrow != self.has_class("-narrow"):
+            self.set_class(narrow, "-narrow")
+            self.refresh_bindings()
 
     @property
     def narrow(self) -> bool:
@@ -230,6 +233,8 @@ class ReplayScreen(Screen[None]):
         transport = {"toggle_play", "step", "faster", "slower", "jump_start", "jump_end", "jump", "next_tab"}
         if action in transport and self.player is None:
             return False
+        if action == "next_tab" and not self.narrow:
+            return False  # every pane is visible
         return not (action in {"raw", "export", "compare"} and self.recording is None)
 
     def action_toggle_play(self) -> None:
@@ -345,7 +350,10 @@ class ReplayScreen(Screen[None]):
 
     @on(CitationsPane.Selected)
     def _citation_selected(self, event: CitationsPane.Selected) -> None:
-        self.query_one(AnswerView).selected_citation = event.number
+        answer = self.query_one(AnswerView)
+        answer.selected_citation = event.number
+        if event.number is not None:
+            answer.scroll_to_citation(event.number)
 
     def on_unmount(self) -> None:
         if self._timer is not None:

@@ -139,7 +139,7 @@ class AnswerView(ScrollView, can_focus=True):
         self._run_starts = [[]]
         self._rows = [(0, 0, 0)]
         self._update_virtual_size()
-        self.scroll_to(y=0, animate=False, immediate=True)
+        self.scroll_to(y=0, animate=False, immediate=True, force=True)
         self.refresh()
 
     def append(self, runs: list[Run]) -> None:
@@ -176,7 +176,7 @@ class AnswerView(ScrollView, can_focus=True):
         self._rewrap_from(first_line)
         self._update_virtual_size()
         if was_at_end and self.size.height:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
         self.refresh()
 
     @staticmethod
@@ -231,9 +231,9 @@ class AnswerView(ScrollView, can_focus=True):
             self._rewrap_from(0)
             self._update_virtual_size()
         if self.follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
         else:
-            self.scroll_to(y=min(self.scroll_y, self.max_scroll_y), animate=False, immediate=True)
+            self.scroll_to(y=min(self.scroll_y, self.max_scroll_y), animate=False, immediate=True, force=True)
         self.refresh()
 
     def _update_virtual_size(self) -> None:
@@ -285,6 +285,24 @@ class AnswerView(ScrollView, can_focus=True):
                 segments.append(Segment(text[a:b], base + self._style_for(key)))
         strip = Strip(segments)
         return strip.crop_extend(0, width, base).apply_offsets(0, row_index)
+
+    def row_of_citation(self, number: int) -> int | None:
+        """The wrapped row holding the first marker of citation `number`, if it is shown."""
+        for line, runs in enumerate(self._runs):
+            for start, _, key in runs:
+                cite = parse_cite_key(key)
+                if cite is not None and cite[0] == number:
+                    return bisect.bisect_right(self._rows, (line, start, len(self._lines[line]) + 1)) - 1
+        return None
+
+    def scroll_to_citation(self, number: int) -> None:
+        """Bring the first marker of citation `number` into view (centred when it was off screen)."""
+        row = self.row_of_citation(number)
+        if row is None:
+            return
+        top, height = self.scroll_offset.y, self.scrollable_content_region.height
+        if not top <= row < top + height:
+            self.scroll_to(y=max(0, row - height // 2), animate=False, force=True)
 
     def row_text(self, row: int) -> str:
         """The plain text of wrapped row `row` (for tests)."""
