@@ -174,10 +174,17 @@ class BrowseScreen(Screen[None]):
 
     @on(SummariesLoaded)
     def _add_batch(self, message: SummariesLoaded) -> None:
+        appendable = not self.grouped and self.sort_column is None
+        fresh = [summary for summary in message.summaries if summary.path not in self.summaries]
         for summary in message.summaries:
             self.summaries[summary.path] = summary
         self.load_progress = None if message.finished else (message.done, message.total)
-        if message.summaries or message.finished:
+        if appendable and len(fresh) == len(message.summaries):
+            # Unsorted and ungrouped, new rows only go at the end: no rebuild of what is shown.
+            shown = [s for s in fresh if self.predicate is None or self.predicate(s)]
+            self._shown += len(shown)
+            self.table.append_rows([TableRow(summary.path, summary) for summary in shown])
+        elif message.summaries or message.finished:
             self.refresh_rows()
         if message.shown is not None:
             self.call_after_refresh(message.shown.set)

@@ -217,6 +217,7 @@ class RecordingTable(ScrollView, can_focus=True):
         self.new_paths: set[str] = set()
         self._widths: list[int] = [column.min_width for column in COLUMNS]
         self._natural: list[int] = [column.min_width for column in COLUMNS]
+        self._raw_natural: list[int] = [0 for _ in COLUMNS]
         self._cells: dict[int, tuple[Summary, tuple[str, ...], tuple[int, ...]]] = {}
         self._last_highlight: tuple[str, int] | None = None
 
@@ -295,7 +296,13 @@ class RecordingTable(ScrollView, can_focus=True):
             cell_len(column.label) + (2 if column.key == self.sort_column else 0) for column in COLUMNS
         ]
         natural[0] = 1
-        for row in self.rows:
+        self._raw_natural = natural
+        self._grow(self.rows)
+
+    def _grow(self, rows: list[TableRow]) -> None:
+        """Widen the natural column widths for `rows`, then fit the columns to the width."""
+        natural = self._raw_natural
+        for row in rows:
             if row.is_group:
                 continue
             assert row.summary is not None
@@ -311,6 +318,20 @@ class RecordingTable(ScrollView, can_focus=True):
             for column, width in zip(COLUMNS, natural, strict=True)
         ]
         self._fit()
+
+    def append_rows(self, rows: list[TableRow]) -> None:
+        """Add rows at the end: cost in the new rows only (the loader's batches while unsorted)."""
+        if not rows:
+            return
+        start = len(self.rows)
+        self.rows.extend(rows)
+        for offset, row in enumerate(rows):
+            self._index[row.key] = start + offset
+        self._grow(rows)
+        self._update_virtual_size()
+        self.refresh()
+        if start == 0:
+            self._post_highlight()
 
     def _fit(self) -> None:
         """Fit the width: hide droppable columns if the test column would be cramped, then
