@@ -111,7 +111,9 @@ def test_finish_reason_difference(live_server, stored, tmp_path):
 
 
 def test_verdict_and_exit_codes_through_the_real_cli(live_server, stored, tmp_path):
-    same = run_cli("compare", str(stored.chat), "--base-url", live_server.base_url, "--model", "qwen-tiny")
+    same = run_cli(
+        "compare", str(stored.chat_stream), "--base-url", live_server.base_url, "--model", "qwen-tiny"
+    )
     assert same.returncode == 0, same.stderr
     assert "verdict  same" in same.stdout
     assert "time to first chunk" in same.stdout and "tokens per second" in same.stdout
