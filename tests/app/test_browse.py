@@ -57,6 +57,15 @@ async def test_opens_on_a_folder_and_lists_every_recording(corpus_subset):
         assert "/v1/chat/completions" in text and "gpt-4o" in text
 
 
+async def test_an_empty_folder_says_so(workdir):
+    (workdir / "recordings").mkdir()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        assert "No recording files (*.json) under: recordings" in screen_text(app)
+        assert "0 recordings" in _status_text(app)
+
+
 async def test_plain_filter_narrows_as_you_type(corpus_subset):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -69,6 +78,9 @@ async def test_plain_filter_narrows_as_you_type(corpus_subset):
         assert len(keys) == 5
         assert all(GUARDRAIL_TEST in app.browse.summaries[key].test_id for key in keys)
         assert "5 of 16 recordings" in _status_text(app)
+        await pilot.press(*"zzz")
+        assert "No recording matches the filter." in screen_text(app)
+        await pilot.press(*["backspace"] * 3)
         # A file-name word matches too (the names are hashes).
         await pilot.press(*["backspace"] * len("guardrails"), *SEED_ANSWER)
         await pilot.pause()

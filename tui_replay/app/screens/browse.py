@@ -190,6 +190,10 @@ class BrowseScreen(Screen[None]):
             self.call_after_refresh(message.shown.set)
         if message.finished and not self.loaded:
             self.loaded = True
+            if not self.summaries:
+                preview = self.query_one(RecordingPreview)
+                preview.empty_message = f"No recording files (*.json) under: {', '.join(self.roots)}"
+                preview.show_row(None)
             if self.watch_wanted:
                 self.start_watching()
         self.refresh_status()
@@ -282,7 +286,10 @@ class BrowseScreen(Screen[None]):
 
     @on(RecordingTable.Highlighted)
     def _preview(self, message: RecordingTable.Highlighted) -> None:
-        self.query_one(RecordingPreview).show_row(message.row)
+        preview = self.query_one(RecordingPreview)
+        if message.row is None and self.summaries:
+            preview.empty_message = "No recording matches the filter."
+        preview.show_row(message.row)
 
     @on(RecordingTable.Selected)
     def _selected(self, message: RecordingTable.Selected) -> None:

@@ -78,9 +78,11 @@ def group_preview(row: TableRow) -> Text:
 class RecordingPreview(Static):
     """Shows a recording row or a group row; empty when nothing is highlighted."""
 
+    empty_message = "No recording highlighted."
+
     def show_row(self, row: TableRow | None) -> None:
         if row is None:
-            content = Text("No recording highlighted.", style="dim")
+            content = Text(self.empty_message, style="dim")
         elif row.summary is not None:
             content = recording_preview(row.summary)
         else:
