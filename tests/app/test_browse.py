@@ -9,7 +9,7 @@ from textual import events
 from tui_replay.app.screens.help import HelpScreen
 from tui_replay.app.widgets.filter_bar import FilterBar
 from tui_replay.app.widgets.preview import RecordingPreview
-from tui_replay.app.widgets.recording_table import COLUMNS, GAP, RecordingTable
+from tui_replay.app.widgets.recording_table import RecordingTable
 from tui_replay.app.widgets.status_bar import StatusBar
 
 from .helpers import (
@@ -154,8 +154,8 @@ async def test_sort_by_key_and_by_clicking_a_header(corpus_subset):
         assert known == sorted(known, key=str.lower)
         assert tests[len(known) :] == [None] * (len(tests) - len(known))  # no test id last
         # Click the "Chunks" header: ascending, then again: descending.
-        table = browse.table
-        x = sum(width + GAP for width in table._widths[: [c.key for c in COLUMNS].index("chunks")])
+        x = browse.table.column_offset("chunks")
+        assert x is not None
         await pilot.click(RecordingTable, offset=(x + 1, 0))
         assert browse.sort_column == "chunks" and not browse.descending
         chunks = [browse.summaries[key].chunks for key in table_keys(app)]

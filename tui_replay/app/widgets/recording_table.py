@@ -254,8 +254,8 @@ class RecordingTable(ScrollView, can_focus=True):
         old_index = self.cursor_row
         self.rows = rows
         self._index = {row.key: index for index, row in enumerate(rows)}
-        if len(self._cells) > 4 * len(rows) + 1000:
-            self._cells.clear()
+        if len(self._cells) > max(4 * len(rows), 20_000):
+            self._cells.clear()  # rows the watcher replaced or removed pile up here otherwise
         self._measure()
         self._update_virtual_size()
         if keep == "top" or not rows:
@@ -587,6 +587,17 @@ class RecordingTable(ScrollView, can_focus=True):
             self.cursor_row = index
             if event.chain >= 2:
                 self.action_select()
+
+    def column_offset(self, key: str) -> int | None:
+        """Where a column starts on the table's lines (None when it is hidden or unknown)."""
+        start = 0
+        for column, width in zip(COLUMNS, self._widths, strict=True):
+            if not width:
+                continue
+            if column.key == key:
+                return start
+            start += width + GAP
+        return None
 
     def _column_at(self, x: int) -> str | None:
         start = 0
