@@ -40,7 +40,7 @@ from tui_replay.recording.model import Recording, RecordingError
 from tui_replay.textsafe import one_line
 
 TICK_SECONDS = 1 / 30  # timer period while playing
-FRAME_BUDGET = 0.012  # seconds of appending per tick at high speed, so input stays responsive
+FRAME_BUDGET = 0.008  # seconds of appending per tick at high speed, so input stays responsive
 WIDE_SIZE = (120, 40)  # at least this many columns and rows: all panes at once
 
 # (tab id, pane id, label) in tab order.
@@ -324,7 +324,9 @@ class ReplayScreen(Screen[None]):
             player.advance_to(end)
             spent = time.perf_counter() - began
             if end < due:  # behind schedule: size the next batch to the frame budget
-                self._batch = max(16, min(1 << 20, int(self._batch * FRAME_BUDGET / max(spent, 1e-4))))
+                # damped (square root) so one noisy tick does not swing the batch size
+                ratio = (FRAME_BUDGET / max(spent, 1e-4)) ** 0.5
+                self._batch = max(16, min(1 << 20, int(self._batch * ratio)))
             self._sync_panes()
         self._ensure_timer()
         self._show_transport()

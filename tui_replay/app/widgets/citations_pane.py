@@ -86,8 +86,9 @@ class CitationsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield OptionList(id="citation-list")
+        empty = "No citation played yet." if self.recording.citations else "This answer cites nothing."
         with VerticalScroll(id="citation-detail"):
-            yield Static(Text("No citation played yet.", "dim"), id="citation-chunk")
+            yield Static(Text(empty, "dim"), id="citation-chunk")
         uncited = [chunk for chunk in self.recording.retrieved if not chunk.cited]
         with VerticalScroll(id="uncited") as scroll:
             scroll.display = bool(uncited)

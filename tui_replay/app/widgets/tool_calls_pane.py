@@ -142,7 +142,9 @@ class ToolCallsPane(VerticalScroll):
         self.recording = recording
         self.response_cards: dict[int, ToolCallCard] = {}
         self._response_heading = Static(Text("In the response"), classes="section")
-        self._empty = Static(Text("No tool calls yet.", "dim"), classes="empty")
+        any_calls = recording.response.tool_calls or any(m.tool_calls for m in recording.messages)
+        empty = "No tool calls yet." if any_calls else "No tool calls."
+        self._empty = Static(Text(empty, "dim"), classes="empty")
 
     def compose(self) -> ComposeResult:
         results = {m.tool_call_id: m for m in self.recording.messages if m.role == "tool" and m.tool_call_id}

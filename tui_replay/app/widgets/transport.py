@@ -42,5 +42,10 @@ class Transport(Static):
     Transport { height: 1; padding: 0 1; background: $panel; }
     """
 
+    _shown: Text | None = None
+
     def show(self, player: Player) -> None:
-        self.update(transport_text(player))
+        text = transport_text(player)
+        if text != self._shown:  # most ticks between two chunks change nothing: skip the repaint
+            self._shown = text
+            self.update(text)
