@@ -15,6 +15,26 @@ def _args(*argv: str):
     return build_app_parser().parse_args(list(argv))
 
 
+def test_run_app_runs_the_app_and_q_exits_with_status_0(corpus_subset, monkeypatch):
+    seen = {}
+
+    async def quit_when_loaded(pilot) -> None:
+        await wait_loaded(pilot)
+        seen["rows"] = len(pilot.app.browse.table.rows)
+        seen["watch"] = pilot.app.browse.watch_state
+        seen["use_cache"] = pilot.app.use_cache
+        await pilot.press("q")
+
+    original = TuiReplayApp.run
+
+    def headless_run(self, **kwargs):
+        return original(self, headless=True, size=(120, 40), auto_pilot=quit_when_loaded)
+
+    monkeypatch.setattr(TuiReplayApp, "run", headless_run)
+    assert main(["--no-watch", "--no-cache"]) == 0  # ./recordings by default
+    assert seen == {"rows": len(SUBSET), "watch": "off", "use_cache": False}
+
+
 def test_a_missing_path_is_refused_with_status_2(workdir, capsys):
     assert main(["nowhere/recordings"]) == 2
     err = capsys.readouterr().err
