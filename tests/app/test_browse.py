@@ -198,6 +198,12 @@ async def test_group_by_test_folds_and_unfolds(corpus_subset):
         await pilot.press("left")
         assert not browse.table.rows[browse.table.index_of(guardrail.key)].expanded
         assert len(browse.table.rows) == len(rows)
+        browse.fold_all(False)
+        await pilot.pause()
+        assert all(row.is_group and row.depth == 0 for row in browse.table.rows)
+        browse.fold_all(True)
+        await pilot.pause()
+        assert sum(1 for row in browse.table.rows if not row.is_group) == len(SUBSET)
         await pilot.press("g")
         assert not browse.grouped and len(table_keys(app)) == len(SUBSET)
 

@@ -64,6 +64,8 @@ class BrowseCommands(Provider):
                 partial(browse.set_filter, "has:citations"),
             ),
             ("Group by test", "Toggle grouping by test file and test (g)", browse.action_toggle_group),
+            ("Unfold all groups", "Grouped view, every test open", partial(browse.fold_all, True)),
+            ("Fold all groups", "Grouped view, only the test files", partial(browse.fold_all, False)),
             (
                 "Toggle watching",
                 "Follow the folders for new and changed files (w)",

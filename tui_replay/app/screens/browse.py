@@ -357,6 +357,19 @@ class BrowseScreen(Screen[None]):
         self.grouped = grouped
         self.refresh_rows()
 
+    def fold_all(self, expand: bool) -> None:
+        """Unfold (or fold) every test file and test of the grouped view."""
+        for summary in self.visible_summaries():
+            if summary.test_id:
+                file_part, _, test_part = summary.test_id.partition("::")
+                self.group_open[f"file:{file_part}"] = expand
+                self.group_open[f"test:{file_part}::{test_part}"] = expand
+            else:
+                self.group_open[f"file:{NO_TEST_ID}"] = expand
+        if not self.grouped:
+            self.grouped = True
+        self.refresh_rows()
+
     def jump_to(self, path: str) -> None:
         """Highlight one recording, clearing the filter or unfolding its group when they hide it.
 
