@@ -55,6 +55,12 @@ def test_streamed_chat_reissued_is_same(live_server, stored):
     assert report["verdict"] == "same"
     assert report["differences"] == []
     assert report["path"] == str(stored.chat_stream)
+    assert set(report) == {"path", "verdict", "operation", "stored", "live", "differences"}
+    assert set(report["stored"]) == {"text", "tool_calls", "finish_reason", "usage"}
+    assert set(report["live"]) >= {
+        *report["stored"],
+        *("ttft_s", "total_s", "chunks", "tokens_per_s", "model", "base_url"),
+    }
     stored_text = "".join(
         c["choices"][0]["delta"]["content"] or ""
         for c in chunk_datas(json.loads(stored.chat_stream.read_text()))
