@@ -110,6 +110,7 @@ def to_python(recording: Recording, base_url: str | None = None, api_key_env: st
         body = pprint.pformat(wire_body(recording), indent=1, width=100, sort_dicts=False)
         return "\n".join(
             [
+                f"# {path} is not an OpenAI SDK method: the recorded body is posted as-is.",
                 *header,
                 f"body = {body}",
                 f"response = client.post({path!r}, body=body, cast_to=object)",

@@ -134,3 +134,10 @@ def test_write_new_file_never_overwrites(tmp_path):
     assert first.name == "a-1.curl.sh" and first.read_text() == "one"
     assert second.name == "a-2.curl.sh" and second.read_text() == "two"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-1.curl.sh", "a-2.curl.sh", "a.curl.sh"]
+
+
+def test_exports_never_contain_the_api_key_value(seed, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret-value")
+    monkeypatch.setenv("MY_KEY", "sk-other-secret")
+    for export in (to_curl(seed), to_python(seed), to_curl(seed, None, "MY_KEY"), to_python(seed, None, "MY_KEY")):
+        assert "sk-very-secret-value" not in export and "sk-other-secret" not in export

@@ -367,3 +367,13 @@ async def test_selecting_a_citation_scrolls_its_marker_into_view():
         await pilot.pause()
         top = answer.scroll_offset.y
         assert top <= answer.row_of_citation(1) < top + answer.scrollable_content_region.height
+
+
+async def test_recorded_chunk_times_are_shown_as_recorded_timing():
+    recording = streamed_text(["a", "b", "c"], chunk_times=[0.25, 1.5, 4.0])
+    app = ReplayTestApp(recording=recording, autoplay=False)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_loaded(pilot)
+        await pilot.press("right", "right")
+        text = screen_text(app)
+        assert "chunk 2/3  1.50 s / 4.00 s" in text and "recorded timing" in text
