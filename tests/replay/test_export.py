@@ -139,5 +139,6 @@ def test_write_new_file_never_overwrites(tmp_path):
 def test_exports_never_contain_the_api_key_value(seed, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-very-secret-value")
     monkeypatch.setenv("MY_KEY", "sk-other-secret")
-    for export in (to_curl(seed), to_python(seed), to_curl(seed, None, "MY_KEY"), to_python(seed, None, "MY_KEY")):
+    exports = [to_curl(seed), to_python(seed), to_curl(seed, None, "MY_KEY"), to_python(seed, None, "MY_KEY")]
+    for export in exports:
         assert "sk-very-secret-value" not in export and "sk-other-secret" not in export
