@@ -112,6 +112,17 @@ async def test_keymap_and_theme_come_from_the_config_file(corpus_subset):
         assert "browse.filter" in text and "^g" in text
 
 
+async def test_an_unknown_keymap_id_is_reported(corpus_subset):
+    app = make_app(keymap={"browse.filtr": "f", "browse.group": "ctrl+g", "replay.play": "p"})
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        app.check_keymap()
+        await pilot.pause()
+        messages = [notification.message for notification in app._notifications]
+        assert any("browse.filtr" in message for message in messages)
+        assert not any("browse.group" in message or "replay.play" in message for message in messages)
+
+
 async def test_no_watch_starts_no_watcher(corpus_subset):
     app = make_app(watch=False)
     async with app.run_test(size=SIZE) as pilot:

@@ -8,6 +8,8 @@ refused here with one line on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib
 import os
 import sys
 from functools import partial
@@ -25,6 +27,7 @@ from tui_replay.config import Config, ConfigError, load_config
 
 DEFAULT_FOLDER = "recordings"
 MIN_SPEED, MAX_SPEED = 0.25, 32.0
+KEYMAP_CHECK_DELAY = 1.0
 
 
 class TuiReplayApp(App[int]):
@@ -49,6 +52,20 @@ class TuiReplayApp(App[int]):
 
     def on_mount(self) -> None:
         self.theme = self.config.theme
+        if self.config.keymap:
+            # After the first rows, not before: it imports every screen to learn their ids.
+            self.set_timer(KEYMAP_CHECK_DELAY, self.check_keymap)
+
+    def check_keymap(self) -> None:
+        """A typo in a keymap id is otherwise silently ignored: say which ids are unknown."""
+        unknown = sorted(set(self.config.keymap) - known_binding_ids())
+        if unknown:
+            self.notify(
+                f"Keymap: no binding has the id {', '.join(unknown)} (? lists the ids of each screen)",
+                severity="warning",
+                markup=False,
+                timeout=8,
+            )
 
     @property
     def browse(self) -> BrowseScreen:
@@ -64,6 +81,30 @@ class TuiReplayApp(App[int]):
         screen = self.screen
         title = type(screen).__name__.removesuffix("Screen") or "app"
         self.push_screen(HelpScreen(title, describe_bindings(screen)))
+
+
+def known_binding_ids() -> set[str]:
+    """Every binding id declared by this app's screens and widgets (and Textual's own)."""
+    import pkgutil
+
+    from textual.dom import DOMNode
+
+    import tui_replay.app.screens as screens
+    import tui_replay.app.widgets as widgets
+
+    for package in (screens, widgets):
+        for module in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
+            with contextlib.suppress(Exception):  # a screen that cannot import has no keys to map
+                importlib.import_module(module.name)
+    ids: set[str] = set()
+    classes: list[type] = [DOMNode]
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        for binding in cls.__dict__.get("BINDINGS", ()):
+            if isinstance(binding, Binding) and binding.id:
+                ids.add(binding.id)
+    return ids
 
 
 def _fail(message: str) -> int:
