@@ -32,12 +32,68 @@ class _Unusual(Exception):
     """The lean loop met something it does not handle: use the full assembler."""
 
 
-def _lean_chat_stream(body: list) -> tuple[str, int, Usage | None, str | None]:
+# (text, tool-call count, last usage, model) of a streamed chat completion.
+_LeanChat = tuple[str, int, Usage | None, str | None]
+
+
+def _lean_chat_stream(body: list) -> _LeanChat:
     """(text, tool-call count, last usage, model) of a ChatCompletionChunk list, in one tight pass.
 
-    Anything off the common path (a missing key, a wrong type, a choice that is
-    not index 0) raises _Unusual and the caller uses the full assembler instead.
+    Anything off the common path (a wrong type, a choice that is not index 0) raises
+    _Unusual and the caller uses the full assembler instead.
     """
+    try:
+        return _strict_chat_stream(body)
+    except KeyError:  # a chunk without one of the keys the SDK always writes
+        return _tolerant_chat_stream(body)
+
+
+def _strict_chat_stream(body: list) -> _LeanChat:
+    # Back to front: the end of the body was parsed last, so it is still in the CPU cache.
+    pieces: list[str] = []
+    append = pieces.append
+    indexes: set | None = None
+    usage: Any = None
+    try:
+        for item in reversed(body):
+            data = item["__data__"]
+            choices = data["choices"]
+            if choices:
+                choice = choices[0]
+                if choice["index"] != 0:
+                    raise _Unusual
+                delta = choice["delta"]
+                content = delta["content"]
+                if content:
+                    append(content)
+                if delta["tool_calls"]:
+                    if indexes is None:
+                        indexes = set()
+                    for fragment in delta["tool_calls"]:
+                        indexes.add(fragment["index"])
+            elif type(choices) is not list:
+                raise _Unusual
+            if usage is None and data["usage"]:
+                usage = data["usage"]
+        pieces.reverse()
+        joined = "".join(pieces)
+        model: Any = None
+        for item in body:
+            model = item["__data__"]["model"]
+            if model:
+                break
+    except (TypeError, AttributeError, IndexError):
+        raise _Unusual from None
+    return _lean_result(joined, indexes or (), usage, model)
+
+
+def _lean_result(joined: str, indexes: Any, usage: Any, model: Any) -> _LeanChat:
+    if any(type(index) is not int for index in indexes) or (model and type(model) is not str):
+        raise _Unusual
+    return fix_surrogates(joined), len(indexes), openai_usage(usage) if usage else None, model or None
+
+
+def _tolerant_chat_stream(body: list) -> _LeanChat:
     text: list[str] = []
     append = text.append
     indexes: set = set()
@@ -69,9 +125,7 @@ def _lean_chat_stream(body: list) -> tuple[str, int, Usage | None, str | None]:
         joined = "".join(text)
     except (KeyError, TypeError, AttributeError, IndexError):
         raise _Unusual from None
-    if any(type(index) is not int for index in indexes) or (model and type(model) is not str):
-        raise _Unusual
-    return fix_surrogates(joined), len(indexes), openai_usage(usage) if usage else None, model or None
+    return _lean_result(joined, indexes, usage, model)
 
 
 def _is_chat_stream(body: Any) -> bool:
