@@ -49,9 +49,9 @@ class TuiReplayApp(App[int]):
         self.add_mode("browse", partial(BrowseScreen, self.roots, self.config, use_cache=use_cache))
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
+        self.theme = self.config.theme  # before the first frame: no restyle after it
 
     def on_mount(self) -> None:
-        self.theme = self.config.theme
         if self.config.keymap:
             # After the first rows, not before: it imports every screen to learn their ids.
             self.set_timer(KEYMAP_CHECK_DELAY, self.check_keymap)
