@@ -377,3 +377,14 @@ async def test_recorded_chunk_times_are_shown_as_recorded_timing():
         await pilot.press("right", "right")
         text = screen_text(app)
         assert "chunk 2/3  1.50 s / 4.00 s" in text and "recorded timing" in text
+
+
+async def test_raw_current_chunk_of_an_sse_stream_is_one_event():
+    name = "f22657bfd86db6348c0a0d0b17332dcfc038b345d2a7be8da4b880a433d36a52.json"
+    app = ReplayTestApp(corpus_file(HEAD / "messages" / "recordings" / name), autoplay=False)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_loaded(pilot)
+        await pilot.press("right", "v")
+        await pilot.pause()
+        chunk = app.screen.query_one("#raw-chunk-json").source
+        assert '"event": "message_start"' in chunk and '"type": "message_start"' in chunk

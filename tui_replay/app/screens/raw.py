@@ -6,6 +6,7 @@ Long strings (base64 images), number vectors and long chunk lists are capped by
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -19,12 +20,41 @@ from tui_replay.app.widgets.json_view import JsonView
 from tui_replay.recording.model import Recording
 
 
+def sse_events(lines: list[Any]) -> list[dict[str, Any]]:
+    """SSE lines (`event: …`, `data: …`, "") grouped into one dict per event, data parsed when JSON."""
+    events: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+    for line in lines:
+        if not isinstance(line, str) or line == "":
+            if current:
+                events.append(current)
+            current = {}
+            continue
+        field, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if field == "data":
+            try:
+                current["data"] = json.loads(value)
+            except ValueError:
+                current["data"] = value
+        else:
+            current[field] = value
+    if current:
+        events.append(current)
+    return events
+
+
 def current_chunk(recording: Recording, position: int) -> Any | None:
-    """The stream item on screen at `position` (the last one played), or None."""
+    """The stream item on screen at `position` (the last one played), or None.
+
+    For SSE bodies (a list of lines) a chunk is one event, as the parser counts them.
+    """
     body = recording.response_raw.get("body") if isinstance(recording.response_raw, dict) else None
     if not recording.streaming or not isinstance(body, list) or position <= 0:
         return None
-    return body[min(position, len(body)) - 1]
+    if body and all(isinstance(item, str) for item in body):
+        body = sse_events(body)
+    return body[min(position, len(body)) - 1] if body else None
 
 
 class RawScreen(Screen[None]):
