@@ -13,7 +13,14 @@ from typing import Any
 
 from tui_replay.recording.assemble import assemble_response, parse_request, request_variant
 from tui_replay.recording.citations import count_markers
-from tui_replay.recording.load import DEFAULT_MAX_SIZE, apply_id_mapping, parse_json, read_bytes_stat
+from tui_replay.recording.load import (
+    DEFAULT_MAX_SIZE,
+    apply_id_mapping,
+    parse_json,
+    pause_gc,
+    read_bytes_stat,
+    resume_gc,
+)
 from tui_replay.recording.model import Kind, RecordingError, Summary, Usage
 from tui_replay.recording.shapes import openai_chat
 from tui_replay.recording.shapes.common import (
@@ -240,7 +247,11 @@ def summarize_file(path: str | os.PathLike[str], max_size: int = DEFAULT_MAX_SIZ
     try:
         data, info = read_bytes_stat(name, max_size)
         size, mtime_ns = info.st_size, info.st_mtime_ns
-        summary = summarize_obj(parse_json(data), name)
+        pause_gc()
+        try:
+            summary = summarize_obj(parse_json(data), name)
+        finally:
+            resume_gc()
     except RecordingError as exc:
         info = getattr(exc, "stat", None)
         if info is not None:
