@@ -12,7 +12,6 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane, TextArea
 
@@ -100,7 +99,7 @@ class ExportScreen(Screen[None]):
         try:
             path = write_new_file(self.directory, f"{stem}{suffix}", self.exports[self.current])
         except OSError as exc:
-            self.notify(Content(f"Could not save: {exc}").plain, severity="error", markup=False)
+            self.notify(f"Could not save: {printable(str(exc))}", severity="error", markup=False)
             return
         self.saved.append(path)
         self.notify(f"Saved {printable(str(path))}", markup=False)

@@ -59,7 +59,7 @@ class ReplayScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_play", "Play/Pause", id="replay.play", priority=True),
         Binding("right", "step(1)", "Step", id="replay.step_forward", priority=True),
-        Binding("left", "step(-1)", "Back", id="replay.step_back", priority=True),
+        Binding("left", "step(-1)", "Step back", id="replay.step_back", priority=True),
         Binding("plus,equals_sign", "faster", "Faster", id="replay.faster", priority=True),
         Binding("minus", "slower", "Slower", id="replay.slower", priority=True),
         Binding("home", "jump_start", "Start", id="replay.start", priority=True, show=False),
