@@ -431,13 +431,19 @@ def _type_ok(value: Any, declared: Any) -> bool:
     return False
 
 
-def check_arguments(call: ToolCall, spec: ToolSpec | None) -> list[str]:
-    """One-line problems of a complete call's arguments: JSON, required keys, types, enums."""
+def check_arguments(call: ToolCall, spec: ToolSpec | None, *, tools_offered: bool = True) -> list[str]:
+    """One-line problems of a complete call's arguments: JSON, required keys, types, enums.
+
+    `tools_offered`: whether the request declared any tools; a call to an undeclared tool is
+    flagged only then (follow-up turns often repeat earlier calls without the tool list).
+    """
     value, error = call.parsed_arguments()
     if error is not None:
         return [error]
     if spec is None:
-        return [f"no tool named {call.name!r} was offered in the request"] if call.name else []
+        if call.name and tools_offered:
+            return [f"no tool named {call.name!r} was offered in the request"]
+        return []
     schema = spec.parameters if isinstance(spec.parameters, dict) else {}
     if not schema:
         return []

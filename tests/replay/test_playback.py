@@ -19,6 +19,7 @@ from tui_replay.playback import (
     Player,
     build_plan,
     check_arguments,
+    tool_spec,
 )
 from tui_replay.recording.load import load_recording
 from tui_replay.recording.model import Event, EventKind, ToolCall
@@ -161,6 +162,15 @@ def test_check_arguments(arguments, expected):
     assert len(problems) == len(expected)
     for problem, start in zip(problems, expected, strict=True):
         assert problem.startswith(start)
+
+
+def test_null_for_a_boolean_is_flagged_on_a_real_recording():
+    name = "1d82e9439ae3.json"
+    recording = load_recording(
+        corpus_file(Path(corpus_file(CITED_FILE)).parents[3] / "llama-stack/agents/recordings" / name)
+    )
+    (call,) = [c for m in recording.messages for c in m.tool_calls] or recording.response.tool_calls
+    assert check_arguments(call, tool_spec(recording, call.name)) == ["'celcius' should be boolean, got null"]
 
 
 def test_check_arguments_unknown_tool():

@@ -93,7 +93,8 @@ class ToolCallCard(Vertical):
         self._header.update(_header(call, self.origin))
         if complete:
             plain = call.as_tool_call() if isinstance(call, LiveToolCall) else call
-            problems = check_arguments(plain, tool_spec(self.recording, call.name))
+            spec = tool_spec(self.recording, call.name)
+            problems = check_arguments(plain, spec, tools_offered=bool(self.recording.tools))
             self._arguments.update(safe_text(pretty_arguments(call.arguments) or "{}"))
         else:
             problems = []
