@@ -85,6 +85,7 @@ async def test_markup_and_escapes_render_literally():
         assert "[1]" in answer and "\t" not in answer
         assert "[i]tool[/i]" in text and "[u]b[/u]" in text  # earlier tool call name and arguments
         assert "[blink]m[/blink]" in text  # model in the title
+        assert "finish: [b]stop[/b]" in text  # the finish reason in the answer border
         for segment_text in (
             seg.text
             for y in range(answer.count("\n") + 1)

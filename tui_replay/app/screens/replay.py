@@ -340,7 +340,9 @@ class ReplayScreen(Screen[None]):
         answer_pane = self.query_one("#pane-answer")
         finish = self.recording.response.finish_reason if self.recording else None
         at_end = self.player.at_end
-        answer_pane.border_subtitle = f"finish: {one_line(finish, 40)}" if finish and at_end else ""
+        # recorded text: a Content, never a str (border titles parse str as markup)
+        subtitle = Content(f"finish: {one_line(finish, 40)}") if finish and at_end else None
+        answer_pane.border_subtitle = subtitle
         placeholder = "(no answer text yet)"
         if at_end:
             placeholder = "(no answer text: see the tool calls)" if self.plan.tool_fragments else "(no text)"
