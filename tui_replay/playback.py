@@ -369,8 +369,10 @@ class Player:
         self.pause()
         return self.seek(self.position + delta)
 
-    def jump_fraction(self, fraction: float) -> int:
-        return self.seek(self.position + round(self.count * fraction) or (1 if fraction > 0 else -1))
+    def jump_target(self, direction: int) -> int:
+        """The position a `[` (-1) or `]` (+1) jump of SEEK_FRACTION of the chunks lands on."""
+        offset = max(1, round(self.count * SEEK_FRACTION))
+        return max(0, min(self.count, self.position + direction * offset))
 
     def due(self, elapsed: float) -> int:
         """Advance the replay clock by `elapsed` wall seconds; the position due now."""

@@ -73,7 +73,9 @@ def test_player_transport():
     assert player.step(1) == 1 and not player.playing
     assert player.step(-5) == 0
     assert player.seek(1000) == 40
-    assert player.jump_fraction(-0.1) == 36
+    assert player.jump_target(-1) == 36 and player.jump_target(1) == 40
+    player.seek(0)
+    assert player.jump_target(1) == 4
 
 
 def test_speed_range_and_instant():

@@ -35,7 +35,7 @@ from tui_replay.app.widgets.kind_views import view_for
 from tui_replay.app.widgets.tool_calls_pane import ToolCallsPane
 from tui_replay.app.widgets.transport import Transport
 from tui_replay.config import Config
-from tui_replay.playback import SEEK_FRACTION, Player, ReplayPlan, build_plan
+from tui_replay.playback import Player, ReplayPlan, build_plan
 from tui_replay.recording.model import Recording, RecordingError
 from tui_replay.textsafe import one_line
 
@@ -259,8 +259,7 @@ class ReplayScreen(Screen[None]):
 
     def action_jump(self, direction: int) -> None:
         if self.player is not None:
-            offset = max(1, round(self.player.count * SEEK_FRACTION))
-            self._seek(self.player.position + direction * offset)
+            self._seek(self.player.jump_target(direction))
 
     def action_faster(self) -> None:
         if self.player is not None:
