@@ -388,3 +388,19 @@ async def test_raw_current_chunk_of_an_sse_stream_is_one_event():
         await pilot.pause()
         chunk = app.screen.query_one("#raw-chunk-json").source
         assert '"event": "message_start"' in chunk and '"type": "message_start"' in chunk
+
+
+async def test_clicking_a_marker_in_the_answer_selects_its_citation():
+    app = ReplayTestApp(recording=cited_recording(), autoplay=False)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await wait_loaded(pilot)
+        await pilot.press("end")
+        answer = screen.query_one(AnswerView)
+        assert answer.row_text(0) == "Fact one [1]. Fact two [2]. Fact three [1]."
+        column = answer.row_text(0).index("[2]") + 1
+        assert answer.citation_at(column, 0) == 2 and answer.citation_at(0, 0) is None
+        await pilot.click(AnswerView, offset=(column, 0))
+        await pilot.pause()
+        assert answer.selected_citation == 2
+        assert screen.query_one("#citation-list", OptionList).highlighted == 1
+        assert FLAG_UNRESOLVED in str(screen.query_one("#citation-chunk").render())

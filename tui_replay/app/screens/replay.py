@@ -358,6 +358,12 @@ class ReplayScreen(Screen[None]):
         if event.number is not None:
             answer.scroll_to_citation(event.number)
 
+    @on(AnswerView.CitationClicked)
+    def _marker_clicked(self, event: AnswerView.CitationClicked) -> None:
+        self.query_one(CitationsPane).choose(event.number)
+        if self.narrow:
+            self.query_one(Tabs).active = "tab-citations"
+
     def on_unmount(self) -> None:
         if self._timer is not None:
             self._timer.stop()

@@ -17,7 +17,9 @@ from typing import ClassVar
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.geometry import Size
+from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -285,6 +287,42 @@ class AnswerView(ScrollView, can_focus=True):
                 segments.append(Segment(text[a:b], base + self._style_for(key)))
         strip = Strip(segments)
         return strip.crop_extend(0, width, base).apply_offsets(0, row_index)
+
+    class CitationClicked(Message):
+        """A compact marker such as [2] was clicked."""
+
+        def __init__(self, number: int) -> None:
+            super().__init__()
+            self.number = number
+
+    def citation_at(self, x: int, y: int) -> int | None:
+        """The citation number of the marker at widget cell (x, y), if any."""
+        row_index = self.scroll_offset.y + y
+        if not 0 <= row_index < len(self._rows) or x < 0:
+            return None
+        line, start, end = self._rows[row_index]
+        text = self._lines[line]
+        cells = 0
+        offset = start
+        while offset < end:  # walk cells so wide characters count twice
+            cells += cell_len(text[offset])
+            if cells > x:
+                break
+            offset += 1
+        if offset >= end:
+            return None
+        first = max(0, bisect.bisect_right(self._run_starts[line], offset) - 1)
+        for run_start, run_end, key in self._runs[line][first:]:
+            if run_start <= offset < run_end:
+                cite = parse_cite_key(key)
+                return cite[0] if cite else None
+        return None
+
+    def on_click(self, event: events.Click) -> None:
+        number = self.citation_at(event.x, event.y)
+        if number is not None:
+            event.stop()
+            self.post_message(self.CitationClicked(number))
 
     def row_of_citation(self, number: int) -> int | None:
         """The wrapped row holding the first marker of citation `number`, if it is shown."""

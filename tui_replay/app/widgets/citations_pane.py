@@ -126,6 +126,12 @@ class CitationsPane(Vertical):
         if event.option.id is not None:
             self.select(int(event.option.id))
 
+    def choose(self, number: int) -> None:
+        """Highlight citation `number` in the list (as if picked there), which selects it."""
+        if number in self.shown:
+            self.query_one("#citation-list", OptionList).highlighted = self.shown.index(number)
+            self.select(number)
+
     def select(self, number: int | None) -> None:
         """Show the cited chunk of citation `number` (None clears) and tell the screen."""
         changed = number != self.selected
