@@ -7,6 +7,12 @@ costs nothing and instant speed never blocks input for more than a frame budget.
 
 At 120x40 and larger all panes are visible at once; smaller terminals show one pane at
 a time behind tabs (the screen toggles the `-narrow` class on resize; CSS does the rest).
+
+Keys (keymap ids in brackets): space play/pause [replay.play], right/left step one chunk
+[replay.step_forward/step_back], +/- speed 0.25x..32x then instant [replay.faster/slower],
+home/end [replay.start/end], [ / ] jump 10% [replay.back_10/forward_10], t next tab when
+narrow [replay.next_tab], v raw JSON [replay.raw], x exports [replay.export], r live compare
+[replay.compare], escape/q back [replay.back]. Clicking a [n] marker selects its citation.
 """
 
 from __future__ import annotations
