@@ -254,6 +254,9 @@ async def test_raw_view_shows_request_response_and_current_chunk():
         assert '"arguments": "query"' in chunk and "ChatCompletionChunk" in chunk
         assert '"endpoint": "/v1/chat/completions"' in raw.query_one("#raw-request-json").source
         assert raw.query_one("#raw-response-json").source.count("ChatCompletionChunk") == 17
+        assert raw.query_one("#raw-tabs").active == "raw-chunk"
+        await pilot.press("1")
+        assert raw.query_one("#raw-tabs").active == "raw-request"
         await pilot.press("escape")
         assert app.screen is screen
 
@@ -302,7 +305,7 @@ async def test_exports_screen(tmp_path, monkeypatch):
         assert saved.read_text() == export.exports["export-curl"]
         await pilot.press("s")
         assert (tmp_path / "ccf305c14285e6c5-1.curl.sh").is_file()  # never over an existing file
-        export.query_one("#export-tabs").active = "export-markdown"
+        await pilot.press("3")  # the Markdown tab
         await pilot.pause()
         await pilot.press("c")
         assert app.clipboard.startswith("# tests/integration/responses/test_tool_responses.py::")

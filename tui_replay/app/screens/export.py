@@ -56,6 +56,16 @@ class ExportScreen(Screen[None]):
         Binding("c", "copy", "Copy", id="export.copy"),
         Binding("s", "save", "Save to file", id="export.save"),
         Binding("escape,q", "back", "Back", id="export.back"),
+        *(
+            Binding(
+                str(number),
+                f"show_tab('{pane}')",
+                label,
+                id=f"export.{pane.removeprefix('export-')}",
+                show=False,
+            )
+            for number, (pane, label, _) in enumerate(EXPORTS, 1)
+        ),
     ]
 
     def __init__(
@@ -103,6 +113,9 @@ class ExportScreen(Screen[None]):
             return
         self.saved.append(path)
         self.notify(f"Saved {printable(str(path))}", markup=False)
+
+    def action_show_tab(self, pane: str) -> None:
+        self.query_one("#export-tabs", TabbedContent).active = pane
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -61,6 +61,9 @@ class RawScreen(Screen[None]):
     CSS_PATH = "raw.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,v", "back", "Back", id="raw.back"),
+        Binding("1", "show_tab('raw-request')", "Request", id="raw.request", show=False),
+        Binding("2", "show_tab('raw-response')", "Response", id="raw.response", show=False),
+        Binding("3", "show_tab('raw-chunk')", "Current chunk", id="raw.chunk", show=False),
     ]
 
     def __init__(self, recording: Recording, position: int = 0) -> None:
@@ -82,6 +85,9 @@ class RawScreen(Screen[None]):
                 else:
                     yield JsonView(chunk, id="raw-chunk-json")
         yield Footer()
+
+    def action_show_tab(self, pane: str) -> None:
+        self.query_one("#raw-tabs", TabbedContent).active = pane
 
     def action_back(self) -> None:
         self.app.pop_screen()
