@@ -37,6 +37,14 @@ def plain(app: App, selector: str) -> str:
     return content.plain if isinstance(content, Text) else str(content)
 
 
+async def wait_for(pilot, condition, what: str, timeout: float = 30) -> None:
+    """Let the app run until `condition()` holds (the machine may be slow and shared)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.05)
+
+
 async def settle(pilot, screen: CompareScreen, timeout: float = 120) -> None:
     """Wait until the screen's request has finished (answer, error or cancel)."""
     deadline = time.monotonic() + timeout
@@ -72,7 +80,7 @@ async def test_live_answer_streams_and_compares_same(live_server, stored, tmp_pa
         # `s` saves the live capture next to the stored file, never over it.
         original = path.read_bytes()
         await pilot.press("s")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: screen.saved is not None, "the capture to be saved")
         saved = screen.saved
         assert saved is not None and saved.parent == path.parent
         assert saved.name.startswith("chat-stream.live-") and saved.suffix == ".json"
@@ -168,9 +176,8 @@ async def test_escape_cancels_a_running_request_and_goes_back(live_server, store
             await pilot.pause(0.05)
         (worker,) = [w for w in screen.workers if w.group == "live-compare"]
         await pilot.press("escape")
-        await pilot.pause(0.2)
-        assert app.screen is not screen
-        assert worker.is_cancelled
+        await wait_for(pilot, lambda: app.screen is not screen, "the screen to close")
+        await wait_for(pilot, lambda: worker.is_cancelled, "the request to be cancelled")
         assert not screen.runs  # no half answer passed off as a result
 
 
@@ -191,12 +198,12 @@ async def test_a_shape_that_cannot_be_reissued_says_so_and_back_works(tmp_path):
     app = CompareApp(path, "http://127.0.0.1:9/v1")
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: screen.error is not None, "the refusal")
         assert plain(app, "#live-answer").startswith("Could not re-issue the request\ncannot re-issue a tool")
         assert not screen.busy and screen.check_action("reissue", ()) is None
         await pilot.press("escape")
-        await pilot.pause(0.1)
-        assert app.screen is not screen and app.is_running
+        await wait_for(pilot, lambda: app.screen is not screen, "the screen to close")
+        assert app.is_running
 
 
 async def test_r_on_the_replay_screen_of_the_real_app_opens_the_compare_view(
@@ -221,11 +228,33 @@ async def test_r_on_the_replay_screen_of_the_real_app_opens_the_compare_view(
             assert time.monotonic() < deadline, "the replay screen did not load the recording"
             await pilot.pause(0.05)
         await pilot.press("r")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "the compare view")
         compare_screen = app.screen
-        assert isinstance(compare_screen, CompareScreen)
         await settle(pilot, compare_screen)
         assert plain(app, "#compare-status").startswith("same"), compare_screen.error
         await pilot.press("escape")
-        await pilot.pause(0.1)
-        assert app.screen is replay
+        await wait_for(pilot, lambda: app.screen is replay, "the replay screen again")
+
+
+async def test_a_saved_capture_replays_in_step_with_the_live_answer(live_server, stored, tmp_path):
+    from live.helpers import run_cli
+
+    capture = tmp_path / "capture.json"
+    done = run_cli(
+        "compare", str(stored.chat_stream), "--base-url", live_server.base_url, "--save", str(capture)
+    )
+    assert done.returncode == 0, done.stderr
+    app = CompareApp(capture, live_server.base_url)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert screen.replays_stored
+        final = app.recording.response.text
+        samples = []
+        deadline = time.monotonic() + 120
+        while screen.busy or screen._stored_timer is not None:
+            assert time.monotonic() < deadline
+            samples.append(plain(app, "#stored-answer"))
+            await pilot.pause(0.02)
+        assert all(final.startswith(s) or s == "…" for s in samples), samples
+        assert plain(app, "#stored-answer") == final
+        assert plain(app, "#compare-status").startswith("same")

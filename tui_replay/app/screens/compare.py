@@ -4,7 +4,8 @@ The live answer streams into its pane as it arrives, then the differences appear
 word-level text diff, the tool-call differences and a table of finish reason, usage and
 timings. The request runs in an async worker (`exit_on_error=False`): a dead endpoint or a
 rejected request shows its cause in the pane and the app stays usable. `escape` cancels a
-running request and goes back; `s` saves the live capture as a new recording next to the
+running request and goes back; a stored live capture (with chunk times) replays in step
+with the live answer; `s` saves the live capture as a new recording next to the
 stored one (never over it); `n` re-issues several times and shows how stable the answer is.
 Recorded and live text is data: everything is rendered through `safe_text`, never markup.
 """
@@ -23,6 +24,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
@@ -31,7 +33,7 @@ from tui_replay.live.compare import DELETE, EQUAL, SAME, AnswerView, Stability
 from tui_replay.live.plan import CHAT, COMPLETION, EMBEDDINGS, MODELS, LiveCall, plan_call
 from tui_replay.live.session import LiveRun, repeat_stability, run_once
 from tui_replay.live.target import LiveError, LiveTarget, display_url, redact
-from tui_replay.recording.model import Recording
+from tui_replay.recording.model import EventKind, Recording
 from tui_replay.textsafe import safe_text
 
 REPEAT_COUNT = 3  # `n`: how many times to re-issue for the stability check
@@ -113,6 +115,9 @@ class CompareScreen(Screen[None]):
         self.call: LiveCall | None = None
         self._live_buffer: list[str] = []
         self._last_render = 0.0
+        self._stored_final = Text()
+        self._stored_timer: Timer | None = None
+        self._stored_started = 0.0
 
     # --- composition -------------------------------------------------------------------------
 
@@ -157,7 +162,8 @@ class CompareScreen(Screen[None]):
         except LiveError as exc:
             operation = CHAT
             self._show_error(exc.cause)
-        self.query_one("#stored-answer", Static).update(answer_text(stored, operation))
+        self._stored_final = answer_text(stored, operation)
+        self.query_one("#stored-answer", Static).update(self._stored_final)
         table = self.query_one("#metrics", DataTable)
         table.add_columns(Text(""), Text("stored", "bold"), Text("live", "bold"))
         if self.call is not None:
@@ -194,6 +200,7 @@ class CompareScreen(Screen[None]):
             counter = f" ({number}/{times})" if times > 1 else ""
             self._set_status(Text(f"Sending{counter}…", "bold yellow"))
             self._live_buffer = []
+            self._replay_stored()
             self.query_one("#live-answer", Static).update(Text("Waiting for the first chunk…", "dim"))
             try:
                 run = await run_once(self.recording, self.call, self.target, self._on_chunk)
@@ -237,6 +244,35 @@ class CompareScreen(Screen[None]):
                 self._show_stability(repeat_stability(self.runs))
 
     # --- showing -----------------------------------------------------------------------------
+
+    @property
+    def replays_stored(self) -> bool:
+        """Whether the stored answer has real chunk times (a live capture of ours) to replay with."""
+        return bool(self.recording.chunk_times) and any(e.at is not None for e in self.recording.timeline)
+
+    def _replay_stored(self) -> None:
+        """Replay the stored answer in step with the live one, at its recorded chunk times."""
+        if not self.replays_stored:
+            return
+        if self._stored_timer is not None:
+            self._stored_timer.stop()
+        self._stored_started = time.monotonic()
+        self.query_one("#stored-answer", Static).update(Text("…", "dim"))
+        self._stored_timer = self.set_interval(RENDER_INTERVAL, self._tick_stored)
+
+    def _tick_stored(self) -> None:
+        elapsed = time.monotonic() - self._stored_started
+        events = self.recording.timeline
+        if all(e.at is None or e.at <= elapsed for e in events):
+            if self._stored_timer is not None:
+                self._stored_timer.stop()
+                self._stored_timer = None
+            self.query_one("#stored-answer", Static).update(self._stored_final)
+            return
+        shown = "".join(
+            e.text for e in events if e.kind == EventKind.TEXT and e.at is not None and e.at <= elapsed
+        )
+        self.query_one("#stored-answer", Static).update(safe_text(shown) if shown else Text("…", "dim"))
 
     def _set_status(self, text: Text) -> None:
         self.query_one("#compare-status", Static).update(text)
@@ -332,6 +368,8 @@ class CompareScreen(Screen[None]):
     def action_back(self) -> None:
         # Cancelling the worker closes the HTTP stream, so the server stops generating.
         self.workers.cancel_group(self, "live-compare")
+        if self._stored_timer is not None:
+            self._stored_timer.stop()
         self.app.pop_screen()
 
     def action_save(self) -> None:
