@@ -1,9 +1,12 @@
 """The per-file catalog row: `summarize_file` never raises.
 
 The catalog lists thousands of files cold, so this must add little on top of
-`orjson.loads`. Streamed chat completions (most of the bytes) take a lean loop
-here; every other shape is cheap and goes through the full assembler. The
-test suite checks that both paths agree with `load_recording` on the corpus.
+`orjson.loads`. The common shapes (streamed and plain chat completions, model
+lists, embeddings, Gemini, recorded exceptions) take lean readers here that
+compute only the row's fields; anything they do not expect, and every other
+shape, goes through the full assembler. The test suite checks that both paths
+agree with `load_recording`, on the corpus and on variants built to leave the
+lean paths.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from tui_replay.recording.assemble import assemble_response, parse_request, request_variant
+from tui_replay.recording.assemble import assemble_response, parse_request
 from tui_replay.recording.citations import count_markers
 from tui_replay.recording.load import (
     DEFAULT_MAX_SIZE,
@@ -21,41 +24,114 @@ from tui_replay.recording.load import (
     read_bytes_stat,
     resume_gc,
 )
-from tui_replay.recording.model import Kind, RecordingError, Summary, Usage
-from tui_replay.recording.shapes import openai_chat
+from tui_replay.recording.model import Kind, RecordingError, Summary
+from tui_replay.recording.shapes import TYPED_SHAPES, embeddings, genai, models, openai_chat, plain_dict_shape
 from tui_replay.recording.shapes.common import (
     as_dict,
+    as_int,
     as_list,
     as_str,
     fix_surrogates,
     nonempty_str,
-    openai_usage,
 )
 
 PREVIEW_CHARS = 200
 
+# (kind, text, tool-call count, prompt tokens, completion tokens, chunks, model) of a response
+# body: what a Summary takes from it.
+_Lean = tuple[Kind, str, int, int | None, int | None, int, str | None]
+_Tokens = tuple[int | None, int | None]
+_NO_TOKENS: _Tokens = (None, None)
+_MODEL_LISTS = frozenset(name for name, shape in TYPED_SHAPES.items() if shape is models)
+_EMBEDDINGS = frozenset(name for name, shape in TYPED_SHAPES.items() if shape is embeddings)
+
 
 class _Unusual(Exception):
-    """The lean loop met something it does not handle: use the full assembler."""
+    """A lean reader met something it does not handle: use the full assembler."""
 
 
-# (text, tool-call count, last usage, model) of a streamed chat completion.
-_LeanChat = tuple[str, int, Usage | None, str | None]
+def _openai_tokens(value: Any) -> _Tokens:
+    """(prompt, completion) tokens as `openai_usage` reads them (None for both when it gives None)."""
+    if not isinstance(value, dict):
+        return _NO_TOKENS
+    prompt = as_int(value.get("prompt_tokens"))
+    if prompt is None:
+        prompt = as_int(value.get("input_tokens"))
+    completion = as_int(value.get("completion_tokens"))
+    if completion is None:
+        completion = as_int(value.get("output_tokens"))
+    return prompt, completion
 
 
-def _lean_chat_stream(body: list) -> _LeanChat:
-    """(text, tool-call count, last usage, model) of a ChatCompletionChunk list, in one tight pass.
+def _lean_response(request: dict, body: Any) -> _Lean | None:
+    """The summary fields of the common shapes without the full assembler, else None.
 
-    Anything off the common path (a wrong type, a choice that is not index 0) raises
-    _Unusual and the caller uses the full assembler instead.
+    Each branch reads exactly what the shape module reads for these fields, and gives
+    up (None: the caller assembles in full) wherever that module would take another path.
+    """
+    if type(body) is list and body:
+        first = body[0]
+        if type(first) is not dict:
+            return None
+        type_path = first.get("__type__")
+        if type(type_path) is str:
+            if type_path.endswith(".ChatCompletionChunk"):
+                try:
+                    return _lean_chat_stream(body)
+                except _Unusual:
+                    return None
+            if type_path.rsplit(".", 1)[-1] in _MODEL_LISTS:  # a list of ids: nothing a row shows
+                return Kind.MODELS, "", 0, None, None, 0, None
+            return None
+        if plain_dict_shape(as_str(request.get("url")) or "", first) is genai:
+            return _lean_gemini(body, True)
+        return None
+    if type(body) is dict:
+        type_path = body.get("__type__")
+        if type(type_path) is str:
+            name = type_path.rsplit(".", 1)[-1]
+            if name in _MODEL_LISTS:
+                return Kind.MODELS, "", 0, None, None, 0, None
+            data = body.get("__data__")
+            if type(data) is not dict:
+                return None
+            if name == "ChatCompletion":
+                return _lean_chat_completion(data)
+            if name in _EMBEDDINGS and "embeddings" not in data:  # OpenAI's (Ollama's has "embeddings")
+                return (
+                    Kind.EMBEDDINGS,
+                    "",
+                    0,
+                    *_openai_tokens(data.get("usage")),
+                    0,
+                    nonempty_str(data.get("model")),
+                )
+            return None
+        if plain_dict_shape(as_str(request.get("url")) or "", body) is genai:
+            return _lean_gemini([body], False)
+        return None
+    if body is None:  # a recorded exception (the caller tells), or nothing at all
+        return Kind.UNKNOWN, "", 0, None, None, 0, None
+    return None
+
+
+def _lean_chat_stream(body: list) -> _Lean:
+    """A ChatCompletionChunk list in one tight pass; raises _Unusual off the common path.
+
+    The common path: every chunk's first choice has index 0 (or there is no choice),
+    text and tool-call fragments in its delta, a model name, usage in one chunk.
     """
     try:
-        return _strict_chat_stream(body)
+        text, indexes, usage, model = _strict_chat_stream(body)
     except KeyError:  # a chunk without one of the keys the SDK always writes
-        return _tolerant_chat_stream(body)
+        text, indexes, usage, model = _tolerant_chat_stream(body)
+    if any(type(index) is not int for index in indexes) or (model and type(model) is not str):
+        raise _Unusual
+    prompt, completion = _openai_tokens(usage) if usage else _NO_TOKENS
+    return Kind.CHAT, fix_surrogates(text), len(indexes), prompt, completion, len(body), model or None
 
 
-def _strict_chat_stream(body: list) -> _LeanChat:
+def _strict_chat_stream(body: list) -> tuple[str, Any, Any, Any]:
     # Back to front: the end of the body was parsed last, so it is still in the CPU cache.
     pieces: list[str] = []
     append = pieces.append
@@ -83,7 +159,7 @@ def _strict_chat_stream(body: list) -> _LeanChat:
             if usage is None and data["usage"]:
                 usage = data["usage"]
         pieces.reverse()
-        joined = "".join(pieces)
+        text = "".join(pieces)
         model: Any = None
         for item in body:
             model = item["__data__"]["model"]
@@ -91,18 +167,12 @@ def _strict_chat_stream(body: list) -> _LeanChat:
                 break
     except (TypeError, AttributeError, IndexError):
         raise _Unusual from None
-    return _lean_result(joined, indexes or (), usage, model)
+    return text, indexes or (), usage, model
 
 
-def _lean_result(joined: str, indexes: Any, usage: Any, model: Any) -> _LeanChat:
-    if any(type(index) is not int for index in indexes) or (model and type(model) is not str):
-        raise _Unusual
-    return fix_surrogates(joined), len(indexes), openai_usage(usage) if usage else None, model or None
-
-
-def _tolerant_chat_stream(body: list) -> _LeanChat:
-    text: list[str] = []
-    append = text.append
+def _tolerant_chat_stream(body: list) -> tuple[str, Any, Any, Any]:
+    pieces: list[str] = []
+    append = pieces.append
     indexes: set = set()
     usage: Any = None
     model: Any = None
@@ -129,31 +199,78 @@ def _tolerant_chat_stream(body: list) -> _LeanChat:
                 usage = chunk_usage
             if not model:
                 model = data.get("model")
-        joined = "".join(text)
+        text = "".join(pieces)
     except (KeyError, TypeError, AttributeError, IndexError):
         raise _Unusual from None
-    return _lean_result(joined, indexes, usage, model)
+    return text, indexes, usage, model
 
 
-def _is_chat_stream(body: Any) -> bool:
-    if type(body) is not list or not body:
-        return False
-    first = body[0]
-    type_path = first.get("__type__") if type(first) is dict else None
-    return type(type_path) is str and type_path.endswith(".ChatCompletionChunk")
+def _lean_chat_completion(data: dict) -> _Lean | None:
+    """A non-streamed ChatCompletion, as openai_chat.assemble_completion reads it."""
+    choice = openai_chat._choice_zero(data.get("choices")) or {}
+    message = as_dict(choice.get("message"))
+    content = message.get("content")
+    if isinstance(content, list):  # content parts: the full assembler joins them
+        return None
+    text = fix_surrogates(as_str(content) or "")
+    calls = len(as_list(message.get("tool_calls")))
+    prompt, completion = _openai_tokens(data.get("usage"))
+    return Kind.CHAT, text, calls, prompt, completion, 0, nonempty_str(data.get("model"))
+
+
+def _lean_gemini(items: list, is_list: bool) -> _Lean | None:
+    """genai generate_content(_stream) dicts, as genai.assemble reads them for these fields."""
+    pieces: list[str] = []
+    calls = 0
+    tokens = _NO_TOKENS
+    model = None
+    for data in items:
+        if not isinstance(data, dict) or "__type__" in data:  # the full assembler dispatches those otherwise
+            return None
+        model = model or nonempty_str(data.get("model_version"))
+        candidate = as_dict(next(iter(as_list(data.get("candidates"))), {}))
+        for part in as_list(as_dict(candidate.get("content")).get("parts")):
+            part = as_dict(part)
+            piece = part.get("text")
+            if isinstance(piece, str) and piece and part.get("thought") is not True:
+                pieces.append(piece)
+            if "function_call" in part:
+                calls += 1
+        meta = data.get("usage_metadata")
+        if meta:  # as genai._usage: the last chunk with any of the three counts
+            meta = as_dict(meta)
+            prompt = as_int(meta.get("prompt_token_count"))
+            completion = as_int(meta.get("candidates_token_count"))
+            if (
+                prompt is not None
+                or completion is not None
+                or as_int(meta.get("total_token_count")) is not None
+            ):
+                tokens = prompt, completion
+    text = fix_surrogates("".join(pieces))
+    return Kind.GEMINI, text, calls, *tokens, len(items) if is_list else 0, model
 
 
 def _first_user(request: dict, kind: Kind) -> str:
     """First user message text; for a tool call or file the thing it acts on."""
-    body = request.get("body")
-    if request_variant(request) == "inference" and type(body) is dict and type(body.get("messages")) is list:
-        for raw in body["messages"]:
-            if type(raw) is dict and raw.get("role") == "user":
-                content = raw.get("content")
-                if type(content) is str and "images" not in raw:  # the common case, as parse_message reads it
-                    return content[:PREVIEW_CHARS]
-                return openai_chat.parse_message(raw).text[:PREVIEW_CHARS]
-        return ""
+    if "body" in request:  # the inference request variant
+        body = request["body"]
+        if type(body) is dict:
+            messages = body.get("messages")
+            if type(messages) is list:
+                for raw in messages:
+                    if type(raw) is dict and raw.get("role") == "user":
+                        content = raw.get("content")
+                        if (
+                            type(content) is str and "images" not in raw
+                        ):  # the common case, as parse_message reads it
+                            return content[:PREVIEW_CHARS]
+                        return openai_chat.parse_message(raw).text[:PREVIEW_CHARS]
+                return ""
+            if "contents" in body:
+                found = _first_gemini_user(body)
+                if found is not None:
+                    return found
     parts = parse_request(request, kind)
     for message in parts.messages:
         if message.role == "user":
@@ -163,6 +280,22 @@ def _first_user(request: dict, kind: Kind) -> str:
             return f"{call.name} {call.arguments}"[:PREVIEW_CHARS]
     file_id = as_str(request.get("file_id"))
     return file_id or ""
+
+
+def _first_gemini_user(body: dict) -> str | None:
+    """The first user message of a genai request, parsing contents only up to it (None: not found)."""
+    if type(as_dict(body.get("config")).get("system_instruction")) is list:
+        return None  # read recursively by genai.parse_request: let it meet any problem first
+    contents = body.get("contents")
+    if isinstance(contents, str):
+        return contents[:PREVIEW_CHARS]
+    for content in as_list(contents):
+        if isinstance(content, str):
+            return content[:PREVIEW_CHARS]
+        for message in genai._content_message(content):
+            if message.role == "user":
+                return message.text[:PREVIEW_CHARS]
+    return None
 
 
 def _request_model(request: dict) -> str | None:
@@ -198,45 +331,47 @@ def _summarize_obj(obj: dict[str, Any], path: str) -> Summary:
         request, response = obj["request"], obj["response"]
 
     body = response.get("body")
-    exception = False
-    response_model = None
-    lean = None
-    if _is_chat_stream(body):
-        try:
-            lean = _lean_chat_stream(body)
-        except _Unusual:
-            lean = None
+    lean = _lean_response(request, body)
     if lean is not None:
-        kind = Kind.CHAT
-        text, tool_calls, usage, response_model = lean
-        chunks = len(body)
-        exception = bool(response.get("is_exception") or response.get("exception_data") is not None)
-        exception = exception or response.get("exception_message") is not None
+        kind, text, tool_calls, prompt, completion, chunks, response_model = lean
+        # As exception.exception_info decides that there is one.
+        exception = bool(
+            response.get("is_exception")
+            or response.get("exception_data") is not None
+            or response.get("exception_message") is not None
+        )
+        if body is None and exception:
+            kind = Kind.ERROR
     else:
         assembled = assemble_response(request, response)
         kind = assembled.kind
         result = assembled.response
-        text, tool_calls, usage, chunks = result.text, len(result.tool_calls), result.usage, result.chunks
+        text, tool_calls, chunks = result.text, len(result.tool_calls), result.chunks
+        usage = result.usage
+        prompt, completion = (usage.prompt_tokens, usage.completion_tokens) if usage else _NO_TOKENS
         exception = result.exception is not None
         response_model = result.model
     test_id = obj.get("test_id", request.get("test_id"))
-    answer = text[:PREVIEW_CHARS]
+    # Positional (the field order of Summary): a third of the cost of keywords, per file.
     return Summary(
-        path=path,
-        status="ok",
-        test_id=test_id if type(test_id) is str else None,
-        kind=str(kind),
-        endpoint=as_str(request.get("endpoint")),
-        model=_request_model(request) or response_model,
-        streaming=response.get("is_streaming") is True,
-        chunks=chunks,
-        tool_calls=tool_calls,
-        citations=count_markers(text),
-        exception=exception,
-        prompt_tokens=usage.prompt_tokens if usage else None,
-        completion_tokens=usage.completion_tokens if usage else None,
-        first_user=_first_user(request, kind),
-        answer_start=answer,
+        path,
+        "ok",
+        None,  # error
+        test_id if type(test_id) is str else None,
+        str(kind),
+        as_str(request.get("endpoint")),
+        _request_model(request) or response_model,
+        response.get("is_streaming") is True,
+        chunks,
+        tool_calls,
+        count_markers(text),
+        exception,
+        prompt,
+        completion,
+        0,  # size, set by summarize_file
+        0,  # mtime_ns
+        _first_user(request, kind),
+        text[:PREVIEW_CHARS],
     )
 
 

@@ -1,0 +1,407 @@
+"""The catalog row's lean readers agree with the full assembler, on and off their common path.
+
+`summarize_obj` reads the common shapes without assembling them; every row here is
+compared field by field with one derived from `recording_from_obj` (the full parser),
+for the corpus and for variants of it built to take each branch of the lean readers.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tui_replay.recording.load import parse_json, recording_from_obj
+from tui_replay.recording.model import RecordingError
+from tui_replay.recording.summary import summarize_obj
+
+from .corpus import CORPUS, corpus_files
+
+FIELDS = (
+    "kind",
+    "test_id",
+    "endpoint",
+    "model",
+    "streaming",
+    "chunks",
+    "tool_calls",
+    "citations",
+    "exception",
+    "prompt_tokens",
+    "completion_tokens",
+    "first_user",
+    "answer_start",
+)
+
+
+def full_row(obj: dict) -> dict | str:
+    """The row's fields from the full assembler (or the error it raises)."""
+    try:
+        recording = recording_from_obj(copy.deepcopy(obj), "x.json")
+    except RecordingError as exc:
+        return exc.reason
+    usage = recording.response.usage
+    user = next((m for m in recording.messages if m.role == "user"), None)
+    call = next((c for m in recording.messages for c in m.tool_calls), None)
+    if user is not None:
+        first_user = user.text[:200]
+    elif call is not None:
+        first_user = f"{call.name} {call.arguments}"[:200]
+    else:
+        file_id = recording.request_raw.get("file_id")
+        first_user = file_id if isinstance(file_id, str) else ""
+    return {
+        "kind": recording.kind.value,
+        "test_id": recording.test_id,
+        "endpoint": recording.endpoint,
+        "model": recording.model,
+        "streaming": recording.streaming,
+        "chunks": recording.response.chunks,
+        "tool_calls": len(recording.response.tool_calls),
+        "citations": len(recording.citations),
+        "exception": recording.response.exception is not None,
+        "prompt_tokens": usage.prompt_tokens if usage else None,
+        "completion_tokens": usage.completion_tokens if usage else None,
+        "first_user": first_user,
+        "answer_start": recording.response.text[:200],
+    }
+
+
+def lean_row(obj: dict) -> dict | str:
+    try:
+        summary = summarize_obj(copy.deepcopy(obj), "x.json")
+    except RecordingError as exc:
+        return exc.reason
+    return {name: getattr(summary, name) for name in FIELDS}
+
+
+def assert_agree(obj: dict) -> None:
+    assert lean_row(obj) == full_row(obj)
+
+
+def load(path: Path) -> dict:
+    return parse_json(path.read_bytes())
+
+
+FILES = corpus_files()
+IDS = [str(p.relative_to(CORPUS)) for p in FILES]
+
+
+@pytest.mark.parametrize("path", FILES, ids=IDS)
+def test_corpus_rows_agree_in_every_field(path):
+    assert_agree(load(path))
+
+
+# ------------------------------------------------------------------ variants of corpus files
+
+
+def chunk_data(obj: dict) -> list[dict] | None:
+    body = obj["response"].get("body")
+    first = body[0] if isinstance(body, list) and body else None
+    if isinstance(first, dict) and str(first.get("__type__", "")).endswith(".ChatCompletionChunk"):
+        return [item["__data__"] for item in body]
+    return None
+
+
+def completion_data(obj: dict) -> dict | None:
+    body = obj["response"].get("body")
+    if isinstance(body, dict) and str(body.get("__type__", "")).endswith(".ChatCompletion"):
+        return body["__data__"]
+    return None
+
+
+def gemini_items(obj: dict) -> list[dict] | None:
+    body = obj["response"].get("body")
+    items = body if isinstance(body, list) else [body]
+    if all(isinstance(i, dict) and "__type__" not in i and "candidates" in i for i in items):
+        return items
+    return None
+
+
+def deltas(chunks: list[dict]) -> list[dict]:
+    return [c["choices"][0]["delta"] for c in chunks if c.get("choices")]
+
+
+def drop_everywhere(key: str) -> Callable[[dict], bool]:
+    def mutate(obj: dict) -> bool:
+        chunks = chunk_data(obj)
+        if chunks is None:
+            return False
+        for chunk in chunks:
+            chunk.pop(key, None)
+        return True
+
+    return mutate
+
+
+def drop_in_deltas(key: str) -> Callable[[dict], bool]:
+    def mutate(obj: dict) -> bool:
+        chunks = chunk_data(obj)
+        if chunks is None or not deltas(chunks):
+            return False
+        for delta in deltas(chunks):
+            delta.pop(key, None)
+        return True
+
+    return mutate
+
+
+def on_last_choice(change: Callable[[dict], None]) -> Callable[[dict], bool]:
+    def mutate(obj: dict) -> bool:
+        chunks = chunk_data(obj)
+        with_choices = [c for c in chunks or [] if c.get("choices")]
+        if not with_choices:
+            return False
+        change(with_choices[-1])
+        return True
+
+    return mutate
+
+
+def on_first_chunk(change: Callable[[dict], None]) -> Callable[[dict], bool]:
+    def mutate(obj: dict) -> bool:
+        chunks = chunk_data(obj)
+        if not chunks:
+            return False
+        change(chunks[0])
+        return True
+
+    return mutate
+
+
+def second_choice(chunk: dict) -> None:
+    chunk["choices"].append({"index": 1, "delta": {"content": "other", "tool_calls": None}})
+
+
+def set_choice(key: str, value) -> Callable[[dict], None]:
+    def change(chunk: dict) -> None:
+        chunk["choices"][0][key] = value
+
+    return change
+
+
+def set_delta(key: str, value) -> Callable[[dict], None]:
+    def change(chunk: dict) -> None:
+        chunk["choices"][0]["delta"][key] = value
+
+    return change
+
+
+def set_chunk(key: str, value) -> Callable[[dict], None]:
+    def change(chunk: dict) -> None:
+        chunk[key] = value
+
+    return change
+
+
+def on_completion(change: Callable[[dict], None]) -> Callable[[dict], bool]:
+    def mutate(obj: dict) -> bool:
+        data = completion_data(obj)
+        if data is None:
+            return False
+        change(data)
+        return True
+
+    return mutate
+
+
+def on_message(key: str, value) -> Callable[[dict], None]:
+    def change(data: dict) -> None:
+        for choice in data.get("choices") or []:
+            choice["message"][key] = value
+
+    return change
+
+
+def on_gemini(change: Callable[[list[dict]], None]) -> Callable[[dict], bool]:
+    def mutate(obj: dict) -> bool:
+        items = gemini_items(obj)
+        if items is None:
+            return False
+        change(items)
+        return True
+
+    return mutate
+
+
+def gemini_parts(items: list[dict]) -> list[dict]:
+    parts = []
+    for item in items:
+        for candidate in item.get("candidates") or []:
+            parts.extend(candidate.get("content", {}).get("parts") or [])
+    return parts
+
+
+def thought_and_call(items: list[dict]) -> None:
+    parts = items[0]["candidates"][0]["content"].setdefault("parts", [])
+    parts.append({"text": "thinking", "thought": True})
+    parts.append({"function_call": {"name": "f", "args": {"a": 1}}})
+    parts.append("not a part")
+
+
+def only_total_usage(items: list[dict]) -> None:
+    for item in items:
+        item.pop("usage_metadata", None)
+    items[0]["usage_metadata"] = {"total_token_count": 9}
+
+
+def typed_late_item(items: list[dict]) -> None:
+    items.append({"__type__": "google.genai.types.GenerateContentResponse", "__data__": {}})
+
+
+def gemini_request(change: Callable[[dict], None]) -> Callable[[dict], bool]:
+    def mutate(obj: dict) -> bool:
+        body = obj["request"].get("body")
+        if not isinstance(body, dict) or "contents" not in body:
+            return False
+        change(body)
+        return True
+
+    return mutate
+
+
+def contents_as(value) -> Callable[[dict], None]:
+    def change(body: dict) -> None:
+        body["contents"] = value
+
+    return change
+
+
+def no_user_role(body: dict) -> None:
+    body["contents"] = [{"role": "model", "parts": [{"function_call": {"name": "lookup", "args": {}}}]}]
+
+
+def system_list(body: dict) -> None:
+    body.setdefault("config", {})["system_instruction"] = ["be brief", {"parts": [{"text": "x"}]}]
+
+
+def on_response(change: Callable[[dict], None]) -> Callable[[dict], bool]:
+    def mutate(obj: dict) -> bool:
+        change(obj["response"])
+        return True
+
+    return mutate
+
+
+def null_body(response: dict) -> None:
+    response["body"] = None
+
+
+def null_body_with_exception(response: dict) -> None:
+    response["body"] = None
+    response["exception_message"] = "boom"
+
+
+def ollama_embeddings(response: dict) -> None:
+    body = response.get("body")
+    if isinstance(body, dict) and isinstance(body.get("__data__"), dict):
+        body["__data__"]["embeddings"] = [[0.5, 0.25]]
+
+
+MUTATIONS: dict[str, Callable[[dict], bool]] = {
+    "chunks without usage": drop_everywhere("usage"),
+    "chunks without model": drop_everywhere("model"),
+    "deltas without tool_calls": drop_in_deltas("tool_calls"),
+    "deltas without content": drop_in_deltas("content"),
+    "a second choice": on_last_choice(second_choice),
+    "choice index 1": on_last_choice(set_choice("index", 1)),
+    "choice index null": on_last_choice(set_choice("index", None)),
+    "choice index false": on_last_choice(set_choice("index", False)),
+    "delta null": on_last_choice(set_choice("delta", None)),
+    "content parts": on_last_choice(set_delta("content", [{"type": "text", "text": "hi"}])),
+    "content number": on_last_choice(set_delta("content", 7)),
+    "tool call index text": on_last_choice(
+        set_delta("tool_calls", [{"index": "0", "id": "c", "function": {"name": "f", "arguments": "{}"}}])
+    ),
+    "tool call without index": on_last_choice(
+        set_delta("tool_calls", [{"id": "c", "function": {"name": "f", "arguments": "{}"}}])
+    ),
+    "choices null": on_first_chunk(set_chunk("choices", None)),
+    "model number": on_first_chunk(set_chunk("model", 5)),
+    "usage as input/output": on_first_chunk(set_chunk("usage", {"input_tokens": 3, "output_tokens": 4})),
+    "usage a list": on_first_chunk(set_chunk("usage", [1])),
+    "completion content parts": on_completion(on_message("content", [{"type": "text", "text": "a"}, "b"])),
+    "completion content number": on_completion(on_message("content", 3)),
+    "completion message null": on_completion(lambda d: [c.update(message=None) for c in d["choices"]]),
+    "completion tool_calls object": on_completion(on_message("tool_calls", {"id": "x"})),
+    "completion choice index 1": on_completion(lambda d: [c.update(index=1) for c in d["choices"]]),
+    "completion usage float": on_completion(lambda d: d.update(usage={"prompt_tokens": 2.0})),
+    "completion no model": on_completion(lambda d: d.pop("model", None)),
+    "gemini thought, call, odd part": on_gemini(thought_and_call),
+    "gemini total usage only": on_gemini(only_total_usage),
+    "gemini typed item": on_gemini(typed_late_item),
+    "gemini candidates object": on_gemini(lambda items: items[0].update(candidates={"content": {}})),
+    "gemini contents text": gemini_request(contents_as("hello there")),
+    "gemini contents texts": gemini_request(contents_as(["first", {"role": "user", "parts": []}])),
+    "gemini no user": gemini_request(no_user_role),
+    "gemini system list": gemini_request(system_list),
+    "null body": on_response(null_body),
+    "null body, exception": on_response(null_body_with_exception),
+    "ollama embeddings": on_response(ollama_embeddings),
+}
+
+
+@pytest.mark.parametrize("name", list(MUTATIONS))
+def test_variants_agree_in_every_field(corpus, name):
+    mutate = MUTATIONS[name]
+    applied = 0
+    for path in corpus:
+        obj = load(path)
+        if mutate(obj):
+            applied += 1
+            assert lean_row(obj) == full_row(obj), path
+    assert applied, f"no corpus file has the shape that {name!r} changes"
+
+
+# ------------------------------------------------------------------ generated chat streams
+
+indexes = st.sampled_from([0, 0, 0, 1, None, False, "0"])
+contents = st.one_of(st.none(), st.text(max_size=8), st.just(["x"]), st.just(3))
+fragments = st.lists(
+    st.fixed_dictionaries(
+        {
+            "function": st.fixed_dictionaries(
+                {"name": st.sampled_from(["f", None]), "arguments": st.text(max_size=4)}
+            )
+        },
+        optional={"index": indexes, "id": st.sampled_from(["c1", "c2", None])},
+    ),
+    max_size=2,
+)
+deltas_strategy = st.fixed_dictionaries(
+    {}, optional={"content": contents, "tool_calls": st.none() | fragments}
+)
+choices = st.fixed_dictionaries({"delta": deltas_strategy}, optional={"index": indexes})
+usages = st.none() | st.fixed_dictionaries(
+    {}, optional={"prompt_tokens": st.integers(0, 9), "completion_tokens": st.integers(0, 9)}
+)
+chunks = st.fixed_dictionaries(
+    {"choices": st.lists(choices, max_size=2)},
+    optional={"usage": usages, "model": st.sampled_from(["m", "", None, 5])},
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(chunks, min_size=1, max_size=6))
+def test_generated_chat_streams_agree(chunk_list):
+    obj = {
+        "test_id": "t",
+        "request": {
+            "body": {"model": "", "messages": [{"role": "user", "content": "q"}]},
+            "endpoint": "/v1/x",
+        },
+        "response": {
+            "body": [
+                {"__type__": "openai.types.chat.chat_completion_chunk.ChatCompletionChunk", "__data__": chunk}
+                for chunk in chunk_list
+            ],
+            "is_streaming": True,
+        },
+    }
+    obj = orjson.loads(orjson.dumps(obj))
+    assert_agree(obj)
