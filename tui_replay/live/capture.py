@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tui_replay.live.issue import LiveExchange
+from tui_replay.live.issue import LiveExchange, plain
 from tui_replay.live.plan import CHAT, COMPLETION, MODELS
 from tui_replay.live.record_format import recording_dict, write_recording_atomic
 from tui_replay.live.target import LiveError, display_url
@@ -36,6 +36,14 @@ class LiveAnswer:
         return self.obj["response"]["body"]
 
 
+def typed(obj: Any) -> Any:
+    """An SDK object as the recorder's {"__type__", "__data__"} wrapper."""
+    if not hasattr(obj, "model_dump"):
+        return obj
+    cls = type(obj)
+    return {"__type__": f"{cls.__module__}.{cls.__qualname__}", "__data__": plain(obj)}
+
+
 def recording_obj(stored: Recording, exchange: LiveExchange) -> dict[str, Any]:
     import openai
 
@@ -46,7 +54,9 @@ def recording_obj(stored: Recording, exchange: LiveExchange) -> dict[str, Any]:
         endpoint=call.endpoint,
         base_url=display_url(exchange.base_url),
         body=call.kwargs,
-        response_body=list(exchange.objects) if streamed_or_list else exchange.objects[0],
+        response_body=[typed(obj) for obj in exchange.objects]
+        if streamed_or_list
+        else typed(exchange.objects[0]),
         is_streaming=call.stream,
         chunk_times=exchange.chunk_times if call.stream else None,
         provider_metadata={"openai_sdk_version": openai.__version__},

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import sys
+import warnings
 from typing import Any
 
 from tui_replay.live.plan import CHAT, COMPLETION, EMBEDDINGS, MODELS, plan_call
@@ -45,6 +46,14 @@ def _fail(args: argparse.Namespace, cause: str, target: LiveTarget | None) -> in
 
 
 def run_compare(args: argparse.Namespace) -> int:
+    # The contract is one line on stderr: library warnings (e.g. pydantic on odd server
+    # shapes) must not add more.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _run_compare(args)
+
+
+def _run_compare(args: argparse.Namespace) -> int:
     target: LiveTarget | None = None
     try:
         if args.repeat < 1:
@@ -140,7 +149,10 @@ def _print_report(report: dict[str, Any], runs: list[LiveRun], stored_chunks: in
                     )
                     console.print(Text(f"  {side}  {printable(tool_call['name'])} {printable(shown)}"))
     elif call.operation == EMBEDDINGS:
-        console.print(Text(f"stored: {stored.get('summary')}  live: {live.get('summary')}"))
+        for side, summary in (("stored", stored.get("summary", {})), ("live  ", live.get("summary", {}))):
+            console.print(
+                Text(f"{side}  " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
+            )
     elif call.operation == MODELS:
         counts = f"models: {stored['summary'].get('count', 0)} stored, {live['summary'].get('count', 0)} live"
         console.print(Text(counts))

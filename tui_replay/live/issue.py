@@ -48,7 +48,9 @@ class LiveExchange:
 def plain(obj: Any) -> Any:
     """An SDK object as the JSON dict it was received as."""
     if hasattr(obj, "model_dump"):
-        return obj.model_dump(mode="json")
+        # warnings=False: servers send shapes the SDK types do not expect (llama.cpp's
+        # per-token embeddings); the data is kept as sent, without a warning on stderr.
+        return obj.model_dump(mode="json", warnings=False)
     return obj
 
 
