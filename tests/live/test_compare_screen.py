@@ -258,3 +258,23 @@ async def test_a_saved_capture_replays_in_step_with_the_live_answer(live_server,
         assert all(final.startswith(s) or s == "…" for s in samples), samples
         assert plain(app, "#stored-answer") == final
         assert plain(app, "#compare-status").startswith("same")
+
+
+async def test_the_api_key_is_never_on_screen_or_in_the_capture(live_server, stored, tmp_path, monkeypatch):
+    secret = "sk-screen-test-0123456789-SECRET"
+    monkeypatch.setenv("TUI_SCREEN_KEY", secret)
+    path = tmp_path / "chat-stream.json"
+    shutil.copy(stored.chat_stream, path)
+    for base_url in (live_server.base_url, f"http://user:{secret}@127.0.0.1:{free_port()}/v1"):
+        app = CompareApp(path, base_url)
+        app.compare_config = app.compare_config.override(live_api_key_env="TUI_SCREEN_KEY")
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            await settle(pilot, screen)
+            if screen.runs:
+                await pilot.press("s")
+                await wait_for(pilot, lambda s=screen: s.saved is not None, "the capture to be saved")
+            assert secret not in app.export_screenshot()
+    saved = list(tmp_path.glob("chat-stream.live-*.json"))
+    assert len(saved) == 1
+    assert secret not in saved[0].read_text()
