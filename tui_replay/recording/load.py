@@ -11,6 +11,7 @@ import json
 import os
 import stat
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -195,6 +196,11 @@ def _stdlib_loads(data: bytes, original: orjson.JSONDecodeError) -> Any:
         raise RecordingError(_decode_error(data, original)) from None
 
 
+# Subtrees this shallow are serialized once to look for the ids before being walked: most of a
+# file holds none and is then shared, not copied. Deeper down, the plain walk (bounded cost).
+_PRUNE_DEPTH = 6
+
+
 def apply_id_mapping(obj: dict[str, Any]) -> dict[str, Any]:
     """Apply a non-empty `id_normalization_mapping` as the recorder does (§8.2).
 
@@ -202,6 +208,7 @@ def apply_id_mapping(obj: dict[str, Any]) -> dict[str, Any]:
     then the mapping is emptied. The recorder replaces in the serialized text, so
     object keys too; ids never occur as keys, and leaving keys alone means a short
     original string cannot break the structure ("body" stays "body").
+    The result shares the subtrees that hold no id with `obj`.
     """
     mapping = obj.get("id_normalization_mapping")
     if not isinstance(mapping, dict) or not mapping:
@@ -216,9 +223,37 @@ def apply_id_mapping(obj: dict[str, Any]) -> dict[str, Any]:
                 text = text.replace(original, key)
         return text
 
-    result: dict[str, Any] = {}
+    # An id is in a string of a subtree only if its UTF-8 bytes are in the subtree's JSON, as
+    # long as JSON escapes none of its characters (orjson escapes only ", \ and controls).
+    needles = [original.encode("utf-8", "surrogatepass") for original, _ in pairs]
+    if any(b'"' in n or b"\\" in n or min(n) < 0x20 for n in needles):
+        needles = []
+
+    def copy(value: Any, depth: int) -> Any:
+        if isinstance(value, str):
+            return replace(value)
+        if not isinstance(value, (dict, list)):
+            return value
+        if not needles or depth >= _PRUNE_DEPTH:
+            return _replace_strings(value, replace)
+        try:
+            dumped = orjson.dumps(value)
+        except orjson.JSONEncodeError:  # e.g. a lone surrogate from the stdlib fallback
+            return _replace_strings(value, replace)
+        if not any(needle in dumped for needle in needles):
+            return value
+        if isinstance(value, dict):
+            return {key: copy(item, depth + 1) for key, item in value.items()}
+        return [copy(item, depth + 1) for item in value]
+
+    return {key: {} if key == "id_normalization_mapping" else copy(value, 1) for key, value in obj.items()}
+
+
+def _replace_strings(root: dict | list, replace: Callable[[str], str]) -> dict | list:
+    """A copy of `root` with `replace` applied to every string value (keys left alone)."""
+    result: Any = {} if isinstance(root, dict) else [None] * len(root)
     # Iterative walk: files may nest up to orjson's depth limit, deeper than Python recursion allows.
-    stack: list[tuple[Any, Any]] = [(obj, result)]
+    stack: list[tuple[Any, Any]] = [(root, result)]
     while stack:
         source, target = stack.pop()
         entries = source.items() if isinstance(source, dict) else enumerate(source)
@@ -233,11 +268,7 @@ def apply_id_mapping(obj: dict[str, Any]) -> dict[str, Any]:
                 copy = replace(value)
             else:
                 copy = value
-            if isinstance(target, dict):
-                target[key] = copy
-            else:
-                target[key] = copy
-    result["id_normalization_mapping"] = {}
+            target[key] = copy
     return result
 
 
