@@ -200,13 +200,16 @@ def test_short_test_id_keeps_the_parametrization_visible():
     )
     short = short_test_id(FILE_SEARCH_ID, max_len=80)
     assert len(short) <= 80
-    assert short.startswith("test_tool_responses")
+    assert short.startswith("test_response_non")  # the file name gave way first
     assert "_file_search[openai_client-txt=o" in short
     assert short.endswith("llama_experts_pdf]")
-    assert short.count("…") == 2  # the long test name and the long parametrization both gave way
-    roomy = short_test_id(FILE_SEARCH_ID, max_len=160)
-    assert roomy.startswith("test_tool_responses.py::test_response_non_streaming_file_search[openai_client-")
-    assert roomy.count("…") == 1
+    assert short.count("…") == 2  # then the long test name and the long parametrization
+    no_file = FILE_SEARCH_ID.split("::", 1)[1]
+    assert short_test_id(FILE_SEARCH_ID, max_len=len(no_file)) == no_file
+    full = "test_tool_responses.py::" + no_file
+    assert short_test_id(FILE_SEARCH_ID, max_len=len(full)) == full
+    tight = short_test_id(FILE_SEARCH_ID, max_len=len(no_file) - 1)
+    assert len(tight) == len(no_file) - 1 and "…" in tight and tight.startswith("test_response_non")
 
 
 @given(st.text(min_size=1), st.integers(min_value=20, max_value=200))

@@ -21,8 +21,10 @@ def split_test_id(test_id: str) -> tuple[str, str]:
 def short_test_id(test_id: str | None, max_len: int = 80) -> str:
     """A readable id: the file's name without its folders, the test, and the parametrization.
 
-    When still longer than `max_len`, the middle of the parametrization is elided, so its
-    start and its end (often the case name) stay visible.
+    When that is longer than `max_len`, the file name goes first (the test and its
+    parametrization tell recordings apart; the file is in the group view and the
+    preview). When still too long, the middle of the test name and of the
+    parametrization are elided, so their starts and ends (often the case name) stay visible.
     """
     if not test_id:
         return NO_TEST_ID
@@ -31,6 +33,10 @@ def short_test_id(test_id: str | None, max_len: int = 80) -> str:
     short = f"{name}::{test_part}" if test_part else name
     if len(short) <= max_len:
         return short
+    if test_part:
+        short = test_part
+        if len(short) <= max_len:
+            return short
     bracket = short.find("[")
     if bracket == -1 or not short.endswith("]"):
         return _elide_middle(short, max_len)
