@@ -125,7 +125,7 @@ def _lean_chat_stream(body: list) -> _Lean:
         text, indexes, usage, model = _strict_chat_stream(body)
     except KeyError:  # a chunk without one of the keys the SDK always writes
         text, indexes, usage, model = _tolerant_chat_stream(body)
-    if any(type(index) is not int for index in indexes) or (model and type(model) is not str):
+    if (indexes and any(type(index) is not int for index in indexes)) or (model and type(model) is not str):
         raise _Unusual
     prompt, completion = _openai_tokens(usage) if usage else _NO_TOKENS
     return Kind.CHAT, fix_surrogates(text), len(indexes), prompt, completion, len(body), model or None

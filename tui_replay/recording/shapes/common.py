@@ -108,7 +108,7 @@ def arguments_text(value: Any) -> str:
 
 def fix_surrogates(text: str) -> str:
     """Join UTF-16 surrogate halves that were split across chunks (stdlib JSON fallback only)."""
-    if not _LONE_SURROGATE.search(text):
+    if text.isascii() or not _LONE_SURROGATE.search(text):  # isascii is O(1): skips the scan
         return text
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
