@@ -169,6 +169,8 @@ class ReplayScreen(Screen[None]):
         self.query_one("#replay-title", Static).update(title)
         body = self.query_one("#replay-body")
         await body.remove_children()
+        if self._closed_early():
+            return
         special = view_for(recording)
         if special is not None:
             await body.mount(special)
@@ -190,9 +192,16 @@ class ReplayScreen(Screen[None]):
         citations.add_class("pane")
         citations.border_title = "Citations"
         await body.mount(tabs, Container(conversation, tools, answer_pane, citations, id="panes"))
+        if self._closed_early():
+            return
         self.query_one(Transport).display = True
         self.refresh_bindings()
         self._start()
+
+    def _closed_early(self) -> bool:
+        """Popped while loading or mounting (back pressed, or `F` followed a newer recording):
+        its panes are gone or going, so the load must end quietly."""
+        return not self.is_attached or self not in self.app.screen_stack
 
     def _start(self) -> None:
         self._sync_panes()
@@ -337,7 +346,7 @@ class ReplayScreen(Screen[None]):
         self._show_transport()
 
     def _sync_panes(self) -> None:
-        if self.plan is None or self.player is None:
+        if self.plan is None or self.player is None or self._closed_early():
             return
         position = self.player.position
         self.query_one(ToolCallsPane).show_response_calls(self.plan.tool_calls_at(position))
