@@ -7,11 +7,10 @@ quietly, never touching panes that are gone.
 
 from __future__ import annotations
 
+from replay_helpers import CITED_FILE, TOOL_CALL_FILE, BaseScreen, corpus_file
 from textual.app import App
 
 from tui_replay.app.screens.replay import ReplayScreen
-
-from replay_helpers import CITED_FILE, TOOL_CALL_FILE, BaseScreen, corpus_file
 
 
 class PushPopApp(App[None]):
