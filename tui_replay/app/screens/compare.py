@@ -196,6 +196,7 @@ class CompareScreen(Screen[None]):
     async def _reissue(self, times: int) -> list[LiveRun]:
         assert self.call is not None
         runs: list[LiveRun] = []
+        self.runs = runs  # what is on screen is what `s` saves: never an earlier batch
         for number in range(1, times + 1):
             counter = f" ({number}/{times})" if times > 1 else ""
             self._set_status(Text(f"Sending{counter}…", "bold yellow"))
@@ -208,7 +209,6 @@ class CompareScreen(Screen[None]):
                 self._show_error(exc.cause)
                 return runs
             runs.append(run)
-            self.runs = runs
             self._show_run(run, counter)
         return runs
 
@@ -240,7 +240,7 @@ class CompareScreen(Screen[None]):
             self._show_error(f"internal error: {type(error).__name__}: {error}")
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
             self.busy = False
-            if event.state == WorkerState.SUCCESS and len(self.runs) > 1:
+            if event.state == WorkerState.SUCCESS and self.error is None and len(self.runs) > 1:
                 self._show_stability(repeat_stability(self.runs))
 
     # --- showing -----------------------------------------------------------------------------
