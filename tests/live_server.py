@@ -112,10 +112,12 @@ class LiveServer:
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise LiveServerError(
+                message = (
                     f"the llama.cpp server exited with code {self.process.returncode} before it was ready; "
                     f"log tail:\n{self.log_tail()}"
                 )
+                self.stop()
+                raise LiveServerError(message)
             try:
                 with urllib.request.urlopen(f"{self.base_url}/models", timeout=2) as reply:
                     if reply.status == 200:
@@ -123,31 +125,32 @@ class LiveServer:
             except (urllib.error.URLError, OSError):
                 pass
             time.sleep(0.2)
-        self.stop()
-        raise LiveServerError(
+        message = (
             f"the llama.cpp server did not answer GET /v1/models within {self.ready_timeout:.0f} s; "
             f"log tail:\n{self.log_tail()}"
         )
+        self.stop()
+        raise LiveServerError(message)
 
     def stop(self) -> None:
+        """End the server by its PID (SIGTERM, then SIGKILL) and remove its log."""
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        if process is not None and process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        if self.log_path is not None:
+            with contextlib.suppress(OSError):
+                self.log_path.unlink()
 
     def __enter__(self) -> LiveServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-        if self.log_path is not None:
-            with contextlib.suppress(OSError):
-                self.log_path.unlink()
 
 
 if __name__ == "__main__":
