@@ -36,6 +36,8 @@ from tui_replay.recording.shapes.common import (
 )
 
 PREVIEW_CHARS = 200
+# Smaller files hold too few containers to set off a collection (700 new ones): no GC pause needed.
+_GC_PAUSE_BYTES = 32 * 1024
 
 # (kind, text, tool-call count, prompt tokens, completion tokens, chunks, model) of a response
 # body: what a Summary takes from it.
@@ -382,11 +384,14 @@ def summarize_file(path: str | os.PathLike[str], max_size: int = DEFAULT_MAX_SIZ
     try:
         data, info = read_bytes_stat(name, max_size)
         size, mtime_ns = info.st_size, info.st_mtime_ns
-        pause_gc()
-        try:
+        if len(data) < _GC_PAUSE_BYTES:
             summary = summarize_obj(parse_json(data), name)
-        finally:
-            resume_gc()
+        else:
+            pause_gc()
+            try:
+                summary = summarize_obj(parse_json(data), name)
+            finally:
+                resume_gc()
     except RecordingError as exc:
         info = getattr(exc, "stat", None)
         if info is not None:
