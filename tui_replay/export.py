@@ -13,11 +13,11 @@ import json
 import os
 import pprint
 import shlex
-import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from tui_replay.atomic import write_atomic
 from tui_replay.recording.model import Kind, Recording, ToolCall
 
 DEFAULT_BASE_URL = "http://localhost:8321/v1"
@@ -237,22 +237,6 @@ def rerecord_command(recording: Recording) -> str | None:
 def write_new_file(directory: str | os.PathLike[str], name: str, text: str) -> Path:
     """Write `text` to a new file in `directory` atomically; never replace an existing file.
 
-    The text goes to a temporary file first, which is then hard-linked under the
-    first free name (`name`, `stem-1.ext`, ...): `os.link` fails instead of overwriting.
+    Takes the first free name: `name`, then `stem-1.ext`, `stem-2.ext`, ...
     """
-    folder = Path(directory)
-    stem, dot, ext = name.partition(".")
-    handle, temp = tempfile.mkstemp(prefix=".tui-replay-", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        for attempt in range(1000):
-            candidate = folder / (name if attempt == 0 else f"{stem}-{attempt}{dot}{ext}")
-            try:
-                os.link(temp, candidate)
-            except FileExistsError:
-                continue
-            return candidate
-        raise FileExistsError(f"no free file name for {name} in {folder}")
-    finally:
-        os.unlink(temp)
+    return write_atomic(Path(directory) / name, text, alternatives=999)

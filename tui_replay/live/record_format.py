@@ -17,16 +17,16 @@ Headers are always stored as {}: nothing that could hold an API key is written.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+
+from tui_replay.atomic import write_atomic
 
 CHUNK_TIMES_KEY = "tui_replay_chunk_times"
 
@@ -297,45 +297,10 @@ def dumps_recording(obj: Mapping[str, Any]) -> str:
 def write_recording_atomic(
     path: str | os.PathLike[str], obj: Mapping[str, Any], *, overwrite: bool = False
 ) -> Path:
-    """Write `obj` to `path` atomically (temp file in the same folder, fsync, os.replace).
+    """Write `obj` to `path` atomically (temp file in the same folder, fsync, then the name).
 
     Refuses to replace an existing file unless `overwrite=True`. On any failure no
     partial file is left behind and an existing file is untouched.
     """
-    target = Path(path)
     text = dumps_recording(obj)  # serialize first: a bad object never creates a file
-    if not overwrite and target.exists():
-        raise FileExistsError(
-            f"{target} already exists; not overwriting it (pass overwrite=True to replace it)"
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if not overwrite:
-            # Claim the name without replacing: link fails if someone created it meanwhile.
-            try:
-                os.link(tmp_name, target)
-            except FileExistsError:
-                raise FileExistsError(
-                    f"{target} already exists; not overwriting it (pass overwrite=True to replace it)"
-                ) from None
-            except OSError:
-                if target.exists():
-                    raise FileExistsError(f"{target} already exists; not overwriting it") from None
-                os.replace(tmp_name, target)  # filesystems without hard links
-        else:
-            os.replace(tmp_name, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-    with contextlib.suppress(OSError):  # make the rename itself durable where the OS allows it
-        dir_fd = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    return target
+    return write_atomic(path, text, overwrite=overwrite, encoding="ascii")
