@@ -280,6 +280,36 @@ def system_list(body: dict) -> None:
     body.setdefault("config", {})["system_instruction"] = ["be brief", {"parts": [{"text": "x"}]}]
 
 
+def embeddings_request(change: Callable[[dict], None]) -> Callable[[dict], bool]:
+    def mutate(obj: dict) -> bool:
+        request = obj["request"]
+        body = request.get("body")
+        if not isinstance(body, dict) or "input" not in body:
+            return False
+        change(request)
+        return True
+
+    return mutate
+
+
+def input_as(value) -> Callable[[dict], None]:
+    def change(request: dict) -> None:
+        request["body"]["input"] = value
+        request["file_id"] = "file-9"  # read only when there is no message
+
+    return change
+
+
+def models_body_with_file_id(request: dict) -> None:
+    request["body"] = {"model": "m"}
+    request["file_id"] = "file-9"
+
+
+def messages_null_with_file_id(request: dict) -> None:
+    request["body"] = {"model": "m", "messages": None}
+    request["file_id"] = "file-9"
+
+
 def on_response(change: Callable[[dict], None]) -> Callable[[dict], bool]:
     def mutate(obj: dict) -> bool:
         change(obj["response"])
@@ -340,6 +370,13 @@ MUTATIONS: dict[str, Callable[[dict], bool]] = {
     "gemini contents texts": gemini_request(contents_as(["first", {"role": "user", "parts": []}])),
     "gemini no user": gemini_request(no_user_role),
     "gemini system list": gemini_request(system_list),
+    "embeddings input text": embeddings_request(input_as("just one")),
+    "embeddings inputs": embeddings_request(input_as(["a\n", "b", "", "c" * 300, "d"])),
+    "embeddings no inputs": embeddings_request(input_as([])),
+    "embeddings input null": embeddings_request(input_as(None)),
+    "embeddings input tokens": embeddings_request(input_as(["a", [1, 2]])),
+    "models body, file id": embeddings_request(models_body_with_file_id),
+    "messages null, file id": embeddings_request(messages_null_with_file_id),
     "null body": on_response(null_body),
     "null body, exception": on_response(null_body_with_exception),
     "ollama embeddings": on_response(ollama_embeddings),

@@ -263,14 +263,17 @@ def _first_user(request: dict, kind: Kind) -> str:
                 for raw in messages:
                     if type(raw) is dict and raw.get("role") == "user":
                         content = raw.get("content")
-                        if (
-                            type(content) is str and "images" not in raw
-                        ):  # the common case, as parse_message reads it
+                        # The common case, as parse_message reads it.
+                        if type(content) is str and "images" not in raw:
                             return content[:PREVIEW_CHARS]
                         return openai_chat.parse_message(raw).text[:PREVIEW_CHARS]
                 return ""
             if "contents" in body:
                 found = _first_gemini_user(body)
+                if found is not None:
+                    return found
+            elif "messages" not in body and "prompt" not in body:
+                found = _first_embedding_input(request, body)
                 if found is not None:
                     return found
     parts = parse_request(request, kind)
@@ -298,6 +301,33 @@ def _first_gemini_user(body: dict) -> str | None:
             if message.role == "user":
                 return message.text[:PREVIEW_CHARS]
     return None
+
+
+def _first_embedding_input(request: dict, body: dict) -> str | None:
+    """An embeddings request's input as embeddings.parse_request joins it, up to the preview.
+
+    A body parse_request reads as a model list has no message: the file id, as below.
+    None: let parse_request read it.
+    """
+    if "input" not in body:
+        return as_str(request.get("file_id")) or ""
+    raw = body["input"]
+    if isinstance(raw, str):
+        return raw[:PREVIEW_CHARS]
+    if not isinstance(raw, list) or not raw or not all(isinstance(item, str) for item in raw):
+        return None
+    # join_parts: a newline between parts unless the previous one already ends a line.
+    out: list[str] = []
+    length = 0
+    for text in raw:
+        if out and not out[-1].endswith("\n") and text:
+            out.append("\n")
+            length += 1
+        out.append(text)
+        length += len(text)
+        if length >= PREVIEW_CHARS:
+            break
+    return "".join(out)[:PREVIEW_CHARS]
 
 
 def _request_model(request: dict) -> str | None:

@@ -89,10 +89,14 @@ def as_int(value: Any) -> int | None:
     return None
 
 
+# What json.dumps(value, ensure_ascii=False, separators=(",", ":")) builds on every call.
+_COMPACT_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def compact_json(value: Any) -> str:
     """A compact JSON string of an already-parsed value (Gemini args, Anthropic input)."""
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        return _COMPACT_ENCODER.encode(value)
     except (TypeError, ValueError, RecursionError):
         return str(value)
 
