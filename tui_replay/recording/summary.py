@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import orjson
+
 from tui_replay.recording.assemble import assemble_response, parse_request
 from tui_replay.recording.citations import count_markers
 from tui_replay.recording.load import (
@@ -46,6 +48,15 @@ _Tokens = tuple[int | None, int | None]
 _NO_TOKENS: _Tokens = (None, None)
 _MODEL_LISTS = frozenset(name for name, shape in TYPED_SHAPES.items() if shape is models)
 _EMBEDDINGS = frozenset(name for name, shape in TYPED_SHAPES.items() if shape is embeddings)
+
+
+# orjson hands out the same str object for a short key on every parse (its key cache). A
+# lookup with that very object matches by identity; a literal is another object, compared
+# character by character on every chunk. (Should the cache ever give another object, the
+# lookups still match by value, only slower.)
+_K_DATA, _K_CHOICES, _K_INDEX, _K_DELTA, _K_CONTENT, _K_TOOL_CALLS, _K_USAGE, _K_MODEL = orjson.loads(
+    b'{"__data__":0,"choices":0,"index":0,"delta":0,"content":0,"tool_calls":0,"usage":0,"model":0}'
+)
 
 
 class _Unusual(Exception):
@@ -139,32 +150,34 @@ def _strict_chat_stream(body: list) -> tuple[str, Any, Any, Any]:
     append = pieces.append
     indexes: set | None = None
     usage: Any = None
+    k_data, k_choices, k_index, k_delta = _K_DATA, _K_CHOICES, _K_INDEX, _K_DELTA
+    k_content, k_tool_calls, k_usage = _K_CONTENT, _K_TOOL_CALLS, _K_USAGE
     try:
         for item in reversed(body):
-            data = item["__data__"]
-            choices = data["choices"]
+            data = item[k_data]
+            choices = data[k_choices]
             if choices:
                 choice = choices[0]
-                if choice["index"] != 0:
+                if choice[k_index] != 0:
                     raise _Unusual
-                delta = choice["delta"]
-                content = delta["content"]
+                delta = choice[k_delta]
+                content = delta[k_content]
                 if content:
                     append(content)
-                if delta["tool_calls"]:
+                if delta[k_tool_calls]:
                     if indexes is None:
                         indexes = set()
-                    for fragment in delta["tool_calls"]:
-                        indexes.add(fragment["index"])
+                    for fragment in delta[k_tool_calls]:
+                        indexes.add(fragment[k_index])
             elif type(choices) is not list:
                 raise _Unusual
-            if usage is None and data["usage"]:
-                usage = data["usage"]
+            if usage is None and data[k_usage]:
+                usage = data[k_usage]
         pieces.reverse()
         text = "".join(pieces)
         model: Any = None
         for item in body:
-            model = item["__data__"]["model"]
+            model = item[k_data][_K_MODEL]
             if model:
                 break
     except (TypeError, AttributeError, IndexError):
