@@ -14,10 +14,14 @@ from tui_replay.recording.shapes.common import (
     as_list,
     as_str,
     compact_json,
+    error_assembled,
     error_from_body,
+    first_item,
     fix_surrogates,
     image_placeholder,
     join_parts,
+    message_from_text,
+    new_tool_call,
     nonempty_str,
     parse_sse,
     single_timeline,
@@ -53,11 +57,8 @@ def _blocks(content: Any) -> tuple[list[ContentPart], list[ToolCall], list[Messa
             thinking.append("[redacted thinking]")
         elif block_type in ("tool_use", "server_tool_use"):
             calls.append(
-                ToolCall(
-                    index=len(calls),
-                    id=nonempty_str(block.get("id")),
-                    name=as_str(block.get("name")) or "",
-                    arguments=compact_json(block.get("input", {})),
+                new_tool_call(
+                    len(calls), block.get("id"), block.get("name"), compact_json(block.get("input", {}))
                 )
             )
         elif block_type == "tool_result":
@@ -103,7 +104,7 @@ def parse_request(payload: dict) -> RequestParts:
     system = payload.get("system")
     system_text = system if isinstance(system, str) else join_parts(_blocks(system)[0])
     if system_text:
-        messages.append(Message(role="system", text=system_text, parts=[ContentPart("text", system_text)]))
+        messages.append(message_from_text("system", system_text))
     for raw in as_list(payload.get("messages")):
         messages.extend(parse_message(raw))
     tools = [
@@ -132,10 +133,7 @@ def _usage(raw: Any, previous: Usage | None = None) -> Usage | None:
 
 def _assemble_body(data: dict, status: int | None) -> Assembled:
     if data.get("type") == "error" or (status is not None and status >= 400):
-        response = Response(
-            exception=error_from_body(data, status), status=status, model=nonempty_str(data.get("model"))
-        )
-        return Assembled(KIND, response, [])
+        return error_assembled(KIND, data, status)
     parts, calls, _, thinking = _blocks(data.get("content"))
     response = Response(
         text=fix_surrogates("".join(p.text for p in parts if p.type == "text")),
@@ -242,4 +240,4 @@ def _assemble_sse(lines: list) -> Assembled:
 def assemble(ctx: BodyContext) -> Assembled:
     if ctx.is_list:
         return _assemble_sse(ctx.items)
-    return _assemble_body(as_dict(ctx.items[0] if ctx.items else {}), ctx.status)
+    return _assemble_body(first_item(ctx), ctx.status)

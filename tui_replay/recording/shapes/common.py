@@ -157,6 +157,13 @@ def join_parts(parts: list[ContentPart]) -> str:
     return "".join(out)
 
 
+def usage_or_none(prompt: int | None, completion: int | None, total: int | None) -> Usage | None:
+    """Token counts as Usage, or None when the body reported none of them."""
+    if prompt is None and completion is None and total is None:
+        return None
+    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+
+
 def openai_usage(value: Any) -> Usage | None:
     usage = as_dict(value)
     if not usage:
@@ -170,9 +177,7 @@ def openai_usage(value: Any) -> Usage | None:
     total = as_int(usage.get("total_tokens"))
     if total is None and prompt is not None and completion is not None:
         total = prompt + completion
-    if prompt is None and completion is None and total is None:
-        return None
-    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+    return usage_or_none(prompt, completion, total)
 
 
 def error_from_body(body: Any, status: int | None) -> ExceptionInfo:
@@ -195,6 +200,24 @@ def error_from_body(body: Any, status: int | None) -> ExceptionInfo:
     return ExceptionInfo(type=err_type, status=status, message=" ".join(message.split()))
 
 
+def error_assembled(kind: Kind, data: dict, status: int | None) -> Assembled:
+    """An HTTP error body (raw-HTTP shapes) as a response carrying only the exception."""
+    response = Response(
+        exception=error_from_body(data, status), status=status, model=nonempty_str(data.get("model"))
+    )
+    return Assembled(kind, response, [])
+
+
+def first_item(ctx: BodyContext) -> dict:
+    """The one body of a non-streamed response ({} when there is none or it is not an object)."""
+    return as_dict(ctx.items[0] if ctx.items else {})
+
+
+def chunk_time(times: list[float] | None, number: int) -> float | None:
+    """When stream item `number` arrived, when that was measured."""
+    return times[number] if times is not None and number < len(times) else None
+
+
 def message_from_text(role: str, text: str) -> Message:
     return Message(role=role, text=text, parts=[ContentPart(type="text", text=text)] if text else [])
 
@@ -215,21 +238,25 @@ def single_timeline(response: Response) -> list[Event]:
     if response.text:
         events.append(Event(chunk=0, kind=EventKind.TEXT, text=response.text))
     for call in response.tool_calls:
-        events.append(
-            Event(
-                chunk=0,
-                kind=EventKind.TOOL_CALL,
-                text=call.arguments,
-                tool_index=call.index,
-                tool_id=call.id,
-                tool_name=call.name,
-            )
-        )
+        events.append(tool_call_event(0, call))
     if response.finish_reason is not None:
         events.append(Event(chunk=0, kind=EventKind.FINISH, finish_reason=response.finish_reason))
     if response.usage is not None:
         events.append(Event(chunk=0, kind=EventKind.USAGE, usage=response.usage))
     return events
+
+
+def tool_call_event(chunk: int, call: ToolCall, at: float | None = None) -> Event:
+    """The timeline event of a tool call that arrived whole (arguments, id and name at once)."""
+    return Event(
+        chunk=chunk,
+        kind=EventKind.TOOL_CALL,
+        text=call.arguments,
+        tool_index=call.index,
+        tool_id=call.id,
+        tool_name=call.name,
+        at=at,
+    )
 
 
 def new_tool_call(index: int, call_id: Any, name: Any, arguments: Any) -> ToolCall:

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from tui_replay.recording.model import Kind, Response
-from tui_replay.recording.shapes.common import Assembled, BodyContext, RequestParts, as_dict, as_list, as_str
+from tui_replay.recording.shapes.common import (
+    Assembled,
+    BodyContext,
+    RequestParts,
+    as_dict,
+    as_list,
+    as_str,
+    first_item,
+)
 
 KIND = Kind.FILE
 TYPE_NAMES = ("ProcessFileResponse",)
@@ -14,7 +22,7 @@ def parse_request(request: dict) -> RequestParts:
 
 
 def assemble(ctx: BodyContext) -> Assembled:
-    data = as_dict(ctx.items[0] if ctx.items else {})
+    data = first_item(ctx)
     chunks = as_list(data.get("chunks"))
     metadata = as_dict(data.get("metadata"))
     first = as_dict(as_dict(chunks[0]).get("metadata")) if chunks else {}

@@ -13,12 +13,17 @@ from tui_replay.recording.shapes.common import (
     as_int,
     as_list,
     as_str,
+    chunk_time,
     compact_json,
     fix_surrogates,
     image_placeholder,
     join_parts,
+    message_from_text,
+    new_tool_call,
     nonempty_str,
+    tool_call_event,
     tool_spec,
+    usage_or_none,
 )
 
 KIND = Kind.GEMINI
@@ -42,11 +47,8 @@ def _content_message(content: Any) -> list[Message]:
         if "function_call" in part:
             call = as_dict(part.get("function_call"))
             calls.append(
-                ToolCall(
-                    index=len(calls),
-                    id=nonempty_str(call.get("id")),
-                    name=as_str(call.get("name")) or "",
-                    arguments=compact_json(call.get("args", {})),
+                new_tool_call(
+                    len(calls), call.get("id"), call.get("name"), compact_json(call.get("args", {}))
                 )
             )
         elif "function_response" in part:
@@ -119,7 +121,7 @@ def parse_request(body: dict) -> RequestParts:
     messages: list[Message] = []
     system = _system_text(config.get("system_instruction"))
     if system:
-        messages.append(Message(role="system", text=system, parts=[ContentPart("text", system)]))
+        messages.append(message_from_text("system", system))
     contents = body.get("contents")
     if isinstance(contents, str):
         messages.append(Message(role="user", text=contents, parts=[ContentPart("text", contents)]))
@@ -143,10 +145,7 @@ def _usage(data: dict) -> Usage | None:
     meta = as_dict(data.get("usage_metadata"))
     prompt = as_int(meta.get("prompt_token_count"))
     completion = as_int(meta.get("candidates_token_count"))
-    total = as_int(meta.get("total_token_count"))
-    if prompt is None and completion is None and total is None:
-        return None
-    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+    return usage_or_none(prompt, completion, as_int(meta.get("total_token_count")))
 
 
 def assemble(ctx: BodyContext) -> Assembled:
@@ -158,7 +157,7 @@ def assemble(ctx: BodyContext) -> Assembled:
     finish = usage = model = None
     for number, data in enumerate(items):
         chunk = number if ctx.is_list else 0
-        at = ctx.times[number] if ctx.times is not None and number < len(ctx.times) else None
+        at = chunk_time(ctx.times, number)
         model = model or nonempty_str(data.get("model_version"))
         candidate = as_dict(next(iter(as_list(data.get("candidates"))), {}))
         for part in as_list(as_dict(candidate.get("content")).get("parts")):
@@ -171,24 +170,11 @@ def assemble(ctx: BodyContext) -> Assembled:
                 events.append(Event(chunk=chunk, kind=kind, text=piece, at=at))
             if "function_call" in part:
                 raw = as_dict(part.get("function_call"))
-                call = ToolCall(
-                    index=len(calls),
-                    id=nonempty_str(raw.get("id")),
-                    name=as_str(raw.get("name")) or "",
-                    arguments=compact_json(raw.get("args", {})),
+                call = new_tool_call(
+                    len(calls), raw.get("id"), raw.get("name"), compact_json(raw.get("args", {}))
                 )
                 calls.append(call)
-                events.append(
-                    Event(
-                        chunk=chunk,
-                        kind=EventKind.TOOL_CALL,
-                        text=call.arguments,
-                        tool_index=call.index,
-                        tool_id=call.id,
-                        tool_name=call.name,
-                        at=at,
-                    )
-                )
+                events.append(tool_call_event(chunk, call, at))
         reason = nonempty_str(candidate.get("finish_reason"))
         if reason:
             finish = reason

@@ -9,20 +9,25 @@ from tui_replay.recording.shapes.common import (
     Assembled,
     BodyContext,
     RequestParts,
-    arguments_text,
     as_dict,
     as_int,
     as_list,
     as_str,
     compact_json,
+    error_assembled,
     error_from_body,
+    first_item,
     fix_surrogates,
     image_placeholder,
     join_parts,
+    message_from_text,
+    new_tool_call,
     nonempty_str,
     parse_sse,
     single_timeline,
+    tool_call_event,
     tool_spec,
+    usage_or_none,
 )
 
 KIND = Kind.INTERACTIONS
@@ -30,7 +35,7 @@ KIND = Kind.INTERACTIONS
 
 def _contents(content: Any, role: str) -> list[Message]:
     if isinstance(content, str):
-        return [Message(role=role, text=content, parts=[ContentPart("text", content)] if content else [])]
+        return [message_from_text(role, content)]
     parts: list[ContentPart] = []
     calls: list[ToolCall] = []
     results: list[Message] = []
@@ -41,12 +46,7 @@ def _contents(content: Any, role: str) -> list[Message]:
             parts.append(ContentPart("text", as_str(item.get("text")) or ""))
         elif item_type == "function_call":
             calls.append(
-                ToolCall(
-                    index=len(calls),
-                    id=nonempty_str(item.get("id")),
-                    name=as_str(item.get("name")) or "",
-                    arguments=arguments_text(item.get("arguments", {})),
-                )
+                new_tool_call(len(calls), item.get("id"), item.get("name"), item.get("arguments", {}))
             )
         elif item_type == "function_result":
             result = item.get("result")
@@ -99,7 +99,7 @@ def parse_request(payload: dict) -> RequestParts:
     messages: list[Message] = []
     system = payload.get("system_instruction")
     if isinstance(system, str) and system:
-        messages.append(Message(role="system", text=system, parts=[ContentPart("text", system)]))
+        messages.append(message_from_text("system", system))
     raw_input = payload.get("input")
     if (
         isinstance(raw_input, list)
@@ -125,18 +125,12 @@ def _usage(raw: Any) -> Usage | None:
     usage = as_dict(raw)
     prompt = as_int(usage.get("total_input_tokens"))
     completion = as_int(usage.get("total_output_tokens"))
-    total = as_int(usage.get("total_tokens"))
-    if prompt is None and completion is None and total is None:
-        return None
-    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+    return usage_or_none(prompt, completion, as_int(usage.get("total_tokens")))
 
 
 def _assemble_body(data: dict, status: int | None) -> Assembled:
     if "error" in data or (status is not None and status >= 400):
-        response = Response(
-            exception=error_from_body(data, status), status=status, model=nonempty_str(data.get("model"))
-        )
-        return Assembled(KIND, response, [])
+        return error_assembled(KIND, data, status)
     text: list[str] = []
     calls: list[ToolCall] = []
     for output in as_list(data.get("outputs")):
@@ -145,12 +139,7 @@ def _assemble_body(data: dict, status: int | None) -> Assembled:
             text.append(output["text"])
         elif output.get("type") == "function_call":
             calls.append(
-                ToolCall(
-                    index=len(calls),
-                    id=nonempty_str(output.get("id")),
-                    name=as_str(output.get("name")) or "",
-                    arguments=arguments_text(output.get("arguments", {})),
-                )
+                new_tool_call(len(calls), output.get("id"), output.get("name"), output.get("arguments", {}))
             )
     response = Response(
         text=fix_surrogates("".join(text)),
@@ -180,16 +169,11 @@ def _assemble_sse(lines: list) -> Assembled:
                 text_by_index.setdefault(index, []).append(delta["text"])
                 events.append(Event(number, EventKind.TEXT, delta["text"]))
             elif delta.get("type") == "function_call":
-                call = ToolCall(
-                    index=len(calls),
-                    id=nonempty_str(delta.get("id")),
-                    name=as_str(delta.get("name")) or "",
-                    arguments=arguments_text(delta.get("arguments", {})),
+                call = new_tool_call(
+                    len(calls), delta.get("id"), delta.get("name"), delta.get("arguments", {})
                 )
                 calls.append(call)
-                events.append(
-                    Event(number, EventKind.TOOL_CALL, call.arguments, call.index, call.id, call.name)
-                )
+                events.append(tool_call_event(number, call))
         elif event_type in ("interaction.start", "interaction.complete"):
             interaction = as_dict(data.get("interaction"))
             model = nonempty_str(interaction.get("model")) or model
@@ -217,4 +201,4 @@ def _assemble_sse(lines: list) -> Assembled:
 def assemble(ctx: BodyContext) -> Assembled:
     if ctx.is_list:
         return _assemble_sse(ctx.items)
-    return _assemble_body(as_dict(ctx.items[0] if ctx.items else {}), ctx.status)
+    return _assemble_body(first_item(ctx), ctx.status)

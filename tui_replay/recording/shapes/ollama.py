@@ -8,15 +8,18 @@ from tui_replay.recording.shapes.common import (
     Assembled,
     BodyContext,
     RequestParts,
-    arguments_text,
     as_dict,
     as_int,
     as_list,
     as_str,
+    chunk_time,
     fix_surrogates,
     image_placeholder,
     join_parts,
+    new_tool_call,
     nonempty_str,
+    tool_call_event,
+    usage_or_none,
 )
 
 TYPE_NAMES = ("GenerateResponse", "ChatResponse", "ProgressResponse")
@@ -41,10 +44,8 @@ def parse_chat_request(body: dict) -> RequestParts:
 def _usage(data: dict) -> Usage | None:
     prompt = as_int(data.get("prompt_eval_count"))
     completion = as_int(data.get("eval_count"))
-    if prompt is None and completion is None:
-        return None
     total = prompt + completion if prompt is not None and completion is not None else None
-    return Usage(prompt_tokens=prompt, completion_tokens=completion, total_tokens=total)
+    return usage_or_none(prompt, completion, total)
 
 
 def assemble(ctx: BodyContext) -> Assembled:
@@ -65,7 +66,7 @@ def assemble(ctx: BodyContext) -> Assembled:
     finish = usage = model = None
     for number, data in enumerate(items):
         chunk = number if ctx.is_list else 0
-        at = ctx.times[number] if ctx.times is not None and number < len(ctx.times) else None
+        at = chunk_time(ctx.times, number)
         model = model or nonempty_str(data.get("model"))
         source = as_dict(data.get("message")) if chat else data
         piece = source.get("content") if chat else source.get("response")
@@ -78,24 +79,11 @@ def assemble(ctx: BodyContext) -> Assembled:
             events.append(Event(chunk=chunk, kind=EventKind.TEXT, text=piece, at=at))
         for raw in as_list(source.get("tool_calls")):
             function = as_dict(as_dict(raw).get("function"))
-            call = ToolCall(
-                index=len(calls),
-                id=nonempty_str(as_dict(raw).get("id")),
-                name=as_str(function.get("name")) or "",
-                arguments=arguments_text(function.get("arguments")),
+            call = new_tool_call(
+                len(calls), as_dict(raw).get("id"), function.get("name"), function.get("arguments")
             )
             calls.append(call)
-            events.append(
-                Event(
-                    chunk=chunk,
-                    kind=EventKind.TOOL_CALL,
-                    text=call.arguments,
-                    tool_index=call.index,
-                    tool_id=call.id,
-                    tool_name=call.name,
-                    at=at,
-                )
-            )
+            events.append(tool_call_event(chunk, call, at))
         reason = nonempty_str(data.get("done_reason"))
         if reason and data.get("done") is not False:
             finish = reason

@@ -26,6 +26,7 @@ from tui_replay.recording.shapes.common import (
     as_int,
     as_list,
     as_str,
+    chunk_time,
     compact_json,
     fix_surrogates,
     image_placeholder,
@@ -172,7 +173,7 @@ def assemble_stream(chunks: list, times: list[float] | None = None) -> tuple[Res
     for number, chunk in enumerate(chunks):
         if not isinstance(chunk, dict):
             continue
-        at = times[number] if times is not None and number < len(times) else None
+        at = chunk_time(times, number)
         if model is None:
             model = nonempty_str(chunk.get("model"))
         choice = _choice_zero(chunk.get("choices"))

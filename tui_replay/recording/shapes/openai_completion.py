@@ -12,6 +12,7 @@ from tui_replay.recording.shapes.common import (
     as_dict,
     as_int,
     as_list,
+    chunk_time,
     compact_json,
     fix_surrogates,
     message_from_text,
@@ -59,7 +60,7 @@ def assemble(ctx: BodyContext) -> Assembled:
     events: list[Event] = []
     finish = usage = model = None
     for number, data in enumerate(items):
-        at = ctx.times[number] if ctx.times is not None and number < len(ctx.times) else None
+        at = chunk_time(ctx.times, number)
         chunk = number if ctx.is_list else 0
         model = model or nonempty_str(data.get("model"))
         choice = _choice_zero(data)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui_replay.recording.model import ContentPart, Kind, Message, Response
+from tui_replay.recording.model import Kind, Response
 from tui_replay.recording.shapes.common import (
     Assembled,
     BodyContext,
@@ -12,6 +12,8 @@ from tui_replay.recording.shapes.common import (
     as_str,
     compact_json,
     error_from_body,
+    first_item,
+    message_from_text,
     nonempty_str,
     openai_usage,
     single_timeline,
@@ -23,7 +25,7 @@ KIND = Kind.RERANK
 def parse_request(payload: dict) -> RequestParts:
     query = payload.get("query")
     text = query if isinstance(query, str) else compact_json(query) if query is not None else ""
-    messages = [Message(role="user", text=text, parts=[ContentPart("text", text)])] if text else []
+    messages = [message_from_text("user", text)] if text else []
     return RequestParts(
         messages=messages,
         params={k: v for k, v in payload.items() if k not in ("query", "model")},
@@ -32,7 +34,7 @@ def parse_request(payload: dict) -> RequestParts:
 
 
 def assemble(ctx: BodyContext) -> Assembled:
-    data = as_dict(ctx.items[0] if ctx.items else {})
+    data = first_item(ctx)
     if "error" in data or (ctx.status is not None and ctx.status >= 400):
         response = Response(exception=error_from_body(data, ctx.status), status=ctx.status)
         return Assembled(KIND, response, single_timeline(response))

@@ -11,6 +11,7 @@ from tui_replay.recording.shapes.common import (
     as_list,
     as_str,
     compact_json,
+    first_item,
     new_tool_call,
     nonempty_str,
     single_timeline,
@@ -40,7 +41,7 @@ def _content_text(content: object) -> str:
 
 
 def assemble(ctx: BodyContext) -> Assembled:
-    data = as_dict(ctx.items[0] if ctx.items else {})
+    data = first_item(ctx)
     result = _content_text(data.get("content"))
     error = nonempty_str(data.get("error_message"))
     response = Response(text=result, summary={"result": result, "error": error})
