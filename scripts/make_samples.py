@@ -18,11 +18,8 @@ import hashlib
 import json
 import math
 import re
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,16 +28,17 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # live_server.py, the shared launcher
 
 import openai  # noqa: E402
+from live_server import MODEL_ALIAS, LiveServer, LiveServerError  # noqa: E402
 from openai.types.chat import ChatCompletionChunk  # noqa: E402
 from openai.types.create_embedding_response import CreateEmbeddingResponse  # noqa: E402
 
 from tui_replay.live import record_format as rf  # noqa: E402
 
-MODEL = "qwen-tiny"
-MODEL_FILE = REPO / ".venv-llm" / "models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
-SERVER_PYTHON = REPO / ".venv-llm" / "bin" / "python"
+MODEL = MODEL_ALIAS
+SERVER_LOG = REPO / ".venv-llm" / "make_samples-server.log"
 TEST_FILE = "tests/integration/samples/test_samples.py"
 PARAMS = f"txt=llamacpp/{MODEL}"
 # The base URL written into request.url. A fixed, typical llama.cpp address rather than the
@@ -549,53 +547,19 @@ def summarize(text: str, limit: int = 70) -> str:
 # --- the local server -------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def local_server(timeout: float = 120.0) -> Iterator[str]:
-    """Start the llama.cpp server on a free port; yield its base URL; stop it (by its PID)."""
-    if not SERVER_PYTHON.exists() or not MODEL_FILE.exists():
-        raise SystemExit(
-            f"the local server is not installed ({MODEL_FILE}); run scripts/setup-live-server.sh"
-        )
-    port = free_port()
-    command = [
-        str(SERVER_PYTHON), "-m", "llama_cpp.server", "--model", str(MODEL_FILE), "--model_alias", MODEL,
-        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2",
-        "--n_threads_batch", "2", "--n_ubatch", "1", "--logits_all", "false", "--use_mlock", "false",
-        "--interrupt_requests", "false",
-    ]  # fmt: skip
-    log = open(REPO / ".venv-llm" / "make_samples-server.log", "wb")  # noqa: SIM115
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}/v1"
+    """Start the llama.cpp server on a free port (scripts/live_server.py); yield its base URL; stop it."""
+    server = LiveServer(ready_timeout=timeout, keep_log=SERVER_LOG)
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"the local server exited with code {process.returncode} (see {log.name})")
-            try:
-                with urllib.request.urlopen(base_url + "/models", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the local server was not ready after {timeout:.0f} s (see {log.name})")
-            time.sleep(0.5)
-        print(f"local server ready at {base_url} (pid {process.pid})", flush=True)
-        yield base_url
+        server.start()
+    except LiveServerError as exc:
+        raise SystemExit(f"the local server could not be started: {exc} (log: {SERVER_LOG})") from None
+    try:
+        print(f"local server ready at {server.base_url} (pid {server.process.pid})", flush=True)
+        yield server.base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+        server.stop()
 
 
 # --- output -------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ comparison flattens them, which still checks count, size and cosine similarity e
 from __future__ import annotations
 
 import pytest
-from live_server import LiveServer, LiveServerError
+from live_server import LiveServer
+from support import serve_or_fail
 
 from live.helpers import client, compare_json, edit_recording
 from tui_replay.live.record_format import recording_dict, write_recording_atomic
@@ -15,15 +16,7 @@ from tui_replay.live.record_format import recording_dict, write_recording_atomic
 
 @pytest.fixture(scope="module")
 def embedding_server():
-    server = LiveServer(extra_args=["--embedding", "true"])
-    try:
-        server.start()
-    except LiveServerError as exc:
-        pytest.fail(f"the embedding llama.cpp server could not be started: {exc}", pytrace=False)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from serve_or_fail(LiveServer(extra_args=["--embedding", "true"]), "the embedding llama.cpp server")
 
 
 # Recording the stored side with record_format dumps the SDK object as the recorder does,

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from live_server import LiveServer, LiveServerError
+from live_server import LiveServer
 from openai import AsyncOpenAI
+from support import serve_or_fail
 
 from live.helpers import edit_recording
 from tui_replay.live.plan import plan_call
@@ -22,15 +23,7 @@ from tui_replay.recording.load import load_recording
 
 @pytest.fixture(scope="module")
 def interrupting_server():
-    server = LiveServer(interrupt_requests=True)
-    try:
-        server.start()
-    except LiveServerError as exc:
-        pytest.fail(f"the second llama.cpp server could not be started: {exc}", pytrace=False)
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from serve_or_fail(LiveServer(interrupt_requests=True), "the second llama.cpp server")
 
 
 async def test_second_request_cuts_the_stream(interrupting_server, stored, tmp_path):
