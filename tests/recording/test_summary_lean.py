@@ -210,6 +210,42 @@ def on_completion(change: Callable[[dict], None]) -> Callable[[dict], bool]:
     return mutate
 
 
+def legacy_completions(obj: dict) -> list[dict] | None:
+    body = obj["response"].get("body")
+    items = body if isinstance(body, list) else [body]
+    if items and all(
+        isinstance(i, dict) and str(i.get("__type__", "")).endswith(".Completion") for i in items
+    ):
+        return [item["__data__"] for item in items]
+    return None
+
+
+def on_legacy(change: Callable[[list[dict]], None]) -> Callable[[dict], bool]:
+    def mutate(obj: dict) -> bool:
+        items = legacy_completions(obj)
+        if not items:
+            return False
+        change(items)
+        return True
+
+    return mutate
+
+
+def legacy_oddities(items: list[dict]) -> None:
+    items[0]["choices"] = [{"index": 1, "text": "not this"}, {"text": "this", "index": None}]
+    items[-1]["usage"] = {"total_tokens": 4}
+    items[-1].pop("model", None)
+    if len(items) > 1:
+        items[1]["choices"] = [{"index": 0, "text": 5}]
+
+
+def plain_legacy_item(response: dict) -> None:
+    """A streamed legacy completion with one unwrapped item: the assembler keeps it as is."""
+    body = response.get("body")
+    if isinstance(body, list) and legacy_completions({"response": response}):
+        body.append({"choices": [{"text": "x"}]})
+
+
 def on_message(key: str, value) -> Callable[[dict], None]:
     def change(data: dict) -> None:
         for choice in data.get("choices") or []:
@@ -362,6 +398,9 @@ MUTATIONS: dict[str, Callable[[dict], bool]] = {
     "completion choice index 1": on_completion(lambda d: [c.update(index=1) for c in d["choices"]]),
     "completion usage float": on_completion(lambda d: d.update(usage={"prompt_tokens": 2.0})),
     "completion no model": on_completion(lambda d: d.pop("model", None)),
+    "last usage says nothing": on_last_choice(lambda chunk: chunk.update(usage={"cached": 1})),
+    "legacy completion oddities": on_legacy(legacy_oddities),
+    "legacy completion plain item": on_response(plain_legacy_item),
     "gemini thought, call, odd part": on_gemini(thought_and_call),
     "gemini total usage only": on_gemini(only_total_usage),
     "gemini typed item": on_gemini(typed_late_item),
@@ -415,7 +454,13 @@ deltas_strategy = st.fixed_dictionaries(
 )
 choices = st.fixed_dictionaries({"delta": deltas_strategy}, optional={"index": indexes})
 usages = st.none() | st.fixed_dictionaries(
-    {}, optional={"prompt_tokens": st.integers(0, 9), "completion_tokens": st.integers(0, 9)}
+    {},
+    optional={
+        "prompt_tokens": st.integers(0, 9),
+        "completion_tokens": st.integers(0, 9),
+        "total_tokens": st.integers(0, 9),
+        "cached": st.just(1),
+    },
 )
 chunks = st.fixed_dictionaries(
     {"choices": st.lists(choices, max_size=2)},

@@ -1,8 +1,8 @@
 """The per-file catalog row: `summarize_file` never raises.
 
 The catalog lists thousands of files cold, so this must add little on top of
-`orjson.loads`. The common shapes (streamed and plain chat completions, model
-lists, embeddings, Gemini, recorded exceptions) take lean readers here that
+`orjson.loads`. The common shapes (streamed and plain chat completions, legacy
+completions, model lists, embeddings, Gemini, recorded exceptions) take lean readers here that
 compute only the row's fields; anything they do not expect, and every other
 shape, goes through the full assembler. The test suite checks that both paths
 agree with `load_recording`, on the corpus and on variants built to leave the
@@ -27,7 +27,15 @@ from tui_replay.recording.load import (
     resume_gc,
 )
 from tui_replay.recording.model import Kind, RecordingError, Summary
-from tui_replay.recording.shapes import TYPED_SHAPES, embeddings, genai, models, openai_chat, plain_dict_shape
+from tui_replay.recording.shapes import (
+    TYPED_SHAPES,
+    embeddings,
+    genai,
+    models,
+    openai_chat,
+    openai_completion,
+    plain_dict_shape,
+)
 from tui_replay.recording.shapes.common import (
     as_dict,
     as_int,
@@ -63,16 +71,18 @@ class _Unusual(Exception):
     """A lean reader met something it does not handle: use the full assembler."""
 
 
-def _openai_tokens(value: Any) -> _Tokens:
-    """(prompt, completion) tokens as `openai_usage` reads them (None for both when it gives None)."""
+def _usage_tokens(value: Any) -> _Tokens | None:
+    """(prompt, completion) tokens of `openai_usage(value)`, None where it gives None."""
     if not isinstance(value, dict):
-        return _NO_TOKENS
+        return None
     prompt = as_int(value.get("prompt_tokens"))
     if prompt is None:
         prompt = as_int(value.get("input_tokens"))
     completion = as_int(value.get("completion_tokens"))
     if completion is None:
         completion = as_int(value.get("output_tokens"))
+    if prompt is None and completion is None and as_int(value.get("total_tokens")) is None:
+        return None
     return prompt, completion
 
 
@@ -93,8 +103,11 @@ def _lean_response(request: dict, body: Any) -> _Lean | None:
                     return _lean_chat_stream(body)
                 except _Unusual:
                     return None
-            if type_path.rsplit(".", 1)[-1] in _MODEL_LISTS:  # a list of ids: nothing a row shows
+            name = type_path.rsplit(".", 1)[-1]
+            if name in _MODEL_LISTS:  # a list of ids: nothing a row shows
                 return Kind.MODELS, "", 0, None, None, 0, None
+            if name == "Completion":
+                return _lean_completion(body)
             return None
         if plain_dict_shape(as_str(request.get("url")) or "", first) is genai:
             return _lean_gemini(body, True)
@@ -110,12 +123,14 @@ def _lean_response(request: dict, body: Any) -> _Lean | None:
                 return None
             if name == "ChatCompletion":
                 return _lean_chat_completion(data)
+            if name == "Completion":
+                return _lean_completion_items([data], False)
             if name in _EMBEDDINGS and "embeddings" not in data:  # OpenAI's (Ollama's has "embeddings")
                 return (
                     Kind.EMBEDDINGS,
                     "",
                     0,
-                    *_openai_tokens(data.get("usage")),
+                    *(_usage_tokens(data.get("usage")) or _NO_TOKENS),
                     0,
                     nonempty_str(data.get("model")),
                 )
@@ -140,8 +155,10 @@ def _lean_chat_stream(body: list) -> _Lean:
         text, indexes, usage, model = _tolerant_chat_stream(body)
     if (indexes and any(type(index) is not int for index in indexes)) or (model and type(model) is not str):
         raise _Unusual
-    prompt, completion = _openai_tokens(usage) if usage else _NO_TOKENS
-    return Kind.CHAT, fix_surrogates(text), len(indexes), prompt, completion, len(body), model or None
+    tokens = _usage_tokens(usage) if usage else _NO_TOKENS
+    if tokens is None:  # the last usage says nothing: the assembler takes an earlier one
+        raise _Unusual
+    return Kind.CHAT, fix_surrogates(text), len(indexes), *tokens, len(body), model or None
 
 
 def _strict_chat_stream(body: list) -> tuple[str, Any, Any, Any]:
@@ -229,8 +246,36 @@ def _lean_chat_completion(data: dict) -> _Lean | None:
         return None
     text = fix_surrogates(as_str(content) or "")
     calls = len(as_list(message.get("tool_calls")))
-    prompt, completion = _openai_tokens(data.get("usage"))
+    prompt, completion = _usage_tokens(data.get("usage")) or _NO_TOKENS
     return Kind.CHAT, text, calls, prompt, completion, 0, nonempty_str(data.get("model"))
+
+
+def _lean_completion(body: list) -> _Lean | None:
+    """A streamed legacy Completion: wrapped items only (the assembler unwraps others otherwise)."""
+    items = []
+    for item in body:
+        data = item.get("__data__") if type(item) is dict and "__type__" in item else None
+        if type(data) is not dict:
+            return None
+        items.append(data)
+    return _lean_completion_items(items, True)
+
+
+def _lean_completion_items(items: list[dict], is_list: bool) -> _Lean:
+    """Completion dicts, as openai_completion.assemble reads them for these fields."""
+    pieces: list[str] = []
+    tokens = _NO_TOKENS
+    model = None
+    for data in items:
+        model = model or nonempty_str(data.get("model"))
+        piece = openai_completion._choice_zero(data).get("text")
+        if isinstance(piece, str) and piece:
+            pieces.append(piece)
+        found = _usage_tokens(data.get("usage"))
+        if found is not None:
+            tokens = found
+    text = fix_surrogates("".join(pieces))
+    return Kind.COMPLETION, text, 0, *tokens, len(items) if is_list else 0, model
 
 
 def _lean_gemini(items: list, is_list: bool) -> _Lean | None:
