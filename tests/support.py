@@ -1,14 +1,55 @@
 """Helpers shared by every test area (a plainly named module: `conftest` names clash across folders).
 
-Imported as `support`: pytest puts tests/ on sys.path for the root conftest.py.
+Imported as `support`: pytest puts tests/ on sys.path for the root conftest.py. A conftest
+that wants one of the fixtures here imports it by name.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from live_server import LiveServer, LiveServerError
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"  # the real recordings; never copied into the repo
+
+
+def skip_without_corpus(why: str = "tests read the real recordings from there") -> None:
+    if not CORPUS.is_dir():
+        pytest.skip(f"the shared corpus is not at {CORPUS} ({why})")
+
+
+@pytest.fixture
+def corpus() -> Path:
+    skip_without_corpus()
+    return CORPUS
+
+
+@pytest.fixture(autouse=True)
+def private_cache_dir(tmp_path_factory, monkeypatch):
+    """Every test gets its own summary cache folder, never the user's."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("TUI_REPLAY_CACHE_DIR", str(folder))
+    return folder
+
+
+def run_tui_replay(
+    *args: str, cwd: Path, env: dict[str, str], timeout: float, text: bool = True
+) -> subprocess.CompletedProcess:
+    """The real command line (`python -m tui_replay ...`) in a subprocess, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "tui_replay", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=text,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def serve_or_fail(server: LiveServer, what: str) -> Iterator[LiveServer]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support import REPO, run_tui_replay
 
 from tui_replay.config import DEFAULT_MAX_SIZE, ConfigError, load_config
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def write(path: Path, text: str) -> Path:
@@ -79,14 +77,7 @@ def test_bad_config_files_name_the_file_and_the_problem(tmp_path: Path, text: st
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "TUI_REPLAY_CACHE_DIR": str(cwd / ".cache")}
-    return subprocess.run(
-        [sys.executable, "-m", "tui_replay", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_tui_replay(*args, cwd=cwd, env=env, timeout=60)
 
 
 def test_list_takes_max_size_from_the_project_config_and_the_flag_wins(tmp_path: Path) -> None:

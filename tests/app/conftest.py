@@ -11,16 +11,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from support import private_cache_dir, skip_without_corpus  # noqa: F401 (private_cache_dir: a fixture)
 
 from .helpers import CORPUS, SUBSET, hostile_recording
-
-
-@pytest.fixture(autouse=True)
-def private_cache_dir(tmp_path_factory, monkeypatch):
-    """Every test gets its own summary cache folder, never the user's."""
-    folder = tmp_path_factory.mktemp("cache")
-    monkeypatch.setenv("TUI_REPLAY_CACHE_DIR", str(folder))
-    return folder
 
 
 @pytest.fixture
@@ -43,8 +36,7 @@ def workdir(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def corpus_subset(workdir) -> Path:
     """`recordings/` holding a fixed subset of the shared corpus (copied, layout kept)."""
-    if not CORPUS.is_dir():
-        pytest.skip(f"the shared corpus is not at {CORPUS} (tests read the real recordings from there)")
+    skip_without_corpus()
     root = workdir / "recordings"
     for relative in SUBSET:
         target = root / relative

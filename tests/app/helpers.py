@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import io
-from pathlib import Path
 
 from rich.console import Console
+from support import CORPUS, REPO  # noqa: F401 (re-exported to the app tests)
 
 from tui_replay.app.app import TuiReplayApp
 from tui_replay.config import Config
-
-REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO.parent / "shared" / "corpus"
 
 # A fixed subset covering the shapes the browse screen shows differently.
 SUBSET = (

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO.parent / "shared" / "corpus"
+from support import CORPUS, REPO  # noqa: F401 (re-exported to the CLI tests)
+
 SEED_TURN_1 = (
     "llama-stack-2025-10/responses/recordings/"
     "d30a3a9a90ea3ba6ea62417aec80e79ee502a2e75b58f7c87ee65c446200af0e.json"

@@ -1,19 +1,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from cli_support import CORPUS, REPO
-
-
-@pytest.fixture
-def corpus() -> Path:
-    if not CORPUS.is_dir():
-        pytest.skip(f"the shared corpus is not at {CORPUS} (tests read the real recordings from there)")
-    return CORPUS
+from support import REPO, corpus, run_tui_replay  # noqa: F401 (corpus: a fixture)
 
 
 @pytest.fixture
@@ -36,13 +27,6 @@ def run_cli(cache_dir):
             }
         )
         env.update(extra_env or {})
-        return subprocess.run(
-            [sys.executable, "-m", "tui_replay", *args],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
+        return run_tui_replay(*args, cwd=REPO, env=env, timeout=timeout, text=False)
 
     return run

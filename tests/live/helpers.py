@@ -12,14 +12,13 @@ import io
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tui_replay.live.record_format import recording_dict, write_recording_atomic
+from support import REPO, run_tui_replay
 
-REPO = Path(__file__).resolve().parents[2]
+from tui_replay.live.record_format import recording_dict, write_recording_atomic
 
 # Short, deterministic answers: greedy decoding, a fixed seed, few tokens.
 SAMPLING = {"temperature": 0, "seed": 42}
@@ -97,15 +96,7 @@ def run_cli(
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "TUI_REPLAY_"))}
     environment["XDG_CONFIG_HOME"] = str(REPO / ".no-user-config")  # no user config file leaks in
     environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "tui_replay", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=REPO,
-        env=environment,
-        check=False,
-    )
+    return run_tui_replay(*args, cwd=REPO, env=environment, timeout=timeout)
 
 
 @contextlib.contextmanager

@@ -6,11 +6,11 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support import CORPUS, REPO
 
 from tui_replay.live.capture import check_save_path, default_save_path
 from tui_replay.live.compare import DELETE, EQUAL, INSERT, compare, cosine, stability, word_diff
@@ -18,9 +18,6 @@ from tui_replay.live.plan import CHAT, COMPLETION, EMBEDDINGS, MODELS, NotReissu
 from tui_replay.live.target import LiveError, LiveTarget, client_base_url, display_url, redact
 from tui_replay.recording.load import load_recording, recording_from_obj
 from tui_replay.recording.model import Kind, Response
-
-REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO.parent / "shared" / "corpus"
 
 
 def chat_obj(body: dict, *, endpoint: str = "/v1/chat/completions", streaming: bool = False) -> dict:

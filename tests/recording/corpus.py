@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-CORPUS = Path(__file__).parents[2].parent / "shared" / "corpus"
+from support import CORPUS
 
 
 def corpus_files() -> list[Path]:

@@ -6,22 +6,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from support import private_cache_dir, skip_without_corpus  # noqa: F401 (private_cache_dir: a fixture)
 from watch_helpers import CORPUS, WatchProcess
-
-
-@pytest.fixture(autouse=True)
-def private_cache_dir(tmp_path_factory, monkeypatch):
-    """Every test gets its own summary cache folder, never the user's."""
-    folder = tmp_path_factory.mktemp("cache")
-    monkeypatch.setenv("TUI_REPLAY_CACHE_DIR", str(folder))
-    return folder
 
 
 @pytest.fixture(scope="session")
 def corpus_files() -> list[Path]:
     """Real recordings, smallest first (the bytes tests write are copies of these)."""
-    if not CORPUS.is_dir():
-        pytest.skip(f"the shared corpus is not at {CORPUS} (tests write copies of real recordings)")
+    skip_without_corpus("tests write copies of real recordings")
     files = sorted(CORPUS.rglob("*.json"), key=lambda p: (p.stat().st_size, str(p)))
     if len(files) < 20:
         pytest.skip(f"too few recordings in {CORPUS}")

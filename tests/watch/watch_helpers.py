@@ -13,8 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-CORPUS = REPO.parent / "shared" / "corpus"
+from support import CORPUS, REPO  # noqa: F401 (re-exported to the watch tests)
 
 
 def write_file(path: Path, data: bytes) -> None:
