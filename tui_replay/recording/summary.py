@@ -75,6 +75,9 @@ def _usage_tokens(value: Any) -> _Tokens | None:
     """(prompt, completion) tokens of `openai_usage(value)`, None where it gives None."""
     if not isinstance(value, dict):
         return None
+    prompt, completion = value.get("prompt_tokens"), value.get("completion_tokens")
+    if type(prompt) is int and type(completion) is int:  # the common case, as as_int reads it
+        return prompt, completion
     prompt = as_int(value.get("prompt_tokens"))
     if prompt is None:
         prompt = as_int(value.get("input_tokens"))
