@@ -21,19 +21,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-
-import orjson
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import add_tree_options, read_and_parse, timed, work_folder  # noqa: E402
 from corpus import replicate  # noqa: E402
 
 FIRST_ROWS_TARGET = 1.0
@@ -94,45 +91,36 @@ def run_child(tree: Path, files: int, cache: Path) -> dict:
 
 
 def import_time() -> float:
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import textual.app"], check=True, cwd=REPO)
-    return time.perf_counter() - start
+    return timed(lambda: subprocess.run([sys.executable, "-c", "import textual.app"], check=True, cwd=REPO))
 
 
 def list_json(tree: Path, cache: Path) -> float:
     """`tui-replay list --json TREE` end to end: the same scan and summaries, no UI."""
     env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(cache))
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "tui_replay", "list", "--json", str(tree)],
-        stdout=subprocess.DEVNULL,
-        env=env,
-        cwd=REPO,
-        check=True,
+    return timed(
+        lambda: subprocess.run(
+            [sys.executable, "-m", "tui_replay", "list", "--json", str(tree)],
+            stdout=subprocess.DEVNULL,
+            env=env,
+            cwd=REPO,
+            check=True,
+        )
     )
-    return time.perf_counter() - start
 
 
 def read_pass(tree: Path) -> float:
     paths = sorted(str(path) for path in tree.rglob("*.json"))
-    start = time.perf_counter()
-    for path in paths:
-        with open(path, "rb") as handle:
-            orjson.loads(handle.read())
-    return time.perf_counter() - start
+    return timed(lambda: read_and_parse(paths))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--files", type=int, default=3000)
-    parser.add_argument("--mb", type=float, default=80)
-    parser.add_argument("--rounds", type=int, default=3)
+    add_tree_options(parser, rounds=3)
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="tui-replay-bench-app-"))
-    try:
+    with work_folder("tui-replay-bench-app-") as work:
         tree = work / "tree"
         files, size = replicate(tree, args.files, int(args.mb * 1e6))
         print(f"tree: {files:,} files, {size / 1e6:.1f} MB")
@@ -182,8 +170,6 @@ def main() -> int:
                 f"over {presses} presses"
             )
         return 0 if ok else 1
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

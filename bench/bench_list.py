@@ -18,20 +18,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-
-import orjson
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import add_tree_options, read_and_parse, timed, work_folder  # noqa: E402
 from corpus import replicate  # noqa: E402
 
 from tui_replay.catalog.cache import SummaryCache, folder_key  # noqa: E402
@@ -39,18 +36,6 @@ from tui_replay.catalog.catalog import Catalog  # noqa: E402
 from tui_replay.catalog.scan import find_recordings  # noqa: E402
 
 COLD_TARGET, WARM_TARGET, PEAK_TARGET_MB = 1.5, 0.5, 150
-
-
-def baseline(paths: list[str]) -> None:
-    for path in paths:
-        with open(path, "rb") as handle:
-            orjson.loads(handle.read())
-
-
-def timed(action) -> float:
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
 
 
 def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float]:
@@ -70,25 +55,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--files", type=int, default=3000)
-    parser.add_argument("--mb", type=float, default=80)
-    parser.add_argument("--rounds", type=int, default=5)
+    add_tree_options(parser, rounds=5)
     options = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="tui-replay-bench-"))
-    try:
+    with work_folder("tui-replay-bench-") as work:
         tree, cache_dir = work / "recordings", work / "cache"
         count, size = replicate(tree, options.files, int(options.mb * 1e6))
         print(f"tree: {count} files, {size / 1e6:.1f} MB (replicated from the shared corpus)")
         paths = [found.path for found in find_recordings([str(tree)])]
         assert len(paths) == count
 
-        baseline(paths)  # warm the page cache: every measure below reads from memory
+        read_and_parse(paths)  # warm the page cache: every measure below reads from memory
         Catalog(cache_dir=str(cache_dir)).scan([str(tree)])  # populate the summary cache
 
         results: dict[str, list[float]] = {"baseline": [], "cold": [], "warm": []}
         for _ in range(options.rounds):
-            results["baseline"].append(timed(lambda: baseline(paths)))
+            results["baseline"].append(timed(lambda: read_and_parse(paths)))
             results["cold"].append(timed(lambda: Catalog(use_cache=False).scan([str(tree)])))
             results["warm"].append(timed(lambda: Catalog(cache_dir=str(cache_dir)).scan([str(tree)])))
         median = {name: statistics.median(values) for name, values in results.items()}
@@ -132,8 +114,6 @@ def main() -> int:
         )
         size_mb = os.path.getsize(shard_path) / 1e6
         print(f"cache shard of the tree {size_mb:.2f} MB, loaded in {cache_load * 1000:.1f} ms")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

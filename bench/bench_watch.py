@@ -23,7 +23,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -110,6 +110,25 @@ async def run_phases(
     return results
 
 
+async def phases_while_following(
+    follow: Coroutine[None, None, None],
+    stop: asyncio.Event,
+    folder: Path,
+    writes: Writes,
+    args: argparse.Namespace,
+    tag: str,
+    seen: dict[str, list[float]],
+) -> dict[str, tuple[list[float], int]]:
+    """run_phases while an in-process watcher (`follow`, ended by `stop`) records into `seen`."""
+    task = asyncio.create_task(follow)
+    await asyncio.sleep(0.5)
+    try:
+        return await run_phases(folder, writes, args, tag, seen)
+    finally:
+        stop.set()
+        await task
+
+
 async def measure_baseline(folder: Path, writes: Writes, args: argparse.Namespace):
     from watchfiles import awatch
 
@@ -122,13 +141,7 @@ async def measure_baseline(folder: Path, writes: Writes, args: argparse.Namespac
             for _code, path in changes:
                 seen.setdefault(path, []).append(now)
 
-    task = asyncio.create_task(follow())
-    await asyncio.sleep(0.5)
-    try:
-        return await run_phases(folder, writes, args, "baseline", seen)
-    finally:
-        stop.set()
-        await task
+    return await phases_while_following(follow(), stop, folder, writes, args, "baseline", seen)
 
 
 async def measure_catalog(folder: Path, writes: Writes, args: argparse.Namespace):
@@ -142,13 +155,7 @@ async def measure_catalog(folder: Path, writes: Writes, args: argparse.Namespace
                 if change.event in ("added", "changed"):
                     seen.setdefault(change.path, []).append(now)
 
-    task = asyncio.create_task(follow())
-    await asyncio.sleep(0.5)
-    try:
-        return await run_phases(folder, writes, args, "catalog", seen)
-    finally:
-        stop.set()
-        await task
+    return await phases_while_following(follow(), stop, folder, writes, args, "catalog", seen)
 
 
 async def measure_headless(folder: Path, writes: Writes, args: argparse.Namespace):
