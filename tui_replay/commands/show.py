@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui_replay.catalog.scan import Found, iter_found
 from tui_replay.commands.listing import dumps_line, literal, make_console, report_missing, tolerant_stdout
-from tui_replay.recording.model import Recording, RecordingError, ToolCall, Usage
+from tui_replay.recording.model import Recording, RecordingError, ToolCall
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -67,16 +67,6 @@ def _tool_call_json(call: ToolCall) -> dict[str, Any]:
     return {"id": call.id, "name": call.name, "arguments": call.arguments}
 
 
-def _usage_json(usage: Usage | None) -> dict[str, Any] | None:
-    if usage is None:
-        return None
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-    }
-
-
 def recording_to_json(recording: Recording) -> dict[str, Any]:
     """The `show --json` object: the conversation as assembled, text exactly as recorded."""
     response = recording.response
@@ -105,7 +95,7 @@ def recording_to_json(recording: Recording) -> dict[str, Any]:
             "reasoning": response.reasoning,
             "tool_calls": [_tool_call_json(call) for call in response.tool_calls],
             "finish_reason": response.finish_reason,
-            "usage": _usage_json(response.usage),
+            "usage": response.usage.as_dict() if response.usage is not None else None,
             "chunks": response.chunks,
             "exception": None
             if exception is None

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui_replay.live.plan import EMBEDDINGS, MODELS
-from tui_replay.recording.model import Response, ToolCall, Usage
+from tui_replay.recording.model import Response, ToolCall
 
 SAME = "same"
 DIFFERENT = "different"
@@ -54,16 +54,6 @@ def tool_call_view(call: ToolCall) -> dict[str, Any]:
     return {"name": call.name, "arguments": call.arguments if error else value}
 
 
-def usage_view(usage: Usage | None) -> dict[str, Any] | None:
-    if usage is None:
-        return None
-    return {
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "total_tokens": usage.total_tokens,
-    }
-
-
 @dataclass(slots=True)
 class AnswerView:
     """One side of the comparison, in the shape `--json` prints."""
@@ -85,7 +75,7 @@ class AnswerView:
             text=response.text,
             tool_calls=[tool_call_view(call) for call in response.tool_calls],
             finish_reason=response.finish_reason,
-            usage=usage_view(response.usage),
+            usage=response.usage.as_dict() if response.usage is not None else None,
             summary=dict(response.summary),
             error=error,
         )

@@ -96,6 +96,14 @@ class Usage:
     completion_tokens: int | None = None
     total_tokens: int | None = None
 
+    def as_dict(self) -> dict[str, int | None]:
+        """The counts as the `--json` outputs print them (`show`, `compare`)."""
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
 
 @dataclass(slots=True)
 class ExceptionInfo:
