@@ -265,6 +265,51 @@ def new_tool_call(index: int, call_id: Any, name: Any, arguments: Any) -> ToolCa
     )
 
 
+@dataclass(slots=True)
+class ItemTimeline:
+    """What a shape whose every item is a whole body (Gemini, Ollama, legacy completions) collects,
+    item by item: the answer's pieces and the replay timeline, in arrival order."""
+
+    text: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    calls: list[ToolCall] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    finish: str | None = None
+    usage: Usage | None = None
+    model: str | None = None
+
+    def add_text(self, chunk: int, piece: str, at: float | None, *, thought: bool = False) -> None:
+        (self.reasoning if thought else self.text).append(piece)
+        kind = EventKind.REASONING if thought else EventKind.TEXT
+        self.events.append(Event(chunk=chunk, kind=kind, text=piece, at=at))
+
+    def add_call(self, chunk: int, call_id: Any, name: Any, arguments: Any, at: float | None) -> None:
+        call = new_tool_call(len(self.calls), call_id, name, arguments)
+        self.calls.append(call)
+        self.events.append(tool_call_event(chunk, call, at))
+
+    def set_finish(self, chunk: int, reason: str, at: float | None) -> None:
+        self.finish = reason
+        self.events.append(Event(chunk=chunk, kind=EventKind.FINISH, finish_reason=reason, at=at))
+
+    def set_usage(self, chunk: int, usage: Usage | None, at: float | None) -> None:
+        """The latest usage wins; an item without one changes nothing."""
+        if usage is not None:
+            self.usage = usage
+            self.events.append(Event(chunk=chunk, kind=EventKind.USAGE, usage=usage, at=at))
+
+    def response(self, chunks: int) -> Response:
+        return Response(
+            text=fix_surrogates("".join(self.text)),
+            reasoning=fix_surrogates("".join(self.reasoning)),
+            tool_calls=self.calls,
+            finish_reason=self.finish,
+            usage=self.usage,
+            chunks=chunks,
+            model=self.model,
+        )
+
+
 def parse_sse(lines: list) -> list[tuple[str | None, Any]]:
     """SSE lines (one string per line, endings stripped) as (event name, data) pairs.
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui_replay.recording.model import ContentPart, Event, EventKind, Kind, Message, Response, ToolCall, Usage
+from tui_replay.recording.model import ContentPart, Kind, Message, ToolCall, Usage
 from tui_replay.recording.shapes.common import (
     Assembled,
     BodyContext,
+    ItemTimeline,
     RequestParts,
     as_dict,
     as_int,
@@ -15,13 +16,11 @@ from tui_replay.recording.shapes.common import (
     as_str,
     chunk_time,
     compact_json,
-    fix_surrogates,
     image_placeholder,
     join_parts,
     message_from_text,
     new_tool_call,
     nonempty_str,
-    tool_call_event,
     tool_spec,
     usage_or_none,
 )
@@ -150,46 +149,22 @@ def _usage(data: dict) -> Usage | None:
 
 def assemble(ctx: BodyContext) -> Assembled:
     items = [i for i in ctx.items if isinstance(i, dict)]
-    text: list[str] = []
-    reasoning: list[str] = []
-    calls: list[ToolCall] = []
-    events: list[Event] = []
-    finish = usage = model = None
+    got = ItemTimeline()
     for number, data in enumerate(items):
         chunk = number if ctx.is_list else 0
         at = chunk_time(ctx.times, number)
-        model = model or nonempty_str(data.get("model_version"))
+        got.model = got.model or nonempty_str(data.get("model_version"))
         candidate = as_dict(next(iter(as_list(data.get("candidates"))), {}))
         for part in as_list(as_dict(candidate.get("content")).get("parts")):
             part = as_dict(part)
             piece = part.get("text")
             if isinstance(piece, str) and piece:
-                thought = part.get("thought") is True
-                (reasoning if thought else text).append(piece)
-                kind = EventKind.REASONING if thought else EventKind.TEXT
-                events.append(Event(chunk=chunk, kind=kind, text=piece, at=at))
+                got.add_text(chunk, piece, at, thought=part.get("thought") is True)
             if "function_call" in part:
                 raw = as_dict(part.get("function_call"))
-                call = new_tool_call(
-                    len(calls), raw.get("id"), raw.get("name"), compact_json(raw.get("args", {}))
-                )
-                calls.append(call)
-                events.append(tool_call_event(chunk, call, at))
+                got.add_call(chunk, raw.get("id"), raw.get("name"), compact_json(raw.get("args", {})), at)
         reason = nonempty_str(candidate.get("finish_reason"))
         if reason:
-            finish = reason
-            events.append(Event(chunk=chunk, kind=EventKind.FINISH, finish_reason=reason, at=at))
-        chunk_usage = _usage(data)
-        if chunk_usage is not None:
-            usage = chunk_usage
-            events.append(Event(chunk=chunk, kind=EventKind.USAGE, usage=chunk_usage, at=at))
-    response = Response(
-        text=fix_surrogates("".join(text)),
-        reasoning=fix_surrogates("".join(reasoning)),
-        tool_calls=calls,
-        finish_reason=finish,
-        usage=usage,
-        chunks=len(items) if ctx.is_list else 0,
-        model=model,
-    )
-    return Assembled(KIND, response, events)
+            got.set_finish(chunk, reason, at)
+        got.set_usage(chunk, _usage(data), at)
+    return Assembled(KIND, got.response(len(items) if ctx.is_list else 0), got.events)

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from tui_replay.recording.model import ContentPart, Event, EventKind, Kind, Response, ToolCall, Usage
+from tui_replay.recording.model import ContentPart, Kind, Response, Usage
 from tui_replay.recording.shapes import openai_chat, openai_completion
 from tui_replay.recording.shapes.common import (
     Assembled,
     BodyContext,
+    ItemTimeline,
     RequestParts,
     as_dict,
     as_int,
     as_list,
     as_str,
     chunk_time,
-    fix_surrogates,
     image_placeholder,
     join_parts,
-    new_tool_call,
     nonempty_str,
-    tool_call_event,
     usage_or_none,
 )
 
@@ -59,46 +57,24 @@ def assemble(ctx: BodyContext) -> Assembled:
         }
         return Assembled(Kind.MODELS, Response(summary=summary, chunks=len(items) if ctx.is_list else 0), [])
     chat = ctx.type_name == "ChatResponse"
-    text: list[str] = []
-    thinking: list[str] = []
-    calls: list[ToolCall] = []
-    events: list[Event] = []
-    finish = usage = model = None
+    got = ItemTimeline()
     for number, data in enumerate(items):
         chunk = number if ctx.is_list else 0
         at = chunk_time(ctx.times, number)
-        model = model or nonempty_str(data.get("model"))
+        got.model = got.model or nonempty_str(data.get("model"))
         source = as_dict(data.get("message")) if chat else data
         piece = source.get("content") if chat else source.get("response")
         thought = source.get("thinking")
         if isinstance(thought, str) and thought:
-            thinking.append(thought)
-            events.append(Event(chunk=chunk, kind=EventKind.REASONING, text=thought, at=at))
+            got.add_text(chunk, thought, at, thought=True)
         if isinstance(piece, str) and piece:
-            text.append(piece)
-            events.append(Event(chunk=chunk, kind=EventKind.TEXT, text=piece, at=at))
+            got.add_text(chunk, piece, at)
         for raw in as_list(source.get("tool_calls")):
             function = as_dict(as_dict(raw).get("function"))
-            call = new_tool_call(
-                len(calls), as_dict(raw).get("id"), function.get("name"), function.get("arguments")
-            )
-            calls.append(call)
-            events.append(tool_call_event(chunk, call, at))
+            got.add_call(chunk, as_dict(raw).get("id"), function.get("name"), function.get("arguments"), at)
         reason = nonempty_str(data.get("done_reason"))
         if reason and data.get("done") is not False:
-            finish = reason
-            events.append(Event(chunk=chunk, kind=EventKind.FINISH, finish_reason=reason, at=at))
-        chunk_usage = _usage(data)
-        if chunk_usage is not None:
-            usage = chunk_usage
-            events.append(Event(chunk=chunk, kind=EventKind.USAGE, usage=chunk_usage, at=at))
-    response = Response(
-        text=fix_surrogates("".join(text)),
-        reasoning=fix_surrogates("".join(thinking)),
-        tool_calls=calls,
-        finish_reason=finish,
-        usage=usage,
-        chunks=len(items) if ctx.is_list else 0,
-        model=model,
-    )
-    return Assembled(Kind.CHAT if chat else Kind.GENERATE, response, events)
+            got.set_finish(chunk, reason, at)
+        got.set_usage(chunk, _usage(data), at)
+    response = got.response(len(items) if ctx.is_list else 0)
+    return Assembled(Kind.CHAT if chat else Kind.GENERATE, response, got.events)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from tui_replay.recording.model import Event, EventKind, Kind, Response
+from tui_replay.recording.model import Kind
 from tui_replay.recording.shapes.common import (
     Assembled,
     BodyContext,
+    ItemTimeline,
     RequestParts,
     as_dict,
     as_int,
     as_list,
     chunk_time,
     compact_json,
-    fix_surrogates,
     message_from_text,
     nonempty_str,
     openai_usage,
@@ -56,31 +56,17 @@ def _choice_zero(data: dict) -> dict:
 
 def assemble(ctx: BodyContext) -> Assembled:
     items = [i for i in ctx.items if isinstance(i, dict)]
-    text: list[str] = []
-    events: list[Event] = []
-    finish = usage = model = None
+    got = ItemTimeline()
     for number, data in enumerate(items):
         at = chunk_time(ctx.times, number)
         chunk = number if ctx.is_list else 0
-        model = model or nonempty_str(data.get("model"))
+        got.model = got.model or nonempty_str(data.get("model"))
         choice = _choice_zero(data)
         piece = choice.get("text")
         if isinstance(piece, str) and piece:
-            text.append(piece)
-            events.append(Event(chunk=chunk, kind=EventKind.TEXT, text=piece, at=at))
+            got.add_text(chunk, piece, at)
         reason = nonempty_str(choice.get("finish_reason"))
         if reason:
-            finish = reason
-            events.append(Event(chunk=chunk, kind=EventKind.FINISH, finish_reason=reason, at=at))
-        chunk_usage = openai_usage(as_dict(data).get("usage"))
-        if chunk_usage is not None:
-            usage = chunk_usage
-            events.append(Event(chunk=chunk, kind=EventKind.USAGE, usage=chunk_usage, at=at))
-    response = Response(
-        text=fix_surrogates("".join(text)),
-        finish_reason=finish,
-        usage=usage,
-        chunks=len(items) if ctx.is_list else 0,
-        model=model,
-    )
-    return Assembled(KIND, response, events)
+            got.set_finish(chunk, reason, at)
+        got.set_usage(chunk, openai_usage(as_dict(data).get("usage")), at)
+    return Assembled(KIND, got.response(len(items) if ctx.is_list else 0), got.events)
