@@ -6,13 +6,9 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
 from tui_replay.app.widgets.recording_table import NEW_MARKER
 
 from .helpers import SUBSET, hostile_recording, make_app, screen_text, wait_for, wait_loaded
-
-pytest.importorskip("tui_replay.catalog.watch")
 
 
 def write_recording(path: Path, test_id: str, model: str = "gpt-4o") -> None:

@@ -468,9 +468,20 @@ class BrowseScreen(Screen[None]):
         self.refresh_rows(keep="row")
         row = self.table.highlighted_row
         self.query_one(RecordingPreview).show_row(row)
+        self._tell_open_replays(changes)
         if self.following and added:
             ready = [path for path in added if self.summaries[path].status == "ok"] or added
             self._open_newest(ready)
+
+    def _tell_open_replays(self, changes: list[Change]) -> None:
+        """A recording open on a replay screen changed or went on disk: that screen offers a reload."""
+        events = {change.path: change.event for change in changes if change.event in ("changed", "removed")}
+        if not events:
+            return
+        for screen in self.app.screen_stack:
+            event = events.get(getattr(screen, "path", None))
+            if event is not None and hasattr(screen, "on_disk_change"):
+                screen.on_disk_change(event)
 
     def _open_newest(self, paths: list[str]) -> None:
         newest = max(paths, key=lambda path: (self.summaries[path].mtime_ns, path))

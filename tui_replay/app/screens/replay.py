@@ -76,6 +76,7 @@ class ReplayScreen(Screen[None]):
         Binding("v", "raw", "Raw", id="replay.raw"),
         Binding("x", "export", "Export", id="replay.export"),
         Binding("r", "compare", "Compare live", id="replay.compare"),
+        Binding("R", "reload", "Reload", id="replay.reload"),
         Binding("escape,q", "back", "Back", id="replay.back"),
     ]
 
@@ -95,6 +96,7 @@ class ReplayScreen(Screen[None]):
         self.autoplay = True
         self._froze_gc = False
         self.ready = False  # the recording (or its load error) is on screen
+        self.disk_change: str | None = None  # "changed" / "removed" since it was opened
 
     @classmethod
     def for_recording(
@@ -250,7 +252,31 @@ class ReplayScreen(Screen[None]):
             return False
         if action == "next_tab" and not self.narrow:
             return False  # every pane is visible
+        if action == "reload":
+            return self.disk_change == "changed"
         return not (action in {"raw", "export", "compare"} and self.recording is None)
+
+    # --- the file on disk --------------------------------------------------------------------
+
+    def on_disk_change(self, event: str) -> None:
+        """The browse screen's watcher saw this file change ("changed") or go ("removed").
+
+        What is on screen stays as it is; a changed file is offered for reload (`R`).
+        """
+        self.disk_change = event
+        name = Path(self.path).name
+        if event == "removed":
+            message = f"{name} was deleted on disk; this is the copy read when it was opened."
+        else:
+            message = f"{name} changed on disk. Press R to reload it."
+        self.notify(message, title="Recording file", severity="warning", markup=False, timeout=8)
+        self.refresh_bindings()
+
+    def action_reload(self) -> None:
+        if self.disk_change != "changed":
+            return
+        speed = self.player.speed if self.player is not None else self.initial_speed
+        self.app.switch_screen(ReplayScreen(self.path, speed=speed, config=self.config))
 
     def action_toggle_play(self) -> None:
         if self.player is None:
