@@ -105,20 +105,21 @@ async def test_differences_since_the_listing_are_reported_at_start(tmp_path, rec
     await follower.close()
 
 
+async def tick_into(gaps: list[float]) -> None:
+    """Every 10 ms, note how long the loop really took to come back (a stall shows as a big gap)."""
+    last = time.monotonic()
+    while True:
+        await asyncio.sleep(0.01)
+        now = time.monotonic()
+        gaps.append(now - last)
+        last = now
+
+
 async def test_a_burst_comes_in_bounded_batches_and_the_loop_stays_responsive(tmp_path, recording_bytes):
     follower = Follower([str(tmp_path)], {})
     await settle_watcher()
     gaps: list[float] = []
-
-    async def ticker() -> None:
-        last = time.monotonic()
-        while True:
-            await asyncio.sleep(0.01)
-            now = time.monotonic()
-            gaps.append(now - last)
-            last = now
-
-    ticking = asyncio.create_task(ticker())
+    ticking = asyncio.create_task(tick_into(gaps))
     names = [f"r{index:03d}.json" for index in range(200)]
     for index, name in enumerate(names):
         write_file(tmp_path / name, recording_bytes[index % len(recording_bytes)])
@@ -149,16 +150,7 @@ async def test_slow_summaries_do_not_block_the_callers_loop(tmp_path, recording_
     follower = Follower([str(tmp_path)], {})
     await settle_watcher()
     gaps: list[float] = []
-
-    async def ticker() -> None:
-        last = time.monotonic()
-        while True:
-            await asyncio.sleep(0.01)
-            now = time.monotonic()
-            gaps.append(now - last)
-            last = now
-
-    ticking = asyncio.create_task(ticker())
+    ticking = asyncio.create_task(tick_into(gaps))
     for index in range(64):
         write_file(tmp_path / f"s{index:02d}.json", recording_bytes[index % len(recording_bytes)])
     got = await follower.changes(64, timeout=60)
