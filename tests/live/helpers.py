@@ -85,6 +85,17 @@ def edit_recording(path: Path, change: Any, target: Path | None = None) -> Path:
     return target
 
 
+def long_story(path: Path, max_tokens: int, target: Path) -> Path:
+    """A copy of a stored chat asking for a long story: a generation that runs for a while."""
+
+    def ask_for_a_story(obj: dict[str, Any]) -> None:
+        body = obj["request"]["body"]
+        body["messages"] = [{"role": "user", "content": "Write a long story about a dragon."}]
+        body["max_tokens"] = max_tokens
+
+    return edit_recording(path, ask_for_a_story, target)
+
+
 def chunk_datas(obj: dict[str, Any]) -> list[dict[str, Any]]:
     return [item["__data__"] for item in obj["response"]["body"]]
 

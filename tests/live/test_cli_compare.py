@@ -13,7 +13,7 @@ import pytest
 from live_server import free_port
 
 from live.fake_server import CutStreamServer
-from live.helpers import chunk_datas, compare_json, edit_recording, run_cli
+from live.helpers import chunk_datas, compare_json, edit_recording, long_story, run_cli
 
 
 @pytest.mark.parametrize("which", ["tool_stream", "tool"])
@@ -214,13 +214,7 @@ def test_server_down_is_connection_refused(stored):
 
 
 def test_timeout_against_a_long_generation(live_server, stored, tmp_path):
-    def long_story(obj):
-        obj["request"]["body"]["messages"] = [
-            {"role": "user", "content": "Write a long story about a dragon."}
-        ]
-        obj["request"]["body"]["max_tokens"] = 400
-
-    path = edit_recording(stored.chat_stream, long_story, tmp_path / "long.json")
+    path = long_story(stored.chat_stream, 400, tmp_path / "long.json")
     code, report, stderr = compare_json(path, live_server.base_url, "--timeout", "0.3")
     assert code == 2
     assert report["error"].startswith("timeout: no complete answer within 0.3 s")

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.app import App
 from textual.widgets import DataTable, Static
 
-from live.helpers import edit_recording
+from live.helpers import edit_recording, long_story
 from tui_replay.app.screens.compare import CompareScreen
 from tui_replay.config import Config
 from tui_replay.recording.load import load_recording
@@ -160,13 +160,7 @@ async def test_errors_show_in_the_pane_and_the_app_stays_usable(live_server, sto
 
 
 async def test_escape_cancels_a_running_request_and_goes_back(live_server, stored, tmp_path):
-    def long_story(obj):
-        obj["request"]["body"]["messages"] = [
-            {"role": "user", "content": "Write a long story about a dragon."}
-        ]
-        obj["request"]["body"]["max_tokens"] = 400
-
-    path = edit_recording(stored.chat_stream, long_story, tmp_path / "long.json")
+    path = long_story(stored.chat_stream, 400, tmp_path / "long.json")
     app = CompareApp(path, live_server.base_url)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen

@@ -14,7 +14,7 @@ from live_server import LiveServer
 from openai import AsyncOpenAI
 from support import serve_or_fail
 
-from live.helpers import edit_recording
+from live.helpers import long_story
 from tui_replay.live.plan import plan_call
 from tui_replay.live.session import run_once
 from tui_replay.live.target import LiveError, LiveTarget
@@ -27,12 +27,7 @@ def interrupting_server():
 
 
 async def test_second_request_cuts_the_stream(interrupting_server, stored, tmp_path):
-    def long_story(obj):
-        body = obj["request"]["body"]
-        body["messages"] = [{"role": "user", "content": "Write a long story about a dragon."}]
-        body["max_tokens"] = 300
-
-    recording = load_recording(edit_recording(stored.chat_stream, long_story, tmp_path / "long.json"))
+    recording = load_recording(long_story(stored.chat_stream, 300, tmp_path / "long.json"))
     call = plan_call(recording, "qwen-tiny")
     target = LiveTarget(interrupting_server.base_url, "qwen-tiny", "OPENAI_API_KEY", 120)
     started = asyncio.Event()
