@@ -111,14 +111,11 @@ def _walk(
     visited_dirs: set[tuple[int, int]],
     with_stat: bool,
 ) -> Iterator[Found]:
-    root_id = (root_stat.st_dev, root_stat.st_ino)
-    if root_id in visited_dirs:
-        return
-    visited_dirs.add(root_id)
     # An explicit stack of sorted entry lists: deep trees cannot hit the recursion limit.
-    first = _sorted_entries(root)
+    first = _enter_folder(root, root_stat, visited_dirs, root)
+    if first is None:
+        return
     if isinstance(first, Found):
-        first.root = root
         yield first
         return
     # Absolute folder paths ride along so each file's absolute path is a cheap join.
@@ -141,15 +138,10 @@ def _walk(
                 dir_stat = entry.stat()
             except OSError:
                 continue
-            dir_id = (dir_stat.st_dev, dir_stat.st_ino)
-            if dir_id in visited_dirs:
-                continue  # a symlink loop, or a folder reached twice through links
-            visited_dirs.add(dir_id)
-            entries = _sorted_entries(path)
+            entries = _enter_folder(path, dir_stat, visited_dirs, root)
             if isinstance(entries, Found):
-                entries.root = root
                 yield entries
-            else:
+            elif entries is not None:
                 stack.append((iter(entries), os.path.join(abs_folder, entry.name)))
             continue
         if not is_recording_name(entry.name):
@@ -167,6 +159,21 @@ def _walk(
             continue
         seen_files.add(key)
         yield Found(path, file_stat, abs_path=key, root=root)
+
+
+def _enter_folder(
+    folder: str, folder_stat: os.stat_result, visited_dirs: set[tuple[int, int]], root: str
+) -> list[os.DirEntry[str]] | Found | None:
+    """A folder's sorted entries, or its error row; None when it was visited already
+    (a symlink loop, or a folder reached twice through links or roots)."""
+    folder_id = (folder_stat.st_dev, folder_stat.st_ino)
+    if folder_id in visited_dirs:
+        return None
+    visited_dirs.add(folder_id)
+    entries = _sorted_entries(folder)
+    if isinstance(entries, Found):
+        entries.root = root
+    return entries
 
 
 def _sorted_entries(folder: str) -> list[os.DirEntry[str]] | Found:
