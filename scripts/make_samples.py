@@ -96,6 +96,11 @@ class SampleMaker:
         self.client = client
         self.samples: list[Sample] = []
 
+    @classmethod
+    def for_server(cls, base_url: str) -> SampleMaker:
+        # A local server needs no key; a placeholder satisfies the client and is never stored.
+        return cls(openai.OpenAI(base_url=base_url, api_key="sk-no-key-required", max_retries=0, timeout=300))
+
     def _add(self, name: str, origin: str, description: str, recording: dict[str, Any]) -> Sample:
         sample = Sample(name, origin, description, recording, rf.recording_file_name(recording))
         self.samples.append(sample)
@@ -612,9 +617,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def run(base_url: str) -> list[Sample]:
-        # A local server needs no key; a placeholder satisfies the client and is never stored.
-        client = openai.OpenAI(base_url=base_url, api_key="sk-no-key-required", max_retries=0, timeout=300)
-        maker = SampleMaker(client)
+        maker = SampleMaker.for_server(base_url)
         maker.streamed_answer()
         maker.long_streamed_answer()
         maker.non_streamed_answer()

@@ -8,7 +8,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import openai
 import pytest
 
 from tui_replay.live import record_format as rf
@@ -37,8 +36,7 @@ def live_base_url() -> Iterator[str]:
 
 
 def make(base_url: str):
-    client = openai.OpenAI(base_url=base_url, api_key="sk-no-key-required", max_retries=0, timeout=300)
-    maker = make_samples.SampleMaker(client)
+    maker = make_samples.SampleMaker.for_server(base_url)
     maker.chat(
         "tiny_stream",
         "short stream",
