@@ -12,10 +12,10 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletionChunk
 from openai.types.model import Model
+from support import CORPUS
 
 from tui_replay.live import record_format as rf
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 HEAD = CORPUS / "llama-stack"
 
 

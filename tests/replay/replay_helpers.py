@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import CORPUS
 from textual.app import App
 from textual.screen import Screen
 from textual.widgets import Static
@@ -13,7 +14,6 @@ from tui_replay.app.screens.replay import ReplayScreen
 from tui_replay.config import Config
 from tui_replay.recording.model import Recording
 
-CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
 OLD = CORPUS / "llama-stack-2025-10"
 HEAD = CORPUS / "llama-stack"
 # The seed case (see the corpus README): turn 1 streams a tool call in 14 fragments,
