@@ -175,12 +175,21 @@ async def test_citation_selection_shows_chunk_and_highlights_marker():
         screen = await wait_loaded(pilot)
         options = screen.query_one("#citation-list", OptionList)
         assert options.option_count == 0  # nothing cited before the marker has played
+
+        def detail() -> str:
+            return str(screen.query_one("#citation-chunk").render())
+
+        assert detail() == "No citation played yet."
         marker_chunk = screen.plan.documents[0].played_at
         for _ in range(marker_chunk):
             await pilot.press("right")
         assert options.option_count == 0  # the last piece of the marker has not played yet
         await pilot.press("right")
         assert options.option_count == 1
+        assert detail() == "Select a citation to see the chunk it cites."
+        await pilot.press("home")
+        assert options.option_count == 0 and detail() == "No citation played yet."
+        await pilot.press("end")
         assert screen.query_one(AnswerView).text.endswith("128 experts [1].")  # "|>." was one chunk
         options.focus()
         options.highlighted = 0

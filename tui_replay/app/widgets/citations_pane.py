@@ -86,9 +86,8 @@ class CitationsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield OptionList(id="citation-list")
-        empty = "No citation played yet." if self.recording.citations else "This answer cites nothing."
         with VerticalScroll(id="citation-detail"):
-            yield Static(Text(empty, "dim"), id="citation-chunk")
+            yield Static(self.detail_text(None), id="citation-chunk")
         uncited = [chunk for chunk in self.recording.retrieved if not chunk.cited]
         with VerticalScroll(id="uncited") as scroll:
             scroll.display = bool(uncited)
@@ -118,6 +117,8 @@ class CitationsPane(Vertical):
             options.highlighted = numbers.index(keep)
         elif self.selected is not None:
             self.select(None)
+        else:  # nothing selected: say what the list offers now
+            self.query_one("#citation-chunk", Static).update(self.detail_text(None))
 
     @on(OptionList.OptionHighlighted, "#citation-list")
     @on(OptionList.OptionSelected, "#citation-list")
@@ -143,6 +144,10 @@ class CitationsPane(Vertical):
     def detail_text(self, number: int | None) -> Text:
         doc = self.documents.get(number) if number is not None else None
         if doc is None:
+            if not self.documents:
+                if self.recording.citations:
+                    return Text("No citation played yet.", "dim")
+                return Text("This answer cites nothing.", "dim")
             return Text("Select a citation to see the chunk it cites.", "dim")
         out = Text(f"[{doc.number}] ", "bold")
         out.append_text(safe_text(doc.document_id, "bold"))
