@@ -40,6 +40,7 @@ from tui_replay.app.widgets.conversation import ConversationView
 from tui_replay.app.widgets.kind_views import view_for
 from tui_replay.app.widgets.tool_calls_pane import ToolCallsPane
 from tui_replay.app.widgets.transport import Transport
+from tui_replay.catalog.testids import short_test_id
 from tui_replay.config import Config
 from tui_replay.playback import Player, ReplayPlan, build_plan
 from tui_replay.recording.model import Recording, RecordingError
@@ -161,7 +162,9 @@ class ReplayScreen(Screen[None]):
         self._froze_gc = True
         title = Text()
         if recording.test_id:
-            title.append(one_line(recording.test_id, 200), "bold")
+            # The file name without its folders keeps kind, model and file name in view at 140
+            # columns; the full node id is in the browse preview and the exports.
+            title.append(one_line(short_test_id(recording.test_id, 100), 100), "bold")
             title.append("  ")
         title.append(f"{recording.kind.value}", "dim")
         if recording.model:
