@@ -398,3 +398,29 @@ async def test_escape_clears_the_filter_then_quits(corpus_subset):
         await pilot.press("escape")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_palette_keys_opens_the_same_key_list_as_question_mark(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
+        await pilot.press(*"keys")
+        await wait_for(pilot, lambda: "keymap ids" in screen_text(app), what="the palette hit")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help")
+        assert "Keys: Browse" in screen_text(app)
+        assert not app.browse.query("HelpPanel")  # not Textual's own side panel
+
+
+def test_help_names_widgets_in_words():
+    from textual.widget import Widget
+
+    from tui_replay.app.screens.help import _where
+
+    class ContentTabs(Widget):  # the name Textual gives the tab row of a TabbedContent
+        pass
+
+    assert _where(ContentTabs()) == "in the content tabs"
+    assert _where(ContentTabs(id="tabs")) == "in #tabs"

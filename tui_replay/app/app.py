@@ -12,11 +12,13 @@ import contextlib
 import importlib
 import os
 import sys
+from collections.abc import Iterable
 from functools import partial
 from typing import ClassVar
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES
 
 from tui_replay.app.commands import BrowseCommands, RecordingCommands
@@ -73,6 +75,16 @@ class TuiReplayApp(App[int]):
             if isinstance(screen, BrowseScreen):
                 return screen
         raise LookupError("no browse screen")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        # Textual's "Keys" opens its own side panel (no keymap ids, and a second, different
+        # list of keys): the palette's "Keys" opens the same list as ? and f1 instead.
+        for command in super().get_system_commands(screen):
+            if command.title == "Keys":
+                command = SystemCommand(
+                    "Keys", "The keys of this screen, with their keymap ids", self.action_help
+                )
+            yield command
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

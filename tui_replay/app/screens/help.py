@@ -6,6 +6,7 @@ opened over, so any screen's bindings (and a user's remapped keys) show up as th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -33,7 +34,9 @@ def _where(node: object) -> str:
     if isinstance(node, Screen):
         return "this screen"
     if isinstance(node, Widget):
-        return f"in the {type(node).__name__.lower()}" if node.id is None else f"in #{node.id}"
+        # ContentTabs -> "in the content tabs", not "in the contenttabs"
+        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", type(node).__name__).lower()
+        return f"in the {words}" if node.id is None else f"in #{node.id}"
     return ""
 
 
