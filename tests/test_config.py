@@ -95,3 +95,18 @@ def test_a_broken_config_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     result = run_cli("list", "--json", str(tmp_path), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_a_config_that_is_not_utf8_or_not_a_regular_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\x99\xff speed = 2\n")
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)  # opening it would block until a writer comes
+    for path, message in (
+        (binary, "not UTF-8"),
+        (fifo, "not a regular file"),
+        (Path("/dev/zero"), "regular"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            load_config(path, cwd=tmp_path, environ={}, user_path=tmp_path / "none.toml")
+        assert message in str(caught.value) and str(path) in str(caught.value)

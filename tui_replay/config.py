@@ -17,6 +17,7 @@ holds the key is configurable (`[live] api_key_env`).
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -63,10 +64,16 @@ def user_config_path() -> Path:
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
+        # a FIFO or a device (--config /dev/zero) would block or never end: refuse it unread
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):  # a folder fails below with its reason
+            raise ConfigError(f"{path}: not a regular file")
         with path.open("rb") as handle:
             return tomllib.load(handle)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: {exc.strerror or exc}") from None
 
