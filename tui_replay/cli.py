@@ -14,7 +14,10 @@ SUBCOMMANDS = ("list", "show", "compare")
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:  # argparse would say "invalid _positive_float value"
+        raise argparse.ArgumentTypeError(f"not a number: {text}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be > 0: {text}")
     return value

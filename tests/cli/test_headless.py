@@ -86,3 +86,13 @@ def test_a_reader_that_goes_away_is_not_an_error(tmp_path, cache_dir, args):
     stderr = proc.stderr.read()
     assert proc.wait(timeout=60) == 0  # not 1: the pipe closed before show reached its verdict
     assert stderr == b""
+
+
+def test_a_bad_number_flag_names_the_problem_not_a_function(capsys):
+    from tui_replay.cli import build_app_parser
+
+    with pytest.raises(SystemExit) as exited:
+        build_app_parser().parse_args(["--speed", "fast"])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "argument --speed: not a number: fast" in error and "_positive_float" not in error
