@@ -110,3 +110,10 @@ def test_a_config_that_is_not_utf8_or_not_a_regular_file_is_refused_in_one_line(
         with pytest.raises(ConfigError) as caught:
             load_config(path, cwd=tmp_path, environ={}, user_path=tmp_path / "none.toml")
         assert message in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_bad_environment_values_name_the_variable(tmp_path: Path) -> None:
+    for name, value in (("TUI_REPLAY_MAX_SIZE", "1Q"), ("TUI_REPLAY_SPEED", "fast")):
+        with pytest.raises(ConfigError) as caught:
+            load_config(cwd=tmp_path, environ={name: value}, user_path=tmp_path / "none.toml")
+        assert str(caught.value).startswith(f"{name} is not a")

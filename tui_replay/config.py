@@ -163,6 +163,10 @@ def load_config(
     except ValueError:
         raise ConfigError("TUI_REPLAY_SPEED is not a number") from None
     if environ.get("TUI_REPLAY_MAX_SIZE"):
+        try:  # named here: the generic check would say "environment: `max_size`"
+            parse_size(environ["TUI_REPLAY_MAX_SIZE"])
+        except ValueError:
+            raise ConfigError("TUI_REPLAY_MAX_SIZE is not a size (e.g. 512K, 256M, 1G)") from None
         env_table["max_size"] = environ["TUI_REPLAY_MAX_SIZE"]
     live_env = {}
     if environ.get("OPENAI_BASE_URL"):
