@@ -192,8 +192,10 @@ async def test_citation_selection_shows_chunk_and_highlights_marker():
         await pilot.press("end")
         assert screen.query_one(AnswerView).text.endswith("128 experts [1].")  # "|>." was one chunk
         options.focus()
-        options.highlighted = 0
         await pilot.pause()
+        assert options.highlighted is None
+        await pilot.press("enter")  # Enter on a fresh list picks the first citation
+        assert options.highlighted == 0
         detail = str(screen.query_one("#citation-chunk").render())
         assert "file-383513632278" in detail and "llama_stack_and_models.pdf" in detail
         assert "score 0.0911" in detail and "token_count: 98.0" in detail

@@ -58,6 +58,17 @@ def chunk_text(chunk: RetrievedChunk, heading_style: str = "bold") -> Text:
     return out
 
 
+class CitationList(OptionList):
+    """The citation list. Tabbing in highlights nothing, so Enter alone did nothing:
+    Enter with nothing highlighted picks the first citation (a highlight selects)."""
+
+    def action_select(self) -> None:
+        if self.highlighted is None and self.option_count:
+            self.highlighted = 0
+            return
+        super().action_select()
+
+
 class CitationsPane(Vertical):
     """Played citations (an OptionList), the selected one's chunk, and uncited chunks."""
 
@@ -85,7 +96,7 @@ class CitationsPane(Vertical):
         self.selected: int | None = None
 
     def compose(self) -> ComposeResult:
-        yield OptionList(id="citation-list")
+        yield CitationList(id="citation-list")
         with VerticalScroll(id="citation-detail"):
             yield Static(self.detail_text(None), id="citation-chunk")
         uncited = [chunk for chunk in self.recording.retrieved if not chunk.cited]
