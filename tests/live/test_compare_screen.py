@@ -194,6 +194,7 @@ async def test_a_shape_that_cannot_be_reissued_says_so_and_back_works(tmp_path):
         screen = app.screen
         await wait_for(pilot, lambda: screen.error is not None, "the refusal")
         assert plain(app, "#live-answer").startswith("Could not re-issue the request\ncannot re-issue a tool")
+        assert not screen.query_one("#metrics").display  # no empty "stored / live" table
         assert not screen.busy and screen.check_action("reissue", ()) is None
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is not screen, "the screen to close")

@@ -166,6 +166,7 @@ class CompareScreen(Screen[None]):
         self.query_one("#stored-answer", Static).update(self._stored_final)
         table = self.query_one("#metrics", DataTable)
         table.add_columns(Text(""), Text("stored", "bold"), Text("live", "bold"))
+        table.display = False  # shown with the first live answer
         if self.call is not None:
             self.action_reissue()
 
@@ -280,6 +281,10 @@ class CompareScreen(Screen[None]):
     def _show_error(self, cause: str) -> None:
         cause = redact(cause, self.target)
         self.error = cause
+        # no live answer: no diff or metrics (an empty "stored / live" table, or an earlier run's, misleads)
+        self.query_one("#text-diff", Static).update("")
+        self.query_one("#tool-diff", Static).update("")
+        self.query_one("#metrics", DataTable).display = False
         message = Text("Could not re-issue the request\n", "bold red")
         message.append_text(safe_text(cause))
         self.query_one("#live-answer", Static).update(message)
@@ -336,6 +341,7 @@ class CompareScreen(Screen[None]):
     def _fill_metrics(self, run: LiveRun) -> None:
         table = self.query_one("#metrics", DataTable)
         table.clear()
+        table.display = True
         stored, live, timings = run.comparison.stored, run.comparison.live, run.timings
         finish_style = "" if stored.finish_reason == live.finish_reason else "bold red"
         rows: list[tuple[str, Any, Any, str]] = [
