@@ -117,7 +117,9 @@ def test_queries(query, expected):
     assert _names(filter_summaries(ROWS, query)) == expected
 
 
-@pytest.mark.parametrize("query", ["has:colour", "stream:maybe", "status:fine", "model:"])
+@pytest.mark.parametrize(
+    "query", ["has:colour", "stream:maybe", "status:fine", "model:", "kind:embedding", "kind:chat,bogus"]
+)
 def test_bad_field_values_raise_a_one_line_query_error(query):
     with pytest.raises(QueryError) as info:
         parse_query(query)

@@ -6,7 +6,7 @@ Query language (`parse_query`), words separated by spaces, all must hold:
     "two words"     a quoted phrase is one word
     model:gpt-4o    substring of the model          endpoint:/v1/chat   substring of the endpoint
     test:file_search substring of the test id       path:responses/     substring of the whole path
-    kind:chat       the kind, exactly (kind:chat,embeddings = either)
+    kind:chat       the kind, exactly (kind:chat,embeddings = either; an unknown kind is an error)
     status:ok|error has:error (= status:error)     has:tools  has:citations  has:exception  has:tokens
     stream:yes|no   streamed or not (also true/false, 1/0)
     -anything       negates a word or a field filter: -kind:models  -gemini
@@ -23,12 +23,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from tui_replay.catalog.testids import NO_TEST_ID, split_test_id
-from tui_replay.recording.model import Summary
+from tui_replay.recording.model import Kind, Summary
 
 Predicate = Callable[[Summary], bool]
 
 FIELDS = ("model", "kind", "has", "status", "test", "endpoint", "stream", "path")
 HAS_VALUES = ("tools", "citations", "error", "exception", "tokens")
+KINDS = frozenset(Kind)
 _YES = ("yes", "y", "true", "1", "on")
 _NO = ("no", "n", "false", "0", "off")
 
@@ -81,6 +82,9 @@ def _field_predicate(name: str, value: str) -> Predicate:
         return lambda s: value in s.path.lower()
     if name == "kind":
         kinds = {kind for kind in value.split(",") if kind}
+        unknown = sorted(kinds - KINDS)
+        if unknown:  # a typo (kind:embedding) would otherwise silently match nothing
+            raise QueryError(f"kind:{unknown[0]} is not known (use one of: {', '.join(Kind)})")
         return lambda s: _lower(s.kind) in kinds
     if name == "status":
         if value not in ("ok", "error"):
