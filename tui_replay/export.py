@@ -69,14 +69,22 @@ def wire_body(recording: Recording) -> dict[str, Any]:
     return body
 
 
+_GET_PATHS = ("/v1/models", "/api/ps", "/api/tags")
+
+
+def _path_on_base(path: str, base: str) -> str:
+    """`path` relative to the base URL: "/v1/messages" on ".../v1" is "/messages" (never /v1/v1)."""
+    if base.rstrip("/").endswith("/v1") and path.startswith("/v1/"):
+        return path[3:]
+    return path
+
+
 def request_url(recording: Recording, base_url: str | None) -> str | None:
     path = request_path(recording)
     if path is None:
         return None
     base = (base_url or DEFAULT_BASE_URL).rstrip("/")
-    if base.endswith("/v1") and path.startswith("/v1/"):
-        path = path[3:]
-    return base + path
+    return base + _path_on_base(path, base)
 
 
 def to_curl(recording: Recording, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY") -> str:
@@ -84,7 +92,7 @@ def to_curl(recording: Recording, base_url: str | None = None, api_key_env: str 
     if url is None:
         return f"# A {recording.kind.value} recording is not an HTTP request; there is nothing to curl.\n"
     body = json.dumps(wire_body(recording), indent=2)
-    method = "GET" if request_path(recording) in ("/v1/models", "/api/ps", "/api/tags") else "POST"
+    method = "GET" if request_path(recording) in _GET_PATHS else "POST"
     lines = [f"curl -X {method} {shlex.quote(url)} \\", f'  -H "Authorization: Bearer ${api_key_env}"']
     if method == "POST":
         lines[-1] += " \\"
@@ -106,18 +114,24 @@ def to_python(recording: Recording, base_url: str | None = None, api_key_env: st
     if method is None:
         if path is None:
             return f"# A {recording.kind.value} recording is not an HTTP request; no openai call to make.\n"
-        # Not an openai SDK method (Ollama, Anthropic, Gemini payloads): a raw POST through the client.
-        body = pprint.pformat(wire_body(recording), indent=1, width=100, sort_dicts=False)
-        return "\n".join(
-            [
+        # Not an openai SDK method (Ollama, Anthropic, Gemini payloads): a raw request through the
+        # client, whose paths are relative to its base URL.
+        relative = _path_on_base(path, base)
+        if path in _GET_PATHS:
+            call = [
+                f"# {path} is not an OpenAI SDK method: a plain GET through the client.",
+                *header,
+                f"response = client.get({relative!r}, cast_to=object)",
+            ]
+        else:
+            body = pprint.pformat(wire_body(recording), indent=1, width=100, sort_dicts=False)
+            call = [
                 f"# {path} is not an OpenAI SDK method: the recorded body is posted as-is.",
                 *header,
                 f"body = {body}",
-                f"response = client.post({path!r}, body=body, cast_to=object)",
-                "print(response)",
-                "",
+                f"response = client.post({relative!r}, body=body, cast_to=object)",
             ]
-        )
+        return "\n".join([*call, "print(response)", ""])
     if method == "models.list":
         return "\n".join([*header, "for model in client.models.list():", "    print(model.id)", ""])
     kwargs = request_body(recording)

@@ -122,7 +122,18 @@ def test_raw_http_payload_uses_the_url_path():
     assert request_url(recording, "http://localhost:11434") == "http://localhost:11434/v1/messages"
     code = to_python(recording)
     compile(code, "snippet.py", "exec")
-    assert "client.post('/v1/messages'" in code
+    # the client joins paths to its base URL (.../v1): "/v1/messages" would go to /v1/v1/messages
+    assert "client.post('/messages'" in code and "/v1/v1" not in code
+    assert "client.post('/v1/messages'" in to_python(recording, "http://localhost:11434")
+
+
+def test_raw_get_endpoints_are_a_get_in_python_too():
+    path = HEAD / "common/recordings/02c93bb3c314427bae2b7a7a6f054792b9f22d2cb4522eab802810be8672d3dc.json"
+    recording = load_recording(corpus_file(path))
+    assert to_curl(recording).startswith("curl -X GET http://localhost:8321/v1/api/ps")
+    code = to_python(recording)
+    compile(code, "snippet.py", "exec")
+    assert "client.get('/api/ps', cast_to=object)" in code and "post" not in code
 
 
 def test_write_new_file_never_overwrites(tmp_path):
