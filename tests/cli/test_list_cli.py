@@ -119,7 +119,7 @@ def test_table_shows_the_columns_and_recorded_text_literally(run_cli, corpus, tm
     assert "[i]/v1/x[/i]" in out
     assert "\x1b" not in out and "\x07" not in out  # escapes never reach the terminal
     assert "␛[31mred␇" in out
-    assert "991→23" in out and "gpt-4o" in out
+    assert "991+23" in out and "gpt-4o" in out  # prompt+completion, as in the app
     assert "2 recordings, 0 unreadable" in out
 
 
@@ -165,3 +165,14 @@ def test_concurrent_listings_share_the_cache_safely(corpus, cache_dir):
     assert outputs[0] == outputs[1] == outputs[2]
     [shard] = list((cache_dir / SHARD_FOLDER).iterdir())  # no temporary files left behind
     assert len(orjson.loads(shard.read_bytes())["entries"]) == len(outputs[0].splitlines())
+
+
+def test_tokens_read_like_the_app_and_embeddings_show_only_the_prompt(run_cli):
+    from support import REPO
+
+    embeddings = next(
+        path for path in (REPO / "recordings").glob("*.json") if '"tiny-embed-64"' in path.read_text()
+    )
+    result = run_cli("list", "--no-cache", str(embeddings), columns=160)
+    row = result.stdout.decode().splitlines()[1]
+    assert row.split()[-2:] == ["14", "ok"]  # not "14→?"

@@ -118,11 +118,15 @@ def write_json_lines(summaries: Iterable[Summary], out: BinaryIO) -> None:
 
 
 def _tokens_cell(summary: Summary) -> str:
-    if summary.prompt_tokens is None and summary.completion_tokens is None:
+    """ "prompt+completion" as in the app; only the known side when one is missing (embeddings)."""
+    prompt, completion = summary.prompt_tokens, summary.completion_tokens
+    if prompt is None and completion is None:
         return ""
-    prompt = "?" if summary.prompt_tokens is None else str(summary.prompt_tokens)
-    completion = "?" if summary.completion_tokens is None else str(summary.completion_tokens)
-    return f"{prompt}→{completion}"
+    if completion is None:
+        return str(prompt)
+    if prompt is None:
+        return f"+{completion}"
+    return f"{prompt}+{completion}"
 
 
 def _short_file(path: str) -> str:
