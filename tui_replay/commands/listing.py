@@ -117,18 +117,6 @@ def write_json_lines(summaries: Iterable[Summary], out: BinaryIO) -> None:
     out.flush()
 
 
-def _tokens_cell(summary: Summary) -> str:
-    """ "prompt+completion" as in the app; only the known side when one is missing (embeddings)."""
-    prompt, completion = summary.prompt_tokens, summary.completion_tokens
-    if prompt is None and completion is None:
-        return ""
-    if completion is None:
-        return str(prompt)
-    if prompt is None:
-        return f"+{completion}"
-    return f"{prompt}+{completion}"
-
-
 def _short_file(path: str) -> str:
     name = path.replace("\\", "/").rsplit("/", 1)[-1]
     stem = name[:-5] if name.lower().endswith(".json") else name
@@ -187,7 +175,7 @@ def print_table(summaries: list[Summary]) -> None:
             str(summary.chunks) if summary.chunks else "",
             str(summary.tool_calls) if summary.tool_calls else "",
             str(summary.citations) if summary.citations else "",
-            _tokens_cell(summary),
+            summary.tokens_label(),
             _status_cell(summary),
         ]
         rows.append(cells)

@@ -255,3 +255,14 @@ class Summary:
 
     def to_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.JSON_FIELDS}
+
+    def tokens_label(self) -> str:
+        """ "prompt+completion"; only the known side when one is missing (embeddings have no completion)."""
+        prompt, completion = self.prompt_tokens, self.completion_tokens
+        if prompt is None and completion is None:
+            return ""
+        if completion is None:
+            return str(prompt)
+        if prompt is None:
+            return f"+{completion}"
+        return f"{prompt}+{completion}"

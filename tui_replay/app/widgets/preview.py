@@ -11,7 +11,7 @@ from collections import Counter
 from rich.text import Text
 from textual.widgets import Static
 
-from tui_replay.app.widgets.recording_table import TableRow, flat, tokens_text
+from tui_replay.app.widgets.recording_table import TableRow, flat
 from tui_replay.recording.model import Summary
 from tui_replay.textsafe import safe_text
 
@@ -24,7 +24,7 @@ def _facts(summary: Summary) -> list[str]:
         facts.append(f"{summary.tool_calls} tool call{'s' if summary.tool_calls != 1 else ''}")
     if summary.citations:
         facts.append(f"{summary.citations} citation{'s' if summary.citations != 1 else ''}")
-    tokens = tokens_text(summary)
+    tokens = summary.tokens_label()
     if tokens:
         facts.append(f"{tokens} tokens")
     return [flat(fact) for fact in facts]

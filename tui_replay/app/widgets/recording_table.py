@@ -87,18 +87,6 @@ def status_text(summary: Summary) -> str:
     return "ok"
 
 
-def tokens_text(summary: Summary) -> str:
-    """ "prompt+completion"; only the known side when one is missing (embeddings have no completion)."""
-    prompt, completion = summary.prompt_tokens, summary.completion_tokens
-    if prompt is None and completion is None:
-        return ""
-    if completion is None:
-        return str(prompt)
-    if prompt is None:
-        return f"+{completion}"
-    return f"{prompt}+{completion}"
-
-
 def cell_values(summary: Summary) -> tuple[str, ...]:
     """The raw (not yet made safe) one-line value of every column but the first two."""
     return (
@@ -109,7 +97,7 @@ def cell_values(summary: Summary) -> tuple[str, ...]:
         str(summary.chunks) if summary.streaming or summary.chunks else "",
         str(summary.tool_calls) if summary.tool_calls else "",
         str(summary.citations) if summary.citations else "",
-        tokens_text(summary),
+        summary.tokens_label(),
         status_text(summary),
     )
 
