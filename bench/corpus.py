@@ -16,7 +16,7 @@ import shutil
 from collections import defaultdict
 from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "corpus"
 
 # Files per folder at HEAD (recordings-format.md §2.1): 3,162 in all.
 REAL_FOLDER_COUNTS = {

@@ -15,17 +15,18 @@ import pytest
 from live_server import LiveServer, LiveServerError
 
 REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"  # the real recordings; never copied into the repo
+CORPUS = REPO / "tests" / "data" / "corpus"  # the real recordings, vendored (README there: sources, licences)
 
 
-def skip_without_corpus(why: str = "tests read the real recordings from there") -> None:
+def require_corpus(why: str = "tests read the real recordings from there") -> None:
+    """The vendored corpus is part of the repo: its absence is a broken checkout, a failure."""
     if not CORPUS.is_dir():
-        pytest.skip(f"the shared corpus is not at {CORPUS} ({why})")
+        pytest.fail(f"the vendored corpus is not at {CORPUS} ({why})", pytrace=False)
 
 
 @pytest.fixture
 def corpus() -> Path:
-    skip_without_corpus()
+    require_corpus()
     return CORPUS
 
 

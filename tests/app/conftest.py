@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import private_cache_dir, skip_without_corpus  # noqa: F401 (private_cache_dir: a fixture)
+from support import private_cache_dir, require_corpus  # noqa: F401 (private_cache_dir: a fixture)
 
 from .helpers import CORPUS, SUBSET, hostile_recording
 
@@ -36,7 +36,7 @@ def workdir(tmp_path, monkeypatch) -> Path:
 @pytest.fixture
 def corpus_subset(workdir) -> Path:
     """`recordings/` holding a fixed subset of the shared corpus (copied, layout kept)."""
-    skip_without_corpus()
+    require_corpus()
     root = workdir / "recordings"
     for relative in SUBSET:
         target = root / relative

@@ -13,5 +13,5 @@ from .corpus import CORPUS, corpus_files
 def corpus() -> list[Path]:
     files = corpus_files()
     if not files:
-        pytest.skip(f"the shared corpus is missing: expected recordings under {CORPUS}")
+        pytest.fail(f"the vendored corpus is missing: expected recordings under {CORPUS}", pytrace=False)
     return files

@@ -6,17 +6,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from support import private_cache_dir, skip_without_corpus  # noqa: F401 (private_cache_dir: a fixture)
+from support import private_cache_dir, require_corpus  # noqa: F401 (private_cache_dir: a fixture)
 from watch_helpers import CORPUS, WatchProcess
 
 
 @pytest.fixture(scope="session")
 def corpus_files() -> list[Path]:
     """Real recordings, smallest first (the bytes tests write are copies of these)."""
-    skip_without_corpus("tests write copies of real recordings")
+    require_corpus("tests write copies of real recordings")
     files = sorted(CORPUS.rglob("*.json"), key=lambda p: (p.stat().st_size, str(p)))
     if len(files) < 20:
-        pytest.skip(f"too few recordings in {CORPUS}")
+        pytest.fail(f"too few recordings in {CORPUS}", pytrace=False)
     return files
 
 
