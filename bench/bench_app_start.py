@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_app_start.py [--files 3000] [--mb 80] [--rounds 3]
 
-Replicates the shared corpus into a temporary tree shaped like the real one
+Replicates the vendored corpus into a temporary tree shaped like the real one
 (bench/corpus.py). Each measurement is a fresh interpreter (imports included, as a
 user's launch) running the real app headless (`App.run_test`), timed from the moment
 the parent spawns it:

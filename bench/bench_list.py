@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_list.py [--files 3000] [--mb 80] [--rounds 5]
 
-Replicates the shared corpus into a temporary tree shaped like the real one
+Replicates the vendored corpus into a temporary tree shaped like the real one
 (bench/corpus.py), then measures, rounds interleaved, medians reported:
 
   baseline  read + orjson.loads of every file (paths known in advance: no scan)
@@ -61,7 +61,7 @@ def main() -> int:
     with work_folder("tui-replay-bench-") as work:
         tree, cache_dir = work / "recordings", work / "cache"
         count, size = replicate(tree, options.files, int(options.mb * 1e6))
-        print(f"tree: {count} files, {size / 1e6:.1f} MB (replicated from the shared corpus)")
+        print(f"tree: {count} files, {size / 1e6:.1f} MB (replicated from the vendored corpus)")
         paths = [found.path for found in find_recordings([str(tree)])]
         assert len(paths) == count
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_summarize.py [--files 3000] [--mb 80] [--rounds 9] [--full]
 
-Replicates the shared corpus into a temporary tree with the real size profile
+Replicates the vendored corpus into a temporary tree with the real size profile
 (bench/corpus.py), then times, rounds interleaved (order alternating), over the same files:
 
   baseline   open + read + orjson.loads of every file

