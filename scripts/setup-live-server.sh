@@ -28,10 +28,10 @@ if ! "$VENV/bin/python" -c "import llama_cpp.server" 2>/dev/null; then
   step "building llama-cpp-python 0.3.36 from source into $VENV (about 5 minutes on 2 cores the first time; pip's wheel cache makes later installs take seconds)"
   heartbeat "llama-cpp-python build" &
   beat=$!
-  trap 'kill $beat 2>/dev/null' EXIT
+  trap 'kill $beat 2>/dev/null || true' EXIT
   "$VENV/bin/pip" install --quiet --disable-pip-version-check \
     'llama-cpp-python[server]==0.3.36'
-  kill $beat 2>/dev/null
+  kill $beat 2>/dev/null || true; trap - EXIT
   step "llama-cpp-python installed"
 fi
 parts=()
