@@ -153,7 +153,9 @@ def test_raw_http_payload_uses_the_url_path():
 def test_raw_get_endpoints_are_a_get_in_python_too():
     path = HEAD / "common/recordings/02c93bb3c314427bae2b7a7a6f054792b9f22d2cb4522eab802810be8672d3dc.json"
     recording = load_recording(corpus_file(path))
-    assert to_curl(recording).startswith("#!/usr/bin/env bash\ncurl -sS -X GET http://localhost:8321/v1/api/ps")
+    assert to_curl(recording).startswith(
+        "#!/usr/bin/env bash\ncurl -sS -X GET http://localhost:8321/v1/api/ps"
+    )
     code = to_python(recording)
     compile(code, "snippet.py", "exec")
     assert "client.get('/api/ps', cast_to=object)" in code and "post" not in code
