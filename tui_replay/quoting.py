@@ -70,7 +70,8 @@ def comment(text: str) -> str:
 def shell_word(text: str, *, multiline: bool = False) -> str:
     """`text` as exactly one bash word, never expanded: `'...'` quoting, or `$'...'` with
     escapes when it holds control characters (so the script stays one command per line and
-    carries no raw terminal escapes). `multiline` lets newlines stay as they are (a JSON body)."""
+    carries no raw terminal escapes; non-ASCII ones as `\\uHHHH`, which bash decodes in a UTF-8
+    locale). `multiline` lets newlines stay as they are (a JSON body)."""
     if _all_shown(text.replace("\n", "") if multiline else text):
         return shlex.quote(text)
     body = []
@@ -79,8 +80,10 @@ def shell_word(text: str, *, multiline: bool = False) -> str:
             body.append("\\" + ch)
         elif _shown(ch):
             body.append(ch)
-        else:
+        elif ord(ch) < 0x80:
             body.append(_escape(ch))
+        else:  # bash's \xHH is a byte; \uHHHH is the character (in a UTF-8 locale)
+            body.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
     return "$'" + "".join(body) + "'"
 
 
