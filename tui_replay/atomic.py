@@ -15,6 +15,7 @@ from pathlib import Path
 # Captures and exports are not secret (keys are never written), so they get the usual
 # permissions rather than mkstemp's owner-only 0600.
 FILE_MODE = 0o644
+EXECUTABLE_MODE = 0o755  # saved shell exports run as `./name.sh`
 
 
 class _NameTaken(FileExistsError):
@@ -51,19 +52,20 @@ def write_atomic(
     overwrite: bool = False,
     encoding: str = "utf-8",
     alternatives: int = 0,
+    executable: bool = False,
 ) -> Path:
     """Write `text` to `path` atomically and return the path written.
 
     Without `overwrite`, an existing file is never replaced: FileExistsError, or with
     `alternatives=N` the first free name of `stem-1.ext` ... `stem-N.ext`. On any
-    failure no partial file is left behind.
+    failure no partial file is left behind. `executable` makes it runnable (mode 0755).
     """
     target = Path(path)
     folder = target.parent
     folder.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
-        os.fchmod(fd, FILE_MODE)
+        os.fchmod(fd, EXECUTABLE_MODE if executable else FILE_MODE)
         with os.fdopen(fd, "w", encoding=encoding, newline="\n") as handle:
             handle.write(text)
             handle.flush()

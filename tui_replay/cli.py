@@ -1,6 +1,6 @@
 """Command line: arguments -> a headless command or the app; nothing else.
 
-Headless commands (`list`, `show`, `compare`) must not import Textual: the app
+Headless commands (`list`, `show`, `compare`, `export`) must not import Textual: the app
 module is imported only when the app runs.
 """
 
@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS = ("list", "show", "compare")
+SUBCOMMANDS = ("list", "show", "compare", "export")
 
 
 def _positive_float(text: str) -> float:
@@ -33,20 +33,34 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a size: {text}") from None
 
 
+def _env_name(text: str) -> str:
+    """An environment variable name (it is written into shell code as `$NAME`)."""
+    from tui_replay.quoting import is_env_name
+
+    if not is_env_name(text):
+        raise argparse.ArgumentTypeError(f"not an environment variable name (letters, digits, _): {text!r}")
+    return text
+
+
 def _add_max_size(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-size", type=_size, metavar="SIZE", help="refuse files larger than this (default 256M)"
     )
 
 
-def _add_live_target(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base-url", help="OpenAI-compatible base URL (else $OPENAI_BASE_URL, else config)")
-    parser.add_argument("--model", help="model name sent instead of the recorded one")
+def _add_api_key_env(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--api-key-env",
+        type=_env_name,
         metavar="VAR",
         help="environment variable holding the API key (default OPENAI_API_KEY)",
     )
+
+
+def _add_live_target(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base-url", help="OpenAI-compatible base URL (else $OPENAI_BASE_URL, else config)")
+    parser.add_argument("--model", help="model name sent instead of the recorded one")
+    _add_api_key_env(parser)
     parser.add_argument("--timeout", type=_positive_float, metavar="S", help="request timeout in seconds")
 
 
@@ -54,7 +68,7 @@ def build_app_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tui-replay",
         description="Browse and replay recorded LLM API conversations. "
-        "Subcommands: list, show, compare (see `tui-replay SUBCOMMAND --help`).",
+        "Subcommands: list, show, compare, export (see `tui-replay SUBCOMMAND --help`).",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default ./recordings)")
     parser.add_argument("--speed", type=_positive_float, help="replay speed multiplier (0.25 to 32)")
@@ -92,6 +106,19 @@ def build_command_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("--json", action="store_true", help="print one JSON object")
     compare.add_argument("--config", metavar="FILE", help="read this TOML config file too")
+
+    from tui_replay.export import FORMATS
+
+    export = sub.add_parser(
+        "export", help="print a recording as curl, Python, Markdown or its re-record command"
+    )
+    export.add_argument("paths", nargs="+", metavar="FILE")
+    export.add_argument("--format", required=True, choices=tuple(FORMATS), help="what to write")
+    export.add_argument("--out", metavar="PATH", help="write to this new file (never over one), not stdout")
+    export.add_argument("--base-url", help="base URL of the requests (else $OPENAI_BASE_URL, else config)")
+    _add_api_key_env(export)
+    _add_max_size(export)
+    export.add_argument("--config", metavar="FILE", help="read this TOML config file too")
     return parser
 
 
@@ -116,6 +143,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from tui_replay.commands.show import run_show
 
                 return run_show(args)
+            if args.command == "export":
+                from tui_replay.commands.export import run_export
+
+                return run_export(args)
             from tui_replay.live.command import run_compare
 
             return run_compare(args)

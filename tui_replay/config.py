@@ -23,6 +23,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from tui_replay.quoting import is_env_name
+
 DEFAULT_MAX_SIZE = 256 * 1024 * 1024
 PROJECT_FILE = "tui-replay.toml"
 
@@ -129,6 +131,11 @@ def _apply(config: Config, table: dict[str, Any], source: str) -> Config:
     for name, kinds in (("base_url", str), ("model", str), ("api_key_env", str), ("timeout", (int, float))):
         if name in live_table:
             live = replace(live, **{name: check(live_table[name], kinds, f"live.{name}")})
+    if not is_env_name(live.api_key_env):  # it is written into shell code: `$NAME` and nothing else
+        raise ConfigError(
+            f"{source}: `live.api_key_env` is not an environment variable name "
+            f"(letters, digits, _): {live.api_key_env!r}"
+        )
     keymap = dict(config.keymap)
     for binding_id, keys in check(table.get("keymap", {}), dict, "keymap").items():
         keymap[binding_id] = check(keys, str, f"keymap.{binding_id}")

@@ -5,22 +5,35 @@ path of a raw-HTTP `url`) on top of a base URL the user chooses: the configured 
 base URL, else DEFAULT_BASE_URL. The recorded `url` is not used as-is because it is
 client base + endpoint and usually reads `/v1/v1/...`. The API key is always a
 reference to an environment variable, never a value.
+
+Every value taken from a recording or a config is written through tui_replay.quoting
+(one quoting function per target language), so no recorded text can run as code.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import pprint
-import shlex
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from tui_replay.atomic import write_atomic
+from tui_replay.catalog.testids import split_test_id
+from tui_replay.quoting import (
+    comment,
+    is_env_name,
+    markdown_block,
+    markdown_code,
+    markdown_text,
+    python_literal,
+    shell_word,
+)
 from tui_replay.recording.model import Kind, Recording, ToolCall
 
 DEFAULT_BASE_URL = "http://localhost:8321/v1"
+SHEBANG = "#!/usr/bin/env bash\n"  # shell exports use bash's $'...' for values with control characters
 # SDK-only keyword arguments that are not part of the wire body.
 _SDK_ONLY = ("extra_body", "extra_headers", "extra_query", "timeout")
 
@@ -87,20 +100,34 @@ def request_url(recording: Recording, base_url: str | None) -> str | None:
     return base + _path_on_base(path, base)
 
 
+def _checked_env_name(api_key_env: str) -> str:
+    """The key's variable name, refused unless it is one: it is written into shell code."""
+    if not is_env_name(api_key_env):
+        raise ValueError(f"not an environment variable name: {api_key_env!r}")
+    return api_key_env
+
+
 def to_curl(recording: Recording, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY") -> str:
+    key_env = _checked_env_name(api_key_env)
     url = request_url(recording, base_url)
     if url is None:
-        return f"# A {recording.kind.value} recording is not an HTTP request; there is nothing to curl.\n"
-    body = json.dumps(wire_body(recording), indent=2)
+        what = f"A {recording.kind.value} recording is not an HTTP request; there is nothing to curl."
+        return SHEBANG + comment(what) + "\n"
+    body = json.dumps(wire_body(recording), indent=2)  # ASCII only: every control character escaped
     method = "GET" if request_path(recording) in _GET_PATHS else "POST"
-    lines = [f"curl -X {method} {shlex.quote(url)} \\", f'  -H "Authorization: Bearer ${api_key_env}"']
+    flags = "-sS -N" if wire_body(recording).get("stream") is True else "-sS"  # -N: print events as they come
+    lines = [
+        f"curl {flags} -X {method} {shell_word(url)} \\",
+        f'  -H "Authorization: Bearer ${{{key_env}}}"',
+    ]
     if method == "POST":
         lines[-1] += " \\"
-        lines += ['  -H "Content-Type: application/json" \\', f"  -d {shlex.quote(body)}"]
-    return "\n".join(lines) + "\n"
+        lines += ['  -H "Content-Type: application/json" \\', f"  -d {shell_word(body, multiline=True)}"]
+    return SHEBANG + "\n".join(lines) + "\n"
 
 
 def to_python(recording: Recording, base_url: str | None = None, api_key_env: str = "OPENAI_API_KEY") -> str:
+    key_env = _checked_env_name(api_key_env)
     path = request_path(recording)
     method = _SDK_METHODS.get(path or "")
     base = base_url or DEFAULT_BASE_URL
@@ -109,27 +136,29 @@ def to_python(recording: Recording, base_url: str | None = None, api_key_env: st
         "",
         "from openai import OpenAI",
         "",
-        f"client = OpenAI(base_url={base!r}, api_key=os.environ[{api_key_env!r}])",
+        # a default key: a keyless local server still gets a well-formed client
+        f"client = OpenAI(base_url={python_literal(base)}, "
+        f"api_key=os.environ.get({python_literal(key_env)}, 'none'))",
     ]
     if method is None:
         if path is None:
-            return f"# A {recording.kind.value} recording is not an HTTP request; no openai call to make.\n"
+            what = f"A {recording.kind.value} recording is not an HTTP request; no openai call to make."
+            return comment(what) + "\n"
         # Not an openai SDK method (Ollama, Anthropic, Gemini payloads): a raw request through the
         # client, whose paths are relative to its base URL.
-        relative = _path_on_base(path, base)
+        relative = python_literal(_path_on_base(path, base))
         if path in _GET_PATHS:
             call = [
-                f"# {path} is not an OpenAI SDK method: a plain GET through the client.",
+                comment(f"{path} is not an OpenAI SDK method: a plain GET through the client."),
                 *header,
-                f"response = client.get({relative!r}, cast_to=object)",
+                f"response = client.get({relative}, cast_to=object)",
             ]
         else:
-            body = pprint.pformat(wire_body(recording), indent=1, width=100, sort_dicts=False)
             call = [
-                f"# {path} is not an OpenAI SDK method: the recorded body is posted as-is.",
+                comment(f"{path} is not an OpenAI SDK method: the recorded body is posted as-is."),
                 *header,
-                f"body = {body}",
-                f"response = client.post({relative!r}, body=body, cast_to=object)",
+                f"body = {python_literal(wire_body(recording))}",
+                f"response = client.post({relative}, body=body, cast_to=object)",
             ]
         return "\n".join([*call, "print(response)", ""])
     if method == "models.list":
@@ -137,8 +166,7 @@ def to_python(recording: Recording, base_url: str | None = None, api_key_env: st
     kwargs = request_body(recording)
     if not kwargs:
         kwargs = wire_body(recording)
-    rendered = pprint.pformat(kwargs, indent=1, width=100, sort_dicts=False)
-    lines = [*header, f"kwargs = {rendered}", f"response = client.{method}(**kwargs)"]
+    lines = [*header, f"kwargs = {python_literal(kwargs)}", f"response = client.{method}(**kwargs)"]
     if kwargs.get("stream"):
         lines += ["for chunk in response:", "    print(chunk)"]
     else:
@@ -146,17 +174,14 @@ def to_python(recording: Recording, base_url: str | None = None, api_key_env: st
     return "\n".join([*lines, ""])
 
 
-def _fence(text: str, info: str = "") -> str:
-    fence = "```"
-    while fence in text:
-        fence += "`"
-    return f"{fence}{info}\n{text}\n{fence}"
-
-
 def to_markdown(recording: Recording) -> str:
-    """The conversation and the recorded answer as a Markdown transcript."""
+    """The conversation and the recorded answer as a Markdown transcript.
+
+    Recorded text is data: every message sits in a code fence and every other value
+    (title, facts, names, ids) is escaped, so nothing recorded renders as Markdown or HTML.
+    """
     title = recording.test_id or Path(recording.path).name
-    out = [f"# {title}", ""]
+    out = [f"# {markdown_code(title)}", ""]
     facts = [
         ("file", recording.path),
         ("kind", recording.kind.value),
@@ -164,43 +189,49 @@ def to_markdown(recording: Recording) -> str:
         ("model", recording.model),
         ("streamed", "yes" if recording.streaming else "no"),
     ]
-    out += [f"- {name}: `{value}`" for name, value in facts if value] + [""]
+    out += [f"- {name}: {markdown_code(str(value))}" for name, value in facts if value] + [""]
     for message in recording.messages:
-        heading = message.role + (f" ({message.name})" if message.name else "")
+        heading = markdown_text(message.role + (f" ({message.name})" if message.name else ""))
         if message.tool_call_id:
-            heading += f" — result of `{message.tool_call_id}`"
+            heading += f" — result of {markdown_code(message.tool_call_id)}"
         out += [f"## {heading}", ""]
         if message.reasoning:
-            out += ["*reasoning:*", "", _fence(message.reasoning), ""]
+            out += ["*reasoning:*", "", markdown_block(message.reasoning), ""]
         if message.text:
-            out += [_fence(message.text) if message.role == "tool" else message.text, ""]
+            out += [markdown_block(message.text), ""]
         for call in message.tool_calls:
             out += _call_lines(call)
     response = recording.response
     out += ["## assistant (recorded response)", ""]
     if response.exception is not None:
         exc = response.exception
-        out += [f"Error {exc.type or ''} {exc.status or ''}".rstrip() + ":", "", _fence(exc.message), ""]
+        label = markdown_text(f"Error {exc.type or ''} {exc.status or ''}".rstrip())
+        out += [f"{label}:", "", markdown_block(exc.message), ""]
     if response.reasoning:
-        out += ["*reasoning:*", "", _fence(response.reasoning), ""]
+        out += ["*reasoning:*", "", markdown_block(response.reasoning), ""]
     if response.text:
-        out += [response.text, ""]
+        out += [markdown_block(response.text), ""]
     for call in response.tool_calls:
         out += _call_lines(call)
     if recording.citations:
         out += ["### Citations", ""]
         for citation in recording.citations:
-            where = citation.filename or "not in the retrieved results"
+            where = markdown_code(citation.filename) if citation.filename else "not in the retrieved results"
             score = f", score {citation.score:.4f}" if citation.score is not None else ""
-            out.append(f"- `{citation.marker}` → {where}{score}")
+            out.append(f"- {markdown_code(citation.marker)} → {where}{score}")
         out.append("")
     if response.finish_reason:
-        out += [f"*finish reason: {response.finish_reason}*", ""]
+        out += [f"*finish reason: {markdown_text(response.finish_reason)}*", ""]
     return "\n".join(out)
 
 
 def _call_lines(call: ToolCall) -> list[str]:
-    return [f"Tool call `{call.name}` (`{call.id}`):", "", _fence(_pretty_json(call.arguments), "json"), ""]
+    return [
+        f"Tool call {markdown_code(call.name)} ({markdown_code(call.id)}):",
+        "",
+        markdown_block(_pretty_json(call.arguments), "json"),
+        "",
+    ]
 
 
 def _pretty_json(arguments: str) -> str:
@@ -210,47 +241,207 @@ def _pretty_json(arguments: str) -> str:
         return arguments
 
 
-def _checkout_style(recording_path: str) -> str | None:
-    """ "ogx" or "llama_stack" when the file sits in a checkout whose package dir says which."""
-    parts = Path(recording_path).resolve().parts
-    if "tests" not in parts:
-        return None
-    root = Path(*parts[: len(parts) - 1 - parts[::-1].index("tests")])
-    if (root / "src" / "ogx").is_dir() or (root / "ogx").is_dir():
-        return "ogx"
-    if (root / "llama_stack").is_dir() or (root / "src" / "llama_stack").is_dir():
-        return "llama_stack"
+# -- the re-record command -----------------------------------------------------------------
+
+# Parametrization id prefix (tests/integration/conftest.py, pytest_generate_tests) -> pytest option.
+_ID_OPTIONS = {
+    "txt": "--text-model",
+    "vis": "--vision-model",
+    "emb": "--embedding-model",
+    "shield": "--safety-shield",
+    "judge": "--judge-model",
+    "dim": "--embedding-dimension",
+    "rerank": "--rerank-model",
+}
+_ID_KEY = re.compile(r"(?:^|(?<=[-:]))(" + "|".join(_ID_OPTIONS) + r")=")
+# conftest.py MODEL_SHORT_IDS, reversed: the id shows the short name, the option needs the model.
+_SHORT_IDS = {
+    "3B": ("meta-llama/Llama-3.2-3B-Instruct",),
+    "8B": ("meta-llama/Llama-3.1-8B-Instruct",),
+    "70B": ("meta-llama/Llama-3.3-70B-Instruct", "meta-llama/Llama-3.1-70B-Instruct"),
+    "405B": ("meta-llama/Llama-3.1-405B-Instruct",),
+    "11B": ("meta-llama/Llama-3.2-11B-Vision-Instruct",),
+    "90B": ("meta-llama/Llama-3.2-90B-Vision-Instruct",),
+    "Guard1B": ("meta-llama/Llama-Guard-3-1B",),
+    "Guard8B": ("meta-llama/Llama-Guard-3-8B",),
+    "Nomic-v1.5": ("nomic-ai/nomic-embed-text-v1.5",),
+    "MiniLM": ("all-MiniLM-L6-v2",),
+}
+# Model provider prefix -> the setup (tests/integration/suites.py SETUP_DEFINITIONS) that sets
+# its environment (OLLAMA_URL, VLLM_URL, ...). Explicit model options override a setup's defaults.
+_SETUPS = {
+    "openai": "gpt",
+    "ollama": "ollama",
+    "vllm": "vllm",
+    "azure": "azure",
+    "bedrock": "bedrock",
+    "watsonx": "watsonx",
+    "together": "together",
+    "cerebras": "cerebras",
+    "databricks": "databricks",
+    "fireworks": "fireworks",
+    "anthropic": "anthropic",
+    "gemini": "gemini",
+    "groq": "groq",
+}
+RERECORD_STACK_CONFIG = "server:ci-tests"
+
+
+def _looks_like_other_param_id(part: str) -> bool:
+    """A `-`-joined id part that is not the end of a model name: True/False/None, a case
+    name (`llama_experts_pdf`), a test-case id (`inference:completion:sanity`)."""
+    return part in ("True", "False", "None", "") or "_" in part or "::" in part or part.count(":") >= 2
+
+
+def _last_value(rest: str, recorded_model: str | None) -> str:
+    """The value of the last `key=` in the id: it runs to a `-` that no one marks, so the
+    recorded model decides where it ends, else id parts that look like other parameters are cut."""
+    candidates = [rest] + [rest[:i] for i in range(len(rest) - 1, 0, -1) if rest[i] == "-"]
+    if recorded_model:
+        for candidate in candidates:  # longest first
+            full = _SHORT_IDS.get(candidate, (candidate,))[0]
+            if recorded_model in (candidate, full) or full.endswith("/" + recorded_model):
+                return candidate
+    value = rest
+    while "-" in value:
+        head, tail = value.rsplit("-", 1)
+        if not _looks_like_other_param_id(tail):
+            break
+        value = head
+    return value
+
+
+def model_options(test_id: str, recorded_model: str | None = None) -> list[tuple[str, str]]:
+    """The pytest options (option, value) that make pytest generate this test id's parametrization.
+
+    `...::test_x[openai_client-txt=openai/gpt-4o:emb=Nomic-v1.5:dim=768-llama_experts_pdf]`
+    -> --text-model=openai/gpt-4o, --embedding-model=nomic-ai/nomic-embed-text-v1.5,
+    --embedding-dimension=768.
+    """
+    test_part = split_test_id(test_id)[1]
+    bracket = test_part.find("[")
+    if bracket == -1 or not test_part.endswith("]"):
+        return []
+    params = test_part[bracket + 1 : -1]
+    keys = list(_ID_KEY.finditer(params))
+    options = []
+    for index, match in enumerate(keys):
+        key = match.group(1)
+        if index + 1 < len(keys) and params[keys[index + 1].start() - 1] == ":":
+            value = params[match.end() : keys[index + 1].start() - 1]
+        else:
+            rest = params[match.end() :]
+            if key == "dim":
+                digits = re.match(r"\d+", rest)
+                value = digits.group() if digits else ""
+            else:
+                value = _last_value(rest, recorded_model)
+        if not value:
+            continue
+        choices = _SHORT_IDS.get(value, (value,))
+        value = next((c for c in choices if recorded_model and c.endswith(recorded_model)), choices[0])
+        options.append((_ID_OPTIONS[key], value))
+    return options
+
+
+def _setup_for(options: list[tuple[str, str]]) -> str | None:
+    for option, value in options:
+        if option in ("--text-model", "--vision-model", "--embedding-model") and "/" in value:
+            setup = _SETUPS.get(value.split("/", 1)[0])
+            if setup:
+                return setup
     return None
 
 
-def _recorded_by_llama_stack(recording: Recording) -> bool:
-    """True for a recording made before the OGX rename (2026-04-24).
-
-    Decided by the checkout the file lives in when there is one, else by the body's
-    type names (`llama_stack...` vs `ogx_api...`); current (OGX) when nothing tells.
-    """
-    style = _checkout_style(recording.path)
-    if style is not None:
-        return style == "llama_stack"
-    text = json.dumps(recording.response_raw)[:200_000] if recording.response_raw else ""
-    return "llama_stack" in text and "ogx" not in text
-
-
 def rerecord_command(recording: Recording) -> str | None:
-    """The shell command that records this test again; None when the file names no test."""
-    if not recording.test_id:
+    """The shell script that records this test again in a llama-stack / OGX checkout;
+    None when the file names no test.
+
+    What it assumes (from tests/integration/conftest.py, suites.py and the integration-test
+    README of llama-stack, the same in OGX after the 2026-04-24 rename):
+    - it runs from the root of the checkout, with `uv` and the `test` dependency group;
+    - the checkout is from 2025-10 or later: recordings carry a test id since 2025-10-04, and
+      the pytest options `--inference-mode` and `--setup` exist since 2025-09;
+    - `--inference-mode=record` is what records: the conftest sets
+      LLAMA_STACK_TEST_INFERENCE_MODE / OGX_TEST_INFERENCE_MODE from it (default replay),
+      so the environment variable alone would only replay;
+    - recording goes through a server (`--stack-config=server:ci-tests`, the distribution CI
+      records with; the conftest starts it), which needs the provider's key in the environment
+      (OPENAI_API_KEY, ...) or a local Ollama / vLLM;
+    - the models come from the `txt=` / `vis=` / `emb=` / `dim=` / ... parts of the test id
+      (short ids such as `Nomic-v1.5` mapped back to the model), so pytest generates the same
+      parametrized node id; `--setup` is chosen from the first model's provider (its
+      environment: OLLAMA_URL, VLLM_URL, ...), explicit model options win over its defaults.
+      Where a model name and the next id part are both joined by `-`, the recorded model
+      decides where the name ends.
+    """
+    test_id = recording.test_id
+    if not test_id:
         return None
-    quoted = shlex.quote(recording.test_id)
-    ogx = f"OGX_TEST_INFERENCE_MODE=record uv run pytest -sv {quoted}"
-    old = f"LLAMA_STACK_TEST_INFERENCE_MODE=record uv run pytest -sv {quoted}"
-    if _recorded_by_llama_stack(recording):
-        return f"{old}\n# in an OGX checkout (after the 2026-04-24 rename):\n# {ogx}\n"
-    return f"{ogx}\n# in a llama-stack checkout from before the OGX rename (2026-04-24):\n# {old}\n"
+    if test_id.startswith("-"):  # pytest would read it as an option
+        return SHEBANG + comment(f"The recorded test id is not a pytest node id: {test_id}") + "\n"
+    options = model_options(test_id, recording.model)
+    words = [
+        "uv run --group test pytest -sv",
+        shell_word(f"--stack-config={RERECORD_STACK_CONFIG}"),
+        "--inference-mode=record",
+    ]
+    setup = _setup_for(options)
+    if setup:
+        words.append(shell_word(f"--setup={setup}"))
+    words += [shell_word(f"{option}={value}") for option, value in options]
+    words.append(shell_word(test_id))
+    lines = [
+        comment("Records this test again: run from the root of a llama-stack / OGX checkout."),
+        comment("Needs the provider's API key in the environment (or a local Ollama / vLLM)."),
+    ]
+    if "[" in test_id and not options:
+        lines.append(comment("The test id names no models (txt=, emb=, ...): add the options of that run."))
+    lines.append(" \\\n  ".join(words))
+    return SHEBANG + "\n".join(lines) + "\n"
 
 
-def write_new_file(directory: str | os.PathLike[str], name: str, text: str) -> Path:
+# The formats of `tui-replay export --format` and of the app's export screen:
+# name -> (file suffix, executable when saved).
+FORMATS = {
+    "curl": (".curl.sh", True),
+    "python": (".py", False),
+    "markdown": (".md", False),
+    "rerecord": (".rerecord.sh", True),
+}
+NO_TEST_TO_RERECORD = "This recording names no test (test_id is null or absent): nothing to re-record."
+
+
+def export_text(
+    recording: Recording,
+    fmt: str,
+    base_url: str | None = None,
+    api_key_env: str = "OPENAI_API_KEY",
+) -> str:
+    """One recording exported in `fmt` (a FORMATS key); ValueError for a bad key variable name."""
+    if fmt == "curl":
+        return to_curl(recording, base_url, api_key_env)
+    if fmt == "python":
+        return to_python(recording, base_url, api_key_env)
+    if fmt == "markdown":
+        return to_markdown(recording)
+    if fmt == "rerecord":
+        return rerecord_command(recording) or SHEBANG + comment(NO_TEST_TO_RERECORD) + "\n"
+    raise ValueError(f"unknown export format: {fmt!r}")
+
+
+def join_exports(fmt: str, texts: list[str]) -> str:
+    """Several exports of one format as one file: one shebang for shell scripts."""
+    if FORMATS[fmt][1]:
+        return SHEBANG + "".join(text.removeprefix(SHEBANG) for text in texts)
+    return "\n".join(texts)
+
+
+def write_new_file(
+    directory: str | os.PathLike[str], name: str, text: str, *, executable: bool = False
+) -> Path:
     """Write `text` to a new file in `directory` atomically; never replace an existing file.
 
     Takes the first free name: `name`, then `stem-1.ext`, `stem-2.ext`, ...
     """
-    return write_atomic(Path(directory) / name, text, alternatives=999)
+    return write_atomic(Path(directory) / name, text, alternatives=999, executable=executable)

@@ -11,6 +11,7 @@ from replay_helpers import CITED_FILE, HEAD, OLD, corpus_file
 
 from tui_replay.export import (
     DEFAULT_BASE_URL,
+    model_options,
     request_url,
     rerecord_command,
     to_curl,
@@ -36,11 +37,13 @@ def seed():
 def test_curl_uses_endpoint_on_the_base_url_and_a_key_reference(seed):
     assert "/v1/v1/" in seed.url  # the recorded url is malformed, so it must not be used
     curl = to_curl(seed)
-    assert curl.startswith("curl -X POST http://localhost:8321/v1/chat/completions \\")
-    assert '-H "Authorization: Bearer $OPENAI_API_KEY"' in curl
+    assert curl.startswith(
+        "#!/usr/bin/env bash\ncurl -sS -N -X POST http://localhost:8321/v1/chat/completions \\"
+    )  # -N: a streamed answer is printed as it comes
+    assert '-H "Authorization: Bearer ${OPENAI_API_KEY}"' in curl
     assert "/v1/v1/" not in curl
     # the -d argument is the request body as JSON, shell-quoted
-    argv = shlex.split(curl.replace("\\\n", " "))
+    argv = shlex.split(curl.replace("\\\n", " "), comments=True)
     body = json.loads(argv[argv.index("-d") + 1])
     assert body["model"] == "gpt-4o" and body["stream"] is True
     assert [m["role"] for m in body["messages"]] == ["user", "assistant", "tool"]
@@ -49,7 +52,7 @@ def test_curl_uses_endpoint_on_the_base_url_and_a_key_reference(seed):
 
 def test_curl_with_a_configured_base_url(seed):
     curl = to_curl(seed, "http://127.0.0.1:9000/v1/", "MY_KEY")
-    assert "http://127.0.0.1:9000/v1/chat/completions" in curl and "$MY_KEY" in curl
+    assert "http://127.0.0.1:9000/v1/chat/completions" in curl and "${MY_KEY}" in curl
 
 
 def test_extra_body_is_merged_into_the_wire_body():
@@ -62,7 +65,7 @@ def test_python_snippet_is_valid_and_keyless(seed):
     code = to_python(seed)
     compile(code, "snippet.py", "exec")
     assert f"base_url={DEFAULT_BASE_URL!r}" in code
-    assert "api_key=os.environ['OPENAI_API_KEY']" in code
+    assert "api_key=os.environ.get('OPENAI_API_KEY', 'none')" in code  # a keyless server still works
     assert "client.chat.completions.create(**kwargs)" in code
     assert "for chunk in response:" in code  # the recording was streamed
     namespace: dict = {}
@@ -75,28 +78,49 @@ def test_python_snippet_is_valid_and_keyless(seed):
 
 def test_markdown_transcript(seed):
     markdown = to_markdown(seed)
-    assert markdown.startswith(f"# {SEED_TEST_ID}")
-    assert "## user\n\nHow many experts does the Llama 4 Maverick model have?" in markdown
+    assert markdown.startswith(f"# `{SEED_TEST_ID}`")
+    assert "## user\n\n```\nHow many experts does the Llama 4 Maverick model have?\n```" in markdown
     assert "Tool call `knowledge_search` (`call_d6FUctD26fVVvlnYAbWc4m6u`)" in markdown
     assert "The Llama 4 Maverick model has 128 experts <|file-383513632278|>." in markdown
-    assert "- `<|file-383513632278|>` → llama_stack_and_models.pdf, score 0.0911" in markdown
+    assert "- `<|file-383513632278|>` → `llama_stack_and_models.pdf`, score 0.0911" in markdown
 
 
 def test_rerecord_command_from_test_id(seed):
     command = rerecord_command(seed)
-    first = command.splitlines()[0]
-    assert first == f"OGX_TEST_INFERENCE_MODE=record uv run pytest -sv {shlex.quote(SEED_TEST_ID)}"
-    assert "LLAMA_STACK_TEST_INFERENCE_MODE=record" in command  # the old-style variant, as a comment
+    assert command.startswith("#!/usr/bin/env bash\n")
+    argv = shlex.split(command.replace("\\\n", " "), comments=True)
+    # the conftest options that make pytest generate this very node id, in record mode
+    assert argv == [
+        "uv", "run", "--group", "test", "pytest", "-sv",
+        "--stack-config=server:ci-tests",
+        "--inference-mode=record",  # the conftest sets *_TEST_INFERENCE_MODE from it: env alone replays
+        "--setup=gpt",
+        "--text-model=openai/gpt-4o",
+        "--embedding-model=nomic-ai/nomic-embed-text-v1.5",  # `Nomic-v1.5` is the short id of this model
+        "--embedding-dimension=768",
+        SEED_TEST_ID,
+    ]  # fmt: skip
 
 
-def test_rerecord_old_style_in_a_llama_stack_checkout(tmp_path, seed):
-    folder = tmp_path / "tests" / "integration" / "responses" / "recordings"
-    folder.mkdir(parents=True)
-    (tmp_path / "llama_stack").mkdir()
-    seed_copy = type(seed)(
-        **{**{f: getattr(seed, f) for f in seed.__slots__}, "path": str(folder / "a.json")}
-    )
-    assert rerecord_command(seed_copy).startswith("LLAMA_STACK_TEST_INFERENCE_MODE=record uv run pytest -sv ")
+@pytest.mark.parametrize(
+    ("params", "model", "expected"),
+    [
+        ("txt=ollama/llama3.2:3b-instruct-fp16-inference:completion:sanity", None,
+         [("--text-model", "ollama/llama3.2:3b-instruct-fp16")]),
+        ("openai_client-txt=openai/gpt-4o-saturn", "gpt-4o", [("--text-model", "openai/gpt-4o")]),
+        ("client_with_models-txt=bedrock/openai.gpt-oss-20b-1:0-True", None,
+         [("--text-model", "bedrock/openai.gpt-oss-20b-1:0")]),
+        ("emb=ollama/all-minilm:l6-v2:dim=384-test_case1", None,
+         [("--embedding-model", "ollama/all-minilm:l6-v2"), ("--embedding-dimension", "384")]),
+        ("client_with_models-vector_io=faiss-txt=ollama/llama3.2:3b-instruct-fp16:emb=MiniLM:dim=384", None,
+         [("--text-model", "ollama/llama3.2:3b-instruct-fp16"), ("--embedding-model", "all-MiniLM-L6-v2"),
+          ("--embedding-dimension", "384")]),
+        ("vis=ollama/llama3.2-vision:11b", None, [("--vision-model", "ollama/llama3.2-vision:11b")]),
+        ("nvidia", None, []),
+    ],
+)  # fmt: skip
+def test_model_options_from_the_parametrization(params, model, expected):
+    assert model_options(f"tests/integration/x/test_x.py::test_y[{params}]", model) == expected
 
 
 def test_no_rerecord_command_without_test_id():
@@ -111,9 +135,8 @@ def test_non_http_kinds_have_no_request_to_export():
     recording = load_recording(corpus_file(path))
     assert recording.kind is Kind.FILE
     assert request_url(recording, None) is None
-    assert to_curl(recording).startswith("# A file recording is not an HTTP request")
-    # its body type is llama_stack_api.…ProcessFileResponse: stored 2026-04, before the OGX rename
-    assert rerecord_command(recording).startswith("LLAMA_STACK_TEST_INFERENCE_MODE=record")
+    assert to_curl(recording).startswith("#!/usr/bin/env bash\n# A file recording is not an HTTP request")
+    assert "--inference-mode=record" in rerecord_command(recording)
 
 
 def test_raw_http_payload_uses_the_url_path():
@@ -130,7 +153,9 @@ def test_raw_http_payload_uses_the_url_path():
 def test_raw_get_endpoints_are_a_get_in_python_too():
     path = HEAD / "common/recordings/02c93bb3c314427bae2b7a7a6f054792b9f22d2cb4522eab802810be8672d3dc.json"
     recording = load_recording(corpus_file(path))
-    assert to_curl(recording).startswith("curl -X GET http://localhost:8321/v1/api/ps")
+    assert to_curl(recording).startswith(
+        "#!/usr/bin/env bash\ncurl -sS -X GET http://localhost:8321/v1/api/ps"
+    )
     code = to_python(recording)
     compile(code, "snippet.py", "exec")
     assert "client.get('/api/ps', cast_to=object)" in code and "post" not in code

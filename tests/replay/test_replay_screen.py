@@ -302,13 +302,11 @@ async def test_exports_screen(tmp_path, monkeypatch):
         export = app.screen
         assert isinstance(export, ExportScreen)
         curl = export.query_one("#export-curl-text").text
-        assert "http://localhost:8321/v1/chat/completions" in curl and "$OPENAI_API_KEY" in curl
+        assert "http://localhost:8321/v1/chat/completions" in curl and "${OPENAI_API_KEY}" in curl
         assert "client.chat.completions.create(**kwargs)" in export.query_one("#export-python-text").text
         assert "128 experts <|file-383513632278|>." in export.query_one("#export-markdown-text").text
         rerecord = export.query_one("#export-rerecord-text").text
-        assert rerecord.startswith(
-            "OGX_TEST_INFERENCE_MODE=record uv run pytest -sv 'tests/integration/responses/"
-        )
+        assert "--inference-mode=record" in rerecord and "'tests/integration/responses/" in rerecord
         await pilot.press("c")
         assert app.clipboard == export.exports["export-curl"]
         await pilot.press("s")
@@ -319,7 +317,7 @@ async def test_exports_screen(tmp_path, monkeypatch):
         await pilot.press("3")  # the Markdown tab
         await pilot.pause()
         await pilot.press("c")
-        assert app.clipboard.startswith("# tests/integration/responses/test_tool_responses.py::")
+        assert app.clipboard.startswith("# `tests/integration/responses/test_tool_responses.py::")
         await pilot.press("escape")
         assert isinstance(app.screen, ReplayScreen)
 

@@ -31,7 +31,7 @@ def run_show(args: argparse.Namespace) -> int:
         tolerant_stdout()
         console = make_console()
     for found in iter_found(args.paths):
-        recording, error = _load(found, max_size)
+        recording, error = load_found(found, max_size)
         failed = failed or recording is None
         if console is None:
             row = recording_to_json(recording) if recording else error_to_json(found.path, error)
@@ -45,7 +45,7 @@ def run_show(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _load(found: Found, max_size: int) -> tuple[Recording | None, str]:
+def load_found(found: Found, max_size: int) -> tuple[Recording | None, str]:
     if found.problem is not None:
         return None, found.problem
     from tui_replay.recording.load import load_recording

@@ -1,7 +1,8 @@
 """Exports of the open recording: curl, Python (openai), Markdown transcript, re-record command.
 
 Each is shown read-only; `c` copies the visible one to the clipboard and `s` saves it
-to a new file in the current directory (atomic, never over an existing file).
+to a new file in the current directory (atomic, never over an existing file; shell
+scripts are saved executable).
 """
 
 from __future__ import annotations
@@ -16,23 +17,17 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane, TextArea
 
 from tui_replay.config import Config
-from tui_replay.export import (
-    DEFAULT_BASE_URL,
-    rerecord_command,
-    to_curl,
-    to_markdown,
-    to_python,
-    write_new_file,
-)
+from tui_replay.export import DEFAULT_BASE_URL, FORMATS, export_text, write_new_file
+from tui_replay.quoting import comment
 from tui_replay.recording.model import Recording
 from tui_replay.textsafe import printable
 
-# (pane id, label, file suffix)
+# (pane id, label, export format); the same texts as `tui-replay export --format FORMAT`
 EXPORTS = (
-    ("export-curl", "curl", ".curl.sh"),
-    ("export-python", "Python", ".py"),
-    ("export-markdown", "Markdown", ".md"),
-    ("export-rerecord", "Re-record", ".rerecord.sh"),
+    ("export-curl", "curl", "curl"),
+    ("export-python", "Python", "python"),
+    ("export-markdown", "Markdown", "markdown"),
+    ("export-rerecord", "Re-record", "rerecord"),
 )
 
 
@@ -40,14 +35,13 @@ def build_exports(recording: Recording, config: Config) -> dict[str, str]:
     """Pane id -> exported text."""
     base_url = config.live.base_url or DEFAULT_BASE_URL
     key_env = config.live.api_key_env
-    rerecord = rerecord_command(recording)
-    return {
-        "export-curl": to_curl(recording, base_url, key_env),
-        "export-python": to_python(recording, base_url, key_env),
-        "export-markdown": to_markdown(recording),
-        "export-rerecord": rerecord
-        or "# This recording names no test (test_id is null or absent): nothing to re-record.\n",
-    }
+    exports = {}
+    for pane, _, fmt in EXPORTS:
+        try:
+            exports[pane] = export_text(recording, fmt, base_url, key_env)
+        except ValueError as exc:  # a key variable name that is not one (config is checked on read)
+            exports[pane] = comment(f"Cannot export: {exc}") + "\n"
+    return exports
 
 
 class ExportScreen(Screen[None]):
@@ -104,10 +98,13 @@ class ExportScreen(Screen[None]):
         self.notify(f"Copied the {label} export to the clipboard.", markup=False)
 
     def action_save(self) -> None:
-        suffix = next(suffix for pane, _, suffix in EXPORTS if pane == self.current)
+        fmt = next(fmt for pane, _, fmt in EXPORTS if pane == self.current)
+        suffix, executable = FORMATS[fmt]
         stem = Path(self.recording.path).stem[:16] or "recording"
         try:
-            path = write_new_file(self.directory, f"{stem}{suffix}", self.exports[self.current])
+            path = write_new_file(
+                self.directory, f"{stem}{suffix}", self.exports[self.current], executable=executable
+            )
         except OSError as exc:
             self.notify(f"Could not save: {printable(str(exc))}", severity="error", markup=False)
             return

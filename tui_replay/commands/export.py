@@ -1,0 +1,75 @@
+"""`tui-replay export FILE... --format curl|python|markdown|rerecord [--out PATH]`.
+
+The same texts as the app's export screen (`x`), for scripts and tests. Folders are
+expanded like `list` does. Output goes to stdout, or with `--out` to a new file written
+atomically (never over an existing one; shell scripts are made executable).
+
+Exit 0 when every file was exported; 1 when a file could not be read (one line on stderr
+each, the others are still exported) or the output could not be written; 2 on usage
+errors: a missing path, a bad config, a bad `--api-key-env`, an `--out` that exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tui_replay.catalog.scan import iter_found
+from tui_replay.commands.listing import PROG, report_missing, tolerant_stdout
+from tui_replay.commands.show import load_found
+from tui_replay.export import DEFAULT_BASE_URL, FORMATS, export_text, join_exports
+from tui_replay.textsafe import one_line
+
+
+def _error(message: str) -> None:
+    print(f"{PROG} export: {one_line(message, 1000)}", file=sys.stderr)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from tui_replay.config import ConfigError, load_config
+    from tui_replay.recording.load import DEFAULT_MAX_SIZE
+
+    if report_missing("export", args.paths):
+        return 2
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        _error(str(exc))
+        return 2
+    config = config.override(live_base_url=args.base_url, live_api_key_env=args.api_key_env)
+    base_url = config.live.base_url or DEFAULT_BASE_URL
+    max_size = args.max_size if args.max_size is not None else config.max_size or DEFAULT_MAX_SIZE
+
+    texts: list[str] = []
+    failed = False
+    for found in iter_found(args.paths):
+        recording, reason = load_found(found, max_size)
+        if recording is None:
+            _error(f"{found.path}: {reason}")
+            failed = True
+            continue
+        try:
+            texts.append(export_text(recording, args.format, base_url, config.live.api_key_env))
+        except ValueError as exc:  # the key variable name (checked on read; kept as a guard)
+            _error(str(exc))
+            return 2
+    if not texts:
+        return 1 if failed else 0
+    text = join_exports(args.format, texts)
+
+    if args.out is None:
+        tolerant_stdout()
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return 1 if failed else 0
+    from tui_replay.atomic import write_atomic
+
+    try:
+        write_atomic(args.out, text, executable=FORMATS[args.format][1])
+    except FileExistsError:
+        _error(f"{args.out} already exists; not overwriting it")
+        return 2
+    except (OSError, UnicodeEncodeError) as exc:
+        _error(f"cannot write {args.out}: {exc}")
+        return 1
+    return 1 if failed else 0
