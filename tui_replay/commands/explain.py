@@ -150,13 +150,17 @@ def render_explanation(explanation: Explanation) -> list[str]:
     for rank, nearest in enumerate(explanation.nearest, 1):
         noun = "difference" if nearest.score == 1 else "differences"
         lines.append(f"    {rank}. {printable(nearest.stored.path)}  ({nearest.score} {noun})")
-    lines += render_differences(explanation.nearest[0])
+    lines += render_differences(explanation.nearest[0], body_known=probe.request is not None)
     return lines
 
 
-def render_differences(nearest: Nearest) -> list[str]:
-    if not nearest.differences:
+def render_differences(nearest: Nearest, *, body_known: bool = True) -> list[str]:
+    if not nearest.differences and body_known:
         return ["  the nearest holds the same request under another name (see `tui-replay check`)"]
+    if not nearest.differences:
+        return [
+            "  same test id, URL path and model as the nearest: the body differs (explain it with --body)"
+        ]
     lines = ["  what differs (stored → request)"]
     for pointer, stored, request in nearest.differences:
         label = _ENVELOPE_LABELS.get(pointer, pointer)
