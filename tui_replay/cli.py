@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS = ("list", "show", "compare", "export")
+SUBCOMMANDS = ("list", "show", "compare", "export", "explain", "check")
 
 
 def _positive_float(text: str) -> float:
@@ -119,6 +119,26 @@ def build_command_parser() -> argparse.ArgumentParser:
     _add_api_key_env(export)
     _add_max_size(export)
     export.add_argument("--config", metavar="FILE", help="read this TOML config file too")
+
+    explain = sub.add_parser(
+        "explain", help="which recording a request would match, or what the nearest differs in"
+    )
+    explain.add_argument("paths", nargs="+", metavar="PATH", help="the recordings tree(s) to look in")
+    explain.add_argument("--body", metavar="FILE", help="a JSON request body as the SDK sends it")
+    explain.add_argument("--recording", metavar="FILE", help="a recording file whose request is explained")
+    explain.add_argument(
+        "--log", metavar="FILE", help="a pytest or CI log: every `Recording not found` in it"
+    )
+    explain.add_argument("--test-id", metavar="ID", help="the pytest node id the request was made under")
+    explain.add_argument("--url", metavar="URL", help="the request URL (with --body)")
+    explain.add_argument("--json", action="store_true", help="one JSON object per request")
+
+    check = sub.add_parser(
+        "check", help="key hygiene: names that do not match the request, duplicates, orphans"
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.add_argument("--collected", metavar="FILE", help="the output of `pytest --collect-only -q`")
+    check.add_argument("--json", action="store_true", help="one JSON object per file")
     return parser
 
 
@@ -147,6 +167,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from tui_replay.commands.export import run_export
 
                 return run_export(args)
+
+            if args.command == "explain":
+                from tui_replay.commands.explain import run_explain
+
+                return run_explain(args)
+            if args.command == "check":
+                from tui_replay.commands.check import run_check
+
+                return run_check(args)
             from tui_replay.live.command import run_compare
 
             return run_compare(args)

@@ -9,6 +9,7 @@ Query language (`parse_query`), words separated by spaces, all must hold:
     kind:chat       the kind, exactly (kind:chat,embeddings = either; an unknown kind is an error)
     status:ok|error has:error (= status:error)     has:tools  has:citations  has:exception  has:tokens
     stream:yes|no   streamed or not (also true/false, 1/0)
+    key:current|older|mis-keyed|opaque   the file name against the request hash (`tui-replay check`)
     -anything       negates a word or a field filter: -kind:models  -gemini
 
 A `name:` prefix that is not one of the fields above is part of a free word, so ids with
@@ -27,7 +28,8 @@ from tui_replay.recording.model import Kind, Summary
 
 Predicate = Callable[[Summary], bool]
 
-FIELDS = ("model", "kind", "has", "status", "test", "endpoint", "stream", "path")
+FIELDS = ("model", "kind", "has", "status", "test", "endpoint", "stream", "path", "key")
+KEY_VALUES = ("current", "older", "mis-keyed", "opaque")
 HAS_VALUES = ("tools", "citations", "error", "exception", "tokens")
 KINDS = frozenset(Kind)
 _YES = ("yes", "y", "true", "1", "on")
@@ -98,6 +100,10 @@ def _field_predicate(name: str, value: str) -> Predicate:
         if value in _NO:
             return lambda s: not s.streaming
         raise QueryError(f"stream:{value} is not known (use stream:yes or stream:no)")
+    if name == "key":
+        if value not in KEY_VALUES:
+            raise QueryError(f"key:{value} is not known (use one of: {', '.join(KEY_VALUES)})")
+        return lambda s: (s.key or "").split(" ", 1)[0] == value
     raise AssertionError(name)
 
 

@@ -27,6 +27,7 @@ from tui_replay.recording.load import (
     resume_gc,
 )
 from tui_replay.recording.model import Kind, RecordingError, Summary
+from tui_replay.recording.request_hash import OPAQUE, classify
 from tui_replay.recording.shapes import (
     TYPED_SHAPES,
     embeddings,
@@ -465,7 +466,15 @@ def _summarize_obj(obj: dict[str, Any], path: str) -> Summary:
         0,  # mtime_ns
         _first_user(request, kind),
         text[:PREVIEW_CHARS],
+        _key_label(obj, path),
     )
+
+
+def _key_label(obj: dict[str, Any], path: str) -> str:
+    try:
+        return classify(obj, os.path.basename(path)).label
+    except (RecursionError, TypeError, ValueError):  # json.dumps of an odd value: cannot recompute
+        return OPAQUE
 
 
 def summarize_file(path: str | os.PathLike[str], max_size: int = DEFAULT_MAX_SIZE) -> Summary:

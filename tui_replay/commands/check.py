@@ -1,0 +1,227 @@
+"""`tui-replay check PATH... [--collected FILE] [--json]`: key hygiene of a recordings tree.
+
+Per file, `key`: current | older (the rule set named) | mis-keyed (the expected name and a
+`git mv` line) | opaque (file-processor recordings, whose hash inputs are not stored);
+`duplicate`: the same name in a test folder and `common/recordings/`, or the same request stored
+twice in one folder; with --collected (`pytest --collect-only -q` output), `orphan`: a file whose
+test id no collected test has. Text lists what needs a look (every file with --json).
+Exit 0 when clean (current, older and opaque keys are not problems), 1 when a file is mis-keyed,
+duplicated, orphaned or unreadable, 2 on a usage error. Imports no Textual. Files are only read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui_replay.catalog.scan import find_recordings
+from tui_replay.commands.listing import dumps_line, report_missing, tolerant_stdout
+from tui_replay.recording.load import apply_id_mapping, parse_json, read_bytes
+from tui_replay.recording.model import RecordingError
+from tui_replay.recording.request_hash import (
+    CURRENT_KEY,
+    MIS_KEYED,
+    OLDER_KEY,
+    KeyStatus,
+    classify,
+    recording_test_id,
+    rename_hint,
+)
+from tui_replay.textsafe import printable
+
+PROG = "tui-replay check"
+
+
+@dataclass(slots=True)
+class FileCheck:
+    path: str
+    key: str  # current | older | mis-keyed | opaque | error
+    status: KeyStatus | None = None
+    error: str | None = None
+    test_id: str | None = None
+    request_name: str | None = None  # the name the request gives under the current rules
+    hint: str | None = None
+    duplicates: list[str] = field(default_factory=list)
+    orphan: bool | None = None  # None: not checked (no --collected, or no test id)
+
+    @property
+    def folder(self) -> str:
+        return os.path.dirname(self.path)
+
+    def git_mv(self) -> str | None:
+        if self.key != MIS_KEYED or self.status is None or not self.status.expected:
+            return None
+        return (
+            f"git mv {shlex.quote(self.path)} {shlex.quote(os.path.join(self.folder, self.status.expected))}"
+        )
+
+    @property
+    def problem(self) -> bool:
+        return self.key in (MIS_KEYED, "error") or bool(self.duplicates) or bool(self.orphan)
+
+    def to_json(self) -> dict[str, Any]:
+        status = self.status
+        return {
+            "path": self.path,
+            "key": self.key,
+            "rules": status.rules.since if status and status.rules and self.key == OLDER_KEY else None,
+            "expected": status.expected if status and self.key in (MIS_KEYED, OLDER_KEY) else None,
+            "git_mv": self.git_mv(),
+            "hint": self.hint,
+            "reason": status.reason if status and status.reason else None,
+            "error": self.error,
+            "test_id": self.test_id,
+            "duplicates": self.duplicates,
+            "orphan": self.orphan,
+        }
+
+
+def check_file(path: str) -> FileCheck:
+    """The key status of one file; never raises (an unreadable file is an `error` row)."""
+    try:
+        obj = apply_id_mapping(parse_json(read_bytes(path)))
+        name = os.path.basename(path)
+        status = classify(obj, name)
+    except RecordingError as exc:
+        return FileCheck(path, "error", error=exc.reason)
+    except Exception as exc:  # a wrong-typed field deep inside: one line, never a traceback
+        return FileCheck(path, "error", error=f"malformed recording: {type(exc).__name__}: {exc}")
+    check = FileCheck(path, status.status, status, test_id=recording_test_id(obj))
+    if status.status == CURRENT_KEY:
+        check.request_name = name
+    elif status.expected:
+        check.request_name = status.expected
+    if status.status == MIS_KEYED:
+        renamed = rename_hint(obj, name)
+        if renamed is not None:
+            check.hint = f"matches the {renamed.label} key after undoing the OGX rename in its text"
+    return check
+
+
+def mark_duplicates(checks: list[FileCheck]) -> None:
+    by_name: dict[str, list[FileCheck]] = {}
+    by_request: dict[tuple[str, str], list[FileCheck]] = {}
+    for check in checks:
+        if check.key == "error":
+            continue
+        by_name.setdefault(os.path.basename(check.path), []).append(check)
+        if check.request_name:
+            by_request.setdefault((check.folder, check.request_name), []).append(check)
+    for group in by_name.values():
+        common = [c for c in group if _in_common(c.path)]
+        others = [c for c in group if not _in_common(c.path)]
+        if common and others:  # the test folder's copy shadows common/'s
+            for check in group:
+                check.duplicates += [c.path for c in group if c is not check]
+    for group in by_request.values():
+        if len(group) > 1:
+            for check in group:
+                check.duplicates += [
+                    c.path for c in group if c is not check and c.path not in check.duplicates
+                ]
+
+
+def _in_common(path: str) -> bool:
+    parts = os.path.normpath(path).split(os.sep)
+    return len(parts) >= 3 and parts[-3] == "common" and parts[-2] == "recordings"
+
+
+_COLLECTED_ID = re.compile(r"^(\S+\.py::.+?)\s*$")
+_COLLECTED_FILE = re.compile(r"^(\S+\.py): \d+$")  # `pytest --collect-only -qq`: one line per file
+
+
+def parse_collected(text: str) -> tuple[set[str], set[str]]:
+    """(node ids, test files) in `pytest --collect-only -q` (or -qq) output."""
+    node_ids: set[str] = set()
+    files: set[str] = set()
+    for line in text.splitlines():
+        line = line.strip()
+        if match := _COLLECTED_ID.match(line):
+            node_ids.add(match.group(1))
+        elif match := _COLLECTED_FILE.match(line):
+            files.add(match.group(1))
+    return node_ids, files
+
+
+def mark_orphans(checks: list[FileCheck], node_ids: set[str], files: set[str]) -> None:
+    for check in checks:
+        if check.test_id:
+            test_file = check.test_id.split("::", 1)[0]
+            check.orphan = check.test_id not in node_ids and test_file not in files
+
+
+def run_check(args: argparse.Namespace) -> int:
+    if report_missing("check", args.paths):
+        return 2
+    collected: tuple[set[str], set[str]] | None = None
+    if args.collected:
+        try:
+            collected = parse_collected(read_bytes(args.collected).decode("utf-8", errors="replace"))
+        except RecordingError as exc:
+            print(f"{PROG}: --collected {args.collected}: {exc.reason}", file=sys.stderr)
+            return 2
+    checks = []
+    for found in find_recordings(args.paths):
+        if found.problem is not None:
+            checks.append(FileCheck(found.path, "error", error=found.problem))
+        else:
+            checks.append(check_file(found.path))
+    mark_duplicates(checks)
+    if collected is not None:
+        mark_orphans(checks, *collected)
+    if args.json:
+        for check in checks:
+            sys.stdout.buffer.write(dumps_line(check.to_json()))
+        sys.stdout.buffer.flush()
+    else:
+        tolerant_stdout()
+        for check in checks:
+            for line in render_check(check):
+                print(line)
+        print(summary_line(checks))
+    return 1 if any(check.problem for check in checks) else 0
+
+
+def render_check(check: FileCheck) -> list[str]:
+    """Text lines for a file that needs a look (none for a clean current one)."""
+    path = printable(check.path)
+    lines = []
+    if check.key == "error":
+        lines.append(f"error      {path}: {printable(check.error or '')}")
+    elif check.key == MIS_KEYED and check.status:
+        lines.append(f"mis-keyed  {path}")
+        lines.append(f"           expected {check.status.expected}")
+        if check.hint:
+            lines.append(f"           {check.hint}")
+        lines.append(f"           {printable(check.git_mv() or '')}")
+    elif check.key == OLDER_KEY and check.status and check.status.rules:
+        rules = check.status.rules
+        lines.append(f"older      {path}")
+        lines.append(
+            f"           {rules.name}: {rules.label}; {check.status.reason}; now {check.status.expected}"
+        )
+    elif check.key != CURRENT_KEY and check.status:
+        lines.append(f"{check.key:<10} {path}: {check.status.reason}")
+    for other in check.duplicates:
+        lines.append(f"duplicate  {path}  also {printable(other)}")
+    if check.orphan:
+        lines.append(f"orphan     {path}: no collected test {printable(check.test_id or '')}")
+    return lines
+
+
+def summary_line(checks: list[FileCheck]) -> str:
+    keys = Counter(check.key for check in checks)
+    parts = [f"{keys[key]} {key}" for key in (CURRENT_KEY, OLDER_KEY, MIS_KEYED, "opaque") if keys[key]]
+    if keys["error"]:
+        parts.append(f"{keys['error']} unreadable")
+    duplicates = sum(1 for check in checks if check.duplicates)
+    orphans = sum(1 for check in checks if check.orphan)
+    noun = "file" if len(checks) == 1 else "files"
+    tail = f"; {duplicates} duplicated, {orphans} orphaned" if duplicates or orphans else ""
+    return f"{len(checks)} {noun}: {', '.join(parts) or 'none'}{tail}"
