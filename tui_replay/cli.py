@@ -68,7 +68,7 @@ def build_app_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tui-replay",
         description="Browse and replay recorded LLM API conversations. "
-        "Subcommands: list, show, compare, export (see `tui-replay SUBCOMMAND --help`).",
+        f"Subcommands: {', '.join(SUBCOMMANDS)} (see `tui-replay SUBCOMMAND --help`).",
     )
     parser.add_argument("paths", nargs="*", metavar="PATH", help="files or folders (default ./recordings)")
     parser.add_argument("--speed", type=_positive_float, help="replay speed multiplier (0.25 to 32)")
