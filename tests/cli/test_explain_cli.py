@@ -78,7 +78,8 @@ def test_log_with_three_misses_gives_three_rows_and_one_rerecord_command(run_cli
     commands = {row["rerecord"] for row in rows}
     assert len(commands) == 1
     words = shlex.split(commands.pop())
-    assert words[0] == "OGX_TEST_INFERENCE_MODE=record-if-missing"
+    assert words[:5] == ["uv", "run", "--group", "test", "pytest"]
+    assert "--inference-mode=record-if-missing" in words
     assert "--stack-config=server:ci-tests" in words and "--setup=ollama" in words
     assert [w for w in words if w.startswith("tests/")] == LOG_IDS
 

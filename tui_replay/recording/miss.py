@@ -14,11 +14,11 @@ and again on the `FAILED <node id> - ...` summary line; in a server log it is wr
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+from tui_replay.quoting import shell_word
 from tui_replay.recording.request_hash import (
     CURRENT,
     INFERENCE,
@@ -101,22 +101,16 @@ class LogMiss:
 class LogReport:
     misses: list[LogMiss] = field(default_factory=list)
     node_ids: list[str] = field(default_factory=list)  # the failing tests with a miss, in order
-    env_var: str = "OGX_TEST_INFERENCE_MODE"
     pytest_options: list[str] = field(default_factory=list)  # --stack-config/--setup the run used
 
     def rerecord_command(self) -> str | None:
         """One command that re-records exactly the tests that missed (None when none is known)."""
         if not self.node_ids:
             return None
-        words = [
-            f"{self.env_var}=record-if-missing",
-            "uv",
-            "run",
-            "pytest",
-            *self.pytest_options,
-            *self.node_ids,
-        ]
-        return " ".join(shlex.quote(word) for word in words)
+        # The option, not OGX_TEST_INFERENCE_MODE: the conftest sets that variable from
+        # --inference-mode (default replay), so the variable alone would only replay.
+        words = [*self.pytest_options, "--inference-mode=record-if-missing", *self.node_ids]
+        return "uv run --group test pytest -sv " + " ".join(shell_word(word) for word in words)
 
 
 def clean_log_line(line: str) -> str:
@@ -131,8 +125,6 @@ def parse_log(text: str) -> LogReport:
     """Every `Recording not found` in a pytest or CI log, each with the failing test's node id."""
     lines = [clean_log_line(line) for line in text.splitlines()]
     report = LogReport()
-    if "LLAMA_STACK_TEST_INFERENCE_MODE" in text and "OGX_TEST_INFERENCE_MODE" not in text:
-        report.env_var = "LLAMA_STACK_TEST_INFERENCE_MODE"
     report.pytest_options = _run_options(lines)
     failed = [m.group(1) for line in lines if (m := _FAILED.match(line))]
     progress = [m.group(1) for line in lines if (m := _PROGRESS.match(line))]
