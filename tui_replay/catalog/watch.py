@@ -359,7 +359,7 @@ class CatalogWatcher:
                 return
         self._pending.pop(path, None)
         fresh = {row.path: row for row in rows}
-        for address in self._rows.get(path, []):
+        for address in list(self._rows.get(path, [])):  # a copy: _drop edits the list
             if address not in fresh:
                 self._drop(address)
         for address, summary in fresh.items():
