@@ -63,7 +63,7 @@ async def test_an_empty_folder_says_so(workdir):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)
-        assert "No recording files (*.json) under: recordings" in screen_text(app)
+        assert "No recording files (*.json, *.yaml) under: recordings" in screen_text(app)
         assert "0 recordings" in _status_text(app)
 
 

@@ -12,7 +12,7 @@ from cli_support import SEED_TURN_1, SEED_TURN_2
 
 SHOW_FIELDS = [
     "path", "status", "error", "test_id", "kind", "endpoint", "model", "streaming",
-    "messages", "tools", "response", "citations",
+    "messages", "tools", "response", "citations", "format", "interaction",
 ]  # fmt: skip
 
 

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 import orjson
 
 from tui_replay import __version__
-from tui_replay.recording.model import Summary
+from tui_replay.recording.model import Summary, interaction_address
 
 # Bump when the meaning of cached values changes without the Summary fields changing.
 SCHEMA = 2
@@ -95,24 +95,37 @@ class SummaryShard:
         self._entries = data["entries"]
 
     def get(self, abs_path: str, size: int, mtime_ns: int, display_path: str) -> Summary | None:
+        rows = self.get_rows(abs_path, size, mtime_ns, display_path)
+        return rows[0] if rows is not None and len(rows) == 1 else None
+
+    def get_rows(self, abs_path: str, size: int, mtime_ns: int, display_path: str) -> list[Summary] | None:
+        """The file's rows: one for a recording, one per interaction of a cassette (maybe none)."""
         self.load()
         entry = self._entries.get(abs_path)
         if entry is None:
             return None
         try:
-            if entry[0] != size or entry[1] != mtime_ns or len(entry[2]) != len(_STORED_FIELDS):
+            if entry[0] != size or entry[1] != mtime_ns:
                 return None
-            if entry[2][_STATUS_INDEX] not in ("ok", "error"):
-                return None
-            summary = Summary(display_path, *entry[2])  # positional: `path` is the first field
+            rows = []
+            for values in entry[2:]:
+                if len(values) != len(_STORED_FIELDS) or values[_STATUS_INDEX] not in ("ok", "error"):
+                    return None
+                row = Summary(display_path, *values)  # positional: `path` is the first field
+                if row.interaction is not None:  # a cassette interaction: `file#N`
+                    row.path = interaction_address(display_path, row.interaction)
+                rows.append(row)
         except (TypeError, IndexError, KeyError, ValueError):
             return None  # a damaged entry: summarize the file again
         self._seen[abs_path] = entry
-        return summary
+        return rows
 
     def put(self, abs_path: str, summary: Summary) -> None:
+        self.put_rows(abs_path, [summary], summary.size, summary.mtime_ns)
+
+    def put_rows(self, abs_path: str, rows: list[Summary], size: int, mtime_ns: int) -> None:
         self.load()
-        entry = [summary.size, summary.mtime_ns, [getattr(summary, name) for name in _STORED_FIELDS]]
+        entry = [size, mtime_ns, *([getattr(row, name) for name in _STORED_FIELDS] for row in rows)]
         if self._entries.get(abs_path) != entry:
             self._dirty = True
         self._seen[abs_path] = entry

@@ -12,9 +12,10 @@ from collections.abc import Iterable, Iterator
 
 from tui_replay.catalog.cache import SummaryCache, SummaryShard, folder_key, named_files_key
 from tui_replay.catalog.scan import Found, iter_found
+from tui_replay.recording.cassette import is_cassette_name
 from tui_replay.recording.load import DEFAULT_MAX_SIZE, format_size
 from tui_replay.recording.model import Summary
-from tui_replay.recording.summary import summarize_file
+from tui_replay.recording.summary import summarize_cassette_file, summarize_file
 
 
 def error_summary(path: str, reason: str, st: os.stat_result | None = None) -> Summary:
@@ -44,46 +45,49 @@ class Catalog:
         roots = list(roots)
         # Without the cache nothing needs a file's stat before reading it (the reader fstat's).
         for found in iter_found(roots, with_stat=self.cache is not None):
-            yield self.summarize_found(found)
+            yield from self.summarize_found(found)
         self.save(roots)
 
     def scan(self, roots: Iterable[str]) -> list[Summary]:
         return list(self.iter_summaries(roots))
 
-    def summarize_path(self, path: str) -> Summary:
-        """One file (e.g. one the watcher saw change), through the cache. Call `save` later."""
+    def summarize_path(self, path: str) -> list[Summary]:
+        """The rows of one file (e.g. one the watcher saw change), through the cache. Call `save` later."""
         found = next(iter_found([path]), None)
         if found is None:  # a folder with nothing in it, or a file already reported
-            return error_summary(path, "not a recording file")
+            return [error_summary(path, "not a recording file")]
         return self.summarize_found(found)
 
-    def summarize_found(self, found: Found) -> Summary:
+    def summarize_found(self, found: Found) -> list[Summary]:
+        """The rows of one found file: one for a recording, one per interaction of a cassette
+        (none for a YAML file in a folder that is not a cassette)."""
         st = found.stat
         if found.problem is not None:
-            return error_summary(found.path, found.problem)
+            return [error_summary(found.path, found.problem)]
         if st is None:  # scanned without stat: the reader refuses what is too big before reading
-            return self._summarize_file(found.path)
+            return self._summarize_file(found)
         if st.st_size > self.max_size:
             # Refused from the stat alone: the file is never opened. (Same words as the reader's.)
             size, limit = format_size(st.st_size), format_size(self.max_size)
-            return error_summary(found.path, f"file is {size}, over the {limit} limit", st)
+            return [error_summary(found.path, f"file is {size}, over the {limit} limit", st)]
         if self.cache is None:
-            return self._summarize_file(found.path)
+            return self._summarize_file(found)
         abs_path = found.abs_path or os.path.abspath(found.path)
         shard = self._shard_for(found, abs_path)
-        cached = shard.get(abs_path, st.st_size, st.st_mtime_ns, found.path)
+        cached = shard.get_rows(abs_path, st.st_size, st.st_mtime_ns, found.path)
         if cached is None:
             cached = self._from_enclosing_folders(shard, abs_path, st, found.path)
         if cached is not None:
             return cached
-        summary = self._summarize_file(found.path)
-        if summary.mtime_ns and summary.size <= self.max_size:
-            shard.put(abs_path, summary)
-        return summary
+        rows = self._summarize_file(found)
+        size, mtime_ns = (rows[0].size, rows[0].mtime_ns) if rows else (st.st_size, st.st_mtime_ns)
+        if mtime_ns and size <= self.max_size:  # not a file that could not be read
+            shard.put_rows(abs_path, rows, size, mtime_ns)
+        return rows
 
     def _from_enclosing_folders(
         self, shard: SummaryShard, abs_path: str, st: os.stat_result, display_path: str
-    ) -> Summary | None:
+    ) -> list[Summary] | None:
         """A miss in this root's shard may be a hit in the shard of a folder around it.
 
         (`list recordings/` then `list recordings/agents/`.) Found entries are copied into
@@ -107,9 +111,9 @@ class Catalog:
                 folder = parent
             self._enclosing[shard.key] = enclosing
         for other in enclosing:
-            cached = other.get(abs_path, st.st_size, st.st_mtime_ns, display_path)
+            cached = other.get_rows(abs_path, st.st_size, st.st_mtime_ns, display_path)
             if cached is not None:
-                shard.put(abs_path, cached)
+                shard.put_rows(abs_path, cached, st.st_size, st.st_mtime_ns)
                 return cached
         return None
 
@@ -123,10 +127,13 @@ class Catalog:
             abs_root = self._abs_roots[found.root] = os.path.abspath(found.root)
         return self.cache.shard(folder_key(abs_root))
 
-    def _summarize_file(self, path: str) -> Summary:
-        summary = summarize_file(path, max_size=self.max_size)
-        summary.path = path
-        return summary
+    def _summarize_file(self, found: Found) -> list[Summary]:
+        if is_cassette_name(found.path):
+            # A YAML file met in a folder may be any config file: no row unless it is a cassette.
+            return summarize_cassette_file(found.path, self.max_size, skip_other_yaml=not found.explicit)
+        summary = summarize_file(found.path, max_size=self.max_size)
+        summary.path = found.path
+        return [summary]
 
     def save(self, roots: Iterable[str] = ()) -> None:
         """Write the cache (if used and changed). Call after every root in `roots` was fully scanned."""

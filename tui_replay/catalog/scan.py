@@ -2,7 +2,8 @@
 
 Folders are walked with `os.scandir`; symlinked folders are followed once (the
 (st_dev, st_ino) of every folder entered is remembered, so a symlink loop ends).
-Only regular `*.json` files are picked up inside folders: FIFOs, sockets, devices,
+Only regular `*.json` files and vcr cassettes (`*.yaml`, `*.yml`) are picked up inside
+folders: FIFOs, sockets, devices,
 broken links and folders that happen to be named `x.json` are passed over without
 being opened. A path named on the command line is always reported, whatever its
 name, so a user can list `notes.txt` on purpose and get a row for it.
@@ -15,7 +16,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-RECORDING_SUFFIX = ".json"
+RECORDING_SUFFIXES = (".json", ".yaml", ".yml")  # llama-stack recordings, vcr cassettes
 
 
 @dataclass(slots=True)
@@ -33,8 +34,8 @@ class Found:
 
 
 def is_recording_name(name: str) -> bool:
-    """True for names the folder scan picks up (`*.json`, any case)."""
-    return name.lower().endswith(RECORDING_SUFFIX)
+    """True for names the folder scan picks up (`*.json`, `*.yaml`, `*.yml`, any case)."""
+    return name.lower().endswith(RECORDING_SUFFIXES)
 
 
 def unreachable_paths(paths: Iterable[str]) -> list[tuple[str, str]]:

@@ -2,8 +2,10 @@
 
 `watch_catalog` turns raw file-system events (watchfiles, one watcher per root) into
 `Change` rows against what the caller already lists. The rules are the folder scan's
-(`scan.py`): regular `*.json` files, hidden folders below a root not entered, a root
-named as a file always followed whatever its name.
+(`scan.py`): regular `*.json` files and `*.yaml`/`*.yml` cassettes, hidden folders below a
+root not entered, a root named as a file always followed whatever its name. Rows are keyed
+by their address: a file, or `file#N` for each interaction of a cassette, so one changed
+cassette can add, change and remove several rows.
 
 Why it is more than a loop over `awatch`:
   - Latency: watchfiles groups events for up to 1.6 s by default; we ask for 50 ms.
@@ -76,7 +78,7 @@ async def watch_catalog(
 ) -> AsyncIterator[list[Change]]:
     """Yield batches of changes under `roots` until `stop_event` is set (or the iterator is closed).
 
-    `known` is what the caller lists already (path -> Summary, paths as the folder scan
+    `known` is what the caller lists already (address -> Summary, paths as the folder scan
     spells them): the first event of a known path is "changed", and known paths that are
     gone or differ on disk when watching starts are reported at once.
     """
@@ -104,7 +106,10 @@ class CatalogWatcher:
 
     def __init__(self, roots: Iterable[str], *, known: dict[str, Summary], max_size: int) -> None:
         self.roots = [_Root(r, os.path.abspath(r), os.path.realpath(r)) for r in dict.fromkeys(roots)]
-        self.listed: dict[str, Summary] = dict(known)
+        self.listed: dict[str, Summary] = dict(known)  # by address (`file` or `file#N`)
+        self._rows: dict[str, list[str]] = {}  # file -> the addresses of its rows
+        for address, summary in self.listed.items():
+            self._rows.setdefault(summary.file, []).append(address)
         self.max_size = max_size
         self._catalog: Catalog | None = None  # created on first use (imports the parser)
         # Inputs from the root supervisors, drained by the consumer.
@@ -269,7 +274,7 @@ class CatalogWatcher:
                 row = self.listed.get(root.path)
                 if payload and row is not None and row.status != "ok" and os.access(root.path, os.R_OK):
                     # The "cannot read" row of a root folder that did not exist yet.
-                    self._ready.append(Change(REMOVED, root.path, self.listed.pop(root.path)))
+                    self._drop(root.path)
                 self._scans[root.path] = None
             elif kind == "scan":
                 self._scans[root.path] = None
@@ -296,11 +301,15 @@ class CatalogWatcher:
 
     def _paths_under(self, folder: str) -> list[str]:
         prefix = folder.rstrip(os.sep) + os.sep
-        return [p for p in (*self.listed, *self._pending) if p == folder or p.startswith(prefix)]
+        return [p for p in (*self._rows, *self._pending) if p == folder or p.startswith(prefix)]
 
     async def _scan(self, folder: str) -> None:
         """Walk a folder (new, reappeared, or watched from now on) and queue what differs."""
-        listed = {p: (s.size, s.mtime_ns) for p, s in self.listed.items()}
+        listed = {
+            file: (self.listed[rows[0]].size, self.listed[rows[0]].mtime_ns)
+            for file, rows in self._rows.items()
+            if rows
+        }
         found, problems, vanished = await asyncio.to_thread(_walk_folder, folder, listed, self._pending)
         now_wall, now = time.time(), time.monotonic()
         for path, mtime in found:
@@ -314,6 +323,7 @@ class CatalogWatcher:
             if problem.path not in self.listed:
                 summary = Summary(path=problem.path, status="error", error=problem.problem)
                 self.listed[problem.path] = summary
+                self._rows[problem.path] = [problem.path]
                 self._ready.append(Change(ADDED, problem.path, summary))
 
     async def _examine_some(self) -> None:
@@ -324,7 +334,7 @@ class CatalogWatcher:
         results = await asyncio.to_thread(_examine, paths, catalog, self._is_root_file)
         gone_folders: list[str] = []
         now = time.monotonic()
-        for path, state, summary in results:
+        for path, state, rows in results:
             if state == "folder":
                 if not os.path.basename(path).startswith(".") or self._is_root_file(path):
                     self._scans[path] = None
@@ -332,35 +342,54 @@ class CatalogWatcher:
             elif state == "missing":
                 self._forget(path)
                 gone_folders.append(path)
-            elif state == "file" and summary is not None:
-                self._settle(path, summary, now)
+            elif state == "file" and rows is not None:
+                self._settle(path, rows, now)
         if gone_folders:
             prefixes = tuple(folder.rstrip(os.sep) + os.sep for folder in gone_folders)
-            for path in (*self.listed, *self._pending):
+            for path in (*self._rows, *self._pending):
                 if path.startswith(prefixes):
                     self._dirty.setdefault(path, False)
 
-    def _settle(self, path: str, summary: Summary, now: float) -> None:
-        previous = self.listed.get(path)
-        if summary.status != "ok":
+    def _settle(self, path: str, rows: list[Summary], now: float) -> None:
+        """The file's new rows replace its old ones: added, changed and removed by address."""
+        if len(rows) == 1 and rows[0].status != "ok" and rows[0].interaction is None:  # the file failed
             deadline = self._last_change.get(path, float("-inf")) + SETTLE_SECONDS
             if now < deadline:
                 self._pending[path] = deadline  # probably still being written: look again later
                 return
         self._pending.pop(path, None)
-        if previous is None:
-            self.listed[path] = summary
-            self._ready.append(Change(ADDED, path, summary))
-        elif previous != summary:
-            self.listed[path] = summary
-            self._ready.append(Change(CHANGED, path, summary))
+        fresh = {row.path: row for row in rows}
+        for address in list(self._rows.get(path, [])):  # a copy: _drop edits the list
+            if address not in fresh:
+                self._drop(address)
+        for address, summary in fresh.items():
+            previous = self.listed.get(address)
+            if previous is None:
+                self.listed[address] = summary
+                self._ready.append(Change(ADDED, address, summary))
+            elif previous != summary:
+                self.listed[address] = summary
+                self._ready.append(Change(CHANGED, address, summary))
+        if fresh:
+            self._rows[path] = list(fresh)
+        else:
+            self._rows.pop(path, None)
+
+    def _drop(self, address: str) -> None:
+        previous = self.listed.pop(address, None)
+        if previous is not None:
+            rows = self._rows.get(previous.file)
+            if rows is not None and address in rows:
+                rows.remove(address)
+                if not rows:
+                    del self._rows[previous.file]
+            self._ready.append(Change(REMOVED, address, previous))
 
     def _forget(self, path: str) -> None:
         self._pending.pop(path, None)
         self._last_change.pop(path, None)
-        previous = self.listed.pop(path, None)
-        if previous is not None:
-            self._ready.append(Change(REMOVED, path, previous))
+        for address in list(self._rows.get(path, [])):
+            self._drop(address)
 
     def _get_catalog(self) -> Catalog:
         if self._catalog is None:
@@ -406,9 +435,9 @@ def _walk_folder(
 
 def _examine(
     paths: list[tuple[str, bool]], catalog: Catalog, is_root_file: Callable[[str], bool]
-) -> list[tuple[str, str, Summary | None]]:
-    """Runs in a thread: stat each path, summarize the recording files among them."""
-    results: list[tuple[str, str, Summary | None]] = []
+) -> list[tuple[str, str, list[Summary] | None]]:
+    """Runs in a thread: stat each path, summarize the recording files among them (their rows)."""
+    results: list[tuple[str, str, list[Summary] | None]] = []
     for path, scan_if_folder in paths:
         try:
             st = os.stat(path)
@@ -425,8 +454,8 @@ def _examine(
             results.append((path, "ignored", None))
             continue
         try:
-            summary = catalog.summarize_found(Found(path, st, explicit=is_root_file(path)))
+            rows = catalog.summarize_found(Found(path, st, explicit=is_root_file(path)))
         except Exception as exc:  # summarize_file never raises; this keeps a parser bug from ending the watch
-            summary = Summary(path=path, status="error", error=f"cannot summarize: {type(exc).__name__}")
-        results.append((path, "file", summary))
+            rows = [Summary(path=path, status="error", error=f"cannot summarize: {type(exc).__name__}")]
+        results.append((path, "file", rows))
     return results

@@ -14,9 +14,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui_replay.catalog.scan import iter_found
 from tui_replay.commands.listing import PROG, report_missing, tolerant_stdout
-from tui_replay.commands.show import load_found
+from tui_replay.commands.show import iter_recordings
 from tui_replay.export import DEFAULT_BASE_URL, FORMATS, export_text, join_exports
 from tui_replay.textsafe import one_line
 
@@ -27,9 +26,9 @@ def _error(message: str) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     from tui_replay.config import ConfigError, load_config
-    from tui_replay.recording.load import DEFAULT_MAX_SIZE
+    from tui_replay.recording.load import DEFAULT_MAX_SIZE, resolve_address
 
-    if report_missing("export", args.paths):
+    if report_missing("export", [resolve_address(path)[0] for path in args.paths]):
         return 2
     try:
         config = load_config(args.config)
@@ -42,10 +41,9 @@ def run_export(args: argparse.Namespace) -> int:
 
     texts: list[str] = []
     failed = False
-    for found in iter_found(args.paths):
-        recording, reason = load_found(found, max_size)
+    for path, recording, reason in iter_recordings(args.paths, max_size):
         if recording is None:
-            _error(f"{found.path}: {reason}")
+            _error(f"{path}: {reason}")
             failed = True
             continue
         try:

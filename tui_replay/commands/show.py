@@ -1,6 +1,7 @@
 """`tui-replay show PATH... [--json] [--max-size SIZE]`: the assembled conversation of each recording.
 
-Folders are expanded like `list` does. Rendered with Rich (text shown literally), or
+Folders are expanded like `list` does, a cassette into its interactions; `cassette.yaml#N`
+names interaction N alone. Rendered with Rich (text shown literally), or
 JSON Lines with --json. Exit 0 when every file was read, 1 when any could not be (its
 error row is still printed), 2 when a path does not exist.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from tui_replay.catalog.scan import Found, iter_found
@@ -20,43 +22,93 @@ if TYPE_CHECKING:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    if report_missing("show", args.paths):
-        return 2
-    from tui_replay.recording.load import DEFAULT_MAX_SIZE
+    from tui_replay.recording.load import DEFAULT_MAX_SIZE, resolve_address
 
+    # `cassette.yaml#N` exists when its file does.
+    if report_missing("show", [resolve_address(path)[0] for path in args.paths]):
+        return 2
     max_size = DEFAULT_MAX_SIZE if args.max_size is None else args.max_size
     failed = False
     console = None
     if not args.json:
         tolerant_stdout()
         console = make_console()
-    for found in iter_found(args.paths):
-        recording, error = load_found(found, max_size)
+    for path, recording, error in iter_recordings(args.paths, max_size):
         failed = failed or recording is None
         if console is None:
-            row = recording_to_json(recording) if recording else error_to_json(found.path, error)
+            row = recording_to_json(recording) if recording else error_to_json(path, error)
             sys.stdout.buffer.write(dumps_line(row))
         elif recording is not None:
             print_recording(console, recording)
         else:
-            print_error(console, found.path, error)
+            print_error(console, path, error)
     if console is None:
         sys.stdout.buffer.flush()
     return 1 if failed else 0
 
 
-def load_found(found: Found, max_size: int) -> tuple[Recording | None, str]:
+_Loaded = tuple[str, "Recording | None", str]
+
+
+def iter_recordings(paths: list[str], max_size: int) -> Iterator[_Loaded]:
+    """(path, recording or None, error) for every recording the arguments name, in order:
+    files, folders (scanned once: a file reached twice is shown once), cassettes expanded
+    into their interactions, and `cassette.yaml#N` addresses."""
+    from tui_replay.recording.load import resolve_address
+
+    addresses = {path: resolve_address(path) for path in paths}
+    plain = [path for path in paths if addresses[path][1] is None]
+    found_by_root: dict[str, list[Found]] = {}
+    for found in iter_found(plain):
+        found_by_root.setdefault(found.root, []).append(found)
+    for path in paths:
+        if addresses[path][1] is not None:
+            yield path, *_load(path, max_size)
+            continue
+        for found in found_by_root.pop(path, []):
+            yield from _load_found(found, max_size)
+
+
+def _load_found(found: Found, max_size: int) -> Iterator[_Loaded]:
+    from tui_replay.recording.cassette import is_cassette_name
+
     if found.problem is not None:
-        return None, found.problem
+        yield found.path, None, found.problem
+    elif is_cassette_name(found.path):
+        yield from _load_cassette(found.path, max_size)
+    else:
+        yield found.path, *_load(found.path, max_size)
+
+
+def _load_cassette(file: str, max_size: int) -> Iterator[_Loaded]:
+    """Every interaction of a cassette; one error row when the file is not a readable cassette."""
+    from tui_replay.recording.cassette import parse_cassette
+    from tui_replay.recording.load import cassette_recording, read_bytes
+    from tui_replay.recording.model import interaction_address
+
+    try:
+        interactions = parse_cassette(read_bytes(file, max_size))
+    except RecordingError as exc:
+        yield file, None, exc.reason
+        return
+    for index, raw in enumerate(interactions):
+        address = interaction_address(file, index)
+        try:
+            yield address, cassette_recording(raw, file, index, max_size), ""
+        except RecordingError as exc:
+            yield address, None, exc.reason
+
+
+def _load(path: str, max_size: int) -> tuple[Recording | None, str]:
     from tui_replay.recording.load import load_recording
 
     try:
-        recording = load_recording(found.path, max_size=max_size)
+        recording = load_recording(path, max_size=max_size)
     except RecordingError as exc:
         return None, exc.reason
     except Exception as exc:  # a parser bug must still be one error row, not a traceback
         return None, " ".join(f"unexpected error: {type(exc).__name__}: {exc}".split())
-    recording.path = found.path
+    recording.path = path
     return recording, ""
 
 
@@ -111,11 +163,18 @@ def recording_to_json(recording: Recording) -> dict[str, Any]:
             }
             for citation in recording.citations
         ],
+        "format": recording.format,
+        "interaction": recording.interaction,
     }
 
 
 def error_to_json(path: str, reason: str) -> dict[str, Any]:
     """An unreadable file: the same keys as a recording, empty."""
+    from tui_replay.recording.cassette import is_cassette_name
+    from tui_replay.recording.model import LLAMA_STACK, VCR, split_address
+
+    file, interaction = split_address(path)
+    cassette = is_cassette_name(file)
     return {
         "path": path,
         "status": "error",
@@ -129,6 +188,8 @@ def error_to_json(path: str, reason: str) -> dict[str, Any]:
         "tools": [],
         "response": None,
         "citations": [],
+        "format": VCR if cassette else LLAMA_STACK,
+        "interaction": interaction if cassette else None,
     }
 
 

@@ -24,6 +24,7 @@ from tui_replay.recording.shapes import (
     ollama,
     openai_chat,
     openai_completion,
+    openai_responses,
     plain_dict_shape,
     rerank,
     sse_shape,
@@ -64,6 +65,8 @@ def _raw_http_request_shape(url: str, payload: dict) -> ModuleType | None:
         return interactions
     if url.endswith("/rerank"):
         return rerank
+    if url.endswith("/responses"):
+        return openai_responses
     return None
 
 

@@ -18,7 +18,7 @@ import orjson
 
 from tui_replay.recording.assemble import assemble_response, parse_request
 from tui_replay.recording.citations import find_citations, retrieved_chunks
-from tui_replay.recording.model import Recording, RecordingError
+from tui_replay.recording.model import VCR, Recording, RecordingError, interaction_address, split_address
 from tui_replay.recording.shapes.common import as_str, nonempty_str
 
 DEFAULT_MAX_SIZE = 256 * 1024 * 1024
@@ -337,12 +337,57 @@ def _recording_from_obj(obj: dict[str, Any], path: str) -> Recording:
     )
 
 
+def resolve_address(address: str | os.PathLike[str]) -> tuple[str, int | None]:
+    """(file, interaction) of what a user or a row names: a file, or `cassette.yaml#N`.
+
+    A file that exists under the whole name wins (a JSON file may have `#` in its name).
+    """
+    name = os.fspath(address)
+    file, index = split_address(name)
+    if index is None or os.path.lexists(name) or not os.path.lexists(file):
+        return name, None
+    return file, index
+
+
 def load_recording(path: str | os.PathLike[str], *, max_size: int = DEFAULT_MAX_SIZE) -> Recording:
-    """Read, parse and assemble one recording file; raises only RecordingError."""
+    """Read, parse and assemble one recording (a file, or `cassette.yaml#N`); raises only RecordingError."""
+    from tui_replay.recording.cassette import is_cassette_name, parse_cassette
+
+    file, index = resolve_address(path)
     try:
-        data = read_bytes(path, max_size)
+        data = read_bytes(file, max_size)
     except RecordingError:
         raise
     except (OSError, ValueError) as exc:
         raise RecordingError(f"cannot read: {exc}") from None
-    return recording_from_obj(parse_json(data), os.fspath(path))
+    if index is not None or is_cassette_name(file):
+        interactions = parse_cassette(data)
+        if index is None:
+            if len(interactions) != 1:
+                raise RecordingError(
+                    f"a cassette with {len(interactions)} interactions: name one as {file}#N (N from 0)"
+                )
+            index = 0
+        if index >= len(interactions):
+            raise RecordingError(f"no interaction #{index}: the cassette has {len(interactions)}")
+        return cassette_recording(interactions[index], file, index, max_size)
+    return recording_from_obj(parse_json(data), file)
+
+
+def cassette_recording(raw: Any, file: str, index: int, max_size: int = DEFAULT_MAX_SIZE) -> Recording:
+    """Interaction `index` of a cassette, assembled like any recording; raises only RecordingError."""
+    from tui_replay.recording.cassette import cassette_test_id, convert_interaction, unknown_recording
+
+    address = interaction_address(file, index)
+    test_id = cassette_test_id(file)
+    try:
+        item = convert_interaction(raw, max_size)
+    except RecordingError as exc:
+        raise RecordingError(f"interaction #{index}: {exc.reason}") from None
+    except Exception as exc:
+        raise RecordingError(f"interaction #{index}: malformed: {type(exc).__name__}: {exc}") from None
+    if item.obj is None:
+        return unknown_recording(item, address, test_id, index)
+    recording = recording_from_obj({**item.obj, "test_id": test_id}, address)
+    recording.format, recording.interaction = VCR, index
+    return recording

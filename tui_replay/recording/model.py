@@ -12,6 +12,31 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+# Where a recording comes from: a llama-stack / OGX JSON file, or one interaction of a vcrpy cassette.
+LLAMA_STACK = "llama-stack"
+VCR = "vcr"
+
+
+def interaction_address(file: str, interaction: int | None) -> str:
+    """How a row is addressed and shown: the file, or `file#N` for interaction N of a cassette."""
+    return file if interaction is None else f"{file}#{interaction}"
+
+
+def address_file(address: str, interaction: int | None) -> str:
+    """The file part of an `interaction_address`."""
+    if interaction is None:
+        return address
+    suffix = f"#{interaction}"
+    return address[: -len(suffix)] if address.endswith(suffix) else address
+
+
+def split_address(address: str) -> tuple[str, int | None]:
+    """`file#N` as (file, N); anything else as (address, None). Only a decimal N counts."""
+    file, sep, number = address.rpartition("#")
+    if sep and file and number.isdigit() and number.isascii() and len(number) < 10:
+        return file, int(number)
+    return address, None
+
 
 class RecordingError(Exception):
     """The one error the loader raises: a file that cannot be read as a recording.
@@ -36,6 +61,7 @@ class Kind(StrEnum):
     GEMINI = "gemini"  # google-genai generate_content(_stream)
     MESSAGES = "messages"  # Anthropic Messages via raw HTTP payload
     INTERACTIONS = "interactions"  # Gemini Interactions via raw HTTP payload
+    RESPONSES = "responses"  # OpenAI Responses API (JSON or streamed events)
     RERANK = "rerank"  # vLLM /rerank via raw HTTP payload
     TOOL = "tool"  # tool invocation (Tavily web search)
     FILE = "file"  # file processor (pypdf)
@@ -209,6 +235,8 @@ class Recording:
     response_raw: dict[str, Any] = field(default_factory=dict)
     # Per-chunk arrival times (seconds) when the file is a live capture of ours.
     chunk_times: list[float] | None = None
+    format: str = LLAMA_STACK  # LLAMA_STACK or VCR
+    interaction: int | None = None  # index in the cassette (VCR); None for a llama-stack file
 
 
 @dataclass(slots=True)
@@ -237,6 +265,8 @@ class Summary:
     # The file name against the request hash (request_hash.KeyStatus.label): "current",
     # "older <since>", "mis-keyed" or "opaque"; None for unreadable files.
     key: str | None = None
+    format: str = LLAMA_STACK  # LLAMA_STACK or VCR
+    interaction: int | None = None  # index in the cassette (VCR); None for a llama-stack file
 
     # Field order of `tui-replay list --json` (a contract other tools rely on).
     JSON_FIELDS = (
@@ -254,10 +284,17 @@ class Summary:
         "exception",
         "prompt_tokens",
         "completion_tokens",
+        "format",
+        "interaction",
     )
 
     def to_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.JSON_FIELDS}
+
+    @property
+    def file(self) -> str:
+        """The file this row comes from (`path` without the `#N` of a cassette interaction)."""
+        return address_file(self.path, self.interaction)
 
     def tokens_label(self) -> str:
         """ "prompt+completion"; only the known side when one is missing (embeddings have no completion)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 
@@ -26,7 +27,7 @@ from tui_replay.recording.load import (
     read_bytes_stat,
     resume_gc,
 )
-from tui_replay.recording.model import Kind, RecordingError, Summary
+from tui_replay.recording.model import VCR, Kind, RecordingError, Summary
 from tui_replay.recording.request_hash import OPAQUE, classify
 from tui_replay.recording.shapes import (
     TYPED_SHAPES,
@@ -504,4 +505,87 @@ def summarize_file(path: str | os.PathLike[str], max_size: int = DEFAULT_MAX_SIZ
     return summary
 
 
-__all__ = ["as_list", "summarize_file", "summarize_obj"]
+class NotACassette(RecordingError):
+    """A YAML file that is valid but holds no `interactions` list (a config file, say)."""
+
+
+def summarize_cassette(data: bytes, file: str, max_size: int = DEFAULT_MAX_SIZE) -> list[Summary]:
+    """One row per interaction of a cassette's bytes (an interaction that cannot be read is an
+    error row of its own); raises RecordingError when the file is not a readable cassette."""
+    from tui_replay.recording.cassette import cassette_test_id, convert_interaction, parse_cassette
+    from tui_replay.recording.model import interaction_address
+
+    try:
+        interactions = parse_cassette(data)
+    except RecordingError as exc:
+        if exc.reason.startswith("not a cassette"):
+            raise NotACassette(exc.reason) from None
+        raise
+    test_id = cassette_test_id(file)
+    rows: list[Summary] = []
+    for index, raw in enumerate(interactions):
+        address = interaction_address(file, index)
+        try:
+            item = convert_interaction(raw, max_size)
+            if item.obj is not None:
+                row = summarize_obj({**item.obj, "test_id": test_id}, address)
+            else:
+                status = item.status
+                row = Summary(
+                    path=address,
+                    status="ok",
+                    test_id=test_id,
+                    kind=str(Kind.UNKNOWN),
+                    endpoint=urlsplit(item.url).path or None,
+                    model=item.model,
+                    streaming=item.streaming,
+                    exception=status is not None and status >= 400,
+                    first_user=f"{item.method} {item.url}"[:PREVIEW_CHARS],
+                )
+        except RecordingError as exc:
+            row = Summary(path=address, status="error", error=f"interaction #{index}: {exc.reason}")
+        except Exception as exc:
+            reason = " ".join(f"interaction #{index}: malformed: {type(exc).__name__}: {exc}".split())
+            row = Summary(path=address, status="error", error=reason)
+        # A cassette is keyed by its interactions' order, not by request hashes.
+        row.format, row.interaction, row.key = VCR, index, None
+        rows.append(row)
+    return rows
+
+
+def summarize_cassette_file(
+    path: str | os.PathLike[str], max_size: int = DEFAULT_MAX_SIZE, *, skip_other_yaml: bool = False
+) -> list[Summary]:
+    """The catalog rows of a cassette file, one per interaction. Never raises.
+
+    `skip_other_yaml`: a YAML file that is no cassette gives no row (a folder scan meets
+    config files), instead of an error row (a file named on its own).
+    """
+    name = os.fspath(path)
+    size = mtime_ns = 0
+    try:
+        data, info = read_bytes_stat(name, max_size)
+        size, mtime_ns = info.st_size, info.st_mtime_ns
+        pause_gc()
+        try:
+            rows = summarize_cassette(data, name, max_size)
+        finally:
+            resume_gc()
+    except NotACassette as exc:
+        if skip_other_yaml:
+            return []
+        rows = [Summary(path=name, status="error", error=exc.reason, format=VCR)]
+    except RecordingError as exc:
+        info = getattr(exc, "stat", None)
+        if info is not None:
+            size, mtime_ns = info.st_size, info.st_mtime_ns
+        rows = [Summary(path=name, status="error", error=exc.reason, format=VCR)]
+    except Exception as exc:  # last resort: the catalog must never see a traceback
+        reason = " ".join(f"unexpected error: {type(exc).__name__}: {exc}".split())
+        rows = [Summary(path=name, status="error", error=reason, format=VCR)]
+    for row in rows:
+        row.size, row.mtime_ns = size, mtime_ns
+    return rows
+
+
+__all__ = ["as_list", "summarize_cassette", "summarize_cassette_file", "summarize_file", "summarize_obj"]

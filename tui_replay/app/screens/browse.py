@@ -150,25 +150,26 @@ class BrowseScreen(Screen[None]):
         total = len(found)
         self.post_message(self.SummariesLoaded([], 0, total, total == 0))
         batch: list[Summary] = []
-        done = 0
+        done = files = 0  # files summarized (posted, and in this batch); a cassette gives several rows
         last = monotonic()
         first = True
         for item in found:
             if worker.is_cancelled:
                 return
-            batch.append(catalog.summarize_found(item))
+            batch.extend(catalog.summarize_found(item))
+            files += 1
             now = monotonic()
             if len(batch) >= (FIRST_BATCH if first else BATCH_ROWS) or now - last >= BATCH_SECONDS:
-                done += len(batch)
+                done += files
                 shown = threading.Event() if first else None
                 self.post_message(self.SummariesLoaded(batch, done, total, done == total, shown))
                 if shown is not None:
                     # Let the first rows reach the screen before parsing on: they are what the
                     # user waits for, and this thread would otherwise slow that frame down.
                     shown.wait(FIRST_FRAME_WAIT)
-                batch, last, first = [], monotonic(), False
-        if batch:
-            done += len(batch)
+                batch, files, last, first = [], 0, monotonic(), False
+        if batch or files:
+            done += files
             self.post_message(self.SummariesLoaded(batch, done, total, True))
         catalog.save(self.roots)
 
@@ -192,7 +193,7 @@ class BrowseScreen(Screen[None]):
             self.loaded = True
             if not self.summaries:
                 preview = self.query_one(RecordingPreview)
-                preview.empty_message = f"No recording files (*.json) under: {', '.join(self.roots)}"
+                preview.empty_message = f"No recording files (*.json, *.yaml) under: {', '.join(self.roots)}"
                 preview.show_row(None)
             if self.watch_wanted:
                 self.start_watching()

@@ -192,7 +192,7 @@ KIND_VIEWS: dict[Kind, Callable[[Recording], Widget]] = {
 
 # Kinds replayed as a streamed answer (conversation, answer, tool calls, citations).
 ANSWER_KINDS = frozenset(
-    {Kind.CHAT, Kind.COMPLETION, Kind.GENERATE, Kind.GEMINI, Kind.MESSAGES, Kind.INTERACTIONS}
+    {Kind.CHAT, Kind.COMPLETION, Kind.GENERATE, Kind.GEMINI, Kind.MESSAGES, Kind.INTERACTIONS, Kind.RESPONSES}
 )
 
 

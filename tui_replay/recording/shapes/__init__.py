@@ -22,6 +22,7 @@ from tui_replay.recording.shapes import (
     ollama,
     openai_chat,
     openai_completion,
+    openai_responses,
     rerank,
     tool_invocation,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "ollama",
     "openai_chat",
     "openai_completion",
+    "openai_responses",
     "plain_dict_shape",
     "rerank",
     "sse_shape",
@@ -73,6 +75,8 @@ def plain_dict_shape(url: str, body: dict) -> ModuleType | None:
     """The shape of an un-wrapped dict body (genai, raw-HTTP payload responses)."""
     if url.startswith("vertexai:") or "candidates" in body or "usage_metadata" in body:
         return genai
+    if url.endswith("/responses") or body.get("object") == "response":
+        return openai_responses
     if url.endswith("/messages") or body.get("type") in ("message", "error"):
         return anthropic_messages
     if "/interactions" in url or "outputs" in body or body.get("object") == "interaction":
@@ -88,10 +92,14 @@ def sse_shape(url: str, lines: list) -> ModuleType | None:
         return interactions
     if url.endswith("/messages"):
         return anthropic_messages
+    if url.endswith("/responses"):
+        return openai_responses
     for line in lines[:20]:
         if isinstance(line, str) and line.startswith("data:"):
             if '"event_type"' in line:
                 return interactions
             if '"type":"message_start"' in line.replace(" ", ""):
                 return anthropic_messages
+            if '"type":"response.' in line.replace(" ", ""):
+                return openai_responses
     return None

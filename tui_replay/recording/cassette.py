@@ -1,0 +1,428 @@
+"""vcrpy / pytest-recording cassettes: each interaction as a llama-stack-shaped recording.
+
+A cassette is a YAML file with a top-level `interactions` list; interaction N of file F is
+the recording `F#N`. Each interaction with a known LLM API is rewritten into the recording
+object the llama-stack parser reads (the same `request` variants, typed wrappers and SSE
+line lists), so everything downstream (assembler, lean summary, app, exports, live
+compare) treats it like any other recording:
+
+  - OpenAI chat completions, completions, embeddings, model lists: the inference variant,
+    the request's JSON body as `body`, the response as `__type__` wrappers (a stream: one
+    chunk per SSE `data:` event);
+  - Anthropic Messages and the OpenAI Responses API: the raw-HTTP variant (`payload`), the
+    response as a JSON object or its SSE lines;
+  - Gemini generateContent / streamGenerateContent: google-genai's snake_case shape;
+  - anything else (uploads, telemetry, deletes): kind `unknown`, raw request and response.
+
+A 4xx/5xx answer is a recorded error. Bodies compressed per `Content-Encoding` (gzip,
+deflate) are inflated, never past the size limit.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from tui_replay.recording.model import (
+    VCR,
+    Kind,
+    Recording,
+    RecordingError,
+    Response,
+    interaction_address,
+)
+from tui_replay.recording.shapes.common import as_dict, as_int, as_list, as_str, error_from_body, nonempty_str
+from tui_replay.recording.yamlsafe import load_yaml
+
+CASSETTE_SUFFIXES = (".yaml", ".yml")
+
+_CHAT = "openai.types.chat.chat_completion.ChatCompletion"
+_CHUNK = "openai.types.chat.chat_completion_chunk.ChatCompletionChunk"
+_COMPLETION = "openai.types.completion.Completion"
+_EMBEDDINGS = "openai.types.create_embedding_response.CreateEmbeddingResponse"
+_MODEL = "openai.types.model.Model"
+
+
+def is_cassette_name(name: str) -> bool:
+    return name.lower().endswith(CASSETTE_SUFFIXES)
+
+
+def parse_cassette(data: bytes) -> list[Any]:
+    """The `interactions` list of a cassette file's bytes; raises only RecordingError."""
+    if b"\x00" in data[:4096]:
+        raise RecordingError("binary data, not YAML")
+    doc = load_yaml(data)
+    if not isinstance(doc, dict) or not isinstance(doc.get("interactions"), list):
+        raise RecordingError("not a cassette: no top-level `interactions` list")
+    return doc["interactions"]
+
+
+# ------------------------------------------------------------------------ test ids
+
+_PARAMS = re.compile(r"\[.*\]$", re.S)
+
+
+def cassette_test_id(path: str) -> str:
+    """The test a cassette stands for, from its path and name.
+
+    pytest-recording keeps `cassettes/<test module>/<test>[params].yaml` (pydantic-ai) and
+    vcr setups `cassettes/<folder>/<Class>.<test>.yaml` (crewAI); copies flattened into one
+    folder write `/` as `__`. The folders below `cassettes/` and the `__` parts become the
+    file part of the id (a last part named `test_*` is the module), the name its test part.
+    """
+    parts = path.replace("\\", "/").split("/")
+    folders: list[str] = []
+    if "cassettes" in parts[:-1]:  # the folders below the last `cassettes`
+        folders = parts[len(parts) - parts[::-1].index("cassettes") : -1]
+    name = parts[-1]
+    stem = (
+        name[: -len(next(s for s in CASSETTE_SUFFIXES if name.lower().endswith(s)))]
+        if is_cassette_name(name)
+        else name
+    )
+    params_match = _PARAMS.search(stem)
+    params = params_match.group(0) if params_match else ""
+    head = stem[: len(stem) - len(params)]
+    pieces = [piece for piece in head.split("__") if piece]
+    folders = [*folders, *pieces[:-1]]
+    test = (pieces[-1] if pieces else head) + params
+    # `Class.test` is a method of a test class.
+    cls, dot, method = (pieces[-1] if pieces else head).partition(".")
+    if dot and cls and method:
+        test = f"{cls}::{method}{params}"
+    if not folders:
+        return test
+    if folders[-1].startswith("test_"):
+        folders[-1] += ".py"
+    return "/".join(folders) + "::" + test
+
+
+# ------------------------------------------------------------------------ bodies
+
+
+def _headers(raw: Any) -> dict[str, str]:
+    """Header names lowercased, each with its first value as a string."""
+    headers: dict[str, str] = {}
+    for name, value in as_dict(raw).items():
+        if isinstance(value, list):
+            value = value[0] if value else ""
+        headers[str(name).lower()] = value if isinstance(value, str) else str(value)
+    return headers
+
+
+def _inflate(data: bytes, encoding: str, max_size: int) -> bytes:
+    """`data` decoded per Content-Encoding; refuses to grow past `max_size` (a zip bomb)."""
+    for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
+        if coding in ("identity", ""):
+            continue
+        if coding not in ("gzip", "x-gzip", "deflate"):
+            raise _BodyNote(f"{coding} body not supported" if coding != "br" else "brotli body not supported")
+        wbits = 31 if coding in ("gzip", "x-gzip") else 15
+        try:
+            inflater = zlib.decompressobj(wbits)
+            out = inflater.decompress(data, max_size + 1)
+            if coding == "deflate" and not out and data:
+                raise zlib.error("empty")
+        except zlib.error:
+            if coding != "deflate":
+                raise _BodyNote(f"{coding} body that does not inflate") from None
+            try:  # raw deflate, as some servers send it
+                inflater = zlib.decompressobj(-15)
+                out = inflater.decompress(data, max_size + 1)
+            except zlib.error:
+                raise _BodyNote("deflate body that does not inflate") from None
+        if len(out) > max_size or inflater.unconsumed_tail:
+            raise _BodyNote("compressed body inflates past the size limit")
+        data = out
+    return data
+
+
+class _BodyNote(Exception):
+    """A body that cannot be read as data: the interaction shows this note instead."""
+
+
+def _body_value(holder: dict, headers: dict[str, str], max_size: int) -> tuple[Any, str | None]:
+    """(body, text) of a request or response: `parsed_body`, or `body` (string, bytes, {string: …}).
+
+    `body` is the parsed JSON when the text is JSON, else the text (or a note for binary
+    data); `text` is the decoded text when there is one (SSE streams are read from it).
+    """
+    if "parsed_body" in holder:
+        return holder["parsed_body"], None
+    raw = holder.get("body")
+    if isinstance(raw, dict) and "string" in raw:
+        raw = raw["string"]
+    if raw is None or raw == "":
+        return None, None
+    if isinstance(raw, (bytes, bytearray)):
+        try:
+            raw = _inflate(bytes(raw), headers.get("content-encoding", ""), max_size)
+        except _BodyNote as note:
+            return f"[{len(raw)} bytes: {note}]", None
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return f"[binary body: {len(raw)} bytes]", None
+    if not isinstance(raw, str):
+        return raw, None  # already data (a hand-written cassette)
+    start = raw.lstrip()[:1]
+    if start in ("{", "["):
+        try:
+            return orjson.loads(raw), raw
+        except orjson.JSONDecodeError:
+            pass
+    return raw, raw
+
+
+def _is_sse(text: str | None, headers: dict[str, str]) -> bool:
+    if text is None:
+        return False
+    if "text/event-stream" in headers.get("content-type", ""):
+        return True
+    return text.startswith(("data:", "event:"))
+
+
+def _sse_data(lines: list[str]) -> list[dict]:
+    """The JSON objects of the `data:` lines ([DONE] and other text left out)."""
+    items = []
+    for line in lines:
+        if line.startswith("data:"):
+            raw = line[5:].strip()
+            if raw.startswith("{"):
+                try:
+                    value = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    continue
+                if isinstance(value, dict):
+                    items.append(value)
+    return items
+
+
+# ------------------------------------------------------------------------ Gemini wire -> genai
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])([A-Z])")
+# Values that are the caller's data (tool arguments, schemas): their keys are left alone.
+_OPAQUE = frozenset(
+    {
+        "args",
+        "response",
+        "parameters",
+        "parameters_json_schema",
+        "response_schema",
+        "response_json_schema",
+        "struct_value",
+    }
+)
+
+
+def _snake_keys(value: Any, depth: int = 0) -> Any:
+    """Gemini's REST JSON (camelCase) as google-genai dumps it (snake_case)."""
+    if depth > 64:
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            name = _CAMEL.sub(r"_\1", key).lower() if isinstance(key, str) else key
+            out[name] = item if name in _OPAQUE else _snake_keys(item, depth + 1)
+        return out
+    if isinstance(value, list):
+        return [_snake_keys(item, depth + 1) for item in value]
+    return value
+
+
+def _gemini_request(body: dict, model: str) -> dict:
+    body = _snake_keys(body)
+    config = dict(as_dict(body.pop("generation_config", None)))
+    for key in ("system_instruction", "tools", "tool_config", "safety_settings"):
+        if key in body:
+            config[key] = body.pop(key)
+    return {
+        "model": model,
+        "contents": body.get("contents", []),
+        "config": config,
+        **{k: v for k, v in body.items() if k not in ("contents", "model")},
+    }
+
+
+# ------------------------------------------------------------------------ interactions
+
+
+@dataclass(slots=True)
+class Interaction:
+    """One interaction rewritten: `obj` is a llama-stack recording object, or None when the API
+    is not known (then `unknown` holds the raw request/response for a kind `unknown` recording)."""
+
+    obj: dict[str, Any] | None
+    request_raw: dict[str, Any]
+    response_raw: dict[str, Any]
+    status: int | None
+    streaming: bool
+    model: str | None
+    url: str
+    method: str
+
+
+def _api(path: str) -> str | None:
+    if path.endswith("/chat/completions"):
+        return "chat"
+    if path.endswith("/completions"):
+        return "completion"
+    if path.endswith("/embeddings"):
+        return "embeddings"
+    if path.endswith("/models"):
+        return "models"
+    if path.endswith("/messages"):
+        return "messages"
+    if path.endswith("/responses"):
+        return "responses"
+    if path.endswith((":generateContent", ":streamGenerateContent")):
+        return "gemini"
+    return None
+
+
+def convert_interaction(raw: Any, max_size: int) -> Interaction:
+    """One cassette interaction as a recording object (see the module doc)."""
+    raw = as_dict(raw)
+    request, response = raw.get("request"), raw.get("response")
+    if not isinstance(request, dict) or not isinstance(response, dict):
+        raise RecordingError("interaction without a request and a response mapping")
+    url = as_str(request.get("uri")) or as_str(request.get("url")) or ""
+    method = (as_str(request.get("method")) or "POST").upper()
+    path = urlsplit(url).path
+    request_headers = _headers(request.get("headers"))
+    response_headers = _headers(response.get("headers"))
+    request_body, _ = _body_value(request, request_headers, max_size)
+    body, text = _body_value(response, response_headers, max_size)
+    status_raw = response.get("status")
+    status = as_int(as_dict(status_raw).get("code")) if isinstance(status_raw, dict) else as_int(status_raw)
+    streaming = _is_sse(text, response_headers)
+    lines = text.splitlines() if streaming and text is not None else None
+    api = _api(path)
+    if (
+        api is not None
+        and not isinstance(request_body, dict)
+        and not (api == "models" and request_body is None)
+    ):
+        api = None  # not a JSON call of that API
+    payload = request_body if isinstance(request_body, dict) else {}
+    model = nonempty_str(payload.get("model"))
+    if api == "gemini":
+        model = path.rsplit("/", 1)[-1].split(":", 1)[0] or model
+    raw_request = {"method": method, "url": url, "body": request_body}
+    raw_response = {"status": status, "body": body if lines is None else lines}
+
+    obj: dict[str, Any] | None = None
+    if api is not None:
+        if status is not None and status >= 400:
+            info = error_from_body(body if isinstance(body, dict) else {"message": str(body or "")}, status)
+            out_response: dict[str, Any] = {
+                "body": None,
+                "is_streaming": False,
+                "status": status,
+                "is_exception": True,
+                "exception_data": {
+                    "type": info.type,
+                    "status_code": status,
+                    "message": info.message,
+                    "body": body,
+                },
+                "exception_message": info.message,
+            }
+        else:
+            out_response = _response_for(api, body, lines, status)
+        if out_response is not None:
+            obj = {"request": _request_for(api, method, url, path, payload, model), "response": out_response}
+    return Interaction(obj, raw_request, raw_response, status, streaming, model, url, method)
+
+
+def _request_for(api: str, method: str, url: str, path: str, payload: dict, model: str | None) -> dict:
+    if api in ("messages", "responses"):
+        return {"url": url, "method": method, "payload": payload}
+    if api == "gemini":
+        body = _gemini_request(payload, model or "")
+        return {
+            "method": method,
+            "url": url,
+            "headers": {},
+            "body": body,
+            "endpoint": path,
+            "model": model or "",
+        }
+    return {
+        "method": method,
+        "url": url,
+        "headers": {},
+        "body": payload,
+        "endpoint": path,
+        "model": model or "",
+    }
+
+
+def _wrap(type_path: str, data: Any) -> dict:
+    return {"__type__": type_path, "__data__": data}
+
+
+def _response_for(api: str, body: Any, lines: list[str] | None, status: int | None) -> dict | None:
+    """The llama-stack `response` for a known API, or None when the body is not its shape."""
+    if lines is not None:
+        if api in ("messages", "responses"):
+            out: Any = lines
+        elif api == "gemini":
+            out = [_snake_keys(item) for item in _sse_data(lines)]
+        elif api in ("chat", "completion"):
+            out = [_wrap(_CHUNK if api == "chat" else _COMPLETION, item) for item in _sse_data(lines)]
+        else:
+            return None
+        return {"body": out, "is_streaming": True, "status": status}
+    if not isinstance(body, dict):
+        return None
+    if api == "chat":
+        out = _wrap(_CHAT, body)
+    elif api == "completion":
+        out = _wrap(_COMPLETION, body)
+    elif api == "embeddings":
+        out = _wrap(_EMBEDDINGS, body)
+    elif api == "models":
+        out = [_wrap(_MODEL, item) for item in as_list(body.get("data"))]
+    elif api == "gemini":
+        out = _snake_keys(body)
+    else:
+        out = body
+    return {"body": out, "is_streaming": False, "status": status}
+
+
+def unknown_recording(item: Interaction, address: str, test_id: str | None, index: int) -> Recording:
+    """An interaction with no known LLM API: its raw request and response, a 4xx/5xx as an error."""
+    exception = None
+    if item.status is not None and item.status >= 400:
+        body = item.response_raw.get("body")
+        exception = error_from_body(
+            body if isinstance(body, dict) else {"message": str(body or "")}, item.status
+        )
+    return Recording(
+        path=address,
+        kind=Kind.UNKNOWN,
+        test_id=test_id,
+        endpoint=urlsplit(item.url).path or None,
+        url=item.url,
+        model=item.model,
+        streaming=item.streaming,
+        params={"method": item.method, "url": item.url},
+        response=Response(
+            status=item.status, exception=exception, summary={"request": f"{item.method} {item.url}"}
+        ),
+        request_raw=item.request_raw,
+        response_raw=item.response_raw,
+        format=VCR,
+        interaction=index,
+    )
+
+
+def cassette_address(path: str, index: int) -> str:
+    return interaction_address(os.fspath(path), index)
