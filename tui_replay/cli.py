@@ -33,6 +33,13 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a size: {text}") from None
 
 
+def _answer_size(text: str) -> int:
+    size = _size(text)
+    if size <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 bytes: {text}")
+    return size
+
+
 def _add_max_size(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-size", type=_size, metavar="SIZE", help="refuse files larger than this (default 256M)"
@@ -47,7 +54,18 @@ def _add_live_target(parser: argparse.ArgumentParser) -> None:
         metavar="VAR",
         help="environment variable holding the API key (default OPENAI_API_KEY)",
     )
-    parser.add_argument("--timeout", type=_positive_float, metavar="S", help="request timeout in seconds")
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        metavar="S",
+        help="seconds a re-issue may take (compare: the whole command, download to saved file)",
+    )
+    parser.add_argument(
+        "--max-answer",
+        type=_answer_size,
+        metavar="SIZE",
+        help="refuse a live answer larger than this (default 8M)",
+    )
 
 
 def build_app_parser() -> argparse.ArgumentParser:
