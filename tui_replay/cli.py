@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS = ("list", "show", "compare")
+SUBCOMMANDS = ("list", "show", "compare", "diff")
 
 
 def _positive_float(text: str) -> float:
@@ -110,6 +110,23 @@ def build_command_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("--json", action="store_true", help="print one JSON object")
     compare.add_argument("--config", metavar="FILE", help="read this TOML config file too")
+
+    diff = sub.add_parser(
+        "diff",
+        help="what changed in meaning between two recordings, two folders or two git revisions",
+        description="tui-replay diff A B | tui-replay diff --git REV [REV2] [PATH...] "
+        "(REV2 defaults to the work tree). Exit 0: nothing differs beyond same-answer; "
+        "1: something differs; 2: an error.",
+    )
+    diff.add_argument("paths", nargs="*", metavar="A B | REV [REV2] [PATH]")
+    diff.add_argument(
+        "--git", action="store_true", help="compare git revisions (read with git, never checked out)"
+    )
+    diff.add_argument("--json", action="store_true", help="print one JSON object")
+    diff.add_argument(
+        "--format", choices=("text", "markdown"), default="text", help="markdown: a summary for a PR comment"
+    )
+    _add_max_size(diff)
     return parser
 
 
@@ -118,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] in SUBCOMMANDS:
             args = build_command_parser().parse_args(argv)
-            if args.command in ("list", "show") and args.max_size is None:
+            if args.command in ("list", "show", "diff") and args.max_size is None:
                 from tui_replay.config import ConfigError, load_config
 
                 try:
@@ -134,6 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from tui_replay.commands.show import run_show
 
                 return run_show(args)
+            if args.command == "diff":
+                from tui_replay.commands.diffing import run_diff
+
+                return run_diff(args)
             from tui_replay.live.command import run_compare
 
             return run_compare(args)

@@ -114,7 +114,9 @@ def test_timeout_bounds_the_whole_command_not_only_the_download(tmp_path):
                 "--timeout", "3", *extra,
             )  # fmt: skip
             elapsed = time.monotonic() - started
-        assert "timeout: the command did not finish within 3 s" in _one_error_line(done)
+        # on a busy machine the deadline may already fall in the download: a timeout either way
+        line = _one_error_line(done)
+        assert any(f"{cause} within 3 s" in line for cause in ("did not finish", "no complete answer"))
         assert elapsed < 3 + START_UP_SLACK_S, elapsed
         if extra:
             assert json.loads(done.stdout)["error"].startswith("timeout:")
