@@ -169,6 +169,7 @@ def _print_report(report: dict[str, Any], runs: list[LiveRun], stored_chunks: in
     from rich.table import Table
     from rich.text import Text
 
+    from tui_replay.comparison_view import word_diff_text
     from tui_replay.textsafe import printable, safe_text
 
     console = Console(highlight=False, soft_wrap=True)
@@ -187,18 +188,7 @@ def _print_report(report: dict[str, Any], runs: list[LiveRun], stored_chunks: in
         console.print(Text.assemble("  - ", safe_text(difference["message"])))
     if call.operation in (CHAT, COMPLETION):
         console.print(Text("text (stored -> live)", style="bold"))
-        diff = Text()
-        for op, piece in first.comparison.text_diff:
-            if op == "equal":
-                diff.append_text(safe_text(piece))
-            elif op == "delete":
-                diff.append("[-")
-                diff.append_text(safe_text(piece, style="red strike"))
-                diff.append("-]")
-            else:
-                diff.append("{+")
-                diff.append_text(safe_text(piece, style="green"))
-                diff.append("+}")
+        diff = word_diff_text(first.comparison.text_diff)
         console.print(diff if diff.plain else Text("(no text)", style="dim"))
         if stored["tool_calls"] or live["tool_calls"]:
             console.print(Text("tool calls", style="bold"))
