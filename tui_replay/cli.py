@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS = ("list", "show", "compare", "export", "explain", "check")
+SUBCOMMANDS = ("list", "show", "compare", "export", "explain", "check", "diff")
 
 
 def _positive_float(text: str) -> float:
@@ -42,6 +42,13 @@ def _env_name(text: str) -> str:
     return text
 
 
+def _answer_size(text: str) -> int:
+    size = _size(text)
+    if size <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 bytes: {text}")
+    return size
+
+
 def _add_max_size(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-size", type=_size, metavar="SIZE", help="refuse files larger than this (default 256M)"
@@ -61,7 +68,18 @@ def _add_live_target(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", help="OpenAI-compatible base URL (else $OPENAI_BASE_URL, else config)")
     parser.add_argument("--model", help="model name sent instead of the recorded one")
     _add_api_key_env(parser)
-    parser.add_argument("--timeout", type=_positive_float, metavar="S", help="request timeout in seconds")
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        metavar="S",
+        help="seconds a re-issue may take (compare: the whole command, download to saved file)",
+    )
+    parser.add_argument(
+        "--max-answer",
+        type=_answer_size,
+        metavar="SIZE",
+        help="refuse a live answer larger than this (default 8M)",
+    )
 
 
 def build_app_parser() -> argparse.ArgumentParser:
@@ -139,6 +157,23 @@ def build_command_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="+", metavar="PATH")
     check.add_argument("--collected", metavar="FILE", help="the output of `pytest --collect-only -q`")
     check.add_argument("--json", action="store_true", help="one JSON object per file")
+
+    diff = sub.add_parser(
+        "diff",
+        help="what changed in meaning between two recordings, two folders or two git revisions",
+        description="tui-replay diff A B | tui-replay diff --git REV [REV2] [PATH...] "
+        "(REV2 defaults to the work tree). Exit 0: nothing differs beyond same-answer; "
+        "1: something differs; 2: an error.",
+    )
+    diff.add_argument("paths", nargs="*", metavar="A B | REV [REV2] [PATH]")
+    diff.add_argument(
+        "--git", action="store_true", help="compare git revisions (read with git, never checked out)"
+    )
+    diff.add_argument("--json", action="store_true", help="print one JSON object")
+    diff.add_argument(
+        "--format", choices=("text", "markdown"), default="text", help="markdown: a summary for a PR comment"
+    )
+    _add_max_size(diff)
     return parser
 
 
@@ -147,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] in SUBCOMMANDS:
             args = build_command_parser().parse_args(argv)
-            if args.command in ("list", "show") and args.max_size is None:
+            if args.command in ("list", "show", "diff") and args.max_size is None:
                 from tui_replay.config import ConfigError, load_config
 
                 try:
@@ -176,6 +211,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from tui_replay.commands.check import run_check
 
                 return run_check(args)
+
+            if args.command == "diff":
+                from tui_replay.commands.diffing import run_diff
+
+                return run_diff(args)
             from tui_replay.live.command import run_compare
 
             return run_compare(args)

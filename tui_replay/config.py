@@ -26,6 +26,9 @@ from typing import Any
 from tui_replay.quoting import is_env_name
 
 DEFAULT_MAX_SIZE = 256 * 1024 * 1024
+# A live answer larger than this is refused while it downloads (`[live] max_answer`, --max-answer):
+# long chat streams and embedding batches stay far below it; a hostile server cannot fill memory.
+DEFAULT_MAX_ANSWER = 8 * 1024 * 1024
 PROJECT_FILE = "tui-replay.toml"
 
 
@@ -39,6 +42,7 @@ class LiveConfig:
     model: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     timeout: float = 120.0
+    max_answer: int = DEFAULT_MAX_ANSWER  # bytes of one live answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +140,14 @@ def _apply(config: Config, table: dict[str, Any], source: str) -> Config:
             f"{source}: `live.api_key_env` is not an environment variable name "
             f"(letters, digits, _): {live.api_key_env!r}"
         )
+    if "max_answer" in live_table:
+        try:
+            max_answer = parse_size(check(live_table["max_answer"], (int, str), "live.max_answer"))
+        except ValueError:
+            raise ConfigError(f"{source}: `live.max_answer` is not a size (e.g. 512K, 8M)") from None
+        if max_answer <= 0:
+            raise ConfigError(f"{source}: `live.max_answer` must be more than 0 bytes")
+        live = replace(live, max_answer=max_answer)
     keymap = dict(config.keymap)
     for binding_id, keys in check(table.get("keymap", {}), dict, "keymap").items():
         keymap[binding_id] = check(keys, str, f"keymap.{binding_id}")

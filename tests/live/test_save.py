@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import json
 
-from live.fake_server import CutStreamServer
+from live.fake_server import CutStreamServer, header
 from live.helpers import compare_in_process, compare_json, run_cli
 from tui_replay.recording.load import load_recording
 
 SECRET = "sk-live-test-0123456789abcdef-SECRET"
-
-
-def _header(request: bytes, name: str) -> str | None:
-    head = request.split(b"\r\n\r\n", 1)[0].decode()
-    for line in head.split("\r\n")[1:]:
-        key, _, value = line.partition(":")
-        if key.strip().lower() == name:
-            return value.strip()
-    return None
 
 
 def test_save_round_trip(live_server, stored, tmp_path):
@@ -95,13 +86,13 @@ def test_api_key_is_sent_but_never_printed_or_written(live_server, stored, tmp_p
         )
         (request,) = fake.requests
     assert code == 2
-    assert _header(request, "authorization") == f"Bearer {SECRET}"
+    assert header(request, "authorization") == f"Bearer {SECRET}"
     outputs = [out, err]
     # ... and without one a placeholder goes instead of the default variable's absence failing.
     with CutStreamServer() as fake:
         compare_in_process(str(stored.chat_stream), "--base-url", fake.base_url, "--json")
         (request,) = fake.requests
-    assert _header(request, "authorization") == "Bearer not-needed"
+    assert header(request, "authorization") == "Bearer not-needed"
 
     saved = tmp_path / "with-key.json"
     for args in (

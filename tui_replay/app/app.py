@@ -149,6 +149,7 @@ def prepare(args: argparse.Namespace) -> tuple[list[str], Config] | int:
         live_model=args.model,
         live_api_key_env=args.api_key_env,
         live_timeout=args.timeout,
+        live_max_answer=args.max_answer,
     )
     if not MIN_SPEED <= config.speed <= MAX_SPEED:
         return _fail(f"speed {config.speed:g} is out of range ({MIN_SPEED:g} to {MAX_SPEED:g})")

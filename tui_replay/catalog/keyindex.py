@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from tui_replay.catalog.scan import find_recordings
-from tui_replay.recording.jsondiff import json_pointer_differences
+from tui_replay.recording.jsondiff import MISSING, json_pointer_differences
 from tui_replay.recording.load import apply_id_mapping, parse_json, read_bytes
 from tui_replay.recording.miss import Probe
 from tui_replay.recording.model import RecordingError
@@ -102,11 +102,23 @@ def body_differences(stored: dict[str, Any], request: dict[str, Any]) -> list[tu
     """Differences that change the hash, with the values as written (not normalized)."""
     differences = []
     raw_stored, raw_request = _raw_part(stored), _raw_part(request)
-    for pointer, left, right in json_pointer_differences(_hashed_part(stored), _hashed_part(request)):
+    hashed = json_pointer_differences(_hashed_part(stored), _hashed_part(request), strict_numbers=True)
+    for pointer, left, right in hashed:
         found_left, raw_left = resolve_pointer(raw_stored, pointer)
         found_right, raw_right = resolve_pointer(raw_request, pointer)
-        differences.append((pointer, raw_left if found_left else left, raw_right if found_right else right))
+        differences.append(
+            (
+                pointer,
+                raw_left if found_left else _none(left),
+                raw_right if found_right else _none(right),
+            )
+        )
     return differences
+
+
+def _none(value: Any) -> Any:
+    """A side without the key or item is shown (and written as JSON) as null."""
+    return None if value is MISSING else value
 
 
 class KeyIndex:

@@ -18,7 +18,7 @@ from typing import Any
 from tui_replay.live.issue import LiveExchange, plain
 from tui_replay.live.plan import CHAT, COMPLETION, MODELS
 from tui_replay.live.record_format import recording_dict, write_recording_atomic
-from tui_replay.live.target import LiveError, display_url
+from tui_replay.live.target import LiveError, LiveTarget, display_url, redact_data
 from tui_replay.recording.model import Event, Recording, Response
 
 
@@ -63,10 +63,12 @@ def recording_obj(stored: Recording, exchange: LiveExchange) -> dict[str, Any]:
     )
 
 
-def assemble_live(stored: Recording, exchange: LiveExchange) -> LiveAnswer:
+def assemble_live(stored: Recording, exchange: LiveExchange, target: LiveTarget | None = None) -> LiveAnswer:
+    """The live answer as a recording; the API key masked wherever the server echoed it, so the
+    report, the app and a saved capture all read the same redacted answer."""
     from tui_replay.recording.assemble import assemble_response
 
-    obj = recording_obj(stored, exchange)
+    obj = redact_data(recording_obj(stored, exchange), target)
     assembled = assemble_response(obj["request"], obj["response"], exchange.chunk_times or None)
     return LiveAnswer(exchange, obj, assembled.response, assembled.timeline)
 

@@ -2,6 +2,8 @@
 
 Exit 0 when the answers are the same, 1 when they differ, 2 when the request could
 not be re-issued (with one line on stderr naming the cause, never a traceback).
+`--timeout` bounds the whole command: reading the stored file, every re-issue, the
+comparison, the report and the saved capture (a hostile answer must not keep it busy).
 Headless: no Textual import here.
 """
 
@@ -9,9 +11,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import signal
 import sys
+import threading
+import time
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 from tui_replay.live.plan import CHAT, COMPLETION, EMBEDDINGS, MODELS, plan_call
@@ -19,6 +26,37 @@ from tui_replay.live.session import LiveRun, repeat_stability, report_json, run_
 from tui_replay.live.target import LiveError, LiveTarget, redact
 
 EXIT_SAME, EXIT_DIFFERENT, EXIT_FAILED = 0, 1, 2
+# The hard stop comes this long after the deadline, so that a download still running at the
+# deadline ends through its own (clean) asyncio timeout rather than the alarm.
+HARD_STOP_GRACE_S = 0.5
+
+
+class CommandTimeout(BaseException):
+    """Raised by the alarm when the whole command is past its deadline (BaseException: no
+    `except Exception` on the way may swallow it)."""
+
+
+@contextlib.contextmanager
+def command_deadline(seconds: float) -> Iterator[None]:
+    """Raise CommandTimeout in this (main) thread after `seconds`, whatever it is doing.
+
+    Only the main thread receives signals; elsewhere (a test calling in a thread) nothing
+    is armed and the per-download timeout still applies.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise CommandTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _target(args: argparse.Namespace) -> tuple[LiveTarget, int]:
@@ -33,6 +71,7 @@ def _target(args: argparse.Namespace) -> tuple[LiveTarget, int]:
         live_model=args.model,
         live_api_key_env=args.api_key_env,
         live_timeout=args.timeout,
+        live_max_answer=args.max_answer,
     )
     return LiveTarget.from_config(config), config.max_size
 
@@ -59,35 +98,15 @@ def _run_compare(args: argparse.Namespace) -> int:
         if args.repeat < 1:
             raise LiveError(f"--repeat must be at least 1, not {args.repeat}")
         target, max_size = _target(args)
-        from tui_replay.recording.load import load_recording
-        from tui_replay.recording.model import RecordingError
-
+        deadline = time.monotonic() + target.timeout
         try:
-            stored = load_recording(args.file, max_size=max_size)
-        except RecordingError as exc:
-            raise LiveError(exc.reason) from None
-        stored.path = args.file
-        call = plan_call(stored, target.model)
-        if args.save:
-            from tui_replay.live.capture import check_save_path
-
-            check_save_path(args.save, args.file)
-        target.require_base_url()
-        runs = asyncio.run(_run(stored, call, target, args.repeat))
-        saved = None
-        if args.save:
-            from tui_replay.live.capture import save
-
-            saved = str(save(runs[0].answer, args.save, args.file))
-        report = report_json(args.file, runs, target)
-        if saved:
-            report["saved"] = saved
-        if args.json:
-            text = json.dumps(report, ensure_ascii=False)
-            print(redact(text, target))
-        else:
-            _print_report(report, runs, stored.response.chunks)
-        return EXIT_SAME if report["verdict"] == "same" else EXIT_DIFFERENT
+            with command_deadline(target.timeout + HARD_STOP_GRACE_S):
+                return _compare_within(args, target, max_size, deadline)
+        except CommandTimeout:
+            raise LiveError(
+                f"timeout: the command did not finish within {target.timeout:g} s "
+                "(--timeout bounds the download, the comparison, the report and the save)"
+            ) from None
     except LiveError as exc:
         return _fail(args, exc.cause, target)
     except (KeyboardInterrupt, BrokenPipeError):
@@ -96,8 +115,50 @@ def _run_compare(args: argparse.Namespace) -> int:
         return _fail(args, f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())}", target)
 
 
-async def _run(stored: Any, call: Any, target: LiveTarget, repeat: int) -> list[LiveRun]:
-    return [await run_once(stored, call, target) for _ in range(repeat)]
+def _compare_within(args: argparse.Namespace, target: LiveTarget, max_size: int, deadline: float) -> int:
+    from tui_replay.recording.load import load_recording
+    from tui_replay.recording.model import RecordingError
+
+    try:
+        stored = load_recording(args.file, max_size=max_size)
+    except RecordingError as exc:
+        raise LiveError(exc.reason) from None
+    stored.path = args.file
+    call = plan_call(stored, target.model)
+    if args.save:
+        from tui_replay.live.capture import check_save_path
+
+        check_save_path(args.save, args.file)
+    target.require_base_url()
+    runs = asyncio.run(_run(stored, call, target, args.repeat, deadline))
+    saved = None
+    if args.save:
+        from tui_replay.live.capture import save
+
+        saved = str(save(runs[0].answer, args.save, args.file))
+    report = report_json(args.file, runs, target)
+    if saved:
+        report["saved"] = saved
+    if args.json:
+        text = json.dumps(report, ensure_ascii=False)
+        print(redact(text, target))
+    else:
+        _print_report(report, runs, stored.response.chunks)
+    return EXIT_SAME if report["verdict"] == "same" else EXIT_DIFFERENT
+
+
+async def _run(stored: Any, call: Any, target: LiveTarget, repeat: int, deadline: float) -> list[LiveRun]:
+    """Every re-issue within what is left of the command's time."""
+    loop = asyncio.get_running_loop()
+    runs: list[LiveRun] = []
+    try:
+        async with asyncio.timeout_at(loop.time() + deadline - time.monotonic()):
+            for _ in range(repeat):
+                runs.append(await run_once(stored, call, target))
+    except TimeoutError:
+        done = f" ({len(runs)} of {repeat} runs done)" if repeat > 1 else ""
+        raise LiveError(f"timeout: no complete answer within {target.timeout:g} s{done}") from None
+    return runs
 
 
 # -- the human-readable report ------------------------------------------------------
@@ -108,6 +169,7 @@ def _print_report(report: dict[str, Any], runs: list[LiveRun], stored_chunks: in
     from rich.table import Table
     from rich.text import Text
 
+    from tui_replay.comparison_view import word_diff_text
     from tui_replay.textsafe import printable, safe_text
 
     console = Console(highlight=False, soft_wrap=True)
@@ -126,18 +188,7 @@ def _print_report(report: dict[str, Any], runs: list[LiveRun], stored_chunks: in
         console.print(Text.assemble("  - ", safe_text(difference["message"])))
     if call.operation in (CHAT, COMPLETION):
         console.print(Text("text (stored -> live)", style="bold"))
-        diff = Text()
-        for op, piece in first.comparison.text_diff:
-            if op == "equal":
-                diff.append_text(safe_text(piece))
-            elif op == "delete":
-                diff.append("[-")
-                diff.append_text(safe_text(piece, style="red strike"))
-                diff.append("-]")
-            else:
-                diff.append("{+")
-                diff.append_text(safe_text(piece, style="green"))
-                diff.append("+}")
+        diff = word_diff_text(first.comparison.text_diff)
         console.print(diff if diff.plain else Text("(no text)", style="dim"))
         if stored["tool_calls"] or live["tool_calls"]:
             console.print(Text("tool calls", style="bold"))

@@ -8,12 +8,12 @@ lists compare which ids appear or vanish.
 
 from __future__ import annotations
 
-import difflib
 import math
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+# One word diff for compare, diff and the app; EQUAL/DELETE/INSERT are its run names.
+from tui_replay.comparison import DELETE, EQUAL, INSERT, count_words, word_diff  # noqa: F401
 from tui_replay.live.plan import EMBEDDINGS, MODELS
 from tui_replay.recording.model import Response, ToolCall
 
@@ -22,31 +22,6 @@ DIFFERENT = "different"
 # Embeddings count as the same when every pair of vectors is at least this similar
 # (float noise across runs and hardware stays far above it).
 COSINE_SAME = 0.999
-
-_WORDS = re.compile(r"\s+|\S+")
-
-EQUAL, DELETE, INSERT = "equal", "delete", "insert"
-
-
-def word_diff(stored: str, live: str) -> list[tuple[str, str]]:
-    """(op, text) runs, op in equal/delete/insert; whitespace runs are tokens too, so
-    a whitespace-only change is visible and joining the equal+delete runs gives `stored` back."""
-    a, b = _WORDS.findall(stored), _WORDS.findall(live)
-    runs: list[tuple[str, str]] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            runs.append((EQUAL, "".join(a[i1:i2])))
-            continue
-        if i2 > i1:
-            runs.append((DELETE, "".join(a[i1:i2])))
-        if j2 > j1:
-            runs.append((INSERT, "".join(b[j1:j2])))
-    return runs
-
-
-def _count_words(text: str) -> int:
-    return len(text.split())
 
 
 def tool_call_view(call: ToolCall) -> dict[str, Any]:
@@ -234,8 +209,8 @@ def compare(
     a, b = comparison.stored, comparison.live
     comparison.text_diff = word_diff(a.text, b.text)
     if a.text != b.text:
-        removed = sum(_count_words(t) for op, t in comparison.text_diff if op == DELETE)
-        added = sum(_count_words(t) for op, t in comparison.text_diff if op == INSERT)
+        removed = sum(count_words(t) for op, t in comparison.text_diff if op == DELETE)
+        added = sum(count_words(t) for op, t in comparison.text_diff if op == INSERT)
         comparison.differences.append(
             {
                 "field": "text",

@@ -44,7 +44,7 @@ async def run_once(
 ) -> LiveRun:
     """Re-issue once; LiveError (one-line cause) when the call cannot be completed."""
     exchange = await issue(target, call, on_chunk)
-    answer = assemble_live(stored, exchange)
+    answer = assemble_live(stored, exchange, target)
     comparison = compare(
         call.operation,
         stored.response,

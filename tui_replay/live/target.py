@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from tui_replay.config import Config
+from tui_replay.config import DEFAULT_MAX_ANSWER, Config
 
 # Sent when the named variable is unset: local servers ignore the key, but the
 # SDK refuses to build a client without one.
@@ -32,12 +33,17 @@ class LiveTarget:
     model: str | None  # None: send the recorded model
     api_key_env: str
     timeout: float
+    max_answer: int = DEFAULT_MAX_ANSWER  # bytes of one answer, refused beyond
 
     @classmethod
     def from_config(cls, config: Config) -> LiveTarget:
         live = config.live
         return cls(
-            base_url=live.base_url, model=live.model, api_key_env=live.api_key_env, timeout=live.timeout
+            base_url=live.base_url,
+            model=live.model,
+            api_key_env=live.api_key_env,
+            timeout=live.timeout,
+            max_answer=live.max_answer,
         )
 
     def require_base_url(self) -> str:
@@ -47,7 +53,8 @@ class LiveTarget:
             )
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise LiveError(f"base URL is not an http(s) URL: {self.base_url}")
+            raise LiveError(f"base URL is not an http(s) URL: {display_url(self.base_url)}")
+        base_url_query(self.base_url)  # refuses a query it cannot carry
         return self.base_url
 
     def api_key(self) -> str:
@@ -64,6 +71,18 @@ def redact(text: str, target: LiveTarget | None) -> str:
     return text
 
 
+def redact_data(value: Any, target: LiveTarget | None) -> Any:
+    """`value` (JSON-like data, e.g. a live answer a server filled with the key it was sent)
+    with the key masked in every string, keys of objects included."""
+    if isinstance(value, str):
+        return redact(value, target)
+    if isinstance(value, dict):
+        return {redact_data(k, target): redact_data(v, target) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_data(item, target) for item in value]
+    return value
+
+
 def client_base_url(base_url: str, endpoint_prefix: str) -> str:
     """The SDK base URL for an endpoint such as /v1/chat/completions (prefix "/v1").
 
@@ -76,7 +95,23 @@ def client_base_url(base_url: str, endpoint_prefix: str) -> str:
     prefix = endpoint_prefix.rstrip("/")
     if prefix and not path.endswith(prefix):
         path = path + prefix
-    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+    # The query travels apart (base_url_query): the SDK appends the endpoint to the path,
+    # which must not land after a query string (/v1?api-version=1chat/completions).
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def base_url_query(base_url: str) -> dict[str, str]:
+    """The base URL's query parameters, sent with every request (e.g. Azure's api-version).
+
+    A name given twice cannot be carried as one parameter each: refused in one line.
+    """
+    pairs = parse_qsl(urlsplit(base_url).query, keep_blank_values=True)
+    params: dict[str, str] = {}
+    for name, value in pairs:
+        if name in params:
+            raise LiveError(f"base URL query repeats the parameter {name!r}: give it once")
+        params[name] = value
+    return params
 
 
 def display_url(url: str) -> str:

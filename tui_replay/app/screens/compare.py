@@ -28,8 +28,9 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
+from tui_replay.comparison_view import word_diff_text
 from tui_replay.config import Config
-from tui_replay.live.compare import DELETE, EQUAL, SAME, AnswerView, Stability
+from tui_replay.live.compare import SAME, AnswerView, Stability
 from tui_replay.live.plan import CHAT, COMPLETION, EMBEDDINGS, MODELS, LiveCall, plan_call
 from tui_replay.live.session import LiveRun, repeat_stability, run_once
 from tui_replay.live.target import LiveError, LiveTarget, display_url, redact
@@ -64,19 +65,6 @@ def answer_text(view: AnswerView, operation: str) -> Text:
         result.append_text(safe_text(call["name"], "bold cyan"))
         result.append("\n")
         result.append_text(safe_text(_arguments_text(call["arguments"])))
-    return result
-
-
-def diff_text(runs: list[tuple[str, str]]) -> Text:
-    """The word diff: removed words struck out in red, added words in green, both literal."""
-    result = Text()
-    for op, piece in runs:
-        if op == EQUAL:
-            result.append_text(safe_text(piece))
-        elif op == DELETE:
-            result.append_text(safe_text(piece, "red strike"))
-        else:
-            result.append_text(safe_text(piece, "bold green underline"))
     return result
 
 
@@ -312,7 +300,7 @@ class CompareScreen(Screen[None]):
             )
             header.append("\n")
             header.append_text(
-                diff_text(comparison.text_diff) if comparison.text_diff else Text("(no text)", "dim")
+                word_diff_text(comparison.text_diff) if comparison.text_diff else Text("(no text)", "dim")
             )
             diff.update(header)
         else:

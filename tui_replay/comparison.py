@@ -1,0 +1,395 @@
+"""One comparison model for `diff`, `compare` and the app: two answers (or two recordings)
+as typed differences and a verdict.
+
+Verdicts: `same` (nothing differs), `same-answer` (only chunking, ids, timestamps or usage
+differ), `different` (the request or the answer differs), `added` / `removed` (one side
+only), `error` (a side could not be read). Pure data: no I/O, no Textual.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui_replay.recording.jsondiff import MISSING, json_pointer_differences
+from tui_replay.recording.model import Kind, Recording, Response, ToolCall
+
+SAME = "same"
+SAME_ANSWER = "same-answer"
+DIFFERENT = "different"
+ADDED = "added"
+REMOVED = "removed"
+ERROR = "error"
+VERDICTS = (SAME, SAME_ANSWER, DIFFERENT, ADDED, REMOVED, ERROR)
+
+EQUAL, DELETE, INSERT = "equal", "delete", "insert"
+_WORDS = re.compile(r"\s+|\S+")
+
+# Response keys that change on every recording without changing the answer.
+VOLATILE_KEYS = frozenset(
+    {
+        "id",
+        "created",
+        "created_at",
+        "system_fingerprint",
+        "usage",
+        "total_duration",
+        "load_duration",
+        "prompt_eval_duration",
+        "eval_duration",
+        "prompt_eval_count",
+        "eval_count",
+    }
+)
+# Kinds whose answer is assembled text, reasoning and tool calls (chunking does not matter).
+TEXT_KINDS = frozenset(
+    {Kind.CHAT, Kind.COMPLETION, Kind.GENERATE, Kind.GEMINI, Kind.MESSAGES, Kind.INTERACTIONS}
+)
+
+
+def word_diff(a: str, b: str) -> list[tuple[str, str]]:
+    """(op, text) runs, op in equal/delete/insert; whitespace runs are tokens too, so
+    a whitespace-only change is visible and joining the equal+delete runs gives `a` back."""
+    left, right = _WORDS.findall(a), _WORDS.findall(b)
+    runs: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(None, left, right, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            runs.append((EQUAL, "".join(left[i1:i2])))
+            continue
+        if i2 > i1:
+            runs.append((DELETE, "".join(left[i1:i2])))
+        if j2 > j1:
+            runs.append((INSERT, "".join(right[j1:j2])))
+    return runs
+
+
+def count_words(text: str) -> int:
+    return len(text.split())
+
+
+def short_json(value: Any, limit: int = 80) -> str:
+    """A value for a one-line message: JSON, cut at `limit` characters; MISSING as (none)."""
+    if value is MISSING:
+        return "(none)"
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- differences --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RequestDifference:
+    """A request field that differs, by JSON pointer into the stored request."""
+
+    pointer: str
+    a: Any
+    b: Any
+
+    def describe(self) -> str:
+        return f"request {self.pointer or '/'}: {short_json(self.a)} → {short_json(self.b)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": "request", "pointer": self.pointer, **_sides(self.a, self.b)}
+
+
+@dataclass(frozen=True, slots=True)
+class TextDifference:
+    """The answer text (or the reasoning) differs: a word diff."""
+
+    field: str  # "text" or "reasoning"
+    runs: tuple[tuple[str, str], ...]
+
+    @property
+    def words_removed(self) -> int:
+        return sum(count_words(text) for op, text in self.runs if op == DELETE)
+
+    @property
+    def words_added(self) -> int:
+        return sum(count_words(text) for op, text in self.runs if op == INSERT)
+
+    def describe(self) -> str:
+        return f"{self.field} differs: {self.words_removed} words removed, {self.words_added} added"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"field": self.field, "message": self.describe(), "diff": [list(run) for run in self.runs]}
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDifference:
+    """A tool call that appeared, vanished, changed name or changed arguments (compared as JSON)."""
+
+    index: int
+    name_a: str | None  # None: no such call on that side
+    name_b: str | None
+    arguments: tuple[tuple[str, Any, Any], ...] = ()  # (pointer, a, b) inside the arguments
+    arguments_a: Any = None
+    arguments_b: Any = None
+
+    def describe(self) -> str:
+        if self.name_a is None:
+            return f"tool call {self.index}: {self.name_b} added"
+        if self.name_b is None:
+            return f"tool call {self.index}: {self.name_a} removed"
+        if self.name_a != self.name_b:
+            return f"tool call {self.index}: {self.name_a} became {self.name_b}"
+        changes = "; ".join(
+            f"argument {pointer or '/'} {short_json(a)} → {short_json(b)}" for pointer, a, b in self.arguments
+        )
+        return f"tool call {self.index} ({self.name_a}): {changes}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "field": "tool_calls",
+            "index": self.index,
+            "message": self.describe(),
+            "name": _sides(self.name_a, self.name_b),
+            "arguments": [{"pointer": p, **_sides(a, b)} for p, a, b in self.arguments],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ValueDifference:
+    """A single answer value: finish reason and error decide the verdict; usage, chunk count,
+    model and the rest of a non-text body (ids, timestamps excepted) are reported."""
+
+    field: str
+    a: Any
+    b: Any
+    decides: bool
+
+    def describe(self) -> str:
+        return f"{self.field.replace('_', ' ')}: {short_json(self.a)} → {short_json(self.b)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "message": self.describe(),
+            "decides": self.decides,
+            **_sides(self.a, self.b),
+        }
+
+
+Difference = RequestDifference | TextDifference | ToolCallDifference | ValueDifference
+
+
+def _sides(a: Any, b: Any) -> dict[str, Any]:
+    return {"a": None if a is MISSING else a, "b": None if b is MISSING else b}
+
+
+# --- one side -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallView:
+    name: str
+    arguments: Any  # parsed JSON, or the raw string when it does not parse
+
+    @classmethod
+    def of(cls, call: ToolCall) -> ToolCallView:
+        value, error = call.parsed_arguments()
+        return cls(call.name, call.arguments if error else value)
+
+    def arguments_text(self) -> str:
+        return (
+            self.arguments
+            if isinstance(self.arguments, str)
+            else json.dumps(self.arguments, ensure_ascii=False)
+        )
+
+
+@dataclass(slots=True)
+class AnswerSide:
+    text: str = ""
+    reasoning: str = ""
+    tool_calls: list[ToolCallView] = field(default_factory=list)
+    finish_reason: str | None = None
+    usage: dict[str, Any] | None = None
+    chunks: int = 0
+    error: str | None = None  # a recorded exception
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, response: Response) -> AnswerSide:
+        error = None
+        if response.exception is not None:
+            status = f"HTTP {response.exception.status}: " if response.exception.status else ""
+            error = f"{status}{response.exception.message}"
+        return cls(
+            text=response.text,
+            reasoning=response.reasoning,
+            tool_calls=[ToolCallView.of(call) for call in response.tool_calls],
+            finish_reason=response.finish_reason,
+            usage=response.usage.as_dict() if response.usage is not None else None,
+            chunks=response.chunks,
+            error=error,
+            summary=dict(response.summary),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "reasoning": self.reasoning,
+            "tool_calls": [{"name": c.name, "arguments": c.arguments} for c in self.tool_calls],
+            "finish_reason": self.finish_reason,
+            "usage": self.usage,
+            "chunks": self.chunks,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Timings:
+    """How a live answer arrived (the stored side has none)."""
+
+    ttft_s: float | None
+    total_s: float
+    chunks: int
+    tokens: int | None
+    tokens_basis: str  # "usage", "chunks" (an estimate) or "none"
+    tokens_per_s: float | None
+
+
+# --- comparing ----------------------------------------------------------------------------
+
+
+def tool_call_differences(a: list[ToolCallView], b: list[ToolCallView]) -> list[ToolCallDifference]:
+    """Calls by position; names compared, arguments compared as JSON (ids ignored)."""
+    found: list[ToolCallDifference] = []
+    for index in range(max(len(a), len(b))):
+        left = a[index] if index < len(a) else None
+        right = b[index] if index < len(b) else None
+        if left is None or right is None or left.name != right.name:
+            found.append(
+                ToolCallDifference(
+                    index,
+                    left.name if left else None,
+                    right.name if right else None,
+                    arguments_a=left.arguments if left else None,
+                    arguments_b=right.arguments if right else None,
+                )
+            )
+            continue
+        changes = json_pointer_differences(left.arguments, right.arguments)
+        if changes:
+            found.append(
+                ToolCallDifference(
+                    index, left.name, right.name, tuple(changes), left.arguments, right.arguments
+                )
+            )
+    return found
+
+
+def answer_differences(
+    a: AnswerSide, b: AnswerSide, *, text_like: bool = True, raw_a: Any = None, raw_b: Any = None
+) -> list[Difference]:
+    """Every difference between two answers; `decides` / the type says which count for the verdict."""
+    found: list[Difference] = []
+    if text_like:
+        if a.text != b.text:
+            found.append(TextDifference("text", tuple(word_diff(a.text, b.text))))
+        if a.reasoning != b.reasoning:
+            found.append(TextDifference("reasoning", tuple(word_diff(a.reasoning, b.reasoning))))
+        found.extend(tool_call_differences(a.tool_calls, b.tool_calls))
+    else:
+        for pointer, left, right in json_pointer_differences(raw_a, raw_b):
+            volatile = any(token in VOLATILE_KEYS for token in pointer.split("/"))
+            found.append(ValueDifference(f"body {pointer}", left, right, decides=not volatile))
+    for name, decides in (("finish_reason", True), ("error", True), ("usage", False), ("chunks", False)):
+        left, right = getattr(a, name), getattr(b, name)
+        if left != right:
+            found.append(ValueDifference(name, left, right, decides=decides))
+    return found
+
+
+def decides(difference: Difference) -> bool:
+    return not isinstance(difference, ValueDifference) or difference.decides
+
+
+@dataclass(slots=True)
+class RecordingComparison:
+    """Two versions of one recording (by relative path, or A against B)."""
+
+    path: str
+    verdict: str
+    a: AnswerSide | None = None
+    b: AnswerSide | None = None
+    request: list[RequestDifference] = field(default_factory=list)
+    answer: list[Difference] = field(default_factory=list)
+    error: str | None = None
+    path_b: str | None = None  # when the two sides have different names (a rename, or A B)
+    lines_added: int | None = None  # from git, when diffing revisions
+    lines_removed: int | None = None
+
+    @property
+    def differences(self) -> list[Difference]:
+        return [*self.request, *self.answer]
+
+    def describe(self) -> str:
+        """The one-line summary: verdict and what differs."""
+        if self.error:
+            return self.error
+        if self.verdict in (ADDED, REMOVED, SAME):
+            return self.verdict
+        meaningful = [d for d in self.differences if decides(d)]
+        shown = meaningful or self.differences
+        return "; ".join(d.describe() for d in shown[:3]) + (
+            f"; +{len(shown) - 3} more" if len(shown) > 3 else ""
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"path": self.path, "verdict": self.verdict}
+        if self.path_b and self.path_b != self.path:
+            data["path_b"] = self.path_b
+        if self.error:
+            data["error"] = self.error
+        if self.lines_added is not None:
+            data["lines"] = {"added": self.lines_added, "removed": self.lines_removed}
+        data["differences"] = [d.to_json() for d in self.differences]
+        data["a"] = self.a.to_json() if self.a else None
+        data["b"] = self.b.to_json() if self.b else None
+        return data
+
+
+def _request_of(recording: Recording) -> Any:
+    return recording.request_raw
+
+
+def compare_recordings(a: Recording | None, b: Recording | None, path: str) -> RecordingComparison:
+    """Compare two versions of a recording (None: that side does not exist)."""
+    if a is None and b is None:
+        raise ValueError("nothing to compare")
+    if a is None:
+        assert b is not None
+        return RecordingComparison(path, ADDED, b=AnswerSide.of(b.response))
+    if b is None:
+        return RecordingComparison(path, REMOVED, a=AnswerSide.of(a.response))
+    side_a, side_b = AnswerSide.of(a.response), AnswerSide.of(b.response)
+    request = [
+        RequestDifference(*change) for change in json_pointer_differences(_request_of(a), _request_of(b))
+    ]
+    text_like = a.kind in TEXT_KINDS and b.kind in TEXT_KINDS
+    answer = answer_differences(
+        side_a,
+        side_b,
+        text_like=text_like,
+        raw_a=a.response_raw.get("body"),
+        raw_b=b.response_raw.get("body"),
+    )
+    if a.kind != b.kind:
+        answer.insert(0, ValueDifference("kind", str(a.kind), str(b.kind), decides=True))
+    if request or any(decides(d) for d in answer):
+        verdict = DIFFERENT
+    elif answer or a.response_raw != b.response_raw or a.request_raw != b.request_raw:
+        verdict = SAME_ANSWER
+    else:
+        verdict = SAME
+    return RecordingComparison(path, verdict, side_a, side_b, request, answer)
+
+
+def error_comparison(path: str, reason: str) -> RecordingComparison:
+    return RecordingComparison(path, ERROR, error=reason)
