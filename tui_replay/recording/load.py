@@ -307,6 +307,7 @@ def recording_from_obj(obj: dict[str, Any], path: str) -> Recording:
 
 def _recording_from_obj(obj: dict[str, Any], path: str) -> Recording:
     request, response = _envelope(obj)
+    id_mapping = obj.get("id_normalization_mapping")
     obj = apply_id_mapping(obj)
     request, response = obj["request"], obj["response"]
     times = chunk_times(obj)
@@ -314,7 +315,9 @@ def _recording_from_obj(obj: dict[str, Any], path: str) -> Recording:
     parts = parse_request(request, assembled.kind)
     model = nonempty_str(request.get("model")) or parts.model or assembled.response.model
     retrieved = retrieved_chunks(parts.messages)
-    citations = find_citations(assembled.response.text, retrieved)
+    citations = find_citations(
+        assembled.response.text, retrieved, id_mapping if isinstance(id_mapping, dict) else None
+    )
     test_id = obj.get("test_id", request.get("test_id"))
     return Recording(
         path=path,

@@ -180,6 +180,9 @@ class Citation:
     filename: str | None = None  # from the best-scoring cited chunk
     score: float | None = None
     text: str = ""
+    # How a marker naming no retrieved document id was resolved: None (it names one),
+    # "id_normalization_mapping" or "attributes.file_id" (citations.VIA_*).
+    via: str | None = None
 
     @property
     def resolved(self) -> bool:

@@ -1,0 +1,78 @@
+"""Copies of real corpus recordings edited minimally into forms the corpus lacks (issue 12).
+
+Each builder writes its copy into a test's `tmp_path` and returns the path; the corpus itself
+is never changed. The forms were found in 4,811 held-out recordings the corpus does not hold.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+from support import CORPUS
+
+from tui_replay.recording.load import parse_json
+
+
+def corpus_file(prefix: str) -> Path:
+    [path] = [p for p in CORPUS.rglob("*.json") if p.name.startswith(prefix)]
+    return path
+
+
+def write_copy(tmp_path: Path, source: Path, obj: dict) -> Path:
+    path = tmp_path / source.name
+    path.write_text(json.dumps(obj))
+    return path
+
+
+# A 2025-10 answer whose recorder mapped `file-d7cee…` to `file-1` (§8.2): the tool results
+# hold the original id, mapped on load, and the answer cites `<|file-1|>` in one chunk.
+MAPPED = "1b0c005eb4b9"
+ORIGINAL_ID = "file-d7cee10212814cfcb75cc091eee11688"
+# A HEAD answer citing a UUID document id, split over many chunks; the chunk's attributes
+# also hold the uploaded file's id.
+UUID_CITED = "04ac8fd33bee"
+DOCUMENT_ID = "53cc83a4-3e38-412d-90c3-d9e4b6cb8b62"
+FILE_ID = "file-379221123213"
+
+
+def content_chunk(body: list, text: str) -> int:
+    return next(i for i, item in enumerate(body) if text in (choice_delta(item).get("content") or ""))
+
+
+def choice_delta(item: dict) -> dict:
+    choices = item["__data__"]["choices"]
+    return choices[0]["delta"] if choices else {}
+
+
+def split_marker_with_original_id(tmp_path: Path) -> Path:
+    """The answer's `<|file-1|>` written as the original id over several chunks, as the
+    held-out recordings have it (`…'b','414','ce',…'|','>.'`): the recorder's string
+    replacement never saw the whole id, so the answer kept it."""
+    obj = parse_json(corpus_file(MAPPED).read_bytes())
+    body = obj["response"]["body"]
+    at = content_chunk(body, "<|file-1|>.")
+    head = choice_delta(body[at])["content"].split("<|file-1|>")[0]
+    id_pieces = [ORIGINAL_ID[:7], ORIGINAL_ID[7:10], ORIGINAL_ID[10:14], ORIGINAL_ID[14:]]
+    pieces = [head + "<", "|", *id_pieces, "|", ">."]
+    split = []
+    for piece in pieces:
+        item = copy.deepcopy(body[at])
+        choice_delta(item)["content"] = piece
+        split.append(item)
+    body[at : at + 1] = split
+    return write_copy(tmp_path, corpus_file(MAPPED), obj)
+
+
+def cite_the_file_id(tmp_path: Path) -> Path:
+    """The UUID marker's chunks rewritten to name the chunk's `attributes.file_id`."""
+    obj = parse_json(corpus_file(UUID_CITED).read_bytes())
+    body = obj["response"]["body"]
+    start = next(i for i, item in enumerate(body) if choice_delta(item).get("content") == "|") + 1
+    end = next(i for i in range(start, len(body)) if choice_delta(body[i]).get("content") == "|")
+    assert "".join(choice_delta(body[i])["content"] for i in range(start, end)) == DOCUMENT_ID
+    id_pieces = [FILE_ID[:5], FILE_ID[5:9], FILE_ID[9:]]
+    for number, i in enumerate(range(start, end)):
+        choice_delta(body[i])["content"] = id_pieces[number] if number < len(id_pieces) else ""
+    return write_copy(tmp_path, corpus_file(UUID_CITED), obj)
