@@ -76,3 +76,61 @@ def cite_the_file_id(tmp_path: Path) -> Path:
     for number, i in enumerate(range(start, end)):
         choice_delta(body[i])["content"] = id_pieces[number] if number < len(id_pieces) else ""
     return write_copy(tmp_path, corpus_file(UUID_CITED), obj)
+
+
+# ------------------------------------------------------------------ raw-HTTP and Interactions
+
+INTERACTIONS_TOOL_CALL = "190a176922b9"  # status 200: the model asks for get_weather(Paris)
+INTERACTIONS_SPACED_ERROR = "1151b20ef79f"  # status 400, the server's message holds runs of spaces
+MESSAGES_ERROR = "cf0be7f9e2eb"  # Anthropic Messages, status 400
+SDK_EXCEPTION = "f300a8b24123"  # a recorded provider_sdk exception, body null
+WEATHER = {"temperature": "22 C", "conditions": "sunny"}
+
+
+def interactions_function_turns(tmp_path: Path) -> Path:
+    """The follow-up of the get_weather call as held-out recordings send it: the model's call
+    with `args` (not `arguments`) and the result as a `function_response` part."""
+    source = corpus_file(INTERACTIONS_TOOL_CALL)
+    obj = parse_json(source.read_bytes())
+    payload = obj["request"]["payload"]
+    question = payload["input"]
+    payload["input"] = [
+        {"role": "user", "content": question},
+        {
+            "role": "model",
+            "content": [
+                {
+                    "type": "function_call",
+                    "id": "o5slgqcy",
+                    "name": "get_weather",
+                    "args": {"location": "Paris"},
+                }
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                {"type": "function_response", "id": "o5slgqcy", "name": "get_weather", "response": WEATHER}
+            ],
+        },
+    ]
+    return write_copy(tmp_path, source, obj)
+
+
+SPACED_MESSAGE = 'messages is required\n\n  (got:   {"model": "x"})\t end  '
+
+
+def error_body_with_layout(tmp_path: Path) -> Path:
+    """An Anthropic error body whose message has newlines, a tab and runs of spaces."""
+    source = corpus_file(MESSAGES_ERROR)
+    obj = parse_json(source.read_bytes())
+    obj["response"]["body"]["error"]["message"] = SPACED_MESSAGE
+    return write_copy(tmp_path, source, obj)
+
+
+def exception_with_layout(tmp_path: Path) -> Path:
+    """A recorded SDK exception whose message spans lines."""
+    source = corpus_file(SDK_EXCEPTION)
+    obj = parse_json(source.read_bytes())
+    obj["response"]["exception_data"]["message"] = SPACED_MESSAGE
+    return write_copy(tmp_path, source, obj)

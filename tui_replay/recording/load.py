@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from tui_replay.recording.assemble import assemble_response, parse_request
+from tui_replay.recording.assemble import assemble_response, parse_request, request_endpoint
 from tui_replay.recording.citations import find_citations, retrieved_chunks
 from tui_replay.recording.model import Recording, RecordingError
 from tui_replay.recording.shapes.common import as_str, nonempty_str
@@ -323,7 +323,7 @@ def _recording_from_obj(obj: dict[str, Any], path: str) -> Recording:
         path=path,
         kind=assembled.kind,
         test_id=test_id if isinstance(test_id, str) else None,
-        endpoint=as_str(request.get("endpoint")),
+        endpoint=request_endpoint(request),
         url=as_str(request.get("url")),
         model=model,
         streaming=response.get("is_streaming") is True,

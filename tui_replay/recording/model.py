@@ -109,7 +109,7 @@ class Usage:
 class ExceptionInfo:
     type: str | None
     status: int | None
-    message: str
+    message: str  # exactly as recorded (runs of spaces, newlines): one_line() it for a row
 
 
 class EventKind(StrEnum):

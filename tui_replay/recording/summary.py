@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from tui_replay.recording.assemble import assemble_response, parse_request
+from tui_replay.recording.assemble import assemble_response, parse_request, request_endpoint
 from tui_replay.recording.citations import count_markers
 from tui_replay.recording.load import (
     DEFAULT_MAX_SIZE,
@@ -452,7 +452,7 @@ def _summarize_obj(obj: dict[str, Any], path: str) -> Summary:
         None,  # error
         test_id if type(test_id) is str else None,
         str(kind),
-        as_str(request.get("endpoint")),
+        request_endpoint(request),
         _request_model(request) or response_model,
         response.get("is_streaming") is True,
         chunks,

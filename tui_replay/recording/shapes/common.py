@@ -197,7 +197,7 @@ def error_from_body(body: Any, status: int | None) -> ExceptionInfo:
         message = error
     else:
         message = as_str(data.get("message")) or as_str(data.get("detail")) or compact_json(body)
-    return ExceptionInfo(type=err_type, status=status, message=" ".join(message.split()))
+    return ExceptionInfo(type=err_type, status=status, message=message)  # exactly as recorded
 
 
 def error_assembled(kind: Kind, data: dict, status: int | None) -> Assembled:
