@@ -134,3 +134,58 @@ def exception_with_layout(tmp_path: Path) -> Path:
     obj = parse_json(source.read_bytes())
     obj["response"]["exception_data"]["message"] = SPACED_MESSAGE
     return write_copy(tmp_path, source, obj)
+
+
+# ------------------------------------------------------------------ n > 1
+
+SEED_ANSWER = "ccf305c14285"  # streamed: "The Llama 4 Maverick model has 128 experts <|file-…|>."
+SAFE_VERDICT = "11e26e730d6f"  # not streamed: "safe"
+
+
+def second_choice_stream(tmp_path: Path) -> Path:
+    """The seed answer as an `n: 2` stream: after each chunk of choice 0 comes one of choice 1,
+    which writes "one hundred twenty-eight" where choice 0 writes "128" (interleaved, as
+    OpenAI sends the choices of one request)."""
+    source = corpus_file(SEED_ANSWER)
+    obj = parse_json(source.read_bytes())
+    obj["request"]["body"]["n"] = 2
+    body = []
+    for item in obj["response"]["body"]:
+        body.append(item)
+        choices = item["__data__"]["choices"]
+        if choices:
+            other = copy.deepcopy(item)
+            choice = other["__data__"]["choices"][0]
+            choice["index"] = 1
+            delta = choice["delta"]
+            if delta.get("content"):
+                delta["content"] = delta["content"].replace("128", "one hundred twenty-eight")
+            body.append(other)
+    obj["response"]["body"] = body
+    return write_copy(tmp_path, source, obj)
+
+
+def second_choice_completion(tmp_path: Path) -> Path:
+    """A non-streamed verdict with a second choice saying "unsafe"."""
+    source = corpus_file(SAFE_VERDICT)
+    obj = parse_json(source.read_bytes())
+    obj["request"]["body"]["n"] = 2
+    choices = obj["response"]["body"]["__data__"]["choices"]
+    other = copy.deepcopy(choices[0])
+    other["index"] = 1
+    other["message"]["content"] = "unsafe"
+    choices.append(other)
+    return write_copy(tmp_path, source, obj)
+
+
+TOOL_RESULT = "54aa690e31b5"  # a Tavily web search
+TOOL_ERROR = "Tavily error: 432  usage limit\nexceeded"
+
+
+def failed_tool_invocation(tmp_path: Path) -> Path:
+    """The web search as a failed invocation: no content, an error message and code."""
+    source = corpus_file(TOOL_RESULT)
+    obj = parse_json(source.read_bytes())
+    data = obj["response"]["body"]["__data__"]
+    data.update(content=None, error_message=TOOL_ERROR, error_code=432)
+    return write_copy(tmp_path, source, obj)

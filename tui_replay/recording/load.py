@@ -18,7 +18,7 @@ import orjson
 
 from tui_replay.recording.assemble import assemble_response, parse_request, request_endpoint
 from tui_replay.recording.citations import find_citations, retrieved_chunks
-from tui_replay.recording.model import Recording, RecordingError
+from tui_replay.recording.model import Choice, Recording, RecordingError
 from tui_replay.recording.shapes.common import as_str, nonempty_str
 
 DEFAULT_MAX_SIZE = 256 * 1024 * 1024
@@ -315,9 +315,17 @@ def _recording_from_obj(obj: dict[str, Any], path: str) -> Recording:
     parts = parse_request(request, assembled.kind)
     model = nonempty_str(request.get("model")) or parts.model or assembled.response.model
     retrieved = retrieved_chunks(parts.messages)
-    citations = find_citations(
-        assembled.response.text, retrieved, id_mapping if isinstance(id_mapping, dict) else None
-    )
+    id_mapping = id_mapping if isinstance(id_mapping, dict) else None
+    citations = find_citations(assembled.response.text, retrieved, id_mapping)
+    choices = [
+        Choice(
+            index,
+            answer,
+            timeline,
+            citations if answer is assembled.response else find_citations(answer.text, retrieved, id_mapping),
+        )
+        for index, answer, timeline in assembled.choices
+    ]
     test_id = obj.get("test_id", request.get("test_id"))
     return Recording(
         path=path,
@@ -337,6 +345,7 @@ def _recording_from_obj(obj: dict[str, Any], path: str) -> Recording:
         request_raw=request,
         response_raw=response,
         chunk_times=times,
+        choices=choices,
     )
 
 

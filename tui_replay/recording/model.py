@@ -8,7 +8,7 @@ live comparison all consume these. `Recording` is the whole file assembled;
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -154,6 +154,16 @@ class Response:
 
 
 @dataclass(slots=True)
+class Choice:
+    """One answer of a request that asked for several (`n > 1`): OpenAI's `choices[index]`."""
+
+    index: int
+    response: Response
+    timeline: list[Event] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class RetrievedChunk:
     """One `[n] document_id: …` block of a file-search tool result."""
 
@@ -212,6 +222,20 @@ class Recording:
     response_raw: dict[str, Any] = field(default_factory=dict)
     # Per-chunk arrival times (seconds) when the file is a live capture of ours.
     chunk_times: list[float] | None = None
+    # Every answer, by index, when the body holds several (n > 1); `response`, `timeline` and
+    # `citations` above are choice 0's. Empty for a single answer.
+    choices: list[Choice] = field(default_factory=list)
+
+    @property
+    def choice_count(self) -> int:
+        return max(1, len(self.choices))
+
+    def for_choice(self, position: int) -> Recording:
+        """This recording showing `choices[position]` as its answer (itself for a single answer)."""
+        if not 0 <= position < len(self.choices):
+            return self
+        choice = self.choices[position]
+        return replace(self, response=choice.response, timeline=choice.timeline, citations=choice.citations)
 
 
 @dataclass(slots=True)
@@ -237,6 +261,7 @@ class Summary:
     # Cheap preview for the browse screen (truncated, literal text).
     first_user: str = ""
     answer_start: str = ""
+    choices: int = 1  # answers in the response (n > 1 requests have several)
 
     # Field order of `tui-replay list --json` (a contract other tools rely on).
     JSON_FIELDS = (
@@ -254,6 +279,7 @@ class Summary:
         "exception",
         "prompt_tokens",
         "completion_tokens",
+        "choices",
     )
 
     def to_json(self) -> dict[str, Any]:

@@ -178,7 +178,7 @@ def _strict_chat_stream(body: list) -> tuple[str, Any, Any, Any]:
             choices = data[k_choices]
             if choices:
                 choice = choices[0]
-                if choice[k_index] != 0:
+                if choice[k_index] != 0 or len(choices) > 1:  # n > 1: the assembler counts the choices
                     raise _Unusual
                 delta = choice[k_delta]
                 content = delta[k_content]
@@ -217,7 +217,7 @@ def _tolerant_chat_stream(body: list) -> tuple[str, Any, Any, Any]:
             choices = data["choices"]
             if choices:
                 choice = choices[0]
-                if choice["index"] != 0:
+                if choice["index"] != 0 or len(choices) > 1:
                     raise _Unusual
                 delta = choice["delta"]
                 content = delta.get("content")
@@ -242,7 +242,10 @@ def _tolerant_chat_stream(body: list) -> tuple[str, Any, Any, Any]:
 
 def _lean_chat_completion(data: dict) -> _Lean | None:
     """A non-streamed ChatCompletion, as openai_chat.assemble_completion reads it."""
-    choice = openai_chat._choice_zero(data.get("choices")) or {}
+    choices = data.get("choices")
+    if isinstance(choices, list) and len(choices) > 1:  # n > 1: the assembler counts the choices
+        return None
+    choice = openai_chat._choice_zero(choices) or {}
     message = as_dict(choice.get("message"))
     content = message.get("content")
     if isinstance(content, list):  # content parts: the full assembler joins them
@@ -435,6 +438,7 @@ def _summarize_obj(obj: dict[str, Any], path: str) -> Summary:
         )
         if body is None and exception:
             kind = Kind.ERROR
+        choices = 1
     else:
         assembled = assemble_response(request, response)
         kind = assembled.kind
@@ -444,6 +448,7 @@ def _summarize_obj(obj: dict[str, Any], path: str) -> Summary:
         prompt, completion = (usage.prompt_tokens, usage.completion_tokens) if usage else _NO_TOKENS
         exception = result.exception is not None
         response_model = result.model
+        choices = max(1, len(assembled.choices))
     test_id = obj.get("test_id", request.get("test_id"))
     # Positional (the field order of Summary): a third of the cost of keywords, per file.
     return Summary(
@@ -465,6 +470,7 @@ def _summarize_obj(obj: dict[str, Any], path: str) -> Summary:
         0,  # mtime_ns
         _first_user(request, kind),
         text[:PREVIEW_CHARS],
+        choices,
     )
 
 

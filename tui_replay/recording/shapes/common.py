@@ -34,6 +34,8 @@ class Assembled:
     kind: Kind
     response: Response
     timeline: list[Event] = field(default_factory=list)
+    # (index, response, timeline) of every answer when there are several (n > 1), 0 first.
+    choices: list[tuple[int, Response, list[Event]]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
