@@ -12,7 +12,8 @@ Keys (keymap ids in brackets): space play/pause [replay.play], right/left step o
 [replay.step_forward/step_back], +/- speed 0.25x..32x then instant [replay.faster/slower],
 home/end [replay.start/end], [ / ] jump 10% [replay.back_10/forward_10], t next tab when
 narrow [replay.next_tab], v raw JSON [replay.raw], x exports [replay.export], r live compare
-[replay.compare], escape/q back [replay.back]. Clicking a [n] marker selects its citation.
+[replay.compare], n next answer of an n > 1 recording [replay.next_choice] (also tabs over the
+answer), escape/q back [replay.back]. Clicking a [n] marker selects its citation.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from textual.content import Content
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, LoadingIndicator, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
@@ -78,6 +80,7 @@ class ReplayScreen(Screen[None]):
         Binding("x", "export", "Export", id="replay.export"),
         Binding("r", "compare", "Compare live", id="replay.compare"),
         Binding("R", "reload", "Reload", id="replay.reload"),
+        Binding("n", "next_choice", "Next choice", id="replay.next_choice"),
         Binding("escape,q", "back", "Back", id="replay.back"),
     ]
 
@@ -98,6 +101,7 @@ class ReplayScreen(Screen[None]):
         self._froze_gc = False
         self.ready = False  # the recording (or its load error) is on screen
         self.disk_change: str | None = None  # "changed" / "removed" since it was opened
+        self.choice = 0  # which answer of an n > 1 recording plays (position in recording.choices)
 
     @classmethod
     def for_recording(
@@ -182,18 +186,33 @@ class ReplayScreen(Screen[None]):
             self.refresh_bindings()
             self.ready = True
             return
-        self.player = Player(plan, self.initial_speed)
+        await self._mount_panes(recording.for_choice(self.choice), plan)
+
+    async def _mount_panes(self, shown: Recording, plan: ReplayPlan) -> None:
+        """The panes over `shown`: the recording, or one answer of an n > 1 recording."""
+        assert self.recording is not None
+        body = self.query_one("#replay-body")
+        await body.remove_children()
+        self.plan = plan
+        self.player = Player(plan, self.player.speed if self.player is not None else self.initial_speed)
         tabs = Tabs(*(Tab(label, id=tab_id) for tab_id, _, label in PANES), id="replay-tabs")
-        answer_pane = Vertical(AnswerView(id="answer"), id="pane-answer", classes="pane -active")
+        answer_parts: list[Widget] = [AnswerView(id="answer")]
+        choices = self.recording.choices
+        if choices:  # n > 1: every answer one tab (or `n`) away
+            labels = (Tab(f"Choice {c.index}", id=f"choice-{i}") for i, c in enumerate(choices))
+            answer_parts.insert(0, Tabs(*labels, active=f"choice-{self.choice}", id="choice-tabs"))
+        answer_pane = Vertical(*answer_parts, id="pane-answer", classes="pane -active")
         answer_pane.border_title = "Answer"
-        conversation = ConversationView(recording.messages, id="pane-conversation")
+        if choices:
+            answer_pane.border_title = f"Answer (choice {choices[self.choice].index} of {len(choices)})"
+        conversation = ConversationView(shown.messages, id="pane-conversation")
         conversation.add_class("pane")
-        count = len(recording.messages)
+        count = len(shown.messages)
         conversation.border_title = f"Conversation ({count} message{'s' if count != 1 else ''})"
-        tools = ToolCallsPane(recording, id="pane-tools")
+        tools = ToolCallsPane(shown, id="pane-tools")
         tools.add_class("pane")
         tools.border_title = "Tool calls"
-        citations = CitationsPane(recording, id="pane-citations")
+        citations = CitationsPane(shown, id="pane-citations")
         citations.add_class("pane")
         citations.border_title = "Citations"
         await body.mount(tabs, Container(conversation, tools, answer_pane, citations, id="panes"))
@@ -202,6 +221,32 @@ class ReplayScreen(Screen[None]):
         self.query_one(Transport).display = True
         self.refresh_bindings()
         self._start()
+
+    async def show_choice(self, position: int) -> None:
+        """Play answer `position` of an n > 1 recording instead (from the start, at the same speed)."""
+        if (
+            self.recording is None
+            or not 0 <= position < len(self.recording.choices)
+            or position == self.choice
+        ):
+            return
+        if self.player is not None and self.player.playing:
+            self.player.pause()
+            self._ensure_timer()
+        self.choice = position
+        shown = self.recording.for_choice(position)
+        await self._mount_panes(shown, build_plan(shown))
+
+    async def action_next_choice(self) -> None:
+        if self.recording is not None and self.recording.choices:
+            await self.show_choice((self.choice + 1) % len(self.recording.choices))
+
+    @on(Tabs.TabActivated, "#choice-tabs")
+    async def _choice_tab(self, event: Tabs.TabActivated) -> None:
+        event.stop()
+        tab_id = event.tab.id or ""
+        if tab_id.startswith("choice-"):
+            await self.show_choice(int(tab_id.removeprefix("choice-")))
 
     def _closed_early(self) -> bool:
         """Popped while loading or mounting (back pressed, or `F` followed a newer recording):
@@ -257,6 +302,8 @@ class ReplayScreen(Screen[None]):
             return False  # every pane is visible
         if action == "reload":
             return self.disk_change == "changed"
+        if action == "next_choice":
+            return self.player is not None and self.recording is not None and bool(self.recording.choices)
         return not (action in {"raw", "export", "compare"} and self.recording is None)
 
     # --- the file on disk --------------------------------------------------------------------
@@ -381,7 +428,7 @@ class ReplayScreen(Screen[None]):
         self.query_one(ToolCallsPane).show_response_calls(self.plan.tool_calls_at(position))
         self.query_one(CitationsPane).show_documents(self.plan.documents_at(position))
         answer_pane = self.query_one("#pane-answer")
-        finish = self.recording.response.finish_reason if self.recording else None
+        finish = self.recording.for_choice(self.choice).response.finish_reason if self.recording else None
         at_end = self.player.at_end
         # recorded text: a Content, never a str (border titles parse str as markup)
         subtitle = Content(f"finish: {one_line(finish, 40)}") if finish and at_end else None
