@@ -117,12 +117,14 @@ class ReplayScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Content(one_line(Path(self.path).name, 200)), id="replay-title")
+        yield Static(id="disk-notice")  # the file changed or went on disk; a reload that failed
         with Container(id="replay-body"):
             yield LoadingIndicator()
         yield Transport(id="transport")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#disk-notice").display = False
         self._update_layout_class()
         self.query_one(Transport).display = False
         if self._preloaded is not None:
@@ -316,17 +318,54 @@ class ReplayScreen(Screen[None]):
         self.disk_change = event
         name = Path(self.path).name
         if event == "removed":
-            message = f"{name} was deleted on disk; this is the copy read when it was opened."
+            self._disk_notice(f"{name} was deleted on disk; this is the copy read when it was opened.")
         else:
-            message = f"{name} changed on disk. Press R to reload it."
-        self.notify(message, title="Recording file", severity="warning", markup=False, timeout=8)
+            self._disk_notice(f"{name} changed on disk. Press R to reload it.")
         self.refresh_bindings()
 
+    def _disk_notice(self, message: str | None, *, error: bool = False) -> None:
+        notice = self.query_one("#disk-notice", Static)
+        notice.display = message is not None
+        notice.set_class(error, "-error")
+        notice.update(Text(one_line(message or "", 400)))
+
     def action_reload(self) -> None:
+        """Read the file again on this screen: what was read stays until the new copy is whole."""
         if self.disk_change != "changed":
             return
-        speed = self.player.speed if self.player is not None else self.initial_speed
-        self.app.switch_screen(ReplayScreen(self.path, speed=speed, config=self.config))
+        self._reload()
+
+    @work(thread=True, exclusive=True, group="replay-reload", exit_on_error=False)
+    def _reload(self) -> tuple[Recording, ReplayPlan]:
+        from tui_replay.recording.load import load_recording
+
+        recording = load_recording(self.path, max_size=self.config.max_size)
+        return recording, build_plan(recording)
+
+    @on(Worker.StateChanged)
+    async def _reloaded(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "replay-reload":
+            return
+        if event.state == WorkerState.SUCCESS:
+            recording, plan = event.worker.result
+            self.disk_change = None
+            self._disk_notice(None)
+            if self._timer is not None:
+                self._timer.stop()
+                self._timer = None
+            self.choice = min(self.choice, max(0, len(recording.choices) - 1))
+            if self._froze_gc:
+                gc.unfreeze()  # _show freezes the new recording's objects
+            await self._show(recording, plan)
+        elif event.state == WorkerState.ERROR:
+            error = event.worker.error
+            reason = error.reason if isinstance(error, RecordingError) else f"{type(error).__name__}: {error}"
+            # A half-written file (the recorder writes in place): keep the copy read before.
+            self._disk_notice(
+                f"Reload failed: {reason}. Still showing the copy read before; press R to try again.",
+                error=True,
+            )
+        self.refresh_bindings()
 
     def action_toggle_play(self) -> None:
         if self.player is None:
