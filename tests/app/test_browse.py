@@ -479,3 +479,18 @@ def test_help_names_widgets_in_words():
 
     assert _where(ContentTabs()) == "in the content tabs"
     assert _where(ContentTabs(id="tabs")) == "in #tabs"
+
+
+async def test_preview_shows_question_and_answer_when_the_test_id_is_long(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=(120, 45)) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        key = next(key for key in table_keys(app) if SEED_ANSWER in key)
+        assert len(browse.summaries[key].test_id) > 150  # wider than the preview
+        browse.table.highlight_key(key)
+        await pilot.pause()
+        shown = screen_text(app)  # what the terminal shows, not the widget's text
+        assert "user  How many experts does the Llama 4 Maverick model have?" in shown
+        assert "answer The Llama 4 Maverick model has 128 experts" in shown
+        assert "test  tests/integration/responses/test_tool_responses.py::test_response_non" in shown

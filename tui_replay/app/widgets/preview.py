@@ -78,6 +78,12 @@ def group_preview(row: TableRow) -> Text:
 class RecordingPreview(Static):
     """Shows a recording row or a group row; empty when nothing is highlighted."""
 
+    # One row per line, cut with an ellipsis: a long test id or path must not wrap and push the
+    # first user message and the answer start out of the preview's few rows.
+    DEFAULT_CSS = """
+    RecordingPreview { text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
     empty_message = "No recording highlighted."
 
     def show_row(self, row: TableRow | None) -> None:
