@@ -12,7 +12,8 @@ Keys (keymap ids in brackets): space play/pause [replay.play], right/left step o
 [replay.step_forward/step_back], +/- speed 0.25x..32x then instant [replay.faster/slower],
 home/end [replay.start/end], [ / ] jump 10% [replay.back_10/forward_10], t next tab when
 narrow [replay.next_tab], v raw JSON [replay.raw], x exports [replay.export], r live compare
-[replay.compare], n next answer of an n > 1 recording [replay.next_choice] (also tabs over the
+[replay.compare], g/G first/last message of the conversation (it opens at the last)
+[replay.conversation_start/end], n next answer of an n > 1 recording [replay.next_choice] (also tabs over the
 answer), escape/q back [replay.back]. Clicking a [n] marker selects its citation.
 """
 
@@ -81,6 +82,8 @@ class ReplayScreen(Screen[None]):
         Binding("r", "compare", "Compare live", id="replay.compare"),
         Binding("R", "reload", "Reload", id="replay.reload"),
         Binding("n", "next_choice", "Next choice", id="replay.next_choice"),
+        Binding("g", "conversation_start", "First message", id="replay.conversation_start", show=False),
+        Binding("G", "conversation_end", "Last message", id="replay.conversation_end", show=False),
         Binding("escape,q", "back", "Back", id="replay.back"),
     ]
 
@@ -211,6 +214,7 @@ class ReplayScreen(Screen[None]):
         conversation.add_class("pane")
         count = len(shown.messages)
         conversation.border_title = f"Conversation ({count} message{'s' if count != 1 else ''})"
+        conversation.border_subtitle = "g first · G last"  # it opens at the last messages
         tools = ToolCallsPane(shown, id="pane-tools")
         tools.add_class("pane")
         tools.border_title = "Tool calls"
@@ -238,6 +242,14 @@ class ReplayScreen(Screen[None]):
         self.choice = position
         shown = self.recording.for_choice(position)
         await self._mount_panes(shown, build_plan(shown))
+
+    def action_conversation_start(self) -> None:
+        for view in self.query(ConversationView):
+            view.show_start()
+
+    def action_conversation_end(self) -> None:
+        for view in self.query(ConversationView):
+            view.show_end()
 
     async def action_next_choice(self) -> None:
         if self.recording is not None and self.recording.choices:
@@ -304,6 +316,8 @@ class ReplayScreen(Screen[None]):
             return False  # every pane is visible
         if action == "reload":
             return self.disk_change == "changed"
+        if action in ("conversation_start", "conversation_end"):
+            return bool(self.query(ConversationView))
         if action == "next_choice":
             return self.player is not None and self.recording is not None and bool(self.recording.choices)
         return not (action in {"raw", "export", "compare"} and self.recording is None)
