@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from replay_helpers import CITED_FILE, ReplayTestApp, wait_loaded
+from replay_helpers import CITED_FILE, ReplayTestApp, wait_loaded, wait_until
 
 from tui_replay.app.widgets.answer_view import AnswerView
 
 WIDE = (120, 40)
-
-
-async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("condition not reached")
 
 
 def notice(screen) -> str | None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
@@ -135,12 +135,19 @@ class ReplayScreen(Screen[None]):
         else:
             self._load()
 
-    @work(thread=True, exclusive=True, group="replay-load", exit_on_error=False)
-    def _load(self) -> tuple[Recording, ReplayPlan]:
+    def _load(self, group: str = "replay-load") -> None:
+        """Read the file and plan its replay in a thread; `group` says what the result is for."""
+        self.run_worker(self._read_and_plan, thread=True, exclusive=True, group=group, exit_on_error=False)
+
+    def _read_and_plan(self) -> tuple[Recording, ReplayPlan]:
         from tui_replay.recording.load import load_recording
 
         recording = load_recording(self.path, max_size=self.config.max_size)
         return recording, build_plan(recording)
+
+    @staticmethod
+    def _failure(error: BaseException | None) -> str:
+        return error.reason if isinstance(error, RecordingError) else f"{type(error).__name__}: {error}"
 
     @on(Worker.StateChanged)
     async def _loaded(self, event: Worker.StateChanged) -> None:
@@ -149,9 +156,7 @@ class ReplayScreen(Screen[None]):
         if event.state == WorkerState.SUCCESS:
             await self._show(*event.worker.result)
         elif event.state == WorkerState.ERROR:
-            error = event.worker.error
-            reason = error.reason if isinstance(error, RecordingError) else f"{type(error).__name__}: {error}"
-            await self._show_error(one_line(reason, 300))
+            await self._show_error(one_line(self._failure(event.worker.error), 300))
 
     async def _show_error(self, reason: str) -> None:
         self.error = reason
@@ -347,14 +352,7 @@ class ReplayScreen(Screen[None]):
         """Read the file again on this screen: what was read stays until the new copy is whole."""
         if self.disk_change != "changed":
             return
-        self._reload()
-
-    @work(thread=True, exclusive=True, group="replay-reload", exit_on_error=False)
-    def _reload(self) -> tuple[Recording, ReplayPlan]:
-        from tui_replay.recording.load import load_recording
-
-        recording = load_recording(self.path, max_size=self.config.max_size)
-        return recording, build_plan(recording)
+        self._load("replay-reload")
 
     @on(Worker.StateChanged)
     async def _reloaded(self, event: Worker.StateChanged) -> None:
@@ -372,8 +370,7 @@ class ReplayScreen(Screen[None]):
                 gc.unfreeze()  # _show freezes the new recording's objects
             await self._show(recording, plan)
         elif event.state == WorkerState.ERROR:
-            error = event.worker.error
-            reason = error.reason if isinstance(error, RecordingError) else f"{type(error).__name__}: {error}"
+            reason = self._failure(event.worker.error)
             # A half-written file (the recorder writes in place): keep the copy read before.
             self._disk_notice(
                 f"Reload failed: {reason}. Still showing the copy read before; press R to try again.",
