@@ -494,3 +494,16 @@ async def test_preview_shows_question_and_answer_when_the_test_id_is_long(corpus
         assert "user  How many experts does the Llama 4 Maverick model have?" in shown
         assert "answer The Llama 4 Maverick model has 128 experts" in shown
         assert "test  tests/integration/responses/test_tool_responses.py::test_response_non" in shown
+
+
+async def test_preview_says_how_many_choices_an_answer_has(tmp_path):
+    from edited_corpus import second_choice_stream
+
+    second_choice_stream(tmp_path)
+    app = make_app([str(tmp_path)])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        [key] = table_keys(app)
+        app.browse.table.highlight_key(key)
+        await pilot.pause()
+        assert "2 choices" in _preview_text(app)

@@ -24,6 +24,8 @@ def _facts(summary: Summary) -> list[str]:
         facts.append(f"{summary.tool_calls} tool call{'s' if summary.tool_calls != 1 else ''}")
     if summary.citations:
         facts.append(f"{summary.citations} citation{'s' if summary.citations != 1 else ''}")
+    if summary.choices > 1:  # n > 1: the replay offers each answer
+        facts.append(f"{summary.choices} choices")
     tokens = summary.tokens_label()
     if tokens:
         facts.append(f"{tokens} tokens")
