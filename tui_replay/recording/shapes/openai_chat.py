@@ -314,9 +314,9 @@ def assemble(ctx: BodyContext) -> Assembled:
     # ChatCompletion: one body, or (never seen) a list of them: read the last with choices.
     data = next((i for i in reversed(items) if as_list(i.get("choices"))), items[-1] if items else {})
     responses = {index: assemble_completion(data, index) for index in choice_indexes([data]) or [0]}
-    for response in responses.values():
-        if ctx.is_list:
-            response.chunks = len(items)
+    if ctx.is_list:
+        for answer in responses.values():
+            answer.chunks = len(items)
     response = responses.get(0) or assemble_completion(data)
     assembled = Assembled(KIND, response, single_timeline(response))
     if len(responses) > 1:
