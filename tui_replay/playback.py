@@ -85,6 +85,7 @@ class CitedDocument:
     filename: str | None
     score: float | None
     played_at: int  # chunk index whose end completes its first marker
+    via: str | None = None  # a marker resolved other than by its document id (Citation.via)
 
 
 @dataclass(slots=True)
@@ -234,7 +235,9 @@ def _number_documents(citations: list[Citation]) -> tuple[dict[str, int], list[C
                     played_at=-1,
                 )
             )
-        documents[numbers[item.document_id] - 1].citations.append(citation)
+        document = documents[numbers[item.document_id] - 1]
+        document.citations.append(citation)
+        document.via = document.via or item.via
     return numbers, documents
 
 

@@ -316,11 +316,33 @@ async def test_palette_jumps_to_a_recording_by_name(corpus_subset):
         await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
         await pilot.press(*"53d2488c9ea9")
         await wait_for(pilot, lambda: "53d2488c9ea9.json" in screen_text(app), what="the palette hit")
+        assert "Jump to (clears the filter)" in screen_text(app)  # said before the jump
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen is browse, what="the palette to close")
         row = browse.table.highlighted_row
         assert row is not None and row.key.endswith("53d2488c9ea9.json")
-        assert browse.predicate is None  # the filter was cleared to show it
+        assert browse.predicate is None  # the filter was cleared to show it, and that is said
+        assert any("Cleared the filter 'kind:embeddings'" in n.message for n in app._notifications)
+
+
+async def test_palette_jump_keeps_a_filter_that_shows_the_target(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        browse.set_filter("kind:generate")
+        await pilot.pause()
+        shown = table_keys(app)
+        await pilot.press("ctrl+p")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
+        await pilot.press(*"53d2488c9ea9")
+        await wait_for(pilot, lambda: "53d2488c9ea9.json" in screen_text(app), what="the palette hit")
+        assert "clears the filter" not in screen_text(app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is browse, what="the palette to close")
+        assert browse.table.highlighted_row.key.endswith("53d2488c9ea9.json")
+        assert browse.query_text == "kind:generate" and table_keys(app) == shown
+        assert not any("Cleared the filter" in n.message for n in app._notifications)
 
 
 async def test_help_is_generic_and_the_palette_jumps_back_from_a_replay(corpus_subset):
@@ -386,18 +408,51 @@ async def test_q_quits_with_status_zero(corpus_subset):
     assert app.return_code == 0
 
 
-async def test_escape_clears_the_filter_then_quits(corpus_subset):
+async def test_escape_on_the_list_keeps_the_filter_and_does_not_quit(corpus_subset):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)
         await pilot.press("slash", *"gemini", "escape")
         assert isinstance(app.focused, RecordingTable)
         assert len(table_keys(app)) == 1
-        await pilot.press("escape")
-        assert len(table_keys(app)) == len(SUBSET) and app.is_running
-        await pilot.press("escape")
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert app.is_running and app.browse.query_text == "gemini" and len(table_keys(app)) == 1
+        assert any("q or ctrl+q quits" in n.message for n in app._notifications)
+        await pilot.press("ctrl+q")
         await pilot.pause()
     assert app.return_code == 0
+
+
+async def test_three_escapes_from_an_export_keep_the_filter_and_grouping(corpus_subset):
+    from tui_replay.app.screens.export import ExportScreen
+    from tui_replay.app.screens.replay import ReplayScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        await pilot.press("slash", *"kind:chat", "enter")
+        await pilot.pause()
+        await pilot.press("g")
+        await wait_for(pilot, lambda: browse.grouped, what="grouping")
+        browse.fold_all(True)
+        await pilot.pause()
+        rows = table_keys(app)
+        key = next(key for key in rows if SEED_ANSWER in key)
+        browse.table.highlight_key(key)
+        browse.table.focus()
+        await pilot.press("enter")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, ReplayScreen) and app.screen.ready, what="replay"
+        )
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportScreen), what="the exports")
+        await pilot.press("escape", "escape", "escape")
+        await pilot.pause()
+        assert app.is_running and app.screen is browse
+        assert browse.query_text == "kind:chat" and browse.grouped
+        assert table_keys(app) == rows and browse.table.highlighted_row.key == key
 
 
 async def test_palette_keys_opens_the_same_key_list_as_question_mark(corpus_subset):
@@ -424,3 +479,31 @@ def test_help_names_widgets_in_words():
 
     assert _where(ContentTabs()) == "in the content tabs"
     assert _where(ContentTabs(id="tabs")) == "in #tabs"
+
+
+async def test_preview_shows_question_and_answer_when_the_test_id_is_long(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=(120, 45)) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        key = next(key for key in table_keys(app) if SEED_ANSWER in key)
+        assert len(browse.summaries[key].test_id) > 150  # wider than the preview
+        browse.table.highlight_key(key)
+        await pilot.pause()
+        shown = screen_text(app)  # what the terminal shows, not the widget's text
+        assert "user  How many experts does the Llama 4 Maverick model have?" in shown
+        assert "answer The Llama 4 Maverick model has 128 experts" in shown
+        assert "test  tests/integration/responses/test_tool_responses.py::test_response_non" in shown
+
+
+async def test_preview_says_how_many_choices_an_answer_has(tmp_path):
+    from edited_corpus import second_choice_stream
+
+    second_choice_stream(tmp_path)
+    app = make_app([str(tmp_path)])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        [key] = table_keys(app)
+        app.browse.table.highlight_key(key)
+        await pilot.pause()
+        assert "2 choices" in _preview_text(app)

@@ -135,13 +135,15 @@ async def test_the_open_recording_changing_on_disk_is_offered_for_reload(corpus_
         write_in_place(target, text.encode())
         await wait_for(pilot, lambda: replay.disk_change == "changed", what="the change notice")
         assert any(b.binding.action == "reload" for b in replay.active_bindings.values())
+        assert replay.query_one("#disk-notice").display
         await pilot.press("R")
         await wait_for(
             pilot,
-            lambda: isinstance(app.screen, ReplayScreen) and app.screen is not replay and app.screen.ready,
+            lambda: replay.recording.model == "model-after-rerecord" and replay.ready,
             what="the reloaded replay",
         )
-        assert app.screen.recording.model == "model-after-rerecord"
+        assert app.screen is replay  # reloaded in place
+        assert replay.disk_change is None and not replay.query_one("#disk-notice").display
         reloaded = app.screen
 
         os.unlink(target)

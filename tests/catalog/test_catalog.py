@@ -44,7 +44,7 @@ def test_corpus_rows_are_real_summaries(corpus):
     # the JSON contract of `list --json` is exactly these keys, in this order
     assert list(seed.to_json()) == [
         "path", "status", "error", "test_id", "kind", "endpoint", "model", "streaming",
-        "chunks", "tool_calls", "citations", "exception", "prompt_tokens", "completion_tokens",
+        "chunks", "tool_calls", "citations", "exception", "prompt_tokens", "completion_tokens", "choices",
         "format", "interaction",
     ]  # fmt: skip
 

@@ -12,7 +12,8 @@ from cli_support import SEED_TURN_1, SEED_TURN_2
 
 SHOW_FIELDS = [
     "path", "status", "error", "test_id", "kind", "endpoint", "model", "streaming",
-    "messages", "tools", "response", "citations", "format", "interaction",
+    "messages", "tools", "response", "citations", "choices", "other_choices", "details",
+    "format", "interaction",
 ]  # fmt: skip
 
 
@@ -44,7 +45,7 @@ def test_show_json_of_the_seed_case(run_cli, corpus):
     assert citation["document_id"] == "file-383513632278"
     assert citation["filename"] == "llama_stack_and_models.pdf"
     assert "128  experts" in citation["text"]
-    assert set(citation) == {"marker", "document_id", "filename", "score", "text"}
+    assert set(citation) == {"marker", "document_id", "filename", "score", "text", "via"}
 
 
 def test_show_json_keeps_text_exactly_as_recorded(run_cli, corpus, tmp_path):

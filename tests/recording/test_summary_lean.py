@@ -36,6 +36,7 @@ FIELDS = (
     "completion_tokens",
     "first_user",
     "answer_start",
+    "choices",
 )
 
 
@@ -69,6 +70,7 @@ def full_row(obj: dict) -> dict | str:
         "completion_tokens": usage.completion_tokens if usage else None,
         "first_user": first_user,
         "answer_start": recording.response.text[:200],
+        "choices": recording.choice_count,
     }
 
 
@@ -375,6 +377,9 @@ MUTATIONS: dict[str, Callable[[dict], bool]] = {
     "deltas without tool_calls": drop_in_deltas("tool_calls"),
     "deltas without content": drop_in_deltas("content"),
     "a second choice": on_last_choice(second_choice),
+    "completion second choice": on_completion(
+        lambda d: d["choices"].append({**d["choices"][0], "index": 1}) if d.get("choices") else None
+    ),
     "choice index 1": on_last_choice(set_choice("index", 1)),
     "choice index null": on_last_choice(set_choice("index", None)),
     "choice index false": on_last_choice(set_choice("index", False)),

@@ -76,6 +76,14 @@ async def wait_loaded(pilot) -> ReplayScreen:
     raise AssertionError("the replay screen did not load")
 
 
+async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
+    for _ in range(int(timeout / 0.02)):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("condition not reached")
+
+
 def screen_text(app: App) -> str:
     """What the terminal shows, as plain text (for asserting on literal rendering)."""
     import io

@@ -108,3 +108,12 @@ async def test_unknown_shape_shows_raw_body():
         assert isinstance(screen.query_one("#kind-view"), RawBodyView)
         text = screen_text(app)
         assert '"something": "[b]new[/b]"' in text and "92 more numbers" in text
+
+
+async def test_error_message_is_shown_as_the_server_sent_it():
+    name = "1151b20ef79f0f44639f8133c3d0595d224611608c17d4076a325169e5dbf81e.json"
+    kind, text, _ = await open_view(HEAD / "interactions/recordings" / name, size=(200, 40))
+    assert kind is ErrorView
+    # Runs of spaces, as recorded (they were collapsed to one before).
+    assert "invalid JSON in genai.Interaction @  tools[0].function:  message  genai.Function," in text
+    assert "near   1:35 (offset   34)" in text

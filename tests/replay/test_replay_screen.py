@@ -14,6 +14,7 @@ from replay_helpers import (
     corpus_file,
     screen_text,
     wait_loaded,
+    wait_until,
 )
 from textual.widgets import OptionList, Tabs
 
@@ -28,14 +29,6 @@ from tui_replay.recording.model import Citation
 
 WIDE = (120, 40)
 NARROW = (80, 24)
-
-
-async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.02)):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("condition not reached")
 
 
 async def test_opens_and_autoplays_to_the_end():

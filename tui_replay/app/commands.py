@@ -139,10 +139,12 @@ class RecordingCommands(Provider):
                 heapq.heapreplace(best, (score, -index))
         for score, negative_index in sorted(best, reverse=True):
             label, help_text, path = self._items[-negative_index]
+            # Said before the jump: the active filter stays unless it hides the recording.
+            action = "Jump to (clears the filter)" if browse.hidden_by_filter(path) else "Jump to"
             yield Hit(
                 score,
                 safe_highlight(matcher, label),
                 partial(browse.jump_to, path),
                 text=label,
-                help=Content(f"Jump to · {help_text}" if help_text else "Jump to"),  # type: ignore[arg-type]
+                help=Content(f"{action} · {help_text}" if help_text else action),  # type: ignore[arg-type]
             )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui_replay.catalog.scan import Found, iter_found
 from tui_replay.commands.listing import dumps_line, literal, make_console, report_missing, tolerant_stdout
-from tui_replay.recording.model import Recording, RecordingError, ToolCall
+from tui_replay.recording.model import Citation, Recording, RecordingError, Response, ToolCall
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -119,10 +119,51 @@ def _tool_call_json(call: ToolCall) -> dict[str, Any]:
     return {"id": call.id, "name": call.name, "arguments": call.arguments}
 
 
+def _response_json(response: Response) -> dict[str, Any]:
+    exception = response.exception
+    return {
+        "text": response.text,
+        "reasoning": response.reasoning,
+        "tool_calls": [_tool_call_json(call) for call in response.tool_calls],
+        "finish_reason": response.finish_reason,
+        "usage": response.usage.as_dict() if response.usage is not None else None,
+        "chunks": response.chunks,
+        "exception": None
+        if exception is None
+        else {"type": exception.type, "status": exception.status, "message": exception.message},
+    }
+
+
+def _citations_json(citations: list[Citation]) -> list[dict[str, Any]]:
+    return [
+        {
+            "marker": citation.marker,
+            "document_id": citation.document_id,
+            "filename": citation.filename,
+            "score": citation.score,
+            "text": citation.text,
+            "via": citation.via,
+        }
+        for citation in citations
+    ]
+
+
+def recording_details(recording: Recording) -> dict[str, Any]:
+    """The kind-specific digest the data layer computes (embeddings count and dimensions, model ids,
+    file-processor chunks and pages, tool errors); {} for kinds whose answer is the message."""
+    response = recording.response
+    details = {
+        key: value
+        for key, value in response.summary.items()
+        if not (key == "result" and value == response.text)  # a tool result: already response.text
+    }
+    if isinstance(details.get("models"), list):
+        details["model_count"] = len(details["models"])
+    return details
+
+
 def recording_to_json(recording: Recording) -> dict[str, Any]:
     """The `show --json` object: the conversation as assembled, text exactly as recorded."""
-    response = recording.response
-    exception = response.exception
     return {
         "path": recording.path,
         "status": "ok",
@@ -142,27 +183,19 @@ def recording_to_json(recording: Recording) -> dict[str, Any]:
             for message in recording.messages
         ],
         "tools": [tool.name for tool in recording.tools],
-        "response": {
-            "text": response.text,
-            "reasoning": response.reasoning,
-            "tool_calls": [_tool_call_json(call) for call in response.tool_calls],
-            "finish_reason": response.finish_reason,
-            "usage": response.usage.as_dict() if response.usage is not None else None,
-            "chunks": response.chunks,
-            "exception": None
-            if exception is None
-            else {"type": exception.type, "status": exception.status, "message": exception.message},
-        },
-        "citations": [
+        "response": _response_json(recording.response),
+        "citations": _citations_json(recording.citations),
+        "choices": recording.choice_count,
+        # The answers after the first of an n > 1 request, each as `response` plus its citations.
+        "other_choices": [
             {
-                "marker": citation.marker,
-                "document_id": citation.document_id,
-                "filename": citation.filename,
-                "score": citation.score,
-                "text": citation.text,
+                "index": choice.index,
+                **_response_json(choice.response),
+                "citations": _citations_json(choice.citations),
             }
-            for citation in recording.citations
+            for choice in recording.choices[1:]
         ],
+        "details": recording_details(recording),
         "format": recording.format,
         "interaction": recording.interaction,
     }
@@ -188,6 +221,9 @@ def error_to_json(path: str, reason: str) -> dict[str, Any]:
         "tools": [],
         "response": None,
         "citations": [],
+        "choices": None,
+        "other_choices": [],
+        "details": None,
         "format": VCR if cassette else LLAMA_STACK,
         "interaction": interaction if cassette else None,
     }
@@ -247,6 +283,7 @@ def _header(recording: Recording) -> RenderableType:
         ("endpoint", literal(recording.endpoint) if recording.endpoint else None),
         ("model", literal(recording.model) if recording.model else None),
         ("streamed", Text(streamed)),
+        ("choices", Text(str(recording.choice_count)) if recording.choices else None),
         ("tools", literal(", ".join(tool.name for tool in recording.tools)) if recording.tools else None),
     ]
     for label, value in rows:
@@ -288,6 +325,8 @@ def _citations_text(recording: Recording) -> RenderableType:
         details = [citation.filename or ""]
         if citation.score is not None:
             details.append(f"score {citation.score:.3f}")
+        if citation.via:
+            details.append(f"resolved through {citation.via}")
         details = [detail for detail in details if detail]
         if details:
             text.append_text(literal(f" ({', '.join(details)})", "dim"))
@@ -369,4 +408,14 @@ def print_recording(console: Console, recording: Recording) -> None:
 
     if recording.citations:
         console.print(_citations_text(recording))
+    for position, choice in enumerate(recording.choices[1:], start=1):  # the other answers (n > 1)
+        shown = recording.for_choice(position)
+        heading = Text(f"response, choice {choice.index} of {recording.choice_count}", style="bold green")
+        if choice.response.finish_reason:
+            heading.append("  finish: ", style="dim")
+            heading.append_text(literal(choice.response.finish_reason))
+        body = _body(choice.response.text, choice.response.tool_calls, choice.response.reasoning)
+        console.print(Panel(body, title=heading, title_align="left", border_style="green"))
+        if shown.citations:
+            console.print(_citations_text(shown))
     console.print()

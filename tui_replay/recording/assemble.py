@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 from tui_replay.recording.model import Event, Kind, RecordingError, Response
 from tui_replay.recording.shapes import (
@@ -50,6 +51,25 @@ def request_variant(request: dict) -> str:
     if request.get("api") == "file_processors" or "file_id" in request:
         return FILE
     return UNKNOWN_REQUEST
+
+
+def request_endpoint(request: dict) -> str | None:
+    """The recorded `endpoint`, else what stands for it, so every kind has one to list and filter:
+    the URL's path for raw-HTTP requests (`/v1/messages`, `/v1beta/interactions`), and the API
+    with the tool or processor for tool and file-processor recordings, which have no URL."""
+    endpoint = as_str(request.get("endpoint"))
+    if endpoint:
+        return endpoint
+    url = as_str(request.get("url"))
+    if url:
+        path = urlsplit(url).path if "://" in url else url.split("?", 1)[0]
+        return path or endpoint
+    variant = request_variant(request)
+    if variant == TOOL:
+        return f"tool_runtime/{as_str(request.get('tool_name')) or '?'}"
+    if variant == FILE:
+        return f"{as_str(request.get('api')) or 'file_processors'}/{as_str(request.get('provider')) or '?'}"
+    return endpoint
 
 
 def _type_label(value: Any) -> str:

@@ -76,21 +76,71 @@ def retrieved_chunks(messages: list[Message]) -> list[RetrievedChunk]:
     return chunks
 
 
-def find_citations(text: str, retrieved: list[RetrievedChunk]) -> list[Citation]:
-    """Markers in the answer, each linked to every retrieved chunk of its document."""
+# How a marker that names no retrieved document id was still resolved (Citation.via).
+VIA_ID_MAPPING = "id_normalization_mapping"
+VIA_FILE_ID = "attributes.file_id"
+
+
+def _best(linked: list[int], retrieved: list[RetrievedChunk]) -> int:
+    return max(linked, key=lambda i: retrieved[i].score if retrieved[i].score is not None else float("-inf"))
+
+
+def _resolve(
+    marker: str, document_id: str, retrieved: list[RetrievedChunk], normalized_ids: dict[str, str]
+) -> tuple[str, list[int], str | None]:
+    """(document id, linked chunk indexes, how) of one marker; no chunk when it cites nothing."""
+    linked = [i for i, c in enumerate(retrieved) if c.document_id == document_id or c.marker == marker]
+    if linked:
+        return document_id, linked, None
+    # A marker split across chunks escapes the recorder's mapping (it replaces whole strings):
+    # it still names the original id while the tool results already hold the normalized one.
+    normalized = normalized_ids.get(document_id)
+    if normalized is not None:
+        normalized_marker = f"<|{normalized}|>"
+        linked = [
+            i for i, c in enumerate(retrieved) if c.document_id == normalized or c.marker == normalized_marker
+        ]
+        if linked:
+            return normalized, linked, VIA_ID_MAPPING
+    # The model cited the file id in the chunk's attributes instead of the id it was asked for.
+    for wanted in (document_id, normalized):
+        if wanted is None:
+            continue
+        linked = [i for i, c in enumerate(retrieved) if c.attributes.get("file_id") == wanted]
+        if linked:
+            return retrieved[_best(linked, retrieved)].document_id, linked, VIA_FILE_ID
+    return document_id, [], None
+
+
+def find_citations(
+    text: str, retrieved: list[RetrievedChunk], id_mapping: dict[str, Any] | None = None
+) -> list[Citation]:
+    """Markers in the answer, each linked to every retrieved chunk of its document.
+
+    `id_mapping` is the file's `id_normalization_mapping` ({normalized: original}, §8.2) as
+    recorded, before it was applied: a marker still naming an original id resolves through it.
+    """
     if "<|" not in text:
         return []
+    normalized_ids = {
+        original: key
+        for key, original in (id_mapping or {}).items()
+        if isinstance(key, str) and isinstance(original, str) and original
+    }
     citations: list[Citation] = []
     for match in MARKER_PATTERN.finditer(text):
-        marker, document_id = match.group(0), match.group(1)
-        linked = [i for i, c in enumerate(retrieved) if c.document_id == document_id or c.marker == marker]
+        marker = match.group(0)
+        document_id, linked, via = _resolve(marker, match.group(1), retrieved, normalized_ids)
         citation = Citation(
-            marker=marker, document_id=document_id, start=match.start(), end=match.end(), chunks=linked
+            marker=marker,
+            document_id=document_id,
+            start=match.start(),
+            end=match.end(),
+            chunks=linked,
+            via=via,
         )
         if linked:
-            best = max(
-                linked, key=lambda i: retrieved[i].score if retrieved[i].score is not None else float("-inf")
-            )
+            best = _best(linked, retrieved)
             citation.filename = retrieved[best].filename
             citation.score = retrieved[best].score
             citation.text = retrieved[best].text

@@ -16,9 +16,16 @@ from typing import Any
 
 import orjson
 
-from tui_replay.recording.assemble import assemble_response, parse_request
+from tui_replay.recording.assemble import assemble_response, parse_request, request_endpoint
 from tui_replay.recording.citations import find_citations, retrieved_chunks
-from tui_replay.recording.model import VCR, Recording, RecordingError, interaction_address, split_address
+from tui_replay.recording.model import (
+    VCR,
+    Choice,
+    Recording,
+    RecordingError,
+    interaction_address,
+    split_address,
+)
 from tui_replay.recording.shapes.common import as_str, nonempty_str
 
 DEFAULT_MAX_SIZE = 256 * 1024 * 1024
@@ -307,6 +314,7 @@ def recording_from_obj(obj: dict[str, Any], path: str) -> Recording:
 
 def _recording_from_obj(obj: dict[str, Any], path: str) -> Recording:
     request, response = _envelope(obj)
+    id_mapping = obj.get("id_normalization_mapping")
     obj = apply_id_mapping(obj)
     request, response = obj["request"], obj["response"]
     times = chunk_times(obj)
@@ -314,13 +322,23 @@ def _recording_from_obj(obj: dict[str, Any], path: str) -> Recording:
     parts = parse_request(request, assembled.kind)
     model = nonempty_str(request.get("model")) or parts.model or assembled.response.model
     retrieved = retrieved_chunks(parts.messages)
-    citations = find_citations(assembled.response.text, retrieved)
+    id_mapping = id_mapping if isinstance(id_mapping, dict) else None
+    citations = find_citations(assembled.response.text, retrieved, id_mapping)
+    choices = [
+        Choice(
+            index,
+            answer,
+            timeline,
+            citations if answer is assembled.response else find_citations(answer.text, retrieved, id_mapping),
+        )
+        for index, answer, timeline in assembled.choices
+    ]
     test_id = obj.get("test_id", request.get("test_id"))
     return Recording(
         path=path,
         kind=assembled.kind,
         test_id=test_id if isinstance(test_id, str) else None,
-        endpoint=as_str(request.get("endpoint")),
+        endpoint=request_endpoint(request),
         url=as_str(request.get("url")),
         model=model,
         streaming=response.get("is_streaming") is True,
@@ -334,6 +352,7 @@ def _recording_from_obj(obj: dict[str, Any], path: str) -> Recording:
         request_raw=request,
         response_raw=response,
         chunk_times=times,
+        choices=choices,
     )
 
 

@@ -8,7 +8,7 @@ live comparison all consume these. `Recording` is the whole file assembled;
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -135,7 +135,7 @@ class Usage:
 class ExceptionInfo:
     type: str | None
     status: int | None
-    message: str
+    message: str  # exactly as recorded (runs of spaces, newlines): one_line() it for a row
 
 
 class EventKind(StrEnum):
@@ -180,6 +180,16 @@ class Response:
 
 
 @dataclass(slots=True)
+class Choice:
+    """One answer of a request that asked for several (`n > 1`): OpenAI's `choices[index]`."""
+
+    index: int
+    response: Response
+    timeline: list[Event] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class RetrievedChunk:
     """One `[n] document_id: …` block of a file-search tool result."""
 
@@ -206,6 +216,9 @@ class Citation:
     filename: str | None = None  # from the best-scoring cited chunk
     score: float | None = None
     text: str = ""
+    # How a marker naming no retrieved document id was resolved: None (it names one),
+    # "id_normalization_mapping" or "attributes.file_id" (citations.VIA_*).
+    via: str | None = None
 
     @property
     def resolved(self) -> bool:
@@ -237,6 +250,20 @@ class Recording:
     chunk_times: list[float] | None = None
     format: str = LLAMA_STACK  # LLAMA_STACK or VCR
     interaction: int | None = None  # index in the cassette (VCR); None for a llama-stack file
+    # Every answer, by index, when the body holds several (n > 1); `response`, `timeline` and
+    # `citations` above are choice 0's. Empty for a single answer.
+    choices: list[Choice] = field(default_factory=list)
+
+    @property
+    def choice_count(self) -> int:
+        return max(1, len(self.choices))
+
+    def for_choice(self, position: int) -> Recording:
+        """This recording showing `choices[position]` as its answer (itself for a single answer)."""
+        if not 0 <= position < len(self.choices):
+            return self
+        choice = self.choices[position]
+        return replace(self, response=choice.response, timeline=choice.timeline, citations=choice.citations)
 
 
 @dataclass(slots=True)
@@ -262,6 +289,7 @@ class Summary:
     # Cheap preview for the browse screen (truncated, literal text).
     first_user: str = ""
     answer_start: str = ""
+    choices: int = 1  # answers in the response (n > 1 requests have several)
     # The file name against the request hash (request_hash.KeyStatus.label): "current",
     # "older <since>", "mis-keyed" or "opaque"; None for unreadable files.
     key: str | None = None
@@ -284,6 +312,7 @@ class Summary:
         "exception",
         "prompt_tokens",
         "completion_tokens",
+        "choices",
         "format",
         "interaction",
     )

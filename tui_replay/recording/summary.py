@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from tui_replay.recording.assemble import assemble_response, parse_request
+from tui_replay.recording.assemble import assemble_response, parse_request, request_endpoint
 from tui_replay.recording.citations import count_markers
 from tui_replay.recording.load import (
     DEFAULT_MAX_SIZE,
@@ -180,7 +180,7 @@ def _strict_chat_stream(body: list) -> tuple[str, Any, Any, Any]:
             choices = data[k_choices]
             if choices:
                 choice = choices[0]
-                if choice[k_index] != 0:
+                if choice[k_index] != 0 or len(choices) > 1:  # n > 1: the assembler counts the choices
                     raise _Unusual
                 delta = choice[k_delta]
                 content = delta[k_content]
@@ -219,7 +219,7 @@ def _tolerant_chat_stream(body: list) -> tuple[str, Any, Any, Any]:
             choices = data["choices"]
             if choices:
                 choice = choices[0]
-                if choice["index"] != 0:
+                if choice["index"] != 0 or len(choices) > 1:
                     raise _Unusual
                 delta = choice["delta"]
                 content = delta.get("content")
@@ -244,7 +244,10 @@ def _tolerant_chat_stream(body: list) -> tuple[str, Any, Any, Any]:
 
 def _lean_chat_completion(data: dict) -> _Lean | None:
     """A non-streamed ChatCompletion, as openai_chat.assemble_completion reads it."""
-    choice = openai_chat._choice_zero(data.get("choices")) or {}
+    choices = data.get("choices")
+    if isinstance(choices, list) and len(choices) > 1:  # n > 1: the assembler counts the choices
+        return None
+    choice = openai_chat._choice_zero(choices) or {}
     message = as_dict(choice.get("message"))
     content = message.get("content")
     if isinstance(content, list):  # content parts: the full assembler joins them
@@ -437,6 +440,7 @@ def _summarize_obj(obj: dict[str, Any], path: str) -> Summary:
         )
         if body is None and exception:
             kind = Kind.ERROR
+        choices = 1
     else:
         assembled = assemble_response(request, response)
         kind = assembled.kind
@@ -446,6 +450,7 @@ def _summarize_obj(obj: dict[str, Any], path: str) -> Summary:
         prompt, completion = (usage.prompt_tokens, usage.completion_tokens) if usage else _NO_TOKENS
         exception = result.exception is not None
         response_model = result.model
+        choices = max(1, len(assembled.choices))
     test_id = obj.get("test_id", request.get("test_id"))
     # Positional (the field order of Summary): a third of the cost of keywords, per file.
     return Summary(
@@ -454,7 +459,7 @@ def _summarize_obj(obj: dict[str, Any], path: str) -> Summary:
         None,  # error
         test_id if type(test_id) is str else None,
         str(kind),
-        as_str(request.get("endpoint")),
+        request_endpoint(request),
         _request_model(request) or response_model,
         response.get("is_streaming") is True,
         chunks,
@@ -467,6 +472,7 @@ def _summarize_obj(obj: dict[str, Any], path: str) -> Summary:
         0,  # mtime_ns
         _first_user(request, kind),
         text[:PREVIEW_CHARS],
+        choices,
         _key_label(obj, path),
     )
 

@@ -371,8 +371,13 @@ class BrowseScreen(Screen[None]):
             self.grouped = True
         self.refresh_rows()
 
+    def hidden_by_filter(self, path: str) -> bool:
+        summary = self.summaries.get(path)
+        return summary is not None and self.predicate is not None and not self.predicate(summary)
+
     def jump_to(self, path: str) -> None:
-        """Highlight one recording, clearing the filter or unfolding its group when they hide it.
+        """Highlight one recording; the filter stays unless it hides it (then cleared, and said so);
+        its group unfolds.
 
         From a screen over the list (a replay), the list comes back first.
         """
@@ -381,9 +386,11 @@ class BrowseScreen(Screen[None]):
         if path not in self.summaries:
             self.notify("That recording is no longer listed.", severity="warning")
             return
-        if self.predicate is not None and not self.predicate(self.summaries[path]):
+        if self.hidden_by_filter(path):
+            cleared = self.query_text
             self.set_filter("")
             self.apply_filter("")
+            self.notify(f"Cleared the filter {cleared!r}: it hid that recording.", timeout=6, markup=False)
         if self.grouped:
             summary = self.summaries[path]
             if summary.test_id:
@@ -497,14 +504,13 @@ class BrowseScreen(Screen[None]):
         self.app.exit(0)
 
     def action_back(self) -> None:
-        """Escape: leave the filter box, then clear the filter, then quit."""
+        """Escape: leave the filter box. On the list it neither quits nor clears the filter, so
+        Escapes pressed to get back from a replay or an export keep the view (q, ctrl+q quit)."""
         filter_input = self.query_one(FilterBar).input
         if self.focused is filter_input:
             self.table.focus()
-        elif self.query_text:
-            self.set_filter("")
         else:
-            self.app.exit(0)
+            self.notify("This is the list: q or ctrl+q quits.", timeout=3, markup=False)
 
     def action_filter(self) -> None:
         filter_input = self.query_one(FilterBar).input

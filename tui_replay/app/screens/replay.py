@@ -12,7 +12,9 @@ Keys (keymap ids in brackets): space play/pause [replay.play], right/left step o
 [replay.step_forward/step_back], +/- speed 0.25x..32x then instant [replay.faster/slower],
 home/end [replay.start/end], [ / ] jump 10% [replay.back_10/forward_10], t next tab when
 narrow [replay.next_tab], v raw JSON [replay.raw], x exports [replay.export], r live compare
-[replay.compare], escape/q back [replay.back]. Clicking a [n] marker selects its citation.
+[replay.compare], g/G first/last message of the conversation (it opens at the last)
+[replay.conversation_start/end], n next answer of an n > 1 recording [replay.next_choice] (also tabs over the
+answer), escape/q back [replay.back]. Clicking a [n] marker selects its citation.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
@@ -31,6 +33,7 @@ from textual.content import Content
 from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Footer, LoadingIndicator, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
@@ -78,6 +81,9 @@ class ReplayScreen(Screen[None]):
         Binding("x", "export", "Export", id="replay.export"),
         Binding("r", "compare", "Compare live", id="replay.compare"),
         Binding("R", "reload", "Reload", id="replay.reload"),
+        Binding("n", "next_choice", "Next choice", id="replay.next_choice"),
+        Binding("g", "conversation_start", "First message", id="replay.conversation_start", show=False),
+        Binding("G", "conversation_end", "Last message", id="replay.conversation_end", show=False),
         Binding("escape,q", "back", "Back", id="replay.back"),
     ]
 
@@ -98,6 +104,7 @@ class ReplayScreen(Screen[None]):
         self._froze_gc = False
         self.ready = False  # the recording (or its load error) is on screen
         self.disk_change: str | None = None  # "changed" / "removed" since it was opened
+        self.choice = 0  # which answer of an n > 1 recording plays (position in recording.choices)
 
     @classmethod
     def for_recording(
@@ -113,12 +120,14 @@ class ReplayScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Content(one_line(Path(self.path).name, 200)), id="replay-title")
+        yield Static(id="disk-notice")  # the file changed or went on disk; a reload that failed
         with Container(id="replay-body"):
             yield LoadingIndicator()
         yield Transport(id="transport")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#disk-notice").display = False
         self._update_layout_class()
         self.query_one(Transport).display = False
         if self._preloaded is not None:
@@ -126,12 +135,19 @@ class ReplayScreen(Screen[None]):
         else:
             self._load()
 
-    @work(thread=True, exclusive=True, group="replay-load", exit_on_error=False)
-    def _load(self) -> tuple[Recording, ReplayPlan]:
+    def _load(self, group: str = "replay-load") -> None:
+        """Read the file and plan its replay in a thread; `group` says what the result is for."""
+        self.run_worker(self._read_and_plan, thread=True, exclusive=True, group=group, exit_on_error=False)
+
+    def _read_and_plan(self) -> tuple[Recording, ReplayPlan]:
         from tui_replay.recording.load import load_recording
 
         recording = load_recording(self.path, max_size=self.config.max_size)
         return recording, build_plan(recording)
+
+    @staticmethod
+    def _failure(error: BaseException | None) -> str:
+        return error.reason if isinstance(error, RecordingError) else f"{type(error).__name__}: {error}"
 
     @on(Worker.StateChanged)
     async def _loaded(self, event: Worker.StateChanged) -> None:
@@ -140,9 +156,7 @@ class ReplayScreen(Screen[None]):
         if event.state == WorkerState.SUCCESS:
             await self._show(*event.worker.result)
         elif event.state == WorkerState.ERROR:
-            error = event.worker.error
-            reason = error.reason if isinstance(error, RecordingError) else f"{type(error).__name__}: {error}"
-            await self._show_error(one_line(reason, 300))
+            await self._show_error(one_line(self._failure(event.worker.error), 300))
 
     async def _show_error(self, reason: str) -> None:
         self.error = reason
@@ -182,18 +196,34 @@ class ReplayScreen(Screen[None]):
             self.refresh_bindings()
             self.ready = True
             return
-        self.player = Player(plan, self.initial_speed)
+        await self._mount_panes(recording.for_choice(self.choice), plan)
+
+    async def _mount_panes(self, shown: Recording, plan: ReplayPlan) -> None:
+        """The panes over `shown`: the recording, or one answer of an n > 1 recording."""
+        assert self.recording is not None
+        body = self.query_one("#replay-body")
+        await body.remove_children()
+        self.plan = plan
+        self.player = Player(plan, self.player.speed if self.player is not None else self.initial_speed)
         tabs = Tabs(*(Tab(label, id=tab_id) for tab_id, _, label in PANES), id="replay-tabs")
-        answer_pane = Vertical(AnswerView(id="answer"), id="pane-answer", classes="pane -active")
+        answer_parts: list[Widget] = [AnswerView(id="answer")]
+        choices = self.recording.choices
+        if choices:  # n > 1: every answer one tab (or `n`) away
+            labels = (Tab(f"Choice {c.index}", id=f"choice-{i}") for i, c in enumerate(choices))
+            answer_parts.insert(0, Tabs(*labels, active=f"choice-{self.choice}", id="choice-tabs"))
+        answer_pane = Vertical(*answer_parts, id="pane-answer", classes="pane -active")
         answer_pane.border_title = "Answer"
-        conversation = ConversationView(recording.messages, id="pane-conversation")
+        if choices:
+            answer_pane.border_title = f"Answer (choice {choices[self.choice].index} of {len(choices)})"
+        conversation = ConversationView(shown.messages, id="pane-conversation")
         conversation.add_class("pane")
-        count = len(recording.messages)
+        count = len(shown.messages)
         conversation.border_title = f"Conversation ({count} message{'s' if count != 1 else ''})"
-        tools = ToolCallsPane(recording, id="pane-tools")
+        conversation.border_subtitle = "g first · G last"  # it opens at the last messages
+        tools = ToolCallsPane(shown, id="pane-tools")
         tools.add_class("pane")
         tools.border_title = "Tool calls"
-        citations = CitationsPane(recording, id="pane-citations")
+        citations = CitationsPane(shown, id="pane-citations")
         citations.add_class("pane")
         citations.border_title = "Citations"
         await body.mount(tabs, Container(conversation, tools, answer_pane, citations, id="panes"))
@@ -202,6 +232,40 @@ class ReplayScreen(Screen[None]):
         self.query_one(Transport).display = True
         self.refresh_bindings()
         self._start()
+
+    async def show_choice(self, position: int) -> None:
+        """Play answer `position` of an n > 1 recording instead (from the start, at the same speed)."""
+        if (
+            self.recording is None
+            or not 0 <= position < len(self.recording.choices)
+            or position == self.choice
+        ):
+            return
+        if self.player is not None and self.player.playing:
+            self.player.pause()
+            self._ensure_timer()
+        self.choice = position
+        shown = self.recording.for_choice(position)
+        await self._mount_panes(shown, build_plan(shown))
+
+    def action_conversation_start(self) -> None:
+        for view in self.query(ConversationView):
+            view.show_start()
+
+    def action_conversation_end(self) -> None:
+        for view in self.query(ConversationView):
+            view.show_end()
+
+    async def action_next_choice(self) -> None:
+        if self.recording is not None and self.recording.choices:
+            await self.show_choice((self.choice + 1) % len(self.recording.choices))
+
+    @on(Tabs.TabActivated, "#choice-tabs")
+    async def _choice_tab(self, event: Tabs.TabActivated) -> None:
+        event.stop()
+        tab_id = event.tab.id or ""
+        if tab_id.startswith("choice-"):
+            await self.show_choice(int(tab_id.removeprefix("choice-")))
 
     def _closed_early(self) -> bool:
         """Popped while loading or mounting (back pressed, or `F` followed a newer recording):
@@ -257,6 +321,10 @@ class ReplayScreen(Screen[None]):
             return False  # every pane is visible
         if action == "reload":
             return self.disk_change == "changed"
+        if action in ("conversation_start", "conversation_end"):
+            return bool(self.query(ConversationView))
+        if action == "next_choice":
+            return self.player is not None and self.recording is not None and bool(self.recording.choices)
         return not (action in {"raw", "export", "compare"} and self.recording is None)
 
     # --- the file on disk --------------------------------------------------------------------
@@ -269,17 +337,46 @@ class ReplayScreen(Screen[None]):
         self.disk_change = event
         name = Path(self.path).name
         if event == "removed":
-            message = f"{name} was deleted on disk; this is the copy read when it was opened."
+            self._disk_notice(f"{name} was deleted on disk; this is the copy read when it was opened.")
         else:
-            message = f"{name} changed on disk. Press R to reload it."
-        self.notify(message, title="Recording file", severity="warning", markup=False, timeout=8)
+            self._disk_notice(f"{name} changed on disk. Press R to reload it.")
         self.refresh_bindings()
 
+    def _disk_notice(self, message: str | None, *, error: bool = False) -> None:
+        notice = self.query_one("#disk-notice", Static)
+        notice.display = message is not None
+        notice.set_class(error, "-error")
+        notice.update(Text(one_line(message or "", 400)))
+
     def action_reload(self) -> None:
+        """Read the file again on this screen: what was read stays until the new copy is whole."""
         if self.disk_change != "changed":
             return
-        speed = self.player.speed if self.player is not None else self.initial_speed
-        self.app.switch_screen(ReplayScreen(self.path, speed=speed, config=self.config))
+        self._load("replay-reload")
+
+    @on(Worker.StateChanged)
+    async def _reloaded(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "replay-reload":
+            return
+        if event.state == WorkerState.SUCCESS:
+            recording, plan = event.worker.result
+            self.disk_change = None
+            self._disk_notice(None)
+            if self._timer is not None:
+                self._timer.stop()
+                self._timer = None
+            self.choice = min(self.choice, max(0, len(recording.choices) - 1))
+            if self._froze_gc:
+                gc.unfreeze()  # _show freezes the new recording's objects
+            await self._show(recording, plan)
+        elif event.state == WorkerState.ERROR:
+            reason = self._failure(event.worker.error)
+            # A half-written file (the recorder writes in place): keep the copy read before.
+            self._disk_notice(
+                f"Reload failed: {reason}. Still showing the copy read before; press R to try again.",
+                error=True,
+            )
+        self.refresh_bindings()
 
     def action_toggle_play(self) -> None:
         if self.player is None:
@@ -381,7 +478,7 @@ class ReplayScreen(Screen[None]):
         self.query_one(ToolCallsPane).show_response_calls(self.plan.tool_calls_at(position))
         self.query_one(CitationsPane).show_documents(self.plan.documents_at(position))
         answer_pane = self.query_one("#pane-answer")
-        finish = self.recording.response.finish_reason if self.recording else None
+        finish = self.recording.for_choice(self.choice).response.finish_reason if self.recording else None
         at_end = self.player.at_end
         # recorded text: a Content, never a str (border titles parse str as markup)
         subtitle = Content(f"finish: {one_line(finish, 40)}") if finish and at_end else None

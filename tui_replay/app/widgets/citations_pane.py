@@ -17,11 +17,25 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui_replay.playback import CitedDocument
+from tui_replay.recording.citations import VIA_FILE_ID, VIA_ID_MAPPING
 from tui_replay.recording.model import Recording, RetrievedChunk
 from tui_replay.textsafe import one_line, safe_text
 
 FLAG_UNRESOLVED = "⚠ cites nothing that was retrieved"
 FLAG_UNCITED = "⚠ never cited"
+# Said of a citation whose marker did not name the retrieved document id itself.
+VIA_NOTES = {
+    VIA_FILE_ID: (
+        "via file_id",
+        "resolved through the chunk's attributes.file_id: the marker names the file id, "
+        "not the document id the prompt asked to cite",
+    ),
+    VIA_ID_MAPPING: (
+        "via id mapping",
+        "resolved through id_normalization_mapping: the marker names the id from before "
+        "the recorder normalized it",
+    ),
+}
 
 
 def _score(score: float | None) -> str:
@@ -33,6 +47,8 @@ def document_prompt(doc: CitedDocument) -> Text:
     if doc.resolved:
         prompt.append_text(safe_text(one_line(doc.filename or doc.document_id, 60)))
         prompt.append(f"  {_score(doc.score)}", "dim")
+        if doc.via in VIA_NOTES:
+            prompt.append(f"  {VIA_NOTES[doc.via][0]}", "yellow")
     else:
         prompt.append_text(safe_text(one_line(doc.document_id, 60)))
         prompt.append(f"  {FLAG_UNRESOLVED}", "bold red")
@@ -168,6 +184,9 @@ class CitationsPane(Vertical):
         if not doc.resolved:
             out.append(f"\n{FLAG_UNRESOLVED}", "bold red")
             return out
+        for via in dict.fromkeys(citation.via for citation in citations):
+            if via in VIA_NOTES:
+                out.append(f"\n{VIA_NOTES[via][1]}", "yellow")
         chunk_indexes = sorted({index for citation in citations for index in citation.chunks})
         for index in chunk_indexes:
             if 0 <= index < len(self.recording.retrieved):

@@ -111,7 +111,8 @@ class MessageBlock(Vertical):
 
 
 class ConversationView(VerticalScroll):
-    """All request messages in order."""
+    """All request messages in order, opened at the end: the last messages are what the model
+    answered to. The start is one key away (`g` on the replay screen, or home when focused)."""
 
     DEFAULT_CSS = """
     ConversationView { scrollbar-gutter: stable; }
@@ -126,3 +127,14 @@ class ConversationView(VerticalScroll):
             yield Static(Text("No request messages.", "dim"))
         for message in self.messages:
             yield MessageBlock(message)
+
+    def on_mount(self) -> None:
+        # Anchored like a chat: it stays at the end while the blocks are laid out, until the user
+        # scrolls away (g / home / the mouse release it).
+        self.anchor()
+
+    def show_start(self) -> None:
+        self.scroll_home(animate=False)
+
+    def show_end(self) -> None:
+        self.scroll_end(animate=False)

@@ -24,6 +24,8 @@ def _facts(summary: Summary) -> list[str]:
         facts.append(f"{summary.tool_calls} tool call{'s' if summary.tool_calls != 1 else ''}")
     if summary.citations:
         facts.append(f"{summary.citations} citation{'s' if summary.citations != 1 else ''}")
+    if summary.choices > 1:  # n > 1: the replay offers each answer
+        facts.append(f"{summary.choices} choices")
     tokens = summary.tokens_label()
     if tokens:
         facts.append(f"{tokens} tokens")
@@ -77,6 +79,12 @@ def group_preview(row: TableRow) -> Text:
 
 class RecordingPreview(Static):
     """Shows a recording row or a group row; empty when nothing is highlighted."""
+
+    # One row per line, cut with an ellipsis: a long test id or path must not wrap and push the
+    # first user message and the answer start out of the preview's few rows.
+    DEFAULT_CSS = """
+    RecordingPreview { text-wrap: nowrap; text-overflow: ellipsis; }
+    """
 
     empty_message = "No recording highlighted."
 

@@ -34,6 +34,8 @@ class Assembled:
     kind: Kind
     response: Response
     timeline: list[Event] = field(default_factory=list)
+    # (index, response, timeline) of every answer when there are several (n > 1), 0 first.
+    choices: list[tuple[int, Response, list[Event]]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -197,7 +199,7 @@ def error_from_body(body: Any, status: int | None) -> ExceptionInfo:
         message = error
     else:
         message = as_str(data.get("message")) or as_str(data.get("detail")) or compact_json(body)
-    return ExceptionInfo(type=err_type, status=status, message=" ".join(message.split()))
+    return ExceptionInfo(type=err_type, status=status, message=message)  # exactly as recorded
 
 
 def error_assembled(kind: Kind, data: dict, status: int | None) -> Assembled:

@@ -21,7 +21,7 @@ def exception_info(response: dict) -> ExceptionInfo | None:
     status = as_int(data.get("status_code"))
     if status is None:
         status = as_int(data.get("status"))
-    return ExceptionInfo(type=nonempty_str(data.get("type")), status=status, message=" ".join(text.split()))
+    return ExceptionInfo(type=nonempty_str(data.get("type")), status=status, message=text)  # as recorded
 
 
 def assemble(response: dict) -> Assembled:

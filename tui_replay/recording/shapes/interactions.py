@@ -33,6 +33,51 @@ from tui_replay.recording.shapes.common import (
 KIND = Kind.INTERACTIONS
 
 
+# Where a function call's arguments and a function result's content can be: the Interactions
+# names first, then the genai-style ones some clients send (`args`, `response`).
+_ARGUMENT_KEYS = ("arguments", "args")
+_RESULT_KEYS = ("result", "response", "output", "content")
+
+
+def _first_present(item: dict, keys: tuple[str, ...]) -> tuple[bool, Any]:
+    for key in keys:
+        if key in item:
+            return True, item[key]
+    return False, None
+
+
+def _function_call(item: dict, index: int) -> ToolCall:
+    """A `function_call` input part: flat, or with the call nested under `function_call`."""
+    nested = as_dict(item.get("function_call"))
+    found, arguments = _first_present(item, _ARGUMENT_KEYS)
+    if not found:
+        found, arguments = _first_present(nested, _ARGUMENT_KEYS)
+    return new_tool_call(
+        index,
+        item.get("id") or item.get("call_id") or nested.get("id"),
+        item.get("name") or nested.get("name"),
+        arguments if found else {},
+    )
+
+
+def _function_result(item: dict) -> Message:
+    """A `function_result` / `function_response` input part as the role=tool message it answers with."""
+    nested = as_dict(item.get("function_response"))
+    found, result = _first_present(item, _RESULT_KEYS)
+    if not found:
+        found, result = _first_present(nested, _RESULT_KEYS)
+    text = result if isinstance(result, str) else compact_json(result) if found else ""
+    return Message(
+        role="tool",
+        text=text,
+        parts=[ContentPart("tool_result", text)],
+        tool_call_id=nonempty_str(item.get("call_id"))
+        or nonempty_str(item.get("id"))
+        or nonempty_str(nested.get("id")),
+        name=nonempty_str(item.get("name")) or nonempty_str(nested.get("name")),
+    )
+
+
 def _contents(content: Any, role: str) -> list[Message]:
     if isinstance(content, str):
         return [message_from_text(role, content)]
@@ -45,21 +90,9 @@ def _contents(content: Any, role: str) -> list[Message]:
         if item_type == "text":
             parts.append(ContentPart("text", as_str(item.get("text")) or ""))
         elif item_type == "function_call":
-            calls.append(
-                new_tool_call(len(calls), item.get("id"), item.get("name"), item.get("arguments", {}))
-            )
-        elif item_type == "function_result":
-            result = item.get("result")
-            text = result if isinstance(result, str) else compact_json(result)
-            results.append(
-                Message(
-                    role="tool",
-                    text=text,
-                    parts=[ContentPart("tool_result", text)],
-                    tool_call_id=nonempty_str(item.get("call_id")) or nonempty_str(item.get("id")),
-                    name=nonempty_str(item.get("name")),
-                )
-            )
+            calls.append(_function_call(item, len(calls)))
+        elif item_type in ("function_result", "function_response"):
+            results.append(_function_result(item))
         elif item_type == "image":
             data = item.get("data") if "data" in item else item.get("uri")
             parts.append(ContentPart("image", image_placeholder(data, as_str(item.get("mime_type")))))

@@ -150,16 +150,40 @@ def parse_request(body: dict) -> RequestParts:
 
 def _choice_zero(choices: Any) -> dict | None:
     """The choice with index 0 (never `choices[0]` blindly: Azure and usage chunks have none)."""
+    return _choice(choices, 0)
+
+
+def _choice(choices: Any, wanted: int) -> dict | None:
+    """The choice with index `wanted`; a choice without an index counts as 0."""
     if not isinstance(choices, list):
         return None
     for choice in choices:
-        if isinstance(choice, dict) and as_int(choice.get("index")) in (0, None):
-            return choice
+        if isinstance(choice, dict):
+            index = as_int(choice.get("index"))
+            if index == wanted or (index is None and wanted == 0):
+                return choice
     return None
 
 
-def assemble_stream(chunks: list, times: list[float] | None = None) -> tuple[Response, list[Event]]:
-    """Rebuild the final message and the replay timeline from plain chunk dicts (§6.3)."""
+def choice_indexes(items: list) -> list[int]:
+    """The choice indexes the chunks or completions carry, in order (several when n > 1)."""
+    seen: set[int] = set()
+    for item in items:
+        if isinstance(item, dict):
+            for choice in as_list(item.get("choices")):
+                if isinstance(choice, dict):
+                    index = as_int(choice.get("index"))
+                    seen.add(0 if index is None else index)
+    return sorted(seen)
+
+
+def assemble_stream(
+    chunks: list, times: list[float] | None = None, choice_index: int = 0
+) -> tuple[Response, list[Event]]:
+    """Rebuild the final message and the replay timeline from plain chunk dicts (§6.3).
+
+    `choice_index` picks which answer of an `n > 1` stream; usage chunks count for each.
+    """
     text: list[str] = []
     reasoning: list[str] = []
     calls: dict[int, ToolCall] = {}
@@ -176,7 +200,7 @@ def assemble_stream(chunks: list, times: list[float] | None = None) -> tuple[Res
         at = chunk_time(times, number)
         if model is None:
             model = nonempty_str(chunk.get("model"))
-        choice = _choice_zero(chunk.get("choices"))
+        choice = _choice(chunk.get("choices"), choice_index)
         if choice is not None:
             delta = choice.get("delta")
             if isinstance(delta, dict):
@@ -255,9 +279,9 @@ def assemble_stream(chunks: list, times: list[float] | None = None) -> tuple[Res
     return response, events
 
 
-def assemble_completion(data: dict) -> Response:
-    """A non-streamed `ChatCompletion` (plain dict)."""
-    choice = _choice_zero(data.get("choices")) or {}
+def assemble_completion(data: dict, choice_index: int = 0) -> Response:
+    """A non-streamed `ChatCompletion` (plain dict); `choice_index` picks an answer of n > 1."""
+    choice = _choice(data.get("choices"), choice_index) or {}
     message = as_dict(choice.get("message"))
     content = message.get("content")
     if isinstance(content, list):
@@ -278,11 +302,26 @@ def assemble_completion(data: dict) -> Response:
 def assemble(ctx: BodyContext) -> Assembled:
     items = [i for i in ctx.items if isinstance(i, dict)]
     if ctx.type_name == "ChatCompletionChunk":
+        indexes = choice_indexes(items)
         response, events = assemble_stream(items, ctx.times)
-        return Assembled(KIND, response, events)
+        assembled = Assembled(KIND, response, events)
+        if len(indexes) > 1:
+            assembled.choices = [
+                (index, *((response, events) if index == 0 else assemble_stream(items, ctx.times, index)))
+                for index in indexes
+            ]
+        return assembled
     # ChatCompletion: one body, or (never seen) a list of them: read the last with choices.
     data = next((i for i in reversed(items) if as_list(i.get("choices"))), items[-1] if items else {})
-    response = assemble_completion(data)
+    responses = {index: assemble_completion(data, index) for index in choice_indexes([data]) or [0]}
     if ctx.is_list:
-        response.chunks = len(items)
-    return Assembled(KIND, response, single_timeline(response))
+        for answer in responses.values():
+            answer.chunks = len(items)
+    response = responses.get(0) or assemble_completion(data)
+    assembled = Assembled(KIND, response, single_timeline(response))
+    if len(responses) > 1:
+        assembled.choices = [
+            (index, answer, assembled.timeline if answer is response else single_timeline(answer))
+            for index, answer in sorted(responses.items())
+        ]
+    return assembled
