@@ -234,8 +234,9 @@ class Summary:
     # Cheap preview for the browse screen (truncated, literal text).
     first_user: str = ""
     answer_start: str = ""
-    # The file name against the request hash (request_hash.KeyStatus.label): "current",
-    # "older <since>", "mis-keyed" or "opaque"; None for unreadable files.
+    # The file name against the request hash (request_hash.KeyStatus.summary_label): "current",
+    # "older <since> <expected name>", "mis-keyed <expected name>" or "opaque"; None for
+    # unreadable files.
     key: str | None = None
 
     # Field order of `tui-replay list --json` (a contract other tools rely on).
