@@ -111,10 +111,14 @@ async def test_replay_header_shows_the_key_status(workdir):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)
-        for path, expected in (
-            (copy, f"mis-keyed  expected {original.name}"),
-            (original, "key current"),
-            (older, "key older: 2026-03-18 rules (before the file-search placeholders)"),
+        for path, expected, story in (
+            (
+                copy,
+                f"mis-keyed  expected {original.name}",
+                "mis-keyed: no rule set gives this name; expected",
+            ),
+            (original, "key current", "current: the name is the request's hash"),
+            (older, "key older: 2026-03-18 rules", "older: the 2026-03-18 rules (before the file-search"),
         ):
             app.browse.open_recording(str(path.relative_to(workdir)))
             await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen), what="the replay screen")
@@ -122,18 +126,21 @@ async def test_replay_header_shows_the_key_status(workdir):
             await wait_for(pilot, lambda label=label: str(label.render()).strip(), what="the key status")
             assert str(label.render()).strip() == expected
             assert label.has_class("-mis-keyed") == (path == copy)
+            assert str(label.tooltip).startswith(story)  # the whole story on hover
             assert expected in screen_text(app).splitlines()[0]
             await pilot.press("escape")
             await wait_for(pilot, lambda: app.screen is app.browse, what="the list")
 
 
-async def test_palette_explains_a_pasted_miss_and_opens_the_nearest(corpus_subset, workdir):
-    original = corpus_subset / ONLY_ONE
+def _miss_log(original) -> tuple[str, str, str]:
+    """(a CI log excerpt, the hash it misses, the test id): the recording's request with one
+    changed field, as the recorder reports it (the traceback and the summary line)."""
     obj = json.loads(original.read_text(encoding="utf-8"))
     test_id = obj["test_id"]
     request = obj["request"]
     request["body"]["model"] = "gpt-4o-mini"  # the one changed field
     missing = request_hash(request, test_id)
+    assert missing is not None
     section = test_id.split("::", 1)[1].replace("::", ".")  # as pytest heads a failure
     log = "\n".join(
         (
@@ -144,6 +151,12 @@ async def test_palette_explains_a_pasted_miss_and_opens_the_nearest(corpus_subse
             f"FAILED {test_id} - RuntimeError: Recording not found for request hash: {missing}",
         )
     )
+    return log, missing, test_id
+
+
+async def test_palette_explains_a_pasted_miss_and_opens_the_nearest(corpus_subset, workdir):
+    original = corpus_subset / ONLY_ONE
+    log, missing, test_id = _miss_log(original)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)
@@ -208,3 +221,16 @@ async def test_palette_explains_a_body_file(corpus_subset, workdir):
         assert screen.error.startswith("a body file needs the URL it was sent to")
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.browse, what="the list")
+
+
+def test_explain_screen_snapshot(corpus_subset, snap_compare):
+    log, _, _ = _miss_log(corpus_subset / ONLY_ONE)
+
+    async def run_before(pilot) -> None:
+        await wait_loaded(pilot)
+        pilot.app.action_explain(log)
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, ExplainScreen), what="the explain screen")
+        await pilot.press("ctrl+r")
+        await _explained(pilot, pilot.app.screen)
+
+    assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)

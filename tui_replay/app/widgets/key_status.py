@@ -8,15 +8,15 @@ from rich.text import Text
 from textual.widgets import Static
 
 from tui_replay.recording.request_hash import CURRENT_KEY, MIS_KEYED, OLDER_KEY, KeyStatus
-from tui_replay.textsafe import safe_text
+from tui_replay.textsafe import printable, safe_text
 
 MIS_KEYED_STYLE = "bold white on red"
 OLDER_STYLE = "yellow"
 
 
 def key_status_text(status: KeyStatus) -> Text:
-    """`key current` / `key older: <since> rules (<what changed>)` /
-    ` mis-keyed  expected <name>` / `key opaque (<why>)`, always as literal text."""
+    """`key current` / `key older: <since> rules` / ` mis-keyed  expected <name>` / `key opaque`,
+    as literal text. One short line: `KeyStatus.describe()` says the rest."""
     text = Text(end="")
     if status.status == MIS_KEYED:
         text.append(" mis-keyed ", MIS_KEYED_STYLE)
@@ -27,14 +27,10 @@ def key_status_text(status: KeyStatus) -> Text:
     if status.status == CURRENT_KEY:
         text.append("current", "green")
     elif status.status == OLDER_KEY:
-        rules = status.rules
-        # The name under the current rules is left to `tui-replay check`: one line stays one line.
-        detail = f"older: {rules.name} ({rules.label})" if rules is not None else "older"
-        text.append_text(safe_text(detail, OLDER_STYLE))
+        which = f"older: {status.rules.name}" if status.rules is not None else "older"
+        text.append_text(safe_text(which, OLDER_STYLE))
     else:
         text.append_text(safe_text(status.status, "dim"))
-        if status.reason:
-            text.append_text(safe_text(f" ({status.reason})", "dim"))
     return text
 
 
@@ -44,8 +40,10 @@ def summary_key_text(label: str | None) -> Text | None:
 
 
 class KeyStatusLabel(Static):
-    """One line: the key status of the open recording (empty until it is known)."""
+    """One line: the key status of the open recording (empty until it is known); the tooltip
+    has the whole story (which rule set, what it did differently, the name now)."""
 
     def show_status(self, status: KeyStatus | None) -> None:
         self.set_class(status is not None and status.status == MIS_KEYED, "-mis-keyed")
         self.update(key_status_text(status) if status is not None else "")
+        self.tooltip = printable(status.describe()) if status is not None else None
