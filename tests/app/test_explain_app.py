@@ -16,7 +16,7 @@ from tui_replay.app.widgets.key_status import MIS_KEYED_STYLE, KeyStatusLabel
 from tui_replay.app.widgets.preview import recording_preview
 from tui_replay.recording.request_hash import classify, request_hash
 
-from .helpers import CORPUS, make_app, screen_text, table_keys, wait_for, wait_loaded
+from .helpers import CORPUS, make_app, run_palette_command, screen_text, table_keys, wait_for, wait_loaded
 
 SIZE = (150, 40)
 # A chat stream keyed under the current rules; another recording of the same test is next to it.
@@ -50,11 +50,7 @@ async def _paste(pilot, widget, text: str) -> None:
 
 async def _open_explain(pilot) -> ExplainScreen:
     app = pilot.app
-    await pilot.press("ctrl+p")
-    await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
-    await pilot.press(*"explain a request")
-    await wait_for(pilot, lambda: "Explain a request…" in screen_text(app), what="the palette hit")
-    await pilot.press("enter")
+    await run_palette_command(pilot, "explain a request", "Explain a request…")
     await wait_for(pilot, lambda: isinstance(app.screen, ExplainScreen), what="the explain screen")
     return app.screen
 
