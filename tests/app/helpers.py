@@ -130,3 +130,13 @@ def screen_text(app) -> str:
     render = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
     console.print(render)
     return console.export_text()
+
+
+async def run_palette_command(pilot, query: str, hit: str) -> None:
+    """Open the command palette, type `query`, wait until `hit` shows, and run the top hit."""
+    app = pilot.app
+    await pilot.press("ctrl+p")
+    await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
+    await pilot.press(*query)
+    await wait_for(pilot, lambda: hit in screen_text(app), what=f"the palette hit {hit!r}")
+    await pilot.press("enter")

@@ -14,7 +14,9 @@ from tui_replay.recording.load import apply_id_mapping
 from tui_replay.recording.request_hash import (
     CURRENT,
     RULE_SETS,
+    KeyStatus,
     classify,
+    classify_file,
     digest_text,
     normalize_body,
     normalize_string,
@@ -168,3 +170,22 @@ def test_edited_test_id_is_mis_keyed_with_the_expected_name():
     assert status.status == "mis-keyed"
     assert status.expected == request_hash(obj["request"], obj["test_id"]) + ".json"
     assert status.expected != path.name
+
+
+def test_summary_label_reads_back_as_the_status_it_names():
+    """A catalog Summary keeps `summary_label`; the app reads the rule set and expected name back."""
+    seen = set()
+    for path in _corpus_files():
+        status = _classify(path)
+        back = KeyStatus.from_label(status.summary_label)
+        assert (back.status, back.rules, back.expected) == (status.status, status.rules, status.expected)
+        assert back.summary_label.split(" ", 1)[0] == status.status  # what the key: filter reads
+        seen.add(status.status)
+    assert seen == {"current", "older", "mis-keyed", "opaque"}
+
+
+def test_classify_file_never_raises():
+    recording = {"test_id": "t", "request": {"method": "POST", "url": "http://x/v1/chat/completions"}}
+    recording["request"]["body"] = {"model": "m", "messages": [{"content": {1, 2}}]}  # not JSON
+    status = classify_file(recording, "/somewhere/" + "0" * 64 + ".json")
+    assert status.status == "opaque" and status.reason

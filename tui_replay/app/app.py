@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES
 
-from tui_replay.app.commands import BrowseCommands, RecordingCommands
+from tui_replay.app.commands import BrowseCommands, ExplainCommands, RecordingCommands
 from tui_replay.app.screens.browse import BrowseScreen
 from tui_replay.app.screens.help import HelpScreen, describe_bindings
 from tui_replay.catalog.scan import missing_paths
@@ -36,7 +36,7 @@ class TuiReplayApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "tui-replay"
     DEFAULT_MODE = "browse"
-    COMMANDS: ClassVar = App.COMMANDS | {BrowseCommands, RecordingCommands}
+    COMMANDS: ClassVar = App.COMMANDS | {BrowseCommands, ExplainCommands, RecordingCommands}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Keys", id="app.help"),
@@ -85,6 +85,16 @@ class TuiReplayApp(App[int]):
                     "Keys", "The keys of this screen, with their keymap ids", self.action_help
                 )
             yield command
+
+    def action_explain(self, text: str = "") -> None:
+        """Explain a request: a pasted miss or a body file; the recording picked is replayed."""
+        from tui_replay.app.screens.explain import ExplainScreen
+
+        def open_picked(path: str | None) -> None:
+            if path:
+                self.browse.open_recording(path)
+
+        self.push_screen(ExplainScreen(self.roots, self.config, text), open_picked)
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -42,6 +42,24 @@ def safe_highlight(matcher: Matcher, candidate: str) -> Content:
     return content
 
 
+class ExplainCommands(Provider):
+    """The "Explain a request…" action, on every screen: why a replay-mode request missed."""
+
+    NAME = "Explain a request…"
+    HELP = "Paste a `Recording not found` message or a CI log, or name a body file"
+
+    async def discover(self) -> Hits:
+        yield DiscoveryHit(self.NAME, self.app.action_explain, help=self.HELP)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        score = max(matcher.match(self.NAME), matcher.match("Recording not found"))
+        if score > 0:
+            yield Hit(
+                score, matcher.highlight(self.NAME), self.app.action_explain, text=self.NAME, help=self.HELP
+            )
+
+
 class BrowseCommands(Provider):
     """The browse screen's actions: filter, sort, group, watch, follow, open."""
 

@@ -31,7 +31,7 @@ from tui_replay import __version__
 from tui_replay.recording.model import Summary, interaction_address
 
 # Bump when the meaning of cached values changes without the Summary fields changing.
-SCHEMA = 2
+SCHEMA = 3  # 3: Summary.key carries the expected name of an older or mis-keyed file
 CACHE_DIR_ENV = "TUI_REPLAY_CACHE_DIR"
 SHARD_FOLDER = f"summaries-v{SCHEMA}"
 MAX_SHARDS = 256

@@ -101,9 +101,7 @@ def run_explain(args: argparse.Namespace) -> int:
         for explanation in explanations:
             print("\n".join(render_explanation(explanation)))
         if report is not None:
-            if not explanations:
-                print("no `Recording not found` in the log")
-            print(f"re-record: {printable(rerecord)}" if rerecord else "re-record: no failing test id found")
+            print("\n".join(log_footer(report, len(explanations))))
     return 1 if any(e.verdict == "miss" for e in explanations) else 0
 
 
@@ -136,21 +134,39 @@ _ENVELOPE_LABELS = {"test_id": "test id", "url_path": "URL path", "model": "mode
 
 def render_explanation(explanation: Explanation) -> list[str]:
     """The text report of one request (plain, printable lines)."""
+    return [line for line, _ in explanation_lines(explanation)]
+
+
+def explanation_lines(explanation: Explanation) -> list[tuple[str, str | None]]:
+    """The lines of `render_explanation`, each with the recording it names (the match, a
+    nearest one) or None: the app opens the recording of a line."""
     probe = explanation.probe
-    lines = [printable(probe.label), f"  hash     {probe.hash or '(not in the message)'}"]
+    lines: list[tuple[str, str | None]] = [
+        (printable(probe.label), None),
+        (f"  hash     {probe.hash or '(not in the message)'}", None),
+    ]
     if explanation.verdict == "match":
-        lines.append(f"  match    {printable(explanation.path or '')}")
+        lines.append((f"  match    {printable(explanation.path or '')}", explanation.path))
         return lines
     where = " then ".join(explanation.looked_in)
-    lines.append(f"  miss     no {probe.hash or 'such'} file in {printable(where)}")
+    lines.append((f"  miss     no {probe.hash or 'such'} file in {printable(where)}", None))
     if not explanation.nearest:
-        lines.append("  nearest  (no recordings under the paths given)")
+        lines.append(("  nearest  (no recordings under the paths given)", None))
         return lines
-    lines.append("  nearest")
+    lines.append(("  nearest", None))
     for rank, nearest in enumerate(explanation.nearest, 1):
         noun = "difference" if nearest.score == 1 else "differences"
-        lines.append(f"    {rank}. {printable(nearest.stored.path)}  ({nearest.score} {noun})")
-    lines += render_differences(explanation.nearest[0], body_known=probe.request is not None)
+        path = nearest.stored.path
+        lines.append((f"    {rank}. {printable(path)}  ({nearest.score} {noun})", path))
+    differences = render_differences(explanation.nearest[0], body_known=probe.request is not None)
+    return lines + [(line, None) for line in differences]
+
+
+def log_footer(report: LogReport, explained: int) -> list[str]:
+    """What follows the explanations of a log: the re-record command (or why there is none)."""
+    lines = [] if explained else ["no `Recording not found` in the log"]
+    rerecord = report.rerecord_command()
+    lines.append(f"re-record: {printable(rerecord)}" if rerecord else "re-record: no failing test id found")
     return lines
 
 

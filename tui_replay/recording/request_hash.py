@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import dataclass, replace
 from typing import Any
@@ -312,6 +313,25 @@ class KeyStatus:
             return f"older {self.rules.since}"
         return self.status
 
+    @property
+    def summary_label(self) -> str:
+        """`label` plus the expected name when there is one: what a catalog Summary keeps
+        (`older 2026-03-18 <name>`, `mis-keyed <name>`); `from_label` reads it back."""
+        return f"{self.label} {self.expected}" if self.expected else self.label
+
+    @classmethod
+    def from_label(cls, label: str) -> KeyStatus:
+        """The status a `label` or `summary_label` names (without the hash and reason)."""
+        words = label.split(" ")
+        status, rest = words[0], words[1:]
+        rules = None
+        if status == OLDER_KEY and rest:
+            rules = next((rules for rules in RULE_SETS if rules.since == rest[0]), None)
+            rest = rest[1:]
+        elif status == CURRENT_KEY:
+            rules = CURRENT
+        return cls(status, rules, expected=rest[0] if rest and rest[0] else None)
+
     def describe(self) -> str:
         """One line for people (preview, replay header, check)."""
         if self.status == CURRENT_KEY:
@@ -416,6 +436,14 @@ def classify(recording: dict[str, Any], name: str) -> KeyStatus:
     return KeyStatus(MIS_KEYED, expected=expected, hash=current_hash)
 
 
+def classify_file(recording: dict[str, Any], path: str) -> KeyStatus:
+    """`classify` under the file name of `path`; never raises (an odd value is opaque)."""
+    try:
+        return classify(recording, os.path.basename(path))
+    except (RecursionError, TypeError, ValueError):  # json.dumps of an odd value: cannot recompute
+        return KeyStatus(OPAQUE, reason="the request cannot be hashed")
+
+
 _RENAMES = (
     (("ogx_client", "llama_stack_client"), ("OGX", "LlamaStack"), ("ogx", "llama_stack")),
     (("ogx_client", "llama_stack_client"), ("OGX", "Llama Stack"), ("ogx", "llama_stack")),
@@ -461,6 +489,7 @@ __all__ = [
     "KeyStatus",
     "RuleSet",
     "classify",
+    "classify_file",
     "digest_text",
     "file_name",
     "hashed_object",

@@ -28,7 +28,7 @@ from tui_replay.recording.load import (
     resume_gc,
 )
 from tui_replay.recording.model import VCR, Kind, RecordingError, Summary
-from tui_replay.recording.request_hash import OPAQUE, classify
+from tui_replay.recording.request_hash import classify_file
 from tui_replay.recording.shapes import (
     TYPED_SHAPES,
     embeddings,
@@ -478,10 +478,7 @@ def _summarize_obj(obj: dict[str, Any], path: str) -> Summary:
 
 
 def _key_label(obj: dict[str, Any], path: str) -> str:
-    try:
-        return classify(obj, os.path.basename(path)).label
-    except (RecursionError, TypeError, ValueError):  # json.dumps of an odd value: cannot recompute
-        return OPAQUE
+    return classify_file(obj, path).summary_label
 
 
 def summarize_file(path: str | os.PathLike[str], max_size: int = DEFAULT_MAX_SIZE) -> Summary:

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Container, Vertical
+from textual.containers import Container, Horizontal, Vertical
 from textual.content import Content
 from textual.events import Resize
 from textual.screen import Screen
@@ -40,6 +40,7 @@ from textual.worker import Worker, WorkerState
 from tui_replay.app.widgets.answer_view import AnswerView
 from tui_replay.app.widgets.citations_pane import CitationsPane
 from tui_replay.app.widgets.conversation import ConversationView
+from tui_replay.app.widgets.key_status import KeyStatusLabel
 from tui_replay.app.widgets.kind_views import view_for
 from tui_replay.app.widgets.tool_calls_pane import ToolCallsPane
 from tui_replay.app.widgets.transport import Transport
@@ -47,6 +48,7 @@ from tui_replay.catalog.testids import short_test_id
 from tui_replay.config import Config
 from tui_replay.playback import Player, ReplayPlan, build_plan
 from tui_replay.recording.model import Recording, RecordingError
+from tui_replay.recording.request_hash import KeyStatus, classify_file
 from tui_replay.textsafe import one_line
 
 TICK_SECONDS = 1 / 30  # timer period while playing
@@ -119,7 +121,9 @@ class ReplayScreen(Screen[None]):
     # --- composition and loading -------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(Content(one_line(Path(self.path).name, 200)), id="replay-title")
+        with Horizontal(id="replay-header"):
+            yield Static(Content(one_line(Path(self.path).name, 200)), id="replay-title")
+            yield KeyStatusLabel(id="replay-key")
         yield Static(id="disk-notice")  # the file changed or went on disk; a reload that failed
         with Container(id="replay-body"):
             yield LoadingIndicator()
@@ -158,6 +162,21 @@ class ReplayScreen(Screen[None]):
         elif event.state == WorkerState.ERROR:
             await self._show_error(one_line(self._failure(event.worker.error), 300))
 
+    @work(thread=True, exclusive=True, group="replay-key", exit_on_error=False)
+    def _classify_key(self, recording: Recording) -> KeyStatus:
+        """The file name against the request hash (hashing a long request takes a while)."""
+        obj = {
+            "test_id": recording.test_id,
+            "request": recording.request_raw,
+            "response": recording.response_raw,
+        }
+        return classify_file(obj, recording.path)
+
+    @on(Worker.StateChanged)
+    def _key_classified(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "replay-key" and event.state == WorkerState.SUCCESS and self.is_attached:
+            self.query_one("#replay-key", KeyStatusLabel).show_status(event.worker.result)
+
     async def _show_error(self, reason: str) -> None:
         self.error = reason
         body = self.query_one("#replay-body")
@@ -186,6 +205,7 @@ class ReplayScreen(Screen[None]):
         title.append("  ")
         title.append(one_line(Path(recording.path).name, 80), "italic")
         self.query_one("#replay-title", Static).update(title)
+        self._classify_key(recording)
         body = self.query_one("#replay-body")
         await body.remove_children()
         if self._closed_early():

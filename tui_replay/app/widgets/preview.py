@@ -11,6 +11,7 @@ from collections import Counter
 from rich.text import Text
 from textual.widgets import Static
 
+from tui_replay.app.widgets.key_status import summary_key_text
 from tui_replay.app.widgets.recording_table import TableRow, flat
 from tui_replay.recording.model import Summary
 from tui_replay.textsafe import safe_text
@@ -34,6 +35,12 @@ def _facts(summary: Summary) -> list[str]:
 
 def recording_preview(summary: Summary) -> Text:
     text = Text(end="")
+    # The key status first: the row is cut at the preview's width, and a mis-keyed file's
+    # expected name matters more than the end of its path.
+    key = summary_key_text(summary.key)
+    if key is not None:
+        text.append_text(key)
+        text.append("  ")
     text.append_text(safe_text(flat(summary.path), "dim"))
     text.append("\n")
     if summary.test_id:
