@@ -164,9 +164,8 @@ async def test_palette_explains_a_pasted_miss_and_opens_the_nearest(corpus_subse
         assert f"  hash     {missing}" in text
         assert f"    1. {shown}  (1 difference)" in text
         assert '    model: "gpt-4o" → "gpt-4o-mini"' in text
-        assert (
-            f"re-record: uv run --group test pytest -sv --inference-mode=record-if-missing '{test_id}'" in text
-        )
+        rerecord = f"uv run --group test pytest -sv --inference-mode=record-if-missing '{test_id}'"
+        assert f"re-record: {rerecord}" in text
         assert text.count("  hash ") == 1  # the traceback and the summary line are one miss
 
         options = screen.query_one("#explain-result", OptionList)
