@@ -29,8 +29,8 @@ def _size(text: str) -> int:
 
     try:
         return parse_size(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a size: {text}") from None
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_max_size(parser: argparse.ArgumentParser) -> None:
