@@ -18,3 +18,50 @@ SEED_TURN_2 = (
 # The hostile-file maker (badinputs) is shared with the catalog tests.
 if str(REPO / "tests" / "catalog") not in sys.path:
     sys.path.append(str(REPO / "tests" / "catalog"))
+
+
+def run_in_terminal(args: list[str], *, columns: int, env: dict[str, str], timeout: float = 60) -> str:
+    """The real command line with a pseudo-terminal as stdout (`isatty()` is true), `columns` wide.
+
+    Returns what the terminal received, ANSI styles removed, newlines as "\\n".
+    """
+    import fcntl
+    import os
+    import pty
+    import re
+    import select
+    import struct
+    import subprocess
+    import termios
+    import time
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_replay", *args],
+        cwd=REPO,
+        env={**env, "COLUMNS": str(columns), "TERM": "xterm-256color"},
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+    )
+    os.close(slave)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed its end
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif proc.poll() is not None:
+            break
+    os.close(master)
+    assert proc.wait(timeout=max(1.0, deadline - time.monotonic())) == 0, proc.stderr.read()
+    proc.stderr.close()
+    text = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
