@@ -58,11 +58,12 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def literal(value: object, style: str = "") -> Text:
-    """Recorded text as a Rich Text that shows control characters and never reads markup."""
+def literal(value: object, style: str = "", *, single_line: bool = False) -> Text:
+    """Recorded text as a Rich Text that shows control characters and never reads markup
+    (with `single_line`, for file names, newlines and tabs too)."""
     from tui_replay.textsafe import safe_text
 
-    text = safe_text(str(value), style)
+    text = safe_text(str(value), style, single_line=single_line)
     text.end = "\n"  # stacked in a Group, each piece on its own line
     return text
 

@@ -112,7 +112,7 @@ class ReplayScreen(Screen[None]):
     # --- composition and loading -------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(Content(one_line(Path(self.path).name, 200)), id="replay-title")
+        yield Static(Content(one_line(Path(self.path).name, 200, fold=False)), id="replay-title")
         with Container(id="replay-body"):
             yield LoadingIndicator()
         yield Transport(id="transport")
@@ -170,7 +170,7 @@ class ReplayScreen(Screen[None]):
         if recording.model:
             title.append(f"  {one_line(recording.model, 60)}", "dim")
         title.append("  ")
-        title.append(one_line(Path(recording.path).name, 80), "italic")
+        title.append(one_line(Path(recording.path).name, 80, fold=False), "italic")
         self.query_one("#replay-title", Static).update(title)
         body = self.query_one("#replay-body")
         await body.remove_children()
@@ -267,7 +267,7 @@ class ReplayScreen(Screen[None]):
         What is on screen stays as it is; a changed file is offered for reload (`R`).
         """
         self.disk_change = event
-        name = Path(self.path).name
+        name = one_line(Path(self.path).name, 200, fold=False)
         if event == "removed":
             message = f"{name} was deleted on disk; this is the copy read when it was opened."
         else:

@@ -32,7 +32,7 @@ def _facts(summary: Summary) -> list[str]:
 
 def recording_preview(summary: Summary) -> Text:
     text = Text(end="")
-    text.append_text(safe_text(flat(summary.path), "dim"))
+    text.append_text(safe_text(summary.path, "dim", single_line=True))  # a name: every character shown
     text.append("\n")
     if summary.test_id:
         text.append("test  ", "bold")
