@@ -35,7 +35,7 @@ def _size(text: str) -> int:
 
 def _add_max_size(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--max-size", type=_size, metavar="SIZE", help="refuse files larger than this (default 256M)"
+        "--max-size", type=_size, metavar="SIZE", help="refuse files larger than this (default 32M)"
     )
 
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-DEFAULT_MAX_SIZE = 256 * 1024 * 1024
+from tui_replay.recording.limits import DEFAULT_MAX_SIZE  # why 32 MiB: documented there
+
 PROJECT_FILE = "tui-replay.toml"
 
 

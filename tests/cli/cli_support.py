@@ -65,3 +65,32 @@ def run_in_terminal(args: list[str], *, columns: int, env: dict[str, str], timeo
     proc.stderr.close()
     text = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+# Runs ARGS as a child and prints the child's peak RSS (KiB) on stderr's last line. Measured from
+# this small process, not from pytest: Linux counts the RSS of the process that forks (vfork)
+# into the child's ru_maxrss, so a child of a big pytest process would report pytest's size.
+_PEAK_WRAPPER = """
+import os, subprocess, sys
+proc = subprocess.Popen(sys.argv[1:])
+_, status, usage = os.wait4(proc.pid, 0)
+sys.stderr.write(f"\\npeak-rss-kib {usage.ru_maxrss}\\n")
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def run_peak_rss(args: list[str], *, env: dict[str, str], timeout: float = 300) -> tuple[int, bytes, int]:
+    """(exit status, stdout, peak RSS in bytes) of `python -m tui_replay ARGS`."""
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-c", _PEAK_WRAPPER, sys.executable, "-m", "tui_replay", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+    last = result.stderr.rstrip().rsplit(b"\n", 1)[-1]
+    assert last.startswith(b"peak-rss-kib "), result.stderr
+    return result.returncode, result.stdout, int(last.split()[1]) * 1024

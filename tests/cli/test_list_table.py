@@ -5,11 +5,9 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 
 import pytest
-from cli_support import REPO, run_in_terminal
+from cli_support import REPO, run_in_terminal, run_peak_rss
 
 LONG_TEST_ID = (
     "tests/integration/responses/test_tool_responses.py::test_response_sequential_file_search"
@@ -74,9 +72,7 @@ def test_the_table_holds_no_more_memory_than_json_lines(tmp_path, cache_dir):
     peaks = {}
     for mode in ("--json", None):
         flags = [mode] if mode else []
-        args = [sys.executable, "-m", "tui_replay", "list", "--no-cache", *flags, str(tree)]
-        proc = subprocess.Popen(args, cwd=REPO, env=_env(cache_dir), stdout=subprocess.DEVNULL)
-        _, status, usage = os.wait4(proc.pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
-        peaks[mode or "table"] = usage.ru_maxrss / 1024  # MB
+        status, out, peak = run_peak_rss(["list", "--no-cache", *flags, str(tree)], env=_env(cache_dir))
+        assert status == 0 and out.count(b"\n") >= 10_000
+        peaks[mode or "table"] = peak >> 20  # MiB
     assert peaks["table"] < peaks["--json"] + 20, peaks

@@ -58,14 +58,36 @@ def _finite(value: Any) -> Any:
     return value
 
 
+# The readable output shows at most this much of one piece of recorded text: Rich lays out
+# every line it prints (a 12 MB answer of 4 million lines took over 2 GB), and nobody reads
+# that in a terminal. --json prints everything.
+SHOWN_CHARS = 100_000
+SHOWN_LINES = 2_000
+
+
 def literal(value: object, style: str = "", *, single_line: bool = False) -> Text:
     """Recorded text as a Rich Text that shows control characters and never reads markup
-    (with `single_line`, for file names, newlines and tabs too)."""
+    (with `single_line`, for file names, newlines and tabs too); beyond SHOWN_CHARS or
+    SHOWN_LINES, cut, with a note of how much was left out."""
     from tui_replay.textsafe import safe_text
 
-    text = safe_text(str(value), style, single_line=single_line)
+    whole = str(value)
+    shown = _first_lines(whole[:SHOWN_CHARS], SHOWN_LINES)
+    text = safe_text(shown, style, single_line=single_line)
+    if len(shown) < len(whole):
+        left_out = len(whole) - len(shown)
+        text.append(f"… ({left_out:,} more characters not shown; --json prints all)", "dim italic")
     text.end = "\n"  # stacked in a Group, each piece on its own line
     return text
+
+
+def _first_lines(text: str, count: int) -> str:
+    end = -1
+    for _ in range(count):
+        end = text.find("\n", end + 1)
+        if end == -1:
+            return text
+    return text[:end]
 
 
 def make_console() -> Console:
