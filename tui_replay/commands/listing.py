@@ -231,6 +231,8 @@ class TableWriter:
         self._shown = list(range(len(COLUMNS)))
         self._test_room = 0
         self._console: Console | None = None
+        self._fits = False  # on a terminal: the widths fit its width (else Rich crops each line)
+        self._ansi: dict[str, tuple[str, str]] = {}
         if terminal:
             self._console = make_console()
             if self._console.width < WIDE:
@@ -292,6 +294,9 @@ class TableWriter:
             widths[_TEST] = max(TEST_MIN_WIDTH, self._console.width - others())
             self._test_room = widths[_TEST]
         self._widths = widths
+        if self._console is not None:
+            self._fits = sum(widths[i] + len(GAP) for i in self._shown) - len(GAP) <= self._console.width
+            self._ansi = _ansi_codes(self._console, ("bold", "red", "yellow", "green", "dim"))
         self._emit([self._header(i) for i in range(len(COLUMNS))], header=True)
         for summary in batch:
             self._write_row(summary)
@@ -310,23 +315,69 @@ class TableWriter:
         self._emit(self._raw_cells(summary), summary=summary)
 
     def _emit(self, cells: list[str], *, header: bool = False, summary: Summary | None = None) -> None:
-        """One line of raw cells: made safe here (placeholders, and marked on a terminal)."""
+        """One line of raw cells, made safe here: placeholders (marked on a terminal), no markup.
+
+        Lines of printable text one cell per character (nearly all) are laid out with str methods and, on a
+        terminal, wrapped in precomputed ANSI styles: Rich lays out the others (placeholders,
+        wide characters), at ten times the cost per row.
+        """
+        assert self._widths is not None
+        fast = all(_one_cell_per_char(cells[index]) for index in self._shown)
+        if self._console is None:
+            _write_plain(self._plain_line(cells, fast))
+        elif fast and self._fits:
+            _write_plain(self._ansi_line(cells, header, summary))
+        else:
+            self._console.print(
+                self._styled_line(cells, header, summary), no_wrap=True, overflow="ellipsis", crop=True
+            )
+
+    def _plain_line(self, cells: list[str], fast: bool) -> str:
+        """Full width: padded to the first batch's widths, never cut."""
         from rich.cells import cell_len
 
         from tui_replay.textsafe import printable
 
         assert self._widths is not None
-        if self._console is None:
-            parts = []
-            for index in self._shown:
-                cell, width = printable(cells[index], single_line=True), self._widths[index]
-                pad = " " * max(0, width - cell_len(cell))
-                parts.append(pad + cell if COLUMNS[index].right else cell + pad)
-            _write_plain(GAP.join(parts).rstrip() + "\n")
-            return
-        self._console.print(
-            self._styled_line(cells, header, summary), no_wrap=True, overflow="ellipsis", crop=True
-        )
+        parts = []
+        for index in self._shown:
+            cell, width = cells[index], self._widths[index]
+            if not fast:
+                cell = printable(cell, single_line=True)
+            pad = width - (len(cell) if fast else cell_len(cell))
+            if pad > 0:
+                cell = " " * pad + cell if COLUMNS[index].right else cell + " " * pad
+            parts.append(cell)
+        return GAP.join(parts).rstrip() + "\n"
+
+    def _ansi_line(self, cells: list[str], header: bool, summary: Summary | None) -> str:
+        """A terminal line of one-cell-per-character cells: cut with "…" to the widths, then styled."""
+        assert self._widths is not None
+        parts = []
+        for index in self._shown:
+            cell, width = cells[index], self._widths[index]
+            if len(cell) > width:
+                cell = cell[: width - 1] + "…"
+            elif COLUMNS[index].right:
+                cell = cell.rjust(width)
+            else:
+                cell = cell.ljust(width)
+            style = "bold" if header else self._cell_style(index, summary)
+            if style:
+                prefix, suffix = self._ansi[style]
+                cell = prefix + cell + suffix
+            parts.append(cell)
+        return GAP.join(parts) + "\n"
+
+    @staticmethod
+    def _cell_style(index: int, summary: Summary | None) -> str:
+        if summary is None:
+            return ""
+        if index == _STATUS:
+            return "red" if summary.status == "error" else "yellow" if summary.exception else "green"
+        if index == _TEST and not summary.test_id:
+            return "dim"
+        return ""
 
     def _styled_line(self, cells: list[str], header: bool, summary: Summary | None) -> Text:
         from rich.text import Text
@@ -334,16 +385,11 @@ class TableWriter:
         from tui_replay.textsafe import safe_text
 
         assert self._widths is not None
-        line = Text(end="", style="bold" if header else "")
+        line = Text(end="")
         for position, index in enumerate(self._shown):
             if position:
                 line.append(GAP)
-            style = ""
-            if summary is not None:
-                if index == _STATUS:
-                    style = "red" if summary.status == "error" else "yellow" if summary.exception else "green"
-                elif index == _TEST and not summary.test_id:
-                    style = "dim"
+            style = "bold" if header else self._cell_style(index, summary)
             cell = safe_text(cells[index], style, single_line=True)
             width = self._widths[index]
             cell.truncate(width, overflow="ellipsis", pad=not COLUMNS[index].right)
@@ -351,6 +397,30 @@ class TableWriter:
                 cell.align("right", width)
             line.append_text(cell)
         return line
+
+
+def _one_cell_per_char(cell: str) -> bool:
+    """Printable (no placeholder needed) and as wide as it is long ("…" yes, CJK no)."""
+    if cell.isascii():
+        return cell.isprintable()
+    from rich.cells import cell_len
+
+    return cell.isprintable() and cell_len(cell) == len(cell)
+
+
+def _ansi_codes(console: Console, styles: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """(before, after) escape codes of each style on this console (none with NO_COLOR, say)."""
+    from rich.style import Style
+
+    codes = {}
+    for name in styles:
+        style = Style.parse(name)
+        if console.no_color:
+            style = style.without_color
+        rendered = style.render("\0", color_system=console.color_system)
+        before, _, after = rendered.partition("\0")
+        codes[name] = (before, after)
+    return codes
 
 
 def _write_plain(text: str, *, flush: bool = False) -> None:
