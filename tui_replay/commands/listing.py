@@ -187,7 +187,7 @@ COLUMNS = (
     TableColumn("Tokens", min_width=9, right=True),
     TableColumn("Status", max_width=40),
 )
-_TEST = 1
+_TEST, _MODEL = 1, 4
 _STATUS = len(COLUMNS) - 1
 DROP_ORDER = (8, 7, 9, 6, 5)  # Cites, Tools, Tokens, Chunks, S: hidden first when there is no room
 NARROW_MODEL_WIDTH = 12
@@ -282,7 +282,7 @@ class TableWriter:
                 if column.max_width:
                     widths[index] = min(widths[index], column.max_width)
             if self._console.width < WIDE:
-                widths[4] = min(widths[4], NARROW_MODEL_WIDTH)
+                widths[_MODEL] = min(widths[_MODEL], NARROW_MODEL_WIDTH)
 
             def others() -> int:
                 return sum(widths[i] + len(GAP) for i in self._shown if i != _TEST)
