@@ -117,3 +117,29 @@ def test_bad_environment_values_name_the_variable(tmp_path: Path) -> None:
         with pytest.raises(ConfigError) as caught:
             load_config(cwd=tmp_path, environ={name: value}, user_path=tmp_path / "none.toml")
         assert str(caught.value).startswith(f"{name} is not a")
+
+
+@pytest.mark.parametrize("value", ['"-5"', "-5", "0", '"0K"', '"0.0001K"', "true", '"infK"', '"nanM"'])
+def test_a_non_positive_max_size_in_a_config_file_is_one_line_and_exit_2(tmp_path: Path, value: str) -> None:
+    write(tmp_path / "tui-replay.toml", f"max_size = {value}\n")
+    for command in ("list", "show"):
+        result = run_cli(command, "--json", str(tmp_path), cwd=tmp_path)
+        assert result.returncode == 2, result.stdout
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        assert "tui-replay.toml: `max_size` is not a" in result.stderr and "size" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["-5", "0", "0K", "-1G"])
+def test_a_non_positive_max_size_from_the_environment_or_the_flag_is_refused(
+    tmp_path: Path, value: str
+) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TUI_REPLAY_MAX_SIZE": value}
+    result = run_tui_replay("list", "--json", str(tmp_path), cwd=tmp_path, env=env, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert (
+        result.stderr
+        == f"tui-replay: TUI_REPLAY_MAX_SIZE is not a positive size (e.g. 512K, 32M, 1G): {value}\n"
+    )
+    flag = run_cli("list", "--json", f"--max-size={value}", str(tmp_path), cwd=tmp_path)
+    assert flag.returncode == 2 and flag.stdout == ""
+    assert f"argument --max-size: not a positive size (e.g. 512K, 32M, 1G): {value}\n" in flag.stderr

@@ -29,8 +29,8 @@ def _size(text: str) -> int:
 
     try:
         return parse_size(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a size: {text}") from None
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _env_name(text: str) -> str:
@@ -51,7 +51,7 @@ def _answer_size(text: str) -> int:
 
 def _add_max_size(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--max-size", type=_size, metavar="SIZE", help="refuse files larger than this (default 256M)"
+        "--max-size", type=_size, metavar="SIZE", help="refuse files larger than this (default 32M)"
     )
 
 

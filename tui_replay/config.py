@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from tui_replay.quoting import is_env_name
+from tui_replay.recording.limits import DEFAULT_MAX_SIZE  # why 32 MiB: documented there
 
-DEFAULT_MAX_SIZE = 256 * 1024 * 1024
 # A live answer larger than this is refused while it downloads (`[live] max_answer`, --max-answer):
 # long chat streams and embedding batches stay far below it; a hostile server cannot fill memory.
 DEFAULT_MAX_ANSWER = 8 * 1024 * 1024
@@ -96,15 +96,28 @@ def _project_table(cwd: Path) -> tuple[dict[str, Any], str | None]:
     return {}, None
 
 
+SIZE_EXAMPLES = "e.g. 512K, 32M, 1G"
+
+
 def parse_size(value: Any) -> int:
-    """256M, 1G, 4096 -> bytes."""
+    """256M, 1G, 4096 -> bytes; ValueError (a one-line reason) for anything not a positive size.
+
+    Zero or less would refuse every file, a bool is not a size, and "infK" must not overflow.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"not a size: {value!r}")
     if isinstance(value, int):
-        return value
-    text = str(value).strip().upper().removesuffix("B").removesuffix("I")
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    if text and text[-1] in units:
-        return int(float(text[:-1]) * units[text[-1]])
-    return int(text)
+        size = value
+    else:
+        text = str(value).strip().upper().removesuffix("B").removesuffix("I")
+        units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+        try:
+            size = int(float(text[:-1]) * units[text[-1]]) if text and text[-1] in units else int(text)
+        except (ValueError, OverflowError):
+            raise ValueError(f"not a size ({SIZE_EXAMPLES}): {value}") from None
+    if size <= 0:
+        raise ValueError(f"not a positive size ({SIZE_EXAMPLES}): {value}")
+    return size
 
 
 def _apply(config: Config, table: dict[str, Any], source: str) -> Config:
@@ -121,8 +134,8 @@ def _apply(config: Config, table: dict[str, Any], source: str) -> Config:
     if "max_size" in table:
         try:
             changes["max_size"] = parse_size(check(table["max_size"], (int, str), "max_size"))
-        except ValueError:
-            raise ConfigError(f"{source}: `max_size` is not a size") from None
+        except ValueError as exc:
+            raise ConfigError(f"{source}: `max_size` is {exc}") from None
     if "watch" in table:
         changes["watch"] = check(table["watch"], bool, "watch")
     live = config.live
@@ -184,8 +197,8 @@ def load_config(
     if environ.get("TUI_REPLAY_MAX_SIZE"):
         try:  # named here: the generic check would say "environment: `max_size`"
             parse_size(environ["TUI_REPLAY_MAX_SIZE"])
-        except ValueError:
-            raise ConfigError("TUI_REPLAY_MAX_SIZE is not a size (e.g. 512K, 256M, 1G)") from None
+        except ValueError as exc:
+            raise ConfigError(f"TUI_REPLAY_MAX_SIZE is {exc}") from None
         env_table["max_size"] = environ["TUI_REPLAY_MAX_SIZE"]
     live_env = {}
     if environ.get("OPENAI_BASE_URL"):

@@ -4,6 +4,12 @@ Recordings can hold `[bold]`, ANSI escape sequences, carriage returns, bell
 characters or bidi overrides. Anything shown to the user goes through here so
 that control characters become visible placeholders and nothing is ever
 interpreted as Rich/Textual markup or sent raw to the terminal.
+
+Lone surrogates (a recorded "\\udc80", or a file name that is not UTF-8, which
+`os.fsdecode` turns into U+DC80..U+DCFF) are placeholders too: they have no width a
+terminal agrees on, and cannot be encoded. Text meant for one line (file names, table
+cells) is made safe with `single_line=True`: a newline or a tab in it is a placeholder
+as well, so it can neither split a row nor leave characters behind.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ from rich.text import Text
 
 # C0 controls except tab and newline, DEL, C1 controls, and the bidi
 # embedding/override/isolate characters that can reorder what follows them.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_CLASS = "\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_UNSAFE = re.compile(f"[{_UNSAFE_CLASS}]")
+_UNSAFE_IN_LINE = re.compile(f"[{_UNSAFE_CLASS}\t\n]")
 PLACEHOLDER_STYLE = Style(dim=True, reverse=True)
 
 
@@ -29,18 +37,19 @@ def placeholder(char: str) -> str:
     return f"<U+{code:04X}>"
 
 
-def printable(text: str) -> str:
-    """`text` with every unsafe character replaced by its placeholder."""
-    if not _UNSAFE.search(text):
+def printable(text: str, *, single_line: bool = False) -> str:
+    """`text` with every unsafe character (and with `single_line`, tab and newline) as its placeholder."""
+    unsafe = _UNSAFE_IN_LINE if single_line else _UNSAFE
+    if not unsafe.search(text):
         return text
-    return _UNSAFE.sub(lambda match: placeholder(match.group()), text)
+    return unsafe.sub(lambda match: placeholder(match.group()), text)
 
 
-def safe_text(text: str, style: str | Style = "") -> Text:
+def safe_text(text: str, style: str | Style = "", *, single_line: bool = False) -> Text:
     """A Rich `Text` showing `text` literally: no markup, placeholders marked dim+reverse."""
     result = Text(style=style, end="")
     position = 0
-    for match in _UNSAFE.finditer(text):
+    for match in (_UNSAFE_IN_LINE if single_line else _UNSAFE).finditer(text):
         if match.start() > position:
             result.append(text[position : match.start()])
         result.append(placeholder(match.group()), PLACEHOLDER_STYLE)
@@ -50,7 +59,8 @@ def safe_text(text: str, style: str | Style = "") -> Text:
     return result
 
 
-def one_line(text: str, limit: int = 200) -> str:
-    """A printable single-line excerpt: newlines and tabs folded to spaces, cut at `limit`."""
-    flat = " ".join(printable(text).split())
+def one_line(text: str, limit: int = 200, *, fold: bool = True) -> str:
+    """A printable single-line excerpt cut at `limit`: newlines and tabs folded to spaces, or
+    with `fold=False` (file names, where every character counts) shown as placeholders."""
+    flat = " ".join(printable(text).split()) if fold else printable(text, single_line=True)
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

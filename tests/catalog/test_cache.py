@@ -57,7 +57,7 @@ def _entries(cache_dir, key) -> dict:
 
 def _shard_files(cache_dir) -> list[str]:
     folder = cache_dir / SHARD_FOLDER
-    return sorted(os.listdir(folder)) if folder.is_dir() else []
+    return sorted(n for n in os.listdir(folder) if n != cache_module.TAG_NAME) if folder.is_dir() else []
 
 
 def test_second_listing_reads_no_recording(tree, tmp_path, counted):
@@ -287,14 +287,32 @@ def test_cache_dir_comes_from_the_environment(tmp_path, monkeypatch):
     assert SummaryCache().folder.endswith("tui-replay")
 
 
-def test_caches_of_older_schemas_are_removed_on_write(tree, tmp_path):
+def test_caches_of_older_schemas_are_removed_on_write_when_they_are_ours(tree, tmp_path):
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir()
-    (cache_dir / "summaries-v1.json").write_text("{}")
+    (cache_dir / "summaries-v1.json").write_text('{"writer":"tui-replay","schema":1}')
     (cache_dir / "summaries-v0").mkdir()
-    (cache_dir / "summaries-v0" / "x.json").write_text("{}")
+    (cache_dir / "summaries-v0" / cache_module.TAG_NAME).write_text(cache_module.TAG_TEXT)
+    (cache_dir / "summaries-v0" / ("a" * 32 + ".json")).write_text("{}")
+    (cache_dir / "summaries-v0" / ".shard-x.tmp").write_text("{}")
+    unmarked = cache_dir / "summaries-v1"  # same name, no tag: someone else's
+    unmarked.mkdir()
+    (unmarked / ("b" * 32 + ".json")).write_text("{}")
     (cache_dir / "unrelated.txt").write_text("mine")
     future = cache_dir / f"summaries-v{cache_module.SCHEMA + 1}"
     future.mkdir()
     _scan(tree, cache_dir)
-    assert sorted(os.listdir(cache_dir)) == sorted([SHARD_FOLDER, "unrelated.txt", future.name])
+    kept = [SHARD_FOLDER, "unrelated.txt", future.name, unmarked.name]
+    assert sorted(os.listdir(cache_dir)) == sorted(kept)
+    assert os.listdir(unmarked) == ["b" * 32 + ".json"]
+
+
+def test_eviction_removes_only_shard_files(tree, tmp_path, monkeypatch):
+    monkeypatch.setattr(cache_module, "MAX_SHARDS", 1)
+    cache_dir = tmp_path / "cache"
+    (cache_dir / SHARD_FOLDER).mkdir(parents=True)
+    (cache_dir / SHARD_FOLDER / "notes.json").write_text("{}")
+    _scan(tree / "d0", cache_dir)
+    _scan(tree / "d1", cache_dir)
+    assert len(_shard_files(cache_dir)) == 2  # one shard and notes.json
+    assert (cache_dir / SHARD_FOLDER / "notes.json").exists()

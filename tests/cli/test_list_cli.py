@@ -9,9 +9,9 @@ import shutil
 import orjson
 import pytest
 from badinputs import ERROR_CASES, fingerprint, make_bad_inputs
-from cli_support import SEED_TURN_2
+from cli_support import REPO, SEED_TURN_2, run_in_terminal
 
-from tui_replay.catalog.cache import SHARD_FOLDER
+from tui_replay.catalog.cache import SHARD_FOLDER, TAG_NAME
 from tui_replay.recording.model import Summary
 
 
@@ -37,7 +37,8 @@ def test_order_is_deterministic_and_the_cache_gives_the_same_rows(run_cli, corpu
     cold = run_cli("list", "--json", "--no-cache", str(corpus))
     assert not (cache_dir / SHARD_FOLDER).exists()  # --no-cache writes nothing
     first = run_cli("list", "--json", str(corpus))
-    assert len(os.listdir(cache_dir / SHARD_FOLDER)) == 1
+    assert TAG_NAME in os.listdir(cache_dir / SHARD_FOLDER)  # marked as ours
+    assert len(os.listdir(cache_dir / SHARD_FOLDER)) == 2  # the tag and one shard
     warm = run_cli("list", "--json", str(corpus))
     assert cold.stdout == first.stdout == warm.stdout
     paths = [row["path"] for row in _json_lines(cold.stdout)]
@@ -123,12 +124,12 @@ def test_table_shows_the_columns_and_recorded_text_literally(run_cli, corpus, tm
     assert "2 recordings, 0 unreadable" in out
 
 
-def test_narrow_table_still_shows_status(run_cli, corpus):
-    result = run_cli("list", str(corpus / SEED_TURN_2), columns=80)
-    assert result.returncode == 0
-    lines = result.stdout.decode().splitlines()
+def test_narrow_terminal_table_fits_and_still_shows_status(corpus, cache_dir):
+    env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(cache_dir), PYTHONPATH=str(REPO))
+    out = run_in_terminal(["list", str(corpus / SEED_TURN_2)], columns=80, env=env)
+    lines = out.splitlines()
     assert all(len(line) <= 80 for line in lines)
-    assert "Status" in lines[0] and "ok" in result.stdout.decode()
+    assert "Status" in lines[0] and "ok" in out
 
 
 def test_files_named_x_json_folder_and_symlink_loop_through_cli(run_cli, corpus, tmp_path):
@@ -163,7 +164,7 @@ def test_concurrent_listings_share_the_cache_safely(corpus, cache_dir):
     outputs = [proc.communicate(timeout=100)[0] for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0, 0]
     assert outputs[0] == outputs[1] == outputs[2]
-    [shard] = list((cache_dir / SHARD_FOLDER).iterdir())  # no temporary files left behind
+    [shard] = [p for p in (cache_dir / SHARD_FOLDER).iterdir() if p.name != TAG_NAME]  # no temporary files
     files = {row["path"].rsplit("#", 1)[0] if row["interaction"] is not None else row["path"]
              for row in _json_lines(outputs[0])}  # fmt: skip
     assert len(orjson.loads(shard.read_bytes())["entries"]) == len(files)

@@ -65,7 +65,7 @@ def test_size_limit_is_checked_before_reading(tmp_path):
         handle.truncate(2 * 1024**3)  # sparse: 2 GiB without writing it
     with pytest.raises(RecordingError) as info:
         read_bytes(path, DEFAULT_MAX_SIZE)
-    assert info.value.reason == "file is 2 GiB, over the 256 MiB limit"
+    assert info.value.reason == "file is 2 GiB, over the 32 MiB limit"
     summary = summarize_file(path)
     assert summary.status == "error" and summary.size == 2 * 1024**3 and summary.mtime_ns > 0
     small = tmp_path / "small.json"

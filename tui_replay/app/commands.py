@@ -15,8 +15,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
 
 from tui_replay.app.screens.browse import SORT_LABELS, BrowseScreen
-from tui_replay.app.widgets.recording_table import flat, short_file_name
-from tui_replay.catalog.testids import short_test_id
+from tui_replay.app.widgets.recording_table import flat
+from tui_replay.catalog.testids import short_file_name, short_test_id
 from tui_replay.textsafe import printable
 
 MAX_RECORDING_HITS = 200
@@ -127,7 +127,7 @@ class RecordingCommands(Provider):
             return
         for summary in list(browse.summaries.values()):
             name = printable(flat(short_test_id(summary.test_id, max_len=120)))
-            label = f"{name}  {printable(short_file_name(summary.path))}"
+            label = f"{name}  {printable(short_file_name(summary.path), single_line=True)}"
             facts = [
                 summary.kind or "",
                 summary.model or "",

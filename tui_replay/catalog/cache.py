@@ -11,9 +11,17 @@ A shard is rewritten only when something changed, atomically (a temporary file i
 same folder, then `os.replace`). A shard that is missing, corrupt, from an older schema
 or written for another `Summary` shape is ignored and rebuilt.
 
+Every value of an entry is type-checked on the way out (`Summary`'s own annotations): an
+entry a crash, an editor or another tool damaged is dropped and the file summarized again.
+
 Bounded: a folder's shard holds exactly the files its last complete scan saw (deleted
 files drop out); a named-files shard keeps at most MAX_FILE_ENTRIES, most recent last;
 beyond MAX_SHARDS shard files, the least recently written are removed.
+
+The cache folder may be one the user chose, holding things of their own: everything written
+here is marked as ours (a CACHEDIR.TAG naming tui-replay in the shard folder, a `"writer"`
+first in each shard file), and only marked folders and files of older schemas are removed,
+and in those folders only files with the names we give.
 """
 
 from __future__ import annotations
@@ -22,12 +30,16 @@ import contextlib
 import dataclasses
 import hashlib
 import os
+import re
 import tempfile
+import types
+import typing
 from collections.abc import Iterable
 
 import orjson
 
 from tui_replay import __version__
+from tui_replay.atomic import write_atomic
 from tui_replay.recording.model import Summary, interaction_address
 
 # Bump when the meaning of cached values changes without the Summary fields changing.
@@ -41,6 +53,40 @@ MAX_FILE_ENTRIES = 20_000
 _STORED_FIELDS = tuple(f.name for f in dataclasses.fields(Summary) if f.name != "path")
 _STATUS_INDEX = _STORED_FIELDS.index("status")
 assert dataclasses.fields(Summary)[0].name == "path"
+
+WRITER = "tui-replay"
+# The Cache Directory Tagging Specification (backup tools skip the folder); the comment line
+# names us, and is what tells our own folders from look-alikes in a user-chosen cache dir.
+TAG_NAME = "CACHEDIR.TAG"
+TAG_TEXT = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    f"# This file is a cache directory tag created by {WRITER} (summary cache).\n"
+)
+_SHARD_NAME = re.compile(r"[0-9a-f]{32}\.json")
+_TEMP_NAME = re.compile(r"\.shard-.*\.tmp")
+_OLD_SCHEMA_NAME = re.compile(r"summaries-v(\d+)(\.json)?")
+_MARKED_FILE_START = b'{"writer":"' + WRITER.encode() + b'"'
+
+
+def _allowed_types(hint: object) -> tuple[type, ...]:
+    """The exact JSON value types a field may hold: `int | None` -> (int, NoneType)."""
+    members = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    return tuple(typing.cast(type, member) for member in members)
+
+
+# Checked with `type(value) in allowed`, not isinstance: True is not a valid chunk count.
+_HINTS = typing.get_type_hints(Summary)
+_FIELD_TYPES = tuple(_allowed_types(_HINTS[name]) for name in _STORED_FIELDS)
+
+
+def _valid_values(values: object) -> bool:
+    """A stored value list with exactly the fields of `Summary`, each of its declared type."""
+    if type(values) is not list or len(values) != len(_FIELD_TYPES):
+        return False
+    for value, allowed in zip(values, _FIELD_TYPES, strict=True):
+        if type(value) not in allowed:
+            return False
+    return values[_STATUS_INDEX] in ("ok", "error")
 
 
 def default_cache_dir() -> str:
@@ -102,21 +148,26 @@ class SummaryShard:
         """The file's rows: one for a recording, one per interaction of a cassette (maybe none)."""
         self.load()
         entry = self._entries.get(abs_path)
-        if entry is None:
+        # [size, mtime_ns, values of each row...] (a cassette has one row per interaction, maybe
+        # none); anything else is a damaged entry: summarize the file again (its replacement is
+        # then written, which drops it).
+        if (
+            type(entry) is not list
+            or len(entry) < 2
+            or type(entry[0]) is not int
+            or type(entry[1]) is not int
+        ):
             return None
-        try:
-            if entry[0] != size or entry[1] != mtime_ns:
+        if entry[0] != size or entry[1] != mtime_ns:
+            return None
+        rows = []
+        for values in entry[2:]:
+            if not _valid_values(values):
                 return None
-            rows = []
-            for values in entry[2:]:
-                if len(values) != len(_STORED_FIELDS) or values[_STATUS_INDEX] not in ("ok", "error"):
-                    return None
-                row = Summary(display_path, *values)  # positional: `path` is the first field
-                if row.interaction is not None:  # a cassette interaction: `file#N`
-                    row.path = interaction_address(display_path, row.interaction)
-                rows.append(row)
-        except (TypeError, IndexError, KeyError, ValueError):
-            return None  # a damaged entry: summarize the file again
+            row = Summary(display_path, *values)  # positional: `path` is the first field
+            if row.interaction is not None:  # a cassette interaction: `file#N`
+                row.path = interaction_address(display_path, row.interaction)
+            rows.append(row)
         self._seen[abs_path] = entry
         return rows
 
@@ -193,30 +244,34 @@ class SummaryCache:
         return written
 
     def _remove_older_schemas(self) -> None:
-        """Caches written by older versions (`summaries-v1.json`, `summaries-v1/`) are dead weight."""
-        import re
-        import shutil
+        """Caches written by older versions (`summaries-v1/`) are dead weight; only ours are removed.
 
+        A folder of an older schema goes only when it carries our tag, and then only the files
+        named as we name them (an unknown file keeps the folder); a single-file cache only when
+        it starts with our writer mark. Caches written before the mark existed stay (harmless).
+        """
         try:
             names = os.listdir(self.folder)
         except OSError:
             return
         for name in names:
-            match = re.fullmatch(r"summaries-v(\d+)(\.json)?", name)
+            match = _OLD_SCHEMA_NAME.fullmatch(name)
             if match is None or int(match.group(1)) >= SCHEMA:
                 continue
             path = os.path.join(self.folder, name)
             with contextlib.suppress(OSError):
-                if os.path.isdir(path) and not os.path.islink(path):
-                    shutil.rmtree(path)
-                else:
+                if os.path.islink(path):
+                    continue
+                if os.path.isdir(path):
+                    _remove_marked_folder(path)
+                elif match.group(2) and _is_marked_file(path):
                     os.unlink(path)
 
     def _evict(self) -> None:
         """Beyond MAX_SHARDS files, remove the least recently written."""
         try:
             with os.scandir(self.shard_folder) as entries:
-                shards = [(e.stat().st_mtime_ns, e.path) for e in entries if e.name.endswith(".json")]
+                shards = [(e.stat().st_mtime_ns, e.path) for e in entries if _SHARD_NAME.fullmatch(e.name)]
         except OSError:
             return
         if len(shards) <= MAX_SHARDS:
@@ -227,8 +282,35 @@ class SummaryCache:
                 os.unlink(path)
 
 
+def _is_marked_file(path: str) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(len(_MARKED_FILE_START)) == _MARKED_FILE_START
+
+
+def _is_marked_folder(folder: str) -> bool:
+    try:
+        with open(os.path.join(folder, TAG_NAME), "rb") as handle:
+            return handle.read(len(TAG_TEXT) + 1) == TAG_TEXT.encode()
+    except OSError:
+        return False
+
+
+def _remove_marked_folder(folder: str) -> None:
+    """Our files in a folder carrying our tag, then the folder if nothing else is left."""
+    if not _is_marked_folder(folder):
+        return
+    for name in os.listdir(folder):
+        if _SHARD_NAME.fullmatch(name) or _TEMP_NAME.fullmatch(name):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, name))
+    if set(os.listdir(folder)) == {TAG_NAME}:
+        os.unlink(os.path.join(folder, TAG_NAME))
+        os.rmdir(folder)
+
+
 def _encode(key: str, entries: dict[str, list]) -> bytes:
     payload = {
+        "writer": WRITER,  # first: the mark that this file is ours (see _is_marked_file)
         "schema": SCHEMA,
         "fields": list(_STORED_FIELDS),
         "version": __version__,
@@ -255,6 +337,10 @@ def _encode(key: str, entries: dict[str, list]) -> bytes:
 def _write_atomically(path: str, data: bytes) -> None:
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
+    tag = os.path.join(folder, TAG_NAME)
+    if not os.path.exists(tag):
+        with contextlib.suppress(FileExistsError):  # another listing wrote it meanwhile
+            write_atomic(tag, TAG_TEXT)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".shard-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

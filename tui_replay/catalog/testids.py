@@ -1,4 +1,5 @@
-"""Pytest node ids as the recorder writes them: split, shorten.
+"""Names of recordings as shown: pytest node ids as the recorder writes them (split, shorten),
+and file names.
 
 `tests/integration/responses/test_x.py::TestY::test_z[openai_client-txt=openai/gpt-4o:dim=768]`
 The parametrization in `[...]` may hold `/`, `:`, `=`, `.`, spaces and even `::`,
@@ -7,7 +8,26 @@ so the id is split on the first `::` only.
 
 from __future__ import annotations
 
+import os
+import re
+
 NO_TEST_ID = "(no test id)"
+
+
+_HEX_NAME = re.compile(r"^(models-)?([0-9a-f]{12})[0-9a-f]{8,}(.*)$")
+
+
+def short_file_name(path: str) -> str:
+    """`d30a3a9a90ea….json` for the 64-hex names the recorder writes; other names whole.
+
+    Only the path separator splits (a backslash is part of a POSIX file name). The result is
+    raw text: show it through `textsafe` (`single_line=True`), it may hold a newline.
+    """
+    name = os.path.basename(path)
+    match = _HEX_NAME.match(name)
+    if match:
+        return f"{match.group(1) or ''}{match.group(2)}…{match.group(3)}"
+    return name
 
 
 def split_test_id(test_id: str) -> tuple[str, str]:

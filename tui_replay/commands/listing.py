@@ -1,6 +1,7 @@
 """`tui-replay list PATH... [--json] [--no-cache] [--max-size SIZE]`: one row per recording file.
 
-A Rich table by default; with --json, JSON Lines with exactly `Summary.to_json()`.
+A table by default, printed row by row (see TableWriter); with --json, JSON Lines with
+exactly `Summary.to_json()`.
 Exit 0 even when some rows are errors; 2 when a path does not exist.
 Imports no Textual (and no Rich at all with --json, for start-up time).
 """
@@ -11,7 +12,9 @@ import argparse
 import json
 import math
 import sys
+import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
@@ -55,13 +58,36 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def literal(value: object, style: str = "") -> Text:
-    """Recorded text as a Rich Text that shows control characters and never reads markup."""
+# The readable output shows at most this much of one piece of recorded text: Rich lays out
+# every line it prints (a 12 MB answer of 4 million lines took over 2 GB), and nobody reads
+# that in a terminal. --json prints everything.
+SHOWN_CHARS = 100_000
+SHOWN_LINES = 2_000
+
+
+def literal(value: object, style: str = "", *, single_line: bool = False) -> Text:
+    """Recorded text as a Rich Text that shows control characters and never reads markup
+    (with `single_line`, for file names, newlines and tabs too); beyond SHOWN_CHARS or
+    SHOWN_LINES, cut, with a note of how much was left out."""
     from tui_replay.textsafe import safe_text
 
-    text = safe_text(str(value), style)
+    whole = str(value)
+    shown = _first_lines(whole[:SHOWN_CHARS], SHOWN_LINES)
+    text = safe_text(shown, style, single_line=single_line)
+    if len(shown) < len(whole):
+        left_out = len(whole) - len(shown)
+        text.append(f"… ({left_out:,} more characters not shown; --json prints all)", "dim italic")
     text.end = "\n"  # stacked in a Group, each piece on its own line
     return text
+
+
+def _first_lines(text: str, count: int) -> str:
+    end = -1
+    for _ in range(count):
+        end = text.find("\n", end + 1)
+        if end == -1:
+            return text
+    return text[:end]
 
 
 def make_console() -> Console:
@@ -70,19 +96,24 @@ def make_console() -> Console:
     Rich turns a closed pipe (`tui-replay list | head`) into SystemExit(1); the reader going
     away is not an error here, so it becomes the BrokenPipeError the CLI answers with 0.
     """
-    import os
-
     from rich.console import Console
 
     console = Console(highlight=False)
 
     def on_broken_pipe() -> None:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())  # nothing more reaches the closed pipe at exit
+        _silence_stdout()
         raise BrokenPipeError
 
     console.on_broken_pipe = on_broken_pipe  # type: ignore[method-assign]
     return console
+
+
+def _silence_stdout() -> None:
+    """After the reader went away: nothing more reaches the closed pipe (not even at exit)."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def tolerant_stdout() -> None:
@@ -107,7 +138,7 @@ def run_list(args: argparse.Namespace) -> int:
         write_json_lines(summaries, sys.stdout.buffer)
         return 0
     tolerant_stdout()
-    print_table(list(summaries))
+    print_table(summaries)
     return 0
 
 
@@ -117,94 +148,294 @@ def write_json_lines(summaries: Iterable[Summary], out: BinaryIO) -> None:
     out.flush()
 
 
-def _short_file(path: str) -> str:
-    name = path.replace("\\", "/").rsplit("/", 1)[-1]
-    stem = name[:-5] if name.lower().endswith(".json") else name
-    return f"{stem[:12]}…{name[len(stem) :]}" if len(stem) > 14 else name
+# -- the table ------------------------------------------------------------------------------------
+#
+# Rows are printed as the catalog yields them: the column widths come from the first batch
+# (FIRST_BATCH rows, or what arrived within FIRST_BATCH_SECONDS), so nothing holds the whole
+# table (a Rich Table over 10,000 rows took 40 times as long as --json, and 700 MB at 100,000).
+# On a terminal every line fits its width: cells are cut with "…", the Test column takes what
+# the others leave. Into a pipe or a file every row is one line at full width, cells never cut
+# (full paths and test ids, for grep), only padded to the first batch's widths.
 
-
-WIDE = 140  # from this console width on, the file name and the endpoint get their own columns
+FIRST_BATCH = 200
+FIRST_BATCH_SECONDS = 0.25
+WIDE = 140  # from this terminal width on, the File and Endpoint columns are shown
 TEST_MIN_WIDTH = 22
+GAP = " "
 
 
-def _status_cell(summary: Summary) -> Text:
-    from rich.text import Text
+@dataclass(frozen=True, slots=True)
+class TableColumn:
+    header: str
+    narrow_header: str = ""  # the header on a narrow terminal ("" = the same)
+    max_width: int = 0  # on a terminal (0 = its natural width from the first batch)
+    min_width: int = 0  # numbers that come later must still fit
+    right: bool = False
+    wide_only: bool = False  # hidden on a terminal narrower than WIDE
+
+
+COLUMNS = (
+    TableColumn("File", max_width=18, wide_only=True),
+    TableColumn("Test"),  # gets what the others leave
+    TableColumn("Kind", max_width=12),
+    TableColumn("Endpoint", max_width=26, wide_only=True),
+    TableColumn("Model", max_width=28),
+    TableColumn("S"),
+    TableColumn("Chunks", "Chk", min_width=3, right=True),
+    TableColumn("Tools", "Tls", min_width=2, right=True),
+    TableColumn("Cites", "Cit", min_width=2, right=True),
+    TableColumn("Tokens", min_width=9, right=True),
+    TableColumn("Status", max_width=40),
+)
+_TEST, _MODEL = 1, 4
+_STATUS = len(COLUMNS) - 1
+DROP_ORDER = (8, 7, 9, 6, 5)  # Cites, Tools, Tokens, Chunks, S: hidden first when there is no room
+NARROW_MODEL_WIDTH = 12
+
+
+def _cells(summary: Summary, *, terminal: bool) -> list[str]:
+    """The raw text of every column (made safe when written). In a pipe, File is the path as
+    given and Test the whole id; on a terminal both are shortened to fit."""
+    from tui_replay.catalog.testids import NO_TEST_ID, short_file_name
 
     if summary.status == "error":
-        return literal(summary.error or "error", "red")
-    if summary.exception:
-        return Text("exception", style="yellow")
-    return Text("ok", style="green")
-
-
-def print_table(summaries: list[Summary]) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
-    from tui_replay.catalog.testids import NO_TEST_ID, short_test_id
-
-    console = make_console()
-    wide = console.width >= WIDE
-    # (header, max width or None, justify, no_wrap); the Test column is inserted after File.
-    columns: list[tuple[str, int | None, str, bool]] = []
-    if wide:
-        columns.append(("File", None, "left", True))
-    columns.append(("Kind", 12, "left", True))
-    if wide:
-        columns.append(("Endpoint", 26, "left", False))
-    columns += [
-        ("Model", 28 if wide else 12, "left", False),
-        ("S", None, "center", True),
-        ("Chunks" if wide else "Chk", None, "right", True),
-        ("Tools" if wide else "Tls", None, "right", True),
-        ("Cites" if wide else "Cit", None, "right", True),
-        ("Tokens", None, "right", True),
-        ("Status", 60, "left", False),
+        status = summary.error or "error"
+    else:
+        status = "exception" if summary.exception else "ok"
+    streaming = {True: "●", False: ""}.get(summary.streaming, "" if summary.status == "error" else "?")
+    return [
+        short_file_name(summary.path) if terminal else summary.path,
+        summary.test_id or NO_TEST_ID,
+        summary.kind or "",
+        summary.endpoint or "",
+        summary.model or "",
+        streaming,
+        str(summary.chunks) if summary.chunks else "",
+        str(summary.tool_calls) if summary.tool_calls else "",
+        str(summary.citations) if summary.citations else "",
+        summary.tokens_label(),
+        status,
     ]
-    rows: list[list[Text | str]] = []
+
+
+class TableWriter:
+    """Writes rows as they come; the layout is fixed after the first batch."""
+
+    def __init__(self, *, terminal: bool) -> None:
+        self.terminal = terminal
+        self.count = 0
+        self.errors = 0
+        self._batch: list[Summary] = []
+        self._started = time.monotonic()
+        self._widths: list[int] | None = None
+        self._shown = list(range(len(COLUMNS)))
+        self._test_room = 0
+        self._console: Console | None = None
+        self._fits = False  # on a terminal: the widths fit its width (else Rich crops each line)
+        self._ansi: dict[str, tuple[str, str]] = {}
+        if terminal:
+            self._console = make_console()
+            if self._console.width < WIDE:
+                self._shown = [i for i, column in enumerate(COLUMNS) if not column.wide_only]
+
+    def add(self, summary: Summary) -> None:
+        self.count += 1
+        self.errors += summary.status == "error"
+        if self._widths is not None:
+            self._write_row(summary)
+            return
+        self._batch.append(summary)
+        if len(self._batch) >= FIRST_BATCH or time.monotonic() - self._started > FIRST_BATCH_SECONDS:
+            self._start()
+
+    def finish(self) -> None:
+        if self._widths is None:
+            self._start()
+        noun = "recording" if self.count == 1 else "recordings"
+        footer = f"{self.count} {noun}, {self.errors} unreadable"
+        if self._console is not None:
+            from rich.text import Text
+
+            self._console.print(Text(footer, style="dim"))
+        else:
+            _write_plain(footer + "\n", flush=True)
+
+    def _header(self, index: int) -> str:
+        column = COLUMNS[index]
+        narrow = self._console is not None and self._console.width < WIDE
+        return (column.narrow_header or column.header) if narrow else column.header
+
+    def _start(self) -> None:
+        """Fix the widths from the batch, print the header and the batch."""
+        from rich.cells import cell_len
+
+        from tui_replay.textsafe import printable
+
+        batch, self._batch = self._batch, []
+        widths = [len(self._header(i)) for i in range(len(COLUMNS))]
+        for summary in batch:
+            for index, cell in enumerate(self._raw_cells(summary)):
+                widths[index] = max(widths[index], cell_len(printable(cell, single_line=True)))
+        if self._console is not None:
+            for index, column in enumerate(COLUMNS):
+                widths[index] = max(widths[index], column.min_width)
+                if column.max_width:
+                    widths[index] = min(widths[index], column.max_width)
+            if self._console.width < WIDE:
+                widths[_MODEL] = min(widths[_MODEL], NARROW_MODEL_WIDTH)
+
+            def others() -> int:
+                return sum(widths[i] + len(GAP) for i in self._shown if i != _TEST)
+
+            for index in DROP_ORDER:  # a very narrow terminal: the Status column stays in view
+                if others() + TEST_MIN_WIDTH <= self._console.width:
+                    break
+                self._shown.remove(index)
+            widths[_TEST] = max(TEST_MIN_WIDTH, self._console.width - others())
+            self._test_room = widths[_TEST]
+        self._widths = widths
+        if self._console is not None:
+            self._fits = sum(widths[i] + len(GAP) for i in self._shown) - len(GAP) <= self._console.width
+            self._ansi = _ansi_codes(self._console, ("bold", "red", "yellow", "green", "dim"))
+        self._emit([self._header(i) for i in range(len(COLUMNS))], header=True)
+        for summary in batch:
+            self._write_row(summary)
+
+    def _raw_cells(self, summary: Summary) -> list[str]:
+        from tui_replay.catalog.testids import short_test_id
+
+        cells = _cells(summary, terminal=self._console is not None)
+        if self._console is not None and summary.test_id:
+            cells[_TEST] = short_test_id(summary.test_id, self._test_room or 10_000)
+        elif 0 not in self._shown:  # no File column: the file name is what tells such rows apart
+            cells[_TEST] = f"{cells[_TEST]} {cells[0]}"
+        return cells
+
+    def _write_row(self, summary: Summary) -> None:
+        self._emit(self._raw_cells(summary), summary=summary)
+
+    def _emit(self, cells: list[str], *, header: bool = False, summary: Summary | None = None) -> None:
+        """One line of raw cells, made safe here: placeholders (marked on a terminal), no markup.
+
+        Lines of printable text one cell per character (nearly all) are laid out with str methods and, on a
+        terminal, wrapped in precomputed ANSI styles: Rich lays out the others (placeholders,
+        wide characters), at ten times the cost per row.
+        """
+        assert self._widths is not None
+        fast = all(_one_cell_per_char(cells[index]) for index in self._shown)
+        if self._console is None:
+            _write_plain(self._plain_line(cells, fast))
+        elif fast and self._fits:
+            _write_plain(self._ansi_line(cells, header, summary))
+        else:
+            self._console.print(
+                self._styled_line(cells, header, summary), no_wrap=True, overflow="ellipsis", crop=True
+            )
+
+    def _plain_line(self, cells: list[str], fast: bool) -> str:
+        """Full width: padded to the first batch's widths, never cut."""
+        from rich.cells import cell_len
+
+        from tui_replay.textsafe import printable
+
+        assert self._widths is not None
+        parts = []
+        for index in self._shown:
+            cell, width = cells[index], self._widths[index]
+            if not fast:
+                cell = printable(cell, single_line=True)
+            pad = width - (len(cell) if fast else cell_len(cell))
+            if pad > 0:
+                cell = " " * pad + cell if COLUMNS[index].right else cell + " " * pad
+            parts.append(cell)
+        return GAP.join(parts).rstrip() + "\n"
+
+    def _ansi_line(self, cells: list[str], header: bool, summary: Summary | None) -> str:
+        """A terminal line of one-cell-per-character cells: cut with "…" to the widths, then styled."""
+        assert self._widths is not None
+        parts = []
+        for index in self._shown:
+            cell, width = cells[index], self._widths[index]
+            if len(cell) > width:
+                cell = cell[: width - 1] + "…"
+            elif COLUMNS[index].right:
+                cell = cell.rjust(width)
+            else:
+                cell = cell.ljust(width)
+            style = "bold" if header else self._cell_style(index, summary)
+            if style:
+                prefix, suffix = self._ansi[style]
+                cell = prefix + cell + suffix
+            parts.append(cell)
+        return GAP.join(parts) + "\n"
+
+    @staticmethod
+    def _cell_style(index: int, summary: Summary | None) -> str:
+        if summary is None:
+            return ""
+        if index == _STATUS:
+            return "red" if summary.status == "error" else "yellow" if summary.exception else "green"
+        if index == _TEST and not summary.test_id:
+            return "dim"
+        return ""
+
+    def _styled_line(self, cells: list[str], header: bool, summary: Summary | None) -> Text:
+        from rich.text import Text
+
+        from tui_replay.textsafe import safe_text
+
+        assert self._widths is not None
+        line = Text(end="")
+        for position, index in enumerate(self._shown):
+            if position:
+                line.append(GAP)
+            style = "bold" if header else self._cell_style(index, summary)
+            cell = safe_text(cells[index], style, single_line=True)
+            width = self._widths[index]
+            cell.truncate(width, overflow="ellipsis", pad=not COLUMNS[index].right)
+            if COLUMNS[index].right:
+                cell.align("right", width)
+            line.append_text(cell)
+        return line
+
+
+def _one_cell_per_char(cell: str) -> bool:
+    """Printable (no placeholder needed) and as wide as it is long ("…" yes, CJK no)."""
+    if cell.isascii():
+        return cell.isprintable()
+    from rich.cells import cell_len
+
+    return cell.isprintable() and cell_len(cell) == len(cell)
+
+
+def _ansi_codes(console: Console, styles: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """(before, after) escape codes of each style on this console (none with NO_COLOR, say)."""
+    from rich.style import Style
+
+    codes = {}
+    for name in styles:
+        style = Style.parse(name)
+        if console.no_color:
+            style = style.without_color
+        rendered = style.render("\0", color_system=console.color_system)
+        before, _, after = rendered.partition("\0")
+        codes[name] = (before, after)
+    return codes
+
+
+def _write_plain(text: str, *, flush: bool = False) -> None:
+    try:
+        sys.stdout.write(text)
+        if flush:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        raise
+
+
+def print_table(summaries: Iterable[Summary]) -> None:
+    """The readable listing, row by row (see TableWriter)."""
+    writer = TableWriter(terminal=sys.stdout.isatty())
     for summary in summaries:
-        cells: list[Text | str] = []
-        if wide:
-            cells.append(literal(_short_file(summary.path)))
-        cells.append(literal(summary.kind or ""))
-        if wide:
-            cells.append(literal(summary.endpoint or ""))
-        cells += [
-            literal(summary.model or ""),
-            {True: "●", False: "", None: "" if summary.status == "error" else "?"}[summary.streaming],
-            str(summary.chunks) if summary.chunks else "",
-            str(summary.tool_calls) if summary.tool_calls else "",
-            str(summary.citations) if summary.citations else "",
-            summary.tokens_label(),
-            _status_cell(summary),
-        ]
-        rows.append(cells)
-
-    # The Test column gets what the others leave (one space between columns); test ids are
-    # shortened to fit on one line, or two when that leaves too little.
-    used = len(columns)
-    for index, (header, max_width, _, _) in enumerate(columns):
-        widest = max([len(header)] + [len(str(row[index])) for row in rows])
-        used += min(widest, max_width) if max_width else widest
-    test_width = max(TEST_MIN_WIDTH, console.width - used)
-    test_room = test_width if test_width >= 40 else 2 * test_width
-
-    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False, collapse_padding=True)
-    test_at = 1 if wide else 0
-    for index, (header, max_width, justify, no_wrap) in enumerate(columns):
-        if index == test_at:
-            table.add_column("Test", overflow="fold", ratio=1, min_width=TEST_MIN_WIDTH)
-        overflow = "ellipsis" if header == "Kind" else "fold"
-        table.add_column(header, justify=justify, no_wrap=no_wrap, max_width=max_width, overflow=overflow)
-    for summary, cells in zip(summaries, rows, strict=True):
-        if summary.test_id:
-            test = literal(short_test_id(summary.test_id, test_room))
-        elif wide:
-            test = literal(NO_TEST_ID, "dim")
-        else:  # no File column: the file name is what tells such rows apart
-            test = literal(f"{NO_TEST_ID} {_short_file(summary.path)}", "dim")
-        table.add_row(*cells[:test_at], test, *cells[test_at:])
-    console.print(table)
-    errors = sum(1 for summary in summaries if summary.status == "error")
-    noun = "recording" if len(summaries) == 1 else "recordings"
-    console.print(Text(f"{len(summaries)} {noun}, {errors} unreadable", style="dim"))
+        writer.add(summary)
+    writer.finish()

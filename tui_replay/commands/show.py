@@ -244,7 +244,7 @@ def print_error(console: Console, path: str, reason: str) -> None:
     from rich.text import Text
 
     line = Text()
-    line.append_text(literal(path, "bold"))
+    line.append_text(literal(path, "bold", single_line=True))
     line.append(": ", style="bold")
     line.append_text(literal(reason, "red"))
     console.print(line)
@@ -342,7 +342,8 @@ def print_recording(console: Console, recording: Recording) -> None:
     from rich.text import Text
 
     console.print(Rule(style="dim"))
-    console.print(literal(recording.path, "bold"), overflow="fold")  # whole: it is what to copy
+    # whole (it is what to copy), on one line: a newline in the name is a placeholder
+    console.print(literal(recording.path, "bold", single_line=True), overflow="fold")
     console.print(_header(recording))
     for message in recording.messages:
         title = literal(message.role, ROLE_STYLES.get(message.role, "bold"))

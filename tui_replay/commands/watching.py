@@ -87,7 +87,7 @@ def _text_writer() -> Callable[[str, Summary | None, str], None]:
 
     def write(event: str, summary: Summary | None, path: str) -> None:
         line = Text(f"{event:<8} ", style=styles.get(event, ""))
-        line.append_text(literal(path))
+        line.append_text(literal(path, single_line=True))
         if summary is not None and event != "removed":
             details = [summary.kind or "", summary.model or ""]
             line.append("  " + "  ".join(d for d in details if d), style="cyan")

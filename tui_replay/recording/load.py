@@ -18,6 +18,7 @@ import orjson
 
 from tui_replay.recording.assemble import assemble_response, parse_request, request_endpoint
 from tui_replay.recording.citations import find_citations, retrieved_chunks
+from tui_replay.recording.limits import DEFAULT_MAX_SIZE, too_many_values
 from tui_replay.recording.model import (
     VCR,
     Choice,
@@ -28,7 +29,6 @@ from tui_replay.recording.model import (
 )
 from tui_replay.recording.shapes.common import as_str, nonempty_str
 
-DEFAULT_MAX_SIZE = 256 * 1024 * 1024
 # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused right after the fstat.
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 CHUNK_TIMES_KEY = "tui_replay_chunk_times"
@@ -178,6 +178,9 @@ def _decode_error(data: bytes, exc: orjson.JSONDecodeError) -> str:
 
 def parse_json(data: bytes) -> dict[str, Any]:
     """The top-level JSON object of a recording file."""
+    refused = too_many_values(data)  # before parsing: tiny values cost ~100 bytes each parsed
+    if refused:
+        raise RecordingError(refused)
     try:
         obj = orjson.loads(data)
     except orjson.JSONDecodeError as exc:

@@ -122,7 +122,7 @@ class ReplayScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="replay-header"):
-            yield Static(Content(one_line(Path(self.path).name, 200)), id="replay-title")
+            yield Static(Content(one_line(Path(self.path).name, 200, fold=False)), id="replay-title")
             yield KeyStatusLabel(id="replay-key")
         yield Static(id="disk-notice")  # the file changed or went on disk; a reload that failed
         with Container(id="replay-body"):
@@ -203,7 +203,7 @@ class ReplayScreen(Screen[None]):
         if recording.model:
             title.append(f"  {one_line(recording.model, 60)}", "dim")
         title.append("  ")
-        title.append(one_line(Path(recording.path).name, 80), "italic")
+        title.append(one_line(Path(recording.path).name, 80, fold=False), "italic")
         self.query_one("#replay-title", Static).update(title)
         self._classify_key(recording)
         body = self.query_one("#replay-body")
@@ -355,7 +355,7 @@ class ReplayScreen(Screen[None]):
         What is on screen stays as it is; a changed file is offered for reload (`R`).
         """
         self.disk_change = event
-        name = Path(self.path).name
+        name = one_line(Path(self.path).name, 200, fold=False)
         if event == "removed":
             self._disk_notice(f"{name} was deleted on disk; this is the copy read when it was opened.")
         else:

@@ -41,7 +41,7 @@ def recording_preview(summary: Summary) -> Text:
     if key is not None:
         text.append_text(key)
         text.append("  ")
-    text.append_text(safe_text(flat(summary.path), "dim"))
+    text.append_text(safe_text(summary.path, "dim", single_line=True))  # a name: every character shown
     text.append("\n")
     if summary.test_id:
         text.append("test  ", "bold")

@@ -8,8 +8,6 @@ Every cell is built with `safe_text`: recorded text is shown literally, never as
 
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -24,13 +22,12 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui_replay.catalog.testids import short_test_id
+from tui_replay.catalog.testids import short_file_name, short_test_id
 from tui_replay.recording.model import Summary
 from tui_replay.textsafe import printable, safe_text
 
 NEW_MARKER = "●"
 STREAM_MARKER = "⇶"
-_HEX_NAME = re.compile(r"^(models-)?([0-9a-f]{12})[0-9a-f]{8,}(.*)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,15 +65,6 @@ GAP = 1  # cells between columns
 def flat(text: str | None) -> str:
     """One line: runs of whitespace (newlines, tabs, form feeds ...) folded to one space."""
     return " ".join(text.split()) if text else ""
-
-
-def short_file_name(path: str) -> str:
-    """`d30a3a9a90ea….json` for the 64-hex names the recorder writes; other names whole."""
-    name = os.path.basename(path)
-    match = _HEX_NAME.match(name)
-    if match:
-        return f"{match.group(1) or ''}{match.group(2)}…{match.group(3)}"
-    return name
 
 
 def status_text(summary: Summary) -> str:
@@ -217,7 +205,7 @@ class RecordingTable(ScrollView, can_focus=True):
         if cached is not None and cached[0] is summary:
             return cached[1], cached[2]
         values = cell_values(summary)
-        widths = tuple(cell_len(printable(value)) for value in values)
+        widths = tuple(cell_len(printable(value, single_line=True)) for value in values)
         self._cells[id(summary)] = (summary, values, widths)
         return values, widths
 
@@ -294,7 +282,7 @@ class RecordingTable(ScrollView, can_focus=True):
             if row.is_group:
                 continue
             assert row.summary is not None
-            first = cell_len(printable(self._first_cell(row))) + 2 * row.depth
+            first = cell_len(printable(self._first_cell(row), single_line=True)) + 2 * row.depth
             if first > natural[1]:
                 natural[1] = first
             _, widths = self._values(row.summary)
@@ -438,7 +426,8 @@ class RecordingTable(ScrollView, can_focus=True):
         if not self.grouped and summary.test_id:
             first_value = flat(short_test_id(summary.test_id, max_len=max(first_width - len(indent), 12)))
         first = Text(indent, end="")
-        first.append_text(safe_text(first_value, dim if (self.grouped or not summary.test_id) else ""))
+        first_style = dim if (self.grouped or not summary.test_id) else ""
+        first.append_text(safe_text(first_value, first_style, single_line=True))
         first.truncate(first_width, overflow="ellipsis", pad=True)
         text.append_text(first)
         status_style = ""
@@ -450,7 +439,7 @@ class RecordingTable(ScrollView, can_focus=True):
                 continue
             column = COLUMNS[offset]
             text.append(" " * GAP)
-            cell = safe_text(value, status_style if column.key == "status" else "")
+            cell = safe_text(value, status_style if column.key == "status" else "", single_line=True)
             if column.right:
                 cell.truncate(width, overflow="ellipsis")
                 cell.align("right", width)
@@ -466,7 +455,7 @@ class RecordingTable(ScrollView, can_focus=True):
         text.append(" " * (1 + GAP))
         text.append("  " * row.depth)
         text.append("▾ " if row.expanded else "▸ ", group_style)
-        text.append_text(safe_text(flat(row.label), group_style))
+        text.append_text(safe_text(flat(row.label), group_style, single_line=True))
         text.append(f"  {row.count} recording{'' if row.count == 1 else 's'}", dim)
         if row.detail:
             text.append(f", {row.detail}", dim)
