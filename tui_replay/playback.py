@@ -119,6 +119,8 @@ class ReplayPlan:
     runs: list[list[Run]]  # display runs each chunk appends to the answer
     documents: list[CitedDocument] = field(default_factory=list)
     tool_fragments: dict[int, list[ToolFragment]] = field(default_factory=dict)
+    _flat_runs: list[Run] = field(init=False, repr=False, compare=False)
+    _first_run: list[int] = field(init=False, repr=False, compare=False)
 
     @property
     def total_time(self) -> float:
@@ -134,15 +136,30 @@ class ReplayPlan:
         """How many chunks have played at replay time `clock`."""
         return bisect.bisect_right(self.times, clock + 1e-9)  # float sums of delays
 
+    def __post_init__(self) -> None:
+        # Every chunk's runs in one flat list, and where each chunk's runs start in it, so a
+        # range of chunks is one slice: seeking costs the size of what is shown, not n chunks.
+        self._flat_runs: list[Run] = [run for chunk_runs in self.runs for run in chunk_runs]
+        self._first_run: list[int] = [0]
+        for chunk_runs in self.runs:
+            self._first_run.append(self._first_run[-1] + len(chunk_runs))
+
     def runs_between(self, start: int, end: int) -> list[Run]:
-        """The runs chunks start..end-1 append, adjacent runs of one key merged."""
+        """The runs chunks start..end-1 append, adjacent runs of one key merged (citations never)."""
+        start = max(0, min(start, self.chunk_count))
+        end = max(start, min(end, self.chunk_count))
         merged: list[Run] = []
-        for chunk_runs in self.runs[start:end]:
-            for text, key in chunk_runs:
-                if merged and merged[-1][1] == key and not key.startswith("cite"):
-                    merged[-1] = (merged[-1][0] + text, key)
-                else:
-                    merged.append((text, key))
+        pieces: list[str] = []  # texts of the run being merged, joined once when its key changes
+        key_of_pieces = ""
+        for text, key in self._flat_runs[self._first_run[start] : self._first_run[end]]:
+            if pieces and key == key_of_pieces and not key.startswith("cite"):
+                pieces.append(text)
+                continue
+            if pieces:
+                merged.append(("".join(pieces), key_of_pieces))
+            pieces, key_of_pieces = [text], key
+        if pieces:
+            merged.append(("".join(pieces), key_of_pieces))
         return merged
 
     def documents_at(self, position: int) -> list[CitedDocument]:

@@ -326,7 +326,7 @@ class ReplayScreen(Screen[None]):
         if new > old:
             self._append(old, new)
         elif new < old:
-            self._rebuild()
+            self._seek_back(old, new)
         self._sync_panes()
         self._ensure_timer()
         self._show_transport()
@@ -337,6 +337,14 @@ class ReplayScreen(Screen[None]):
         answer = self.query_one(AnswerView)
         answer.clear()
         answer.append(self.plan.runs_between(0, self.player.position))
+
+    def _seek_back(self, old: int, new: int) -> None:
+        """Show `new` < `old` chunks: cut the tail off when it is the smaller part, else rebuild."""
+        assert self.plan is not None
+        if new and old - new <= new:
+            self.query_one(AnswerView).remove(self.plan.runs_between(new, old))
+        else:
+            self._rebuild()
 
     def _append(self, start: int, end: int) -> None:
         assert self.plan is not None

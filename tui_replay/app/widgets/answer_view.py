@@ -28,6 +28,7 @@ from tui_replay.playback import RUN_LABEL, RUN_REASONING, RUN_TEXT, Run, parse_c
 from tui_replay.textsafe import printable, safe_text
 
 RUN_PLACEHOLDER = "placeholder"
+TAB = "    "
 
 
 def _wrap(text: str, start: int, width: int) -> list[tuple[int, int]]:
@@ -141,7 +142,8 @@ class AnswerView(ScrollView, can_focus=True):
         self._run_starts = [[]]
         self._rows = [(0, 0, 0)]
         self._update_virtual_size()
-        self.scroll_to(y=0, animate=False, immediate=True, force=True)
+        if self.size.height:
+            self.scroll_to(y=0, animate=False, immediate=True, force=True)
         self.refresh()
 
     def append(self, runs: list[Run]) -> None:
@@ -181,12 +183,60 @@ class AnswerView(ScrollView, can_focus=True):
             self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
         self.refresh()
 
+    def remove(self, runs: list[Run]) -> None:
+        """Take away the end these runs appended (a backward seek), in the time of their size."""
+        self._cut_end(sum(len(text) for text, _ in self._sanitized(runs)))
+
+    def truncate(self, length: int) -> None:
+        """Keep the first `length` characters of `text`."""
+        self._cut_end(len(self.text) - max(0, length))
+
+    def _cut_end(self, excess: int) -> None:
+        """Remove the last `excess` characters; rows before the cut are kept, not re-wrapped."""
+        if excess <= 0:
+            return
+        lines, runs, starts = self._lines, self._runs, self._run_starts
+        while excess > len(lines[-1]) and len(lines) > 1:
+            excess -= len(lines.pop()) + 1  # the line and the newline before it
+            runs.pop()
+            starts.pop()
+        cut = max(0, len(lines[-1]) - excess)
+        line = len(lines) - 1
+        lines[line] = lines[line][:cut]
+        line_runs = runs[line]
+        while line_runs and line_runs[-1][0] >= cut:
+            line_runs.pop()
+            starts[line].pop()
+        if line_runs and line_runs[-1][1] > cut:
+            run_start, _, key = line_runs[-1]
+            line_runs[-1] = (run_start, cut, key)
+        # A row wraps the same in the shorter text when everything its break looked at (up to
+        # width + 1 characters, or the character after it) lies before the cut; re-wrap from the
+        # first row that does not.
+        width = self._wrap_width or self._width()
+        rows = self._rows
+        keep = bisect.bisect_left(rows, (line, 0, 0))
+        while keep < len(rows) - 1 and rows[keep + 1][0] == line:
+            start, end = rows[keep][1], rows[keep][2]
+            if max(end + 2, start + width + 1) > cut:
+                break
+            keep += 1
+        restart = rows[keep][1] if keep < len(rows) else 0
+        del rows[keep:]
+        rows.extend((line, a, b) for a, b in _wrap(lines[line], restart, width))
+        self._update_virtual_size()
+        if self.follow and self.size.height:
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        self.refresh()
+
     @staticmethod
     def _sanitized(runs: list[Run]) -> list[Run]:
         clean: list[Run] = []
         for text, key in runs:
             if "\t" in text:
-                text = text.expandtabs(4)
+                # a fixed width per tab, not tab stops: the same text shows the same whether it
+                # arrives in one run or many, so a removal can count what an append added
+                text = text.replace("\t", TAB)
             if printable(text) == text:
                 clean.append((text, key))
                 continue
