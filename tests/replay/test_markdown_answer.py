@@ -12,7 +12,8 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from replay_builders import cited_recording, streamed_text
+from replay_builders import MARKDOWN_ANSWER as ANSWER
+from replay_builders import cited_recording, markdown_recording, streamed_text
 from replay_helpers import CITED_FILE, ReplayTestApp, corpus_file, screen_text, wait_loaded
 from textual.widgets import OptionList
 
@@ -25,19 +26,6 @@ from tui_replay.playback import build_plan
 from tui_replay.recording.model import Message
 
 WIDE = (120, 40)
-
-ANSWER = (
-    "# Key Concepts\n\n"
-    "Some **strong** words, `inline code`, [bold]x[/bold] and \x1b[31mred\x1b[0m.\n\n"
-    "```python\ndef square(x):\n    return x * x\n```\n\n"
-    "- first item\n- second item\n\n"
-    "<think>kept as text</think> [link=x]L[/link] the end.\n"
-)
-
-
-def markdown_recording(text: str = ANSWER, size: int = 3):
-    """The answer streamed in pieces of `size` characters (splitting every construct mid-way)."""
-    return streamed_text([text[i : i + size] for i in range(0, len(text), size)])
 
 
 def rendered_rows(view: MarkdownAnswerView) -> list[str]:
