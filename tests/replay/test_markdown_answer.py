@@ -68,6 +68,8 @@ async def test_markup_escapes_and_html_in_recorded_markdown_are_literal():
         assert "␛[31mred␛[0m" in text and "\x1b" not in text  # ESC shown, not sent
         assert "<think>kept as text</think>" in text  # raw HTML is text, not dropped
         view = screen.query_one(MarkdownAnswerView)
+        escape = [seg for y in range(view.size.height) for seg in view.render_line(y) if seg.text == "␛"]
+        assert escape and all(seg.style.reverse for seg in escape)  # marked like in the raw view
         for y in range(view.size.height):
             for segment in view.render_line(y):
                 assert "\x1b" not in segment.text

@@ -87,8 +87,8 @@ def _wrap(text: str, start: int, width: int) -> list[tuple[int, int]]:
     return rows
 
 
-class AnswerView(ScrollView, can_focus=True):
-    """Append-only styled text with word wrap, rendered line by line."""
+class AnswerBase(ScrollView, can_focus=True):
+    """What the raw and the rendered answer views share: styles, the selected marker, clicks."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "answer--reasoning",
@@ -99,7 +99,7 @@ class AnswerView(ScrollView, can_focus=True):
         "answer--placeholder",
     }
     DEFAULT_CSS = """
-    AnswerView {
+    AnswerBase {
         scrollbar-gutter: stable;
         overflow-x: hidden;
         & > .answer--reasoning { color: $text-muted; text-style: italic; }
@@ -115,6 +115,41 @@ class AnswerView(ScrollView, can_focus=True):
     """The citation number whose markers are highlighted."""
     placeholder: reactive[str] = reactive("(no answer text yet)")
     """Shown while nothing has been appended."""
+
+    class CitationClicked(Message):
+        """A compact marker such as [2] was clicked."""
+
+        def __init__(self, number: int) -> None:
+            super().__init__()
+            self.number = number
+
+    def watch_selected_citation(self) -> None:
+        self.refresh()
+
+    def cite_style(self, number: int, resolved: bool) -> Style:
+        """The style of a marker: selected, or citing something retrieved, or nothing."""
+        if number == self.selected_citation:
+            return self.get_component_rich_style("answer--cite-selected", partial=True)
+        name = "answer--cite" if resolved else "answer--cite-unresolved"
+        return self.get_component_rich_style(name, partial=True)
+
+    def placeholder_strip(self, width: int) -> Strip:
+        base = self.rich_style
+        style = base + self.get_component_rich_style("answer--label", partial=True)
+        return Strip([Segment(self.placeholder, style)]).crop_extend(0, width, base)
+
+    def citation_at(self, x: int, y: int) -> int | None:
+        raise NotImplementedError
+
+    def on_click(self, event: events.Click) -> None:
+        number = self.citation_at(event.x, event.y)
+        if number is not None:
+            event.stop()
+            self.post_message(self.CitationClicked(number))
+
+
+class AnswerView(AnswerBase):
+    """Append-only styled text with word wrap, rendered line by line."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -293,9 +328,6 @@ class AnswerView(ScrollView, can_focus=True):
 
     # --- rendering ---------------------------------------------------------------------------
 
-    def watch_selected_citation(self) -> None:
-        self.refresh()
-
     def _style_for(self, key: str) -> Style:
         if key == RUN_TEXT:
             return Style()
@@ -308,11 +340,7 @@ class AnswerView(ScrollView, can_focus=True):
         cite = parse_cite_key(key)
         if cite is None:
             return Style()
-        number, resolved = cite
-        if number == self.selected_citation:
-            return self.get_component_rich_style("answer--cite-selected", partial=True)
-        name = "answer--cite" if resolved else "answer--cite-unresolved"
-        return self.get_component_rich_style(name, partial=True)
+        return self.cite_style(*cite)
 
     def render_line(self, y: int) -> Strip:
         scroll_y = self.scroll_offset.y
@@ -320,8 +348,7 @@ class AnswerView(ScrollView, can_focus=True):
         base = self.rich_style
         row_index = scroll_y + y
         if row_index == 0 and len(self._rows) == 1 and not self._lines[0]:
-            style = base + self.get_component_rich_style("answer--label", partial=True)
-            return Strip([Segment(self.placeholder, style)]).crop_extend(0, width, base)
+            return self.placeholder_strip(width)
         if row_index >= len(self._rows):
             return Strip.blank(width, base)
         line, start, end = self._rows[row_index]
@@ -337,13 +364,6 @@ class AnswerView(ScrollView, can_focus=True):
                 segments.append(Segment(text[a:b], base + self._style_for(key)))
         strip = Strip(segments)
         return strip.crop_extend(0, width, base).apply_offsets(0, row_index)
-
-    class CitationClicked(Message):
-        """A compact marker such as [2] was clicked."""
-
-        def __init__(self, number: int) -> None:
-            super().__init__()
-            self.number = number
 
     def citation_at(self, x: int, y: int) -> int | None:
         """The citation number of the marker at widget cell (x, y), if any."""
@@ -367,12 +387,6 @@ class AnswerView(ScrollView, can_focus=True):
                 cite = parse_cite_key(key)
                 return cite[0] if cite else None
         return None
-
-    def on_click(self, event: events.Click) -> None:
-        number = self.citation_at(event.x, event.y)
-        if number is not None:
-            event.stop()
-            self.post_message(self.CitationClicked(number))
 
     def row_of_citation(self, number: int) -> int | None:
         """The wrapped row holding the first marker of citation `number`, if it is shown."""

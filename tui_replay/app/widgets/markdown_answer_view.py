@@ -18,16 +18,12 @@ from __future__ import annotations
 
 import bisect
 import re
-from typing import ClassVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import events
 from textual.geometry import Region, Size
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_replay.app.markdown import (
@@ -40,12 +36,14 @@ from tui_replay.app.markdown import (
     cite_source,
     safe_source,
 )
-from tui_replay.app.widgets.answer_view import AnswerView
+from tui_replay.app.widgets.answer_view import AnswerBase
 from tui_replay.playback import RUN_LABEL, RUN_REASONING, Run, parse_cite_key
 
 MARKDOWN = "markdown"
 REASONING = "reasoning"
 _MARKER = re.compile("([\ue000\ue002])([0-9]+)[\ue001\ue003]")
+# What textsafe.placeholder draws for a control character: a Control Picture or <U+XXXX>.
+_PLACEHOLDER = re.compile("[\u2400-\u2421]|<U\\+[0-9A-F]{4}>")
 _BRACKET_SENTINELS = (CITE_OPEN, CITE_CLOSE, CITE_OPEN_UNRESOLVED, CITE_CLOSE_UNRESOLVED)
 _BRACKETS = str.maketrans({"\ue000": "[", "\ue001": "]", "\ue002": "[", "\ue003": "]"})
 
@@ -64,30 +62,8 @@ class _Block:
         self.height = -1  # rows drawn, or estimated while `lines` is None; -1: not known yet
 
 
-class MarkdownAnswerView(ScrollView, can_focus=True):
+class MarkdownAnswerView(AnswerBase):
     """Append-only Markdown, rendered block by block on demand."""
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "answer--reasoning",
-        "answer--label",
-        "answer--cite",
-        "answer--cite-unresolved",
-        "answer--cite-selected",
-    }
-    DEFAULT_CSS = """
-    MarkdownAnswerView {
-        scrollbar-gutter: stable;
-        overflow-x: hidden;
-        & > .answer--reasoning { color: $text-muted; text-style: italic; }
-        & > .answer--label { color: $text-muted; text-style: bold; }
-        & > .answer--cite { color: $accent; text-style: bold; }
-        & > .answer--cite-unresolved { color: $error; text-style: bold underline; }
-        & > .answer--cite-selected { background: $warning; color: $background; text-style: bold; }
-    }
-    """
-
-    selected_citation: reactive[int | None] = reactive(None)
-    placeholder: reactive[str] = reactive("(no answer text yet)")
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -154,6 +130,10 @@ class MarkdownAnswerView(ScrollView, can_focus=True):
             length = len(self._sections[-1][1])
             section = len(self._sections) - 1
             while self._blocks[-1].section == section and self._blocks[-1].start >= length:
+                self._blocks.pop()
+            # The cut may fall in the line that began the last block (a fence that is now
+            # half a line): re-cut from the block before it, whose first line is untouched.
+            if len(self._blocks) > 1 and self._blocks[-2].section == section:
                 self._blocks.pop()
             self._split_open_block(section)
         self._after_change(to_end=self.follow)
@@ -302,9 +282,6 @@ class MarkdownAnswerView(ScrollView, can_focus=True):
                 self.virtual_size = Size(self._render_width, self._tops[-1])
         return super().render_lines(crop)
 
-    def watch_selected_citation(self) -> None:
-        self.refresh()
-
     def _row(self, row: int) -> Strip | None:
         """The drawn strip of virtual row `row` (markers still as sentinels), None past the end."""
         if self._tops_stale:
@@ -322,46 +299,44 @@ class MarkdownAnswerView(ScrollView, can_focus=True):
         base = self.rich_style
         row = self.scroll_offset.y + y
         if not self._blocks:
-            if y == 0:
-                style = base + self.get_component_rich_style("answer--label", partial=True)
-                return Strip([Segment(self.placeholder, style)]).crop_extend(0, width, base)
-            return Strip.blank(width, base)
+            return self.placeholder_strip(width) if y == 0 else Strip.blank(width, base)
         strip = self._row(row)
         if strip is None:
             return Strip.blank(width, base)
         strip = Strip(self._with_markers(strip))
         return strip.apply_style(base).crop_extend(0, width, base).apply_offsets(0, row)
 
-    def _marker_style(self, number: int, resolved: bool) -> Style:
-        if number == self.selected_citation:
-            return self.get_component_rich_style("answer--cite-selected", partial=True)
-        name = "answer--cite" if resolved else "answer--cite-unresolved"
-        return self.get_component_rich_style(name, partial=True)
-
     def _with_markers(self, strip: Strip) -> list[Segment]:
-        """The strip's segments with sentinels drawn as "[n]" in the marker styles."""
+        """The strip's segments with sentinels drawn as "[n]" in the marker styles, and the
+        placeholders of control characters marked as in the raw view."""
         segments = list(strip)
         plain = "".join(segment.text for segment in segments)
-        if not any(char in plain for char in _BRACKET_SENTINELS):
+        spans: list[tuple[int, int, Style]] = []
+        if any(char in plain for char in _BRACKET_SENTINELS):
+            spans += [
+                (m.start(), m.end(), self.cite_style(int(m.group(2)), m.group(1) != CITE_OPEN_UNRESOLVED))
+                for m in _MARKER.finditer(plain)
+            ]
+        if _PLACEHOLDER.search(plain):
+            style = self.get_component_rich_style("answer--placeholder", partial=True)
+            spans += [(m.start(), m.end(), style) for m in _PLACEHOLDER.finditer(plain)]
+        if not spans:
             return segments
-        spans = [
-            (m.start(), m.end(), int(m.group(2)), m.group(1) != CITE_OPEN_UNRESOLVED)
-            for m in _MARKER.finditer(plain)
-        ]
+        spans.sort(key=lambda span: span[0])
         out: list[Segment] = []
         position = 0
         for segment in segments:
             text, style = segment.text, segment.style
             end = position + len(text)
             cursor = position
-            for start, stop, number, resolved in spans:
+            for start, stop, span_style in spans:
                 if stop <= cursor or start >= end:
                     continue
                 if start > cursor:
                     out.append(Segment(plain[cursor:start].translate(_BRACKETS), style))
                 a, b = max(start, cursor), min(stop, end)
-                marker = self._marker_style(number, resolved)
-                out.append(Segment(plain[a:b].translate(_BRACKETS), style + marker if style else marker))
+                shown = style + span_style if style else span_style
+                out.append(Segment(plain[a:b].translate(_BRACKETS), shown))
                 cursor = b
             if cursor < end:
                 out.append(Segment(plain[cursor:end].translate(_BRACKETS), style))
@@ -387,12 +362,6 @@ class MarkdownAnswerView(ScrollView, can_focus=True):
             if match.start() <= offset < match.end():
                 return int(match.group(2))
         return None
-
-    def on_click(self, event: events.Click) -> None:
-        number = self.citation_at(event.x, event.y)
-        if number is not None:
-            event.stop()
-            self.post_message(AnswerView.CitationClicked(number))
 
     def row_of_citation(self, number: int) -> int | None:
         """The virtual row holding the first marker of citation `number`, if it is shown."""
