@@ -128,7 +128,7 @@ async def test_a_real_cited_answer_renders_its_marker():
 
 
 def blocks_of(view: MarkdownAnswerView) -> list[tuple[int, int, int, bool]]:
-    return [(block.section, block.start, block.end, block.cut) for block in view._blocks]
+    return [(block.section, *block.start, block.end) for block in view._blocks]
 
 
 def straight_view(plan, position: int) -> MarkdownAnswerView:
@@ -186,13 +186,43 @@ def test_blocks_of_a_streamed_text_are_the_blocks_of_the_whole(pieces, data):
 
 def test_block_starts():
     text = "# Title\npara\nmore\n\nnext para\n\n    indented stays\n```\ncode\n\nstill code\n```\nafter\n"
-    starts, cut = block_starts(text)
-    assert [text[s : s + 9] for s in starts] == ["# Title\np", "next para", "```\ncode\n", "after\n"]
-    assert not any(cut)
+    starts = block_starts(text)
+    assert [text[s.position : s.position + 9] for s in starts] == [
+        "# Title\np",
+        "next para",
+        "```\ncode\n",
+        "after\n",
+    ]
+    assert not any(start.cut or start.fence for start in starts)
+
+
+def test_long_blocks_are_cut_at_line_starts():
     huge = ("word " * 15 + "\n") * 400  # one paragraph of 32,000 characters, no blank line
-    starts, cut = block_starts(huge)
-    assert len(starts) > 1 and all(cut[1:])
-    assert all(b - a <= OPEN_BLOCK_LIMIT + 81 for a, b in zip(starts, [*starts[1:], len(huge)], strict=True))
+    starts = block_starts(huge)
+    assert len(starts) > 1 and all(start.cut and not start.fence for start in starts[1:])
+    ends = [start.position for start in starts[1:]] + [len(huge)]
+    assert all(end - start.position <= OPEN_BLOCK_LIMIT + 81 for start, end in zip(starts, ends, strict=True))
+    code = "intro\n\n```python\n" + "x = 1\n" * 2000 + "```\nafter\n"
+    starts = block_starts(code)
+    inside = [start for start in starts if start.fence]
+    assert len(inside) > 1 and all(start.fence == "```python" and start.cut for start in inside)
+    assert code[starts[-1].position :] == "after\n" and not starts[-1].fence
+    # resuming from a cut inside the fence gives the same blocks as cutting the whole text
+    assert block_starts(code, inside[0]) == starts[starts.index(inside[0]) :]
+
+
+async def test_a_long_code_block_is_drawn_as_code_in_every_piece():
+    code = "```python\n" + "".join(f"value_{n} = {n}\n" for n in range(1500)) + "```\n\nDone.\n"
+    app = ReplayTestApp(recording=markdown_recording(code, size=40), autoplay=False)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await wait_loaded(pilot)
+        await pilot.press("end")
+        await pilot.pause()
+        view = screen.query_one(MarkdownAnswerView)
+        assert view.block_count > 3
+        rows = rendered_rows(view)
+        assert "```" not in "".join(rows) and rows[-1].strip() == "Done."
+        assert sum("value_" in row for row in rows) == 1500
 
 
 def test_safe_source_maps_each_character_on_its_own():

@@ -15,6 +15,8 @@ brackets back when it draws a row and knows which cells are markers.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from markdown_it import MarkdownIt
 from rich.markdown import Markdown
 
@@ -44,7 +46,7 @@ def safe_source(text: str) -> str:
     text = printable(text)
     if "\t" in text:
         text = text.replace("\t", TAB)
-    if not SENTINELS.isdisjoint(text):
+    if any(char in text for char in SENTINELS):
         text = text.translate(_SENTINEL_TABLE)
     return text
 
@@ -80,47 +82,56 @@ def _fence_marker(stripped: str) -> str | None:
     return char * run
 
 
-def block_starts(text: str, start: int = 0) -> tuple[list[int], list[bool]]:
-    """Where top-level blocks begin in text[start:], and whether each is cut from a long block.
+class BlockStart(NamedTuple):
+    position: int
+    cut: bool = False  # cut from a block that grew past OPEN_BLOCK_LIMIT: no gap before it
+    fence: str = ""  # for a cut inside a code fence: the fence's opening line, to render it
+
+
+def block_starts(text: str, start: BlockStart | None = None) -> list[BlockStart]:
+    """Where top-level blocks begin in text from `start` (a block start; default: the beginning).
 
     A block begins at a line that is not indented after a blank line, at a code fence, and
-    after a closing fence; nothing inside a fence starts a block. Indented lines after a blank
-    line stay with their block (list items' paragraphs, indented code). A block cut because it
-    grew past OPEN_BLOCK_LIMIT is marked, so the view draws it without a gap before it.
-    `start` must be the start of a block (a block never begins inside a fence).
+    after a closing fence; nothing else inside a fence starts a block. Indented lines after a
+    blank line stay with their block (list items' paragraphs, indented code). A block longer
+    than OPEN_BLOCK_LIMIT is cut at a line start, inside a code fence too (the piece carries the
+    fence's opening line), so no streamed block is ever re-rendered whole at a large size.
     """
-    starts, cut = [start], [False]
-    fence: str | None = None
+    start = start or BlockStart(0)
+    starts = [start]
+    fence_line = start.fence
+    fence = _fence_marker(fence_line.lstrip(" ")) if fence_line else None
     after_blank = False
-    position = start
+    position = start.position
     length = len(text)
     while position < length:
         newline = text.find("\n", position)
         end = length if newline < 0 else newline
         line = text[position:end]
         stripped = line.lstrip(" ")
-        indented = len(line) - len(stripped) >= 1
+        indent = len(line) - len(stripped)
+        long_block = position - starts[-1].position > OPEN_BLOCK_LIMIT
         if fence is not None:
             closing = stripped.rstrip(" ")
-            indent = len(line) - len(stripped)
             if indent < 4 and len(closing) >= len(fence) and closing == fence[0] * len(closing):
                 fence = None
+                fence_line = ""
                 after_blank = True  # what follows a closing fence is a new block
+            elif long_block:
+                starts.append(BlockStart(position, True, fence_line))
         elif not stripped.strip(" "):
             after_blank = True
         else:
             # a fence is only known once its line is complete ("```x`" is inline code)
-            complete = newline >= 0
-            marker = _fence_marker(stripped) if len(line) - len(stripped) < 4 and complete else None
-            if (marker is not None or (after_blank and not indented)) and position > starts[-1]:
-                starts.append(position)
-                cut.append(False)
-            elif position - starts[-1] > OPEN_BLOCK_LIMIT and fence is None and position > starts[-1]:
-                starts.append(position)
-                cut.append(True)
+            marker = _fence_marker(stripped) if indent < 4 and newline >= 0 else None
+            if position > starts[-1].position and (marker is not None or (after_blank and not indent)):
+                starts.append(BlockStart(position))
+            elif position > starts[-1].position and long_block:
+                starts.append(BlockStart(position, True))
             fence = marker
+            fence_line = line if marker is not None else ""
             after_blank = False
         if newline < 0:
             break
         position = newline + 1
-    return starts, cut
+    return starts

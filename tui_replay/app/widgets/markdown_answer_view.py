@@ -31,6 +31,7 @@ from tui_replay.app.markdown import (
     CITE_CLOSE_UNRESOLVED,
     CITE_OPEN,
     CITE_OPEN_UNRESOLVED,
+    BlockStart,
     SafeMarkdown,
     block_starts,
     cite_source,
@@ -51,13 +52,12 @@ _BRACKETS = str.maketrans({"\ue000": "[", "\ue001": "]", "\ue002": "[", "\ue003"
 class _Block:
     """Characters start..end of one section, and its rendered rows once drawn."""
 
-    __slots__ = ("cut", "end", "height", "lines", "section", "start")
+    __slots__ = ("end", "height", "lines", "section", "start")
 
-    def __init__(self, section: int, start: int, end: int, cut: bool) -> None:
+    def __init__(self, section: int, start: BlockStart, end: int) -> None:
         self.section = section
-        self.start = start
+        self.start = start  # .position, .cut (no blank row before it), .fence (code it continues)
         self.end = end
-        self.cut = cut  # cut from a long block: drawn without a blank row before it
         self.lines: list[Strip] | None = None
         self.height = -1  # rows drawn, or estimated while `lines` is None; -1: not known yet
 
@@ -129,32 +129,40 @@ class MarkdownAnswerView(AnswerBase):
             excess = 0
             length = len(self._sections[-1][1])
             section = len(self._sections) - 1
-            while self._blocks[-1].section == section and self._blocks[-1].start >= length:
+            while self._blocks[-1].section == section and self._blocks[-1].start.position >= length:
                 self._blocks.pop()
             # The cut may fall in the line that began the last block (a fence that is now
-            # half a line): re-cut from the block before it, whose first line is untouched.
+            # half a line): re-cut from the block before it, whose first line is untouched
+            # (and whose drawing is kept when it comes out the same).
+            before = None
             if len(self._blocks) > 1 and self._blocks[-2].section == section:
-                self._blocks.pop()
-            self._split_open_block(section)
+                before = self._blocks.pop(-2)
+                self._mark_stale(len(self._blocks) - 1)
+                self._blocks[-1].start = before.start
+            self._split_open_block(section, before)
         self._after_change(to_end=self.follow)
 
-    def _split_open_block(self, section: int) -> None:
-        """Re-cut section `section` from its last block on (earlier blocks never change)."""
+    def _split_open_block(self, section: int, keep: _Block | None = None) -> None:
+        """Re-cut section `section` from its last block on (earlier blocks never change).
+
+        `keep`: a drawn block whose drawing is reused if the re-cut gives it back unchanged.
+        """
         blocks = self._blocks
         first = len(blocks)
         while first and blocks[first - 1].section == section:
             first -= 1
-        start, cut = 0, False
+        start = None
         if first < len(blocks):
-            start, cut = blocks[-1].start, blocks[-1].cut
-            del blocks[-1]
+            start = blocks.pop().start
         self._mark_stale(len(blocks))
         text = self._sections[section][1]
-        starts, cuts = block_starts(text, start)
-        cuts[0] = cut
-        ends = [*starts[1:], len(text)]
-        for begin, end, was_cut in zip(starts, ends, cuts, strict=True):
-            blocks.append(_Block(section, begin, end, was_cut))
+        starts = block_starts(text, start)
+        ends = [begin.position for begin in starts[1:]] + [len(text)]
+        for begin, end in zip(starts, ends, strict=True):
+            block = _Block(section, begin, end)
+            if keep is not None and (keep.start, keep.end) == (begin, end) and end < len(text):
+                block.lines, block.height = keep.lines, keep.height
+            blocks.append(block)
 
     # --- heights and rendering ---------------------------------------------------------------
 
@@ -163,11 +171,11 @@ class MarkdownAnswerView(AnswerBase):
         return width if width > 0 else 80
 
     def _gap(self, index: int) -> int:
-        return 1 if index and not self._blocks[index].cut else 0
+        return 1 if index and not self._blocks[index].start.cut else 0
 
     def _estimate(self, index: int, width: int) -> int:
         block = self._blocks[index]
-        text = self._sections[block.section][1][block.start : block.end].strip("\n")
+        text = self._sections[block.section][1][block.start.position : block.end].strip("\n")
         rows = sum(len(line) // width + 1 for line in text.split("\n")) if text else 0
         return rows + self._gap(index)
 
@@ -207,7 +215,9 @@ class MarkdownAnswerView(AnswerBase):
             return False
         width = self._render_width or self._width()
         family, text = self._sections[block.section]
-        source = text[block.start : block.end]
+        source = text[block.start.position : block.end]
+        if block.start.fence:  # a piece of a long code block: render it as code
+            source = f"{block.start.fence}\n{source}"
         if family == MARKDOWN:
             renderable: SafeMarkdown | Text = SafeMarkdown(source)
         else:
@@ -367,7 +377,7 @@ class MarkdownAnswerView(AnswerBase):
         """The virtual row holding the first marker of citation `number`, if it is shown."""
         markers = (cite_source(f"[{number}]", True), cite_source(f"[{number}]", False))
         for index, block in enumerate(self._blocks):
-            text = self._sections[block.section][1][block.start : block.end]
+            text = self._sections[block.section][1][block.start.position : block.end]
             if not any(marker in text for marker in markers):
                 continue
             if self._render_block(index) or self._tops_stale:
