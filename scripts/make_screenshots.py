@@ -181,6 +181,13 @@ async def drive_recorded_error(pilot: Pilot) -> None:
     await open_test(pilot, "test_recorded_error")
 
 
+async def drive_markdown(pilot: Pilot) -> None:
+    screen = await open_test(pilot, "test_long_streamed_answer")
+    await pause_at(pilot, screen, 150)  # the code block, the heading and the list streaming in
+    if not screen.rendered:
+        raise ScreenshotError("the answer is not rendered as Markdown")
+
+
 async def drive_narrow(pilot: Pilot) -> None:
     screen = await open_test(pilot, "test_long_streamed_answer")
     await pause_at(pilot, screen, 120)
@@ -206,6 +213,12 @@ SHOTS: tuple[Shot, ...] = (
         drive_citations,
     ),
     Shot("recorded-error", WIDE, "A recorded provider error (HTTP 500, no body).", drive_recorded_error),
+    Shot(
+        "markdown-answer",
+        WIDE,
+        "A streamed answer rendered as Markdown: highlighted code, a heading, a list (`m`: raw text).",
+        drive_markdown,
+    ),
     Shot("narrow", NARROW, "An 80x24 terminal: one pane at a time behind tabs.", drive_narrow),
 )
 

@@ -26,6 +26,7 @@ only fills chunks that have no time. Speed multiplies the clock (0.25x .. 32x);
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,6 +121,10 @@ class ReplayPlan:
     runs: list[list[Run]]  # display runs each chunk appends to the answer
     documents: list[CitedDocument] = field(default_factory=list)
     tool_fragments: dict[int, list[ToolFragment]] = field(default_factory=dict)
+    _texts: list[str] = field(init=False, repr=False, compare=False)
+    _keys: list[str] = field(init=False, repr=False, compare=False)
+    _first_run: list[int] = field(init=False, repr=False, compare=False)
+    _merge_starts: list[int] = field(init=False, repr=False, compare=False)
 
     @property
     def total_time(self) -> float:
@@ -135,16 +140,35 @@ class ReplayPlan:
         """How many chunks have played at replay time `clock`."""
         return bisect.bisect_right(self.times, clock + 1e-9)  # float sums of delays
 
-    def runs_between(self, start: int, end: int) -> list[Run]:
-        """The runs chunks start..end-1 append, adjacent runs of one key merged."""
-        merged: list[Run] = []
-        for chunk_runs in self.runs[start:end]:
+    def __post_init__(self) -> None:
+        # Every chunk's runs in one flat list, where each chunk's runs start in it, and where
+        # a merged run starts (the key changes, or a citation marker, which is never merged):
+        # a range of chunks is a slice, and each merged run one join.
+        self._texts: list[str] = []
+        self._keys: list[str] = []
+        self._first_run: list[int] = [0]
+        self._merge_starts: list[int] = []
+        previous = None
+        for chunk_runs in self.runs:
             for text, key in chunk_runs:
-                if merged and merged[-1][1] == key and not key.startswith("cite"):
-                    merged[-1] = (merged[-1][0] + text, key)
-                else:
-                    merged.append((text, key))
-        return merged
+                if key != previous or key.startswith("cite"):
+                    self._merge_starts.append(len(self._texts))
+                previous = key
+                self._texts.append(text)
+                self._keys.append(key)
+            self._first_run.append(len(self._texts))
+
+    def runs_between(self, start: int, end: int) -> list[Run]:
+        """The runs chunks start..end-1 append, adjacent runs of one key merged (citations never)."""
+        start = max(0, min(start, self.chunk_count))
+        end = max(start, min(end, self.chunk_count))
+        first, stop = self._first_run[start], self._first_run[end]
+        if first == stop:
+            return []
+        merges = self._merge_starts
+        bounds = [first, *merges[bisect.bisect_right(merges, first) : bisect.bisect_left(merges, stop)], stop]
+        texts, keys = self._texts, self._keys
+        return [("".join(texts[a:b]), keys[a]) for a, b in itertools.pairwise(bounds)]
 
     def documents_at(self, position: int) -> list[CitedDocument]:
         """Cited documents whose first marker has fully played, in answer order."""

@@ -107,3 +107,17 @@ def cited_recording() -> Recording:
         Citation("<|file-1|>", "file-1", again, again + 10, [0], "alpha.pdf", 0.9, "alpha text"),
     ]
     return streamed_text(deltas, citations=citations, retrieved=retrieved)
+
+
+MARKDOWN_ANSWER = (
+    "# Key Concepts\n\n"
+    "Some **strong** words, `inline code`, [bold]x[/bold] and \x1b[31mred\x1b[0m.\n\n"
+    "```python\ndef square(x):\n    return x * x\n```\n\n"
+    "- first item\n- second item\n\n"
+    "<think>kept as text</think> [link=x]L[/link] the end.\n"
+)
+
+
+def markdown_recording(text: str = MARKDOWN_ANSWER, size: int = 3) -> Recording:
+    """A Markdown answer streamed in pieces of `size` characters (splitting every construct mid-way)."""
+    return streamed_text([text[i : i + size] for i in range(0, len(text), size)])

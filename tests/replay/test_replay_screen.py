@@ -24,6 +24,7 @@ from tui_replay.app.screens.replay import ReplayScreen
 from tui_replay.app.widgets.answer_view import AnswerView
 from tui_replay.app.widgets.citations_pane import FLAG_UNCITED, FLAG_UNRESOLVED, CitationsPane
 from tui_replay.app.widgets.json_view import json_text
+from tui_replay.app.widgets.markdown_answer_view import MarkdownAnswerView
 from tui_replay.app.widgets.tool_calls_pane import ToolCallCard, ToolCallsPane
 from tui_replay.recording.model import Citation
 
@@ -193,6 +194,11 @@ async def test_citation_selection_shows_chunk_and_highlights_marker():
         assert "file-383513632278" in detail and "llama_stack_and_models.pdf" in detail
         assert "score 0.0911" in detail and "token_count: 98.0" in detail
         assert "128  experts" in detail  # the cited chunk text
+        rendered = screen.query_one(MarkdownAnswerView)
+        assert rendered.selected_citation == 1
+        marker = [segment for segment in rendered.render_line(0) if segment.text == "[1]"]
+        assert marker and marker[0].style.bgcolor is not None  # highlighted in the rendered answer
+        await pilot.press("m")  # the raw text highlights it too
         answer = screen.query_one(AnswerView)
         assert answer.selected_citation == 1
         strip = answer.render_line(0)
@@ -363,7 +369,7 @@ async def test_selecting_a_citation_scrolls_its_marker_into_view():
     app = ReplayTestApp(recording=recording, autoplay=False)
     async with app.run_test(size=WIDE) as pilot:
         screen = await wait_loaded(pilot)
-        await pilot.press("end")
+        await pilot.press("m", "end")  # the raw text (the rendered answer: test_markdown_answer.py)
         await pilot.pause()
         answer = screen.query_one(AnswerView)
         assert answer.scroll_offset.y > 100  # following the end
@@ -399,7 +405,7 @@ async def test_clicking_a_marker_in_the_answer_selects_its_citation():
     app = ReplayTestApp(recording=cited_recording(), autoplay=False)
     async with app.run_test(size=WIDE) as pilot:
         screen = await wait_loaded(pilot)
-        await pilot.press("end")
+        await pilot.press("m", "end")  # the raw text (the rendered answer: test_markdown_answer.py)
         answer = screen.query_one(AnswerView)
         assert answer.row_text(0) == "Fact one [1]. Fact two [2]. Fact three [1]."
         column = answer.row_text(0).index("[2]") + 1

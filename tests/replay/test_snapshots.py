@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from replay_builders import markdown_recording
 from replay_helpers import CITED_FILE, HEAD, TOOL_CALL_FILE, ReplayTestApp, corpus_file, wait_loaded
 
 ERROR_NAME = "1f7f4726b3271546e67f50afb573d25464cb32df99289e4bb9a6a816912a47b8.json"
@@ -51,3 +52,8 @@ def test_recorded_error(snap_compare):
 def test_narrow_terminal_tabs(snap_compare):
     app = ReplayTestApp(corpus_file(CITED_FILE), autoplay=False)
     assert snap_compare(app, terminal_size=(80, 24), run_before=paused_at(None))
+
+
+def test_rendered_markdown_answer(snap_compare):
+    app = ReplayTestApp(recording=markdown_recording(), autoplay=False)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=paused_at(None))

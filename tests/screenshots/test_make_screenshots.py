@@ -39,6 +39,13 @@ EXPECTED = {
         "Llama 4 Maverick is a mixture-of-experts model",  # the cited chunk
     ],
     "recorded-error": ["test_recorded_error", "Recorded error", "InternalServerError", "500"],
+    "markdown-answer": [
+        "Answer · Markdown (m: raw text)",
+        " def is_palindrome(s):",  # the fence is gone: a highlighted code block
+        "Explanation:",  # "### Explanation:" as a heading
+        " 1 Lowercase Conversion: The function first converts",  # "1. **Lowercase Conversion**:"
+        "chunk 150/268",
+    ],
     "narrow": ["Answer", "Tool calls", "Citations", "def is_palindrome(s):", "chunk 120/268"],
 }
 

@@ -11,10 +11,14 @@ a time behind tabs (the screen toggles the `-narrow` class on resize; CSS does t
 Keys (keymap ids in brackets): space play/pause [replay.play], right/left step one chunk
 [replay.step_forward/step_back], +/- speed 0.25x..32x then instant [replay.faster/slower],
 home/end [replay.start/end], [ / ] jump 10% [replay.back_10/forward_10], t next tab when
-narrow [replay.next_tab], v raw JSON [replay.raw], x exports [replay.export], r live compare
-[replay.compare], g/G first/last message of the conversation (it opens at the last)
-[replay.conversation_start/end], n next answer of an n > 1 recording [replay.next_choice] (also tabs over the
-answer), escape/q back [replay.back]. Clicking a [n] marker selects its citation.
+narrow [replay.next_tab], m answer as rendered Markdown or raw text [replay.markdown], v raw
+JSON [replay.raw], x exports [replay.export], r live compare [replay.compare], g/G first/last message
+of the conversation (it opens at the last) [replay.conversation_start/end], n next answer of an n > 1
+recording [replay.next_choice] (also tabs over the answer), escape/q back [replay.back]. Clicking a
+[n] marker selects its citation.
+
+The answer pane holds two views fed the same runs: the rendered Markdown (shown by default)
+and the raw text; `m` swaps which one is displayed, so the toggle is instant at any length.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from tui_replay.app.widgets.citations_pane import CitationsPane
 from tui_replay.app.widgets.conversation import ConversationView
 from tui_replay.app.widgets.key_status import KeyStatusLabel
 from tui_replay.app.widgets.kind_views import view_for
+from tui_replay.app.widgets.markdown_answer_view import MarkdownAnswerView
 from tui_replay.app.widgets.tool_calls_pane import ToolCallsPane
 from tui_replay.app.widgets.transport import Transport
 from tui_replay.catalog.testids import short_test_id
@@ -79,6 +84,7 @@ class ReplayScreen(Screen[None]):
         Binding("left_square_bracket", "jump(-1)", "-10%", id="replay.back_10", priority=True, show=False),
         Binding("right_square_bracket", "jump(1)", "+10%", id="replay.forward_10", priority=True, show=False),
         Binding("t", "next_tab", "Next tab", id="replay.next_tab"),
+        Binding("m", "toggle_markdown", "Markdown/raw", id="replay.markdown"),
         Binding("v", "raw", "Raw", id="replay.raw"),
         Binding("x", "export", "Export", id="replay.export"),
         Binding("r", "compare", "Compare live", id="replay.compare"),
@@ -107,6 +113,7 @@ class ReplayScreen(Screen[None]):
         self.ready = False  # the recording (or its load error) is on screen
         self.disk_change: str | None = None  # "changed" / "removed" since it was opened
         self.choice = 0  # which answer of an n > 1 recording plays (position in recording.choices)
+        self.rendered = True  # the answer as rendered Markdown (else its raw text)
 
     @classmethod
     def for_recording(
@@ -226,15 +233,16 @@ class ReplayScreen(Screen[None]):
         self.plan = plan
         self.player = Player(plan, self.player.speed if self.player is not None else self.initial_speed)
         tabs = Tabs(*(Tab(label, id=tab_id) for tab_id, _, label in PANES), id="replay-tabs")
-        answer_parts: list[Widget] = [AnswerView(id="answer")]
+        raw_answer = AnswerView(id="answer")
+        rendered_answer = MarkdownAnswerView(id="answer-rendered")
+        raw_answer.display, rendered_answer.display = not self.rendered, self.rendered
+        answer_parts: list[Widget] = [raw_answer, rendered_answer]
         choices = self.recording.choices
         if choices:  # n > 1: every answer one tab (or `n`) away
             labels = (Tab(f"Choice {c.index}", id=f"choice-{i}") for i, c in enumerate(choices))
             answer_parts.insert(0, Tabs(*labels, active=f"choice-{self.choice}", id="choice-tabs"))
         answer_pane = Vertical(*answer_parts, id="pane-answer", classes="pane -active")
-        answer_pane.border_title = "Answer"
-        if choices:
-            answer_pane.border_title = f"Answer (choice {choices[self.choice].index} of {len(choices)})"
+        answer_pane.border_title = self._answer_title()
         conversation = ConversationView(shown.messages, id="pane-conversation")
         conversation.add_class("pane")
         count = len(shown.messages)
@@ -334,7 +342,17 @@ class ReplayScreen(Screen[None]):
     # --- playback ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        transport = {"toggle_play", "step", "faster", "slower", "jump_start", "jump_end", "jump", "next_tab"}
+        transport = {
+            "toggle_play",
+            "step",
+            "faster",
+            "slower",
+            "jump_start",
+            "jump_end",
+            "jump",
+            "next_tab",
+            "toggle_markdown",
+        }
         if action in transport and self.player is None:
             return False
         if action == "next_tab" and not self.narrow:
@@ -443,21 +461,60 @@ class ReplayScreen(Screen[None]):
         if new > old:
             self._append(old, new)
         elif new < old:
-            self._rebuild()
+            self._seek_back(old, new)
         self._sync_panes()
         self._ensure_timer()
         self._show_transport()
+        gc.freeze()  # see _tick
+
+    def _answer_views(self) -> tuple[AnswerView, MarkdownAnswerView]:
+        return self.query_one(AnswerView), self.query_one(MarkdownAnswerView)
+
+    def _answer_title(self) -> str:
+        mode = "Markdown (m: raw text)" if self.rendered else "raw text (m: Markdown)"
+        choices = self.recording.choices if self.recording is not None else []
+        if choices:
+            return f"Answer (choice {choices[self.choice].index} of {len(choices)}) · {mode}"
+        return f"Answer · {mode}"
+
+    def action_toggle_markdown(self) -> None:
+        """Show the answer as rendered Markdown or as its raw text (both are kept up to date)."""
+        if self.player is None:
+            return
+        self.rendered = not self.rendered
+        raw, rendered = self._answer_views()
+        shown, hidden = (rendered, raw) if self.rendered else (raw, rendered)
+        focused = self.focused in (raw, rendered)
+        hidden.display, shown.display = False, True
+        if focused:
+            shown.focus()
+        self.query_one("#pane-answer").border_title = self._answer_title()
+        if shown.selected_citation is not None:
+            shown.scroll_to_citation(shown.selected_citation)
 
     def _rebuild(self) -> None:
         """Show exactly the player's position from scratch (after a backward seek)."""
         assert self.player is not None and self.plan is not None
-        answer = self.query_one(AnswerView)
-        answer.clear()
-        answer.append(self.plan.runs_between(0, self.player.position))
+        runs = self.plan.runs_between(0, self.player.position)
+        for answer in self._answer_views():
+            answer.clear()
+            answer.append(runs)
+
+    def _seek_back(self, old: int, new: int) -> None:
+        """Show `new` < `old` chunks: cut the tail off when it is the smaller part, else rebuild."""
+        assert self.plan is not None
+        if new and old - new <= new:
+            runs = self.plan.runs_between(new, old)
+            for answer in self._answer_views():
+                answer.remove(runs)
+        else:
+            self._rebuild()
 
     def _append(self, start: int, end: int) -> None:
         assert self.plan is not None
-        self.query_one(AnswerView).append(self.plan.runs_between(start, end))
+        runs = self.plan.runs_between(start, end)
+        for answer in self._answer_views():
+            answer.append(runs)
 
     def _ensure_timer(self) -> None:
         """A timer exists exactly while playing: nothing runs while paused."""
@@ -488,6 +545,9 @@ class ReplayScreen(Screen[None]):
                 ratio = (FRAME_BUDGET / max(spent, 1e-4)) ** 0.5
                 self._batch = max(16, min(1 << 20, int(self._batch * ratio)))
             self._sync_panes()
+            # What the views keep of this batch is long-lived too: out of the collector's way,
+            # or a full collection over a growing answer stalls a frame by 100+ ms.
+            gc.freeze()
         self._ensure_timer()
         self._show_transport()
 
@@ -506,7 +566,8 @@ class ReplayScreen(Screen[None]):
         placeholder = "(no answer text yet)"
         if at_end:
             placeholder = "(no answer text: see the tool calls)" if self.plan.tool_fragments else "(no text)"
-        self.query_one(AnswerView).placeholder = placeholder
+        for answer in self._answer_views():
+            answer.placeholder = placeholder
 
     def _show_transport(self) -> None:
         if self.player is not None:
@@ -514,10 +575,10 @@ class ReplayScreen(Screen[None]):
 
     @on(CitationsPane.Selected)
     def _citation_selected(self, event: CitationsPane.Selected) -> None:
-        answer = self.query_one(AnswerView)
-        answer.selected_citation = event.number
-        if event.number is not None:
-            answer.scroll_to_citation(event.number)
+        for answer in self._answer_views():
+            answer.selected_citation = event.number
+            if event.number is not None and answer.display:
+                answer.scroll_to_citation(event.number)
 
     @on(AnswerView.CitationClicked)
     def _marker_clicked(self, event: AnswerView.CitationClicked) -> None:

@@ -28,6 +28,7 @@ from tui_replay.playback import RUN_LABEL, RUN_REASONING, RUN_TEXT, Run, parse_c
 from tui_replay.textsafe import printable, safe_text
 
 RUN_PLACEHOLDER = "placeholder"
+TAB = "    "
 
 
 def _wrap(text: str, start: int, width: int) -> list[tuple[int, int]]:
@@ -86,8 +87,8 @@ def _wrap(text: str, start: int, width: int) -> list[tuple[int, int]]:
     return rows
 
 
-class AnswerView(ScrollView, can_focus=True):
-    """Append-only styled text with word wrap, rendered line by line."""
+class AnswerBase(ScrollView, can_focus=True):
+    """What the raw and the rendered answer views share: styles, the selected marker, clicks."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "answer--reasoning",
@@ -98,7 +99,7 @@ class AnswerView(ScrollView, can_focus=True):
         "answer--placeholder",
     }
     DEFAULT_CSS = """
-    AnswerView {
+    AnswerBase {
         scrollbar-gutter: stable;
         overflow-x: hidden;
         & > .answer--reasoning { color: $text-muted; text-style: italic; }
@@ -114,6 +115,41 @@ class AnswerView(ScrollView, can_focus=True):
     """The citation number whose markers are highlighted."""
     placeholder: reactive[str] = reactive("(no answer text yet)")
     """Shown while nothing has been appended."""
+
+    class CitationClicked(Message):
+        """A compact marker such as [2] was clicked."""
+
+        def __init__(self, number: int) -> None:
+            super().__init__()
+            self.number = number
+
+    def watch_selected_citation(self) -> None:
+        self.refresh()
+
+    def cite_style(self, number: int, resolved: bool) -> Style:
+        """The style of a marker: selected, or citing something retrieved, or nothing."""
+        if number == self.selected_citation:
+            return self.get_component_rich_style("answer--cite-selected", partial=True)
+        name = "answer--cite" if resolved else "answer--cite-unresolved"
+        return self.get_component_rich_style(name, partial=True)
+
+    def placeholder_strip(self, width: int) -> Strip:
+        base = self.rich_style
+        style = base + self.get_component_rich_style("answer--label", partial=True)
+        return Strip([Segment(self.placeholder, style)]).crop_extend(0, width, base)
+
+    def citation_at(self, x: int, y: int) -> int | None:
+        raise NotImplementedError
+
+    def on_click(self, event: events.Click) -> None:
+        number = self.citation_at(event.x, event.y)
+        if number is not None:
+            event.stop()
+            self.post_message(self.CitationClicked(number))
+
+
+class AnswerView(AnswerBase):
+    """Append-only styled text with word wrap, rendered line by line."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -141,7 +177,8 @@ class AnswerView(ScrollView, can_focus=True):
         self._run_starts = [[]]
         self._rows = [(0, 0, 0)]
         self._update_virtual_size()
-        self.scroll_to(y=0, animate=False, immediate=True, force=True)
+        if self.size.height:
+            self.scroll_to(y=0, animate=False, immediate=True, force=True)
         self.refresh()
 
     def append(self, runs: list[Run]) -> None:
@@ -181,12 +218,60 @@ class AnswerView(ScrollView, can_focus=True):
             self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
         self.refresh()
 
+    def remove(self, runs: list[Run]) -> None:
+        """Take away the end these runs appended (a backward seek), in the time of their size."""
+        self._cut_end(sum(len(text) for text, _ in self._sanitized(runs)))
+
+    def truncate(self, length: int) -> None:
+        """Keep the first `length` characters of `text`."""
+        self._cut_end(len(self.text) - max(0, length))
+
+    def _cut_end(self, excess: int) -> None:
+        """Remove the last `excess` characters; rows before the cut are kept, not re-wrapped."""
+        if excess <= 0:
+            return
+        lines, runs, starts = self._lines, self._runs, self._run_starts
+        while excess > len(lines[-1]) and len(lines) > 1:
+            excess -= len(lines.pop()) + 1  # the line and the newline before it
+            runs.pop()
+            starts.pop()
+        cut = max(0, len(lines[-1]) - excess)
+        line = len(lines) - 1
+        lines[line] = lines[line][:cut]
+        line_runs = runs[line]
+        while line_runs and line_runs[-1][0] >= cut:
+            line_runs.pop()
+            starts[line].pop()
+        if line_runs and line_runs[-1][1] > cut:
+            run_start, _, key = line_runs[-1]
+            line_runs[-1] = (run_start, cut, key)
+        # A row wraps the same in the shorter text when everything its break looked at (up to
+        # width + 1 characters, or the character after it) lies before the cut; re-wrap from the
+        # first row that does not.
+        width = self._wrap_width or self._width()
+        rows = self._rows
+        keep = bisect.bisect_left(rows, (line, 0, 0))
+        while keep < len(rows) - 1 and rows[keep + 1][0] == line:
+            start, end = rows[keep][1], rows[keep][2]
+            if max(end + 2, start + width + 1) > cut:
+                break
+            keep += 1
+        restart = rows[keep][1] if keep < len(rows) else 0
+        del rows[keep:]
+        rows.extend((line, a, b) for a, b in _wrap(lines[line], restart, width))
+        self._update_virtual_size()
+        if self.follow and self.size.height:
+            self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
+        self.refresh()
+
     @staticmethod
     def _sanitized(runs: list[Run]) -> list[Run]:
         clean: list[Run] = []
         for text, key in runs:
             if "\t" in text:
-                text = text.expandtabs(4)
+                # a fixed width per tab, not tab stops: the same text shows the same whether it
+                # arrives in one run or many, so a removal can count what an append added
+                text = text.replace("\t", TAB)
             if printable(text) == text:
                 clean.append((text, key))
                 continue
@@ -243,9 +328,6 @@ class AnswerView(ScrollView, can_focus=True):
 
     # --- rendering ---------------------------------------------------------------------------
 
-    def watch_selected_citation(self) -> None:
-        self.refresh()
-
     def _style_for(self, key: str) -> Style:
         if key == RUN_TEXT:
             return Style()
@@ -258,11 +340,7 @@ class AnswerView(ScrollView, can_focus=True):
         cite = parse_cite_key(key)
         if cite is None:
             return Style()
-        number, resolved = cite
-        if number == self.selected_citation:
-            return self.get_component_rich_style("answer--cite-selected", partial=True)
-        name = "answer--cite" if resolved else "answer--cite-unresolved"
-        return self.get_component_rich_style(name, partial=True)
+        return self.cite_style(*cite)
 
     def render_line(self, y: int) -> Strip:
         scroll_y = self.scroll_offset.y
@@ -270,8 +348,7 @@ class AnswerView(ScrollView, can_focus=True):
         base = self.rich_style
         row_index = scroll_y + y
         if row_index == 0 and len(self._rows) == 1 and not self._lines[0]:
-            style = base + self.get_component_rich_style("answer--label", partial=True)
-            return Strip([Segment(self.placeholder, style)]).crop_extend(0, width, base)
+            return self.placeholder_strip(width)
         if row_index >= len(self._rows):
             return Strip.blank(width, base)
         line, start, end = self._rows[row_index]
@@ -287,13 +364,6 @@ class AnswerView(ScrollView, can_focus=True):
                 segments.append(Segment(text[a:b], base + self._style_for(key)))
         strip = Strip(segments)
         return strip.crop_extend(0, width, base).apply_offsets(0, row_index)
-
-    class CitationClicked(Message):
-        """A compact marker such as [2] was clicked."""
-
-        def __init__(self, number: int) -> None:
-            super().__init__()
-            self.number = number
 
     def citation_at(self, x: int, y: int) -> int | None:
         """The citation number of the marker at widget cell (x, y), if any."""
@@ -317,12 +387,6 @@ class AnswerView(ScrollView, can_focus=True):
                 cite = parse_cite_key(key)
                 return cite[0] if cite else None
         return None
-
-    def on_click(self, event: events.Click) -> None:
-        number = self.citation_at(event.x, event.y)
-        if number is not None:
-            event.stop()
-            self.post_message(self.CitationClicked(number))
 
     def row_of_citation(self, number: int) -> int | None:
         """The wrapped row holding the first marker of citation `number`, if it is shown."""

@@ -2,13 +2,15 @@
 
 Long tool results sit in a collapsed Collapsible. Images are already placeholders in
 the model (`[image: image/png, 312 KB]`). Every recorded string goes through
-`safe_text`, so nothing in a recording is parsed as markup.
+`safe_text`, so nothing in a recording is parsed as markup; an assistant message's text is
+rendered as Markdown through `tui_replay.app.markdown` (literal text, code highlighted).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -16,6 +18,7 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Collapsible, Static
 
+from tui_replay.app.markdown import markdown_renderable
 from tui_replay.recording.model import Message
 from tui_replay.textsafe import one_line, safe_text
 
@@ -33,6 +36,14 @@ def shown_text(text: str, limit: int = DISPLAY_CHARS) -> Text:
     shown = safe_text(text[:limit])
     shown.append(f"\n… {len(text) - limit:,} more characters (see the raw view, key v)", "dim italic")
     return shown
+
+
+def shown_markdown(text: str, limit: int = DISPLAY_CHARS) -> RenderableType:
+    """Recorded Markdown rendered, cut at `limit` like `shown_text`."""
+    if len(text) <= limit:
+        return markdown_renderable(text)
+    more = Text(f"… {len(text) - limit:,} more characters (see the raw view, key v)", "dim italic")
+    return Group(markdown_renderable(text[:limit]), more)
 
 
 def is_long(text: str) -> bool:
@@ -56,7 +67,13 @@ def _body(message: Message) -> list[Widget]:
     if message.reasoning:
         widgets.append(Static(safe_text(message.reasoning, "italic dim"), classes="reasoning"))
     if message.text or not message.tool_calls:
-        body = Static(shown_text(message.text) if message.text else Text("(empty)", "dim"), classes="text")
+        if not message.text:
+            shown: RenderableType = Text("(empty)", "dim")
+        elif message.role == "assistant":
+            shown = shown_markdown(message.text)
+        else:
+            shown = shown_text(message.text)
+        body = Static(shown, classes="text")
         if message.role == "tool" or is_long(message.text):
             title = f"{len(message.text):,} characters" + (
                 f" — {one_line(message.text, 60)}" if message.text else ""

@@ -1,0 +1,139 @@
+"""Seeking shows exactly what playing straight to the same chunk shows.
+
+Three levels: the plan's runs for any range are the runs of its chunks one by one; the answer
+view cut back to a length equals a view that only ever received that much; and the real screen
+driven with random seek keys (Pilot) shows the answer, tool calls and citations of a straight
+play to its position after every key.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from replay_builders import cited_recording
+from replay_helpers import CITED_FILE, TOOL_CALL_FILE, ReplayTestApp, corpus_file, wait_loaded
+
+from tui_replay.app.widgets.answer_view import AnswerView
+from tui_replay.app.widgets.citations_pane import CitationsPane
+from tui_replay.app.widgets.tool_calls_pane import ToolCallsPane
+from tui_replay.playback import ReplayPlan, build_plan
+from tui_replay.recording.load import load_recording
+from tui_replay.recording.model import Event, EventKind
+
+PIECES = ["a", "bb", "word ", " ", "\n", "\n\n", "漢字", "😀", "\t", "\x1b[1m", "[b]", "x" * 30, "e\u0301"]
+
+
+def mixed_recording(deltas: list[str]):
+    """Reasoning, text with tabs, escapes and wide characters, split citation markers, then a tool call."""
+    recording = cited_recording()
+    base = len(recording.timeline)
+    recording.timeline.insert(0, Event(0, EventKind.REASONING, "think\tfirst\n"))
+    extra = [Event(base + i, EventKind.TEXT, d) for i, d in enumerate(deltas)]
+    recording.timeline.extend(extra)
+    chunk = base + len(deltas)
+    recording.timeline.append(Event(chunk, EventKind.TOOL_CALL, "", 0, "call_0", "get_weather"))
+    recording.timeline.append(Event(chunk + 1, EventKind.TOOL_CALL, '{"city": ', 0))
+    recording.timeline.append(Event(chunk + 2, EventKind.TOOL_CALL, '"Paris"}', 0))
+    recording.response.text += "".join(deltas)
+    recording.response.chunks = chunk + 3
+    return recording
+
+
+def chunk_by_chunk(plan: ReplayPlan, start: int, end: int) -> list[tuple[str, str]]:
+    """The runs of chunks start..end-1 merged one chunk at a time (the original, quadratic way)."""
+    merged: list[tuple[str, str]] = []
+    for chunk_runs in plan.runs[start:end]:
+        for text, key in chunk_runs:
+            if merged and merged[-1][1] == key and not key.startswith("cite"):
+                merged[-1] = (merged[-1][0] + text, key)
+            else:
+                merged.append((text, key))
+    return merged
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40), st.data())
+def test_runs_for_a_range_are_the_runs_of_its_chunks(deltas, data):
+    plan = build_plan(mixed_recording(deltas))
+    count = plan.chunk_count
+    start = data.draw(st.integers(min_value=0, max_value=count))
+    end = data.draw(st.integers(min_value=start, max_value=count))
+    assert plan.runs_between(start, end) == chunk_by_chunk(plan, start, end)
+
+
+def fresh_view(runs, width: int) -> AnswerView:
+    view = AnswerView()
+    view._width = lambda: width  # type: ignore[method-assign]  # unmounted: wrap at a fixed width
+    view.append(runs)
+    return view
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(PIECES), max_size=40),
+    st.integers(min_value=1, max_value=12),
+    st.data(),
+)
+def test_cutting_the_view_back_equals_appending_less(deltas, width, data):
+    plan = build_plan(mixed_recording(deltas))
+    count = plan.chunk_count
+    old = data.draw(st.integers(min_value=0, max_value=count))
+    new = data.draw(st.integers(min_value=0, max_value=old))
+    view = fresh_view([], width)
+    for position in range(old):  # played chunk by chunk, as the timer does
+        view.append(plan.runs_between(position, position + 1))
+    view.remove(plan.runs_between(new, old))
+    straight = fresh_view(plan.runs_between(0, new), width)
+    assert view.text == straight.text
+    assert view._runs == straight._runs and view._run_starts == straight._run_starts
+    assert view._rows == straight._rows
+
+
+def test_tabs_show_the_same_in_one_run_or_many():
+    whole = fresh_view([("a\tb", "text")], 40)
+    split = fresh_view([("a", "text"), ("\t", "text"), ("b", "text")], 40)
+    assert whole.text == split.text == "a    b"
+
+
+KEYS = ["right", "left", "home", "end", "left_square_bracket", "right_square_bracket"]
+
+
+async def check_matches_straight_play(screen) -> None:
+    plan, position = screen.plan, screen.player.position
+    answer = screen.query_one(AnswerView)
+    straight = fresh_view(plan.runs_between(0, position), answer._wrap_width)
+    assert answer.text == straight.text, f"at chunk {position}"
+    assert answer._runs == straight._runs and answer._rows == straight._rows, f"at chunk {position}"
+    cards = screen.query_one(ToolCallsPane).response_cards
+    expected = plan.tool_calls_at(position)
+    assert sorted(cards) == [call.index for call in expected]
+    for call in expected:
+        assert cards[call.index].state[2:] == (call.arguments, call.complete)
+    assert screen.query_one(CitationsPane).shown == [doc.number for doc in plan.documents_at(position)]
+
+
+@pytest.mark.parametrize("seed", range(3))
+async def test_random_seeks_show_what_a_straight_play_shows(seed):
+    chooser = random.Random(seed)
+    deltas = [chooser.choice(PIECES) for _ in range(120)]
+    app = ReplayTestApp(recording=mixed_recording(deltas), autoplay=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await wait_loaded(pilot)
+        for _ in range(60):
+            await pilot.press(chooser.choice(KEYS))
+            await check_matches_straight_play(screen)
+
+
+@pytest.mark.parametrize("path", [CITED_FILE, TOOL_CALL_FILE])
+async def test_stepping_back_from_the_end_of_real_recordings(path):
+    recording = load_recording(corpus_file(path))
+    app = ReplayTestApp(recording=recording, autoplay=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await wait_loaded(pilot)
+        await pilot.press("end")
+        while screen.player.position:
+            await pilot.press("left")
+            await check_matches_straight_play(screen)
