@@ -117,3 +117,14 @@ def test_bad_environment_values_name_the_variable(tmp_path: Path) -> None:
         with pytest.raises(ConfigError) as caught:
             load_config(cwd=tmp_path, environ={name: value}, user_path=tmp_path / "none.toml")
         assert str(caught.value).startswith(f"{name} is not a")
+
+
+def test_capture_folder_from_the_project_file_and_the_environment(tmp_path: Path) -> None:
+    (tmp_path / "tui-replay.toml").write_text('[live]\nsave_dir = "~/captures-here"\n')
+    none = tmp_path / "none.toml"
+    assert load_config(cwd=tmp_path, environ={}, user_path=none).live.save_dir == "~/captures-here"
+    environ = {"TUI_REPLAY_SAVE_DIR": "/tmp/elsewhere"}
+    assert load_config(cwd=tmp_path, environ=environ, user_path=none).live.save_dir == "/tmp/elsewhere"
+    (tmp_path / "tui-replay.toml").write_text("[live]\nsave_dir = 3\n")
+    with pytest.raises(ConfigError, match="live.save_dir"):
+        load_config(cwd=tmp_path, environ={}, user_path=none)

@@ -55,9 +55,13 @@ async def settle(pilot, screen: CompareScreen, timeout: float = 120) -> None:
     await pilot.pause(0.05)
 
 
-async def test_live_answer_streams_and_compares_same(live_server, stored, tmp_path):
-    path = tmp_path / "chat-stream.json"
+async def test_live_answer_streams_and_compares_same(live_server, stored, tmp_path, monkeypatch):
+    # a recordings tree of a llama-stack checkout: the capture must not land in it
+    recordings = tmp_path / "tests" / "integration" / "chat" / "recordings"
+    recordings.mkdir(parents=True)
+    path = recordings / "chat-stream.json"
     shutil.copy(stored.chat_stream, path)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the default capture folder
     app = CompareApp(path, live_server.base_url)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
@@ -77,12 +81,13 @@ async def test_live_answer_streams_and_compares_same(live_server, stored, tmp_pa
         finish = table.get_row_at(0)
         assert (finish[1].plain, finish[2].plain) == ("stop", "stop")
 
-        # `s` saves the live capture next to the stored file, never over it.
+        # `s` saves the live capture in the user data folder, never in the recordings tree.
         original = path.read_bytes()
         await pilot.press("s")
         await wait_for(pilot, lambda: screen.saved is not None, "the capture to be saved")
         saved = screen.saved
-        assert saved is not None and saved.parent == path.parent
+        assert saved is not None and saved.parent == tmp_path / "data" / "tui-replay" / "captures"
+        assert list(recordings.iterdir()) == [path]
         assert saved.name.startswith("chat-stream.live-") and saved.suffix == ".json"
         assert path.read_bytes() == original
         capture = load_recording(saved)
@@ -262,7 +267,9 @@ async def test_the_api_key_is_never_on_screen_or_in_the_capture(live_server, sto
     shutil.copy(stored.chat_stream, path)
     for base_url in (live_server.base_url, f"http://user:{secret}@127.0.0.1:{free_port()}/v1"):
         app = CompareApp(path, base_url)
-        app.compare_config = app.compare_config.override(live_api_key_env="TUI_SCREEN_KEY")
+        app.compare_config = app.compare_config.override(
+            live_api_key_env="TUI_SCREEN_KEY", live_save_dir=str(tmp_path)  # [live] save_dir
+        )
         async with app.run_test(size=SIZE) as pilot:
             screen = app.screen
             await settle(pilot, screen)
