@@ -126,5 +126,5 @@ def test_capture_folder_from_the_project_file_and_the_environment(tmp_path: Path
     environ = {"TUI_REPLAY_SAVE_DIR": "/tmp/elsewhere"}
     assert load_config(cwd=tmp_path, environ=environ, user_path=none).live.save_dir == "/tmp/elsewhere"
     (tmp_path / "tui-replay.toml").write_text("[live]\nsave_dir = 3\n")
-    with pytest.raises(ConfigError, match="live.save_dir"):
+    with pytest.raises(ConfigError, match=r"live\.save_dir"):
         load_config(cwd=tmp_path, environ={}, user_path=none)
