@@ -40,6 +40,11 @@ def test_save_round_trip(live_server, stored, tmp_path):
     (row,) = [json.loads(line) for line in listed.stdout.splitlines() if line.strip()]
     assert row["status"] == "ok" and row["kind"] == "chat" and row["streaming"] is True
     assert row["chunks"] == len(body)
+    assert row["capture"] is True  # marked as a capture, and the recorded original is not
+    original_row = json.loads(run_cli("list", "--json", str(stored.chat_stream)).stdout)
+    assert original_row["capture"] is False
+    table = run_cli("list", str(target), env={"COLUMNS": "200"})
+    assert table.returncode == 0 and "capture" in table.stdout, table.stdout
 
     shown = run_cli("show", "--json", str(target))
     assert shown.returncode == 0, shown.stderr

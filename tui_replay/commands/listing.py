@@ -134,6 +134,8 @@ def _status_cell(summary: Summary) -> Text:
         return literal(summary.error or "error", "red")
     if summary.exception:
         return Text("exception", style="yellow")
+    if summary.capture:  # a live capture of ours (compare --save), not a test recording
+        return Text("capture", style="cyan")
     return Text("ok", style="green")
 
 

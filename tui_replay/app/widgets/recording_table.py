@@ -84,7 +84,7 @@ def status_text(summary: Summary) -> str:
         return f"error: {flat(summary.error)}" if summary.error else "error"
     if summary.exception:
         return "exception"
-    return "ok"
+    return "capture" if summary.capture else "ok"  # a live capture of ours, not a test recording
 
 
 def cell_values(summary: Summary) -> tuple[str, ...]:
