@@ -86,6 +86,11 @@ def short_json(value: Any, limit: int = 80) -> str:
 # --- differences --------------------------------------------------------------------------
 
 
+# Request fields the recorder adds about itself (the SDK and server versions), not what was sent:
+# reported, but a re-record that only bumps them keeps its meaning.
+RECORDER_METADATA = "/provider_metadata"
+
+
 @dataclass(frozen=True, slots=True)
 class RequestDifference:
     """A request field that differs, by JSON pointer into the stored request."""
@@ -94,11 +99,20 @@ class RequestDifference:
     a: Any
     b: Any
 
+    @property
+    def decides(self) -> bool:
+        return not (self.pointer == RECORDER_METADATA or self.pointer.startswith(RECORDER_METADATA + "/"))
+
     def describe(self) -> str:
         return f"request {self.pointer or '/'}: {short_json(self.a)} → {short_json(self.b)}"
 
     def to_json(self, labels: Labels = AB) -> dict[str, Any]:
-        return {"field": "request", "pointer": self.pointer, **_sides(self.a, self.b, labels)}
+        return {
+            "field": "request",
+            "pointer": self.pointer,
+            "decides": self.decides,
+            **_sides(self.a, self.b, labels),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -385,7 +399,7 @@ def answer_key(side: AnswerSide) -> tuple[Any, ...]:
 
 
 def decides(difference: Difference) -> bool:
-    return not isinstance(difference, ValueDifference) or difference.decides
+    return not isinstance(difference, ValueDifference | RequestDifference) or difference.decides
 
 
 @dataclass(slots=True)
@@ -460,7 +474,7 @@ def compare_recordings(a: Recording | None, b: Recording | None, path: str) -> R
     )
     if a.kind != b.kind:
         answer.insert(0, ValueDifference("kind", str(a.kind), str(b.kind), decides=True))
-    if request or any(decides(d) for d in answer):
+    if any(decides(d) for d in [*request, *answer]):
         verdict = DIFFERENT
     elif answer or a.response_raw != b.response_raw or a.request_raw != b.request_raw:
         verdict = SAME_ANSWER

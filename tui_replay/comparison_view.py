@@ -145,7 +145,9 @@ def difference_lines(difference: Any, labels: Labels = AB) -> Iterator[Text]:
                 shown = arguments if isinstance(arguments, str) else _json(arguments)
                 yield Text.assemble(f"  {label}: ", safe_text(f"{name} {shown}"))
     elif isinstance(difference, RequestDifference):
-        yield Text.assemble(("request ", "bold"), safe_text(difference.describe().removeprefix("request ")))
+        style = "" if difference.decides else "dim"  # recorder metadata: reported, not meaningful
+        what = difference.describe().removeprefix("request ")
+        yield Text.assemble(("request ", "bold"), safe_text(what, style))
     elif isinstance(difference, ValueDifference):
         style = "" if difference.decides else "dim"
         yield safe_text(difference.describe(), style)
