@@ -143,3 +143,14 @@ def test_a_non_positive_max_size_from_the_environment_or_the_flag_is_refused(
     flag = run_cli("list", "--json", f"--max-size={value}", str(tmp_path), cwd=tmp_path)
     assert flag.returncode == 2 and flag.stdout == ""
     assert f"argument --max-size: not a positive size (e.g. 512K, 32M, 1G): {value}\n" in flag.stderr
+
+
+def test_capture_folder_from_the_project_file_and_the_environment(tmp_path: Path) -> None:
+    (tmp_path / "tui-replay.toml").write_text('[live]\nsave_dir = "~/captures-here"\n')
+    none = tmp_path / "none.toml"
+    assert load_config(cwd=tmp_path, environ={}, user_path=none).live.save_dir == "~/captures-here"
+    environ = {"TUI_REPLAY_SAVE_DIR": "/tmp/elsewhere"}
+    assert load_config(cwd=tmp_path, environ=environ, user_path=none).live.save_dir == "/tmp/elsewhere"
+    (tmp_path / "tui-replay.toml").write_text("[live]\nsave_dir = 3\n")
+    with pytest.raises(ConfigError, match=r"live\.save_dir"):
+        load_config(cwd=tmp_path, environ={}, user_path=none)

@@ -10,6 +10,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+SAVE_TO_CAPTURE_DIR = ""  # `--save` without a path: the capture folder
+
 SUBCOMMANDS = ("list", "show", "compare", "export", "explain", "check", "diff")
 
 
@@ -118,7 +120,19 @@ def build_command_parser() -> argparse.ArgumentParser:
     compare = sub.add_parser("compare", help="re-issue a stored request live and compare the answers")
     compare.add_argument("file", metavar="FILE")
     _add_live_target(compare)
-    compare.add_argument("--save", metavar="PATH", help="write the live exchange as a new recording")
+    compare.add_argument(
+        "--save",
+        nargs="?",
+        const=SAVE_TO_CAPTURE_DIR,
+        metavar="PATH",
+        help="write the live exchange as a new recording: to PATH, or without PATH to the capture "
+        "folder (--save-dir, TUI_REPLAY_SAVE_DIR, [live] save_dir, else <user data dir>/tui-replay/"
+        "captures); put it after FILE",
+    )
+    compare.add_argument("--save-dir", metavar="DIR", help="save the capture into DIR (implies --save)")
+    compare.add_argument(
+        "--force", action="store_true", help="allow saving a capture inside a recordings/ folder"
+    )
     compare.add_argument(
         "--repeat", type=int, default=1, metavar="N", help="re-issue N times and report stability"
     )

@@ -28,6 +28,10 @@ VERDICTS = (SAME, SAME_ANSWER, DIFFERENT, ADDED, REMOVED, ERROR)
 EQUAL, DELETE, INSERT = "equal", "delete", "insert"
 _WORDS = re.compile(r"\s+|\S+")
 
+# How the two sides are named: `diff` says a / b, `compare` stored / live.
+Labels = tuple[str, str]
+AB: Labels = ("a", "b")
+
 # Response keys that change on every recording without changing the answer.
 VOLATILE_KEYS = frozenset(
     {
@@ -82,6 +86,11 @@ def short_json(value: Any, limit: int = 80) -> str:
 # --- differences --------------------------------------------------------------------------
 
 
+# Request fields the recorder adds about itself (the SDK and server versions), not what was sent:
+# reported, but a re-record that only bumps them keeps its meaning.
+RECORDER_METADATA = "/provider_metadata"
+
+
 @dataclass(frozen=True, slots=True)
 class RequestDifference:
     """A request field that differs, by JSON pointer into the stored request."""
@@ -90,11 +99,20 @@ class RequestDifference:
     a: Any
     b: Any
 
+    @property
+    def decides(self) -> bool:
+        return not (self.pointer == RECORDER_METADATA or self.pointer.startswith(RECORDER_METADATA + "/"))
+
     def describe(self) -> str:
         return f"request {self.pointer or '/'}: {short_json(self.a)} → {short_json(self.b)}"
 
-    def to_json(self) -> dict[str, Any]:
-        return {"field": "request", "pointer": self.pointer, **_sides(self.a, self.b)}
+    def to_json(self, labels: Labels = AB) -> dict[str, Any]:
+        return {
+            "field": "request",
+            "pointer": self.pointer,
+            "decides": self.decides,
+            **_sides(self.a, self.b, labels),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +133,7 @@ class TextDifference:
     def describe(self) -> str:
         return f"{self.field} differs: {self.words_removed} words removed, {self.words_added} added"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, labels: Labels = AB) -> dict[str, Any]:
         return {"field": self.field, "message": self.describe(), "diff": [list(run) for run in self.runs]}
 
 
@@ -140,15 +158,23 @@ class ToolCallDifference:
         changes = "; ".join(
             f"argument {pointer or '/'} {short_json(a)} → {short_json(b)}" for pointer, a, b in self.arguments
         )
-        return f"tool call {self.index} ({self.name_a}): {changes}"
+        return f"tool call {self.index} ({self.name_a}) arguments differ: {changes}"
 
-    def to_json(self) -> dict[str, Any]:
+    def call(self, side: int) -> dict[str, Any] | None:
+        """One side's call as {"name", "arguments"} (None when that side has no such call)."""
+        name = (self.name_a, self.name_b)[side]
+        arguments = (self.arguments_a, self.arguments_b)[side]
+        return None if name is None else {"name": name, "arguments": arguments}
+
+    def to_json(self, labels: Labels = AB) -> dict[str, Any]:
         return {
             "field": "tool_calls",
             "index": self.index,
             "message": self.describe(),
-            "name": _sides(self.name_a, self.name_b),
-            "arguments": [{"pointer": p, **_sides(a, b)} for p, a, b in self.arguments],
+            "name": _sides(self.name_a, self.name_b, labels),
+            "arguments": [{"pointer": p, **_sides(a, b, labels)} for p, a, b in self.arguments],
+            labels[0]: self.call(0),
+            labels[1]: self.call(1),
         }
 
 
@@ -165,20 +191,69 @@ class ValueDifference:
     def describe(self) -> str:
         return f"{self.field.replace('_', ' ')}: {short_json(self.a)} → {short_json(self.b)}"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, labels: Labels = AB) -> dict[str, Any]:
         return {
             "field": self.field,
             "message": self.describe(),
             "decides": self.decides,
-            **_sides(self.a, self.b),
+            **_sides(self.a, self.b, labels),
         }
 
 
-Difference = RequestDifference | TextDifference | ToolCallDifference | ValueDifference
+@dataclass(frozen=True, slots=True)
+class CosineDifference:
+    """Embedding vectors that point elsewhere: the lowest pairwise cosine similarity is below
+    the threshold (float noise across runs and hardware stays far above it)."""
+
+    similarities: tuple[float | None, ...]
+    threshold: float
+
+    @property
+    def lowest(self) -> float:
+        return min(s for s in self.similarities if s is not None)
+
+    def describe(self) -> str:
+        return f"lowest cosine similarity {self.lowest:.4f} (below {self.threshold})"
+
+    def to_json(self, labels: Labels = AB) -> dict[str, Any]:
+        return {
+            "field": "cosine",
+            "message": self.describe(),
+            "cosine": [None if s is None else round(s, 6) for s in self.similarities],
+        }
 
 
-def _sides(a: Any, b: Any) -> dict[str, Any]:
-    return {"a": None if a is MISSING else a, "b": None if b is MISSING else b}
+@dataclass(frozen=True, slots=True)
+class ModelListDifference:
+    """Model ids that appeared in, or vanished from, a model list."""
+
+    appeared: tuple[str, ...]
+    vanished: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"{len(self.appeared)} model ids appeared, {len(self.vanished)} vanished"
+
+    def to_json(self, labels: Labels = AB) -> dict[str, Any]:
+        return {
+            "field": "models",
+            "message": self.describe(),
+            "appeared": list(self.appeared),
+            "vanished": list(self.vanished),
+        }
+
+
+Difference = (
+    RequestDifference
+    | TextDifference
+    | ToolCallDifference
+    | ValueDifference
+    | CosineDifference
+    | ModelListDifference
+)
+
+
+def _sides(a: Any, b: Any, labels: Labels = AB) -> dict[str, Any]:
+    return {labels[0]: None if a is MISSING else a, labels[1]: None if b is MISSING else b}
 
 
 # --- one side -----------------------------------------------------------------------------
@@ -252,6 +327,17 @@ class Timings:
     tokens: int | None
     tokens_basis: str  # "usage", "chunks" (an estimate) or "none"
     tokens_per_s: float | None
+    streamed: bool = True  # no time to first chunk without a stream
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ttft_s": self.ttft_s,
+            "total_s": self.total_s,
+            "chunks": self.chunks,
+            "tokens": self.tokens,
+            "tokens_basis": self.tokens_basis,
+            "tokens_per_s": self.tokens_per_s,
+        }
 
 
 # --- comparing ----------------------------------------------------------------------------
@@ -306,8 +392,14 @@ def answer_differences(
     return found
 
 
+def answer_key(side: AnswerSide) -> tuple[Any, ...]:
+    """What decides a verdict about one answer, hashable (for grouping repeated answers)."""
+    calls = tuple((call.name, repr(call.arguments)) for call in side.tool_calls)
+    return (side.text, side.reasoning, calls, side.finish_reason, repr(sorted(side.summary.items())))
+
+
 def decides(difference: Difference) -> bool:
-    return not isinstance(difference, ValueDifference) or difference.decides
+    return not isinstance(difference, ValueDifference | RequestDifference) or difference.decides
 
 
 @dataclass(slots=True)
@@ -382,7 +474,7 @@ def compare_recordings(a: Recording | None, b: Recording | None, path: str) -> R
     )
     if a.kind != b.kind:
         answer.insert(0, ValueDifference("kind", str(a.kind), str(b.kind), decides=True))
-    if request or any(decides(d) for d in answer):
+    if any(decides(d) for d in [*request, *answer]):
         verdict = DIFFERENT
     elif answer or a.response_raw != b.response_raw or a.request_raw != b.request_raw:
         verdict = SAME_ANSWER

@@ -12,12 +12,15 @@ import html
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, RenderResult
+from rich.table import Table
 from rich.text import Text
 
 from tui_replay.comparison import (
+    AB,
     ADDED,
     DELETE,
     DIFFERENT,
@@ -27,9 +30,14 @@ from tui_replay.comparison import (
     SAME,
     SAME_ANSWER,
     VERDICTS,
+    AnswerSide,
+    CosineDifference,
+    Labels,
+    ModelListDifference,
     RecordingComparison,
     RequestDifference,
     TextDifference,
+    Timings,
     ToolCallDifference,
     ValueDifference,
     decides,
@@ -103,9 +111,12 @@ def counts_line(comparisons: list[RecordingComparison]) -> Text:
 class DifferencesView:
     """Every difference of one comparison, one block per kind of difference."""
 
-    def __init__(self, comparison: RecordingComparison, *, labels: tuple[str, str] = ("a", "b")) -> None:
+    def __init__(
+        self, comparison: RecordingComparison, *, labels: Labels = AB, deciding_only: bool = False
+    ) -> None:
         self.comparison = comparison
         self.labels = labels
+        self.deciding_only = deciding_only
 
     def lines(self) -> Iterator[Text]:
         comparison = self.comparison
@@ -113,13 +124,14 @@ class DifferencesView:
             yield Text.assemble(("error: ", "bold red"), safe_text(comparison.error))
             return
         for difference in comparison.differences:
-            yield from difference_lines(difference, self.labels)
+            if decides(difference) or not self.deciding_only:
+                yield from difference_lines(difference, self.labels)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield from self.lines()
 
 
-def difference_lines(difference: Any, labels: tuple[str, str] = ("a", "b")) -> Iterator[Text]:
+def difference_lines(difference: Any, labels: Labels = AB) -> Iterator[Text]:
     if isinstance(difference, TextDifference):
         yield Text.assemble((f"{difference.field}: ", "bold"), difference.describe())
         yield word_diff_text(difference.runs)
@@ -133,10 +145,19 @@ def difference_lines(difference: Any, labels: tuple[str, str] = ("a", "b")) -> I
                 shown = arguments if isinstance(arguments, str) else _json(arguments)
                 yield Text.assemble(f"  {label}: ", safe_text(f"{name} {shown}"))
     elif isinstance(difference, RequestDifference):
-        yield Text.assemble(("request ", "bold"), safe_text(difference.describe().removeprefix("request ")))
+        style = "" if difference.decides else "dim"  # recorder metadata: reported, not meaningful
+        what = difference.describe().removeprefix("request ")
+        yield Text.assemble(("request ", "bold"), safe_text(what, style))
     elif isinstance(difference, ValueDifference):
         style = "" if difference.decides else "dim"
         yield safe_text(difference.describe(), style)
+    elif isinstance(difference, ModelListDifference):
+        yield safe_text(difference.describe())
+        for label, ids in (("appeared", difference.appeared), ("vanished", difference.vanished)):
+            if ids:
+                yield Text.assemble(f"  {label}: ", safe_text(", ".join(ids)))
+    elif isinstance(difference, CosineDifference):
+        yield safe_text(difference.describe())
 
 
 def _json(value: Any) -> str:
@@ -148,7 +169,7 @@ def _json(value: Any) -> str:
 class ComparisonView:
     """One pair in full: the summary line, then the differences."""
 
-    def __init__(self, comparison: RecordingComparison, *, labels: tuple[str, str] = ("a", "b")) -> None:
+    def __init__(self, comparison: RecordingComparison, *, labels: Labels = AB) -> None:
         self.comparison = comparison
         self.labels = labels
 
@@ -157,6 +178,104 @@ class ComparisonView:
         if self.comparison.verdict in (DIFFERENT, SAME_ANSWER, ERROR):
             for line in DifferencesView(self.comparison, labels=self.labels).lines():
                 yield Text("    ") + line
+
+
+# --- one side, and the numbers of both ---------------------------------------------------
+
+
+def arguments_text(arguments: Any) -> str:
+    return arguments if isinstance(arguments, str) else _json(arguments)
+
+
+def answer_text(side: AnswerSide, *, summary_only: bool = False) -> Text:
+    """One side's final answer as literal text: a recorded error, the text (or, for embeddings
+    and model lists, the summary), then the tool calls."""
+    result = Text()
+    if side.error:
+        result.append("recorded error: ", "bold red")
+        result.append_text(safe_text(side.error))
+        result.append("\n")
+    if summary_only:
+        for key, value in side.summary.items():
+            shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+            result.append(f"{key}: ", "bold")
+            result.append_text(safe_text(shown))
+            result.append("\n")
+        return result
+    if side.reasoning:
+        result.append("reasoning: ", "bold dim")
+        result.append_text(safe_text(side.reasoning, "dim"))
+        result.append("\n\n")
+    result.append_text(safe_text(side.text) if side.text else Text("(no text)", "dim"))
+    for call in side.tool_calls:
+        result.append("\n\ntool call ", "bold")
+        result.append_text(safe_text(call.name, "bold cyan"))
+        result.append("\n")
+        result.append_text(safe_text(call.arguments_text()))
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class MetricRow:
+    label: str
+    a: Any
+    b: Any
+    differs: bool = False  # shown in red: a value that decides the verdict differs
+
+
+def _seconds(value: float | None) -> str | None:
+    return None if value is None else f"{value:.3f} s"
+
+
+def metric_rows(
+    a: AnswerSide,
+    b: AnswerSide | None,
+    *,
+    timings: Timings | None = None,
+    text_like: bool = True,
+    usage: bool = True,
+) -> list[MetricRow]:
+    """Finish reason, usage, chunk counts (and, for a live side, its timings): the table under
+    both compare views and the diff screen."""
+    other = b or AnswerSide()
+    rows: list[MetricRow] = []
+    if text_like:
+        rows.append(
+            MetricRow(
+                "finish reason", a.finish_reason, other.finish_reason, a.finish_reason != other.finish_reason
+            )
+        )
+    if usage:
+        for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+            rows.append(
+                MetricRow(key.replace("_", " "), (a.usage or {}).get(key), (other.usage or {}).get(key))
+            )
+    if timings is not None:
+        if timings.streamed:
+            rows.append(MetricRow("time to first chunk", None, _seconds(timings.ttft_s)))
+        rows.append(MetricRow("total time", None, _seconds(timings.total_s)))
+    if text_like:
+        rows.append(MetricRow("chunks", a.chunks, timings.chunks if timings is not None else other.chunks))
+    if timings is not None and timings.tokens_per_s is not None:
+        basis = "" if timings.tokens_basis == "usage" else f" (estimated from {timings.tokens_basis})"
+        rows.append(MetricRow("tokens per second", None, f"{timings.tokens_per_s:.1f}{basis}"))
+    return rows
+
+
+def metric_cell(value: Any, differs: bool = False) -> Text:
+    return safe_text("-" if value is None or value == "" else str(value), "bold red" if differs else "")
+
+
+def metrics_table(rows: list[MetricRow], labels: Labels = AB) -> Table:
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    table.add_column("")
+    table.add_column(labels[0], header_style="bold")
+    table.add_column(labels[1], header_style="bold")
+    for row in rows:
+        table.add_row(
+            Text(row.label, "bold"), metric_cell(row.a, row.differs), metric_cell(row.b, row.differs)
+        )
+    return table
 
 
 # --- Markdown (a PR comment) ---------------------------------------------------------------

@@ -3,7 +3,8 @@
 Precedence, highest first:
   1. command-line flags (applied by the caller with `Config.override`)
   2. environment: TUI_REPLAY_THEME, TUI_REPLAY_SPEED, TUI_REPLAY_MAX_SIZE,
-     OPENAI_BASE_URL (live base URL), TUI_REPLAY_MODEL (live model)
+     OPENAI_BASE_URL (live base URL), TUI_REPLAY_MODEL (live model),
+     TUI_REPLAY_SAVE_DIR (where live captures go)
   3. a file named with --config
   4. the project file: ./tui-replay.toml, else [tool.tui-replay] in ./pyproject.toml
   5. the user file: <user config dir>/tui-replay/config.toml
@@ -43,6 +44,9 @@ class LiveConfig:
     api_key_env: str = "OPENAI_API_KEY"
     timeout: float = 120.0
     max_answer: int = DEFAULT_MAX_ANSWER  # bytes of one live answer
+    # Where `compare --save` and the app's `s` write captures; None: the user data folder
+    # (`live.capture.capture_dir`), never a recordings tree.
+    save_dir: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +149,13 @@ def _apply(config: Config, table: dict[str, Any], source: str) -> Config:
             f"{source}: API keys are not read from config files; "
             "put the key in an environment variable and name it with `api_key_env`"
         )
-    for name, kinds in (("base_url", str), ("model", str), ("api_key_env", str), ("timeout", (int, float))):
+    for name, kinds in (
+        ("base_url", str),
+        ("model", str),
+        ("api_key_env", str),
+        ("timeout", (int, float)),
+        ("save_dir", str),
+    ):
         if name in live_table:
             live = replace(live, **{name: check(live_table[name], kinds, f"live.{name}")})
     if not is_env_name(live.api_key_env):  # it is written into shell code: `$NAME` and nothing else
@@ -205,6 +215,8 @@ def load_config(
         live_env["base_url"] = environ["OPENAI_BASE_URL"]
     if environ.get("TUI_REPLAY_MODEL"):
         live_env["model"] = environ["TUI_REPLAY_MODEL"]
+    if environ.get("TUI_REPLAY_SAVE_DIR"):
+        live_env["save_dir"] = environ["TUI_REPLAY_SAVE_DIR"]
     if live_env:
         env_table["live"] = live_env
     if env_table:

@@ -45,7 +45,7 @@ def test_corpus_rows_are_real_summaries(corpus):
     assert list(seed.to_json()) == [
         "path", "status", "error", "test_id", "kind", "endpoint", "model", "streaming",
         "chunks", "tool_calls", "citations", "exception", "prompt_tokens", "completion_tokens", "choices",
-        "format", "interaction",
+        "format", "interaction", "capture",
     ]  # fmt: skip
 
 

@@ -240,3 +240,28 @@ def test_combined_filters_are_the_intersection_of_each(words):
     for word in words:
         expected &= set(_names(filter_summaries(ROWS, word)))
     assert combined == expected
+
+
+def test_capture_filter_on_a_real_recording_and_its_capture(tmp_path):
+    import json
+
+    from support import CORPUS, require_corpus
+
+    from tui_replay.app.widgets.recording_table import status_text
+    from tui_replay.recording.summary import summarize_file
+
+    require_corpus()
+    name = "75ae2f583e3eb3920933f9df9ff65fa5cc639daf97fd7d6b53061146a026cc22.json"
+    source = CORPUS / "llama-stack/agents/recordings" / name
+    obj = json.loads(source.read_text())
+    chunks = len(obj["response"]["body"])
+    obj["tui_replay_chunk_times"] = [0.01 * (i + 1) for i in range(chunks)]  # what a capture carries
+    capture = tmp_path / "75ae2f583e3e.live-20250101-120000.json"
+    capture.write_text(json.dumps(obj))
+    rows = [summarize_file(source), summarize_file(capture)]
+    assert [row.capture for row in rows] == [False, True]
+    assert [row.path for row in filter_summaries(rows, "capture:yes")] == [str(capture)]
+    assert [row.path for row in filter_summaries(rows, "-capture:yes")] == [str(source)]
+    assert [status_text(row) for row in rows] == ["ok", "capture"]
+    with pytest.raises(QueryError, match="capture:maybe"):
+        parse_query("capture:maybe")

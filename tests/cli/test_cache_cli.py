@@ -28,6 +28,11 @@ WRONG_VALUES = {
     "mtime_ns": "now",
     "first_user": None,
     "answer_start": 7,
+    "choices": "2",
+    "key": 3,
+    "format": None,
+    "interaction": "0",
+    "capture": "yes",
 }
 
 

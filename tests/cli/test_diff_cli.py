@@ -246,3 +246,20 @@ def test_folders_pair_by_relative_path_and_markdown_is_escaped(tmp_path):
     assert "&lt;script&gt;" in table_row and "\\|x\\|" in table_row and table_row.count(" | ") == 2
     assert "````" in text  # a longer fence around text that holds ```
     assert diff(str(a), str(tmp_path / "missing")).returncode == 2
+
+
+def test_a_re_record_that_only_bumps_the_recorder_metadata_keeps_its_meaning(tmp_path):
+    def bump(obj: dict) -> None:
+        obj["request"]["provider_metadata"] = {"openai_sdk_version": "9.9.9"}
+
+    a = edited(TOOL_CALL, tmp_path / "a.json", lambda obj: None)
+    b = edited(TOOL_CALL, tmp_path / "b.json", bump)
+    done = diff(str(a), str(b), "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    (result,) = json.loads(done.stdout)["files"]
+    assert result["verdict"] == "same-answer"
+    (difference,) = result["differences"]
+    assert difference["pointer"].startswith("/provider_metadata") and difference["decides"] is False
+    # the same file with a changed body field is still `different`
+    c = edited(b, tmp_path / "c.json", lambda obj: obj["request"]["body"].update(temperature=1.5))
+    assert diff(str(a), str(c)).returncode == 1

@@ -55,9 +55,13 @@ async def settle(pilot, screen: CompareScreen, timeout: float = 120) -> None:
     await pilot.pause(0.05)
 
 
-async def test_live_answer_streams_and_compares_same(live_server, stored, tmp_path):
-    path = tmp_path / "chat-stream.json"
+async def test_live_answer_streams_and_compares_same(live_server, stored, tmp_path, monkeypatch):
+    # a recordings tree of a llama-stack checkout: the capture must not land in it
+    recordings = tmp_path / "tests" / "integration" / "chat" / "recordings"
+    recordings.mkdir(parents=True)
+    path = recordings / "chat-stream.json"
     shutil.copy(stored.chat_stream, path)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the default capture folder
     app = CompareApp(path, live_server.base_url)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
@@ -77,12 +81,13 @@ async def test_live_answer_streams_and_compares_same(live_server, stored, tmp_pa
         finish = table.get_row_at(0)
         assert (finish[1].plain, finish[2].plain) == ("stop", "stop")
 
-        # `s` saves the live capture next to the stored file, never over it.
+        # `s` saves the live capture in the user data folder, never in the recordings tree.
         original = path.read_bytes()
         await pilot.press("s")
         await wait_for(pilot, lambda: screen.saved is not None, "the capture to be saved")
         saved = screen.saved
-        assert saved is not None and saved.parent == path.parent
+        assert saved is not None and saved.parent == tmp_path / "data" / "tui-replay" / "captures"
+        assert list(recordings.iterdir()) == [path]
         assert saved.name.startswith("chat-stream.live-") and saved.suffix == ".json"
         assert path.read_bytes() == original
         capture = load_recording(saved)
@@ -262,7 +267,10 @@ async def test_the_api_key_is_never_on_screen_or_in_the_capture(live_server, sto
     shutil.copy(stored.chat_stream, path)
     for base_url in (live_server.base_url, f"http://user:{secret}@127.0.0.1:{free_port()}/v1"):
         app = CompareApp(path, base_url)
-        app.compare_config = app.compare_config.override(live_api_key_env="TUI_SCREEN_KEY")
+        app.compare_config = app.compare_config.override(
+            live_api_key_env="TUI_SCREEN_KEY",
+            live_save_dir=str(tmp_path),  # [live] save_dir
+        )
         async with app.run_test(size=SIZE) as pilot:
             screen = app.screen
             await settle(pilot, screen)
@@ -273,3 +281,49 @@ async def test_the_api_key_is_never_on_screen_or_in_the_capture(live_server, sto
     saved = list(tmp_path.glob("chat-stream.live-*.json"))
     assert len(saved) == 1
     assert secret not in saved[0].read_text()
+
+
+async def test_a_saved_capture_is_marked_in_the_list_and_diffs_with_its_original(
+    live_server, stored, tmp_path, monkeypatch
+):
+    from live.helpers import run_cli
+    from tui_replay.app.app import TuiReplayApp
+    from tui_replay.app.screens.diff import DiffScreen
+    from tui_replay.app.widgets.recording_table import status_text
+
+    monkeypatch.setenv("TUI_REPLAY_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    originals = tmp_path / "recordings"
+    originals.mkdir()
+    shutil.copy(stored.chat_stream, originals / "chat-stream.json")
+    done = run_cli(
+        "compare",
+        str(originals / "chat-stream.json"),
+        "--base-url",
+        live_server.base_url,
+        "--json",
+        "--save",
+        env={"TUI_REPLAY_SAVE_DIR": str(tmp_path / "captures")},
+    )
+    assert done.returncode == 0, done.stderr
+    capture = json.loads(done.stdout)["saved"]
+    capture_row = f"captures/{capture.rsplit('/', 1)[1]}"
+    app = TuiReplayApp(["recordings", "captures"], Config().override(watch=False), use_cache=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.browse.loaded, "the list")
+        summaries = app.browse.summaries
+        assert status_text(summaries[capture_row]) == "capture"
+        assert status_text(summaries["recordings/chat-stream.json"]) == "ok"
+        app.browse.set_filter("capture:yes")
+        await wait_for(pilot, lambda: len(app.browse.table.rows) == 1, "the capture filter")
+        app.browse.set_filter("")
+        await wait_for(pilot, lambda: len(app.browse.table.rows) == 2, "the whole list")
+        assert app.browse.table.highlight_key("recordings/chat-stream.json")
+        await pilot.press("m")
+        assert app.browse.table.highlight_key(capture_row)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DiffScreen), "the diff screen")
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.comparison is not None, "the comparison")
+        # the same answer again: only ids, timestamps and the chunk times differ
+        assert screen.comparison.verdict == "same-answer", screen.comparison.describe()

@@ -40,6 +40,11 @@ def test_save_round_trip(live_server, stored, tmp_path):
     (row,) = [json.loads(line) for line in listed.stdout.splitlines() if line.strip()]
     assert row["status"] == "ok" and row["kind"] == "chat" and row["streaming"] is True
     assert row["chunks"] == len(body)
+    assert row["capture"] is True  # marked as a capture, and the recorded original is not
+    original_row = json.loads(run_cli("list", "--json", str(stored.chat_stream)).stdout)
+    assert original_row["capture"] is False
+    table = run_cli("list", str(target), env={"COLUMNS": "200"})
+    assert table.returncode == 0 and "capture" in table.stdout, table.stdout
 
     shown = run_cli("show", "--json", str(target))
     assert shown.returncode == 0, shown.stderr
@@ -119,3 +124,40 @@ def test_api_key_is_sent_but_never_printed_or_written(live_server, stored, tmp_p
     for path in tmp_path.rglob("*"):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
+
+
+def test_save_without_a_path_goes_to_the_capture_folder_not_the_recordings_tree(
+    live_server, stored, tmp_path
+):
+    recordings = tmp_path / "llama-stack" / "tests" / "integration" / "chat" / "recordings"
+    recordings.mkdir(parents=True)
+    original = recordings / "chat.json"
+    original.write_bytes(stored.chat.read_bytes())
+    captures = tmp_path / "captures-from-env"
+    done = run_cli(
+        "compare",
+        str(original),
+        "--base-url",
+        live_server.base_url,
+        "--json",
+        "--save",
+        env={"TUI_REPLAY_SAVE_DIR": str(captures)},
+    )
+    assert done.returncode == 0, done.stderr
+    saved = json.loads(done.stdout)["saved"]
+    assert saved.startswith(str(captures / "chat.live-")) and saved.endswith(".json")
+    assert sorted(p.name for p in recordings.iterdir()) == ["chat.json"]
+    # --save-dir beats the environment (and implies --save)
+    flag_dir = tmp_path / "flag-dir"
+    code, report, stderr = compare_json(original, live_server.base_url, "--save-dir", str(flag_dir))
+    assert code == 0, stderr
+    assert report["saved"].startswith(str(flag_dir / "chat.live-"))
+    # an explicit path inside a recordings/ folder is refused before anything is sent ...
+    inside = recordings / "chat.live.json"
+    code, report, _ = compare_json(original, "http://127.0.0.1:9/v1", "--save", str(inside))
+    assert code == 2 and "inside the recordings folder" in report["error"] and "--force" in report["error"]
+    assert not inside.exists()
+    # ... unless forced
+    code, report, stderr = compare_json(original, live_server.base_url, "--save", str(inside), "--force")
+    assert code == 0, stderr
+    assert report["saved"] == str(inside) and inside.exists()

@@ -6,13 +6,15 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from support import CORPUS, REPO
 
-from tui_replay.live.capture import check_save_path, default_save_path
+from tui_replay.comparison import CosineDifference, ModelListDifference, ToolCallDifference, ValueDifference
+from tui_replay.live.capture import capture_dir, check_save_path, default_save_path, in_recordings_tree
 from tui_replay.live.compare import DELETE, EQUAL, INSERT, compare, cosine, stability, word_diff
 from tui_replay.live.plan import CHAT, COMPLETION, EMBEDDINGS, MODELS, NotReissuable, plan_call
 from tui_replay.live.target import LiveError, LiveTarget, client_base_url, display_url, redact
@@ -155,11 +157,19 @@ def test_embeddings_compare_count_dimensions_and_cosine():
     assert same.stored.summary == {"count": 2, "dimensions": 3}
     turned = _embedding_body([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
     different = compare(EMBEDDINGS, Response(), Response(), stored_raw_body=stored, live_raw_body=turned)
-    assert [d["field"] for d in different.differences] == ["cosine"]
-    assert different.differences[0]["cosine"] == [1.0, 0.0]
+    (turned_vector,) = different.differences
+    assert isinstance(turned_vector, CosineDifference) and turned_vector.similarities == (1.0, 0.0)
+    assert different.differences_json()[0]["cosine"] == [1.0, 0.0]
     shorter = _embedding_body([[1.0, 0.0]])
     fields = compare(EMBEDDINGS, Response(), Response(), stored_raw_body=stored, live_raw_body=shorter)
-    assert [d["field"] for d in fields.differences] == ["count", "dimensions"]
+    assert [d["field"] for d in fields.differences_json()] == ["count", "dimensions"]
+    assert fields.differences_json()[0] | {"message": ""} == {
+        "field": "count",
+        "message": "",
+        "decides": True,
+        "stored": 2,
+        "live": 1,
+    }
     assert cosine([1.0, 1.0], [2.0, 2.0]) == pytest.approx(1.0)
 
 
@@ -168,7 +178,9 @@ def test_model_lists_report_ids_that_appear_and_vanish():
     live = Response(summary={"models": ["b", "c"]})
     comparison = compare(MODELS, stored, live)
     assert comparison.verdict == "different"
-    assert comparison.differences[0]["appeared"] == ["c"] and comparison.differences[0]["vanished"] == ["a"]
+    assert comparison.differences == [ModelListDifference(("c",), ("a",))]
+    (difference,) = comparison.differences_json()
+    assert difference["appeared"] == ["c"] and difference["vanished"] == ["a"]
 
 
 def test_stability_counts_matches_and_distinct_answers():
@@ -179,17 +191,78 @@ def test_stability_counts_matches_and_distinct_answers():
     assert result.describe() == "2/3 live answers match the stored one; live answers: 2 different answers"
 
 
+def test_typed_differences_keep_the_compare_json_shape():
+    from tui_replay.recording.model import ToolCall
+
+    stored = Response(
+        text="a b",
+        finish_reason="stop",
+        tool_calls=[ToolCall(index=0, id="1", name="f", arguments='{"x": 1}')],
+    )
+    live = Response(
+        text="a c",
+        finish_reason="length",
+        tool_calls=[ToolCall(index=0, id="2", name="f", arguments='{"x": 2}')],
+    )
+    comparison = compare(CHAT, stored, live)
+    kinds = [type(d).__name__ for d in comparison.differences]
+    assert kinds == ["TextDifference", "ToolCallDifference", "ValueDifference"]
+    text, tool, finish = comparison.differences_json()
+    assert text["field"] == "text" and ["delete", "b"] in text["diff"] and ["insert", "c"] in text["diff"]
+    assert tool["stored"] == {"name": "f", "arguments": {"x": 1}} and tool["live"]["arguments"] == {"x": 2}
+    assert tool["arguments"] == [{"pointer": "/x", "stored": 1, "live": 2}]
+    assert "arguments differ" in tool["message"]
+    assert (finish["field"], finish["stored"], finish["live"]) == ("finish_reason", "stop", "length")
+    assert isinstance(comparison.differences[1], ToolCallDifference)
+    assert isinstance(comparison.differences[2], ValueDifference)
+
+
+def test_usage_and_chunk_counts_are_reported_but_never_decide():
+    from tui_replay.recording.model import Usage
+
+    stored = Response(text="same", finish_reason="stop", usage=Usage(1, 2, 3), chunks=4)
+    live = Response(text="same", finish_reason="stop", usage=Usage(1, 5, 6), chunks=9)
+    comparison = compare(CHAT, stored, live)
+    assert comparison.verdict == "same" and comparison.differences == []
+    assert [d.field for d in comparison.found] == ["usage", "chunks"]  # type: ignore[union-attr]
+    rendered = comparison.as_recording_comparison("x.json")
+    assert rendered.verdict == "same" and len(rendered.differences) == 2
+
+
 def test_save_paths(tmp_path):
     stored = tmp_path / "abc.json"
     stored.write_text("{}")
-    first = default_save_path(str(stored))
-    assert first.parent == tmp_path and first.name.startswith("abc.live-") and not first.exists()
+    folder = tmp_path / "captures" / "deeper"
+    first = default_save_path(str(stored), folder)  # the folder is made
+    assert first.parent == folder and first.name.startswith("abc.live-") and not first.exists()
     first.write_text("{}")
-    assert default_save_path(str(stored)) != first or not first.exists()
+    assert default_save_path(str(stored), folder) != first
+    cassette = default_save_path(str(tmp_path / "tape.yaml#3"), folder)
+    assert cassette.name.startswith("tape.live-")
     with pytest.raises(LiveError, match="stored recording"):
         check_save_path(stored, str(stored))
     with pytest.raises(LiveError, match="existing file"):
         check_save_path(first, str(stored))
+
+
+def test_captures_stay_out_of_recordings_trees(tmp_path, monkeypatch):
+    recordings = tmp_path / "tests" / "integration" / "agents" / "recordings"
+    recordings.mkdir(parents=True)
+    stored = recordings / "abc.json"
+    stored.write_text("{}")
+    assert in_recordings_tree(recordings / "x.json") == recordings
+    assert in_recordings_tree(tmp_path / "captures" / "x.json") is None
+    with pytest.raises(LiveError, match="inside the recordings folder"):
+        check_save_path(recordings / "capture.json", str(stored))
+    assert (
+        check_save_path(recordings / "capture.json", str(stored), force=True) == recordings / "capture.json"
+    )
+    # the default folder is the user data dir, never next to the stored file
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    default = capture_dir(None)
+    assert default.name == "captures" and default.parent.name == "tui-replay"
+    assert in_recordings_tree(default_save_path(str(stored), default)) is None
+    assert capture_dir("~/somewhere") == Path.home() / "somewhere"
 
 
 def test_every_corpus_recording_is_planned_or_refused_in_one_line():

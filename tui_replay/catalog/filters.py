@@ -10,6 +10,7 @@ Query language (`parse_query`), words separated by spaces, all must hold:
     status:ok|error has:error (= status:error)     has:tools  has:citations  has:exception  has:tokens
     stream:yes|no   streamed or not (also true/false, 1/0)
     key:current|older|mis-keyed|opaque   the file name against the request hash (`tui-replay check`)
+    capture:yes|no  a live capture of ours (`compare --save`, the app's `s`) or not
     -anything       negates a word or a field filter: -kind:models  -gemini
 
 A `name:` prefix that is not one of the fields above is part of a free word, so ids with
@@ -28,7 +29,7 @@ from tui_replay.recording.model import Kind, Summary
 
 Predicate = Callable[[Summary], bool]
 
-FIELDS = ("model", "kind", "has", "status", "test", "endpoint", "stream", "path", "key")
+FIELDS = ("model", "kind", "has", "status", "test", "endpoint", "stream", "path", "key", "capture")
 KEY_VALUES = ("current", "older", "mis-keyed", "opaque")
 HAS_VALUES = ("tools", "citations", "error", "exception", "tokens")
 KINDS = frozenset(Kind)
@@ -100,6 +101,12 @@ def _field_predicate(name: str, value: str) -> Predicate:
         if value in _NO:
             return lambda s: not s.streaming
         raise QueryError(f"stream:{value} is not known (use stream:yes or stream:no)")
+    if name == "capture":
+        if value in _YES:
+            return lambda s: s.capture
+        if value in _NO:
+            return lambda s: not s.capture
+        raise QueryError(f"capture:{value} is not known (use capture:yes or capture:no)")
     if name == "key":
         if value not in KEY_VALUES:
             raise QueryError(f"key:{value} is not known (use one of: {', '.join(KEY_VALUES)})")

@@ -201,7 +201,8 @@ def _cells(summary: Summary, *, terminal: bool) -> list[str]:
     if summary.status == "error":
         status = summary.error or "error"
     else:
-        status = "exception" if summary.exception else "ok"
+        # a live capture of ours (compare --save) is not a test recording: said in the status
+        status = "exception" if summary.exception else "capture" if summary.capture else "ok"
     streaming = {True: "●", False: ""}.get(summary.streaming, "" if summary.status == "error" else "?")
     return [
         short_file_name(summary.path) if terminal else summary.path,
@@ -296,7 +297,7 @@ class TableWriter:
         self._widths = widths
         if self._console is not None:
             self._fits = sum(widths[i] + len(GAP) for i in self._shown) - len(GAP) <= self._console.width
-            self._ansi = _ansi_codes(self._console, ("bold", "red", "yellow", "green", "dim"))
+            self._ansi = _ansi_codes(self._console, ("bold", "red", "yellow", "green", "cyan", "dim"))
         self._emit([self._header(i) for i in range(len(COLUMNS))], header=True)
         for summary in batch:
             self._write_row(summary)
@@ -374,7 +375,9 @@ class TableWriter:
         if summary is None:
             return ""
         if index == _STATUS:
-            return "red" if summary.status == "error" else "yellow" if summary.exception else "green"
+            if summary.status == "error":
+                return "red"
+            return "yellow" if summary.exception else "cyan" if summary.capture else "green"
         if index == _TEST and not summary.test_id:
             return "dim"
         return ""

@@ -4,6 +4,11 @@ The live answer is written into the recorder's layout (`record_format.recording_
 and read back through the parser's `assemble_response`, exactly as a stored file is,
 so stored and live answers are compared like with like. `--save` and the app's `s`
 write that same object, with each chunk's arrival time under `tui_replay_chunk_times`.
+
+Captures go to a folder of their own (`capture_dir`: `--save-dir`, else `TUI_REPLAY_SAVE_DIR`
+or `[live] save_dir`, else `<user data dir>/tui-replay/captures`), never next to the stored
+file: a capture must not land in a contributor's `tests/integration/*/recordings/` tree by
+accident. A path inside any `recordings/` folder is refused unless forced.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tui_replay.comparison import Timings
 from tui_replay.live.issue import LiveExchange, plain
 from tui_replay.live.plan import CHAT, COMPLETION, MODELS
 from tui_replay.live.record_format import recording_dict, write_recording_atomic
@@ -84,7 +90,7 @@ def token_count(answer: LiveAnswer) -> tuple[int | None, str]:
     return None, "none"
 
 
-def timings(answer: LiveAnswer) -> dict[str, Any]:
+def timings(answer: LiveAnswer) -> Timings:
     exchange = answer.exchange
     tokens, basis = token_count(answer)
     rate = None
@@ -94,31 +100,64 @@ def timings(answer: LiveAnswer) -> dict[str, Any]:
         if span <= 0:
             span = exchange.total_s
         rate = round(tokens / span, 2) if span > 0 else None
-    return {
-        "ttft_s": None if exchange.ttft_s is None else round(exchange.ttft_s, 4),
-        "total_s": round(exchange.total_s, 4),
-        "chunks": len(exchange.objects) if exchange.call.stream else 0,
-        "tokens": tokens,
-        "tokens_basis": basis,
-        "tokens_per_s": rate,
-    }
+    return Timings(
+        ttft_s=None if exchange.ttft_s is None else round(exchange.ttft_s, 4),
+        total_s=round(exchange.total_s, 4),
+        chunks=len(exchange.objects) if exchange.call.stream else 0,
+        tokens=tokens,
+        tokens_basis=basis,
+        tokens_per_s=rate,
+        streamed=exchange.call.stream,
+    )
 
 
-def default_save_path(stored_path: str, now: datetime | None = None) -> Path:
-    """<recording dir>/<stem>.live-<timestamp>.json, never an existing file."""
-    source = Path(stored_path)
+RECORDINGS_FOLDER = "recordings"  # llama-stack keeps its recordings in folders of this name
+
+
+def capture_dir(save_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The folder for captures: `save_dir` (flag or config, `~` expanded), else the user data dir."""
+    if save_dir:
+        return Path(save_dir).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("tui-replay")) / "captures"
+
+
+def in_recordings_tree(path: str | os.PathLike[str]) -> Path | None:
+    """The `recordings/` folder `path` would be written into, if any."""
+    for folder in Path(os.path.abspath(path)).parents:
+        if folder.name == RECORDINGS_FOLDER:
+            return folder
+    return None
+
+
+def default_save_path(stored_path: str, folder: str | os.PathLike[str], now: datetime | None = None) -> Path:
+    """<folder>/<stored stem>.live-<timestamp>.json, never an existing file; the folder is made."""
+    source, folder = Path(stored_path), Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LiveError(f"cannot make the capture folder {folder}: {exc.strerror or exc}") from None
+    stem = source.name.partition("#")[0].removesuffix(".json").removesuffix(".yaml")  # a cassette's `#N`
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    candidate = source.with_name(f"{source.stem}.live-{stamp}.json")
+    candidate = folder / f"{stem}.live-{stamp}.json"
     number = 2
     while candidate.exists():
-        candidate = source.with_name(f"{source.stem}.live-{stamp}-{number}.json")
+        candidate = folder / f"{stem}.live-{stamp}-{number}.json"
         number += 1
     return candidate
 
 
-def check_save_path(save_path: str | os.PathLike[str], stored_path: str) -> Path:
-    """Refuse the stored recording itself and any existing file (raises LiveError)."""
+def check_save_path(save_path: str | os.PathLike[str], stored_path: str, *, force: bool = False) -> Path:
+    """Refuse the stored recording itself, any existing file and (unless `force`) a path inside a
+    `recordings/` folder (raises LiveError)."""
     target = Path(save_path)
+    recordings = in_recordings_tree(target)
+    if recordings is not None and not force:
+        raise LiveError(
+            f"refusing to save a capture inside the recordings folder {recordings} "
+            "(a capture is not a recording of the test suite; use --force to write there anyway)"
+        )
     if target.exists():
         same = False
         with contextlib.suppress(OSError):
@@ -133,9 +172,11 @@ def check_save_path(save_path: str | os.PathLike[str], stored_path: str) -> Path
     return target
 
 
-def save(answer: LiveAnswer, save_path: str | os.PathLike[str], stored_path: str) -> Path:
+def save(
+    answer: LiveAnswer, save_path: str | os.PathLike[str], stored_path: str, *, force: bool = False
+) -> Path:
     """Write the live capture atomically as a new recording; LiveError when refused or failing."""
-    target = check_save_path(save_path, stored_path)
+    target = check_save_path(save_path, stored_path, force=force)
     try:
         return write_recording_atomic(target, answer.obj)
     except FileExistsError:

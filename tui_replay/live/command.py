@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-from tui_replay.live.plan import CHAT, COMPLETION, EMBEDDINGS, MODELS, plan_call
+from tui_replay.live.plan import CHAT, COMPLETION, MODELS, plan_call
 from tui_replay.live.session import LiveRun, repeat_stability, report_json, run_once
 from tui_replay.live.target import LiveError, LiveTarget, redact
 
@@ -59,7 +59,7 @@ def command_deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _target(args: argparse.Namespace) -> tuple[LiveTarget, int]:
+def _target(args: argparse.Namespace) -> tuple[LiveTarget, int, str | None]:
     from tui_replay.config import ConfigError, load_config
 
     try:
@@ -73,7 +73,7 @@ def _target(args: argparse.Namespace) -> tuple[LiveTarget, int]:
         live_timeout=args.timeout,
         live_max_answer=args.max_answer,
     )
-    return LiveTarget.from_config(config), config.max_size
+    return LiveTarget.from_config(config), config.max_size, config.live.save_dir
 
 
 def _fail(args: argparse.Namespace, cause: str, target: LiveTarget | None) -> int:
@@ -97,11 +97,11 @@ def _run_compare(args: argparse.Namespace) -> int:
     try:
         if args.repeat < 1:
             raise LiveError(f"--repeat must be at least 1, not {args.repeat}")
-        target, max_size = _target(args)
+        target, max_size, save_dir = _target(args)
         deadline = time.monotonic() + target.timeout
         try:
             with command_deadline(target.timeout + HARD_STOP_GRACE_S):
-                return _compare_within(args, target, max_size, deadline)
+                return _compare_within(args, target, max_size, save_dir, deadline)
         except CommandTimeout:
             raise LiveError(
                 f"timeout: the command did not finish within {target.timeout:g} s "
@@ -115,7 +115,20 @@ def _run_compare(args: argparse.Namespace) -> int:
         return _fail(args, f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())}", target)
 
 
-def _compare_within(args: argparse.Namespace, target: LiveTarget, max_size: int, deadline: float) -> int:
+def _save_path(args: argparse.Namespace, save_dir: str | None) -> str | None:
+    """Where `--save` writes: its PATH, else a new name in the capture folder (None: no saving)."""
+    if args.save is None and not args.save_dir:
+        return None
+    if args.save:
+        return args.save
+    from tui_replay.live.capture import capture_dir, default_save_path
+
+    return str(default_save_path(args.file, capture_dir(args.save_dir or save_dir)))
+
+
+def _compare_within(
+    args: argparse.Namespace, target: LiveTarget, max_size: int, save_dir: str | None, deadline: float
+) -> int:
     from tui_replay.recording.load import load_recording
     from tui_replay.recording.model import RecordingError
 
@@ -125,17 +138,18 @@ def _compare_within(args: argparse.Namespace, target: LiveTarget, max_size: int,
         raise LiveError(exc.reason) from None
     stored.path = args.file
     call = plan_call(stored, target.model)
-    if args.save:
+    save_path = _save_path(args, save_dir)
+    if save_path is not None:
         from tui_replay.live.capture import check_save_path
 
-        check_save_path(args.save, args.file)
+        check_save_path(save_path, args.file, force=args.force)
     target.require_base_url()
     runs = asyncio.run(_run(stored, call, target, args.repeat, deadline))
     saved = None
-    if args.save:
+    if save_path is not None:
         from tui_replay.live.capture import save
 
-        saved = str(save(runs[0].answer, args.save, args.file))
+        saved = str(save(runs[0].answer, save_path, args.file, force=args.force))
     report = report_json(args.file, runs, target)
     if saved:
         report["saved"] = saved
@@ -143,7 +157,7 @@ def _compare_within(args: argparse.Namespace, target: LiveTarget, max_size: int,
         text = json.dumps(report, ensure_ascii=False)
         print(redact(text, target))
     else:
-        _print_report(report, runs, stored.response.chunks)
+        _print_report(report, runs)
     return EXIT_SAME if report["verdict"] == "same" else EXIT_DIFFERENT
 
 
@@ -164,93 +178,63 @@ async def _run(stored: Any, call: Any, target: LiveTarget, repeat: int, deadline
 # -- the human-readable report ------------------------------------------------------
 
 
-def _print_report(report: dict[str, Any], runs: list[LiveRun], stored_chunks: int) -> None:
+def _print_report(report: dict[str, Any], runs: list[LiveRun]) -> None:
+    """The report through the shared renderables of `comparison_view` (as `diff` and the app)."""
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
-    from tui_replay.comparison_view import word_diff_text
-    from tui_replay.textsafe import printable, safe_text
+    from tui_replay.comparison_view import (
+        DifferencesView,
+        metric_rows,
+        metrics_table,
+        verdict_text,
+        word_diff_text,
+    )
+    from tui_replay.live.compare import STORED_LIVE
+    from tui_replay.textsafe import safe_text
 
     console = Console(highlight=False, soft_wrap=True)
     first = runs[0]
     call = first.answer.exchange.call
-    stored, live = report["stored"], report["live"]
-    verdict_style = "bold green" if report["verdict"] == "same" else "bold red"
+    comparison = first.comparison
+    live = report["live"]
     console.print(Text.assemble("stored   ", safe_text(report["path"]), f"  ({call.operation})"))
     console.print(
         Text.assemble("live     ", safe_text(f"{live['base_url']}  model {live.get('model') or '-'}"))
     )
-    console.print(Text.assemble("verdict  ", (report["verdict"], verdict_style)))
-    if stored.get("error"):
-        console.print(Text.assemble("stored error  ", safe_text(stored["error"])))
-    for difference in report["differences"]:
-        console.print(Text.assemble("  - ", safe_text(difference["message"])))
-    if call.operation in (CHAT, COMPLETION):
-        console.print(Text("text (stored -> live)", style="bold"))
-        diff = word_diff_text(first.comparison.text_diff)
-        console.print(diff if diff.plain else Text("(no text)", style="dim"))
-        if stored["tool_calls"] or live["tool_calls"]:
-            console.print(Text("tool calls", style="bold"))
-            for side, calls in (("stored", stored["tool_calls"]), ("live  ", live["tool_calls"])):
-                for tool_call in calls or [{"name": "(none)", "arguments": ""}]:
-                    arguments = tool_call["arguments"]
-                    shown = (
-                        arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
-                    )
-                    console.print(Text(f"  {side}  {printable(tool_call['name'])} {printable(shown)}"))
-    elif call.operation == EMBEDDINGS:
-        for side, summary in (("stored", stored.get("summary", {})), ("live  ", live.get("summary", {}))):
-            console.print(
-                Text(f"{side}  " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.items()))
-            )
-    elif call.operation == MODELS:
-        counts = f"models: {stored['summary'].get('count', 0)} stored, {live['summary'].get('count', 0)} live"
-        console.print(Text(counts))
-        for difference in report["differences"]:
-            if difference["appeared"]:
-                console.print(Text("appeared: " + printable(", ".join(difference["appeared"]))))
-            if difference["vanished"]:
-                console.print(Text("vanished: " + printable(", ".join(difference["vanished"]))))
-
-    table = Table(box=None, pad_edge=False, show_edge=False)
-    table.add_column("")
-    table.add_column("stored")
-    table.add_column("live")
+    console.print(Text.assemble("verdict  ", verdict_text(report["verdict"])))
+    if comparison.stored.error:
+        console.print(Text.assemble("stored error  ", safe_text(comparison.stored.error)))
+    differences = DifferencesView(
+        comparison.as_recording_comparison(report["path"]), labels=STORED_LIVE, deciding_only=True
+    )
+    for line in differences.lines():
+        console.print(Text("  ") + line)
     text_like = call.operation in (CHAT, COMPLETION)
-    if text_like:
-        table.add_row("finish reason", _literal(stored["finish_reason"]), _literal(live["finish_reason"]))
-    if call.operation != MODELS:
-        table.add_row("usage (prompt/completion/total)", _usage(stored["usage"]), _usage(live["usage"]))
-    if call.stream:
-        table.add_row("time to first chunk", "", _seconds(live["ttft_s"]))
-    table.add_row("total time", "", _seconds(live["total_s"]))
-    if text_like:
-        table.add_row("chunks", str(stored_chunks), str(live["chunks"]))
-    if live.get("tokens_per_s") is not None:
-        basis = "" if live["tokens_basis"] == "usage" else f" (estimated from {live['tokens_basis']})"
-        table.add_row("tokens per second", "", f"{live['tokens_per_s']:.1f}{basis}")
-    console.print(table)
+    if text_like and comparison.stored.text == comparison.live.text:
+        console.print(Text("text (stored = live)", style="bold"))
+        diff = word_diff_text(comparison.text_diff)
+        console.print(diff if diff.plain else Text("(no text)", style="dim"))
+    if text_like and (comparison.stored.tool_calls or comparison.live.tool_calls):
+        console.print(Text("tool calls", style="bold"))
+        for label, side in zip(STORED_LIVE, (comparison.stored, comparison.live), strict=True):
+            for tool_call in side.tool_calls:
+                console.print(
+                    Text(f"  {label:<6}  ") + safe_text(f"{tool_call.name} {tool_call.arguments_text()}")
+                )
+    elif not text_like:
+        for label, side in zip(STORED_LIVE, (comparison.stored, comparison.live), strict=True):
+            shown = ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in side.summary.items())
+            console.print(Text(f"{label:<6}  ") + safe_text(shown))
+    rows = metric_rows(
+        comparison.stored,
+        comparison.live,
+        timings=first.timings,
+        text_like=text_like,
+        usage=call.operation != MODELS,
+    )
+    console.print(metrics_table(rows, STORED_LIVE))
     if len(runs) > 1:
         console.print(Text("stability  " + repeat_stability(runs).describe()))
     if report.get("saved"):
         console.print(Text.assemble("saved    ", safe_text(report["saved"])))
-
-
-def _literal(value: Any) -> Any:
-    from tui_replay.textsafe import safe_text
-
-    return safe_text("-" if value is None else str(value))
-
-
-def _usage(usage: dict[str, Any] | None) -> str:
-    if not usage:
-        return "-"
-    return "/".join(
-        "-" if usage.get(k) is None else str(usage[k])
-        for k in ("prompt_tokens", "completion_tokens", "total_tokens")
-    )
-
-
-def _seconds(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3f} s"

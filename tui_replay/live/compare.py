@@ -1,9 +1,10 @@
-"""Stored answer against live answer: verdict, differences and a word-level text diff.
+"""Stored answer against live answer, on the typed comparison model of `tui_replay.comparison`.
 
-The verdict is `same` when the text, the tool calls (names and parsed arguments,
-ids ignored) and the finish reason are equal; usage and timings are reported but
-never decide it. Embeddings compare count, dimensions and cosine similarity; model
-lists compare which ids appear or vanish.
+The verdict is `same` when the text, the reasoning, the tool calls (names and arguments
+compared as JSON, ids ignored), the finish reason and a recorded error agree; usage, chunk
+counts and timings are reported (as non-deciding differences and typed `Timings`) but never
+decide it. Embeddings compare count, dimensions and cosine similarity; model lists compare
+which ids appear or vanish.
 """
 
 from __future__ import annotations
@@ -13,97 +14,82 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # One word diff for compare, diff and the app; EQUAL/DELETE/INSERT are its run names.
-from tui_replay.comparison import DELETE, EQUAL, INSERT, count_words, word_diff  # noqa: F401
+from tui_replay.comparison import (  # noqa: F401
+    DELETE,
+    DIFFERENT,
+    EQUAL,
+    INSERT,
+    SAME,
+    AnswerSide,
+    CosineDifference,
+    Difference,
+    Labels,
+    ModelListDifference,
+    RecordingComparison,
+    TextDifference,
+    ValueDifference,
+    answer_differences,
+    answer_key,
+    count_words,
+    decides,
+    word_diff,
+)
 from tui_replay.live.plan import EMBEDDINGS, MODELS
-from tui_replay.recording.model import Response, ToolCall
+from tui_replay.recording.model import Response
 
-SAME = "same"
-DIFFERENT = "different"
+STORED_LIVE: Labels = ("stored", "live")
 # Embeddings count as the same when every pair of vectors is at least this similar
 # (float noise across runs and hardware stays far above it).
 COSINE_SAME = 0.999
 
 
-def tool_call_view(call: ToolCall) -> dict[str, Any]:
-    value, error = call.parsed_arguments()
-    return {"name": call.name, "arguments": call.arguments if error else value}
-
-
-@dataclass(slots=True)
-class AnswerView:
-    """One side of the comparison, in the shape `--json` prints."""
-
-    text: str
-    tool_calls: list[dict[str, Any]]
-    finish_reason: str | None
-    usage: dict[str, Any] | None
-    summary: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None  # a recorded exception on the stored side
-
-    @classmethod
-    def of(cls, response: Response) -> AnswerView:
-        error = None
-        if response.exception is not None:
-            status = f"HTTP {response.exception.status}: " if response.exception.status else ""
-            error = f"{status}{response.exception.message}"
-        return cls(
-            text=response.text,
-            tool_calls=[tool_call_view(call) for call in response.tool_calls],
-            finish_reason=response.finish_reason,
-            usage=response.usage.as_dict() if response.usage is not None else None,
-            summary=dict(response.summary),
-            error=error,
-        )
-
-    def key(self) -> tuple[Any, ...]:
-        """What decides the verdict, hashable (for grouping repeated answers)."""
-        calls = tuple((c["name"], repr(c["arguments"])) for c in self.tool_calls)
-        return (self.text, calls, self.finish_reason, repr(sorted(self.summary.items())))
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "text": self.text,
-            "tool_calls": self.tool_calls,
-            "finish_reason": self.finish_reason,
-            "usage": self.usage,
-        }
-        if self.summary:
-            data["summary"] = self.summary
-        if self.error:
-            data["error"] = self.error
-        return data
+def side_json(side: AnswerSide) -> dict[str, Any]:
+    """One side in the shape `compare --json` prints (stable: text, tool_calls, finish_reason,
+    usage; summary and error only when there are some)."""
+    data: dict[str, Any] = {
+        "text": side.text,
+        "tool_calls": [{"name": call.name, "arguments": call.arguments} for call in side.tool_calls],
+        "finish_reason": side.finish_reason,
+        "usage": side.usage,
+    }
+    if side.summary:
+        data["summary"] = side.summary
+    if side.error:
+        data["error"] = side.error
+    return data
 
 
 @dataclass(slots=True)
 class Comparison:
+    """A stored answer against a live one: every difference found, typed."""
+
     operation: str
-    stored: AnswerView
-    live: AnswerView
-    differences: list[dict[str, Any]] = field(default_factory=list)
-    text_diff: list[tuple[str, str]] = field(default_factory=list)
+    stored: AnswerSide
+    live: AnswerSide
+    found: list[Difference] = field(default_factory=list)  # usage and chunk counts included
+
+    @property
+    def differences(self) -> list[Difference]:
+        """The differences that decide the verdict (what `compare --json` lists)."""
+        return [d for d in self.found if decides(d)]
 
     @property
     def verdict(self) -> str:
         return SAME if not self.differences else DIFFERENT
 
+    @property
+    def text_diff(self) -> tuple[tuple[str, str], ...]:
+        for difference in self.found:
+            if isinstance(difference, TextDifference) and difference.field == "text":
+                return difference.runs
+        return tuple(word_diff(self.stored.text, self.live.text))
 
-def _compare_tool_calls(stored: list[dict[str, Any]], live: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for index in range(max(len(stored), len(live))):
-        a = stored[index] if index < len(stored) else None
-        b = live[index] if index < len(live) else None
-        if a is None and b is not None:
-            message = f"tool call {index}: live calls {b['name']} that the stored answer does not"
-        elif b is None and a is not None:
-            message = f"tool call {index}: the stored answer calls {a['name']}, the live one does not"
-        elif a is not None and b is not None and a["name"] != b["name"]:
-            message = f"tool call {index}: stored calls {a['name']}, live calls {b['name']}"
-        elif a is not None and b is not None and a["arguments"] != b["arguments"]:
-            message = f"tool call {index} ({a['name']}): the arguments differ"
-        else:
-            continue
-        found.append({"field": "tool_calls", "index": index, "message": message, "stored": a, "live": b})
-    return found
+    def differences_json(self) -> list[dict[str, Any]]:
+        return [d.to_json(STORED_LIVE) for d in self.differences]
+
+    def as_recording_comparison(self, path: str) -> RecordingComparison:
+        """The same result as `diff` has it, for the shared renderables."""
+        return RecordingComparison(path, self.verdict, self.stored, self.live, answer=list(self.found))
 
 
 def cosine(a: list[float], b: list[float]) -> float | None:
@@ -130,31 +116,19 @@ def embedding_vectors(data: Any) -> list[list[float]]:
     return vectors
 
 
+def _summary_dimensions(vectors: list[list[float]]) -> Any:
+    dimensions = sorted({len(v) for v in vectors})
+    return dimensions[0] if len(dimensions) == 1 else dimensions
+
+
 def _compare_embeddings(stored: list[list[float]], live: list[list[float]], comparison: Comparison) -> None:
-    count_a, count_b = len(stored), len(live)
-    dims_a = sorted({len(v) for v in stored})
-    dims_b = sorted({len(v) for v in live})
-    comparison.stored.summary = {"count": count_a, "dimensions": dims_a[0] if len(dims_a) == 1 else dims_a}
-    comparison.live.summary = {"count": count_b, "dimensions": dims_b[0] if len(dims_b) == 1 else dims_b}
-    if count_a != count_b:
-        comparison.differences.append(
-            {
-                "field": "count",
-                "message": f"{count_a} stored vectors, {count_b} live",
-                "stored": count_a,
-                "live": count_b,
-            }
-        )
-    if dims_a != dims_b:
-        comparison.differences.append(
-            {
-                "field": "dimensions",
-                "message": f"dimensions {comparison.stored.summary['dimensions']} stored, "
-                f"{comparison.live.summary['dimensions']} live",
-                "stored": comparison.stored.summary["dimensions"],
-                "live": comparison.live.summary["dimensions"],
-            }
-        )
+    comparison.stored.summary = {"count": len(stored), "dimensions": _summary_dimensions(stored)}
+    comparison.live.summary = {"count": len(live), "dimensions": _summary_dimensions(live)}
+    for name in ("count", "dimensions"):
+        left, right = comparison.stored.summary[name], comparison.live.summary[name]
+        if left != right:
+            comparison.found.append(ValueDifference(name, left, right, decides=True))
+    if comparison.stored.summary["dimensions"] != comparison.live.summary["dimensions"]:
         return
     similarities = [cosine(a, b) for a, b in zip(stored, live, strict=False)]
     values = [s for s in similarities if s is not None]
@@ -163,13 +137,7 @@ def _compare_embeddings(stored: list[list[float]], live: list[list[float]], comp
         comparison.live.summary["cosine_min"] = round(low, 6)
         comparison.live.summary["cosine_mean"] = round(sum(values) / len(values), 6)
         if low < COSINE_SAME:
-            comparison.differences.append(
-                {
-                    "field": "cosine",
-                    "message": f"lowest cosine similarity {low:.4f} (below {COSINE_SAME})",
-                    "cosine": [round(s, 6) if s is not None else None for s in similarities],
-                }
-            )
+            comparison.found.append(CosineDifference(tuple(similarities), COSINE_SAME))
 
 
 def _compare_models(stored: Response, live: Response, comparison: Comparison) -> None:
@@ -180,14 +148,7 @@ def _compare_models(stored: Response, live: Response, comparison: Comparison) ->
     comparison.stored.summary = {"models": ids_a, "count": len(ids_a)}
     comparison.live.summary = {"models": ids_b, "count": len(ids_b)}
     if vanished or appeared:
-        comparison.differences.append(
-            {
-                "field": "models",
-                "message": f"{len(appeared)} model ids appeared, {len(vanished)} vanished",
-                "appeared": appeared,
-                "vanished": vanished,
-            }
-        )
+        comparison.found.append(ModelListDifference(tuple(appeared), tuple(vanished)))
 
 
 def compare(
@@ -199,35 +160,13 @@ def compare(
     live_raw_body: Any = None,
 ) -> Comparison:
     """Compare two assembled answers of the same operation (see module doc for the rules)."""
-    comparison = Comparison(operation, AnswerView.of(stored), AnswerView.of(live))
+    comparison = Comparison(operation, AnswerSide.of(stored), AnswerSide.of(live))
     if operation == EMBEDDINGS:
         _compare_embeddings(embedding_vectors(stored_raw_body), embedding_vectors(live_raw_body), comparison)
-        return comparison
-    if operation == MODELS:
+    elif operation == MODELS:
         _compare_models(stored, live, comparison)
-        return comparison
-    a, b = comparison.stored, comparison.live
-    comparison.text_diff = word_diff(a.text, b.text)
-    if a.text != b.text:
-        removed = sum(count_words(t) for op, t in comparison.text_diff if op == DELETE)
-        added = sum(count_words(t) for op, t in comparison.text_diff if op == INSERT)
-        comparison.differences.append(
-            {
-                "field": "text",
-                "message": f"text differs: {removed} words only in stored, {added} only in live",
-                "diff": [list(run) for run in comparison.text_diff],
-            }
-        )
-    comparison.differences.extend(_compare_tool_calls(a.tool_calls, b.tool_calls))
-    if a.finish_reason != b.finish_reason:
-        comparison.differences.append(
-            {
-                "field": "finish_reason",
-                "message": f"finish reason {a.finish_reason} stored, {b.finish_reason} live",
-                "stored": a.finish_reason,
-                "live": b.finish_reason,
-            }
-        )
+    else:
+        comparison.found = answer_differences(comparison.stored, comparison.live)
     return comparison
 
 
@@ -257,7 +196,7 @@ class Stability:
 
 
 def stability(comparisons: list[Comparison]) -> Stability:
-    keys = {c.live.key() for c in comparisons}
+    keys = {answer_key(c.live) for c in comparisons}
     return Stability(
         runs=len(comparisons), match_stored=sum(c.verdict == SAME for c in comparisons), distinct=len(keys)
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from tui_replay.comparison import Timings
 from tui_replay.live.capture import LiveAnswer, assemble_live, timings
-from tui_replay.live.compare import Comparison, Stability, compare, stability
+from tui_replay.live.compare import Comparison, Stability, compare, side_json, stability
 from tui_replay.live.issue import ChunkCallback, issue
 from tui_replay.live.plan import LiveCall
 from tui_replay.live.target import LiveTarget, display_url
@@ -17,7 +18,7 @@ from tui_replay.recording.model import Recording
 class LiveRun:
     answer: LiveAnswer
     comparison: Comparison
-    timings: dict[str, Any]
+    timings: Timings
 
     @property
     def verdict(self) -> str:
@@ -25,8 +26,8 @@ class LiveRun:
 
     def live_json(self, target: LiveTarget) -> dict[str, Any]:
         exchange = self.answer.exchange
-        data = self.comparison.live.to_json()
-        data.update(self.timings)
+        data = side_json(self.comparison.live)
+        data.update(self.timings.to_json())
         data["model"] = self.answer.response.model or exchange.call.model
         data["base_url"] = display_url(exchange.base_url)
         return data
@@ -63,9 +64,9 @@ def report_json(path: str, runs: list[LiveRun], target: LiveTarget) -> dict[str,
         "path": path,
         "verdict": verdict,
         "operation": first.comparison.operation,
-        "stored": first.comparison.stored.to_json(),
+        "stored": side_json(first.comparison.stored),
         "live": first.live_json(target),
-        "differences": first.comparison.differences,
+        "differences": first.comparison.differences_json(),
     }
     if len(runs) > 1:
         data["repeat"] = repeat_stability(runs).to_json()

@@ -296,6 +296,7 @@ class Summary:
     key: str | None = None
     format: str = LLAMA_STACK  # LLAMA_STACK or VCR
     interaction: int | None = None  # index in the cassette (VCR); None for a llama-stack file
+    capture: bool = False  # a live capture of ours (`compare --save`, the app's `s`): has chunk times
 
     # Field order of `tui-replay list --json` (a contract other tools rely on).
     JSON_FIELDS = (
@@ -316,6 +317,7 @@ class Summary:
         "choices",
         "format",
         "interaction",
+        "capture",
     )
 
     def to_json(self) -> dict[str, Any]:

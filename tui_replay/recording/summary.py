@@ -20,6 +20,7 @@ import orjson
 from tui_replay.recording.assemble import assemble_response, parse_request, request_endpoint
 from tui_replay.recording.citations import count_markers
 from tui_replay.recording.load import (
+    CHUNK_TIMES_KEY,
     DEFAULT_MAX_SIZE,
     apply_id_mapping,
     parse_json,
@@ -453,7 +454,7 @@ def _summarize_obj(obj: dict[str, Any], path: str) -> Summary:
         choices = max(1, len(assembled.choices))
     test_id = obj.get("test_id", request.get("test_id"))
     # Positional (the field order of Summary): a third of the cost of keywords, per file.
-    return Summary(
+    summary = Summary(
         path,
         "ok",
         None,  # error
@@ -475,6 +476,8 @@ def _summarize_obj(obj: dict[str, Any], path: str) -> Summary:
         choices,
         _key_label(obj, path),
     )
+    summary.capture = CHUNK_TIMES_KEY in obj  # only our captures write it: a dict lookup
+    return summary
 
 
 def _key_label(obj: dict[str, Any], path: str) -> str:

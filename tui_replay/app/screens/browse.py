@@ -78,6 +78,8 @@ class BrowseScreen(Screen[None]):
         Binding("S", "sort_reverse", "Reverse sort", show=False, id="browse.reverse"),
         Binding("w", "toggle_watch", "Watch", id="browse.watch"),
         Binding("F", "toggle_follow", "Follow", id="browse.follow"),
+        Binding("m", "mark", "Mark for diff", show=False, id="browse.mark"),
+        Binding("d", "diff", "Diff with mark", show=False, id="browse.diff"),
     ]
 
     class SummariesLoaded(Message):
@@ -116,6 +118,7 @@ class BrowseScreen(Screen[None]):
         self.watch_wanted = config.watch
         self.watch_state = "after loading" if config.watch else "off"
         self.following = False
+        self.marked: str | None = None  # the row `m` marked: side a of the next `d`
         self._stop_watch: asyncio.Event | None = None
         self._follow_screen: Screen | None = None
         self._shown = 0
@@ -548,6 +551,41 @@ class BrowseScreen(Screen[None]):
             "Following: the newest recording opens as it lands." if self.following else "Follow off.",
             timeout=2,
         )
+
+    # -- diffing two rows ----------------------------------------------------------------------------
+
+    def _highlighted_recording(self) -> str | None:
+        row = self.table.highlighted_row
+        if row is None or row.summary is None:
+            self.notify("Put the cursor on a recording (not a group).", severity="warning", timeout=3)
+            return None
+        return row.summary.path
+
+    def action_mark(self) -> None:
+        """Mark the highlighted recording as side a of a diff (again: unmark)."""
+        path = self._highlighted_recording()
+        if path is None:
+            return
+        self.marked = None if self.marked == path else path
+        self.table.marked_path = self.marked
+        self.table.refresh()
+        if self.marked:
+            self.notify("Marked: d on another row diffs it with this one.", timeout=3, markup=False)
+
+    def action_diff(self) -> None:
+        """Diff the marked recording (a) with the highlighted one (b) on the diff screen."""
+        if self.marked is None:
+            self.notify("Mark a row with m first, then d on another row.", severity="warning", timeout=4)
+            return
+        path = self._highlighted_recording()
+        if path is None:
+            return
+        if path == self.marked:
+            self.notify("That is the marked row: d on another row.", severity="warning", timeout=3)
+            return
+        from tui_replay.app.screens.diff import DiffScreen
+
+        self.app.push_screen(DiffScreen(self.marked, path, self.config))
 
     def open_highlighted(self) -> None:
         self.table.action_select()

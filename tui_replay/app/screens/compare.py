@@ -5,14 +5,15 @@ word-level text diff, the tool-call differences and a table of finish reason, us
 timings. The request runs in an async worker (`exit_on_error=False`): a dead endpoint or a
 rejected request shows its cause in the pane and the app stays usable. `escape` cancels a
 running request and goes back; a stored live capture (with chunk times) replays in step
-with the live answer; `s` saves the live capture as a new recording next to the
-stored one (never over it); `n` re-issues several times and shows how stable the answer is.
+with the live answer; `s` saves the live capture as a new recording in the capture folder
+(`live.capture.capture_dir`, never a recordings tree); `n` re-issues several times and shows
+how stable the answer is. The result is the typed comparison of `tui_replay.comparison`,
+rendered by `comparison_view` (the compare command and the diff screen use the same pieces).
 Recorded and live text is data: everything is rendered through `safe_text`, never markup.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any, ClassVar
@@ -28,9 +29,16 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
-from tui_replay.comparison_view import word_diff_text
+from tui_replay.comparison import AnswerSide, ToolCallDifference
+from tui_replay.comparison_view import (
+    answer_text,
+    difference_lines,
+    metric_cell,
+    metric_rows,
+    word_diff_text,
+)
 from tui_replay.config import Config
-from tui_replay.live.compare import SAME, AnswerView, Stability
+from tui_replay.live.compare import SAME, STORED_LIVE, Stability
 from tui_replay.live.plan import CHAT, COMPLETION, EMBEDDINGS, MODELS, LiveCall, plan_call
 from tui_replay.live.session import LiveRun, repeat_stability, run_once
 from tui_replay.live.target import LiveError, LiveTarget, display_url, redact
@@ -39,41 +47,6 @@ from tui_replay.textsafe import safe_text
 
 REPEAT_COUNT = 3  # `n`: how many times to re-issue for the stability check
 RENDER_INTERVAL = 0.05  # seconds between repaints of the streaming live pane
-
-
-def _arguments_text(arguments: Any) -> str:
-    return arguments if isinstance(arguments, str) else json.dumps(arguments, ensure_ascii=False)
-
-
-def answer_text(view: AnswerView, operation: str) -> Text:
-    """One side's final answer as literal text (tool calls and summaries below the text)."""
-    result = Text()
-    if view.error:
-        result.append("recorded error: ", "bold red")
-        result.append_text(safe_text(view.error))
-        result.append("\n")
-    if operation in (EMBEDDINGS, MODELS):
-        for key, value in view.summary.items():
-            shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-            result.append(f"{key}: ", "bold")
-            result.append_text(safe_text(shown))
-            result.append("\n")
-        return result
-    result.append_text(safe_text(view.text) if view.text else Text("(no text)", "dim"))
-    for call in view.tool_calls:
-        result.append("\n\ntool call ", "bold")
-        result.append_text(safe_text(call["name"], "bold cyan"))
-        result.append("\n")
-        result.append_text(safe_text(_arguments_text(call["arguments"])))
-    return result
-
-
-def _cell(value: Any, style: str = "") -> Text:
-    return safe_text("-" if value is None or value == "" else str(value), style)
-
-
-def _seconds(value: float | None) -> str | None:
-    return None if value is None else f"{value:.3f} s"
 
 
 class CompareScreen(Screen[None]):
@@ -143,14 +116,14 @@ class CompareScreen(Screen[None]):
         return title
 
     def on_mount(self) -> None:
-        stored = AnswerView.of(self.recording.response)
+        stored = AnswerSide.of(self.recording.response)
         try:
             self.call = plan_call(self.recording, self.target.model)
             operation = self.call.operation
         except LiveError as exc:
             operation = CHAT
             self._show_error(exc.cause)
-        self._stored_final = answer_text(stored, operation)
+        self._stored_final = answer_text(stored, summary_only=operation in (EMBEDDINGS, MODELS))
         self.query_one("#stored-answer", Static).update(self._stored_final)
         table = self.query_one("#metrics", DataTable)
         table.add_columns(Text(""), Text("stored", "bold"), Text("live", "bold"))
@@ -281,18 +254,20 @@ class CompareScreen(Screen[None]):
     def _show_run(self, run: LiveRun, counter: str = "") -> None:
         comparison = run.comparison
         operation = comparison.operation
-        self.query_one("#live-answer", Static).update(answer_text(comparison.live, operation))
+        summary_only = operation in (EMBEDDINGS, MODELS)
+        self.query_one("#live-answer", Static).update(answer_text(comparison.live, summary_only=summary_only))
         same = comparison.verdict == SAME
         status = Text.assemble(("same" if same else "different", "bold green" if same else "bold red"))
         count = len(comparison.differences)
         status.append(f"  ·  {count} difference{'' if count == 1 else 's'}")
-        timings = run.timings
-        status.append(f"  ·  total {timings['total_s']:.2f} s")
+        status.append(f"  ·  total {run.timings.total_s:.2f} s")
         if counter:
             status.append(f"  ·  run{counter}")
         self._set_status(status)
 
         diff = self.query_one("#text-diff", Static)
+        tool_differences = [d for d in comparison.differences if isinstance(d, ToolCallDifference)]
+        others = [d for d in comparison.differences if not isinstance(d, ToolCallDifference)]
         if operation in (CHAT, COMPLETION):
             header = Text("Text: ", "bold")
             header.append(
@@ -302,27 +277,22 @@ class CompareScreen(Screen[None]):
             header.append_text(
                 word_diff_text(comparison.text_diff) if comparison.text_diff else Text("(no text)", "dim")
             )
+            for difference in others:
+                if difference.to_json()["field"] != "text":
+                    header.append("\n")
+                    header.append_text(Text("\n").join(difference_lines(difference, STORED_LIVE)))
             diff.update(header)
         else:
-            lines = Text()
-            for difference in comparison.differences or [{"message": "no differences"}]:
-                lines.append_text(safe_text(difference["message"]))
-                lines.append("\n")
-            diff.update(lines)
+            lines = [line for d in others for line in difference_lines(d, STORED_LIVE)]
+            diff.update(Text("\n").join(lines) if lines else Text("no differences"))
 
         tools = Text()
-        tool_differences = [d for d in comparison.differences if d["field"] == "tool_calls"]
         if comparison.stored.tool_calls or comparison.live.tool_calls:
             tools.append("Tool calls: ", "bold")
             tools.append("identical (ids ignored)" if not tool_differences else "differ", "italic")
             for difference in tool_differences:
                 tools.append("\n• ")
-                tools.append_text(safe_text(difference["message"]))
-                for side in ("stored", "live"):
-                    call = difference.get(side)
-                    if call is not None:
-                        tools.append(f"\n    {side}: ", "dim")
-                        tools.append_text(safe_text(f"{call['name']} {_arguments_text(call['arguments'])}"))
+                tools.append_text(Text("\n  ").join(difference_lines(difference, STORED_LIVE)))
         self.query_one("#tool-diff", Static).update(tools)
         self._fill_metrics(run)
 
@@ -330,26 +300,11 @@ class CompareScreen(Screen[None]):
         table = self.query_one("#metrics", DataTable)
         table.clear()
         table.display = True
-        stored, live, timings = run.comparison.stored, run.comparison.live, run.timings
-        finish_style = "" if stored.finish_reason == live.finish_reason else "bold red"
-        rows: list[tuple[str, Any, Any, str]] = [
-            ("finish reason", stored.finish_reason, live.finish_reason, finish_style),
-        ]
-        for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
-            rows.append(
-                (key.replace("_", " "), (stored.usage or {}).get(key), (live.usage or {}).get(key), "")
+        rows = metric_rows(run.comparison.stored, run.comparison.live, timings=run.timings)
+        for row in rows:
+            table.add_row(
+                Text(row.label, "bold"), metric_cell(row.a, row.differs), metric_cell(row.b, row.differs)
             )
-        rows += [
-            ("time to first chunk", None, _seconds(timings["ttft_s"]), ""),
-            ("total time", None, _seconds(timings["total_s"]), ""),
-            ("chunks", self.recording.response.chunks, timings["chunks"], ""),
-        ]
-        rate = timings["tokens_per_s"]
-        if rate is not None:
-            basis = "" if timings["tokens_basis"] == "usage" else f" (est. from {timings['tokens_basis']})"
-            rows.append(("tokens per second", None, f"{rate:.1f}{basis}", ""))
-        for label, left, right, style in rows:
-            table.add_row(Text(label, "bold"), _cell(left, style), _cell(right, style))
 
     def _show_stability(self, result: Stability) -> None:
         text = Text("Stability: ", "bold")
@@ -370,10 +325,13 @@ class CompareScreen(Screen[None]):
         if not self.runs:
             self.notify("Nothing to save yet: no live answer.", severity="warning", markup=False)
             return
-        from tui_replay.live.capture import default_save_path, save
+        from tui_replay.live.capture import capture_dir, default_save_path, save
 
         try:
-            path = save(self.runs[-1].answer, default_save_path(self.recording.path), self.recording.path)
+            folder = capture_dir(self.config.live.save_dir)
+            path = save(
+                self.runs[-1].answer, default_save_path(self.recording.path, folder), self.recording.path
+            )
         except LiveError as exc:
             self.notify(exc.cause, title="Not saved", severity="error", markup=False)
             return

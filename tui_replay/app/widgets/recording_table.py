@@ -27,6 +27,7 @@ from tui_replay.recording.model import Summary
 from tui_replay.textsafe import printable, safe_text
 
 NEW_MARKER = "●"
+MARK_MARKER = "◆"  # the row marked with `m` for a diff
 STREAM_MARKER = "⇶"
 
 
@@ -72,7 +73,7 @@ def status_text(summary: Summary) -> str:
         return f"error: {flat(summary.error)}" if summary.error else "error"
     if summary.exception:
         return "exception"
-    return "ok"
+    return "capture" if summary.capture else "ok"  # a live capture of ours, not a test recording
 
 
 def cell_values(summary: Summary) -> tuple[str, ...]:
@@ -124,6 +125,7 @@ class RecordingTable(ScrollView, can_focus=True):
         "recording-table--error",
         "recording-table--exception",
         "recording-table--new",
+        "recording-table--mark",
         "recording-table--group",
         "recording-table--dim",
     }
@@ -191,6 +193,7 @@ class RecordingTable(ScrollView, can_focus=True):
         self.descending = False
         self.grouped = False
         self.new_paths: set[str] = set()
+        self.marked_path: str | None = None  # shown with MARK_MARKER (the browse screen's `m`)
         self._widths: list[int] = [column.min_width for column in COLUMNS]
         self._natural: list[int] = [column.min_width for column in COLUMNS]
         self._raw_natural: list[int] = [0 for _ in COLUMNS]
@@ -416,9 +419,13 @@ class RecordingTable(ScrollView, can_focus=True):
         dim = self.get_component_rich_style("recording-table--dim", partial=True)
         text = Text(end="", no_wrap=True)
         is_new = summary.path in self.new_paths
-        text.append(
-            NEW_MARKER if is_new else " ", self.get_component_rich_style("recording-table--new", partial=True)
-        )
+        if summary.path == self.marked_path:
+            text.append(MARK_MARKER, self.get_component_rich_style("recording-table--mark", partial=True))
+        else:
+            text.append(
+                NEW_MARKER if is_new else " ",
+                self.get_component_rich_style("recording-table--new", partial=True),
+            )
         text.append(" " * GAP)
         first_width = self._widths[1]
         indent = "  " * row.depth

@@ -1,0 +1,175 @@
+"""The diff screen: two recordings side by side, with what differs between them in meaning.
+
+Opened from the list: `m` marks a row (side a), `d` on another row diffs it (side b); a
+`compare --save` capture against its original works the same way. Both files are read and
+compared in a thread worker (a big file must not freeze the app); a file that cannot be read
+shows its reason, never a traceback. The result is the typed comparison of
+`tui_replay.comparison` (the one `tui-replay diff` prints), rendered with the renderables
+of `comparison_view`: the verdict, the request's JSON-pointer differences, the answer's word
+diff (colours and `[-…-]{+…+}` markers, so a copy or a monochrome terminal reads right),
+tool calls, finish reason, usage and chunk counts. Recorded text is data, never markup.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import ClassVar
+
+from rich.console import Group
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
+
+from tui_replay.comparison import (
+    TEXT_KINDS,
+    RecordingComparison,
+    compare_recordings,
+    decides,
+    error_comparison,
+)
+from tui_replay.comparison_view import (
+    DifferencesView,
+    answer_text,
+    metric_rows,
+    metrics_table,
+    verdict_text,
+)
+from tui_replay.config import Config
+from tui_replay.recording.model import Recording, RecordingError
+from tui_replay.textsafe import safe_text
+
+LABELS = ("a", "b")
+
+
+def _load(path: str, max_size: int) -> tuple[Recording | None, str | None]:
+    from tui_replay.recording.load import load_recording
+
+    try:
+        return load_recording(path, max_size=max_size), None
+    except RecordingError as exc:
+        return None, exc.reason
+
+
+def compare_files(path_a: str, path_b: str, max_size: int) -> tuple[RecordingComparison, bool]:
+    """The comparison of two recordings and whether both answers are text (shown as text)."""
+    a, error_a = _load(path_a, max_size)
+    b, error_b = _load(path_b, max_size)
+    if a is None or b is None:
+        reasons = [
+            f"{label}: {reason}" for label, reason in zip(LABELS, (error_a, error_b), strict=True) if reason
+        ]
+        return error_comparison(path_a, "; ".join(reasons)), False
+    comparison = compare_recordings(a, b, path_a)
+    comparison.path_b = path_b
+    return comparison, a.kind in TEXT_KINDS and b.kind in TEXT_KINDS
+
+
+class DiffScreen(Screen[None]):
+    """Recording a (the marked row) against recording b."""
+
+    CSS_PATH = "diff.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "back", "Back", id="diff.back"),
+        Binding("x", "swap", "Swap sides", id="diff.swap"),
+    ]
+
+    def __init__(self, path_a: str, path_b: str, config: Config | None = None) -> None:
+        super().__init__()
+        self.path_a = path_a
+        self.path_b = path_b
+        self.config = config or Config()
+        self.comparison: RecordingComparison | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._title(), id="diff-title")
+        yield Static(Text("Reading and comparing…", "dim"), id="diff-verdict")
+        with Horizontal(id="diff-sides"):
+            for label, path in zip(LABELS, (self.path_a, self.path_b), strict=True):
+                with Vertical(id=f"side-{label}", classes="side"):
+                    yield Static(self._side_title(label, path), classes="side-title")
+                    with VerticalScroll():
+                        yield Static(id=f"answer-{label}", classes="answer")
+        with VerticalScroll(id="diff-details"):
+            yield Static(id="diff-differences")
+            yield Static(id="diff-metrics")
+        yield Footer()
+
+    def _title(self) -> Text:
+        return Text.assemble(("Diff  ", "bold"), ("a ", "bold red"), "→ ", ("b", "bold green"))
+
+    @staticmethod
+    def _side_title(label: str, path: str) -> Text:
+        style = "bold red" if label == "a" else "bold green"
+        return Text.assemble((f"{label}  ", style), safe_text(os.path.basename(path) or path))
+
+    def on_mount(self) -> None:
+        self.query_one("#side-a").border_subtitle = self.path_a
+        self.query_one("#side-b").border_subtitle = self.path_b
+        self.run_comparison()
+
+    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
+    def run_comparison(self) -> tuple[RecordingComparison, bool]:
+        return compare_files(self.path_a, self.path_b, self.config.max_size)
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "diff":
+            return
+        if event.state == WorkerState.SUCCESS:
+            comparison, text_like = event.worker.result
+            self.show(comparison, text_like)
+        elif event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.show(
+                error_comparison(self.path_a, f"internal error: {type(error).__name__}: {error}"), False
+            )
+
+    def show(self, comparison: RecordingComparison, text_like: bool) -> None:
+        self.comparison = comparison
+        verdict = Text.assemble(("verdict  ", "bold"), verdict_text(comparison.verdict))
+        if comparison.error:
+            verdict.append("  ")
+            verdict.append_text(safe_text(comparison.error, "red"))
+        elif comparison.differences:
+            count = len(comparison.differences)
+            meaningful = sum(decides(d) for d in comparison.differences)
+            verdict.append(
+                f"  ·  {count} difference{'' if count == 1 else 's'}, {meaningful} meaningful", "dim"
+            )
+        self.query_one("#diff-verdict", Static).update(verdict)
+        for label, side in zip(LABELS, (comparison.a, comparison.b), strict=True):
+            shown = (
+                answer_text(side, summary_only=not text_like and bool(side.summary))
+                if side is not None
+                else Text("(not read)", "dim")
+            )
+            self.query_one(f"#answer-{label}", Static).update(shown)
+        lines = list(DifferencesView(comparison, labels=LABELS).lines())
+        heading = Text("Differences", "bold underline")
+        body = Text("\n").join(lines) if lines else Text("no differences: the files are identical", "green")
+        self.query_one("#diff-differences", Static).update(Group(heading, body))
+        metrics = self.query_one("#diff-metrics", Static)
+        if comparison.a is not None and comparison.b is not None:
+            rows = metric_rows(comparison.a, comparison.b, text_like=text_like)
+            metrics.update(metrics_table(rows, LABELS))
+        else:
+            metrics.update("")
+
+    def action_swap(self) -> None:
+        """Compare the other way round (b becomes the side the differences start from)."""
+        self.path_a, self.path_b = self.path_b, self.path_a
+        for label, path in zip(LABELS, (self.path_a, self.path_b), strict=True):
+            side = self.query_one(f"#side-{label}")
+            side.query_one(".side-title", Static).update(self._side_title(label, path))
+            side.border_subtitle = path
+        self.query_one("#diff-verdict", Static).update(Text("Reading and comparing…", "dim"))
+        self.run_comparison()
+
+    def action_back(self) -> None:
+        self.workers.cancel_group(self, "diff")
+        self.app.pop_screen()
