@@ -44,13 +44,6 @@ def _env_name(text: str) -> str:
     return text
 
 
-def _answer_size(text: str) -> int:
-    size = _size(text)
-    if size <= 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 bytes: {text}")
-    return size
-
-
 def _add_max_size(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-size", type=_size, metavar="SIZE", help="refuse files larger than this (default 32M)"
@@ -78,7 +71,7 @@ def _add_live_target(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-answer",
-        type=_answer_size,
+        type=_size,
         metavar="SIZE",
         help="refuse a live answer larger than this (default 8M)",
     )

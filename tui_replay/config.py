@@ -166,10 +166,8 @@ def _apply(config: Config, table: dict[str, Any], source: str) -> Config:
     if "max_answer" in live_table:
         try:
             max_answer = parse_size(check(live_table["max_answer"], (int, str), "live.max_answer"))
-        except ValueError:
-            raise ConfigError(f"{source}: `live.max_answer` is not a size (e.g. 512K, 8M)") from None
-        if max_answer <= 0:
-            raise ConfigError(f"{source}: `live.max_answer` must be more than 0 bytes")
+        except ValueError as exc:  # parse_size refuses zero and less too
+            raise ConfigError(f"{source}: `live.max_answer` is {exc}") from None
         live = replace(live, max_answer=max_answer)
     keymap = dict(config.keymap)
     for binding_id, keys in check(table.get("keymap", {}), dict, "keymap").items():
