@@ -146,3 +146,31 @@ def compare_json(
     lines = [line for line in stdout.splitlines() if line.strip()]
     assert len(lines) == 1, f"expected one JSON line, got stdout={stdout!r} stderr={stderr!r}"
     return code, json.loads(lines[0]), stderr
+
+
+def chat_bodies(answer: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A one-chunk streamed answer and the same answer as a plain completion, both `answer`
+    with finish reason stop, as the recorder stores them (typed wrappers)."""
+    chunk = {
+        "__type__": "openai.types.chat.chat_completion_chunk.ChatCompletionChunk",
+        "__data__": {
+            "id": "x",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": "m",
+            "choices": [{"index": 0, "delta": {"content": answer}, "finish_reason": "stop"}],
+        },
+    }
+    completion = {
+        "__type__": "openai.types.chat.chat_completion.ChatCompletion",
+        "__data__": {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "m",
+            "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": answer}, "finish_reason": "stop"}
+            ],
+        },
+    }
+    return chunk, completion

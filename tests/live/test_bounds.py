@@ -21,7 +21,7 @@ from live.fake_server import (
     huge_single_chunk,
     trickle_forever,
 )
-from live.helpers import run_cli
+from live.helpers import chat_bodies, run_cli
 from tui_replay.live.record_format import recording_dict, write_recording_atomic
 
 SECRET = "sk-bounds-test-9876543210-SECRET"
@@ -30,28 +30,7 @@ START_UP_SLACK_S = 4.0
 
 
 def _stored(folder: Path, *, stream: bool) -> Path:
-    chunk = {
-        "__type__": "openai.types.chat.chat_completion_chunk.ChatCompletionChunk",
-        "__data__": {
-            "id": "x",
-            "object": "chat.completion.chunk",
-            "created": 0,
-            "model": "m",
-            "choices": [{"index": 0, "delta": {"content": "Red"}, "finish_reason": "stop"}],
-        },
-    }
-    completion = {
-        "__type__": "openai.types.chat.chat_completion.ChatCompletion",
-        "__data__": {
-            "id": "x",
-            "object": "chat.completion",
-            "created": 0,
-            "model": "m",
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": "Red"}, "finish_reason": "stop"}
-            ],
-        },
-    }
+    chunk, completion = chat_bodies("Red")
     body = {"model": "m", "messages": [{"role": "user", "content": "A color?"}], "stream": stream}
     obj = recording_dict(
         test_id="tests/live::bounds",

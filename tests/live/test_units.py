@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from support import CORPUS, REPO
 
+from live.helpers import chat_bodies
 from tui_replay.comparison import CosineDifference, ModelListDifference, ToolCallDifference, ValueDifference
 from tui_replay.live.capture import capture_dir, check_save_path, default_save_path, in_recordings_tree
 from tui_replay.live.compare import DELETE, EQUAL, INSERT, compare, cosine, stability, word_diff
@@ -23,28 +24,7 @@ from tui_replay.recording.model import Kind, Response
 
 
 def chat_obj(body: dict, *, endpoint: str = "/v1/chat/completions", streaming: bool = False) -> dict:
-    chunk = {
-        "__type__": "openai.types.chat.chat_completion_chunk.ChatCompletionChunk",
-        "__data__": {
-            "id": "x",
-            "object": "chat.completion.chunk",
-            "created": 0,
-            "model": "m",
-            "choices": [{"index": 0, "delta": {"content": "hi"}, "finish_reason": "stop"}],
-        },
-    }
-    completion = {
-        "__type__": "openai.types.chat.chat_completion.ChatCompletion",
-        "__data__": {
-            "id": "x",
-            "object": "chat.completion",
-            "created": 0,
-            "model": "m",
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}
-            ],
-        },
-    }
+    chunk, completion = chat_bodies("hi")
     return {
         "test_id": None,
         "request": {
