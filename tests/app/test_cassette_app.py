@@ -6,6 +6,7 @@ import shutil
 
 from tui_replay.app.screens.replay import ReplayScreen
 from tui_replay.app.widgets.answer_view import AnswerView
+from tui_replay.app.widgets.key_status import KeyStatusLabel
 from tui_replay.recording.load import load_recording
 
 from .helpers import CORPUS, make_app, table_keys, wait_for, wait_loaded
@@ -41,5 +42,9 @@ async def test_a_cassette_interaction_opens_and_replays_to_its_answer(workdir):
         answer = screen.query_one(AnswerView).text
         expected = load_recording(key).response.text
         assert expected and answer.strip() == expected.strip()
+        # No request-hash key status for a cassette (it would read "mis-keyed").
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert str(screen.query_one("#replay-key", KeyStatusLabel).render()) == ""
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.browse, what="the browse screen")

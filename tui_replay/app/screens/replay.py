@@ -52,7 +52,7 @@ from tui_replay.app.widgets.transport import Transport
 from tui_replay.catalog.testids import short_test_id
 from tui_replay.config import Config
 from tui_replay.playback import Player, ReplayPlan, build_plan
-from tui_replay.recording.model import Recording, RecordingError
+from tui_replay.recording.model import VCR, Recording, RecordingError
 from tui_replay.recording.request_hash import KeyStatus, classify_file
 from tui_replay.textsafe import one_line
 
@@ -212,7 +212,8 @@ class ReplayScreen(Screen[None]):
         title.append("  ")
         title.append(one_line(Path(recording.path).name, 80, fold=False), "italic")
         self.query_one("#replay-title", Static).update(title)
-        self._classify_key(recording)
+        if recording.format != VCR:  # a cassette is keyed by interaction order, not a hash
+            self._classify_key(recording)
         body = self.query_one("#replay-body")
         await body.remove_children()
         if self._closed_early():
