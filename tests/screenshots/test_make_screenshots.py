@@ -2,12 +2,14 @@
 
 The script runs the real app on the real sample recordings in recordings/; this test reads
 the text of each SVG back (line by line, as the terminal showed it) and looks for what
-that screen must show.
+that screen must show. The compare-live shot talks to the real llama.cpp server (the
+session's `live_server`); its masked picture must come out byte-identical twice.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -47,6 +49,29 @@ EXPECTED = {
         "chunk 150/268",
     ],
     "narrow": ["Answer", "Tool calls", "Citations", "def is_palindrome(s):", "chunk 120/268"],
+    "diff": [
+        "Diff  a → b",
+        "verdict  different  ·  5 differences, 3 meaningful",
+        "│ a ",  # the side titles
+        '{"city": "Paris"}',
+        '{"city": "Lyon"}',
+        "request /body/stream: true → (none)",
+        'tool call 0 (get_weather) arguments differ: argument /city "Paris" → "Lyon"',
+        "esc Back  x Swap sides",
+    ],
+    "compare-live": [
+        "Compare  434cdb430598a1bb20bef1c4525d069bf70227057dccdcafd741a3cead141364.json  →  "
+        "http://127.0.0.1:PORT/v1  model qwen-tiny",
+        "same  ·  0 differences  ·  total (masked)",
+        "│ Stored ",
+        "│ Live ",
+        "Text: identical",
+        "A Python decorator is a function that takes another function as an",  # the live answer
+        "time to first chunk  -       (masked)",
+        "total time           -       (masked)",
+        "tokens per second    -       (masked)",
+        "chunks               65      65",
+    ],
 }
 
 
@@ -79,12 +104,12 @@ def terminal_lines(svg: Path) -> list[str]:
     return ["".join(line).rstrip() for line in lines]
 
 
-def test_every_screenshot_is_written_and_shows_its_content(tmp_path, capsys, monkeypatch):
+def test_every_screenshot_is_written_and_shows_its_content(tmp_path, capsys, monkeypatch, live_server):
     monkeypatch.chdir(tmp_path)  # the script must work from anywhere (it runs the app from the repo root)
     script = load_script()
     assert {shot.name for shot in script.SHOTS} == set(EXPECTED)
 
-    assert script.main(["--out", str(tmp_path / "shots")]) == 0
+    assert script.main(["--out", str(tmp_path / "shots"), "--base-url", live_server.base_url]) == 0
 
     printed = capsys.readouterr().out
     for name, wanted in EXPECTED.items():
@@ -100,7 +125,29 @@ def test_every_screenshot_is_written_and_shows_its_content(tmp_path, capsys, mon
             assert any(text in line for line in lines), f"{name}.svg does not show {text!r}:\n{screen}"
         assert str(tmp_path) not in screen
         assert str(REPO / "recordings") not in screen  # paths are shown relative to the repo
+        assert f":{live_server.port}" not in screen  # the live server's port is masked
     assert not list((tmp_path / "shots").glob(".*.tmp")), "temporary files were left behind"
+
+
+def test_the_live_shot_is_masked_and_repeats_byte_for_byte(tmp_path, live_server):
+    """Two runs against the server: the same answer, timings and port masked, the same SVG."""
+    script = load_script()
+    first, second = tmp_path / "first", tmp_path / "second"
+    for out in (first, second):
+        args = ["--only", "compare-live", "--out", str(out), "--base-url", live_server.base_url]
+        assert script.main(args) == 0
+    svg = (first / "compare-live.svg").read_bytes()
+    assert svg == (second / "compare-live.svg").read_bytes()
+    screen = "\n".join(terminal_lines(first / "compare-live.svg"))
+    assert not re.search(r"\d+\.\d+ s\b", screen), f"an unmasked time:\n{screen}"
+
+
+def test_masking_keeps_the_styles_around_the_value():
+    script = load_script()
+    text = script.Text.assemble(("same", "bold green"), "  ·  total 5.17 s")
+    result = script.masked(text, r"(?<=total )\d+\.\d+ s")
+    assert result.plain == "same  ·  total (masked)"
+    assert result.spans[0].style == "bold green" and result.spans[0].end == 4
 
 
 def test_an_unknown_name_is_refused(tmp_path, capsys):
