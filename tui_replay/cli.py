@@ -174,7 +174,10 @@ def build_command_parser() -> argparse.ArgumentParser:
     )
     diff.add_argument("paths", nargs="*", metavar="A B | REV [REV2] [PATH]")
     diff.add_argument(
-        "--git", action="store_true", help="compare git revisions (read with git, never checked out)"
+        "--git",
+        action="store_true",
+        help="compare git revisions (read with git, never checked out; "
+        "with no PATH, the *.json, *.yaml and *.yml files)",
     )
     diff.add_argument("--json", action="store_true", help="print one JSON object")
     diff.add_argument(
@@ -188,7 +191,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in SUBCOMMANDS:
-            args = build_command_parser().parse_args(argv)
+            parser = build_command_parser()
+            args, extra = parser.parse_known_args(argv)
+            # `diff --git REV --format markdown PATH`: argparse stops taking `diff`'s positionals at
+            # the first option; what comes after an option is still a revision or a path.
+            if args.command == "diff" and extra and not any(word.startswith("-") for word in extra):
+                args.paths += extra
+            elif extra:
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
             if args.command in ("list", "show", "diff") and args.max_size is None:
                 from tui_replay.config import ConfigError, load_config
 

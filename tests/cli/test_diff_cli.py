@@ -193,9 +193,14 @@ def test_git_revisions_count_like_git_diff_stat(tmp_path):
         (row,) = [r for r in report["files"] if r["path"] == path]
         assert row["lines"] == {"added": int(added), "removed": int(removed)}
 
-    # REV2 defaults to the work tree; paths narrow it like they narrow git diff
+    # REV2 defaults to the work tree; with no PATH only files that can be recordings count
+    # (notes.txt changed in the work tree: git counts it, a recordings diff does not)
     work = json.loads(diff("--git", "HEAD", "--json", cwd=repo).stdout)
-    assert work["changed"] == _stat_files(repo, "HEAD") == 1
+    assert _stat_files(repo, "HEAD") == 1 and work["changed"] == 0 and work["files"] == []
+    assert json.loads(diff("--git", "HEAD", "--json", "notes.txt", cwd=repo).stdout)["changed"] == 1
+    # paths narrow it like they narrow git diff; options may stand between revision and paths
+    intermixed = json.loads(diff("--git", "HEAD~1", "--json", "recordings", cwd=repo).stdout)
+    assert intermixed["changed"] == _stat_files(repo, "HEAD~1", "--", "recordings") == 4
     narrowed = diff("--git", "HEAD~1", "recordings", cwd=repo)
     assert narrowed.stdout.startswith(f"{_stat_files(repo, 'HEAD~1', '--', 'recordings')} files changed")
     assert "notes.txt" not in narrowed.stdout

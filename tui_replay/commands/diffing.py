@@ -199,6 +199,9 @@ def _split_z(data: bytes) -> list[str]:
     return [part.decode("utf-8", "surrogateescape") for part in data.split(b"\0")]
 
 
+RECORDING_PATHSPECS = ("*.json", "*.yaml", "*.yml")  # a git `*` matches across folders too
+
+
 def git_pairs(positionals: list[str]) -> tuple[list[Pair], str]:
     """Pairs for `--git REV [REV2] [PATH...]` and a title such as `main..work tree`."""
     if not positionals:
@@ -211,7 +214,8 @@ def git_pairs(positionals: list[str]) -> tuple[list[Pair], str]:
         rev_b = _commit(rest[0])
         rest = rest[1:]
     revs = [rev_a] + ([rev_b] if rev_b else [])
-    paths = ["--", *rest] if rest else []
+    # With no PATH only what can be a recording: README.md is no "different" recording.
+    paths = ["--", *(rest or RECORDING_PATHSPECS)]
     status = _split_z(_git(["diff", "--name-status", "-z", *revs, *paths]))
     numstat = _split_z(_git(["diff", "--numstat", "-z", *revs, *paths]))
     lines = _numstat(numstat)
