@@ -154,20 +154,47 @@ async def test_sort_by_key_and_by_clicking_a_header(corpus_subset):
         known = [test for test in tests if test]
         assert known == sorted(known, key=str.lower)
         assert tests[len(known) :] == [None] * (len(tests) - len(known))  # no test id last
-        # Click the "Chunks" header: ascending, then again: descending.
+        # Click the "Chunks" header: a number column sorts biggest first, then again: ascending.
         x = browse.table.column_offset("chunks")
         assert x is not None
         await pilot.click(RecordingTable, offset=(x + 1, 0))
-        assert browse.sort_column == "chunks" and not browse.descending
-        chunks = [browse.summaries[key].chunks for key in table_keys(app)]
-        assert chunks == sorted(chunks)
-        await pilot.click(RecordingTable, offset=(x + 1, 0))
-        assert browse.descending
+        assert browse.sort_column == "chunks" and browse.descending
         chunks = [browse.summaries[key].chunks for key in table_keys(app)]
         assert chunks == sorted(chunks, reverse=True) and chunks[0] > chunks[-1]
-        await pilot.press("S")
+        assert "sort: chunks ▼" in _status_text(app)
+        await pilot.click(RecordingTable, offset=(x + 1, 0))
         assert not browse.descending
-        assert "sort: chunks ▲" in _status_text(app)
+        chunks = [browse.summaries[key].chunks for key in table_keys(app)]
+        assert chunks == sorted(chunks)
+        await pilot.press("S")
+        assert browse.descending
+        assert "sort: chunks ▼" in _status_text(app)
+
+
+async def test_sorting_goes_to_the_top_and_the_header_shows_the_direction(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:  # narrow: the Chunks header is cut
+        await wait_loaded(pilot)
+        browse = app.browse
+        await pilot.press("end")
+        assert browse.table.cursor_row == len(SUBSET) - 1
+        await pilot.press("s")  # by test, ascending
+        assert browse.table.cursor_row == 0 and browse.table.scroll_y == 0
+        header = screen_text(app).splitlines()[1]
+        assert "Test ▲" in header
+        await pilot.press("end", "S")
+        assert browse.table.cursor_row == 0
+        assert "Test ▼" in screen_text(app).splitlines()[1]
+        browse.set_sort("tokens")  # a number column: biggest first, even chosen by name
+        await pilot.pause()
+        header = screen_text(app).splitlines()[1]
+        assert browse.descending and "▼" in header[browse.table.column_offset("tokens") :]
+        browse.set_sort("chunks")
+        await pilot.pause()
+        at = browse.table.column_offset("chunks")
+        header = screen_text(app).splitlines()[1]
+        # The column is narrower than "Chunks ▼": the label gives way, the arrow stays.
+        assert header[at : at + 7].rstrip().endswith("▼"), header
 
 
 async def test_group_by_test_folds_and_unfolds(corpus_subset):
