@@ -534,3 +534,102 @@ async def test_preview_says_how_many_choices_an_answer_has(tmp_path):
         app.browse.table.highlight_key(key)
         await pilot.pause()
         assert "2 choices" in _preview_text(app)
+
+
+async def test_a_half_typed_field_filter_keeps_the_rows_from_before_the_word(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        bar = browse.query_one(FilterBar)
+        await pilot.press("slash", *"guardrails")
+        await pilot.pause()
+        guardrails = table_keys(app)
+        assert len(guardrails) == 5
+        # Key by key, `has:tools`: the free word `has` matches none of them; `has:` and
+        # `has:t`... cannot be read. Those leave the rows of `guardrails`, not of `has`.
+        await pilot.press("space", *"has")
+        await pilot.pause()
+        assert table_keys(app) == []
+        for key in ["colon", *"tool"]:
+            await pilot.press(key)
+            await pilot.pause()
+            assert bar.has_class("-invalid")
+            assert table_keys(app) == guardrails, browse.query_text
+        await pilot.press("s")
+        await pilot.pause()
+        assert not bar.has_class("-invalid") and table_keys(app) == []  # guardrails with tools: none
+
+
+async def test_the_reason_a_filter_cannot_be_read_is_shown_whole_on_a_narrow_terminal(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=(60, 24)) as pilot:
+        await wait_loaded(pilot)
+        await pilot.press("slash", *"kind:embedding")
+        await pilot.pause()
+        message = str(app.browse.query_one("#filter-error").render())
+        assert message.startswith("kind:embedding is not known (use one of: chat,")
+        assert message.endswith("error, unknown)") and len(message) > 60
+        shown = " ".join(" ".join(screen_text(app).split()).split(" "))
+        assert message in shown  # wrapped over lines, never cut
+        assert len(table_keys(app)) == len(SUBSET)  # kind: cannot be read: every row stays
+
+
+async def test_zero_matches_says_so_in_the_table(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        app.browse.set_filter("model:no-such-model")
+        await pilot.pause()
+        assert table_keys(app) == []
+        lines = screen_text(app).splitlines()
+        assert "No recording matches the filter: model:no-such-model" in lines[2]  # under the header
+        assert "0 of 16 recordings" in _status_text(app)
+        app.browse.set_filter("")
+        await pilot.pause()
+        assert "No recording matches" not in screen_text(app)
+
+
+async def test_the_test_column_keeps_the_test_name_whole_and_drops_the_module(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=(120, 45)) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        key = next(key for key in table_keys(app) if SEED_ANSWER in key)
+        test_id = browse.summaries[key].test_id
+        module, _, test = test_id.partition("::")
+        name, _, params = test.partition("[")
+        at = browse.table.index_of(key) + 2  # the filter bar and the header above the rows
+        row = screen_text(app).splitlines()[at]
+        assert f" {name}[" in row  # the whole function name, then its parameters
+        assert "…" in row.split(name, 1)[1] and params.rstrip("]")[-4:] + "]" in row  # cut in the middle
+        assert "test_tool_responses.py" not in row and "tests/integration" not in row
+        for other in table_keys(app):  # no row shows its module, long id or short
+            line = screen_text(app).splitlines()[browse.table.index_of(other) + 2]
+            assert ".py" not in line, line
+        browse.table.highlight_key(key)
+        await pilot.pause()
+        assert module in _preview_text(app)  # the module is in the preview
+
+
+async def test_files_of_the_same_name_in_different_folders_show_their_folder(workdir):
+    import shutil
+
+    from .helpers import CORPUS
+
+    source = CORPUS / "llama-stack-2025-10/recordings/responses/53d2488c9ea9.json"  # no test id
+    for folder in ("first", "second"):
+        target = workdir / "recordings" / folder / "recordings"
+        target.mkdir(parents=True)
+        shutil.copyfile(source, target / source.name)
+    shutil.copyfile(source, workdir / "recordings" / "first" / "other.json")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        text = screen_text(app)
+        assert "first/…/53d2488c9ea9.json" in text and "second/…/53d2488c9ea9.json" in text
+        assert " other.json " in text  # a name held once stays short
+        await pilot.press("g")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "first/…/53d2488c9ea9.json" in text and "second/…/53d2488c9ea9.json" in text

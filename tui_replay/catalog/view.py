@@ -172,7 +172,8 @@ def display_test_file(file_part: str) -> str:
 
 class FileNames:
     """Short file names that tell apart files of the same name in different folders: such a
-    name gets the nearest folders that differ (`agents/x.json`, `responses/x.json`)."""
+    name gets the nearest folder that differs (`agents/x.json`, `a/…/x.json` for
+    `a/recordings/x.json` beside `b/recordings/x.json`)."""
 
     def __init__(self) -> None:
         self._first: dict[str, str] = {}  # name -> the one file of that name
@@ -204,9 +205,9 @@ class FileNames:
         folders = os.path.dirname(file).split("/")
         others = [os.path.dirname(other).split("/") for other in shared if other != file]
         for depth in range(1, len(folders) + 1):
-            tail = folders[-depth:]
-            if all(other[-depth:] != tail for other in others):
-                return "/".join([*tail, short])
+            if all(other[-depth:] != folders[-depth:] for other in others):
+                # The folder that differs; the ones it shares with the others left out.
+                return f"{folders[-depth]}/{short}" if depth == 1 else f"{folders[-depth]}/…/{short}"
         return file
 
 

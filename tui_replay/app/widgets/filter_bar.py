@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
 PLACEHOLDER = "filter: words, model:gpt-4o kind:chat has:tools has:citations status:error test:name, -word"
 
 
-class FilterBar(Horizontal):
-    """An Input and, when the query cannot be understood, the one-line reason next to it."""
+class FilterBar(Vertical):
+    """An Input and, when part of the query cannot be understood, the reason on the line below,
+    whole (it wraps rather than being cut: it names the values that would be understood)."""
 
     def compose(self) -> ComposeResult:
-        yield Label("/", id="filter-prompt")
-        yield Input(placeholder=PLACEHOLDER, id="filter-input", select_on_focus=False)
+        with Horizontal(id="filter-row"):
+            yield Label("/", id="filter-prompt")
+            yield Input(placeholder=PLACEHOLDER, id="filter-input", select_on_focus=False)
         yield Static("", id="filter-error")
 
     @property
