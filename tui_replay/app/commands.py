@@ -15,7 +15,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
 
 from tui_replay.app.screens.browse import SORT_LABELS, BrowseScreen
-from tui_replay.catalog.testids import short_file_name, test_label
+from tui_replay.catalog.testids import short_file_name, short_test_name
 from tui_replay.catalog.view import flat
 from tui_replay.textsafe import printable
 
@@ -128,7 +128,7 @@ class RecordingCommands(Provider):
         if browse is None:
             return
         for summary in list(browse.summaries.values()):
-            name = printable(flat(test_label(summary.test_id, max_len=120)))
+            name = printable(flat(short_test_name(summary.test_id, max_len=120)))
             label = f"{name}  {printable(short_file_name(summary.path), single_line=True)}"
             facts = [
                 summary.kind or "",

@@ -67,7 +67,7 @@ def short_test_id(test_id: str | None, max_len: int = 80) -> str:
     return f"{_elide_middle(head, head_room)}{_elide_middle(params, params_room)}]"
 
 
-def test_label(test_id: str | None, max_len: int = 10_000) -> str:
+def short_test_name(test_id: str | None, max_len: int = 10_000) -> str:
     """The Test column: the test (class and function name) whole, its parametrization shortened
     in the middle to fit `max_len`; the module path is always dropped (the grouped view and the
     preview show it). An id without `::` shows its file's name.

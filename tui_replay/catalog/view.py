@@ -26,7 +26,7 @@ from tui_replay.catalog.filters import (
     search_text,
     sort_summaries,
 )
-from tui_replay.catalog.testids import NO_TEST_ID, short_file_name, split_test_id, test_label
+from tui_replay.catalog.testids import NO_TEST_ID, short_file_name, short_test_name, split_test_id
 from tui_replay.recording.model import Summary
 
 STREAM_MARKER = "⇶"
@@ -80,7 +80,7 @@ class Column:
 # `file` and `test` take their text from the listing (a file name may need its folder).
 COLUMNS: tuple[Column, ...] = (
     Column("file", "File", lambda s: short_file_name(s.file), 8, 18, drop_order=1, sort_label="file name"),
-    Column("test", "Test", lambda s: test_label(s.test_id), 16, 100, soft_width=50, sort_label="test"),
+    Column("test", "Test", lambda s: short_test_name(s.test_id), 16, 100, soft_width=50, sort_label="test"),
     Column("kind", "Kind", lambda s: flat(s.kind), 10, 12, soft_width=10, sort_label="kind"),
     Column(
         "endpoint",
@@ -440,4 +440,4 @@ class ListingView:
         """The Test column of a recording: its test, or (no test id, or grouped) its file."""
         if self.grouped or not summary.test_id:
             return self.file_label(summary)
-        return test_label(summary.test_id)
+        return short_test_name(summary.test_id)

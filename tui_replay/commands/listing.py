@@ -273,7 +273,7 @@ class TableWriter:
     def _raw_cells(self, summary: Summary) -> list[str]:
         """The raw text of every column (made safe when written). In a pipe, File is the path as
         given and Test the whole id; on a terminal both are shortened to fit."""
-        from tui_replay.catalog.testids import NO_TEST_ID, test_label
+        from tui_replay.catalog.testids import NO_TEST_ID, short_test_name
 
         cells = [column.value(summary) for column in self.columns]
         if self._console is None:
@@ -283,7 +283,7 @@ class TableWriter:
         self.names.add(summary.file)
         cells[_FILE] = self.names.label(summary.file)
         if summary.test_id:
-            cells[_TEST] = test_label(summary.test_id, self._test_room or 10_000)
+            cells[_TEST] = short_test_name(summary.test_id, self._test_room or 10_000)
         elif _FILE not in self._shown:  # no File column: the file name is what tells such rows apart
             cells[_TEST] = f"{cells[_TEST]} {cells[_FILE]}"
         return cells

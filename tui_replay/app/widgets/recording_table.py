@@ -22,7 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_replay.catalog import view as listing
-from tui_replay.catalog.testids import test_label
+from tui_replay.catalog.testids import short_test_name
 from tui_replay.catalog.view import STREAM_MARKER, Column, ListingView, TableRow, flat
 from tui_replay.recording.model import Summary
 from tui_replay.textsafe import printable, safe_text
@@ -230,7 +230,7 @@ class RecordingTable(ScrollView, can_focus=True):
         columns = COLUMNS[2:]
         for summary in summaries:
             if summary.test_id:
-                self._test_width = max(self._test_width, display_width(test_label(summary.test_id)))
+                self._test_width = max(self._test_width, display_width(short_test_name(summary.test_id)))
             file_width = display_width(view.file_label(summary))
             self._file_width = max(self._file_width, file_width)
             if not summary.test_id:
@@ -392,7 +392,7 @@ class RecordingTable(ScrollView, can_focus=True):
             first_value, first_style = self.view.file_label(summary), dim
         else:
             # The test name whole, its parametrization cut in the middle to fit.
-            first_value = flat(test_label(summary.test_id, max_len=max(first_width - len(indent), 12)))
+            first_value = flat(short_test_name(summary.test_id, max_len=max(first_width - len(indent), 12)))
             first_style = ""
         first = Text(indent, end="")
         first.append_text(safe_text(first_value, first_style, single_line=True))
