@@ -32,6 +32,7 @@ from tui_replay.recording.model import Summary
 STREAM_MARKER = "⇶"
 SMALL_TEST_GROUP = 3  # tests with this many recordings or fewer start unfolded
 SMALL_ORPHAN_GROUP = 20
+RECENT_RESULTS = 8  # results of the last queries kept: backspacing is answered from them
 TEST_FILES_PREFIX = "tests/integration/"  # every id starts with it: the groups leave it out
 
 
@@ -175,35 +176,42 @@ class FileNames:
     name gets the nearest folder that differs (`agents/x.json`, `a/…/x.json` for
     `a/recordings/x.json` beside `b/recordings/x.json`)."""
 
+    # Keyed by the hash of the name, not the name: 100,000 names are not copied again (a hash
+    # collision only costs a comparison of the real names in `label`).
     def __init__(self) -> None:
-        self._first: dict[str, str] = {}  # name -> the one file of that name
-        self._shared: dict[str, set[str]] = {}  # name -> files, for names held by several
+        self._first: dict[int, str] = {}  # hash of a name -> the first file of that name
+        self._shared: dict[int, set[str]] = {}  # hash of a name -> files, when several
 
     def add(self, file: str) -> None:
-        name = os.path.basename(file)
-        first = self._first.setdefault(name, file)
+        key = hash(os.path.basename(file))
+        first = self._first.setdefault(key, file)
         if first != file:
-            self._shared.setdefault(name, {first}).add(file)
+            self._shared.setdefault(key, {first}).add(file)
 
     def discard(self, file: str) -> None:
-        name = os.path.basename(file)
-        shared = self._shared.get(name)
+        key = hash(os.path.basename(file))
+        shared = self._shared.get(key)
         if shared is not None:
             shared.discard(file)
-            if self._first.get(name) == file and shared:
-                self._first[name] = next(iter(shared))
+            if self._first.get(key) == file and shared:
+                self._first[key] = next(iter(shared))
             if len(shared) < 2:
-                del self._shared[name]
-        elif self._first.get(name) == file:
-            del self._first[name]
+                del self._shared[key]
+        elif self._first.get(key) == file:
+            del self._first[key]
 
     def label(self, file: str) -> str:
         short = short_file_name(file)
-        shared = self._shared.get(os.path.basename(file))
-        if not shared:
+        name = os.path.basename(file)
+        shared = self._shared.get(hash(name))
+        others = [
+            os.path.dirname(other).split("/")
+            for other in shared or ()
+            if other != file and os.path.basename(other) == name
+        ]
+        if not others:
             return short
         folders = os.path.dirname(file).split("/")
-        others = [os.path.dirname(other).split("/") for other in shared if other != file]
         for depth in range(1, len(folders) + 1):
             if all(other[-depth:] != folders[-depth:] for other in others):
                 # The folder that differs; the ones it shares with the others left out.
@@ -211,7 +219,7 @@ class FileNames:
         return file
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # compared by identity: finding a row in 100,000 is a C scan
 class TableRow:
     """One line of the list: a recording (`summary` set) or a group header."""
 
@@ -255,8 +263,10 @@ class ListingView:
         self._texts: list[str] = []  # search_text of each in _order
         self._matches: list[int] | None = None  # indexes into _order that match self.query
         self._matched: Query | None = None  # the query _matches answers
-        self._text_of: dict[str, tuple[Summary, str]] = {}  # path -> (summary, its search_text)
+        self._recent: dict[tuple, list[int]] = {}  # query.key -> its matches, for the last few
+        self._text_of: dict[str, str] = {}  # path -> search_text of its summary
         self._rows: dict[str, TableRow] = {}  # ungrouped recording rows, made once
+        self._order_rows: list[TableRow] = []  # the row of each in _order
 
     # -- the summaries ---------------------------------------------------------------------------
 
@@ -281,16 +291,16 @@ class ListingView:
         start = len(self._order)
         self._order.extend(fresh)
         self._texts.extend(self._search_text(summary) for summary in fresh)
-        if self._matches is not None:
-            among = range(start, start + len(fresh))
-            new = (
-                list(among)
-                if self._matched is None
-                else self._matched.select(self._order, self._texts, among)
-            )
-            self._matches.extend(new)
-            return None if self.grouped else [self._order[index] for index in new]
-        return None
+        self._order_rows.extend(self.row_for(summary) for summary in fresh)
+        self._recent.clear()  # the results of other queries miss the new rows
+        if self._matched is None:  # no filter: every new row is shown
+            return None if self.grouped else fresh
+        if self._matches is None:
+            return None
+        new = self._matched.select(self._order, self._texts, range(start, start + len(fresh)))
+        self._matches.extend(new)
+        self._recent[self._matched.key] = self._matches
+        return None if self.grouped else [self._order[index] for index in new]
 
     def remove(self, paths: Iterable[str]) -> None:
         for path in paths:
@@ -307,11 +317,9 @@ class ListingView:
         self._rows.pop(summary.path, None)
 
     def _search_text(self, summary: Summary) -> str:
-        cached = self._text_of.get(summary.path)
-        if cached is not None and cached[0] is summary:
-            return cached[1]
-        text = search_text(summary)
-        self._text_of[summary.path] = (summary, text)
+        text = self._text_of.get(summary.path)
+        if text is None:
+            text = self._text_of[summary.path] = search_text(summary)
         return text
 
     def file_label(self, summary: Summary) -> str:
@@ -379,29 +387,53 @@ class ListingView:
                 everything = sort_summaries(everything, self.sort_column, descending=self.descending)
             self._order = everything
             self._texts = [self._search_text(summary) for summary in everything]
-            self._matches = None
+            self._order_rows = [self.row_for(summary) for summary in everything]
+            self._matches = self._matched = None
+            self._recent.clear()
         return self._order
+
+    def _match(self) -> list[int] | None:
+        """Indexes into the sorted order of what the filter keeps (None: everything).
+
+        A query that grows filters the previous result; one seen lately (a backspace) is
+        answered from RECENT_RESULTS; any other looks at every row once."""
+        order = self._sorted()
+        query = self.query
+        if query is None:
+            self._matches = self._matched = None
+            return None
+        if query is self._matched and self._matches is not None:
+            return self._matches
+        matches = self._recent.pop(query.key, None)
+        if matches is None:
+            narrows = self._matches is not None and self._matched is not None and query.narrows(self._matched)
+            among = self._matches if narrows and self._matches is not None else range(len(order))
+            matches = query.select(order, self._texts, among)
+        self._recent[query.key] = matches  # the most recent last
+        while len(self._recent) > RECENT_RESULTS:
+            del self._recent[next(iter(self._recent))]
+        self._matches, self._matched = matches, query
+        return matches
 
     def visible(self) -> list[Summary]:
         """The summaries the filter keeps, in the sorted order."""
+        matches = self._match()
         order = self._sorted()
-        query = self.query
-        if self._matches is None or query is not self._matched:
-            if query is None:
-                self._matches = list(range(len(order)))
-            elif self._matches is not None and query.narrows(self._matched):
-                self._matches = query.select(order, self._texts, self._matches)
-            else:
-                self._matches = query.select(order, self._texts, range(len(order)))
-            self._matched = query
-        if query is None:
-            return order
-        return [order[index] for index in self._matches]
+        return list(order) if matches is None else [order[index] for index in matches]
 
-    def rows(self, visible: list[Summary] | None = None) -> list[TableRow]:
-        visible = self.visible() if visible is None else visible
+    @property
+    def shown(self) -> int:
+        """How many recordings the filter keeps."""
+        matches = self._match()
+        return len(self.summaries) if matches is None else len(matches)
+
+    def rows(self) -> list[TableRow]:
+        """The table's rows: recordings, or (grouped) group headers and the recordings unfolded."""
         if not self.grouped:
-            return [self.row_for(summary) for summary in visible]
+            matches = self._match()
+            rows = self._order_rows
+            return list(rows) if matches is None else [rows[index] for index in matches]
+        visible = self.visible()
         rows: list[TableRow] = []
         for file_part, tests in group_by_test(visible).items():
             children = [summary for recordings in tests.values() for summary in recordings]

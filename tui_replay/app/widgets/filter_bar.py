@@ -14,6 +14,8 @@ class FilterBar(Vertical):
     """An Input and, when part of the query cannot be understood, the reason on the line below,
     whole (it wraps rather than being cut: it names the values that would be understood)."""
 
+    _shown_error = ""
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="filter-row"):
             yield Label("/", id="filter-prompt")
@@ -25,6 +27,9 @@ class FilterBar(Vertical):
         return self.query_one("#filter-input", Input)
 
     def show_error(self, message: str | None) -> None:
+        if self.has_class("-invalid") == bool(message) and self._shown_error == (message or ""):
+            return  # unchanged: no layout pass on a keystroke
+        self._shown_error = message or ""
         self.set_class(bool(message), "-invalid")
         # Text, not markup: the message can quote what was typed.
         self.query_one("#filter-error", Static).update(Text(message or ""))

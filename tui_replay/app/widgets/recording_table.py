@@ -132,7 +132,7 @@ class RecordingTable(ScrollView, can_focus=True):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)
         self.rows: list[TableRow] = []
-        self._index: dict[str, int] = {}
+        self._index: dict[str, int] | None = {}  # row key -> index, made when first asked
         # What the rows mean (sort, grouping, file names) is the listing's; the browse screen
         # hands its own down.
         self.view = ListingView()
@@ -187,14 +187,15 @@ class RecordingTable(ScrollView, can_focus=True):
         offset = self.cursor_row - round(self.scroll_y)
         old_index = self.cursor_row
         self.rows = rows
-        self._index = {row.key: index for index, row in enumerate(rows)}
+        self._index = None  # 100,000 keys are not indexed on every keystroke of a filter
         self._fit_natural()
         self._update_virtual_size()
+        found = None if keep == "top" or previous is None else self._find(previous)
         if keep == "top" or not rows:
             new_index = 0
             new_scroll = 0
-        elif previous is not None and previous.key in self._index:
-            new_index = self._index[previous.key]
+        elif found is not None:
+            new_index = found
             new_scroll = max(0, new_index - offset)
         else:
             new_index = min(old_index, len(rows) - 1)
@@ -211,11 +212,20 @@ class RecordingTable(ScrollView, can_focus=True):
             return self.rows[self.cursor_row]
         return None
 
+    def _find(self, row: TableRow) -> int | None:
+        """Where `row` is now: the same object (recording rows are made once), else by key."""
+        try:
+            return self.rows.index(row)  # TableRow compares by identity: a scan in C
+        except ValueError:
+            return self.index_of(row.key) if row.is_group or row.depth else None
+
     def index_of(self, key: str) -> int | None:
+        if self._index is None:
+            self._index = {row.key: index for index, row in enumerate(self.rows)}
         return self._index.get(key)
 
     def highlight_key(self, key: str) -> bool:
-        index = self._index.get(key)
+        index = self.index_of(key)
         if index is None:
             return False
         self.cursor_row = index
@@ -263,8 +273,9 @@ class RecordingTable(ScrollView, can_focus=True):
             return
         start = len(self.rows)
         self.rows.extend(rows)
-        for offset, row in enumerate(rows):
-            self._index[row.key] = start + offset
+        if self._index is not None:
+            for offset, row in enumerate(rows):
+                self._index[row.key] = start + offset
         self._update_virtual_size()
         self.refresh()
         if start == 0:
