@@ -40,6 +40,7 @@ COLUMNS: tuple[Column, ...] = (
 _INDEX = {column.key: index for index, column in enumerate(COLUMNS)}
 # Which columns give up width first when the terminal is narrow.
 SHRINK_ORDER = tuple(_INDEX[key] for key in ("model", "endpoint", "test", "status", "kind"))
+NAME_ROOM = 64  # the Test column keeps test names whole up to this width before others shrink
 DROP_ORDER = sorted((c.drop_order, i) for i, c in enumerate(COLUMNS) if c.drop_order)
 ROOM_FOR_TEST = 30  # columns are hidden before the test column gets narrower than this
 SORTABLE = tuple(column.key for column in COLUMNS if column.sortable)
@@ -144,6 +145,7 @@ class RecordingTable(ScrollView, can_focus=True):
         # not jump while a filter is typed, and a filter costs no measuring).
         self._measured: list[int] = [0 for _ in COLUMNS]
         self._test_width = 0  # the Test column of recordings with a test id
+        self._name_width = 0  # their test names, with "[…]" for the parameters
         self._file_width = 0  # file names, as the grouped view shows them
         self._orphan_width = 0  # file names in the Test column (no test id)
         self._cells: dict[int, tuple[Summary, tuple[str, ...]]] = {}
@@ -240,7 +242,10 @@ class RecordingTable(ScrollView, can_focus=True):
         columns = COLUMNS[2:]
         for summary in summaries:
             if summary.test_id:
-                self._test_width = max(self._test_width, display_width(short_test_name(summary.test_id)))
+                label = short_test_name(summary.test_id)
+                self._test_width = max(self._test_width, display_width(label))
+                name, bracket, _ = label.partition("[")
+                self._name_width = max(self._name_width, display_width(name) + (3 if bracket else 0))
             file_width = display_width(view.file_label(summary))
             self._file_width = max(self._file_width, file_width)
             if not summary.test_id:
@@ -297,14 +302,19 @@ class RecordingTable(ScrollView, can_focus=True):
                 break
             widths[index] = 0
         excess = _total(widths) - available
-        for floor in ("soft_width", "min_width"):
+        # The Test column gives way down to its longest test name (up to NAME_ROOM; the
+        # parameters are cut in the middle), then to its minimum like the others.
+        soft = [column.soft_width for column in COLUMNS]
+        if not self.grouped:
+            soft[1] = max(soft[1], min(self._name_width, NAME_ROOM))
+        minimum = [column.min_width for column in COLUMNS]
+        for floors in (soft, minimum):
             for index in SHRINK_ORDER:
                 if excess <= 0:
                     break
                 if not widths[index]:
                     continue
-                column = COLUMNS[index]
-                cut = min(max(0, widths[index] - getattr(column, floor)), excess)
+                cut = min(max(0, widths[index] - floors[index]), excess)
                 widths[index] -= cut
                 excess -= cut
         self._widths = widths
