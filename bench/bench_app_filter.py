@@ -23,19 +23,14 @@ and in the parent: `python -c "import textual.app"` (the floor for any Textual a
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import timed, work_folder  # noqa: E402
-from corpus import replicate  # noqa: E402
+from common import list_json, run_app_child, textual_import_time, work_folder
+from corpus import replicate
 
 FIRST_ROWS_TARGET = 1.0
 KEY_TARGET = 0.100
@@ -122,39 +117,6 @@ asyncio.run(main())
 """
 
 
-def run_child(tree: Path, cache: Path) -> dict:
-    env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(cache), BENCH_SPAWNED=repr(time.time()))
-    env["PYTHONPATH"] = str(REPO)
-    result = subprocess.run(
-        [sys.executable, "-c", CHILD, str(tree), TYPED],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"the app run failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def fill_cache(tree: Path, cache: Path) -> float:
-    env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(cache), PYTHONPATH=str(REPO))
-    return timed(
-        lambda: subprocess.run(
-            [sys.executable, "-m", "tui_replay", "list", "--json", str(tree)],
-            stdout=subprocess.DEVNULL,
-            env=env,
-            cwd=REPO,
-            check=True,
-        )
-    )
-
-
-def import_time() -> float:
-    return timed(lambda: subprocess.run([sys.executable, "-c", "import textual.app"], check=True, cwd=REPO))
-
-
 def report(runs: list[dict], base_import: float) -> bool:
     first = statistics.median(run["first"] for run in runs)
     loaded = statistics.median(run["loaded"] for run in runs)
@@ -222,10 +184,10 @@ def main() -> int:
             files, size = replicate(tree, args.files, int(args.mb * 1e6))
             print(f"tree: {files:,} files, {size / 1e6:.1f} MB")
         cache = args.cache or work / "cache"
-        print(f"filling the cache: `list --json` {fill_cache(tree, cache):.1f} s")
-        base_import = statistics.median(import_time() for _ in range(3))
+        print(f"filling the cache: `list --json` {list_json(tree, cache):.1f} s")
+        base_import = statistics.median(textual_import_time() for _ in range(3))
         print(f"baseline: python -c 'import textual.app' {base_import:.3f} s")
-        runs = [run_child(tree, cache) for _ in range(args.rounds)]
+        runs = [run_app_child(CHILD, [str(tree), TYPED], cache) for _ in range(args.rounds)]
         return 0 if report(runs, base_import) else 1
 
 
