@@ -633,3 +633,32 @@ async def test_files_of_the_same_name_in_different_folders_show_their_folder(wor
         await pilot.pause()
         text = screen_text(app)
         assert "first/…/53d2488c9ea9.json" in text and "second/…/53d2488c9ea9.json" in text
+
+
+async def test_on_a_big_listing_keys_typed_in_a_burst_filter_once(corpus_subset, monkeypatch):
+    """From DEBOUNCE_FROM recordings on, a filter waits for the typing to pause (here the
+    threshold is lowered to the 16 recordings of the subset)."""
+    from tui_replay.app.screens import browse as browse_module
+    from tui_replay.catalog.view import ListingView
+
+    monkeypatch.setattr(browse_module, "DEBOUNCE_FROM", 10)
+    applied: list[str] = []
+    set_query = ListingView.set_query
+
+    def counting(self, text):
+        applied.append(text)
+        return set_query(self, text)
+
+    monkeypatch.setattr(ListingView, "set_query", counting)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        for character in "/guardrails":  # all queued before the first is handled, as a paste
+            event = events.Key("slash" if character == "/" else character, character)
+            event.set_sender(app)
+            app._driver.send_message(event)
+        await wait_for(pilot, lambda: app.browse.query_text == "guardrails", what="the filter")
+        assert applied == ["guardrails"]  # one filter for the burst, not one per key
+        assert len(table_keys(app)) == 5
+        await pilot.press("enter")  # enter applies at once what is typed
+        assert applied == ["guardrails"]
