@@ -662,3 +662,19 @@ async def test_on_a_big_listing_keys_typed_in_a_burst_filter_once(corpus_subset,
         assert len(table_keys(app)) == 5
         await pilot.press("enter")  # enter applies at once what is typed
         assert applied == ["guardrails"]
+
+
+async def test_rows_arriving_in_small_batches_lay_out_as_rows_loaded_at_once(corpus_subset, monkeypatch):
+    """The columns keep room for the scrollbar once the rows overflow, however they arrived."""
+    from tui_replay.app.screens import browse as browse_module
+
+    async def shown() -> str:
+        app = make_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_loaded(pilot)
+            return screen_text(app)
+
+    at_once = await shown()
+    monkeypatch.setattr(browse_module, "FIRST_BATCH", 2)
+    monkeypatch.setattr(browse_module, "BATCH_ROWS", 2)
+    assert await shown() == at_once

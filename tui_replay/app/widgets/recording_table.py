@@ -281,6 +281,7 @@ class RecordingTable(ScrollView, can_focus=True):
         if self._index is not None:
             for offset, row in enumerate(rows):
                 self._index[row.key] = start + offset
+        self._fit()  # the rows may now overflow: the scrollbar's room is kept from here on
         self._update_virtual_size()
         self.refresh()
         if start == 0:
