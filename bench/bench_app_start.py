@@ -19,19 +19,22 @@ for any Textual app), the bare read + orjson.loads pass over every file, and
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import add_tree_options, read_and_parse, timed, work_folder  # noqa: E402
-from corpus import replicate  # noqa: E402
+from common import (
+    add_tree_options,
+    list_json,
+    read_and_parse,
+    run_app_child,
+    textual_import_time,
+    timed,
+    work_folder,
+)
+from corpus import replicate
 
 FIRST_ROWS_TARGET = 1.0
 
@@ -76,36 +79,7 @@ asyncio.run(main())
 
 
 def run_child(tree: Path, files: int, cache: Path) -> dict:
-    env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(cache), BENCH_SPAWNED=repr(time.time()))
-    result = subprocess.run(
-        [sys.executable, "-c", CHILD, str(tree), str(files)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=REPO,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SystemExit(f"the app run failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def import_time() -> float:
-    return timed(lambda: subprocess.run([sys.executable, "-c", "import textual.app"], check=True, cwd=REPO))
-
-
-def list_json(tree: Path, cache: Path) -> float:
-    """`tui-replay list --json TREE` end to end: the same scan and summaries, no UI."""
-    env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(cache))
-    return timed(
-        lambda: subprocess.run(
-            [sys.executable, "-m", "tui_replay", "list", "--json", str(tree)],
-            stdout=subprocess.DEVNULL,
-            env=env,
-            cwd=REPO,
-            check=True,
-        )
-    )
+    return run_app_child(CHILD, [str(tree), str(files)], cache)
 
 
 def read_pass(tree: Path) -> float:
@@ -136,7 +110,7 @@ def main() -> int:
             "warm": [],
         }
         for round_number in range(args.rounds):
-            rows["baseline_import"].append(import_time())
+            rows["baseline_import"].append(textual_import_time())
             rows["baseline_read"].append(read_pass(tree))
             rows["list_cold"].append(list_json(tree, work / f"cache-list-{round_number}"))
             rows["list_warm"].append(list_json(tree, warm_cache))

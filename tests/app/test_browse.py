@@ -154,20 +154,47 @@ async def test_sort_by_key_and_by_clicking_a_header(corpus_subset):
         known = [test for test in tests if test]
         assert known == sorted(known, key=str.lower)
         assert tests[len(known) :] == [None] * (len(tests) - len(known))  # no test id last
-        # Click the "Chunks" header: ascending, then again: descending.
+        # Click the "Chunks" header: a number column sorts biggest first, then again: ascending.
         x = browse.table.column_offset("chunks")
         assert x is not None
         await pilot.click(RecordingTable, offset=(x + 1, 0))
-        assert browse.sort_column == "chunks" and not browse.descending
-        chunks = [browse.summaries[key].chunks for key in table_keys(app)]
-        assert chunks == sorted(chunks)
-        await pilot.click(RecordingTable, offset=(x + 1, 0))
-        assert browse.descending
+        assert browse.sort_column == "chunks" and browse.descending
         chunks = [browse.summaries[key].chunks for key in table_keys(app)]
         assert chunks == sorted(chunks, reverse=True) and chunks[0] > chunks[-1]
-        await pilot.press("S")
+        assert "sort: chunks ▼" in _status_text(app)
+        await pilot.click(RecordingTable, offset=(x + 1, 0))
         assert not browse.descending
-        assert "sort: chunks ▲" in _status_text(app)
+        chunks = [browse.summaries[key].chunks for key in table_keys(app)]
+        assert chunks == sorted(chunks)
+        await pilot.press("S")
+        assert browse.descending
+        assert "sort: chunks ▼" in _status_text(app)
+
+
+async def test_sorting_goes_to_the_top_and_the_header_shows_the_direction(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:  # narrow: the Chunks header is cut
+        await wait_loaded(pilot)
+        browse = app.browse
+        await pilot.press("end")
+        assert browse.table.cursor_row == len(SUBSET) - 1
+        await pilot.press("s")  # by test, ascending
+        assert browse.table.cursor_row == 0 and browse.table.scroll_y == 0
+        header = screen_text(app).splitlines()[1]
+        assert "Test ▲" in header
+        await pilot.press("end", "S")
+        assert browse.table.cursor_row == 0
+        assert "Test ▼" in screen_text(app).splitlines()[1]
+        browse.set_sort("tokens")  # a number column: biggest first, even chosen by name
+        await pilot.pause()
+        header = screen_text(app).splitlines()[1]
+        assert browse.descending and "▼" in header[browse.table.column_offset("tokens") :]
+        browse.set_sort("chunks")
+        await pilot.pause()
+        at = browse.table.column_offset("chunks")
+        header = screen_text(app).splitlines()[1]
+        # The column is narrower than "Chunks ▼": the label gives way, the arrow stays.
+        assert header[at : at + 7].rstrip().endswith("▼"), header
 
 
 async def test_group_by_test_folds_and_unfolds(corpus_subset):
@@ -507,3 +534,147 @@ async def test_preview_says_how_many_choices_an_answer_has(tmp_path):
         app.browse.table.highlight_key(key)
         await pilot.pause()
         assert "2 choices" in _preview_text(app)
+
+
+async def test_a_half_typed_field_filter_keeps_the_rows_from_before_the_word(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        bar = browse.query_one(FilterBar)
+        await pilot.press("slash", *"guardrails")
+        await pilot.pause()
+        guardrails = table_keys(app)
+        assert len(guardrails) == 5
+        # Key by key, `has:tools`: the free word `has` matches none of them; `has:` and
+        # `has:t`... cannot be read. Those leave the rows of `guardrails`, not of `has`.
+        await pilot.press("space", *"has")
+        await pilot.pause()
+        assert table_keys(app) == []
+        for key in ["colon", *"tool"]:
+            await pilot.press(key)
+            await pilot.pause()
+            assert bar.has_class("-invalid")
+            assert table_keys(app) == guardrails, browse.query_text
+        await pilot.press("s")
+        await pilot.pause()
+        assert not bar.has_class("-invalid") and table_keys(app) == []  # guardrails with tools: none
+
+
+async def test_the_reason_a_filter_cannot_be_read_is_shown_whole_on_a_narrow_terminal(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=(60, 24)) as pilot:
+        await wait_loaded(pilot)
+        await pilot.press("slash", *"kind:embedding")
+        await pilot.pause()
+        message = str(app.browse.query_one("#filter-error").render())
+        assert message.startswith("kind:embedding is not known (use one of: chat,")
+        assert message.endswith("error, unknown)") and len(message) > 60
+        shown = " ".join(" ".join(screen_text(app).split()).split(" "))
+        assert message in shown  # wrapped over lines, never cut
+        assert len(table_keys(app)) == len(SUBSET)  # kind: cannot be read: every row stays
+
+
+async def test_zero_matches_says_so_in_the_table(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        app.browse.set_filter("model:no-such-model")
+        await pilot.pause()
+        assert table_keys(app) == []
+        lines = screen_text(app).splitlines()
+        assert "No recording matches the filter: model:no-such-model" in lines[2]  # under the header
+        assert "0 of 16 recordings" in _status_text(app)
+        app.browse.set_filter("")
+        await pilot.pause()
+        assert "No recording matches" not in screen_text(app)
+
+
+async def test_the_test_column_keeps_the_test_name_whole_and_drops_the_module(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=(120, 45)) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        key = next(key for key in table_keys(app) if SEED_ANSWER in key)
+        test_id = browse.summaries[key].test_id
+        module, _, test = test_id.partition("::")
+        name, _, params = test.partition("[")
+        at = browse.table.index_of(key) + 2  # the filter bar and the header above the rows
+        row = screen_text(app).splitlines()[at]
+        assert f" {name}[" in row  # the whole function name, then its parameters
+        assert "…" in row.split(name, 1)[1] and params.rstrip("]")[-4:] + "]" in row  # cut in the middle
+        assert "test_tool_responses.py" not in row and "tests/integration" not in row
+        for other in table_keys(app):  # no row shows its module, long id or short
+            line = screen_text(app).splitlines()[browse.table.index_of(other) + 2]
+            assert ".py" not in line, line
+        browse.table.highlight_key(key)
+        await pilot.pause()
+        assert module in _preview_text(app)  # the module is in the preview
+
+
+async def test_files_of_the_same_name_in_different_folders_show_their_folder(workdir):
+    import shutil
+
+    from .helpers import CORPUS
+
+    source = CORPUS / "llama-stack-2025-10/recordings/responses/53d2488c9ea9.json"  # no test id
+    for folder in ("first", "second"):
+        target = workdir / "recordings" / folder / "recordings"
+        target.mkdir(parents=True)
+        shutil.copyfile(source, target / source.name)
+    shutil.copyfile(source, workdir / "recordings" / "first" / "other.json")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        text = screen_text(app)
+        assert "first/…/53d2488c9ea9.json" in text and "second/…/53d2488c9ea9.json" in text
+        assert " other.json " in text  # a name held once stays short
+        await pilot.press("g")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "first/…/53d2488c9ea9.json" in text and "second/…/53d2488c9ea9.json" in text
+
+
+async def test_on_a_big_listing_keys_typed_in_a_burst_filter_once(corpus_subset, monkeypatch):
+    """From DEBOUNCE_FROM recordings on, a filter waits for the typing to pause (here the
+    threshold is lowered to the 16 recordings of the subset)."""
+    from tui_replay.app.screens import browse as browse_module
+    from tui_replay.catalog.view import ListingView
+
+    monkeypatch.setattr(browse_module, "DEBOUNCE_FROM", 10)
+    applied: list[str] = []
+    set_query = ListingView.set_query
+
+    def counting(self, text):
+        applied.append(text)
+        return set_query(self, text)
+
+    monkeypatch.setattr(ListingView, "set_query", counting)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        for character in "/guardrails":  # all queued before the first is handled, as a paste
+            event = events.Key("slash" if character == "/" else character, character)
+            event.set_sender(app)
+            app._driver.send_message(event)
+        await wait_for(pilot, lambda: app.browse.query_text == "guardrails", what="the filter")
+        assert applied == ["guardrails"]  # one filter for the burst, not one per key
+        assert len(table_keys(app)) == 5
+        await pilot.press("enter")  # enter applies at once what is typed
+        assert applied == ["guardrails"]
+
+
+async def test_rows_arriving_in_small_batches_lay_out_as_rows_loaded_at_once(corpus_subset, monkeypatch):
+    """The columns keep room for the scrollbar once the rows overflow, however they arrived."""
+    from tui_replay.app.screens import browse as browse_module
+
+    async def shown() -> str:
+        app = make_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_loaded(pilot)
+            return screen_text(app)
+
+    at_once = await shown()
+    monkeypatch.setattr(browse_module, "FIRST_BATCH", 2)
+    monkeypatch.setattr(browse_module, "BATCH_ROWS", 2)
+    assert await shown() == at_once

@@ -35,8 +35,8 @@ async def test_new_changed_and_removed_files_update_the_rows_in_place(corpus_sub
         await _watching(pilot)
         browse = app.browse
         table = browse.table
-        browse.set_sort("test")
-        for _ in range(10):
+        browse.set_sort("test")  # the cursor goes to the top of the sorted list
+        for _ in range(14):
             await pilot.press("down")
         highlighted = table.highlighted_row.key
         offset = table.cursor_row - round(table.scroll_y)

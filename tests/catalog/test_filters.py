@@ -247,7 +247,7 @@ def test_capture_filter_on_a_real_recording_and_its_capture(tmp_path):
 
     from support import CORPUS, require_corpus
 
-    from tui_replay.app.widgets.recording_table import status_text
+    from tui_replay.catalog.view import status_text
     from tui_replay.recording.summary import summarize_file
 
     require_corpus()

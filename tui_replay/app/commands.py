@@ -15,8 +15,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Matcher, Provider
 from textual.content import Content
 
 from tui_replay.app.screens.browse import SORT_LABELS, BrowseScreen
-from tui_replay.app.widgets.recording_table import flat
-from tui_replay.catalog.testids import short_file_name, short_test_id
+from tui_replay.catalog.testids import short_file_name, short_test_name
+from tui_replay.catalog.view import flat
 from tui_replay.textsafe import printable
 
 MAX_RECORDING_HITS = 200
@@ -94,7 +94,9 @@ class BrowseCommands(Provider):
             ("Unsorted", "Scan order (folders and names)", partial(browse.set_sort, None)),
         ]
         for column, label in SORT_LABELS.items():
-            commands.append((f"Sort by {label}", "Ascending", partial(browse.set_sort, column)))
+            commands.append(
+                (f"Sort by {label}", "Ascending", partial(browse.set_sort, column, descending=False))
+            )
             commands.append(
                 (
                     f"Sort by {label}, descending",
@@ -126,7 +128,7 @@ class RecordingCommands(Provider):
         if browse is None:
             return
         for summary in list(browse.summaries.values()):
-            name = printable(flat(short_test_id(summary.test_id, max_len=120)))
+            name = printable(flat(short_test_name(summary.test_id, max_len=120)))
             label = f"{name}  {printable(short_file_name(summary.path), single_line=True)}"
             facts = [
                 summary.kind or "",

@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import contains
 from typing import Any
 
 from tui_replay.catalog.testids import NO_TEST_ID, split_test_id
@@ -45,18 +48,29 @@ def _lower(value: str | None) -> str:
     return value.lower() if value else ""
 
 
-def _word_predicate(word: str) -> Predicate:
-    needle = word.lower()
-
-    def matches(summary: Summary) -> bool:
-        return (
-            needle in _lower(summary.test_id)
-            or needle in _lower(summary.model)
-            or needle in _lower(summary.endpoint)
-            or needle in os.path.basename(summary.path).lower()
+def search_text(summary: Summary) -> str:
+    """What a free word is looked for in, lowercased: test id, model, endpoint and file name, one
+    per line (typed words hold no newline). A listing computes it once per row (`Query.select`)."""
+    return "\n".join(
+        (
+            _lower(summary.test_id),
+            _lower(summary.model),
+            _lower(summary.endpoint),
+            os.path.basename(summary.path).lower(),
         )
+    )
 
-    return matches
+
+class _WordPredicate:
+    """A free word: a substring of the test id, model, endpoint or file name."""
+
+    __slots__ = ("needle",)
+
+    def __init__(self, word: str) -> None:
+        self.needle = word.lower()
+
+    def __call__(self, summary: Summary) -> bool:
+        return self.needle in search_text(summary)
 
 
 def _has_predicate(value: str) -> Predicate:
@@ -121,9 +135,10 @@ def _tokens(text: str) -> list[str]:
         return text.replace('"', " ").replace("'", " ").split()
 
 
-def parse_query(text: str) -> Predicate:
+def parse_query(text: str) -> Query:
     """A predicate over Summary for the query `text` (see the module doc). Raises QueryError."""
     predicates: list[tuple[Predicate, bool]] = []
+    terms: list[_Term] = []
     for token in _tokens(text):
         negate = token.startswith("-") and len(token) > 1
         body = token[1:] if negate else token
@@ -133,13 +148,88 @@ def parse_query(text: str) -> Predicate:
                 raise QueryError(f"{name}: needs a value, e.g. {name}:something")
             predicate = _field_predicate(name.lower(), value)
         else:
-            predicate = _word_predicate(body)
+            predicate = _WordPredicate(body)
         predicates.append((predicate, negate))
+        terms.append(
+            _Term(name.lower() if sep and name.lower() in FIELDS else "", value if sep else body, negate)
+        )
+    return Query(predicates, terms)
 
-    def matches(summary: Summary) -> bool:
-        return all(predicate(summary) != negate for predicate, negate in predicates)
 
-    return matches
+# Fields whose value is a substring: a longer value keeps fewer rows.
+_SUBSTRING_FIELDS = ("", "model", "endpoint", "test", "path")
+
+
+@dataclass(frozen=True, slots=True)
+class _Term:
+    field: str  # "" for a free word
+    value: str
+    negate: bool
+
+
+class Query:
+    """A parsed query: call it on a Summary, or `select` the matching rows of a whole listing."""
+
+    def __init__(self, predicates: list[tuple[Predicate, bool]], terms: list[_Term]) -> None:
+        self._predicates = predicates
+        self._terms = terms
+
+    def __call__(self, summary: Summary) -> bool:
+        return all(predicate(summary) != negate for predicate, negate in self._predicates)
+
+    @property
+    def key(self) -> tuple[_Term, ...]:
+        """Equal for queries that mean the same (`gpt  kind:chat` and `gpt kind:chat`)."""
+        return tuple(self._terms)
+
+    def select(self, summaries: Sequence[Summary], texts: Sequence[str], among: Iterable[int]) -> list[int]:
+        """The indexes in `among` whose summary matches; `texts[i]` is `search_text(summaries[i])`.
+
+        One pass per word over the rows still in, free words first (a substring test on a
+        precomputed string: ~20 times cheaper than lowercasing four fields per row)."""
+        selected = list(among)
+        ordered = sorted(self._predicates, key=lambda pair: not isinstance(pair[0], _WordPredicate))
+        for predicate, negate in ordered:
+            if isinstance(predicate, _WordPredicate):
+                needle = predicate.needle
+                if negate:
+                    selected = [index for index in selected if needle not in texts[index]]
+                else:  # the same test as a loop, a third faster: the iteration stays in C
+                    found = map(contains, map(texts.__getitem__, selected), repeat(needle))
+                    selected = list(compress(selected, found))
+            else:
+                selected = [index for index in selected if predicate(summaries[index]) != negate]
+        return selected
+
+    def narrows(self, previous: Query | None) -> bool:
+        """Every row this query keeps, `previous` kept too (so its result can be filtered further):
+        the same words, the last ones grown (`gpt` -> `gpt-4o`), more words after them."""
+        if previous is None:
+            return True
+        old, new = previous._terms, self._terms
+        if len(new) < len(old):
+            return False
+        for was, now in zip(old, new, strict=False):
+            if was == now:
+                continue
+            if was.negate or now.negate or was.field != now.field or was.field not in _SUBSTRING_FIELDS:
+                return False
+            if was.value.lower() not in now.value.lower():
+                return False
+        return True
+
+
+def readable_part(text: str) -> Query | None:
+    """The query of the words of `text` that can be read on their own (None when none can):
+    what still applies while a field filter is half typed (`model:gpt has:to`)."""
+    kept = []
+    for token in _tokens(text):
+        try:
+            parse_query(shlex.join([token]))
+        except QueryError:
+            continue
+        kept.append(token)
+    return parse_query(shlex.join(kept)) if kept else None
 
 
 def filter_summaries(summaries: Iterable[Summary], text: str) -> list[Summary]:

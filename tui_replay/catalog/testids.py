@@ -67,6 +67,28 @@ def short_test_id(test_id: str | None, max_len: int = 80) -> str:
     return f"{_elide_middle(head, head_room)}{_elide_middle(params, params_room)}]"
 
 
+def short_test_name(test_id: str | None, max_len: int = 10_000) -> str:
+    """The Test column: the test (class and function name) whole, its parametrization shortened
+    in the middle to fit `max_len`; the module path is always dropped (the grouped view and the
+    preview show it). An id without `::` shows its file's name.
+
+    `TestSafety::test_unsafe[shield=llama-guard]`, `test_response_file_search[openai_cl…perts_pdf]`.
+    Longer than `max_len` only when the test name alone is (then it ends `[…]`).
+    """
+    if not test_id:
+        return NO_TEST_ID
+    file_part, test_part = split_test_id(test_id)
+    if not test_part:
+        return file_part.rsplit("/", 1)[-1]
+    if len(test_part) <= max_len:
+        return test_part
+    bracket = test_part.find("[")
+    if bracket == -1 or not test_part.endswith("]"):
+        return _elide_middle(test_part, max(max_len, 1))
+    head, params = test_part[: bracket + 1], test_part[bracket + 1 : -1]
+    return f"{head}{_elide_middle(params, max(1, max_len - len(head) - 1))}]"
+
+
 def _elide_middle(text: str, limit: int) -> str:
     """`text` cut to `limit` characters by replacing its middle with "…"."""
     if len(text) <= limit:

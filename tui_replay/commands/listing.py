@@ -14,7 +14,6 @@ import math
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
@@ -25,6 +24,8 @@ from tui_replay.recording.model import Summary
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
+
+    from tui_replay.catalog.view import Column
 
 PROG = "tui-replay"
 
@@ -159,77 +160,39 @@ def write_json_lines(summaries: Iterable[Summary], out: BinaryIO) -> None:
 
 FIRST_BATCH = 200
 FIRST_BATCH_SECONDS = 0.25
-WIDE = 140  # from this terminal width on, the File and Endpoint columns are shown
+WIDE = 140  # from this terminal width on, the columns narrow terminals drop first (File, Endpoint) show
 TEST_MIN_WIDTH = 22
 GAP = " "
 
 
-@dataclass(frozen=True, slots=True)
-class TableColumn:
-    header: str
-    narrow_header: str = ""  # the header on a narrow terminal ("" = the same)
-    max_width: int = 0  # on a terminal (0 = its natural width from the first batch)
-    min_width: int = 0  # numbers that come later must still fit
-    right: bool = False
-    wide_only: bool = False  # hidden on a terminal narrower than WIDE
+def _columns() -> tuple[Column, ...]:
+    """The listing's columns (catalog/view.py), the same as the app's: File, Test, Kind, ..."""
+    from tui_replay.catalog.view import COLUMNS
+
+    return COLUMNS
 
 
-COLUMNS = (
-    TableColumn("File", max_width=18, wide_only=True),
-    TableColumn("Test"),  # gets what the others leave
-    TableColumn("Kind", max_width=12),
-    TableColumn("Endpoint", max_width=26, wide_only=True),
-    TableColumn("Model", max_width=28),
-    TableColumn("S"),
-    TableColumn("Chunks", "Chk", min_width=3, right=True),
-    TableColumn("Tools", "Tls", min_width=2, right=True),
-    TableColumn("Cites", "Cit", min_width=2, right=True),
-    TableColumn("Tokens", min_width=9, right=True),
-    TableColumn("Status", max_width=40),
-)
-_TEST, _MODEL = 1, 4
-_STATUS = len(COLUMNS) - 1
-DROP_ORDER = (8, 7, 9, 6, 5)  # Cites, Tools, Tokens, Chunks, S: hidden first when there is no room
+_FILE, _TEST, _MODEL, _STATUS = 0, 1, 4, 10
 NARROW_MODEL_WIDTH = 12
-
-
-def _cells(summary: Summary, *, terminal: bool) -> list[str]:
-    """The raw text of every column (made safe when written). In a pipe, File is the path as
-    given and Test the whole id; on a terminal both are shortened to fit."""
-    from tui_replay.catalog.testids import NO_TEST_ID, short_file_name
-
-    if summary.status == "error":
-        status = summary.error or "error"
-    else:
-        # a live capture of ours (compare --save) is not a test recording: said in the status
-        status = "exception" if summary.exception else "capture" if summary.capture else "ok"
-    streaming = {True: "●", False: ""}.get(summary.streaming, "" if summary.status == "error" else "?")
-    return [
-        short_file_name(summary.path) if terminal else summary.path,
-        summary.test_id or NO_TEST_ID,
-        summary.kind or "",
-        summary.endpoint or "",
-        summary.model or "",
-        streaming,
-        str(summary.chunks) if summary.chunks else "",
-        str(summary.tool_calls) if summary.tool_calls else "",
-        str(summary.citations) if summary.citations else "",
-        summary.tokens_label(),
-        status,
-    ]
 
 
 class TableWriter:
     """Writes rows as they come; the layout is fixed after the first batch."""
 
     def __init__(self, *, terminal: bool) -> None:
+        from tui_replay.catalog.view import FileNames
+
+        self.columns = _columns()
+        keys = [self.columns[i].key for i in (_FILE, _TEST, _MODEL, _STATUS)]
+        assert keys == ["file", "test", "model", "status"], keys
         self.terminal = terminal
+        self.names = FileNames()  # the files seen so far: a repeated name gets its folder
         self.count = 0
         self.errors = 0
         self._batch: list[Summary] = []
         self._started = time.monotonic()
         self._widths: list[int] | None = None
-        self._shown = list(range(len(COLUMNS)))
+        self._shown = list(range(len(self.columns)))
         self._test_room = 0
         self._console: Console | None = None
         self._fits = False  # on a terminal: the widths fit its width (else Rich crops each line)
@@ -237,7 +200,7 @@ class TableWriter:
         if terminal:
             self._console = make_console()
             if self._console.width < WIDE:
-                self._shown = [i for i, column in enumerate(COLUMNS) if not column.wide_only]
+                self._shown = [i for i, column in enumerate(self.columns) if column.drop_order != 1]
 
     def add(self, summary: Summary) -> None:
         self.count += 1
@@ -261,10 +224,13 @@ class TableWriter:
         else:
             _write_plain(footer + "\n", flush=True)
 
+    @property
+    def _narrow(self) -> bool:
+        return self._console is not None and self._console.width < WIDE
+
     def _header(self, index: int) -> str:
-        column = COLUMNS[index]
-        narrow = self._console is not None and self._console.width < WIDE
-        return (column.narrow_header or column.header) if narrow else column.header
+        column = self.columns[index]
+        return (column.short_label or column.label) if self._narrow else column.label
 
     def _start(self) -> None:
         """Fix the widths from the batch, print the header and the batch."""
@@ -273,14 +239,15 @@ class TableWriter:
         from tui_replay.textsafe import printable
 
         batch, self._batch = self._batch, []
-        widths = [len(self._header(i)) for i in range(len(COLUMNS))]
+        widths = [len(self._header(i)) for i in range(len(self.columns))]
         for summary in batch:
             for index, cell in enumerate(self._raw_cells(summary)):
                 widths[index] = max(widths[index], cell_len(printable(cell, single_line=True)))
         if self._console is not None:
-            for index, column in enumerate(COLUMNS):
-                widths[index] = max(widths[index], column.min_width)
-                if column.max_width:
+            for index, column in enumerate(self.columns):
+                if not self._narrow:  # numbers that come later must still fit
+                    widths[index] = max(widths[index], column.min_width)
+                if index != _TEST:  # the Test column gets what the others leave
                     widths[index] = min(widths[index], column.max_width)
             if self._console.width < WIDE:
                 widths[_MODEL] = min(widths[_MODEL], NARROW_MODEL_WIDTH)
@@ -288,7 +255,8 @@ class TableWriter:
             def others() -> int:
                 return sum(widths[i] + len(GAP) for i in self._shown if i != _TEST)
 
-            for index in DROP_ORDER:  # a very narrow terminal: the Status column stays in view
+            drop_order = sorted((c.drop_order, i) for i, c in enumerate(self.columns) if c.drop_order > 1)
+            for _, index in drop_order:  # a very narrow terminal: the Status column stays in view
                 if others() + TEST_MIN_WIDTH <= self._console.width:
                     break
                 self._shown.remove(index)
@@ -298,18 +266,26 @@ class TableWriter:
         if self._console is not None:
             self._fits = sum(widths[i] + len(GAP) for i in self._shown) - len(GAP) <= self._console.width
             self._ansi = _ansi_codes(self._console, ("bold", "red", "yellow", "green", "cyan", "dim"))
-        self._emit([self._header(i) for i in range(len(COLUMNS))], header=True)
+        self._emit([self._header(i) for i in range(len(self.columns))], header=True)
         for summary in batch:
             self._write_row(summary)
 
     def _raw_cells(self, summary: Summary) -> list[str]:
-        from tui_replay.catalog.testids import short_test_id
+        """The raw text of every column (made safe when written). In a pipe, File is the path as
+        given and Test the whole id; on a terminal both are shortened to fit."""
+        from tui_replay.catalog.testids import NO_TEST_ID, short_test_name
 
-        cells = _cells(summary, terminal=self._console is not None)
-        if self._console is not None and summary.test_id:
-            cells[_TEST] = short_test_id(summary.test_id, self._test_room or 10_000)
-        elif 0 not in self._shown:  # no File column: the file name is what tells such rows apart
-            cells[_TEST] = f"{cells[_TEST]} {cells[0]}"
+        cells = [column.value(summary) for column in self.columns]
+        if self._console is None:
+            cells[_FILE] = summary.path
+            cells[_TEST] = summary.test_id or NO_TEST_ID
+            return cells
+        self.names.add(summary.file)
+        cells[_FILE] = self.names.label(summary.file)
+        if summary.test_id:
+            cells[_TEST] = short_test_name(summary.test_id, self._test_room or 10_000)
+        elif _FILE not in self._shown:  # no File column: the file name is what tells such rows apart
+            cells[_TEST] = f"{cells[_TEST]} {cells[_FILE]}"
         return cells
 
     def _write_row(self, summary: Summary) -> None:
@@ -347,7 +323,7 @@ class TableWriter:
                 cell = printable(cell, single_line=True)
             pad = width - (len(cell) if fast else cell_len(cell))
             if pad > 0:
-                cell = " " * pad + cell if COLUMNS[index].right else cell + " " * pad
+                cell = " " * pad + cell if self.columns[index].right else cell + " " * pad
             parts.append(cell)
         return GAP.join(parts).rstrip() + "\n"
 
@@ -359,7 +335,7 @@ class TableWriter:
             cell, width = cells[index], self._widths[index]
             if len(cell) > width:
                 cell = cell[: width - 1] + "…"
-            elif COLUMNS[index].right:
+            elif self.columns[index].right:
                 cell = cell.rjust(width)
             else:
                 cell = cell.ljust(width)
@@ -395,8 +371,8 @@ class TableWriter:
             style = "bold" if header else self._cell_style(index, summary)
             cell = safe_text(cells[index], style, single_line=True)
             width = self._widths[index]
-            cell.truncate(width, overflow="ellipsis", pad=not COLUMNS[index].right)
-            if COLUMNS[index].right:
+            cell.truncate(width, overflow="ellipsis", pad=not self.columns[index].right)
+            if self.columns[index].right:
                 cell.align("right", width)
             line.append_text(cell)
         return line

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import threading
 from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
@@ -19,18 +20,21 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from tui_replay.app.messages import RecordingChangedOnDisk
 from tui_replay.app.widgets.filter_bar import FilterBar
 from tui_replay.app.widgets.preview import RecordingPreview
 from tui_replay.app.widgets.recording_table import SORTABLE, RecordingTable, TableRow
 from tui_replay.app.widgets.status_bar import BrowseStatus, StatusBar
 from tui_replay.catalog.catalog import Catalog
-from tui_replay.catalog.filters import Predicate, QueryError, group_by_test, parse_query, sort_summaries
+from tui_replay.catalog.filters import Query
 from tui_replay.catalog.scan import iter_found
-from tui_replay.catalog.testids import NO_TEST_ID
+from tui_replay.catalog.view import ListingView, column, first_descending
 from tui_replay.config import Config
 from tui_replay.recording.model import Summary
 
@@ -41,26 +45,13 @@ FIRST_BATCH = 40  # rows in the first post: something on screen as early as poss
 FIRST_FRAME_WAIT = 0.5  # seconds the loader waits for the first rows to be drawn
 BATCH_ROWS = 500
 BATCH_SECONDS = 0.1
-SMALL_TEST_GROUP = 3  # tests with this many recordings or fewer start unfolded
-SMALL_ORPHAN_GROUP = 20
+# From this many recordings a filter costs more than a frame: keys typed faster than this are
+# taken together (a paste, a fast typist), the table is filtered once for them.
+DEBOUNCE_FROM = 20_000
+DEBOUNCE_SECONDS = 0.015
 
-SORT_LABELS = {
-    "test": "test",
-    "kind": "kind",
-    "endpoint": "endpoint",
-    "model": "model",
-    "streaming": "streamed",
-    "chunks": "chunks",
-    "tool_calls": "tool calls",
-    "citations": "citations",
-    "tokens": "tokens",
-    "status": "status",
-}
-
-
-def display_test_file(file_part: str) -> str:
-    """Test files as the user knows them: without the `tests/integration/` every id starts with."""
-    return file_part.removeprefix("tests/integration/")
+# How the status line and the palette name each sort (the table's sortable columns).
+SORT_LABELS = {key: column(key).sort_label for key in SORTABLE}
 
 
 class BrowseScreen(Screen[None]):
@@ -100,28 +91,46 @@ class BrowseScreen(Screen[None]):
             self.finished = finished
             self.shown = shown  # set once the rows are on screen
 
+    # The state of the view; each change redraws what depends on it.
+    query_text: reactive[str] = reactive("", init=False)
+    sort: reactive[tuple[str | None, bool]] = reactive((None, False), init=False)
+    grouped: reactive[bool] = reactive(False, init=False)
+    watch_state: reactive[str] = reactive("off", init=False)
+    following: reactive[bool] = reactive(False, init=False)
+    load_progress: reactive[tuple[int, int] | None] = reactive((0, 0), init=False)
+
     def __init__(self, roots: list[str], config: Config, *, use_cache: bool = True) -> None:
         super().__init__()
         self.roots = list(roots)
         self.config = config
         self.use_cache = use_cache
-        self.summaries: dict[str, Summary] = {}
+        self.view = ListingView()
         self.new_paths: set[str] = set()
-        self.query_text = ""
-        self.predicate: Predicate | None = None
-        self.sort_column: str | None = None
-        self.descending = False
-        self.grouped = False
-        self.group_open: dict[str, bool] = {}
-        self.load_progress: tuple[int, int] | None = (0, 0)
         self.loaded = False
         self.watch_wanted = config.watch
-        self.watch_state = "after loading" if config.watch else "off"
-        self.following = False
+        self.set_reactive(BrowseScreen.watch_state, "after loading" if config.watch else "off")
         self.marked: str | None = None  # the row `m` marked: side a of the next `d`
         self._stop_watch: asyncio.Event | None = None
         self._follow_screen: Screen | None = None
         self._shown = 0
+        self._typed: Timer | None = None  # the debounce of the filter box
+
+    @property
+    def summaries(self) -> dict[str, Summary]:
+        return self.view.summaries
+
+    @property
+    def predicate(self) -> Query | None:
+        """The filter in force (None: every recording)."""
+        return self.view.query
+
+    @property
+    def sort_column(self) -> str | None:
+        return self.sort[0]
+
+    @property
+    def descending(self) -> bool:
+        return self.sort[1]
 
     # -- layout --------------------------------------------------------------------------------------
 
@@ -138,6 +147,7 @@ class BrowseScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.table.new_paths = self.new_paths
+        self.table.view = self.view
         self.refresh_status()
         self.load_summaries()
 
@@ -149,14 +159,14 @@ class BrowseScreen(Screen[None]):
 
     def _load(self, worker: Worker) -> None:
         catalog = Catalog(max_size=self.config.max_size, use_cache=self.use_cache)
-        found = list(iter_found(self.roots))
-        total = len(found)
-        self.post_message(self.SummariesLoaded([], 0, total, total == 0))
+        # Rows are posted as the folders are walked: 100,000 files take seconds to find, and
+        # the first rows need not wait for that. The total is known (and said) at the end.
+        total = 0
         batch: list[Summary] = []
         done = files = 0  # files summarized (posted, and in this batch); a cassette gives several rows
         last = monotonic()
         first = True
-        for item in found:
+        for item in iter_found(self.roots):
             if worker.is_cancelled:
                 return
             batch.extend(catalog.summarize_found(item))
@@ -165,35 +175,34 @@ class BrowseScreen(Screen[None]):
             if len(batch) >= (FIRST_BATCH if first else BATCH_ROWS) or now - last >= BATCH_SECONDS:
                 done += files
                 shown = threading.Event() if first else None
-                self.post_message(self.SummariesLoaded(batch, done, total, done == total, shown))
+                self.post_message(self.SummariesLoaded(batch, done, total, False, shown))
                 if shown is not None:
                     # Let the first rows reach the screen before parsing on: they are what the
                     # user waits for, and this thread would otherwise slow that frame down.
                     shown.wait(FIRST_FRAME_WAIT)
                 batch, files, last, first = [], 0, monotonic(), False
-        if batch or files:
-            done += files
-            self.post_message(self.SummariesLoaded(batch, done, total, True))
+        done += files
+        self.post_message(self.SummariesLoaded(batch, done, done, True))
         catalog.save(self.roots)
 
     @on(SummariesLoaded)
     def _add_batch(self, message: SummariesLoaded) -> None:
-        appendable = not self.grouped and self.sort_column is None
-        fresh = [summary for summary in message.summaries if summary.path not in self.summaries]
-        for summary in message.summaries:
-            self.summaries[summary.path] = summary
+        appended = self.view.add(message.summaries)
+        self.table.measure(message.summaries)
         self.load_progress = None if message.finished else (message.done, message.total)
-        if appendable and len(fresh) == len(message.summaries):
+        if appended is not None:
             # Unsorted and ungrouped, new rows only go at the end: no rebuild of what is shown.
-            shown = [s for s in fresh if self.predicate is None or self.predicate(s)]
-            self._shown += len(shown)
-            self.table.append_rows([TableRow(summary.path, summary) for summary in shown])
+            self._shown += len(appended)
+            self.table.append_rows([self.view.row_for(summary) for summary in appended])
         elif message.summaries or message.finished:
             self.refresh_rows()
         if message.shown is not None:
             self.call_after_refresh(message.shown.set)
         if message.finished and not self.loaded:
             self.loaded = True
+            # The summaries stay for the app's life: full collections (150 ms and more with
+            # 100,000 rows, at any keystroke) need not walk them again.
+            gc.freeze()
             if not self.summaries:
                 preview = self.query_one(RecordingPreview)
                 preview.empty_message = f"No recording files (*.json, *.yaml) under: {', '.join(self.roots)}"
@@ -210,76 +219,37 @@ class BrowseScreen(Screen[None]):
         reason = " ".join(str(error).split()) or type(error).__name__
         if event.worker.group == "watch":
             self.watch_state = "failed"
-            self.refresh_status()
             self.notify(f"Watching stopped: {reason}", severity="error", markup=False)
         elif event.worker.group == "load":
-            self.load_progress = None
             self.loaded = True
-            self.refresh_status()
+            self.load_progress = None
             self.notify(f"Loading failed: {reason}", severity="error", markup=False)
 
     # -- the view ------------------------------------------------------------------------------------
 
     def visible_summaries(self) -> list[Summary]:
-        items: list[Summary] = list(self.summaries.values())
-        if self.predicate is not None:
-            items = [summary for summary in items if self.predicate(summary)]
-        if self.sort_column:
-            items = sort_summaries(items, self.sort_column, descending=self.descending)
-        return items
-
-    def _is_open(self, key: str, default: bool) -> bool:
-        return self.group_open.get(key, default)
-
-    def build_rows(self, visible: list[Summary]) -> list[TableRow]:
-        if not self.grouped:
-            return [TableRow(summary.path, summary) for summary in visible]
-        rows: list[TableRow] = []
-        for file_part, tests in group_by_test(visible).items():
-            children = [summary for recordings in tests.values() for summary in recordings]
-            file_key = f"file:{file_part}"
-            if file_part == NO_TEST_ID:
-                is_open = self._is_open(file_key, len(children) <= SMALL_ORPHAN_GROUP)
-                rows.append(TableRow(file_key, None, 0, NO_TEST_ID, len(children), "", is_open, children))
-                if is_open:
-                    rows.extend(TableRow(summary.path, summary, 1) for summary in children)
-                continue
-            detail = f"{len(tests)} test{'' if len(tests) == 1 else 's'}"
-            is_open = self._is_open(file_key, True)
-            label = display_test_file(file_part)
-            rows.append(TableRow(file_key, None, 0, label, len(children), detail, is_open, children))
-            if not is_open:
-                continue
-            for test_part, recordings in tests.items():
-                test_key = f"test:{file_part}::{test_part}"
-                test_open = self._is_open(test_key, len(recordings) <= SMALL_TEST_GROUP)
-                rows.append(
-                    TableRow(
-                        test_key, None, 1, test_part or label, len(recordings), "", test_open, recordings
-                    )
-                )
-                if test_open:
-                    rows.extend(TableRow(summary.path, summary, 2) for summary in recordings)
-        return rows
+        return self.view.visible()
 
     def refresh_rows(self, keep: str = "row") -> None:
-        visible = self.visible_summaries()
-        self._shown = len(visible)
+        rows = self.view.rows()
+        self._shown = self.view.shown
         table = self.table
-        table.sort_column = self.sort_column
-        table.descending = self.descending
-        table.grouped = self.grouped
-        table.set_rows(self.build_rows(visible), keep=keep)
+        table.empty_message = ""
+        if not rows and self.summaries:
+            table.empty_message = f"No recording matches the filter: {' '.join(self.view.query_text.split())}"
+        table.set_rows(rows, keep=keep)
         self.refresh_status()
 
     def refresh_status(self) -> None:
+        if not self.is_mounted:
+            return
         status = BrowseStatus(
             total=len(self.summaries),
             shown=self._shown,
-            errors=sum(1 for summary in self.summaries.values() if summary.status == "error"),
+            errors=self.view.errors,
             new=len(self.new_paths),
             loading=self.load_progress,
-            sort=SORT_LABELS.get(self.sort_column or ""),
+            sort=self.view.sort_label(),
             descending=self.descending,
             grouped=self.grouped,
             filtered=self.predicate is not None,
@@ -287,6 +257,28 @@ class BrowseScreen(Screen[None]):
             follow=self.following,
         )
         self.query_one(StatusBar).show_status(status)
+
+    def watch_sort(self, sort: tuple[str | None, bool]) -> None:
+        self.view.set_sort(*sort)
+        self.refresh_rows(keep="top")  # a new order starts at its top
+
+    def watch_grouped(self, grouped: bool) -> None:
+        self.view.grouped = grouped
+        self.refresh_rows()
+
+    def watch_query_text(self, text: str) -> None:
+        error = self.view.set_query(text)
+        self.query_one(FilterBar).show_error(error)
+        self.refresh_rows()
+
+    def watch_watch_state(self) -> None:
+        self.refresh_status()
+
+    def watch_following(self) -> None:
+        self.refresh_status()
+
+    def watch_load_progress(self) -> None:
+        self.refresh_status()
 
     @on(RecordingTable.Highlighted)
     def _preview(self, message: RecordingTable.Highlighted) -> None:
@@ -308,7 +300,7 @@ class BrowseScreen(Screen[None]):
         self._toggle_group(message.row, message.expand)
 
     def _toggle_group(self, row: TableRow, expand: bool) -> None:
-        self.group_open[row.key] = expand
+        self.view.toggle_group(row.key, expand)
         self.refresh_rows()
 
     @on(RecordingTable.HeaderClicked)
@@ -316,29 +308,33 @@ class BrowseScreen(Screen[None]):
         if message.column == self.sort_column:
             self.set_sort(self.sort_column, descending=not self.descending)
         else:
-            self.set_sort(message.column)
+            self.set_sort(message.column)  # numbers biggest first
 
     # -- filtering -----------------------------------------------------------------------------------
 
     @on(Input.Changed, "#filter-input")
     def _filter_changed(self, message: Input.Changed) -> None:
-        self.apply_filter(message.value)
+        if self._typed is not None:
+            self._typed.stop()
+            self._typed = None
+        if len(self.summaries) < DEBOUNCE_FROM:
+            self.query_text = message.value
+        else:
+            value = message.value
+            self._typed = self.set_timer(DEBOUNCE_SECONDS, lambda: self.apply_filter(value))
 
     @on(Input.Submitted, "#filter-input")
-    def _filter_submitted(self) -> None:
+    def _filter_submitted(self, message: Input.Submitted) -> None:
+        self.apply_filter(message.value)
         self.table.focus()
 
     def apply_filter(self, text: str) -> None:
-        bar = self.query_one(FilterBar)
-        try:
-            predicate = parse_query(text) if text.strip() else None
-        except QueryError as exc:
-            bar.show_error(str(exc))
-            return
-        bar.show_error(None)
+        """Filter with `text` now. When part of it cannot be read, that part is said next to the
+        box and the rest applies: the rows from before the half-typed word stay."""
+        if self._typed is not None:
+            self._typed.stop()
+            self._typed = None
         self.query_text = text
-        self.predicate = predicate
-        self.refresh_rows()
 
     def set_filter(self, text: str) -> None:
         """Set the filter box (and so the filter) from code: the palette, tests."""
@@ -350,33 +346,28 @@ class BrowseScreen(Screen[None]):
 
     # -- sorting and grouping ------------------------------------------------------------------------
 
-    def set_sort(self, column: str | None, *, descending: bool = False) -> None:
+    def set_sort(self, column: str | None, *, descending: bool | None = None) -> None:
+        """Sort on `column` (None: scan order); without `descending`, the column's first
+        direction (numbers biggest first). The cursor goes to the top of the new order."""
         if column is not None and column not in SORTABLE:
             raise ValueError(f"not a sortable column: {column}")
-        self.sort_column = column
-        self.descending = descending if column else False
-        self.refresh_rows()
+        if descending is None:
+            descending = first_descending(column) if column else False
+        self.sort = (column, bool(descending) if column else False)
 
     def set_grouped(self, grouped: bool) -> None:
         self.grouped = grouped
-        self.refresh_rows()
 
     def fold_all(self, expand: bool) -> None:
         """Unfold (or fold) every test file and test of the grouped view."""
-        for summary in self.visible_summaries():
-            if summary.test_id:
-                file_part, _, test_part = summary.test_id.partition("::")
-                self.group_open[f"file:{file_part}"] = expand
-                self.group_open[f"test:{file_part}::{test_part}"] = expand
-            else:
-                self.group_open[f"file:{NO_TEST_ID}"] = expand
-        if not self.grouped:
+        self.view.fold_all(expand)
+        if self.grouped:
+            self.refresh_rows()
+        else:
             self.grouped = True
-        self.refresh_rows()
 
     def hidden_by_filter(self, path: str) -> bool:
-        summary = self.summaries.get(path)
-        return summary is not None and self.predicate is not None and not self.predicate(summary)
+        return self.view.hidden_by_filter(path)
 
     def jump_to(self, path: str) -> None:
         """Highlight one recording; the filter stays unless it hides it (then cleared, and said so);
@@ -395,13 +386,7 @@ class BrowseScreen(Screen[None]):
             self.apply_filter("")
             self.notify(f"Cleared the filter {cleared!r}: it hid that recording.", timeout=6, markup=False)
         if self.grouped:
-            summary = self.summaries[path]
-            if summary.test_id:
-                file_part, _, test_part = summary.test_id.partition("::")
-                self.group_open[f"file:{file_part}"] = True
-                self.group_open[f"test:{file_part}::{test_part}"] = True
-            else:
-                self.group_open[f"file:{NO_TEST_ID}"] = True
+            self.view.unfold_to(path)
             self.refresh_rows()
         self.table.highlight_key(path)
         self.table.focus()
@@ -425,7 +410,6 @@ class BrowseScreen(Screen[None]):
 
     def start_watching(self) -> None:
         self.watch_state = "starting"
-        self.refresh_status()
         self.watch_folders()
 
     def stop_watching(self) -> None:
@@ -433,7 +417,6 @@ class BrowseScreen(Screen[None]):
             self._stop_watch.set()
         self.workers.cancel_group(self, "watch")
         self.watch_state = "off"
-        self.refresh_status()
 
     @work(exclusive=True, group="watch", exit_on_error=False)
     async def watch_folders(self) -> None:
@@ -441,12 +424,10 @@ class BrowseScreen(Screen[None]):
             from tui_replay.catalog.watch import watch_catalog
         except ImportError:
             self.watch_state = "unavailable"
-            self.refresh_status()
             return
         stop = asyncio.Event()
         self._stop_watch = stop
         self.watch_state = "on"
-        self.refresh_status()
         try:
             async for batch in watch_catalog(
                 self.roots, known=dict(self.summaries), max_size=self.config.max_size, stop_event=stop
@@ -458,16 +439,17 @@ class BrowseScreen(Screen[None]):
             if self._stop_watch is stop:
                 self._stop_watch = None
                 if self.watch_state == "on":
-                    self.watch_state = "off"
                     with contextlib.suppress(Exception):
-                        self.refresh_status()
+                        self.watch_state = "off"
 
     def apply_changes(self, changes: list[Change]) -> None:
         """Apply a batch from the watcher; the highlighted row keeps its place on screen."""
         added: list[str] = []
+        removed: list[str] = []
+        updated: list[Summary] = []
         for change in changes:
             if change.event == "removed" or change.summary is None:
-                self.summaries.pop(change.path, None)
+                removed.append(change.path)
                 self.new_paths.discard(change.path)
                 continue
             summary = change.summary
@@ -475,7 +457,10 @@ class BrowseScreen(Screen[None]):
             if change.event == "added" and change.path not in self.summaries:
                 self.new_paths.add(change.path)
                 added.append(change.path)
-            self.summaries[change.path] = summary
+            updated.append(summary)
+        self.view.remove(removed)
+        self.view.add(updated)
+        self.table.measure(updated)
         self.refresh_rows(keep="row")
         row = self.table.highlighted_row
         self.query_one(RecordingPreview).show_row(row)
@@ -486,13 +471,12 @@ class BrowseScreen(Screen[None]):
 
     def _tell_open_replays(self, changes: list[Change]) -> None:
         """A recording open on a replay screen changed or went on disk: that screen offers a reload."""
-        events = {change.path: change.event for change in changes if change.event in ("changed", "removed")}
-        if not events:
-            return
-        for screen in self.app.screen_stack:
-            event = events.get(getattr(screen, "path", None))
-            if event is not None and hasattr(screen, "on_disk_change"):
-                screen.on_disk_change(event)
+        for change in changes:
+            if change.event not in ("changed", "removed"):
+                continue
+            for screen in self.app.screen_stack:
+                if screen is not self:
+                    screen.post_message(RecordingChangedOnDisk(change.path, change.event))
 
     def _open_newest(self, paths: list[str]) -> None:
         newest = max(paths, key=lambda path: (self.summaries[path].mtime_ns, path))
@@ -527,7 +511,7 @@ class BrowseScreen(Screen[None]):
 
     def action_sort_next(self) -> None:
         order: list[str | None] = [None, *SORTABLE]
-        self.set_sort(order[(order.index(self.sort_column) + 1) % len(order)], descending=self.descending)
+        self.set_sort(order[(order.index(self.sort_column) + 1) % len(order)])
 
     def action_sort_reverse(self) -> None:
         self.set_sort(self.sort_column or "test", descending=not self.descending)
@@ -540,11 +524,9 @@ class BrowseScreen(Screen[None]):
             self.start_watching()
         else:
             self.watch_state = "after loading"
-            self.refresh_status()
 
     def action_toggle_follow(self) -> None:
         self.following = not self.following
-        self.refresh_status()
         if self.following and not self.watch_wanted:
             self.action_toggle_watch()
         self.notify(

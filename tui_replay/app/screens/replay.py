@@ -41,6 +41,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, LoadingIndicator, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
+from tui_replay.app.messages import RecordingChangedOnDisk
 from tui_replay.app.widgets.answer_view import AnswerView
 from tui_replay.app.widgets.citations_pane import CitationsPane
 from tui_replay.app.widgets.conversation import ConversationView
@@ -367,6 +368,11 @@ class ReplayScreen(Screen[None]):
         return not (action in {"raw", "export", "compare"} and self.recording is None)
 
     # --- the file on disk --------------------------------------------------------------------
+
+    @on(RecordingChangedOnDisk)
+    def _changed_on_disk(self, message: RecordingChangedOnDisk) -> None:
+        if message.path == self.path:
+            self.on_disk_change(message.event)
 
     def on_disk_change(self, event: str) -> None:
         """The browse screen's watcher saw this file change ("changed") or go ("removed").

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Static
 
 PLACEHOLDER = "filter: words, model:gpt-4o kind:chat has:tools has:citations status:error test:name, -word"
 
 
-class FilterBar(Horizontal):
-    """An Input and, when the query cannot be understood, the one-line reason next to it."""
+class FilterBar(Vertical):
+    """An Input and, when part of the query cannot be understood, the reason on the line below,
+    whole (it wraps rather than being cut: it names the values that would be understood)."""
+
+    _shown_error = ""
 
     def compose(self) -> ComposeResult:
-        yield Label("/", id="filter-prompt")
-        yield Input(placeholder=PLACEHOLDER, id="filter-input", select_on_focus=False)
+        with Horizontal(id="filter-row"):
+            yield Label("/", id="filter-prompt")
+            yield Input(placeholder=PLACEHOLDER, id="filter-input", select_on_focus=False)
         yield Static("", id="filter-error")
 
     @property
@@ -23,6 +27,9 @@ class FilterBar(Horizontal):
         return self.query_one("#filter-input", Input)
 
     def show_error(self, message: str | None) -> None:
+        if self.has_class("-invalid") == bool(message) and self._shown_error == (message or ""):
+            return  # unchanged: no layout pass on a keystroke
+        self._shown_error = message or ""
         self.set_class(bool(message), "-invalid")
         # Text, not markup: the message can quote what was typed.
         self.query_one("#filter-error", Static).update(Text(message or ""))

@@ -8,7 +8,6 @@ Every cell is built with `safe_text`: recorded text is shown literally, never as
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -22,91 +21,39 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui_replay.catalog.testids import short_file_name, short_test_id
+from tui_replay.catalog import view as listing
+from tui_replay.catalog.testids import short_test_name
+from tui_replay.catalog.view import STREAM_MARKER, Column, ListingView, TableRow, flat
 from tui_replay.recording.model import Summary
 from tui_replay.textsafe import printable, safe_text
 
+__all__ = ["NEW_MARKER", "STREAM_MARKER", "RecordingTable", "TableRow", "flat"]
+
 NEW_MARKER = "●"
 MARK_MARKER = "◆"  # the row marked with `m` for a diff
-STREAM_MARKER = "⇶"
 
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    key: str  # also the catalog's sort column (SORT_COLUMNS), "" when not sortable
-    label: str
-    min_width: int
-    max_width: int
-    right: bool = False
-    soft_width: int = 0  # when the table is too wide, shrink to this first (0 = never shrinks)
-    drop_order: int = 0  # on narrow terminals hide columns, lowest first (0 = always shown)
-
-
+# The table's columns: the "new since launch" marker, then the listing's columns (the file
+# name is in the Test column when there is no test id, and in the grouped view).
 COLUMNS: tuple[Column, ...] = (
-    Column("", "", 1, 1),  # the "new since launch" marker
-    Column("test", "Test", 16, 100, soft_width=50),
-    Column("kind", "Kind", 10, 12, soft_width=10),
-    Column("endpoint", "Endpoint", 8, 30, soft_width=20, drop_order=1),
-    Column("model", "Model", 10, 34, soft_width=20),
-    Column("streaming", STREAM_MARKER, 1, 1),
-    Column("chunks", "Chunks", 6, 7, right=True),
-    Column("tool_calls", "Tools", 5, 5, right=True, drop_order=3),
-    Column("citations", "Cites", 5, 5, right=True, drop_order=2),
-    Column("tokens", "Tokens", 6, 13, right=True, drop_order=4),
-    Column("status", "Status", 6, 40, soft_width=14),
+    Column("", "", lambda summary: "", 1, 1),
+    *(column for column in listing.COLUMNS if column.key != "file"),
 )
+_INDEX = {column.key: index for index, column in enumerate(COLUMNS)}
 # Which columns give up width first when the terminal is narrow.
-SHRINK_ORDER = (4, 3, 1, 10, 2)
+SHRINK_ORDER = tuple(_INDEX[key] for key in ("model", "endpoint", "test", "status", "kind"))
+NAME_ROOM = 64  # the Test column keeps test names whole up to this width before others shrink
 DROP_ORDER = sorted((c.drop_order, i) for i, c in enumerate(COLUMNS) if c.drop_order)
 ROOM_FOR_TEST = 30  # columns are hidden before the test column gets narrower than this
-SORTABLE = tuple(column.key for column in COLUMNS if column.key)
+SORTABLE = tuple(column.key for column in COLUMNS if column.sortable)
 GAP = 1  # cells between columns
+CELL_CACHE = 4_000  # rows whose cells are kept (those on screen and around them)
 
 
-def flat(text: str | None) -> str:
-    """One line: runs of whitespace (newlines, tabs, form feeds ...) folded to one space."""
-    return " ".join(text.split()) if text else ""
-
-
-def status_text(summary: Summary) -> str:
-    if summary.status == "error":
-        return f"error: {flat(summary.error)}" if summary.error else "error"
-    if summary.exception:
-        return "exception"
-    return "capture" if summary.capture else "ok"  # a live capture of ours, not a test recording
-
-
-def cell_values(summary: Summary) -> tuple[str, ...]:
-    """The raw (not yet made safe) one-line value of every column but the first two."""
-    return (
-        flat(summary.kind),
-        flat(summary.endpoint),
-        flat(summary.model),
-        STREAM_MARKER if summary.streaming else "",
-        str(summary.chunks) if summary.streaming or summary.chunks else "",
-        str(summary.tool_calls) if summary.tool_calls else "",
-        str(summary.citations) if summary.citations else "",
-        summary.tokens_label(),
-        status_text(summary),
-    )
-
-
-@dataclass(slots=True)
-class TableRow:
-    """One line of the table: a recording (`summary` set) or a group header."""
-
-    key: str  # the recording's path, or "file:…" / "test:…" for a group
-    summary: Summary | None = None
-    depth: int = 0
-    label: str = ""  # group rows: the file or the test; recordings: "" (the test id is used)
-    count: int = 0  # group rows: recordings inside
-    detail: str = ""  # group rows: a dim note after the count, e.g. "3 tests"
-    expanded: bool = False
-    children: list[Summary] = field(default_factory=list)  # group rows: the recordings inside
-
-    @property
-    def is_group(self) -> bool:
-        return self.summary is None
+def display_width(value: str) -> int:
+    """Cells `value` takes once made safe for one line (plain ASCII: its length)."""
+    if value.isascii() and value.isprintable():
+        return len(value)
+    return cell_len(printable(value, single_line=True))
 
 
 def _total(widths: list[int]) -> int:
@@ -188,60 +135,72 @@ class RecordingTable(ScrollView, can_focus=True):
     def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None):
         super().__init__(name=name, id=id, classes=classes)
         self.rows: list[TableRow] = []
-        self._index: dict[str, int] = {}
-        self.sort_column: str | None = None
-        self.descending = False
-        self.grouped = False
+        self._index: dict[str, int] | None = {}  # row key -> index, made when first asked
+        # What the rows mean (sort, grouping, file names) is the listing's; the browse screen
+        # hands its own down.
+        self.view = ListingView()
         self.new_paths: set[str] = set()
         self.marked_path: str | None = None  # shown with MARK_MARKER (the browse screen's `m`)
+        self.empty_message = ""  # shown in place of rows when there are none
         self._widths: list[int] = [column.min_width for column in COLUMNS]
         self._natural: list[int] = [column.min_width for column in COLUMNS]
-        self._raw_natural: list[int] = [0 for _ in COLUMNS]
-        self._cells: dict[int, tuple[Summary, tuple[str, ...], tuple[int, ...]]] = {}
+        # Natural widths over every summary measured (not just the rows shown: the columns do
+        # not jump while a filter is typed, and a filter costs no measuring).
+        self._measured: list[int] = [0 for _ in COLUMNS]
+        self._test_width = 0  # the Test column of recordings with a test id
+        self._name_width = 0  # their test names, with "[…]" for the parameters
+        self._file_width = 0  # file names, as the grouped view shows them
+        self._orphan_width = 0  # file names in the Test column (no test id)
+        self._cells: dict[int, tuple[Summary, tuple[str, ...]]] = {}
         self._last_highlight: tuple[str, int] | None = None
+
+    # -- what the listing says -----------------------------------------------------------------------
+
+    @property
+    def sort_column(self) -> str | None:
+        return self.view.sort_column
+
+    @property
+    def descending(self) -> bool:
+        return self.view.descending
+
+    @property
+    def grouped(self) -> bool:
+        return self.view.grouped
 
     # -- data --------------------------------------------------------------------------------------
 
-    def _values(self, summary: Summary) -> tuple[tuple[str, ...], tuple[int, ...]]:
-        """Cell values and their display widths, cached per Summary object."""
+    def _values(self, summary: Summary) -> tuple[str, ...]:
+        """Cell values of the columns after Test, cached for the rows drawn lately."""
         cached = self._cells.get(id(summary))
         if cached is not None and cached[0] is summary:
-            return cached[1], cached[2]
-        values = cell_values(summary)
-        widths = tuple(cell_len(printable(value, single_line=True)) for value in values)
-        self._cells[id(summary)] = (summary, values, widths)
-        return values, widths
-
-    def _first_cell(self, row: TableRow) -> str:
-        summary = row.summary
-        assert summary is not None
-        if self.grouped:
-            return short_file_name(summary.path)
-        if summary.test_id:
-            return flat(short_test_id(summary.test_id, max_len=10_000))
-        return short_file_name(summary.path)
+            return cached[1]
+        values = tuple(column.value(summary) for column in COLUMNS[2:])
+        if len(self._cells) >= CELL_CACHE:
+            self._cells.clear()
+        self._cells[id(summary)] = (summary, values)
+        return values
 
     def set_rows(self, rows: list[TableRow], *, keep: str = "row") -> None:
         """Replace the rows.
 
         keep="row": the highlighted row stays highlighted and at the same place on screen
         (if it is gone, the cursor stays at the same index). keep="top": cursor and scroll go
-        to the first row (a new filter or sort).
+        to the first row (a new sort).
         """
         previous = self.highlighted_row
         offset = self.cursor_row - round(self.scroll_y)
         old_index = self.cursor_row
         self.rows = rows
-        self._index = {row.key: index for index, row in enumerate(rows)}
-        if len(self._cells) > max(4 * len(rows), 20_000):
-            self._cells.clear()  # rows the watcher replaced or removed pile up here otherwise
-        self._measure()
+        self._index = None  # 100,000 keys are not indexed on every keystroke of a filter
+        self._fit_natural()
         self._update_virtual_size()
+        found = None if keep == "top" or previous is None else self._find(previous)
         if keep == "top" or not rows:
             new_index = 0
             new_scroll = 0
-        elif previous is not None and previous.key in self._index:
-            new_index = self._index[previous.key]
+        elif found is not None:
+            new_index = found
             new_scroll = max(0, new_index - offset)
         else:
             new_index = min(old_index, len(rows) - 1)
@@ -258,11 +217,20 @@ class RecordingTable(ScrollView, can_focus=True):
             return self.rows[self.cursor_row]
         return None
 
+    def _find(self, row: TableRow) -> int | None:
+        """Where `row` is now: the same object (recording rows are made once), else by key."""
+        try:
+            return self.rows.index(row)  # TableRow compares by identity: a scan in C
+        except ValueError:
+            return self.index_of(row.key) if row.is_group or row.depth else None
+
     def index_of(self, key: str) -> int | None:
+        if self._index is None:
+            self._index = {row.key: index for index, row in enumerate(self.rows)}
         return self._index.get(key)
 
     def highlight_key(self, key: str) -> bool:
-        index = self._index.get(key)
+        index = self.index_of(key)
         if index is None:
             return False
         self.cursor_row = index
@@ -270,28 +238,37 @@ class RecordingTable(ScrollView, can_focus=True):
 
     # -- layout ------------------------------------------------------------------------------------
 
-    def _measure(self) -> None:
+    def measure(self, summaries: list[Summary]) -> None:
+        """Widen the natural column widths for these summaries (new or changed ones)."""
+        measured = self._measured
+        view = self.view
+        columns = COLUMNS[2:]
+        for summary in summaries:
+            if summary.test_id:
+                label = short_test_name(summary.test_id)
+                self._test_width = max(self._test_width, display_width(label))
+                name, bracket, _ = label.partition("[")
+                self._name_width = max(self._name_width, display_width(name) + (3 if bracket else 0))
+            file_width = display_width(view.file_label(summary))
+            self._file_width = max(self._file_width, file_width)
+            if not summary.test_id:
+                self._orphan_width = max(self._orphan_width, file_width)
+            for offset, column in enumerate(columns, start=2):
+                width = display_width(column.value(summary))
+                if width > measured[offset]:
+                    measured[offset] = width
+        self._fit_natural()
+
+    def _fit_natural(self) -> None:
+        """The natural widths: headers (with room for the sort arrow), then what was measured."""
         natural = [
-            cell_len(column.label) + (2 if column.key == self.sort_column else 0) for column in COLUMNS
+            max(cell_len(column.label) + (2 if column.key == self.sort_column else 0), width)
+            for column, width in zip(COLUMNS, self._measured, strict=True)
         ]
         natural[0] = 1
-        self._raw_natural = natural
-        self._grow(self.rows)
-
-    def _grow(self, rows: list[TableRow]) -> None:
-        """Widen the natural column widths for `rows`, then fit the columns to the width."""
-        natural = self._raw_natural
-        for row in rows:
-            if row.is_group:
-                continue
-            assert row.summary is not None
-            first = cell_len(printable(self._first_cell(row), single_line=True)) + 2 * row.depth
-            if first > natural[1]:
-                natural[1] = first
-            _, widths = self._values(row.summary)
-            for offset, width in enumerate(widths, start=2):
-                if width > natural[offset]:
-                    natural[offset] = width
+        # Grouped, every recording shows its file name, two levels deep.
+        first = self._file_width + 4 if self.grouped else max(self._test_width, self._orphan_width)
+        natural[1] = max(natural[1], first)
         self._natural = [
             max(column.min_width, min(column.max_width, width))
             for column, width in zip(COLUMNS, natural, strict=True)
@@ -304,9 +281,10 @@ class RecordingTable(ScrollView, can_focus=True):
             return
         start = len(self.rows)
         self.rows.extend(rows)
-        for offset, row in enumerate(rows):
-            self._index[row.key] = start + offset
-        self._grow(rows)
+        if self._index is not None:
+            for offset, row in enumerate(rows):
+                self._index[row.key] = start + offset
+        self._fit()  # the rows may now overflow: the scrollbar's room is kept from here on
         self._update_virtual_size()
         self.refresh()
         if start == 0:
@@ -328,14 +306,19 @@ class RecordingTable(ScrollView, can_focus=True):
                 break
             widths[index] = 0
         excess = _total(widths) - available
-        for floor in ("soft_width", "min_width"):
+        # The Test column gives way down to its longest test name (up to NAME_ROOM; the
+        # parameters are cut in the middle), then to its minimum like the others.
+        soft = [column.soft_width for column in COLUMNS]
+        if not self.grouped:
+            soft[1] = max(soft[1], min(self._name_width, NAME_ROOM))
+        minimum = [column.min_width for column in COLUMNS]
+        for floors in (soft, minimum):
             for index in SHRINK_ORDER:
                 if excess <= 0:
                     break
                 if not widths[index]:
                     continue
-                column = COLUMNS[index]
-                cut = min(max(0, widths[index] - getattr(column, floor)), excess)
+                cut = min(max(0, widths[index] - floors[index]), excess)
                 widths[index] -= cut
                 excess -= cut
         self._widths = widths
@@ -377,6 +360,11 @@ class RecordingTable(ScrollView, can_focus=True):
             )
         index = round(self.scroll_y) + y - 1
         if index >= len(self.rows):
+            if index == 0 and self.empty_message:
+                message = Text(" " * (1 + GAP), end="")
+                message.append_text(safe_text(self.empty_message, single_line=True))
+                dim = self.get_component_rich_style("recording-table--dim", partial=True)
+                return self._crop(message, width, base + dim)
             return Strip.blank(width, base)
         row = self.rows[index]
         text = self._group_line(row) if row.is_group else self._recording_line(row)
@@ -401,12 +389,12 @@ class RecordingTable(ScrollView, can_focus=True):
                 continue
             if position:
                 text.append(" " * GAP)
-            label = column.label
-            style: Style | str = ""
+            cell = Text(column.label, end="")
             if column.key and column.key == self.sort_column:
-                label = f"{label} {'▼' if self.descending else '▲'}"
-                style = sorted_style
-            cell = Text(label, style=style, end="")
+                # The direction always shows: the label gives way to the arrow.
+                arrow = "▼" if self.descending else "▲"
+                cell.truncate(max(0, width - 2), overflow="ellipsis")
+                cell = Text.assemble(cell, " " if width > 1 else "", arrow, style=sorted_style, end="")
             cell.truncate(width, overflow="ellipsis")
             cell.align("right" if column.right else "left", width)
             text.append_text(cell)
@@ -415,13 +403,13 @@ class RecordingTable(ScrollView, can_focus=True):
     def _recording_line(self, row: TableRow) -> Text:
         summary = row.summary
         assert summary is not None
-        values, _ = self._values(summary)
+        values = self._values(summary)
         dim = self.get_component_rich_style("recording-table--dim", partial=True)
         text = Text(end="", no_wrap=True)
-        is_new = summary.path in self.new_paths
         if summary.path == self.marked_path:
             text.append(MARK_MARKER, self.get_component_rich_style("recording-table--mark", partial=True))
         else:
+            is_new = summary.path in self.new_paths
             text.append(
                 NEW_MARKER if is_new else " ",
                 self.get_component_rich_style("recording-table--new", partial=True),
@@ -429,11 +417,13 @@ class RecordingTable(ScrollView, can_focus=True):
         text.append(" " * GAP)
         first_width = self._widths[1]
         indent = "  " * row.depth
-        first_value = self._first_cell(row)
-        if not self.grouped and summary.test_id:
-            first_value = flat(short_test_id(summary.test_id, max_len=max(first_width - len(indent), 12)))
+        if self.grouped or not summary.test_id:
+            first_value, first_style = self.view.file_label(summary), dim
+        else:
+            # The test name whole, its parametrization cut in the middle to fit.
+            first_value = flat(short_test_name(summary.test_id, max_len=max(first_width - len(indent), 12)))
+            first_style = ""
         first = Text(indent, end="")
-        first_style = dim if (self.grouped or not summary.test_id) else ""
         first.append_text(safe_text(first_value, first_style, single_line=True))
         first.truncate(first_width, overflow="ellipsis", pad=True)
         text.append_text(first)

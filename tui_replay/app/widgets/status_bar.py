@@ -14,7 +14,7 @@ class BrowseStatus:
     shown: int = 0
     errors: int = 0
     new: int = 0
-    loading: tuple[int, int] | None = None  # (done, total) while the first scan runs
+    loading: tuple[int, int] | None = None  # (done, total) while the first scan runs; total 0: not known yet
     sort: str | None = None
     descending: bool = False
     grouped: bool = False
@@ -39,7 +39,7 @@ class StatusBar(Static):
         if status.loading is not None:
             done, total = status.loading
             text.append(" · ")
-            text.append(f"loading {done:,}/{total:,}", "bold")
+            text.append(f"loading {done:,}/{total:,}" if total else f"loading {done:,}…", "bold")
         if status.sort:
             text.append(f" · sort: {status.sort} {'▼' if status.descending else '▲'}")
         if status.grouped:
@@ -48,4 +48,5 @@ class StatusBar(Static):
         text.append(status.watch, "green" if status.watch == "on" else "dim")
         if status.follow:
             text.append(" · follow: on", "bold green")
-        self.update(text)
+        # One line, always: no layout pass of the screen for it (each filter keystroke updates it).
+        self.update(text, layout=False)

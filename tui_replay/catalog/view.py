@@ -1,0 +1,475 @@
+"""What the list of recordings means, apart from how it is drawn (pure Python: no Textual, no Rich).
+
+One registry of columns (`COLUMNS`: key, label, the cell's text, the sort key, widths, the
+order in which a narrow terminal drops them) and `ListingView`: summaries -> filter -> sort ->
+group -> rows. The app's table and browse screen and `tui-replay list`'s table read from here.
+
+Built for 100,000 rows: the search text of each row is lowercased once; a query that only
+grows filters the previous result instead of every row; the sorted order is kept until the
+rows or the sort change; recording rows are made once and reused.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tui_replay.catalog.filters import (
+    SORT_COLUMNS,
+    Query,
+    QueryError,
+    group_by_test,
+    parse_query,
+    readable_part,
+    search_text,
+    sort_summaries,
+)
+from tui_replay.catalog.testids import NO_TEST_ID, short_file_name, short_test_name, split_test_id
+from tui_replay.recording.model import Summary
+
+STREAM_MARKER = "⇶"
+SMALL_TEST_GROUP = 3  # tests with this many recordings or fewer start unfolded
+SMALL_ORPHAN_GROUP = 20
+RECENT_RESULTS = 8  # results of the last queries kept: backspacing is answered from them
+TEST_FILES_PREFIX = "tests/integration/"  # every id starts with it: the groups leave it out
+
+
+def flat(text: str | None) -> str:
+    """One line: runs of whitespace (newlines, tabs, form feeds ...) folded to one space."""
+    return " ".join(text.split()) if text else ""
+
+
+def status_text(summary: Summary) -> str:
+    if summary.status == "error":
+        return f"error: {flat(summary.error)}" if summary.error else "error"
+    if summary.exception:
+        return "exception"
+    return "capture" if summary.capture else "ok"  # a live capture of ours, not a test recording
+
+
+def _count(value: int) -> str:
+    return str(value) if value else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of the listing, the same in the app and in `tui-replay list`."""
+
+    key: str  # also the sort key's name in filters.SORT_COLUMNS
+    label: str
+    value: Callable[[Summary], str]  # the raw one-line text (made safe where it is drawn)
+    min_width: int
+    max_width: int
+    right: bool = False
+    soft_width: int = 0  # when the table is too wide, shrink to this first (0 = never shrinks)
+    drop_order: int = 0  # on narrow terminals hide columns, lowest first (0 = always shown)
+    short_label: str = ""  # the header where room is short ("" = the label)
+    sort_label: str = ""  # how the status line names the sort ("" = not sortable)
+    numeric: bool = False  # sorts biggest first on the first click
+
+    @property
+    def sortable(self) -> bool:
+        return bool(self.sort_label)
+
+    @property
+    def sort_key(self) -> Callable[[Summary], Any]:
+        return SORT_COLUMNS[self.key]
+
+
+# `file` and `test` take their text from the listing (a file name may need its folder).
+COLUMNS: tuple[Column, ...] = (
+    Column("file", "File", lambda s: short_file_name(s.file), 8, 18, drop_order=1, sort_label="file name"),
+    Column("test", "Test", lambda s: short_test_name(s.test_id), 16, 100, soft_width=50, sort_label="test"),
+    Column("kind", "Kind", lambda s: flat(s.kind), 10, 12, soft_width=10, sort_label="kind"),
+    Column(
+        "endpoint",
+        "Endpoint",
+        lambda s: flat(s.endpoint),
+        8,
+        30,
+        soft_width=20,
+        drop_order=1,
+        sort_label="endpoint",
+    ),
+    Column("model", "Model", lambda s: flat(s.model), 10, 34, soft_width=20, sort_label="model"),
+    Column(
+        "streaming",
+        STREAM_MARKER,
+        lambda s: STREAM_MARKER if s.streaming else "",
+        1,
+        1,
+        drop_order=6,
+        sort_label="streamed",
+    ),
+    Column(
+        "chunks",
+        "Chunks",
+        lambda s: str(s.chunks) if s.streaming or s.chunks else "",
+        6,
+        7,
+        right=True,
+        drop_order=5,
+        short_label="Chk",
+        sort_label="chunks",
+        numeric=True,
+    ),
+    Column(
+        "tool_calls",
+        "Tools",
+        lambda s: _count(s.tool_calls),
+        5,
+        5,
+        right=True,
+        drop_order=3,
+        short_label="Tls",
+        sort_label="tool calls",
+        numeric=True,
+    ),
+    Column(
+        "citations",
+        "Cites",
+        lambda s: _count(s.citations),
+        5,
+        5,
+        right=True,
+        drop_order=2,
+        short_label="Cit",
+        sort_label="citations",
+        numeric=True,
+    ),
+    Column(
+        "tokens",
+        "Tokens",
+        Summary.tokens_label,
+        6,
+        13,
+        right=True,
+        drop_order=4,
+        sort_label="tokens",
+        numeric=True,
+    ),
+    Column("status", "Status", status_text, 6, 40, soft_width=14, sort_label="status"),
+)
+COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
+SORTABLE = tuple(column.key for column in COLUMNS if column.sortable)
+
+
+def column(key: str) -> Column:
+    return COLUMN_BY_KEY[key]
+
+
+def first_descending(key: str) -> bool:
+    """The direction a column sorts in when first chosen: numbers biggest first."""
+    found = COLUMN_BY_KEY.get(key)
+    return found is not None and found.numeric
+
+
+def display_test_file(file_part: str) -> str:
+    """Test files as the user knows them: without the `tests/integration/` every id starts with."""
+    return file_part.removeprefix(TEST_FILES_PREFIX)
+
+
+class FileNames:
+    """Short file names that tell apart files of the same name in different folders: such a
+    name gets the nearest folder that differs (`agents/x.json`, `a/…/x.json` for
+    `a/recordings/x.json` beside `b/recordings/x.json`)."""
+
+    # Keyed by the hash of the name, not the name: 100,000 names are not copied again (a hash
+    # collision only costs a comparison of the real names in `label`).
+    def __init__(self) -> None:
+        self._first: dict[int, str] = {}  # hash of a name -> the first file of that name
+        self._shared: dict[int, set[str]] = {}  # hash of a name -> files, when several
+
+    def add(self, file: str) -> None:
+        key = hash(os.path.basename(file))
+        first = self._first.setdefault(key, file)
+        if first != file:
+            self._shared.setdefault(key, {first}).add(file)
+
+    def discard(self, file: str) -> None:
+        key = hash(os.path.basename(file))
+        shared = self._shared.get(key)
+        if shared is not None:
+            shared.discard(file)
+            if self._first.get(key) == file and shared:
+                self._first[key] = next(iter(shared))
+            if len(shared) < 2:
+                del self._shared[key]
+        elif self._first.get(key) == file:
+            del self._first[key]
+
+    def label(self, file: str) -> str:
+        short = short_file_name(file)
+        name = os.path.basename(file)
+        shared = self._shared.get(hash(name))
+        others = [
+            os.path.dirname(other).split("/")
+            for other in shared or ()
+            if other != file and os.path.basename(other) == name
+        ]
+        if not others:
+            return short
+        folders = os.path.dirname(file).split("/")
+        for depth in range(1, len(folders) + 1):
+            if all(other[-depth:] != folders[-depth:] for other in others):
+                # The folder that differs; the ones it shares with the others left out.
+                return f"{folders[-depth]}/{short}" if depth == 1 else f"{folders[-depth]}/…/{short}"
+        return file
+
+
+@dataclass(slots=True, eq=False)  # compared by identity: finding a row in 100,000 is a C scan
+class TableRow:
+    """One line of the list: a recording (`summary` set) or a group header."""
+
+    key: str  # the recording's path, or "file:…" / "test:…" for a group
+    summary: Summary | None = None
+    depth: int = 0
+    label: str = ""  # group rows: the file or the test; recordings: "" (the test id is used)
+    count: int = 0  # group rows: recordings inside
+    detail: str = ""  # group rows: a dim note after the count, e.g. "3 tests"
+    expanded: bool = False
+    children: Sequence[Summary] = ()  # group rows: the recordings inside
+
+    @property
+    def is_group(self) -> bool:
+        return self.summary is None
+
+
+def group_keys(summary: Summary) -> tuple[str, ...]:
+    """The keys of the groups a recording sits in (its test file, then its test)."""
+    if not summary.test_id:
+        return (f"file:{NO_TEST_ID}",)
+    file_part, test_part = split_test_id(summary.test_id)
+    return (f"file:{file_part}", f"test:{file_part}::{test_part}")
+
+
+class ListingView:
+    """The summaries of a listing and how they are shown: filter, sort, grouping, folds."""
+
+    def __init__(self) -> None:
+        self.summaries: dict[str, Summary] = {}  # by path, in scan order
+        self.names = FileNames()
+        self.errors = 0
+        self.query_text = ""  # as typed (the readable part is applied when it is not all readable)
+        self.query_error: str | None = None
+        self.query: Query | None = None
+        self.sort_column: str | None = None
+        self.descending = False
+        self.grouped = False
+        self.group_open: dict[str, bool] = {}
+        self._order: list[Summary] | None = None  # every summary, sorted
+        self._texts: list[str] = []  # search_text of each in _order
+        self._matches: list[int] | None = None  # indexes into _order that match self.query
+        self._matched: Query | None = None  # the query _matches answers
+        self._recent: dict[tuple, list[int]] = {}  # query.key -> its matches, for the last few
+        self._text_of: dict[str, str] = {}  # path -> search_text of its summary
+        self._rows: dict[str, TableRow] = {}  # ungrouped recording rows, made once
+        self._order_rows: list[TableRow] = []  # the row of each in _order
+
+    # -- the summaries ---------------------------------------------------------------------------
+
+    def add(self, summaries: Iterable[Summary]) -> list[Summary] | None:
+        """Add or replace rows. Returns the ones the filter shows, when they only go at the end
+        of the list (unsorted, ungrouped, all new): the caller can append just those. Otherwise
+        None: `rows()` must be asked again."""
+        fresh: list[Summary] = []
+        replaced = False
+        for summary in summaries:
+            old = self.summaries.get(summary.path)
+            if old is not None:
+                replaced = True
+                self._forget(old)
+            self.summaries[summary.path] = summary
+            self.names.add(summary.file)
+            self.errors += summary.status == "error"
+            fresh.append(summary)
+        if replaced or self.sort_column is not None or self._order is None:
+            self._order = None
+            return None
+        start = len(self._order)
+        self._order.extend(fresh)
+        self._texts.extend(self._search_text(summary) for summary in fresh)
+        self._order_rows.extend(self.row_for(summary) for summary in fresh)
+        self._recent.clear()  # the results of other queries miss the new rows
+        if self._matched is None:  # no filter: every new row is shown
+            return None if self.grouped else fresh
+        if self._matches is None:
+            return None
+        new = self._matched.select(self._order, self._texts, range(start, start + len(fresh)))
+        self._matches.extend(new)
+        self._recent[self._matched.key] = self._matches
+        return None if self.grouped else [self._order[index] for index in new]
+
+    def remove(self, paths: Iterable[str]) -> None:
+        for path in paths:
+            summary = self.summaries.pop(path, None)
+            if summary is not None:
+                self._forget(summary)
+                if summary.interaction is None:  # a cassette's other interactions keep its name
+                    self.names.discard(summary.file)
+        self._order = None
+
+    def _forget(self, summary: Summary) -> None:
+        self.errors -= summary.status == "error"
+        self._text_of.pop(summary.path, None)
+        self._rows.pop(summary.path, None)
+
+    def _search_text(self, summary: Summary) -> str:
+        text = self._text_of.get(summary.path)
+        if text is None:
+            text = self._text_of[summary.path] = search_text(summary)
+        return text
+
+    def file_label(self, summary: Summary) -> str:
+        """The file's short name, with the folders that tell it from others of the same name."""
+        return self.names.label(summary.file)
+
+    # -- filter ----------------------------------------------------------------------------------
+
+    def set_query(self, text: str) -> str | None:
+        """Filter with `text`; returns the reason when part of it cannot be read. Then the
+        readable words apply (the rows from before the half-typed word), not nothing."""
+        self.query_text = text
+        try:
+            self.query = parse_query(text) if text.strip() else None
+            self.query_error = None
+        except QueryError as exc:
+            self.query, self.query_error = readable_part(text), str(exc)
+        return self.query_error
+
+    def matches(self, summary: Summary) -> bool:
+        return self.query is None or self.query(summary)
+
+    def hidden_by_filter(self, path: str) -> bool:
+        summary = self.summaries.get(path)
+        return summary is not None and not self.matches(summary)
+
+    # -- sort and group --------------------------------------------------------------------------
+
+    def set_sort(self, key: str | None, descending: bool | None = None) -> None:
+        """Sort on a column (None: scan order); `descending` None = the column's first direction."""
+        if key is not None and key not in SORTABLE:
+            raise ValueError(f"not a sortable column: {key}")
+        if descending is None:
+            descending = first_descending(key) if key else False
+        if (key, descending) != (self.sort_column, self.descending):
+            self._order = None
+        self.sort_column = key
+        self.descending = bool(descending) if key else False
+
+    def sort_label(self) -> str | None:
+        return COLUMN_BY_KEY[self.sort_column].sort_label if self.sort_column else None
+
+    def toggle_group(self, key: str, expand: bool) -> None:
+        self.group_open[key] = expand
+
+    def fold_all(self, expand: bool) -> None:
+        """Unfold (or fold) every test file and test shown; the view becomes grouped."""
+        for summary in self.visible():
+            for key in group_keys(summary):
+                self.group_open[key] = expand
+        self.grouped = True
+
+    def unfold_to(self, path: str) -> None:
+        summary = self.summaries.get(path)
+        if summary is not None:
+            for key in group_keys(summary):
+                self.group_open[key] = True
+
+    # -- the pipeline ----------------------------------------------------------------------------
+
+    def _sorted(self) -> list[Summary]:
+        if self._order is None:
+            everything = list(self.summaries.values())
+            if self.sort_column:
+                everything = sort_summaries(everything, self.sort_column, descending=self.descending)
+            self._order = everything
+            self._texts = [self._search_text(summary) for summary in everything]
+            self._order_rows = [self.row_for(summary) for summary in everything]
+            self._matches = self._matched = None
+            self._recent.clear()
+        return self._order
+
+    def _match(self) -> list[int] | None:
+        """Indexes into the sorted order of what the filter keeps (None: everything).
+
+        A query that grows filters the previous result; one seen lately (a backspace) is
+        answered from RECENT_RESULTS; any other looks at every row once."""
+        order = self._sorted()
+        query = self.query
+        if query is None:
+            self._matches = self._matched = None
+            return None
+        if query is self._matched and self._matches is not None:
+            return self._matches
+        matches = self._recent.pop(query.key, None)
+        if matches is None:
+            narrows = self._matches is not None and self._matched is not None and query.narrows(self._matched)
+            among = self._matches if narrows and self._matches is not None else range(len(order))
+            matches = query.select(order, self._texts, among)
+        self._recent[query.key] = matches  # the most recent last
+        while len(self._recent) > RECENT_RESULTS:
+            del self._recent[next(iter(self._recent))]
+        self._matches, self._matched = matches, query
+        return matches
+
+    def visible(self) -> list[Summary]:
+        """The summaries the filter keeps, in the sorted order."""
+        matches = self._match()
+        order = self._sorted()
+        return list(order) if matches is None else [order[index] for index in matches]
+
+    @property
+    def shown(self) -> int:
+        """How many recordings the filter keeps."""
+        matches = self._match()
+        return len(self.summaries) if matches is None else len(matches)
+
+    def rows(self) -> list[TableRow]:
+        """The table's rows: recordings, or (grouped) group headers and the recordings unfolded."""
+        if not self.grouped:
+            matches = self._match()
+            rows = self._order_rows
+            return list(rows) if matches is None else [rows[index] for index in matches]
+        visible = self.visible()
+        rows: list[TableRow] = []
+        for file_part, tests in group_by_test(visible).items():
+            children = [summary for recordings in tests.values() for summary in recordings]
+            file_key = f"file:{file_part}"
+            if file_part == NO_TEST_ID:
+                is_open = self.group_open.get(file_key, len(children) <= SMALL_ORPHAN_GROUP)
+                rows.append(TableRow(file_key, None, 0, NO_TEST_ID, len(children), "", is_open, children))
+                if is_open:
+                    rows.extend(TableRow(summary.path, summary, 1) for summary in children)
+                continue
+            detail = f"{len(tests)} test{'' if len(tests) == 1 else 's'}"
+            is_open = self.group_open.get(file_key, True)
+            label = display_test_file(file_part)
+            rows.append(TableRow(file_key, None, 0, label, len(children), detail, is_open, children))
+            if not is_open:
+                continue
+            for test_part, recordings in tests.items():
+                test_key = f"test:{file_part}::{test_part}"
+                test_open = self.group_open.get(test_key, len(recordings) <= SMALL_TEST_GROUP)
+                rows.append(
+                    TableRow(
+                        test_key, None, 1, test_part or label, len(recordings), "", test_open, recordings
+                    )
+                )
+                if test_open:
+                    rows.extend(TableRow(summary.path, summary, 2) for summary in recordings)
+        return rows
+
+    def row_for(self, summary: Summary) -> TableRow:
+        row = self._rows.get(summary.path)
+        if row is None or row.summary is not summary:
+            row = self._rows[summary.path] = TableRow(summary.path, summary)
+        return row
+
+    def first_cell(self, summary: Summary) -> str:
+        """The Test column of a recording: its test, or (no test id, or grouped) its file."""
+        if self.grouped or not summary.test_id:
+            return self.file_label(summary)
+        return short_test_name(summary.test_id)
