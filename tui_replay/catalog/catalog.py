@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 
-from tui_replay.catalog.cache import SummaryCache, SummaryShard, folder_key, named_files_key
+from tui_replay.catalog.cache import SummaryCache
+from tui_replay.catalog.filters import TextSearch
 from tui_replay.catalog.scan import Found, iter_found
+from tui_replay.catalog.textsearch import search_files_text, search_index_text
 from tui_replay.recording.cassette import is_cassette_name
 from tui_replay.recording.load import DEFAULT_MAX_SIZE, format_size
 from tui_replay.recording.model import Summary
@@ -37,8 +39,8 @@ class Catalog:
     ) -> None:
         self.max_size = DEFAULT_MAX_SIZE if max_size is None else max_size
         self.cache = SummaryCache(cache_dir) if use_cache else None
-        self._abs_roots: dict[str, str] = {}  # root as given -> absolute, for shard keys
-        self._enclosing: dict[str, list[SummaryShard]] = {}  # shard key -> shards of folders around it
+        # Rows summarized this run that are not in the index (unstorable, or the cache failed).
+        self.unindexed = 0
 
     def iter_summaries(self, roots: Iterable[str]) -> Iterator[Summary]:
         """One Summary per file found, in scan order; the cache is saved once all are yielded."""
@@ -50,6 +52,11 @@ class Catalog:
 
     def scan(self, roots: Iterable[str]) -> list[Summary]:
         return list(self.iter_summaries(roots))
+
+    def update(self, roots: Iterable[str]) -> int:
+        """Bring the cache and index up to date with `roots` without keeping the rows; returns
+        how many rows there are."""
+        return sum(1 for _ in self.iter_summaries(roots))
 
     def summarize_path(self, path: str) -> list[Summary]:
         """The rows of one file (e.g. one the watcher saw change), through the cache. Call `save` later."""
@@ -70,68 +77,35 @@ class Catalog:
             # Refused from the stat alone: the file is never opened. (Same words as the reader's.)
             size, limit = format_size(st.st_size), format_size(self.max_size)
             return [error_summary(found.path, f"file is {size}, over the {limit} limit", st)]
-        if self.cache is None:
+        cache = self.cache
+        if cache is None or not cache.usable:
             return self._summarize_file(found)
         abs_path = found.abs_path or os.path.abspath(found.path)
-        shard = self._shard_for(found, abs_path)
-        cached = shard.get_rows(abs_path, st.st_size, st.st_mtime_ns, found.path)
-        if cached is None:
-            cached = self._from_enclosing_folders(shard, abs_path, st, found.path)
+        in_scan = bool(found.root) and not found.explicit
+        cached = cache.get_rows(abs_path, st.st_size, st.st_mtime_ns, found.path, in_scan=in_scan)
         if cached is not None:
             return cached
-        rows = self._summarize_file(found)
+        texts: list[str] | None = [] if cache.has_texts else None
+        rows = self._summarize_file(found, texts)
         size, mtime_ns = (rows[0].size, rows[0].mtime_ns) if rows else (st.st_size, st.st_mtime_ns)
-        if mtime_ns and size <= self.max_size:  # not a file that could not be read
-            shard.put_rows(abs_path, rows, size, mtime_ns)
+        # (Not stored: a file that could not be read.)
+        if mtime_ns and size <= self.max_size and cache.put_rows(abs_path, rows, size, mtime_ns, texts):
+            return rows
+        self.unindexed += len(rows)
         return rows
 
-    def _from_enclosing_folders(
-        self, shard: SummaryShard, abs_path: str, st: os.stat_result, display_path: str
-    ) -> list[Summary] | None:
-        """A miss in this root's shard may be a hit in the shard of a folder around it.
+    def forget(self, path: str) -> None:
+        """A file is gone (the watcher saw it): drop it from the cache and index. Call `save` later."""
+        if self.cache is not None:
+            self.cache.forget(os.path.abspath(path))
 
-        (`list recordings/` then `list recordings/agents/`.) Found entries are copied into
-        this root's shard, so it is complete on its own next time.
-        """
-        enclosing = self._enclosing.get(shard.key)
-        if enclosing is None:
-            assert self.cache is not None
-            if shard.key.startswith("files:"):
-                folder = os.path.dirname(abs_path)
-            else:
-                folder = os.path.dirname(shard.key)
-            enclosing = []
-            while True:
-                candidate = self.cache.shard(folder_key(folder))
-                if candidate is not shard and os.path.exists(candidate.path):
-                    enclosing.append(candidate)
-                parent = os.path.dirname(folder)
-                if parent == folder:
-                    break
-                folder = parent
-            self._enclosing[shard.key] = enclosing
-        for other in enclosing:
-            cached = other.get_rows(abs_path, st.st_size, st.st_mtime_ns, display_path)
-            if cached is not None:
-                shard.put_rows(abs_path, cached, st.st_size, st.st_mtime_ns)
-                return cached
-        return None
-
-    def _shard_for(self, found: Found, abs_path: str) -> SummaryShard:
-        """The scanned folder's shard, or for a file named on its own, its folder's named-files shard."""
-        assert self.cache is not None
-        if found.explicit or not found.root:
-            return self.cache.shard(named_files_key(abs_path))
-        abs_root = self._abs_roots.get(found.root)
-        if abs_root is None:
-            abs_root = self._abs_roots[found.root] = os.path.abspath(found.root)
-        return self.cache.shard(folder_key(abs_root))
-
-    def _summarize_file(self, found: Found) -> list[Summary]:
+    def _summarize_file(self, found: Found, texts: list[str] | None = None) -> list[Summary]:
         if is_cassette_name(found.path):
             # A YAML file met in a folder may be any config file: no row unless it is a cassette.
-            return summarize_cassette_file(found.path, self.max_size, skip_other_yaml=not found.explicit)
-        summary = summarize_file(found.path, max_size=self.max_size)
+            return summarize_cassette_file(
+                found.path, self.max_size, skip_other_yaml=not found.explicit, texts=texts
+            )
+        summary = summarize_file(found.path, max_size=self.max_size, texts=texts)
         summary.path = found.path
         return [summary]
 
@@ -139,8 +113,29 @@ class Catalog:
         """Write the cache (if used and changed). Call after every root in `roots` was fully scanned."""
         if self.cache is None:
             return
-        # The folders among `roots` were scanned to the end: their shards drop unseen files.
-        self.cache.save(folder_key(os.path.abspath(root)) for root in roots if os.path.isdir(root))
+        # The folders among `roots` were scanned to the end: rows of files no longer there go.
+        self.cache.save(os.path.abspath(root) for root in roots if os.path.isdir(root))
+
+    # -- searching inside recordings ----------------------------------------------------------
+
+    def index_is_complete(self) -> bool:
+        """Every row this catalog gave is in the full-text index (after `save`)."""
+        cache = self.cache
+        return (
+            cache is not None
+            and cache.usable
+            and cache.has_texts
+            and not cache.write_failed
+            and not self.unindexed
+        )
+
+    def text_search(self, roots: Iterable[str] = ()) -> TextSearch:
+        """The `text:` hook of `parse_query`: through the index when it holds every row listed
+        (call after the rows were listed and saved), else by reading each file."""
+        if not self.index_is_complete():
+            return search_files_text(self.max_size)
+        assert self.cache is not None
+        return search_index_text(self.cache, [os.path.abspath(root) for root in roots], self.max_size)
 
 
 def list_summaries(

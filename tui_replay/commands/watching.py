@@ -57,7 +57,9 @@ async def _watch(args: argparse.Namespace, write: Callable[[str, Summary | None,
         known[summary.path] = summary
         write(LISTED, summary, summary.path)
 
-    async for batch in watch_catalog(roots, known=known, max_size=catalog.max_size, stop_event=stop):
+    async for batch in watch_catalog(
+        roots, known=known, max_size=catalog.max_size, stop_event=stop, catalog=catalog
+    ):
         for change in batch:
             write(change.event, change.summary, change.path)
     return 0
