@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 # A document longer than this is cut (the index and the file scan cut it alike).
 MAX_TEXT_CHARS = 4_000_000
 
@@ -155,6 +157,17 @@ def _chat_stream_text(body: list, out: list[str]) -> bool:
     return True
 
 
+def _sse_text(lines: list, out: list[str]) -> None:
+    """A raw server-sent-event stream (a cassette's body): the JSON of each `data:` line."""
+    for line in lines:
+        if type(line) is str and line.startswith("data:"):
+            try:
+                event = orjson.loads(line[5:])
+            except orjson.JSONDecodeError:
+                continue
+            _collect(event, out, False)
+
+
 def recording_text(obj: Any) -> str:
     """The searchable text of a parsed recording object (see the module doc); "" for anything else."""
     if type(obj) is not dict:
@@ -168,7 +181,9 @@ def recording_text(obj: Any) -> str:
             _collect(request.get(key), out, True)
     if type(response) is dict:
         body = response.get("body")
-        if type(body) is list and body and type(body[0]) is dict:
+        if type(body) is list and body and type(body[0]) is str:
+            _sse_text(body, out)
+        elif type(body) is list and body and type(body[0]) is dict:
             type_path = body[0].get("__type__")
             if not (
                 type(type_path) is str and type_path.endswith(_STREAM_CHUNK) and _chat_stream_text(body, out)
