@@ -1,0 +1,118 @@
+"""The SQLite summary cache and full-text index on a big replicated tree, whole processes.
+
+    .venv/bin/python bench/bench_index.py [--files 100000] [--mb 2700] [--rounds 1]
+
+Replicates the vendored corpus (bench/corpus.py), then measures in the same run:
+
+  baseline  a subprocess that reads and orjson.loads every file (paths known in advance)
+  cold      `tui-replay list --json TREE` with an empty cache (fills the cache and the index)
+  warm      the same again (every row from the cache), with its peak RSS
+  no-cache  `tui-replay list --json --no-cache TREE`
+  text      `SummaryCache.search` of a word (the index query alone, in-process), and the whole
+            `tui-replay list --json --filter text:WORD TREE` (brings the index up to date first)
+
+Targets: cold <= 1.3x the baseline, warm <= 0.2x with peak RSS <= 120 MB, the text query <= 0.2 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_list import run_measured  # noqa: E402
+from common import work_folder  # noqa: E402
+from corpus import replicate  # noqa: E402
+
+from tui_replay.catalog.cache import CACHE_FOLDER, SummaryCache  # noqa: E402
+from tui_replay.catalog.scan import find_recordings  # noqa: E402
+
+COLD_TARGET, WARM_TARGET, PEAK_TARGET_MB, QUERY_TARGET_S = 1.3, 0.2, 120, 0.2
+BASELINE = "import sys, orjson\nfor p in open(sys.argv[1]).read().split('\\n'):\n    orjson.loads(open(p, 'rb').read())\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--files", type=int, default=100_000)
+    parser.add_argument("--mb", type=float, default=2700)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--word", default="experts")
+    options = parser.parse_args()
+
+    with work_folder("tui-replay-bench-index-") as work:
+        tree = work / "recordings"
+        started = time.perf_counter()
+        count, size = replicate(tree, options.files, int(options.mb * 1e6))
+        print(
+            f"tree: {count} files, {size / 1e6:.0f} MB (replicated in {time.perf_counter() - started:.0f} s)"
+        )
+        listing = work / "paths.txt"
+        listing.write_text("\n".join(found.path for found in find_recordings([str(tree)])))
+        python = sys.executable
+        env = dict(os.environ, PYTHONPATH=str(REPO))
+        baseline_cmd = [python, "-c", BASELINE, str(listing)]
+        run_measured(baseline_cmd, env)  # the page cache holds the tree from here on
+        cli = [python, "-m", "tui_replay", "list", "--json"]
+        results: dict[str, list[tuple[float, float]]] = {
+            "baseline": [],
+            "cold": [],
+            "warm": [],
+            "nocache": [],
+        }
+        for round_index in range(options.rounds):
+            cache_dir = work / f"cache{round_index}"
+            env["TUI_REPLAY_CACHE_DIR"] = str(cache_dir)
+            results["baseline"].append(run_measured(baseline_cmd, env))
+            results["cold"].append(run_measured([*cli, str(tree)], env))
+            results["warm"].append(run_measured([*cli, str(tree)], env))
+            results["nocache"].append(run_measured([*cli, "--no-cache", str(tree)], env))
+        median = {name: statistics.median(t for t, _ in values) for name, values in results.items()}
+        warm_peak = statistics.median(rss for _, rss in results["warm"])
+
+        cache = SummaryCache(str(cache_dir))
+        queries = []
+        for _ in range(5):
+            start = time.perf_counter()
+            found = cache.search(options.word, [str(tree)])
+            queries.append(time.perf_counter() - start)
+        cache.close()
+        query = statistics.median(queries)
+        whole_filter, filter_peak = run_measured([*cli, "--filter", f"text:{options.word}", str(tree)], env)
+        db_size = sum(p.stat().st_size for p in (cache_dir / CACHE_FOLDER).iterdir())
+
+        def verdict(value: float, target: float) -> str:
+            return f"(target <= {target})  {'ok' if value <= target else 'MISSED'}"
+
+        base = median["baseline"]
+        print(f"rounds: {options.rounds} (medians); whole processes")
+        print(f"baseline (read + orjson.loads)  {base:7.2f} s")
+        for name, label in (("cold", "cold list --json (fills cache+index)"), ("warm", "warm list --json"),
+                            ("nocache", "list --json --no-cache")):  # fmt: skip
+            ratio = median[name] / base
+            target = {"cold": COLD_TARGET, "warm": WARM_TARGET}.get(name)
+            note = verdict(ratio, target) if target else ""
+            print(f"{label:<38} {median[name]:7.2f} s  {ratio:5.2f}x  {note}")
+        print(f"warm peak RSS {warm_peak:6.1f} MB  {verdict(warm_peak, PEAK_TARGET_MB)}")
+        print(
+            f"text:{options.word} index query {query * 1000:7.1f} ms, {len(found or ())} rows  "
+            f"{verdict(query, QUERY_TARGET_S)}"
+        )
+        print(
+            f"whole `list --json --filter text:{options.word}` {whole_filter:.2f} s, "
+            f"peak {filter_peak:.0f} MB"
+        )
+        print(f"database {db_size / 1e6:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
