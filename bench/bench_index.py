@@ -35,7 +35,14 @@ from tui_replay.catalog.cache import CACHE_FOLDER, SummaryCache  # noqa: E402
 from tui_replay.catalog.scan import find_recordings  # noqa: E402
 
 COLD_TARGET, WARM_TARGET, PEAK_TARGET_MB, QUERY_TARGET_S = 1.3, 0.2, 120, 0.2
-BASELINE = "import sys, orjson\nfor p in open(sys.argv[1]).read().split('\\n'):\n    orjson.loads(open(p, 'rb').read())\n"
+# The baseline process: read and parse every file of a list of paths.
+BASELINE = "\n".join(
+    [
+        "import sys, orjson",
+        "for p in open(sys.argv[1]).read().split(chr(10)):",
+        "    orjson.loads(open(p, 'rb').read())",
+    ]
+)
 
 
 def main() -> int:
