@@ -12,7 +12,8 @@ import orjson
 import pytest
 
 import tui_replay.catalog.cache as cache_module
-import tui_replay.catalog.catalog as catalog_module
+import tui_replay.recording.load as load_module
+import tui_replay.recording.summary as summary_module
 from tui_replay.catalog.cache import CACHE_FOLDER, DB_NAME, SummaryCache, iter_stored
 from tui_replay.catalog.catalog import Catalog
 from tui_replay.recording.model import Summary
@@ -34,13 +35,42 @@ def tree(tmp_path, corpus):
 def counted(monkeypatch):
     """Counts calls of the real summarize_file."""
     calls: list[str] = []
-    real = catalog_module.summarize_file
+    real = summary_module.summarize_file
 
     def summarize_file(path, max_size, texts=None):
         calls.append(os.fspath(path))
         return real(path, max_size=max_size, texts=texts)
 
-    monkeypatch.setattr(catalog_module, "summarize_file", summarize_file)
+    monkeypatch.setattr(summary_module, "summarize_file", summarize_file)
+    return calls
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Counts the recording files read (for a summary or for their text)."""
+    calls: list[str] = []
+    real = load_module.read_bytes_stat
+
+    def read_bytes_stat(path, max_size):
+        calls.append(os.fspath(path))
+        return real(path, max_size)
+
+    monkeypatch.setattr(load_module, "read_bytes_stat", read_bytes_stat)
+    monkeypatch.setattr(summary_module, "read_bytes_stat", read_bytes_stat)
+    return calls
+
+
+@pytest.fixture
+def texts_taken(monkeypatch):
+    """Counts the recordings whose text was extracted."""
+    calls: list[object] = []
+    real = summary_module.recording_text
+
+    def recording_text(obj):
+        calls.append(obj)
+        return real(obj)
+
+    monkeypatch.setattr(summary_module, "recording_text", recording_text)
     return calls
 
 
@@ -315,3 +345,51 @@ def test_beyond_the_limit_the_oldest_files_go(tree, tmp_path, monkeypatch):
     stored = _stored(cache_dir)
     assert len(stored) == 5
     assert {str(path) for path in (tree / "d1").iterdir()} < set(stored)  # the latest all stay
+
+
+def _query(tree, cache_dir, needle):
+    catalog = Catalog(cache_dir=str(cache_dir))
+    search = catalog.text_search([str(tree)])(needle)
+    return sorted(row.path for row in catalog.scan([str(tree)]) if search(row))
+
+
+def _said_by(tree, needle):
+    texts = {}
+    for row in Catalog(use_cache=False).scan([str(tree)]):
+        if row.status != "ok":
+            continue
+        data = orjson.loads(Path(row.path).read_bytes())
+        texts[row.path] = summary_module.recording_text(data).lower()
+    return sorted(path for path, text in texts.items() if needle in text)
+
+
+def test_a_listing_extracts_no_text_and_the_first_query_builds_the_index(tree, tmp_path, reads, texts_taken):
+    cache_dir = tmp_path / "cache"
+    _scan(tree, cache_dir)
+    assert len(reads) == 12 and texts_taken == []  # a plain listing: no text taken, nothing indexed
+    assert _sql(cache_dir, "SELECT count(*) FROM texts") == [(0,)]
+    assert _sql(cache_dir, "SELECT count(*) FROM files WHERE indexed = 0") == [(12,)]
+    expected = _said_by(tree, "the")
+    assert expected
+    reads.clear()
+    assert _query(tree, cache_dir, "the") == expected  # the first query reads each file once
+    assert len(reads) == 12
+    assert _sql(cache_dir, "SELECT count(*) FROM files WHERE indexed = 1") == [(12,)]
+    reads.clear()
+    assert _query(tree, cache_dir, "the") == expected  # then the index answers alone
+    assert reads == []
+
+
+def test_after_a_change_the_next_query_reads_only_the_changed_file(tree, tmp_path, reads, counted):
+    cache_dir = tmp_path / "cache"
+    _query(tree, cache_dir, "zqz")
+    changed = sorted(tree.rglob("*.json"))[0]
+    changed.write_bytes(changed.read_bytes().replace(b'"content": "', b'"content": "zqzchangedzqz '))
+    reads.clear()
+    counted.clear()
+    _scan(tree, cache_dir)  # the listing summarizes it again, without its text
+    assert counted == [str(changed)]
+    assert _sql(cache_dir, "SELECT count(*) FROM files WHERE indexed = 0") == [(1,)]
+    reads.clear()
+    assert _query(tree, cache_dir, "zqzchangedzqz") == [str(changed)]
+    assert reads == [str(changed)]  # only the changed file is read for its text

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import operator
 import os
 import queue
 import re
@@ -69,6 +70,7 @@ MIN_FTS_VERSION = (3, 34, 0)  # the trigram tokenizer
 # Everything but `path` is stored; the path is the key (and is re-set on the way out).
 _STORED_FIELDS = tuple(f.name for f in dataclasses.fields(Summary) if f.name != "path")
 _STATUS_INDEX = _STORED_FIELDS.index("status")
+_stored_values = operator.attrgetter(*_STORED_FIELDS)  # a tuple, in _STORED_FIELDS order
 assert dataclasses.fields(Summary)[0].name == "path"
 
 WRITER = "tui-replay"
@@ -84,12 +86,32 @@ _OLD_FILE_NAMES = (re.compile(r"[0-9a-f]{32}\.json"), re.compile(r"\.shard-.*\.t
 _OLD_SCHEMA_NAME = re.compile(r"summaries-v(\d+)(\.json)?")
 _MARKED_FILE_START = b'{"writer":"' + WRITER.encode() + b'"'
 
+LAYOUT = "2"  # of the tables (2: files.indexed, triggers); another layout is rebuilt
 _CREATE = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS files (id INTEGER PRIMARY KEY, dir TEXT NOT NULL, name TEXT NOT NULL,"
-    " size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, rows BLOB NOT NULL, UNIQUE (dir, name))",
+    " size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, rows BLOB NOT NULL,"
+    " indexed INTEGER NOT NULL DEFAULT 0, UNIQUE (dir, name))",
 )
-_CREATE_TEXTS = "CREATE VIRTUAL TABLE IF NOT EXISTS texts USING fts5(body, tokenize='trigram')"
+_TEXTS_OF_OLD = (
+    f"DELETE FROM texts WHERE rowid BETWEEN old.id << {ROW_BITS}"
+    f" AND (old.id << {ROW_BITS}) + {MAX_ROWS_INDEXED - 1}"
+)
+# The index follows the files table by itself: a file's texts go when its rows change or it goes
+# (only for a file that was indexed: the others have none, and FTS5 deletes are not free).
+_CREATE_TEXTS = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS texts USING fts5(body, tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS files_changed AFTER UPDATE OF size, mtime_ns, rows ON files"
+    f" WHEN old.indexed BEGIN {_TEXTS_OF_OLD}; END",
+    "CREATE TRIGGER IF NOT EXISTS files_gone AFTER DELETE ON files"
+    f" WHEN old.indexed BEGIN {_TEXTS_OF_OLD}; END",
+)
+# Rows written by a listing: not indexed (the index is built on the first `text:` query).
+_UPSERT = (
+    "INSERT INTO files (dir, name, size, mtime_ns, rows, indexed) VALUES (?, ?, ?, ?, ?, 0)"
+    " ON CONFLICT (dir, name) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,"
+    " rows = excluded.rows, indexed = 0"
+)
 
 
 def _allowed_types(hint: object) -> tuple[type, ...]:
@@ -151,7 +173,7 @@ def decode_rows(blob: object, display_path: str) -> list[Summary] | None:
 def encode_rows(rows: list[Summary]) -> bytes | None:
     """The stored `rows` value; None for text orjson refuses (a lone surrogate): not cached."""
     try:
-        return orjson.dumps([[getattr(row, name) for name in _STORED_FIELDS] for row in rows])
+        return orjson.dumps([_stored_values(row) for row in rows])
     except orjson.JSONEncodeError:
         return None
 
@@ -177,7 +199,8 @@ class _FolderStream:
         self.head = self.cursor.fetchone()
 
     def find(self, name: str) -> tuple | None:
-        """The stored (id, name, size, mtime_ns, rows) of `name`, if stored; names must come sorted."""
+        """The stored (id, name, size, mtime_ns, rows, indexed) of `name`, if stored (names come
+        sorted)."""
         while self.head is not None and self.head[1] < name:
             self.skipped.append(self.head[1])
             self._advance()
@@ -195,14 +218,11 @@ class _FolderStream:
         return self.skipped
 
 
-@dataclasses.dataclass(slots=True)
-class _Put:
-    dir: str
-    name: str
-    size: int
-    mtime_ns: int
-    rows: bytes
-    texts: list[str] | None  # one per row, or None: leave the index alone
+# What the writer thread is sent: (kind, dir, name, ...), kinds below, None to finish.
+_PUT = "put"  # + size, mtime_ns, rows: the file's rows (taken out of the index)
+_INDEX = "index"  # + size, mtime_ns, texts: what the rows of that version of the file say
+_FORGET = "forget"  # the file is gone
+_FORGET_FOLDER = "forget folder"  # (name ""): every file of the folder is gone
 
 
 class SummaryCache:
@@ -281,7 +301,15 @@ class SummaryCache:
     def get_rows(
         self, abs_path: str, size: int, mtime_ns: int, display_path: str, *, in_scan: bool = False
     ) -> list[Summary] | None:
-        """The file's rows if stored for this size and mtime_ns, else None.
+        """The file's rows if stored for this size and mtime_ns, else None."""
+        found = self.lookup(abs_path, size, mtime_ns, display_path, in_scan=in_scan)
+        return None if found is None else found[0]
+
+    def lookup(
+        self, abs_path: str, size: int, mtime_ns: int, display_path: str, *, in_scan: bool = False
+    ) -> tuple[list[Summary], bool] | None:
+        """The file's rows if stored for this size and mtime_ns, and whether the full-text index
+        holds what they say; else None.
 
         `in_scan`: the file comes from a folder scan, in its order (the folder is streamed).
         """
@@ -296,7 +324,7 @@ class SummaryCache:
                 stored = self._stream(conn, folder).find(name)
             else:
                 stored = conn.execute(
-                    "SELECT id, name, size, mtime_ns, rows FROM files WHERE dir = ? AND name = ?",
+                    "SELECT id, name, size, mtime_ns, rows, indexed FROM files WHERE dir = ? AND name = ?",
                     (folder, name),
                 ).fetchone()
         except sqlite3.Error as exc:
@@ -304,7 +332,8 @@ class SummaryCache:
             return None
         if stored is None or stored[2] != size or stored[3] != mtime_ns:
             return None
-        return decode_rows(stored[4], display_path)
+        rows = decode_rows(stored[4], display_path)
+        return None if rows is None else (rows, stored[5] == 1 and self.has_texts)
 
     def get(self, abs_path: str, size: int, mtime_ns: int, display_path: str) -> Summary | None:
         rows = self.get_rows(abs_path, size, mtime_ns, display_path)
@@ -321,7 +350,8 @@ class SummaryCache:
                 self._close_stream(other)
         self._visited.add(folder)
         cursor = conn.execute(
-            "SELECT id, name, size, mtime_ns, rows FROM files WHERE dir = ? ORDER BY name", (folder,)
+            "SELECT id, name, size, mtime_ns, rows, indexed FROM files WHERE dir = ? ORDER BY name",
+            (folder,),
         )
         stream = self._streams[folder] = _FolderStream(cursor)
         return stream
@@ -346,10 +376,25 @@ class SummaryCache:
         blob = encode_rows(rows)
         if blob is None or not (_storable(folder) and _storable(name)):
             return False
+        self._send((_PUT, folder, name, size, mtime_ns, blob))
         if texts is not None:
-            texts = [text if _storable(text) else text.encode("utf-8", "replace").decode() for text in texts]
-        self._send(_Put(folder, name, size, mtime_ns, blob, texts))
+            self._send_texts(folder, name, size, mtime_ns, texts)
         return True
+
+    def put_texts(self, abs_path: str, size: int, mtime_ns: int, texts: list[str]) -> bool:
+        """Index what the stored rows of this version of a file say (one text per row)."""
+        if self.connection() is None or not self.has_texts:
+            return False
+        folder, name = os.path.split(abs_path)
+        if not (_storable(folder) and _storable(name)):
+            return False
+        self._send_texts(folder, name, size, mtime_ns, texts)
+        return True
+
+    def _send_texts(self, folder: str, name: str, size: int, mtime_ns: int, texts: list[str]) -> None:
+        if self.has_texts:
+            texts = [text if _storable(text) else text.encode("utf-8", "replace").decode() for text in texts]
+            self._send((_INDEX, folder, name, size, mtime_ns, texts))
 
     def put(self, abs_path: str, summary: Summary) -> bool:
         return self.put_rows(abs_path, [summary], summary.size, summary.mtime_ns)
@@ -358,13 +403,14 @@ class SummaryCache:
         """Drop a file that is gone (the watcher saw it removed)."""
         folder, name = os.path.split(abs_path)
         if self.connection() is not None and _storable(folder) and _storable(name):
-            self._send(("forget", folder, name))
+            self._send((_FORGET, folder, name))
 
-    def _send(self, item: object) -> None:
+    def _send(self, item: tuple) -> None:
         if self._writer is None:
             self._writer = _Writer(self.path)
         self._writer.queue.put(item)
-        self.written += 1
+        if item[0] != _INDEX:  # counted as files written: the rows
+            self.written += 1
 
     def save(self, complete_folders: Iterable[str] = ()) -> int:
         """Finish the writes; after a complete scan of `complete_folders` (absolute), drop what
@@ -383,9 +429,9 @@ class SummaryCache:
                 self._failed(exc)
                 gone_folders = []
             for folder, name in gone:
-                self._send(("forget", folder, name))
+                self._send((_FORGET, folder, name))
             for folder in gone_folders:
-                self._send(("forget folder", folder, ""))
+                self._send((_FORGET_FOLDER, folder, ""))
         self._stale.clear()
         written, self.written = self.written, 0
         self.close()  # reopened when used again: an idle connection would keep others from locking
@@ -506,7 +552,12 @@ def _connect(path: str, *, create: bool) -> sqlite3.Connection:
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")  # WAL: a crash loses at most the last commit
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall()) if "meta" in tables else {}
-        wanted = {"writer": WRITER, "version": __version__, "fields": ",".join(_STORED_FIELDS)}
+        wanted = {
+            "writer": WRITER,
+            "version": __version__,
+            "layout": LAYOUT,
+            "fields": ",".join(_STORED_FIELDS),
+        }
         if meta != wanted or (("texts" in tables) != fts_available() and fts_available()):
             if not create:
                 raise sqlite3.OperationalError("the database is of another version")
@@ -532,7 +583,8 @@ def _reset(conn: sqlite3.Connection, meta: dict[str, str]) -> None:
             conn.execute(statement)
         if fts_available():
             with contextlib.suppress(sqlite3.OperationalError):  # built without FTS5 or trigram: no index
-                conn.execute(_CREATE_TEXTS)
+                for statement in _CREATE_TEXTS:
+                    conn.execute(statement)
         conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.execute("COMMIT")
@@ -543,12 +595,14 @@ def _reset(conn: sqlite3.Connection, meta: dict[str, str]) -> None:
 
 
 class _Writer:
-    """The thread that writes: puts and removals from a queue, committed in short transactions."""
+    """The thread that writes: puts, texts and removals from a queue, applied in batches (one
+    `executemany` per run of puts or removals) in transactions of at most COMMIT_FILES items or
+    COMMIT_SECONDS."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         # Bounded: a summarizer faster than the indexing waits instead of queueing texts in memory.
-        self.queue: queue.Queue[object] = queue.Queue(maxsize=WRITE_QUEUE)
+        self.queue: queue.Queue[tuple | None] = queue.Queue(maxsize=WRITE_QUEUE)
         self.failed = False
         self.thread = threading.Thread(target=self._run, name="tui-replay cache writer", daemon=True)
         self.thread.start()
@@ -571,73 +625,80 @@ class _Writer:
                 with contextlib.suppress(sqlite3.Error):
                     conn.close()
 
+    def _next_batch(self) -> tuple[list[tuple], bool]:
+        """What arrives within COMMIT_SECONDS of the first item (at most COMMIT_FILES), and
+        whether the producer is done: few large transactions, not one per file."""
+        first = self.queue.get()
+        if first is None:
+            return [], True
+        batch = [first]
+        deadline = time.monotonic() + COMMIT_SECONDS
+        while len(batch) < COMMIT_FILES:
+            left = deadline - time.monotonic()
+            try:
+                item = self.queue.get(timeout=left) if left > 0 else self.queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
+
     def _loop(self, conn: sqlite3.Connection, has_texts: bool) -> None:
         done = False
         while not done:
-            item = self.queue.get()
-            if item is None:
+            batch, done = self._next_batch()
+            if not batch:
                 break
             conn.execute("BEGIN IMMEDIATE")
             try:
-                started, count = time.monotonic(), 0
-                while True:
-                    self._apply(conn, item, has_texts)
-                    count += 1
-                    if count >= COMMIT_FILES or time.monotonic() - started >= COMMIT_SECONDS:
-                        break
-                    try:
-                        item = self.queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if item is None:
-                        done = True
-                        break
+                _apply(conn, batch, has_texts)
                 conn.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
                 raise
-        _trim(conn, has_texts)
+        _trim(conn)
 
-    @staticmethod
-    def _apply(conn: sqlite3.Connection, item: object, has_texts: bool) -> None:
-        if isinstance(item, _Put):
-            found = conn.execute(
-                "SELECT id FROM files WHERE dir = ? AND name = ?", (item.dir, item.name)
-            ).fetchone()
-            if found is None:
-                file_id = conn.execute(
-                    "INSERT INTO files (dir, name, size, mtime_ns, rows) VALUES (?, ?, ?, ?, ?)",
-                    (item.dir, item.name, item.size, item.mtime_ns, item.rows),
-                ).lastrowid
-            else:
-                file_id = found[0]
-                conn.execute(
-                    "UPDATE files SET size = ?, mtime_ns = ?, rows = ? WHERE id = ?",
-                    (item.size, item.mtime_ns, item.rows, file_id),
-                )
-                if has_texts:
-                    _delete_texts(conn, [file_id])
-            if has_texts and item.texts and file_id is not None:
-                base = file_id << ROW_BITS
-                conn.executemany(
-                    "INSERT INTO texts (rowid, body) VALUES (?, ?)",
-                    (
-                        (base + index, text)
-                        for index, text in enumerate(item.texts[:MAX_ROWS_INDEXED])
-                        if text
-                    ),
-                )
-            return
-        kind, folder, name = typing.cast(tuple[str, str, str], item)
-        if kind == "forget":
-            ids = conn.execute("SELECT id FROM files WHERE dir = ? AND name = ?", (folder, name)).fetchall()
-        else:
-            ids = conn.execute("SELECT id FROM files WHERE dir = ?", (folder,)).fetchall()
-        if ids:
-            if has_texts:
-                _delete_texts(conn, [file_id for (file_id,) in ids])
-            conn.executemany("DELETE FROM files WHERE id = ?", ids)
+
+def _apply(conn: sqlite3.Connection, batch: list[tuple], has_texts: bool) -> None:
+    """Apply a batch in order; consecutive puts (or removals) go in one executemany."""
+    start = 0
+    while start < len(batch):
+        kind = batch[start][0]
+        end = start + 1
+        if kind in (_PUT, _FORGET):
+            while end < len(batch) and batch[end][0] == kind:
+                end += 1
+        items = batch[start:end]
+        if kind == _PUT:
+            conn.executemany(_UPSERT, (item[1:] for item in items))
+        elif kind == _FORGET:  # the triggers take the texts out
+            conn.executemany("DELETE FROM files WHERE dir = ? AND name = ?", (item[1:] for item in items))
+        elif kind == _FORGET_FOLDER:
+            conn.execute("DELETE FROM files WHERE dir = ?", (items[0][1],))
+        elif kind == _INDEX and has_texts:
+            _index(conn, *items[0][1:])
+        start = end
+
+
+def _index(
+    conn: sqlite3.Connection, folder: str, name: str, size: int, mtime_ns: int, texts: list[str]
+) -> None:
+    """Index the texts of a stored file, if it is still stored at this version and not indexed."""
+    found = conn.execute(
+        "SELECT id, indexed FROM files WHERE dir = ? AND name = ? AND size = ? AND mtime_ns = ?",
+        (folder, name, size, mtime_ns),
+    ).fetchone()
+    if found is None or found[1]:
+        return
+    file_id = found[0]
+    conn.execute("UPDATE files SET indexed = 1 WHERE id = ?", (file_id,))
+    base = file_id << ROW_BITS
+    conn.executemany(
+        "INSERT INTO texts (rowid, body) VALUES (?, ?)",
+        ((base + index, text) for index, text in enumerate(texts[:MAX_ROWS_INDEXED]) if text),
+    )
 
 
 def _has_texts(conn: sqlite3.Connection) -> bool:
@@ -646,23 +707,14 @@ def _has_texts(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'texts'").fetchone() is not None
 
 
-def _delete_texts(conn: sqlite3.Connection, file_ids: list[int]) -> None:
-    conn.executemany(
-        "DELETE FROM texts WHERE rowid BETWEEN ? AND ?",
-        ((file_id << ROW_BITS, (file_id << ROW_BITS) + MAX_ROWS_INDEXED - 1) for file_id in file_ids),
-    )
-
-
-def _trim(conn: sqlite3.Connection, has_texts: bool) -> None:
-    """Beyond MAX_FILES files, the least recently inserted go."""
+def _trim(conn: sqlite3.Connection) -> None:
+    """Beyond MAX_FILES files, the least recently inserted go (their texts with them: triggers)."""
     (count,) = conn.execute("SELECT count(*) FROM files").fetchone()
     if count <= MAX_FILES:
         return
     conn.execute("BEGIN IMMEDIATE")
-    ids = conn.execute("SELECT id FROM files ORDER BY id LIMIT ?", (count - MAX_FILES,)).fetchall()
-    if has_texts:
-        _delete_texts(conn, [file_id for (file_id,) in ids])
-    conn.executemany("DELETE FROM files WHERE id = ?", ids)
+    oldest = "SELECT id FROM files ORDER BY id LIMIT ?"
+    conn.execute(f"DELETE FROM files WHERE id IN ({oldest})", (count - MAX_FILES,))
     conn.execute("COMMIT")
 
 

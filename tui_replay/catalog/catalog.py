@@ -8,16 +8,14 @@ parser (`summarize_file`) and only when they are regular files under the size li
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Iterator
 
 from tui_replay.catalog.cache import SummaryCache
 from tui_replay.catalog.filters import TextSearch
 from tui_replay.catalog.scan import Found, iter_found
-from tui_replay.catalog.textsearch import search_files_text, search_index_text
-from tui_replay.recording.cassette import is_cassette_name
-from tui_replay.recording.load import DEFAULT_MAX_SIZE, format_size
+from tui_replay.recording.limits import DEFAULT_MAX_SIZE
 from tui_replay.recording.model import Summary
-from tui_replay.recording.summary import summarize_cassette_file, summarize_file
 
 
 def error_summary(path: str, reason: str, st: os.stat_result | None = None) -> Summary:
@@ -39,8 +37,15 @@ class Catalog:
     ) -> None:
         self.max_size = DEFAULT_MAX_SIZE if max_size is None else max_size
         self.cache = SummaryCache(cache_dir) if use_cache else None
-        # Rows summarized this run that are not in the index (unstorable, or the cache failed).
+        # Index what the rows say as they are summarized (set by the first `text:` query: a
+        # plain listing neither extracts the text nor writes the index).
+        self.index_texts = False
+        self._index_ready = False  # the index pass over the listed roots is done
+        # Rows summarized since index_texts was set that are not in the index (unstorable, or
+        # the cache failed).
         self.unindexed = 0
+        # Held while summarizing and saving: the app's watcher and its index pass share a catalog.
+        self.lock = threading.RLock()
 
     def iter_summaries(self, roots: Iterable[str]) -> Iterator[Summary]:
         """One Summary per file found, in scan order; the cache is saved once all are yielded."""
@@ -74,6 +79,8 @@ class Catalog:
         if st is None:  # scanned without stat: the reader refuses what is too big before reading
             return self._summarize_file(found)
         if st.st_size > self.max_size:
+            from tui_replay.recording.load import format_size
+
             # Refused from the stat alone: the file is never opened. (Same words as the reader's.)
             size, limit = format_size(st.st_size), format_size(self.max_size)
             return [error_summary(found.path, f"file is {size}, over the {limit} limit", st)]
@@ -82,10 +89,13 @@ class Catalog:
             return self._summarize_file(found)
         abs_path = found.abs_path or os.path.abspath(found.path)
         in_scan = bool(found.root) and not found.explicit
-        cached = cache.get_rows(abs_path, st.st_size, st.st_mtime_ns, found.path, in_scan=in_scan)
+        cached = cache.lookup(abs_path, st.st_size, st.st_mtime_ns, found.path, in_scan=in_scan)
         if cached is not None:
-            return cached
-        texts: list[str] | None = [] if cache.has_texts else None
+            rows, indexed = cached
+            if self.index_texts and not indexed:
+                self._index_file(found.path, abs_path, st, len(rows))
+            return rows
+        texts: list[str] | None = [] if self.index_texts and cache.has_texts else None
         rows = self._summarize_file(found, texts)
         size, mtime_ns = (rows[0].size, rows[0].mtime_ns) if rows else (st.st_size, st.st_mtime_ns)
         # (Not stored: a file that could not be read.)
@@ -94,12 +104,25 @@ class Catalog:
         self.unindexed += len(rows)
         return rows
 
+    def _index_file(self, path: str, abs_path: str, st: os.stat_result, count: int) -> None:
+        """Index a stored file (its rows are cached): read for its text alone, not summarized."""
+        from tui_replay.catalog.textsearch import file_texts
+
+        assert self.cache is not None
+        texts, size, mtime_ns = file_texts(path, self.max_size)
+        same = (size, mtime_ns) == (st.st_size, st.st_mtime_ns) and len(texts) == count
+        if not (same and self.cache.put_texts(abs_path, size, mtime_ns, texts)):
+            self.unindexed += count  # changed since, or not storable: searched by reading it
+
     def forget(self, path: str) -> None:
         """A file is gone (the watcher saw it): drop it from the cache and index. Call `save` later."""
         if self.cache is not None:
             self.cache.forget(os.path.abspath(path))
 
     def _summarize_file(self, found: Found, texts: list[str] | None = None) -> list[Summary]:
+        from tui_replay.recording.cassette import is_cassette_name
+        from tui_replay.recording.summary import summarize_cassette_file, summarize_file
+
         if is_cassette_name(found.path):
             # A YAML file met in a folder may be any config file: no row unless it is a cassette.
             return summarize_cassette_file(
@@ -129,13 +152,34 @@ class Catalog:
             and not self.unindexed
         )
 
+    def prepare_index(self, roots: Iterable[str]) -> bool:
+        """Bring the full-text index up to date with every row under `roots` (a pass that reads
+        only the files not indexed yet); from then on what this catalog summarizes is indexed as
+        it goes (the watcher keeps it current). True when the index holds every row."""
+        with self.lock:
+            if not self._index_ready:
+                self.index_texts = True
+                self.unindexed = 0
+                self.update(roots)
+                self._index_ready = True
+            return self.index_is_complete()
+
+    @property
+    def index_ready(self) -> bool:
+        """`prepare_index` was done: `text:` queries are answered without a pass over the files."""
+        return self._index_ready
+
     def text_search(self, roots: Iterable[str] = ()) -> TextSearch:
-        """The `text:` hook of `parse_query`: through the index when it holds every row listed
-        (call after the rows were listed and saved), else by reading each file."""
-        if not self.index_is_complete():
+        """The `text:` hook of `parse_query`: through the index, brought up to date for the rows
+        under `roots` before the first query (`prepare_index`), else by reading each file."""
+        from tui_replay.catalog.textsearch import search_files_text, search_index_text
+
+        cache = self.cache
+        if cache is None or cache.connection() is None or not cache.has_texts:
             return search_files_text(self.max_size)
-        assert self.cache is not None
-        return search_index_text(self.cache, [os.path.abspath(root) for root in roots], self.max_size)
+        roots = list(roots)
+        absolute = [os.path.abspath(root) for root in roots]
+        return search_index_text(cache, absolute, self.max_size, prepare=lambda: self.prepare_index(roots))
 
 
 def list_summaries(

@@ -447,6 +447,13 @@ def _examine(
     paths: list[tuple[str, bool]], catalog: Catalog, is_root_file: Callable[[str], bool]
 ) -> list[tuple[str, str, list[Summary] | None]]:
     """Runs in a thread: stat each path, summarize the recording files among them (their rows)."""
+    with catalog.lock:  # the app's index pass may be using the catalog
+        return _examine_locked(paths, catalog, is_root_file)
+
+
+def _examine_locked(
+    paths: list[tuple[str, bool]], catalog: Catalog, is_root_file: Callable[[str], bool]
+) -> list[tuple[str, str, list[Summary] | None]]:
     results: list[tuple[str, str, list[Summary] | None]] = []
     for path, scan_if_folder in paths:
         try:

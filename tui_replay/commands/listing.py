@@ -187,12 +187,11 @@ def filtered_summaries(catalog: Catalog, roots: list[str], expr: str) -> Iterato
     """The rows of `roots` that match `expr` (a checked filter), in listing order.
 
     A `text:` filter with the cache first brings the cache and its full-text index up to date
-    (a pass that keeps no rows), then asks the index once and lists again from the cache.
+    (a pass that keeps no rows, on the first query), then asks the index and lists again from
+    the cache.
     """
-    from tui_replay.catalog.filters import has_text_filter, parse_query
+    from tui_replay.catalog.filters import parse_query
 
-    if has_text_filter(expr) and catalog.cache is not None:
-        catalog.update(roots)
     predicate = parse_query(expr, text_search=catalog.text_search(roots))
     return (summary for summary in catalog.iter_summaries(roots) if predicate(summary))
 

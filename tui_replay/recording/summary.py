@@ -482,6 +482,14 @@ def _key_label(obj: dict[str, Any], path: str) -> str:
     return classify_file(obj, path).summary_label
 
 
+def summarize_json_texts(data: bytes) -> str:
+    """What a JSON recording's bytes say (`recording_text`), "" when they cannot be parsed."""
+    try:
+        return recording_text(parse_json(data))
+    except RecordingError:
+        return ""
+
+
 def summarize_file(
     path: str | os.PathLike[str], max_size: int = DEFAULT_MAX_SIZE, texts: list[str] | None = None
 ) -> Summary:
