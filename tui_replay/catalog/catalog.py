@@ -164,10 +164,11 @@ class Catalog:
                 self._index_ready = True
             return self.index_is_complete()
 
-    @property
-    def index_ready(self) -> bool:
-        """`prepare_index` was done: `text:` queries are answered without a pass over the files."""
-        return self._index_ready
+    def index_pending(self) -> bool:
+        """A `text:` query would first bring the index up to date (`prepare_index`, a pass over
+        the files): False once done, or without an index (the files are read instead)."""
+        cache = self.cache
+        return cache is not None and cache.usable and cache.has_texts and not self._index_ready
 
     def text_search(self, roots: Iterable[str] = ()) -> TextSearch:
         """The `text:` hook of `parse_query`: through the index, brought up to date for the rows

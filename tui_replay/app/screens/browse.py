@@ -28,7 +28,16 @@ from tui_replay.app.widgets.preview import RecordingPreview
 from tui_replay.app.widgets.recording_table import SORTABLE, RecordingTable, TableRow
 from tui_replay.app.widgets.status_bar import BrowseStatus, StatusBar
 from tui_replay.catalog.catalog import Catalog
-from tui_replay.catalog.filters import Predicate, QueryError, group_by_test, parse_query, sort_summaries
+from tui_replay.catalog.filters import (
+    Predicate,
+    QueryError,
+    TextSearch,
+    group_by_test,
+    has_text_filter,
+    parse_query,
+    sort_summaries,
+    text_terms,
+)
 from tui_replay.catalog.scan import iter_found
 from tui_replay.catalog.testids import NO_TEST_ID
 from tui_replay.config import Config
@@ -119,6 +128,10 @@ class BrowseScreen(Screen[None]):
         self._stop_watch: asyncio.Event | None = None
         self._follow_screen: Screen | None = None
         self._shown = 0
+        # Once loaded: the catalog (the watcher keeps its cache and index current) and how it
+        # answers `text:` filters (its full-text index, built on the first such filter).
+        self.catalog: Catalog | None = None
+        self.text_search: TextSearch | None = None
 
     # -- layout --------------------------------------------------------------------------------------
 
@@ -172,6 +185,8 @@ class BrowseScreen(Screen[None]):
             done += files
             self.post_message(self.SummariesLoaded(batch, done, total, True))
         catalog.save(self.roots)
+        self.text_search = catalog.text_search(self.roots)
+        self.catalog = catalog
 
     @on(SummariesLoaded)
     def _add_batch(self, message: SummariesLoaded) -> None:
@@ -327,8 +342,20 @@ class BrowseScreen(Screen[None]):
 
     def apply_filter(self, text: str) -> None:
         bar = self.query_one(FilterBar)
+        catalog = self.catalog
+        if catalog is not None and catalog.index_pending() and has_text_filter(text):
+            # The first `text:` filter: the index is brought up to date in a thread, then the
+            # filter applies (the rows stay as they are meanwhile).
+            try:
+                parse_query(text, text_search=lambda needle: lambda summary: True)
+            except QueryError as exc:
+                bar.show_error(str(exc))
+                return
+            bar.show_error(None)
+            self.prepare_index()
+            return
         try:
-            predicate = parse_query(text) if text.strip() else None
+            predicate = parse_query(text, text_search=self.text_search) if text.strip() else None
         except QueryError as exc:
             bar.show_error(str(exc))
             return
@@ -336,6 +363,18 @@ class BrowseScreen(Screen[None]):
         self.query_text = text
         self.predicate = predicate
         self.refresh_rows()
+
+    @work(thread=True, exclusive=True, group="index", exit_on_error=False)
+    def prepare_index(self) -> None:
+        catalog = self.catalog
+        if catalog is None:
+            return
+        self.app.call_from_thread(self.notify, "Indexing what the recordings say…", timeout=3)
+        catalog.prepare_index(self.roots)
+        self.app.call_from_thread(self._index_prepared)
+
+    def _index_prepared(self) -> None:
+        self.apply_filter(self.query_one(FilterBar).input.value)
 
     def set_filter(self, text: str) -> None:
         """Set the filter box (and so the filter) from code: the palette, tests."""
@@ -411,7 +450,9 @@ class BrowseScreen(Screen[None]):
         except ImportError as exc:
             self.notify(f"Replay is not available: {exc}", severity="error", markup=False)
             return
-        screen = ReplayScreen(path, speed=self.config.speed, config=self.config)
+        screen = ReplayScreen(
+            path, speed=self.config.speed, config=self.config, highlight_terms=text_terms(self.query_text)
+        )
         if follow and self._follow_screen is not None and self.app.screen is self._follow_screen:
             self.app.switch_screen(screen)
         else:
@@ -446,7 +487,11 @@ class BrowseScreen(Screen[None]):
         self.refresh_status()
         try:
             async for batch in watch_catalog(
-                self.roots, known=dict(self.summaries), max_size=self.config.max_size, stop_event=stop
+                self.roots,
+                known=dict(self.summaries),
+                max_size=self.config.max_size,
+                stop_event=stop,
+                catalog=self.catalog,
             ):
                 if stop.is_set():
                     break

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -89,9 +90,18 @@ class ReplayScreen(Screen[None]):
         Binding("escape,q", "back", "Back", id="replay.back"),
     ]
 
-    def __init__(self, path: str, *, speed: float = 1.0, config: Config | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        speed: float = 1.0,
+        config: Config | None = None,
+        highlight_terms: Sequence[str] = (),
+    ) -> None:
         super().__init__()
         self.path = str(path)
+        # What the browse filter's `text:` looked for when this was opened: marked in the panes.
+        self.highlight_terms = list(highlight_terms)
         self.config = config or Config()
         self.initial_speed = speed
         self.recording: Recording | None = None
@@ -226,7 +236,9 @@ class ReplayScreen(Screen[None]):
         self.plan = plan
         self.player = Player(plan, self.player.speed if self.player is not None else self.initial_speed)
         tabs = Tabs(*(Tab(label, id=tab_id) for tab_id, _, label in PANES), id="replay-tabs")
-        answer_parts: list[Widget] = [AnswerView(id="answer")]
+        answer = AnswerView(id="answer")
+        answer.highlight(self.highlight_terms)
+        answer_parts: list[Widget] = [answer]
         choices = self.recording.choices
         if choices:  # n > 1: every answer one tab (or `n`) away
             labels = (Tab(f"Choice {c.index}", id=f"choice-{i}") for i, c in enumerate(choices))
@@ -236,6 +248,7 @@ class ReplayScreen(Screen[None]):
         if choices:
             answer_pane.border_title = f"Answer (choice {choices[self.choice].index} of {len(choices)})"
         conversation = ConversationView(shown.messages, id="pane-conversation")
+        conversation.highlight(self.highlight_terms)
         conversation.add_class("pane")
         count = len(shown.messages)
         conversation.border_title = f"Conversation ({count} message{'s' if count != 1 else ''})"

@@ -12,6 +12,8 @@ are expanded, and nothing is parsed as markup.
 from __future__ import annotations
 
 import bisect
+import re
+from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -96,6 +98,7 @@ class AnswerView(ScrollView, can_focus=True):
         "answer--cite-unresolved",
         "answer--cite-selected",
         "answer--placeholder",
+        "answer--match",
     }
     DEFAULT_CSS = """
     AnswerView {
@@ -107,6 +110,7 @@ class AnswerView(ScrollView, can_focus=True):
         & > .answer--cite-unresolved { color: $error; text-style: bold underline; }
         & > .answer--cite-selected { background: $warning; color: $background; text-style: bold; }
         & > .answer--placeholder { text-style: reverse dim; }
+        & > .answer--match { background: $warning 60%; text-style: bold; }
     }
     """
 
@@ -123,6 +127,8 @@ class AnswerView(ScrollView, can_focus=True):
         self._rows: list[tuple[int, int, int]] = [(0, 0, 0)]
         self._wrap_width = 0
         self.follow = True  # keep the end in view while text arrives
+        self._match: re.Pattern[str] | None = None  # what `highlight` marks
+        self._match_spans: dict[int, tuple[int, list[tuple[int, int]]]] = {}  # line: (length, spans)
 
     # --- content -----------------------------------------------------------------------------
 
@@ -135,7 +141,26 @@ class AnswerView(ScrollView, can_focus=True):
     def row_count(self) -> int:
         return len(self._rows)
 
+    def highlight(self, terms: Iterable[str]) -> None:
+        """Mark every occurrence of `terms` (case-insensitive: what a `text:` filter found);
+        none clears the marks. Text that arrives later is marked as it comes."""
+        words = sorted({term for term in terms if term}, key=len, reverse=True)
+        self._match = re.compile("|".join(map(re.escape, words)), re.IGNORECASE) if words else None
+        self._match_spans.clear()
+        self.refresh()
+
+    def match_spans(self, line: int) -> list[tuple[int, int]]:
+        """(start, end) of each highlighted match in line `line` (whole line: across wraps)."""
+        if self._match is None:
+            return []
+        text = self._lines[line]
+        cached = self._match_spans.get(line)
+        if cached is None or cached[0] != len(text):  # lines only grow, or are cleared
+            cached = self._match_spans[line] = (len(text), [m.span() for m in self._match.finditer(text)])
+        return cached[1]
+
     def clear(self) -> None:
+        self._match_spans.clear()
         self._lines = [""]
         self._runs = [[]]
         self._run_starts = [[]]
@@ -278,15 +303,40 @@ class AnswerView(ScrollView, can_focus=True):
         text = self._lines[line]
         runs = self._runs[line]
         first = max(0, bisect.bisect_right(self._run_starts[line], start) - 1)
-        segments = []
+        segments: list[Segment] = []
+        spans = self.match_spans(line)
         for run_start, run_end, key in runs[first:]:
             if run_start >= end:
                 break
             a, b = max(run_start, start), min(run_end, end)
-            if a < b:
-                segments.append(Segment(text[a:b], base + self._style_for(key)))
+            if a >= b:
+                continue
+            style = base + self._style_for(key)
+            if spans:
+                self._marked_segments(segments, text, a, b, style, spans)
+            else:
+                segments.append(Segment(text[a:b], style))
         strip = Strip(segments)
         return strip.crop_extend(0, width, base).apply_offsets(0, row_index)
+
+    def _marked_segments(
+        self, segments: list[Segment], text: str, a: int, b: int, style: Style, spans: list[tuple[int, int]]
+    ) -> None:
+        """text[a:b] in `style`, the parts inside a match in the match style on top."""
+        marked = style + self.get_component_rich_style("answer--match", partial=True)
+        pos = a
+        for start, end in spans[max(0, bisect.bisect_right(spans, (a, a)) - 1) :]:
+            if start >= b:
+                break
+            if end <= pos:
+                continue
+            start, end = max(start, pos), min(end, b)
+            if start > pos:
+                segments.append(Segment(text[pos:start], style))
+            segments.append(Segment(text[start:end], marked))
+            pos = end
+        if pos < b:
+            segments.append(Segment(text[pos:b], style))
 
     class CitationClicked(Message):
         """A compact marker such as [2] was clicked."""
