@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import operator
 import os
 import queue
@@ -125,14 +126,15 @@ _HINTS = typing.get_type_hints(Summary)
 _FIELD_TYPES = tuple(_allowed_types(_HINTS[name]) for name in _STORED_FIELDS)
 
 
+# Every allowed combination of value types (a few thousand): a row is checked in one lookup.
+_VALID_TYPES = frozenset(itertools.product(*_FIELD_TYPES))
+
+
 def _valid_values(values: object) -> bool:
     """A stored value list with exactly the fields of `Summary`, each of its declared type."""
     if type(values) is not list or len(values) != len(_FIELD_TYPES):
         return False
-    for value, allowed in zip(values, _FIELD_TYPES, strict=True):
-        if type(value) not in allowed:
-            return False
-    return values[_STATUS_INDEX] in ("ok", "error")
+    return tuple(map(type, values)) in _VALID_TYPES and values[_STATUS_INDEX] in ("ok", "error")
 
 
 def default_cache_dir() -> str:
@@ -189,14 +191,18 @@ def _storable(text: str) -> bool:
 class _FolderStream:
     """One folder's stored files in name order, advanced as the scan meets the folder's files."""
 
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self.cursor = cursor
+    def __init__(self, cursor: sqlite3.Cursor | None) -> None:
+        self.cursor = cursor  # None: nothing can be stored for the folder
         self.head: tuple | None = None
         self.skipped: list[str] = []  # stored names the scan passed over: files that are gone
+        self._fetched: list[tuple] = []  # the next rows, in reverse order
         self._advance()
 
     def _advance(self) -> None:
-        self.head = self.cursor.fetchone()
+        if not self._fetched and self.cursor is not None:
+            self._fetched = self.cursor.fetchmany(64)
+            self._fetched.reverse()
+        self.head = self._fetched.pop() if self._fetched else None
 
     def find(self, name: str) -> tuple | None:
         """The stored (id, name, size, mtime_ns, rows, indexed) of `name`, if stored (names come
@@ -214,7 +220,8 @@ class _FolderStream:
         while self.head is not None:
             self.skipped.append(self.head[1])
             self._advance()
-        self.cursor.close()
+        if self.cursor is not None:
+            self.cursor.close()
         return self.skipped
 
 
@@ -313,15 +320,21 @@ class SummaryCache:
 
         `in_scan`: the file comes from a folder scan, in its order (the folder is streamed).
         """
-        conn = self.connection()
+        conn = self._conn or self.connection()
         if conn is None:
             return None
-        folder, name = os.path.split(abs_path)
-        if not (_storable(folder) and _storable(name)):
+        folder, _, name = abs_path.rpartition(os.sep)  # absolute: a separator is there
+        folder = folder or os.sep
+        if not (name.isascii() or _storable(name)):
             return None
         try:
             if in_scan:
-                stored = self._stream(conn, folder).find(name)
+                stream = self._streams.get(folder) or self._stream(conn, folder)
+                if stream.cursor is None:  # a folder name SQLite cannot hold
+                    return None
+                stored = stream.find(name)
+            elif not _storable(folder):
+                return None
             else:
                 stored = conn.execute(
                     "SELECT id, name, size, mtime_ns, rows, indexed FROM files WHERE dir = ? AND name = ?",
@@ -349,6 +362,9 @@ class SummaryCache:
             if not (prefix.startswith(other + os.sep) or other == os.sep):
                 self._close_stream(other)
         self._visited.add(folder)
+        if not _storable(folder):
+            stream = self._streams[folder] = _FolderStream(None)
+            return stream
         cursor = conn.execute(
             "SELECT id, name, size, mtime_ns, rows, indexed FROM files WHERE dir = ? ORDER BY name",
             (folder,),

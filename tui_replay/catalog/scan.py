@@ -119,10 +119,11 @@ def _walk(
     if isinstance(first, Found):
         yield first
         return
-    # Absolute folder paths ride along so each file's absolute path is a cheap join.
-    stack: list[tuple[Iterator[os.DirEntry[str]], str]] = [(iter(first), os.path.abspath(root))]
+    # Absolute folder paths (with their final separator) ride along so each file's absolute
+    # path is a concatenation.
+    stack: list[tuple[Iterator[os.DirEntry[str]], str]] = [(iter(first), _with_sep(os.path.abspath(root)))]
     while stack:
-        entries_left, abs_folder = stack[-1]
+        entries_left, abs_prefix = stack[-1]
         entry = next(entries_left, None)
         if entry is None:
             stack.pop()
@@ -143,9 +144,10 @@ def _walk(
             if isinstance(entries, Found):
                 yield entries
             elif entries is not None:
-                stack.append((iter(entries), os.path.join(abs_folder, entry.name)))
+                stack.append((iter(entries), abs_prefix + entry.name + os.sep))
             continue
-        if not is_recording_name(entry.name):
+        name = entry.name
+        if not name.lower().endswith(RECORDING_SUFFIXES):  # is_recording_name, inlined: per file
             continue
         try:
             if not entry.is_file():  # FIFO, socket, device, broken link
@@ -155,11 +157,15 @@ def _walk(
             continue
         if file_stat is not None and not stat.S_ISREG(file_stat.st_mode):
             continue
-        key = os.path.join(abs_folder, entry.name)
+        key = abs_prefix + name
         if key in seen_files:
             continue
         seen_files.add(key)
         yield Found(path, file_stat, abs_path=key, root=root)
+
+
+def _with_sep(folder: str) -> str:
+    return folder if folder.endswith(os.sep) else folder + os.sep
 
 
 def _enter_folder(
