@@ -45,33 +45,30 @@ def counted(monkeypatch):
     return calls
 
 
+def _count_calls(monkeypatch, modules, name: str) -> list:
+    """The first argument of every call of the real `name` (as the `modules` see it)."""
+    calls: list = []
+    real = getattr(modules[0], name)
+
+    def counting(first, *args, **kwargs):
+        calls.append(first)
+        return real(first, *args, **kwargs)
+
+    for module in modules:
+        monkeypatch.setattr(module, name, counting)
+    return calls
+
+
 @pytest.fixture
 def reads(monkeypatch):
-    """Counts the recording files read (for a summary or for their text)."""
-    calls: list[str] = []
-    real = load_module.read_bytes_stat
-
-    def read_bytes_stat(path, max_size):
-        calls.append(os.fspath(path))
-        return real(path, max_size)
-
-    monkeypatch.setattr(load_module, "read_bytes_stat", read_bytes_stat)
-    monkeypatch.setattr(summary_module, "read_bytes_stat", read_bytes_stat)
-    return calls
+    """The recording files read (for a summary or for their text)."""
+    return _count_calls(monkeypatch, (load_module, summary_module), "read_bytes_stat")
 
 
 @pytest.fixture
 def texts_taken(monkeypatch):
-    """Counts the recordings whose text was extracted."""
-    calls: list[object] = []
-    real = summary_module.recording_text
-
-    def recording_text(obj):
-        calls.append(obj)
-        return real(obj)
-
-    monkeypatch.setattr(summary_module, "recording_text", recording_text)
-    return calls
+    """The recordings whose text was extracted."""
+    return _count_calls(monkeypatch, (summary_module,), "recording_text")
 
 
 def _scan(roots, cache_dir, **options):
