@@ -121,13 +121,15 @@ def _walk(
         return
     # Absolute folder paths (with their final separator) ride along so each file's absolute
     # path is a concatenation.
-    stack: list[tuple[Iterator[os.DirEntry[str]], str]] = [(iter(first), _with_sep(os.path.abspath(root)))]
+    # Each folder's entries are popped off the end of its list (sorted in reverse) and so freed
+    # as they are handled: an entry keeps its stat result, and a folder may hold 100,000 files.
+    stack: list[tuple[list[os.DirEntry[str]], str]] = [(first, _with_sep(os.path.abspath(root)))]
     while stack:
         entries_left, abs_prefix = stack[-1]
-        entry = next(entries_left, None)
-        if entry is None:
+        if not entries_left:
             stack.pop()
             continue
+        entry = entries_left.pop()
         path = entry.path
         try:
             is_dir = entry.is_dir()  # follows symlinks
@@ -144,7 +146,7 @@ def _walk(
             if isinstance(entries, Found):
                 yield entries
             elif entries is not None:
-                stack.append((iter(entries), abs_prefix + entry.name + os.sep))
+                stack.append((entries, abs_prefix + entry.name + os.sep))
             continue
         name = entry.name
         if not name.lower().endswith(RECORDING_SUFFIXES):  # is_recording_name, inlined: per file
@@ -171,7 +173,7 @@ def _with_sep(folder: str) -> str:
 def _enter_folder(
     folder: str, folder_stat: os.stat_result, visited_dirs: set[tuple[int, int]], root: str
 ) -> list[os.DirEntry[str]] | Found | None:
-    """A folder's sorted entries, or its error row; None when it was visited already
+    """A folder's entries (reverse sorted), or its error row; None when it was visited already
     (a symlink loop, or a folder reached twice through links or roots)."""
     folder_id = (folder_stat.st_dev, folder_stat.st_ino)
     if folder_id in visited_dirs:
@@ -184,12 +186,13 @@ def _enter_folder(
 
 
 def _sorted_entries(folder: str) -> list[os.DirEntry[str]] | Found:
+    """A folder's entries in reverse name order (the walk pops the first name off the end)."""
     try:
         with os.scandir(folder) as it:
             entries = list(it)
     except OSError as exc:
         return Found(folder, None, f"cannot read folder: {_one_line(exc)}")
-    entries.sort(key=lambda entry: entry.name)
+    entries.sort(key=lambda entry: entry.name, reverse=True)
     return entries
 
 
