@@ -106,7 +106,7 @@ def main() -> int:
             f"bare `python -c pass` {statistics.median(bare) * 1000:.0f} ms"
         )
         size_mb = sum(p.stat().st_size for p in (cache_dir / CACHE_FOLDER).iterdir()) / 1e6
-        print(f"cache database (with the full-text index) {size_mb:.2f} MB")
+        print(f"cache database (rows; no index until a text: query) {size_mb:.2f} MB")
     return 0
 
 
