@@ -17,8 +17,10 @@ Targets: cold <= 1.3x the baseline, warm <= 0.2x with peak RSS <= 120 MB, the te
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,12 +31,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_list import run_measured  # noqa: E402
 from common import work_folder  # noqa: E402
-from corpus import replicate  # noqa: E402
 
 from tui_replay.catalog.cache import CACHE_FOLDER, SummaryCache  # noqa: E402
-from tui_replay.catalog.scan import find_recordings  # noqa: E402
 
 COLD_TARGET, WARM_TARGET, PEAK_TARGET_MB, QUERY_TARGET_S = 1.3, 0.2, 120, 0.2
+# The tree and its list of paths, made in a subprocess: Linux keeps a process's peak RSS across
+# fork and exec, so a parent that held 100,000 paths would lend its peak to every child measured.
+PREPARE = "\n".join(
+    [
+        "import sys, json",
+        "from pathlib import Path",
+        "from corpus import replicate",
+        "from tui_replay.catalog.scan import find_recordings",
+        "count, size = replicate(Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))",
+        "open(sys.argv[4], 'w').write(chr(10).join(f.path for f in find_recordings([sys.argv[1]])))",
+        "print(json.dumps([count, size]))",
+    ]
+)
 # The baseline process: read and parse every file of a list of paths.
 BASELINE = "\n".join(
     [
@@ -58,13 +71,17 @@ def main() -> int:
     with work_folder("tui-replay-bench-index-") as work:
         tree = work / "recordings"
         started = time.perf_counter()
-        count, size = replicate(tree, options.files, int(options.mb * 1e6))
+        listing = work / "paths.txt"
+        python = sys.executable
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "bench")]))
+        prepared = subprocess.run(
+            [python, "-c", PREPARE, str(tree), str(options.files), str(int(options.mb * 1e6)), str(listing)],
+            env=env, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        count, size = json.loads(prepared.stdout)
         print(
             f"tree: {count} files, {size / 1e6:.0f} MB (replicated in {time.perf_counter() - started:.0f} s)"
         )
-        listing = work / "paths.txt"
-        listing.write_text("\n".join(found.path for found in find_recordings([str(tree)])))
-        python = sys.executable
         env = dict(os.environ, PYTHONPATH=str(REPO))
         baseline_cmd = [python, "-c", BASELINE, str(listing)]
         run_measured(baseline_cmd, env)  # the page cache holds the tree from here on
