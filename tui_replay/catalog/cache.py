@@ -13,6 +13,10 @@ editor or another tool damaged is dropped and the file summarized again.
 Table `texts` (FTS5, trigram tokenizer: case-insensitive substring search): what each row says
 (`recording/text.py`), with rowid = file id * 2**20 + the row's index in the file. Needs SQLite
 >= 3.34 with FTS5; without it the cache still works and `text:` searches read the files.
+The index is built lazily: a listing writes rows only (`files.indexed` = 0); the first `text:`
+query reads the files not indexed yet for their text (`put_texts`), and a catalog that indexes
+(after that query, or the watcher's) sends the text with the rows. Triggers take a file's texts
+out when its rows change or it goes, so the index never holds an older version of a file.
 
 Reading a listing streams each folder's rows from the database in name order, merged with the
 scan (which lists a folder's files in the same order): no more than one row is decoded at a

@@ -1,6 +1,6 @@
 """The two ways a `text:` filter looks inside recordings: the full-text index, or the files.
 
-Both match the same text (`recording/text.py`, taken while summarizing), case-insensitively,
+Both match the same text (`recording/text.py`, taken from the parsed file), case-insensitively,
 as a substring; `parse_query(..., text_search=...)` takes either.
 """
 
