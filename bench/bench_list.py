@@ -11,7 +11,7 @@ Replicates the vendored corpus into a temporary tree shaped like the real one
   peak      ru_maxrss of `python -m tui_replay list --json --no-cache TREE` (a subprocess)
 
 Targets: cold/baseline <= 1.5, warm/baseline <= 0.5, peak <= 150 MB.
-Also prints the command line end to end, the start-up time, and the cache file size.
+Also prints the command line end to end, the start-up time, and the cache database size.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import add_tree_options, read_and_parse, timed, work_folder  # noqa: E402
 from corpus import replicate  # noqa: E402
 
-from tui_replay.catalog.cache import SummaryCache, folder_key  # noqa: E402
+from tui_replay.catalog.cache import CACHE_FOLDER  # noqa: E402
 from tui_replay.catalog.catalog import Catalog  # noqa: E402
 from tui_replay.catalog.scan import find_recordings  # noqa: E402
 
@@ -84,13 +84,6 @@ def main() -> int:
         bare = [run_measured([python, "-c", "pass"], env)[0] for _ in range(5)]
         peak = statistics.median(rss for _, rss in cold_cli)
 
-        shard_path = SummaryCache(str(cache_dir)).shard_path(folder_key(str(tree)))
-
-        def load_shard() -> None:
-            SummaryCache(str(cache_dir)).shard(folder_key(str(tree))).load()
-
-        cache_load = statistics.median(timed(load_shard) for _ in range(5))
-
         cold_ratio = median["cold"] / median["baseline"]
         warm_ratio = median["warm"] / median["baseline"]
 
@@ -112,8 +105,8 @@ def main() -> int:
             f"start-up (`list --json ONE_FILE`) {statistics.median(startup) * 1000:.0f} ms; "
             f"bare `python -c pass` {statistics.median(bare) * 1000:.0f} ms"
         )
-        size_mb = os.path.getsize(shard_path) / 1e6
-        print(f"cache shard of the tree {size_mb:.2f} MB, loaded in {cache_load * 1000:.1f} ms")
+        size_mb = sum(p.stat().st_size for p in (cache_dir / CACHE_FOLDER).iterdir()) / 1e6
+        print(f"cache database (rows; no index until a text: query) {size_mb:.2f} MB")
     return 0
 
 

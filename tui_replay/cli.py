@@ -50,6 +50,14 @@ def _add_max_size(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_filter(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--filter",
+        metavar="EXPR",
+        help="only recordings matching EXPR, in the app's filter language (e.g. 'model:gpt-4o text:experts')",
+    )
+
+
 def _add_api_key_env(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--api-key-env",
@@ -104,11 +112,13 @@ def build_command_parser() -> argparse.ArgumentParser:
     listing.add_argument("--no-cache", action="store_true", help="ignore and do not write the summary cache")
     _add_max_size(listing)
     listing.add_argument("--watch", action="store_true", help="keep running and print changes as they happen")
+    _add_filter(listing)
 
     show = sub.add_parser("show", help="print assembled conversations")
     show.add_argument("paths", nargs="+", metavar="PATH")
     show.add_argument("--json", action="store_true", help="one JSON object per line")
     _add_max_size(show)
+    _add_filter(show)
 
     compare = sub.add_parser("compare", help="re-issue a stored request live and compare the answers")
     compare.add_argument("file", metavar="FILE")

@@ -1,17 +1,20 @@
-"""The summary cache: hits, invalidation, corruption, pruning, sharding, --no-cache, atomic writes."""
+"""The summary cache (SQLite): hits, invalidation, damage, pruning, --no-cache, concurrent writers."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
+import threading
 from pathlib import Path
 
 import orjson
 import pytest
 
 import tui_replay.catalog.cache as cache_module
-import tui_replay.catalog.catalog as catalog_module
-from tui_replay.catalog.cache import SHARD_FOLDER, SummaryCache, folder_key, named_files_key
+import tui_replay.recording.load as load_module
+import tui_replay.recording.summary as summary_module
+from tui_replay.catalog.cache import CACHE_FOLDER, DB_NAME, SummaryCache, iter_stored
 from tui_replay.catalog.catalog import Catalog
 from tui_replay.recording.model import Summary
 
@@ -32,14 +35,40 @@ def tree(tmp_path, corpus):
 def counted(monkeypatch):
     """Counts calls of the real summarize_file."""
     calls: list[str] = []
-    real = catalog_module.summarize_file
+    real = summary_module.summarize_file
 
-    def summarize_file(path, max_size):
+    def summarize_file(path, max_size, texts=None):
         calls.append(os.fspath(path))
-        return real(path, max_size=max_size)
+        return real(path, max_size=max_size, texts=texts)
 
-    monkeypatch.setattr(catalog_module, "summarize_file", summarize_file)
+    monkeypatch.setattr(summary_module, "summarize_file", summarize_file)
     return calls
+
+
+def _count_calls(monkeypatch, modules, name: str) -> list:
+    """The first argument of every call of the real `name` (as the `modules` see it)."""
+    calls: list = []
+    real = getattr(modules[0], name)
+
+    def counting(first, *args, **kwargs):
+        calls.append(first)
+        return real(first, *args, **kwargs)
+
+    for module in modules:
+        monkeypatch.setattr(module, name, counting)
+    return calls
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """The recording files read (for a summary or for their text)."""
+    return _count_calls(monkeypatch, (load_module, summary_module), "read_bytes_stat")
+
+
+@pytest.fixture
+def texts_taken(monkeypatch):
+    """The recordings whose text was extracted."""
+    return _count_calls(monkeypatch, (summary_module,), "recording_text")
 
 
 def _scan(roots, cache_dir, **options):
@@ -47,38 +76,48 @@ def _scan(roots, cache_dir, **options):
     return Catalog(cache_dir=str(cache_dir), **options).scan([str(root) for root in roots])
 
 
-def _shard(cache_dir, key) -> Path:
-    return Path(SummaryCache(str(cache_dir)).shard_path(key))
+def _db(cache_dir) -> Path:
+    return Path(cache_dir) / CACHE_FOLDER / DB_NAME
 
 
-def _entries(cache_dir, key) -> dict:
-    return orjson.loads(_shard(cache_dir, key).read_bytes())["entries"]
+def _stored(cache_dir) -> list[str]:
+    cache = SummaryCache(str(cache_dir))
+    try:
+        return [path for path, _, _ in iter_stored(cache)]
+    finally:
+        cache.close()
 
 
-def _shard_files(cache_dir) -> list[str]:
-    folder = cache_dir / SHARD_FOLDER
-    return sorted(n for n in os.listdir(folder) if n != cache_module.TAG_NAME) if folder.is_dir() else []
+def _sql(cache_dir, statement, params=()):
+    with sqlite3.connect(_db(cache_dir)) as conn:
+        return conn.execute(statement, params).fetchall()
 
 
 def test_second_listing_reads_no_recording(tree, tmp_path, counted):
     cache_dir = tmp_path / "cache"
     first = _scan(tree, cache_dir)
     assert len(counted) == 12
-    assert _shard(cache_dir, folder_key(str(tree))).is_file()
+    assert _db(cache_dir).is_file()
     counted.clear()
     second = _scan(tree, cache_dir)
     assert counted == []
     assert second == first  # the same rows, every field
 
 
-def test_unchanged_listing_does_not_rewrite_the_cache(tree, tmp_path):
+def test_unchanged_listing_writes_nothing(tree, tmp_path, monkeypatch):
     cache_dir = tmp_path / "cache"
+    writers = []
+    real = cache_module._Writer
+
+    def counting_writer(path):
+        writers.append(path)
+        return real(path)
+
+    monkeypatch.setattr(cache_module, "_Writer", counting_writer)
     _scan(tree, cache_dir)
-    shard = _shard(cache_dir, folder_key(str(tree)))
-    old = shard.stat().st_mtime_ns - 10**9
-    os.utime(shard, ns=(old, old))
+    assert len(writers) == 1
     _scan(tree, cache_dir)
-    assert shard.stat().st_mtime_ns == old
+    assert len(writers) == 1
 
 
 def test_changed_file_is_summarized_again(tree, tmp_path, counted):
@@ -109,157 +148,135 @@ def test_no_cache_neither_reads_nor_writes(tree, tmp_path, counted):
     assert not cache_dir.exists()
     _scan(tree, cache_dir)  # fills it
     counted.clear()
-    shard = _shard(cache_dir, folder_key(str(tree)))
-    before = shard.read_bytes()
+    before = _db(cache_dir).read_bytes()
     _scan(tree, cache_dir, use_cache=False)
     assert len(counted) == 12  # did not read it
-    assert shard.read_bytes() == before  # did not write it
+    assert _db(cache_dir).read_bytes() == before  # did not write it
 
 
-def _valid_payload(**changes) -> bytes:
-    payload = {
-        "schema": cache_module.SCHEMA,
-        "fields": list(cache_module._STORED_FIELDS),
-        "version": cache_module.__version__,
-        "key": "?",
-        "entries": {},
-    }
-    payload.update(changes)
-    return orjson.dumps(payload)
-
-
-@pytest.mark.parametrize(
-    "content",
-    [
-        b"",
-        b"\x00\xff garbage",
-        b'{"schema": 2, "entries": ',
-        b"[1, 2, 3]",
-        _valid_payload(schema=1),
-        _valid_payload(fields=["other"]),
-        _valid_payload(version="0.0.1"),
-        _valid_payload(key="/somewhere/else"),  # a hash collision must not mix folders
-        _valid_payload(entries=[1, 2]),
-    ],
-)
-def test_corrupt_or_old_shard_is_ignored_and_replaced(tree, tmp_path, counted, content):
-    cache_dir = tmp_path / "cache"
-    shard = _shard(cache_dir, folder_key(str(tree)))
-    shard.parent.mkdir(parents=True)
-    shard.write_bytes(content)
-    rows = _scan(tree, cache_dir)
-    assert len(counted) == 12 and all(r.status == "ok" for r in rows)
-    data = orjson.loads(shard.read_bytes())
-    assert data["schema"] == cache_module.SCHEMA and data["key"] == str(tree) and len(data["entries"]) == 12
-
-
-def test_damaged_entries_are_summarized_again(tree, tmp_path, counted):
+@pytest.mark.parametrize("content", [b"\x00\xff garbage" * 100, b"SQLite format 3\x00" + b"\xff" * 4000])
+def test_damaged_database_is_built_again(tree, tmp_path, counted, content):
     cache_dir = tmp_path / "cache"
     _scan(tree, cache_dir)
-    shard = _shard(cache_dir, folder_key(str(tree)))
-    data = orjson.loads(shard.read_bytes())
-    keys = sorted(data["entries"])
-    data["entries"][keys[0]] = "nonsense"
-    data["entries"][keys[1]][2] = [1, 2]  # wrong number of values
-    data["entries"][keys[2]][2][0] = {"not": "a status"}
-    shard.write_bytes(orjson.dumps(data))
+    db = _db(cache_dir)
+    for name in cache_module.DB_FILES[1:]:
+        (db.parent / name).unlink(missing_ok=True)
+    db.write_bytes(content)
     counted.clear()
     rows = _scan(tree, cache_dir)
-    assert sorted(counted) == keys[:3]
+    assert len(counted) == 12 and all(r.status == "ok" for r in rows)
+    counted.clear()
+    assert _scan(tree, cache_dir) == rows and counted == []  # and it serves again
+
+
+def test_a_database_of_another_version_is_emptied(tree, tmp_path, counted):
+    cache_dir = tmp_path / "cache"
+    _scan(tree, cache_dir)
+    _sql(cache_dir, "UPDATE meta SET value = '0.0.1' WHERE key = 'version'")
+    counted.clear()
+    _scan(tree, cache_dir)
+    assert len(counted) == 12
+
+
+def test_damaged_rows_are_summarized_again(tree, tmp_path, counted):
+    cache_dir = tmp_path / "cache"
+    _scan(tree, cache_dir)
+    stored = _sql(cache_dir, "SELECT id, rows FROM files ORDER BY dir, name")
+    wrong = orjson.loads(stored[1][1])
+    wrong[0][0] = {"not": "a status"}
+    damage = [b"nonsense", orjson.dumps(wrong), orjson.dumps([[1, 2]]), "text, not bytes"]
+    for (file_id, _), value in zip(stored, damage, strict=False):
+        _sql(cache_dir, "UPDATE files SET rows = ? WHERE id = ?", (value, file_id))
+    damaged = {
+        os.path.join(d, n) for d, n in _sql(cache_dir, "SELECT dir, name FROM files ORDER BY dir, name")[:4]
+    }
+    counted.clear()
+    rows = _scan(tree, cache_dir)
+    assert {os.path.abspath(p) for p in counted} == damaged
     assert len(rows) == 12
+    counted.clear()
+    _scan(tree, cache_dir)
+    assert counted == []  # rebuilt rows were written back
 
 
-def test_deleted_files_drop_out_and_other_folders_keep_their_shards(tree, tmp_path):
+def test_deleted_files_and_folders_drop_out_and_other_trees_stay(tree, tmp_path):
     cache_dir = tmp_path / "cache"
     other = tmp_path / "other"
     shutil.copytree(tree / "d0", other)
     _scan(other, cache_dir)
     _scan(tree, cache_dir)
+    gone = sorted((tree / "d1").glob("*.json"))[0]
+    gone.unlink()
+    shutil.rmtree(tree / "d2")
+    _scan(tree, cache_dir)
+    stored = _stored(cache_dir)
+    assert str(gone) not in stored
+    assert not any(path.startswith(str(tree / "d2")) for path in stored)
+    assert len([p for p in stored if p.startswith(str(tree) + os.sep)]) == 7
+    assert len([p for p in stored if p.startswith(str(other) + os.sep)]) == len(list(other.iterdir()))
+
+
+def test_an_unfinished_listing_drops_nothing(tree, tmp_path):
+    cache_dir = tmp_path / "cache"
+    _scan(tree, cache_dir)
     gone = sorted(tree.rglob("*.json"))[0]
     gone.unlink()
-    _scan(tree, cache_dir)
-    entries = _entries(cache_dir, folder_key(str(tree)))
-    assert str(gone) not in entries and len(entries) == 11
-    assert len(_entries(cache_dir, folder_key(str(other)))) == len(list(other.iterdir()))
+    catalog = Catalog(cache_dir=str(cache_dir))
+    rows = catalog.iter_summaries([str(tree)])
+    next(rows)
+    rows.close()  # `list | head`: the reader went away
+    catalog.save()
+    assert str(gone) in _stored(cache_dir)
 
 
-def test_a_subfolder_reuses_the_enclosing_folders_summaries(tree, tmp_path, counted):
+def test_a_subfolder_and_named_files_use_the_same_rows(tree, tmp_path, counted, monkeypatch):
     cache_dir = tmp_path / "cache"
     _scan(tree, cache_dir)
     counted.clear()
-    rows = _scan(tree / "d1", cache_dir)
-    assert counted == [] and len(rows) == 4
-    assert len(_entries(cache_dir, folder_key(str(tree / "d1")))) == 4  # now complete on its own
-    assert len(_entries(cache_dir, folder_key(str(tree)))) == 12  # the parent's shard is untouched
-
-
-def test_relative_paths_share_entries_and_rows_keep_the_given_path(tree, tmp_path, monkeypatch, counted):
-    cache_dir = tmp_path / "cache"
-    _scan(tree, cache_dir)
-    counted.clear()
+    assert len(_scan(tree / "d1", cache_dir)) == 4
+    files = sorted((tree / "d0").iterdir())
+    assert len(_scan(files, cache_dir)) == len(files)
     monkeypatch.chdir(tree)
-    rows = _scan("d1", cache_dir) + _scan(os.path.join("d2", sorted(os.listdir(tree / "d2"))[0]), cache_dir)
+    rows = _scan("d2", cache_dir)
     assert counted == []
-    assert all(r.path.startswith(("d1" + os.sep, "d2" + os.sep)) for r in rows)
+    assert all(r.path.startswith("d2" + os.sep) for r in rows)
+    assert len(_stored(cache_dir)) == 12  # a subfolder listing did not drop its parent's rows
 
 
-def test_named_files_share_one_shard_per_folder_and_accumulate(tree, tmp_path, counted):
+def test_two_listings_at_once_both_succeed_and_agree(tree, tmp_path):
     cache_dir = tmp_path / "cache"
-    files = sorted((tree / "d0").iterdir())
-    _scan(files[:2], cache_dir)
-    _scan(files[2:], cache_dir)
-    assert len(counted) == len(files)
-    assert len(_shard_files(cache_dir)) == 1
-    assert sorted(_entries(cache_dir, named_files_key(str(files[0])))) == [str(f) for f in files]
-    counted.clear()
-    _scan(files, cache_dir)
-    assert counted == []
+    truth = _scan(tree, tmp_path / "truth", use_cache=False)
+    results: list[list[Summary]] = []
+    errors: list[BaseException] = []
+
+    def listing() -> None:
+        try:
+            results.append(_scan(tree, cache_dir))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=listing) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and results == [truth] * 4
+    assert len(_stored(cache_dir)) == 12
 
 
-def test_named_files_shard_is_capped(tree, tmp_path, monkeypatch):
-    monkeypatch.setattr(cache_module, "MAX_FILE_ENTRIES", 2)
-    cache_dir = tmp_path / "cache"
-    files = sorted((tree / "d0").iterdir())
-    for file in files:
-        _scan(file, cache_dir)
-    assert list(_entries(cache_dir, named_files_key(str(files[0])))) == [str(f) for f in files[-2:]]
-
-
-def test_least_recently_written_shards_are_removed_beyond_the_limit(tree, tmp_path, monkeypatch):
-    monkeypatch.setattr(cache_module, "MAX_SHARDS", 2)
-    cache_dir = tmp_path / "cache"
-    for index, folder in enumerate(["d0", "d1", "d2"]):
-        _scan(tree / folder, cache_dir)
-        if index == 0:
-            first = _shard(cache_dir, folder_key(str(tree / "d0")))
-            os.utime(first, ns=(1, 1))  # clearly the oldest
-    assert len(_shard_files(cache_dir)) == 2
-    assert not _shard(cache_dir, folder_key(str(tree / "d0"))).exists()
-
-
-def test_one_listing_of_several_roots_saves_each_shard(tree, tmp_path, counted):
-    cache_dir = tmp_path / "cache"
-    _scan([tree / "d0", tree / "d2"], cache_dir)
-    assert len(_shard_files(cache_dir)) == 2
-    counted.clear()
-    _scan([tree / "d2", tree / "d0"], cache_dir)
-    assert counted == []
-
-
-def test_write_is_atomic_and_leaves_no_temporary_files(tree, tmp_path, monkeypatch):
+def test_a_locked_database_is_no_cache_for_the_run(tree, tmp_path, counted):
     cache_dir = tmp_path / "cache"
     _scan(tree, cache_dir)
-    shard = _shard(cache_dir, folder_key(str(tree)))
-    good = shard.read_bytes()
-    (sorted(tree.rglob("*.json"))[0]).write_bytes(b"{}")
-
-    def failing_replace(src, dst):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(os, "replace", failing_replace)
-    _scan(tree, cache_dir)  # the write fails: the listing still works
-    assert shard.read_bytes() == good
-    assert _shard_files(cache_dir) == [shard.name]
+    holder = sqlite3.connect(_db(cache_dir), isolation_level=None)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        counted.clear()
+        rows = _scan(tree, cache_dir)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert len(counted) == 12 and len(rows) == 12 and all(r.status == "ok" for r in rows)
 
 
 def test_unwritable_cache_folder_is_not_an_error(tree, tmp_path):
@@ -269,13 +286,23 @@ def test_unwritable_cache_folder_is_not_an_error(tree, tmp_path):
     assert len(rows) == 12
 
 
+def test_a_folder_of_our_name_that_is_not_ours_is_left_alone(tree, tmp_path, counted):
+    cache_dir = tmp_path / "cache"
+    theirs = cache_dir / CACHE_FOLDER
+    theirs.mkdir(parents=True)
+    (theirs / DB_NAME).write_bytes(b"their own file")
+    assert len(_scan(tree, cache_dir)) == 12
+    assert (theirs / DB_NAME).read_bytes() == b"their own file"
+    assert sorted(os.listdir(theirs)) == [DB_NAME]
+
+
 def test_text_orjson_refuses_is_left_out_of_the_cache(tmp_path):
-    shard = SummaryCache(str(tmp_path)).shard("/k")
+    cache = SummaryCache(str(tmp_path))
     lone = "lone \udc80 surrogate"
-    shard.put("/a.json", Summary(path="/a.json", status="ok", test_id=lone, size=1, mtime_ns=1))
-    shard.put("/b.json", Summary(path="/b.json", status="ok", test_id="fine", size=2, mtime_ns=2))
-    assert shard.save(complete_scan=True)
-    fresh = SummaryCache(str(tmp_path)).shard("/k")
+    assert not cache.put("/a.json", Summary(path="/a.json", status="ok", test_id=lone, size=1, mtime_ns=1))
+    assert cache.put("/b.json", Summary(path="/b.json", status="ok", test_id="fine", size=2, mtime_ns=2))
+    cache.save()
+    fresh = SummaryCache(str(tmp_path))
     assert fresh.get("/a.json", 1, 1, "a.json") is None
     assert fresh.get("/b.json", 2, 2, "b.json").test_id == "fine"
 
@@ -291,10 +318,10 @@ def test_caches_of_older_schemas_are_removed_on_write_when_they_are_ours(tree, t
     cache_dir = tmp_path / "cache"
     cache_dir.mkdir()
     (cache_dir / "summaries-v1.json").write_text('{"writer":"tui-replay","schema":1}')
-    (cache_dir / "summaries-v0").mkdir()
-    (cache_dir / "summaries-v0" / cache_module.TAG_NAME).write_text(cache_module.TAG_TEXT)
-    (cache_dir / "summaries-v0" / ("a" * 32 + ".json")).write_text("{}")
-    (cache_dir / "summaries-v0" / ".shard-x.tmp").write_text("{}")
+    (cache_dir / "summaries-v3").mkdir()
+    (cache_dir / "summaries-v3" / cache_module.TAG_NAME).write_text(cache_module.TAG_TEXT)
+    (cache_dir / "summaries-v3" / ("a" * 32 + ".json")).write_text("{}")
+    (cache_dir / "summaries-v3" / ".shard-x.tmp").write_text("{}")
     unmarked = cache_dir / "summaries-v1"  # same name, no tag: someone else's
     unmarked.mkdir()
     (unmarked / ("b" * 32 + ".json")).write_text("{}")
@@ -302,17 +329,64 @@ def test_caches_of_older_schemas_are_removed_on_write_when_they_are_ours(tree, t
     future = cache_dir / f"summaries-v{cache_module.SCHEMA + 1}"
     future.mkdir()
     _scan(tree, cache_dir)
-    kept = [SHARD_FOLDER, "unrelated.txt", future.name, unmarked.name]
+    kept = [CACHE_FOLDER, "unrelated.txt", future.name, unmarked.name]
     assert sorted(os.listdir(cache_dir)) == sorted(kept)
     assert os.listdir(unmarked) == ["b" * 32 + ".json"]
 
 
-def test_eviction_removes_only_shard_files(tree, tmp_path, monkeypatch):
-    monkeypatch.setattr(cache_module, "MAX_SHARDS", 1)
+def test_beyond_the_limit_the_oldest_files_go(tree, tmp_path, monkeypatch):
+    monkeypatch.setattr(cache_module, "MAX_FILES", 5)
     cache_dir = tmp_path / "cache"
-    (cache_dir / SHARD_FOLDER).mkdir(parents=True)
-    (cache_dir / SHARD_FOLDER / "notes.json").write_text("{}")
     _scan(tree / "d0", cache_dir)
     _scan(tree / "d1", cache_dir)
-    assert len(_shard_files(cache_dir)) == 2  # one shard and notes.json
-    assert (cache_dir / SHARD_FOLDER / "notes.json").exists()
+    stored = _stored(cache_dir)
+    assert len(stored) == 5
+    assert {str(path) for path in (tree / "d1").iterdir()} < set(stored)  # the latest all stay
+
+
+def _query(tree, cache_dir, needle):
+    catalog = Catalog(cache_dir=str(cache_dir))
+    search = catalog.text_search([str(tree)])(needle)
+    return sorted(row.path for row in catalog.scan([str(tree)]) if search(row))
+
+
+def _said_by(tree, needle):
+    texts = {}
+    for row in Catalog(use_cache=False).scan([str(tree)]):
+        if row.status != "ok":
+            continue
+        data = orjson.loads(Path(row.path).read_bytes())
+        texts[row.path] = summary_module.recording_text(data).lower()
+    return sorted(path for path, text in texts.items() if needle in text)
+
+
+def test_a_listing_extracts_no_text_and_the_first_query_builds_the_index(tree, tmp_path, reads, texts_taken):
+    cache_dir = tmp_path / "cache"
+    _scan(tree, cache_dir)
+    assert len(reads) == 12 and texts_taken == []  # a plain listing: no text taken, nothing indexed
+    assert _sql(cache_dir, "SELECT count(*) FROM texts") == [(0,)]
+    assert _sql(cache_dir, "SELECT count(*) FROM files WHERE indexed = 0") == [(12,)]
+    expected = _said_by(tree, "the")
+    assert expected
+    reads.clear()
+    assert _query(tree, cache_dir, "the") == expected  # the first query reads each file once
+    assert len(reads) == 12
+    assert _sql(cache_dir, "SELECT count(*) FROM files WHERE indexed = 1") == [(12,)]
+    reads.clear()
+    assert _query(tree, cache_dir, "the") == expected  # then the index answers alone
+    assert reads == []
+
+
+def test_after_a_change_the_next_query_reads_only_the_changed_file(tree, tmp_path, reads, counted):
+    cache_dir = tmp_path / "cache"
+    _query(tree, cache_dir, "zqz")
+    changed = sorted(tree.rglob("*.json"))[0]
+    changed.write_bytes(changed.read_bytes().replace(b'"content": "', b'"content": "zqzchangedzqz '))
+    reads.clear()
+    counted.clear()
+    _scan(tree, cache_dir)  # the listing summarizes it again, without its text
+    assert counted == [str(changed)]
+    assert _sql(cache_dir, "SELECT count(*) FROM files WHERE indexed = 0") == [(1,)]
+    reads.clear()
+    assert _query(tree, cache_dir, "zqzchangedzqz") == [str(changed)]
+    assert reads == [str(changed)]  # only the changed file is read for its text

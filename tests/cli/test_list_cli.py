@@ -11,7 +11,7 @@ import pytest
 from badinputs import ERROR_CASES, fingerprint, make_bad_inputs
 from cli_support import REPO, SEED_TURN_2, run_in_terminal
 
-from tui_replay.catalog.cache import SHARD_FOLDER, TAG_NAME
+from tui_replay.catalog.cache import CACHE_FOLDER, DB_NAME, TAG_NAME, SummaryCache, iter_stored
 from tui_replay.recording.model import Summary
 
 
@@ -35,10 +35,10 @@ def test_json_lines_one_per_file_with_exactly_the_contract_fields(run_cli, corpu
 
 def test_order_is_deterministic_and_the_cache_gives_the_same_rows(run_cli, corpus, cache_dir):
     cold = run_cli("list", "--json", "--no-cache", str(corpus))
-    assert not (cache_dir / SHARD_FOLDER).exists()  # --no-cache writes nothing
+    assert not (cache_dir / CACHE_FOLDER).exists()  # --no-cache writes nothing
     first = run_cli("list", "--json", str(corpus))
-    assert TAG_NAME in os.listdir(cache_dir / SHARD_FOLDER)  # marked as ours
-    assert len(os.listdir(cache_dir / SHARD_FOLDER)) == 2  # the tag and one shard
+    assert TAG_NAME in os.listdir(cache_dir / CACHE_FOLDER)  # marked as ours
+    assert DB_NAME in os.listdir(cache_dir / CACHE_FOLDER)
     warm = run_cli("list", "--json", str(corpus))
     assert cold.stdout == first.stdout == warm.stdout
     paths = [row["path"] for row in _json_lines(cold.stdout)]
@@ -164,10 +164,11 @@ def test_concurrent_listings_share_the_cache_safely(corpus, cache_dir):
     outputs = [proc.communicate(timeout=100)[0] for proc in procs]
     assert [proc.returncode for proc in procs] == [0, 0, 0]
     assert outputs[0] == outputs[1] == outputs[2]
-    [shard] = [p for p in (cache_dir / SHARD_FOLDER).iterdir() if p.name != TAG_NAME]  # no temporary files
     files = {row["path"].rsplit("#", 1)[0] if row["interaction"] is not None else row["path"]
              for row in _json_lines(outputs[0])}  # fmt: skip
-    assert len(orjson.loads(shard.read_bytes())["entries"]) == len(files)
+    cache = SummaryCache(str(cache_dir))
+    assert {path for path, _, _ in iter_stored(cache)} == {os.path.abspath(file) for file in files}
+    cache.close()
 
 
 def test_tokens_read_like_the_app_and_embeddings_show_only_the_prompt(run_cli):

@@ -138,15 +138,15 @@ async def test_a_burst_comes_in_bounded_batches_and_the_loop_stays_responsive(tm
 
 async def test_slow_summaries_do_not_block_the_callers_loop(tmp_path, recording_bytes, monkeypatch):
     """A slow disk (a fake delay around the real parser): the loop must keep ticking meanwhile."""
-    import tui_replay.catalog.catalog as catalog_module
+    import tui_replay.recording.summary as summary_module
 
-    real = catalog_module.summarize_file
+    real = summary_module.summarize_file
 
     def slow_summarize(path, *args, **kwargs):
         time.sleep(0.03)
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(catalog_module, "summarize_file", slow_summarize)
+    monkeypatch.setattr(summary_module, "summarize_file", slow_summarize)
     follower = Follower([str(tmp_path)], {})
     await settle_watcher()
     gaps: list[float] = []

@@ -1,40 +1,56 @@
-"""The on-disk cache of summaries, so a second listing of a big tree is near instant.
+"""The on-disk cache of summaries and the full-text index, one SQLite database.
 
 Lives in the user cache directory (`platformdirs.user_cache_dir("tui-replay")`, or
-`$TUI_REPLAY_CACHE_DIR`), one JSON file ("shard") per scanned folder, plus one per folder
-whose files were named one by one (`list dir/*.json`). A listing loads only the shards of
-the roots it scans, so its cost does not grow with other trees listed before (measured:
-a single file holding 50,000 entries was 32 MB and took 0.35 s to load).
+`$TUI_REPLAY_CACHE_DIR`): `summaries-v{SCHEMA}/summaries.sqlite3`, in WAL mode, so any number of
+listings read while one writes (two `list` at once, the app beside `list --watch`).
 
-Entries are keyed by absolute path and checked against the file's size and mtime_ns.
-A shard is rewritten only when something changed, atomically (a temporary file in the
-same folder, then `os.replace`). A shard that is missing, corrupt, from an older schema
-or written for another `Summary` shape is ignored and rebuilt.
+Table `files`: one row per recording file, keyed by its absolute folder and name, checked against
+the file's size and mtime_ns; its `rows` are the file's summaries (one for a recording, one per
+interaction of a cassette, maybe none) as a JSON list of value lists, in `Summary` field order.
+Every value is type-checked on the way out (`Summary`'s own annotations): a row a crash, an
+editor or another tool damaged is dropped and the file summarized again.
 
-Every value of an entry is type-checked on the way out (`Summary`'s own annotations): an
-entry a crash, an editor or another tool damaged is dropped and the file summarized again.
+Table `texts` (FTS5, trigram tokenizer: case-insensitive substring search): what each row says
+(`recording/text.py`), with rowid = file id * 2**20 + the row's index in the file. Needs SQLite
+>= 3.34 with FTS5; without it the cache still works and `text:` searches read the files.
+The index is built lazily: a listing writes rows only (`files.indexed` = 0); the first `text:`
+query reads the files not indexed yet for their text (`put_texts`), and a catalog that indexes
+(after that query, or the watcher's) sends the text with the rows. Triggers take a file's texts
+out when its rows change or it goes, so the index never holds an older version of a file.
 
-Bounded: a folder's shard holds exactly the files its last complete scan saw (deleted
-files drop out); a named-files shard keeps at most MAX_FILE_ENTRIES, most recent last;
-beyond MAX_SHARDS shard files, the least recently written are removed.
+Reading a listing streams each folder's rows from the database in name order, merged with the
+scan (which lists a folder's files in the same order): no more than one row is decoded at a
+time, and the rows the scan passed over are the files that are gone. After a complete scan of a
+folder those are deleted, with every folder below it the scan did not enter any more.
 
-The cache folder may be one the user chose, holding things of their own: everything written
-here is marked as ours (a CACHEDIR.TAG naming tui-replay in the shard folder, a `"writer"`
-first in each shard file), and only marked folders and files of older schemas are removed,
-and in those folders only files with the names we give.
+Writes go through one thread with its own connection, in transactions of at most COMMIT_FILES
+files or COMMIT_SECONDS (another process waits at most that long for the lock); the thread
+also does the indexing, which runs in SQLite's C code beside the summarizing. Writes are handed
+over SEND_BATCH at a time: one queue hand-over per file made the two threads trade the GIL on
+every file (a convoy that cost the summarizer a third of its speed).
+
+Failures cost speed, never the listing: a folder that cannot be created, a read-only or locked
+database, a full disk turn the cache off for the run (or just its writes); a damaged database
+file is deleted and built again. The cache folder may be one the user chose, holding things of
+their own: the folder we write carries a CACHEDIR.TAG naming tui-replay, and only tagged folders
+and in them only files with the names we give are ever removed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
+import itertools
+import operator
 import os
+import queue
 import re
-import tempfile
+import sqlite3
+import threading
+import time
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import orjson
 
@@ -43,15 +59,26 @@ from tui_replay.atomic import write_atomic
 from tui_replay.recording.model import Summary, interaction_address
 
 # Bump when the meaning of cached values changes without the Summary fields changing.
-SCHEMA = 3  # 3: Summary.key carries the expected name of an older or mis-keyed file
+SCHEMA = 4  # 4: one SQLite database with the full-text index (3: JSON shards)
 CACHE_DIR_ENV = "TUI_REPLAY_CACHE_DIR"
-SHARD_FOLDER = f"summaries-v{SCHEMA}"
-MAX_SHARDS = 256
-MAX_FILE_ENTRIES = 20_000
+CACHE_FOLDER = f"summaries-v{SCHEMA}"
+DB_NAME = "summaries.sqlite3"
+DB_FILES = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal")
+APPLICATION_ID = 0x74527270  # "tRrp": marks the database as ours
+MAX_FILES = 1_000_000  # beyond this many files, the least recently written go
+COMMIT_FILES = 2_000
+COMMIT_SECONDS = 0.5
+SEND_BATCH = 256  # writes handed to the writer thread at once
+WRITE_QUEUE = 4  # batches waiting for the writer thread (a summarizer faster than it waits)
+BUSY_TIMEOUT_MS = 2_000
+ROW_BITS = 20  # texts.rowid = file id << ROW_BITS | row index
+MAX_ROWS_INDEXED = 1 << ROW_BITS
+MIN_FTS_VERSION = (3, 34, 0)  # the trigram tokenizer
 
 # Everything but `path` is stored; the path is the key (and is re-set on the way out).
 _STORED_FIELDS = tuple(f.name for f in dataclasses.fields(Summary) if f.name != "path")
 _STATUS_INDEX = _STORED_FIELDS.index("status")
+_stored_values = operator.attrgetter(*_STORED_FIELDS)  # a tuple, in _STORED_FIELDS order
 assert dataclasses.fields(Summary)[0].name == "path"
 
 WRITER = "tui-replay"
@@ -62,10 +89,37 @@ TAG_TEXT = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     f"# This file is a cache directory tag created by {WRITER} (summary cache).\n"
 )
-_SHARD_NAME = re.compile(r"[0-9a-f]{32}\.json")
-_TEMP_NAME = re.compile(r"\.shard-.*\.tmp")
+# What older versions wrote in their tagged folders (JSON shards and their temporary files).
+_OLD_FILE_NAMES = (re.compile(r"[0-9a-f]{32}\.json"), re.compile(r"\.shard-.*\.tmp"))
 _OLD_SCHEMA_NAME = re.compile(r"summaries-v(\d+)(\.json)?")
 _MARKED_FILE_START = b'{"writer":"' + WRITER.encode() + b'"'
+
+LAYOUT = "2"  # of the tables (2: files.indexed, triggers); another layout is rebuilt
+_CREATE = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS files (id INTEGER PRIMARY KEY, dir TEXT NOT NULL, name TEXT NOT NULL,"
+    " size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, rows BLOB NOT NULL,"
+    " indexed INTEGER NOT NULL DEFAULT 0, UNIQUE (dir, name))",
+)
+_TEXTS_OF_OLD = (
+    f"DELETE FROM texts WHERE rowid BETWEEN old.id << {ROW_BITS}"
+    f" AND (old.id << {ROW_BITS}) + {MAX_ROWS_INDEXED - 1}"
+)
+# The index follows the files table by itself: a file's texts go when its rows change or it goes
+# (only for a file that was indexed: the others have none, and FTS5 deletes are not free).
+_CREATE_TEXTS = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS texts USING fts5(body, tokenize='trigram')",
+    "CREATE TRIGGER IF NOT EXISTS files_changed AFTER UPDATE OF size, mtime_ns, rows ON files"
+    f" WHEN old.indexed BEGIN {_TEXTS_OF_OLD}; END",
+    "CREATE TRIGGER IF NOT EXISTS files_gone AFTER DELETE ON files"
+    f" WHEN old.indexed BEGIN {_TEXTS_OF_OLD}; END",
+)
+# Rows written by a listing: not indexed (the index is built on the first `text:` query).
+_UPSERT = (
+    "INSERT INTO files (dir, name, size, mtime_ns, rows, indexed) VALUES (?, ?, ?, ?, ?, 0)"
+    " ON CONFLICT (dir, name) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,"
+    " rows = excluded.rows, indexed = 0"
+)
 
 
 def _allowed_types(hint: object) -> tuple[type, ...]:
@@ -79,14 +133,15 @@ _HINTS = typing.get_type_hints(Summary)
 _FIELD_TYPES = tuple(_allowed_types(_HINTS[name]) for name in _STORED_FIELDS)
 
 
+# Every allowed combination of value types (a few thousand): a row is checked in one lookup.
+_VALID_TYPES = frozenset(itertools.product(*_FIELD_TYPES))
+
+
 def _valid_values(values: object) -> bool:
     """A stored value list with exactly the fields of `Summary`, each of its declared type."""
     if type(values) is not list or len(values) != len(_FIELD_TYPES):
         return False
-    for value, allowed in zip(values, _FIELD_TYPES, strict=True):
-        if type(value) not in allowed:
-            return False
-    return values[_STATUS_INDEX] in ("ok", "error")
+    return tuple(map(type, values)) in _VALID_TYPES and values[_STATUS_INDEX] in ("ok", "error")
 
 
 def default_cache_dir() -> str:
@@ -98,153 +153,394 @@ def default_cache_dir() -> str:
     return platformdirs.user_cache_dir("tui-replay")
 
 
-def folder_key(abs_folder: str) -> str:
-    """The shard of everything found by scanning this folder."""
-    return abs_folder
+def fts_available() -> bool:
+    """SQLite new enough for FTS5's trigram tokenizer (3.34)."""
+    return sqlite3.sqlite_version_info >= MIN_FTS_VERSION
 
 
-def named_files_key(abs_file: str) -> str:
-    """The shard of files named one by one, shared by all such files of one folder."""
-    return "files:" + os.path.dirname(abs_file)
+def decode_rows(blob: object, display_path: str) -> list[Summary] | None:
+    """The Summary rows of a stored `rows` value, or None when anything in it is damaged."""
+    if type(blob) is not bytes:
+        return None
+    try:
+        stored = orjson.loads(blob)
+    except orjson.JSONDecodeError:
+        return None
+    if type(stored) is not list:
+        return None
+    rows = []
+    for values in stored:
+        if not _valid_values(values):
+            return None
+        row = Summary(display_path, *values)  # positional: `path` is the first field
+        if row.interaction is not None:  # a cassette interaction: `file#N`
+            row.path = interaction_address(display_path, row.interaction)
+        rows.append(row)
+    return rows
 
 
-class SummaryShard:
-    """One shard file: summaries by absolute path; `get` answers only when size and mtime_ns match."""
+def encode_rows(rows: list[Summary]) -> bytes | None:
+    """The stored `rows` value; None for text orjson refuses (a lone surrogate): not cached."""
+    try:
+        return orjson.dumps([_stored_values(row) for row in rows])
+    except orjson.JSONEncodeError:
+        return None
 
-    def __init__(self, path: str, key: str) -> None:
-        self.path = path
-        self.key = key
-        self._entries: dict[str, list] = {}
-        self._seen: dict[str, list] = {}
-        self._dirty = False
-        self._loaded = False
 
-    def load(self) -> None:
-        """Read the shard once; anything unreadable counts as empty."""
-        if self._loaded:
-            return
-        self._loaded = True
+def _storable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a file name that is not UTF-8: SQLite text cannot hold it
+        return False
+    return True
+
+
+class _FolderStream:
+    """One folder's stored files in name order, advanced as the scan meets the folder's files."""
+
+    def __init__(self, cursor: sqlite3.Cursor | None) -> None:
+        self.cursor = cursor  # None: nothing can be stored for the folder
+        self.head: tuple | None = None
+        self.skipped: list[str] = []  # stored names the scan passed over: files that are gone
+        self._fetched: list[tuple] = []  # the next rows, in reverse order
+        self._advance()
+
+    def _advance(self) -> None:
+        if not self._fetched and self.cursor is not None:
+            self._fetched = self.cursor.fetchmany(64)
+            self._fetched.reverse()
+        self.head = self._fetched.pop() if self._fetched else None
+
+    def find(self, name: str) -> tuple | None:
+        """The stored (id, name, size, mtime_ns, rows, indexed) of `name`, if stored (names come
+        sorted)."""
+        while self.head is not None and self.head[1] < name:
+            self.skipped.append(self.head[1])
+            self._advance()
+        if self.head is not None and self.head[1] == name:
+            found = self.head
+            self._advance()
+            return found
+        return None
+
+    def drain(self) -> list[str]:
+        while self.head is not None:
+            self.skipped.append(self.head[1])
+            self._advance()
+        if self.cursor is not None:
+            self.cursor.close()
+        return self.skipped
+
+
+# What the writer thread is sent: (kind, dir, name, ...), kinds below, None to finish.
+_PUT = "put"  # + size, mtime_ns, rows: the file's rows (taken out of the index)
+_INDEX = "index"  # + size, mtime_ns, texts: what the rows of that version of the file say
+_FORGET = "forget"  # the file is gone
+_FORGET_FOLDER = "forget folder"  # (name ""): every file of the folder is gone
+
+
+class SummaryCache:
+    """The database of one cache folder, opened on first use; `usable` turns False on failure."""
+
+    def __init__(self, folder: str | None = None) -> None:
+        self.folder = folder or default_cache_dir()
+        self.cache_folder = os.path.join(self.folder, CACHE_FOLDER)
+        self.path = os.path.join(self.cache_folder, DB_NAME)
+        self.usable = True
+        self.has_texts = False
+        self.written = 0  # files written (or forgotten) since the last save
+        self.write_failed = False  # some write of this run did not reach the database
+        self._conn: sqlite3.Connection | None = None
+        self._streams: dict[str, _FolderStream] = {}
+        self._stale: list[tuple[str, str]] = []
+        self._visited: set[str] = set()
+        self._writer: _Writer | None = None
+        self._pending: list[tuple] = []  # writes not yet handed to the writer
+
+    # -- opening ------------------------------------------------------------------------------
+
+    def connection(self) -> sqlite3.Connection | None:
+        """The reading connection, the database created or rebuilt as needed; None: no cache."""
+        if self._conn is not None or not self.usable:
+            return self._conn
         try:
-            with open(self.path, "rb") as handle:
-                data = orjson.loads(handle.read())
-        except (OSError, ValueError):
-            return
-        if (
-            not isinstance(data, dict)
-            or data.get("schema") != SCHEMA
-            or data.get("fields") != list(_STORED_FIELDS)
-            or data.get("version") != __version__
-            or data.get("key") != self.key
-            or not isinstance(data.get("entries"), dict)
-        ):
-            return
-        self._entries = data["entries"]
+            self._conn = self._open()
+            if self._conn is not None:
+                self.has_texts = _has_texts(self._conn)
+        except (sqlite3.Error, OSError):
+            self._conn = None
+        if self._conn is None:
+            self.usable = False
+        return self._conn
+
+    def _open(self) -> sqlite3.Connection | None:
+        if not self._prepare_folder():
+            return None
+        try:
+            return _connect(self.path, create=True)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError):
+                return None  # locked, read-only, no space: not damage
+        # Not a database, or a damaged one: ours (a tagged folder, our name), so built again.
+        self._remove_database()
+        return _connect(self.path, create=True)
+
+    def _prepare_folder(self) -> bool:
+        """Our tagged folder exists (created when missing); False when it cannot be ours."""
+        if os.path.isdir(self.cache_folder):
+            return _is_marked_folder(self.cache_folder)
+        try:
+            os.makedirs(self.cache_folder, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                write_atomic(os.path.join(self.cache_folder, TAG_NAME), TAG_TEXT)
+        except OSError:
+            return False
+        return _is_marked_folder(self.cache_folder)
+
+    def _remove_database(self) -> None:
+        for name in DB_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(self.cache_folder, name))
+
+    def _failed(self, exc: sqlite3.Error) -> None:
+        """A read failed mid-run: no cache for the rest of it; damage is rebuilt next time."""
+        self.usable = False
+        self._streams.clear()
+        if not isinstance(exc, sqlite3.OperationalError):
+            self._damaged = True
+
+    _damaged = False
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def get_rows(
+        self, abs_path: str, size: int, mtime_ns: int, display_path: str, *, in_scan: bool = False
+    ) -> list[Summary] | None:
+        """The file's rows if stored for this size and mtime_ns, else None."""
+        found = self.lookup(abs_path, size, mtime_ns, display_path, in_scan=in_scan)
+        return None if found is None else found[0]
+
+    def lookup(
+        self, abs_path: str, size: int, mtime_ns: int, display_path: str, *, in_scan: bool = False
+    ) -> tuple[list[Summary], bool] | None:
+        """The file's rows if stored for this size and mtime_ns, and whether the full-text index
+        holds what they say; else None.
+
+        `in_scan`: the file comes from a folder scan, in its order (the folder is streamed).
+        """
+        conn = self._conn or self.connection()
+        if conn is None:
+            return None
+        folder, _, name = abs_path.rpartition(os.sep)  # absolute: a separator is there
+        folder = folder or os.sep
+        if not (name.isascii() or _storable(name)):
+            return None
+        try:
+            if in_scan:
+                stream = self._streams.get(folder) or self._stream(conn, folder)
+                if stream.cursor is None:  # a folder name SQLite cannot hold
+                    return None
+                stored = stream.find(name)
+            elif not _storable(folder):
+                return None
+            else:
+                stored = conn.execute(
+                    "SELECT id, name, size, mtime_ns, rows, indexed FROM files WHERE dir = ? AND name = ?",
+                    (folder, name),
+                ).fetchone()
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return None
+        if stored is None or stored[2] != size or stored[3] != mtime_ns:
+            return None
+        rows = decode_rows(stored[4], display_path)
+        return None if rows is None else (rows, stored[5] == 1 and self.has_texts)
 
     def get(self, abs_path: str, size: int, mtime_ns: int, display_path: str) -> Summary | None:
         rows = self.get_rows(abs_path, size, mtime_ns, display_path)
         return rows[0] if rows is not None and len(rows) == 1 else None
 
-    def get_rows(self, abs_path: str, size: int, mtime_ns: int, display_path: str) -> list[Summary] | None:
-        """The file's rows: one for a recording, one per interaction of a cassette (maybe none)."""
-        self.load()
-        entry = self._entries.get(abs_path)
-        # [size, mtime_ns, values of each row...] (a cassette has one row per interaction, maybe
-        # none); anything else is a damaged entry: summarize the file again (its replacement is
-        # then written, which drops it).
-        if (
-            type(entry) is not list
-            or len(entry) < 2
-            or type(entry[0]) is not int
-            or type(entry[1]) is not int
-        ):
-            return None
-        if entry[0] != size or entry[1] != mtime_ns:
-            return None
-        rows = []
-        for values in entry[2:]:
-            if not _valid_values(values):
-                return None
-            row = Summary(display_path, *values)  # positional: `path` is the first field
-            if row.interaction is not None:  # a cassette interaction: `file#N`
-                row.path = interaction_address(display_path, row.interaction)
-            rows.append(row)
-        self._seen[abs_path] = entry
-        return rows
+    def _stream(self, conn: sqlite3.Connection, folder: str) -> _FolderStream:
+        stream = self._streams.get(folder)
+        if stream is not None:
+            return stream
+        prefix = folder + os.sep
+        # The scan is depth first: a folder that is not this one or above it is finished.
+        for other in list(self._streams):
+            if not (prefix.startswith(other + os.sep) or other == os.sep):
+                self._close_stream(other)
+        self._visited.add(folder)
+        if not _storable(folder):
+            stream = self._streams[folder] = _FolderStream(None)
+            return stream
+        cursor = conn.execute(
+            "SELECT id, name, size, mtime_ns, rows, indexed FROM files WHERE dir = ? ORDER BY name",
+            (folder,),
+        )
+        stream = self._streams[folder] = _FolderStream(cursor)
+        return stream
 
-    def put(self, abs_path: str, summary: Summary) -> None:
-        self.put_rows(abs_path, [summary], summary.size, summary.mtime_ns)
+    def _close_stream(self, folder: str) -> None:
+        stream = self._streams.pop(folder)
+        try:
+            self._stale.extend((folder, name) for name in stream.drain())
+        except sqlite3.Error as exc:
+            self._failed(exc)
 
-    def put_rows(self, abs_path: str, rows: list[Summary], size: int, mtime_ns: int) -> None:
-        self.load()
-        entry = [size, mtime_ns, *([getattr(row, name) for name in _STORED_FIELDS] for row in rows)]
-        if self._entries.get(abs_path) != entry:
-            self._dirty = True
-        self._seen[abs_path] = entry
+    # -- writing ------------------------------------------------------------------------------
 
-    def save(self, *, complete_scan: bool) -> bool:
-        """Write the shard if it changed; True when written.
-
-        After a complete scan of the folder, entries it did not see are dropped (deleted or
-        renamed files). Otherwise (named files, a partial scan) they are kept, oldest dropped
-        first beyond MAX_FILE_ENTRIES.
-        """
-        if complete_scan:
-            if self._entries.keys() != self._seen.keys():
-                self._dirty = True
-            kept = dict(self._seen)
-        else:
-            kept = {key: entry for key, entry in self._entries.items() if key not in self._seen}
-            kept.update(self._seen)  # seen last: the most recently used survive the cap
-            if len(kept) > MAX_FILE_ENTRIES:
-                self._dirty = True
-                for key in list(kept)[: len(kept) - MAX_FILE_ENTRIES]:
-                    del kept[key]
-        if not self._dirty:
+    def put_rows(
+        self, abs_path: str, rows: list[Summary], size: int, mtime_ns: int, texts: list[str] | None = None
+    ) -> bool:
+        """Store a file's rows (and what each says, for the index), written in the background.
+        False when they cannot be stored (no cache, a name or text SQLite or JSON cannot hold)."""
+        if self.connection() is None:
             return False
-        try:
-            self.key.encode("utf-8")
-        except UnicodeEncodeError:
-            return False  # a folder name that is not UTF-8 cannot be stored as JSON text
-        try:
-            _write_atomically(self.path, _encode(self.key, kept))
-        except OSError:
-            return False  # a read-only cache folder only costs speed next time
-        self._entries, self._seen, self._dirty = kept, {}, False
+        folder, name = os.path.split(abs_path)
+        blob = encode_rows(rows)
+        if blob is None or not (_storable(folder) and _storable(name)):
+            return False
+        self._send((_PUT, folder, name, size, mtime_ns, blob))
+        if texts is not None:
+            self._send_texts(folder, name, size, mtime_ns, texts)
         return True
 
+    def put_texts(self, abs_path: str, size: int, mtime_ns: int, texts: list[str]) -> bool:
+        """Index what the stored rows of this version of a file say (one text per row)."""
+        if self.connection() is None or not self.has_texts:
+            return False
+        folder, name = os.path.split(abs_path)
+        if not (_storable(folder) and _storable(name)):
+            return False
+        self._send_texts(folder, name, size, mtime_ns, texts)
+        return True
 
-class SummaryCache:
-    """The shards of one cache folder, opened as the roots of a listing need them."""
+    def _send_texts(self, folder: str, name: str, size: int, mtime_ns: int, texts: list[str]) -> None:
+        if self.has_texts:
+            texts = [text if _storable(text) else text.encode("utf-8", "replace").decode() for text in texts]
+            self._send((_INDEX, folder, name, size, mtime_ns, texts))
 
-    def __init__(self, folder: str | None = None) -> None:
-        self.folder = folder or default_cache_dir()
-        self.shard_folder = os.path.join(self.folder, SHARD_FOLDER)
-        self._shards: dict[str, SummaryShard] = {}
+    def put(self, abs_path: str, summary: Summary) -> bool:
+        return self.put_rows(abs_path, [summary], summary.size, summary.mtime_ns)
 
-    def shard_path(self, key: str) -> str:
-        digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:32]
-        return os.path.join(self.shard_folder, f"{digest}.json")
+    def forget(self, abs_path: str) -> None:
+        """Drop a file that is gone (the watcher saw it removed)."""
+        folder, name = os.path.split(abs_path)
+        if self.connection() is not None and _storable(folder) and _storable(name):
+            self._send((_FORGET, folder, name))
 
-    def shard(self, key: str) -> SummaryShard:
-        shard = self._shards.get(key)
-        if shard is None:
-            shard = self._shards[key] = SummaryShard(self.shard_path(key), key)
-        return shard
+    def _send(self, item: tuple) -> None:
+        pending = self._pending
+        pending.append(item)
+        if len(pending) >= SEND_BATCH:
+            self._flush()
+        if item[0] != _INDEX:  # counted as files written: the rows
+            self.written += 1
 
-    def save(self, complete_keys: Iterable[str] = ()) -> int:
-        """Save every shard used; `complete_keys` are the folder shards whose scan finished.
-
-        Returns how many shard files were written.
-        """
-        complete = set(complete_keys)
-        written = sum(shard.save(complete_scan=key in complete) for key, shard in self._shards.items())
+    def save(self, complete_folders: Iterable[str] = ()) -> int:
+        """Finish the writes; after a complete scan of `complete_folders` (absolute), drop what
+        they no longer hold. Returns how many files were written or dropped."""
+        if self._conn is None:
+            self._finish_writer()
+            return self._after_damage()
+        for folder in list(self._streams):
+            self._close_stream(folder)
+        complete = [folder.rstrip(os.sep) or os.sep for folder in complete_folders]
+        if complete and self.usable:
+            gone = [item for item in self._stale if _under_any(item[0], complete)]
+            try:
+                gone_folders = self._folders_not_visited(complete)
+            except sqlite3.Error as exc:
+                self._failed(exc)
+                gone_folders = []
+            for folder, name in gone:
+                self._send((_FORGET, folder, name))
+            for folder in gone_folders:
+                self._send((_FORGET_FOLDER, folder, ""))
+        self._stale.clear()
+        written, self.written = self.written, 0
+        self.close()  # reopened when used again: an idle connection would keep others from locking
         if written:
-            self._evict()
             self._remove_older_schemas()
-        return written
+        return written + self._after_damage()
+
+    def _after_damage(self) -> int:
+        if self._damaged:
+            self.close()
+            self._remove_database()
+            self._damaged = False
+        return 0
+
+    def _folders_not_visited(self, complete: list[str]) -> list[str]:
+        assert self._conn is not None
+        gone = []
+        for root in complete:
+            low = root if root == os.sep else root + os.sep
+            high = low[:-1] + chr(ord(os.sep) + 1)
+            cursor = self._conn.execute(
+                "SELECT DISTINCT dir FROM files WHERE dir = ? OR (dir >= ? AND dir < ?)", (root, low, high)
+            )
+            gone.extend(folder for (folder,) in cursor if folder not in self._visited)
+        return gone
+
+    def _flush(self) -> None:
+        """Hand the pending writes to the writer thread (started on first use)."""
+        if not self._pending:
+            return
+        if self._writer is None:
+            self._writer = _Writer(self.path)
+        self._writer.queue.put(self._pending)
+        self._pending = []
+
+    def _finish_writer(self) -> None:
+        self._flush()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.finish()
+            self.write_failed = self.write_failed or writer.failed
+
+    def close(self) -> None:
+        self._streams.clear()
+        self._finish_writer()
+        if self._conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            self._conn = None
+
+    # -- searching ----------------------------------------------------------------------------
+
+    def search(self, needle: str, roots: Iterable[str] = ()) -> set[tuple[str, int]] | None:
+        """(absolute file, row index) of every stored row whose text holds `needle` (case-insensitive),
+        restricted to files under `roots` (absolute; none: everywhere). None: no index to ask."""
+        conn = self.connection()
+        if conn is None or not self.has_texts or not needle:
+            return None
+        if len(needle) >= 3:
+            condition, value = "texts MATCH ?", '"' + needle.replace('"', '""') + '"'
+        else:  # shorter than a trigram: FTS5 answers LIKE by reading every text
+            escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            condition, value = "body LIKE ? ESCAPE '\\'", f"%{escaped}%"
+        try:
+            cursor = conn.execute(
+                "SELECT f.dir, f.name, t.rowid FROM texts t JOIN files f ON f.id = t.rowid >> ?"
+                f" WHERE t.{condition}",
+                (ROW_BITS, value),
+            )
+            roots = [root.rstrip(os.sep) or os.sep for root in roots]
+            found = set()
+            for folder, name, rowid in cursor:
+                path = os.path.join(folder, name)
+                if not roots or any(path == root or _under(path, root) for root in roots):
+                    found.add((path, rowid & (MAX_ROWS_INDEXED - 1)))
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return None
+        return found
+
+    # -- clean-up of older caches -------------------------------------------------------------
 
     def _remove_older_schemas(self) -> None:
-        """Caches written by older versions (`summaries-v1/`) are dead weight; only ours are removed.
+        """Caches written by older versions (`summaries-v3/`) are dead weight; only ours are removed.
 
         A folder of an older schema goes only when it carries our tag, and then only the files
         named as we name them (an unknown file keeps the folder); a single-file cache only when
@@ -267,19 +563,194 @@ class SummaryCache:
                 elif match.group(2) and _is_marked_file(path):
                     os.unlink(path)
 
-    def _evict(self) -> None:
-        """Beyond MAX_SHARDS files, remove the least recently written."""
+
+def _under(path: str, folder: str) -> bool:
+    return path.startswith(folder if folder == os.sep else folder + os.sep)
+
+
+def _under_any(folder: str, roots: list[str]) -> bool:
+    return any(folder == root or _under(folder, root) for root in roots)
+
+
+def _connect(path: str, *, create: bool) -> sqlite3.Connection:
+    """A connection to our database, its tables created; raises sqlite3.Error (DatabaseError:
+    the file is not ours or is damaged)."""
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+    )
+    try:
+        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and application_id != APPLICATION_ID:
+            raise sqlite3.DatabaseError("not a tui-replay database")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")  # WAL: a crash loses at most the last commit
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall()) if "meta" in tables else {}
+        wanted = {
+            "writer": WRITER,
+            "version": __version__,
+            "layout": LAYOUT,
+            "fields": ",".join(_STORED_FIELDS),
+        }
+        if meta != wanted or (("texts" in tables) != fts_available() and fts_available()):
+            if not create:
+                raise sqlite3.OperationalError("the database is of another version")
+            _reset(conn, wanted)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _reset(conn: sqlite3.Connection, meta: dict[str, str]) -> None:
+    """Empty tables of this version's shape (a database of another version is rebuilt)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        built = "meta" in tables and dict(conn.execute("SELECT key, value FROM meta").fetchall()) == meta
+        if built and ("texts" in tables or not fts_available()):
+            conn.execute("COMMIT")  # another process built it meanwhile
+            return
+        for table in ("texts", "files", "meta"):
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+        for statement in _CREATE:
+            conn.execute(statement)
+        if fts_available():
+            with contextlib.suppress(sqlite3.OperationalError):  # built without FTS5 or trigram: no index
+                for statement in _CREATE_TEXTS:
+                    conn.execute(statement)
+        conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+        raise
+
+
+class _Writer:
+    """The thread that writes: puts, texts and removals from a queue, applied in batches (one
+    `executemany` per run of puts or removals) in transactions of at most COMMIT_FILES items or
+    COMMIT_SECONDS."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        # Bounded: a summarizer faster than the indexing waits instead of queueing texts in memory.
+        self.queue: queue.Queue[list[tuple] | None] = queue.Queue(maxsize=WRITE_QUEUE)
+        self.failed = False
+        self.thread = threading.Thread(target=self._run, name="tui-replay cache writer", daemon=True)
+        self.thread.start()
+
+    def finish(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+
+    def _run(self) -> None:
+        conn = None
         try:
-            with os.scandir(self.shard_folder) as entries:
-                shards = [(e.stat().st_mtime_ns, e.path) for e in entries if _SHARD_NAME.fullmatch(e.name)]
-        except OSError:
-            return
-        if len(shards) <= MAX_SHARDS:
-            return
-        shards.sort()
-        for _, path in shards[: len(shards) - MAX_SHARDS]:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
+            conn = _connect(self.path, create=False)
+            self._loop(conn, _has_texts(conn))
+        except sqlite3.Error:
+            self.failed = True
+            while self.queue.get() is not None:  # let the producer finish without blocking
+                pass
+        finally:
+            if conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+
+    def _next_batch(self) -> tuple[list[tuple], bool]:
+        """What arrives within COMMIT_SECONDS of the first writes (about COMMIT_FILES at most),
+        and whether the producer is done: few large transactions, not one per file."""
+        first = self.queue.get()
+        if first is None:
+            return [], True
+        batch = list(first)
+        deadline = time.monotonic() + COMMIT_SECONDS
+        while len(batch) < COMMIT_FILES:
+            left = deadline - time.monotonic()
+            try:
+                more = self.queue.get(timeout=left) if left > 0 else self.queue.get_nowait()
+            except queue.Empty:
+                break
+            if more is None:
+                return batch, True
+            batch.extend(more)
+        return batch, False
+
+    def _loop(self, conn: sqlite3.Connection, has_texts: bool) -> None:
+        done = False
+        while not done:
+            batch, done = self._next_batch()
+            if not batch:
+                break
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                _apply(conn, batch, has_texts)
+                conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
+        _trim(conn)
+
+
+def _apply(conn: sqlite3.Connection, batch: list[tuple], has_texts: bool) -> None:
+    """Apply a batch in order; consecutive puts (or removals) go in one executemany."""
+    start = 0
+    while start < len(batch):
+        kind = batch[start][0]
+        end = start + 1
+        if kind in (_PUT, _FORGET):
+            while end < len(batch) and batch[end][0] == kind:
+                end += 1
+        items = batch[start:end]
+        if kind == _PUT:
+            conn.executemany(_UPSERT, (item[1:] for item in items))
+        elif kind == _FORGET:  # the triggers take the texts out
+            conn.executemany("DELETE FROM files WHERE dir = ? AND name = ?", (item[1:] for item in items))
+        elif kind == _FORGET_FOLDER:
+            conn.execute("DELETE FROM files WHERE dir = ?", (items[0][1],))
+        elif kind == _INDEX and has_texts:
+            _index(conn, *items[0][1:])
+        start = end
+
+
+def _index(
+    conn: sqlite3.Connection, folder: str, name: str, size: int, mtime_ns: int, texts: list[str]
+) -> None:
+    """Index the texts of a stored file, if it is still stored at this version and not indexed."""
+    found = conn.execute(
+        "SELECT id, indexed FROM files WHERE dir = ? AND name = ? AND size = ? AND mtime_ns = ?",
+        (folder, name, size, mtime_ns),
+    ).fetchone()
+    if found is None or found[1]:
+        return
+    file_id = found[0]
+    conn.execute("UPDATE files SET indexed = 1 WHERE id = ?", (file_id,))
+    base = file_id << ROW_BITS
+    conn.executemany(
+        "INSERT INTO texts (rowid, body) VALUES (?, ?)",
+        ((base + index, text) for index, text in enumerate(texts[:MAX_ROWS_INDEXED]) if text),
+    )
+
+
+def _has_texts(conn: sqlite3.Connection) -> bool:
+    if not fts_available():
+        return False
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'texts'").fetchone() is not None
+
+
+def _trim(conn: sqlite3.Connection) -> None:
+    """Beyond MAX_FILES files, the least recently inserted go (their texts with them: triggers)."""
+    (count,) = conn.execute("SELECT count(*) FROM files").fetchone()
+    if count <= MAX_FILES:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    oldest = "SELECT id FROM files ORDER BY id LIMIT ?"
+    conn.execute(f"DELETE FROM files WHERE id IN ({oldest})", (count - MAX_FILES,))
+    conn.execute("COMMIT")
 
 
 def _is_marked_file(path: str) -> bool:
@@ -295,12 +766,16 @@ def _is_marked_folder(folder: str) -> bool:
         return False
 
 
+def _is_our_file_name(name: str) -> bool:
+    return name in DB_FILES or any(pattern.fullmatch(name) for pattern in _OLD_FILE_NAMES)
+
+
 def _remove_marked_folder(folder: str) -> None:
     """Our files in a folder carrying our tag, then the folder if nothing else is left."""
     if not _is_marked_folder(folder):
         return
     for name in os.listdir(folder):
-        if _SHARD_NAME.fullmatch(name) or _TEMP_NAME.fullmatch(name):
+        if _is_our_file_name(name):
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(folder, name))
     if set(os.listdir(folder)) == {TAG_NAME}:
@@ -308,45 +783,12 @@ def _remove_marked_folder(folder: str) -> None:
         os.rmdir(folder)
 
 
-def _encode(key: str, entries: dict[str, list]) -> bytes:
-    payload = {
-        "writer": WRITER,  # first: the mark that this file is ours (see _is_marked_file)
-        "schema": SCHEMA,
-        "fields": list(_STORED_FIELDS),
-        "version": __version__,
-        "key": key,
-        "entries": entries,
-    }
-    try:
-        return orjson.dumps(payload)
-    except orjson.JSONEncodeError:
-        pass
-    # Some entry holds text orjson refuses (a lone surrogate from a \udXXX escape, or a
-    # file name that is not UTF-8): leave those out.
-    clean: dict[str, list] = {}
-    for path, entry in entries.items():
-        try:
-            orjson.dumps([path, entry])
-        except orjson.JSONEncodeError:
-            continue
-        clean[path] = entry
-    payload["entries"] = clean
-    return orjson.dumps(payload)
-
-
-def _write_atomically(path: str, data: bytes) -> None:
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    tag = os.path.join(folder, TAG_NAME)
-    if not os.path.exists(tag):
-        with contextlib.suppress(FileExistsError):  # another listing wrote it meanwhile
-            write_atomic(tag, TAG_TEXT)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".shard-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+def iter_stored(cache: SummaryCache) -> Iterator[tuple[str, int, int]]:
+    """(absolute path, size, mtime_ns) of every stored file (tests and diagnostics)."""
+    conn = cache.connection()
+    if conn is None:
+        return
+    for folder, name, size, mtime_ns in conn.execute(
+        "SELECT dir, name, size, mtime_ns FROM files ORDER BY dir, name"
+    ):
+        yield os.path.join(folder, name), size, mtime_ns

@@ -8,14 +8,14 @@ parser (`summarize_file`) and only when they are regular files under the size li
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Iterator
 
-from tui_replay.catalog.cache import SummaryCache, SummaryShard, folder_key, named_files_key
+from tui_replay.catalog.cache import SummaryCache
+from tui_replay.catalog.filters import TextSearch
 from tui_replay.catalog.scan import Found, iter_found
-from tui_replay.recording.cassette import is_cassette_name
-from tui_replay.recording.load import DEFAULT_MAX_SIZE, format_size
+from tui_replay.recording.limits import DEFAULT_MAX_SIZE
 from tui_replay.recording.model import Summary
-from tui_replay.recording.summary import summarize_cassette_file, summarize_file
 
 
 def error_summary(path: str, reason: str, st: os.stat_result | None = None) -> Summary:
@@ -37,8 +37,15 @@ class Catalog:
     ) -> None:
         self.max_size = DEFAULT_MAX_SIZE if max_size is None else max_size
         self.cache = SummaryCache(cache_dir) if use_cache else None
-        self._abs_roots: dict[str, str] = {}  # root as given -> absolute, for shard keys
-        self._enclosing: dict[str, list[SummaryShard]] = {}  # shard key -> shards of folders around it
+        # Index what the rows say as they are summarized (set by the first `text:` query: a
+        # plain listing neither extracts the text nor writes the index).
+        self.index_texts = False
+        self._index_ready = False  # the index pass over the listed roots is done
+        # Rows summarized since index_texts was set that are not in the index (unstorable, or
+        # the cache failed).
+        self.unindexed = 0
+        # Held while summarizing and saving: the app's watcher and its index pass share a catalog.
+        self.lock = threading.RLock()
 
     def iter_summaries(self, roots: Iterable[str]) -> Iterator[Summary]:
         """One Summary per file found, in scan order; the cache is saved once all are yielded."""
@@ -50,6 +57,11 @@ class Catalog:
 
     def scan(self, roots: Iterable[str]) -> list[Summary]:
         return list(self.iter_summaries(roots))
+
+    def update(self, roots: Iterable[str]) -> int:
+        """Bring the cache and index up to date with `roots` without keeping the rows; returns
+        how many rows there are."""
+        return sum(1 for _ in self.iter_summaries(roots))
 
     def summarize_path(self, path: str) -> list[Summary]:
         """The rows of one file (e.g. one the watcher saw change), through the cache. Call `save` later."""
@@ -67,71 +79,56 @@ class Catalog:
         if st is None:  # scanned without stat: the reader refuses what is too big before reading
             return self._summarize_file(found)
         if st.st_size > self.max_size:
+            from tui_replay.recording.load import format_size
+
             # Refused from the stat alone: the file is never opened. (Same words as the reader's.)
             size, limit = format_size(st.st_size), format_size(self.max_size)
             return [error_summary(found.path, f"file is {size}, over the {limit} limit", st)]
-        if self.cache is None:
+        cache = self.cache
+        if cache is None or not cache.usable:
             return self._summarize_file(found)
         abs_path = found.abs_path or os.path.abspath(found.path)
-        shard = self._shard_for(found, abs_path)
-        cached = shard.get_rows(abs_path, st.st_size, st.st_mtime_ns, found.path)
-        if cached is None:
-            cached = self._from_enclosing_folders(shard, abs_path, st, found.path)
+        in_scan = bool(found.root) and not found.explicit
+        cached = cache.lookup(abs_path, st.st_size, st.st_mtime_ns, found.path, in_scan=in_scan)
         if cached is not None:
-            return cached
-        rows = self._summarize_file(found)
+            rows, indexed = cached
+            if self.index_texts and not indexed:
+                self._index_file(found.path, abs_path, st, len(rows))
+            return rows
+        texts: list[str] | None = [] if self.index_texts and cache.has_texts else None
+        rows = self._summarize_file(found, texts)
         size, mtime_ns = (rows[0].size, rows[0].mtime_ns) if rows else (st.st_size, st.st_mtime_ns)
-        if mtime_ns and size <= self.max_size:  # not a file that could not be read
-            shard.put_rows(abs_path, rows, size, mtime_ns)
+        # (Not stored: a file that could not be read.)
+        if mtime_ns and size <= self.max_size and cache.put_rows(abs_path, rows, size, mtime_ns, texts):
+            return rows
+        self.unindexed += len(rows)
         return rows
 
-    def _from_enclosing_folders(
-        self, shard: SummaryShard, abs_path: str, st: os.stat_result, display_path: str
-    ) -> list[Summary] | None:
-        """A miss in this root's shard may be a hit in the shard of a folder around it.
+    def _index_file(self, path: str, abs_path: str, st: os.stat_result, count: int) -> None:
+        """Index a stored file (its rows are cached): read for its text alone, not summarized."""
+        from tui_replay.catalog.textsearch import file_texts
 
-        (`list recordings/` then `list recordings/agents/`.) Found entries are copied into
-        this root's shard, so it is complete on its own next time.
-        """
-        enclosing = self._enclosing.get(shard.key)
-        if enclosing is None:
-            assert self.cache is not None
-            if shard.key.startswith("files:"):
-                folder = os.path.dirname(abs_path)
-            else:
-                folder = os.path.dirname(shard.key)
-            enclosing = []
-            while True:
-                candidate = self.cache.shard(folder_key(folder))
-                if candidate is not shard and os.path.exists(candidate.path):
-                    enclosing.append(candidate)
-                parent = os.path.dirname(folder)
-                if parent == folder:
-                    break
-                folder = parent
-            self._enclosing[shard.key] = enclosing
-        for other in enclosing:
-            cached = other.get_rows(abs_path, st.st_size, st.st_mtime_ns, display_path)
-            if cached is not None:
-                shard.put_rows(abs_path, cached, st.st_size, st.st_mtime_ns)
-                return cached
-        return None
-
-    def _shard_for(self, found: Found, abs_path: str) -> SummaryShard:
-        """The scanned folder's shard, or for a file named on its own, its folder's named-files shard."""
         assert self.cache is not None
-        if found.explicit or not found.root:
-            return self.cache.shard(named_files_key(abs_path))
-        abs_root = self._abs_roots.get(found.root)
-        if abs_root is None:
-            abs_root = self._abs_roots[found.root] = os.path.abspath(found.root)
-        return self.cache.shard(folder_key(abs_root))
+        texts, size, mtime_ns = file_texts(path, self.max_size)
+        same = (size, mtime_ns) == (st.st_size, st.st_mtime_ns) and len(texts) == count
+        if not (same and self.cache.put_texts(abs_path, size, mtime_ns, texts)):
+            self.unindexed += count  # changed since, or not storable: searched by reading it
 
-    def _summarize_file(self, found: Found) -> list[Summary]:
+    def forget(self, path: str) -> None:
+        """A file is gone (the watcher saw it): drop it from the cache and index. Call `save` later."""
+        if self.cache is not None:
+            self.cache.forget(os.path.abspath(path))
+
+    def _summarize_file(self, found: Found, texts: list[str] | None = None) -> list[Summary]:
+        from tui_replay.recording.cassette import is_cassette_name
+        from tui_replay.recording.summary import summarize_cassette_file, summarize_file
+
         if is_cassette_name(found.path):
             # A YAML file met in a folder may be any config file: no row unless it is a cassette.
-            return summarize_cassette_file(found.path, self.max_size, skip_other_yaml=not found.explicit)
-        summary = summarize_file(found.path, max_size=self.max_size)
+            return summarize_cassette_file(
+                found.path, self.max_size, skip_other_yaml=not found.explicit, texts=texts
+            )
+        summary = summarize_file(found.path, max_size=self.max_size, texts=texts)
         summary.path = found.path
         return [summary]
 
@@ -139,8 +136,51 @@ class Catalog:
         """Write the cache (if used and changed). Call after every root in `roots` was fully scanned."""
         if self.cache is None:
             return
-        # The folders among `roots` were scanned to the end: their shards drop unseen files.
-        self.cache.save(folder_key(os.path.abspath(root)) for root in roots if os.path.isdir(root))
+        # The folders among `roots` were scanned to the end: rows of files no longer there go.
+        self.cache.save(os.path.abspath(root) for root in roots if os.path.isdir(root))
+
+    # -- searching inside recordings ----------------------------------------------------------
+
+    def index_is_complete(self) -> bool:
+        """Every row this catalog gave is in the full-text index (after `save`)."""
+        cache = self.cache
+        return (
+            cache is not None
+            and cache.usable
+            and cache.has_texts
+            and not cache.write_failed
+            and not self.unindexed
+        )
+
+    def prepare_index(self, roots: Iterable[str]) -> bool:
+        """Bring the full-text index up to date with every row under `roots` (a pass that reads
+        only the files not indexed yet); from then on what this catalog summarizes is indexed as
+        it goes (the watcher keeps it current). True when the index holds every row."""
+        with self.lock:
+            if not self._index_ready:
+                self.index_texts = True
+                self.unindexed = 0
+                self.update(roots)
+                self._index_ready = True
+            return self.index_is_complete()
+
+    def index_pending(self) -> bool:
+        """A `text:` query would first bring the index up to date (`prepare_index`, a pass over
+        the files): False once done, or without an index (the files are read instead)."""
+        cache = self.cache
+        return cache is not None and cache.usable and cache.has_texts and not self._index_ready
+
+    def text_search(self, roots: Iterable[str] = ()) -> TextSearch:
+        """The `text:` hook of `parse_query`: through the index, brought up to date for the rows
+        under `roots` before the first query (`prepare_index`), else by reading each file."""
+        from tui_replay.catalog.textsearch import search_files_text, search_index_text
+
+        cache = self.cache
+        if cache is None or cache.connection() is None or not cache.has_texts:
+            return search_files_text(self.max_size)
+        roots = list(roots)
+        absolute = [os.path.abspath(root) for root in roots]
+        return search_index_text(cache, absolute, self.max_size, prepare=lambda: self.prepare_index(roots))
 
 
 def list_summaries(

@@ -11,6 +11,9 @@ Query language (`parse_query`), words separated by spaces, all must hold:
     stream:yes|no   streamed or not (also true/false, 1/0)
     key:current|older|mis-keyed|opaque   the file name against the request hash (`tui-replay check`)
     capture:yes|no  a live capture of ours (`compare --save`, the app's `s`) or not
+    text:experts    inside the recording: messages, answer, reasoning, tool calls and results,
+    text:"a phrase" error messages (case-insensitive substring; through the full-text index
+                    when the caller gives one, see `text_search`, else by reading the files)
     -anything       negates a word or a field filter: -kind:models  -gemini
 
 A `name:` prefix that is not one of the fields above is part of a free word, so ids with
@@ -31,8 +34,10 @@ from tui_replay.catalog.testids import NO_TEST_ID, split_test_id
 from tui_replay.recording.model import Kind, Summary
 
 Predicate = Callable[[Summary], bool]
+# needle -> predicate: how `text:` looks inside recordings (catalog/textsearch.py has both ways).
+TextSearch = Callable[[str], Predicate]
 
-FIELDS = ("model", "kind", "has", "status", "test", "endpoint", "stream", "path", "key", "capture")
+FIELDS = ("model", "kind", "has", "status", "test", "endpoint", "stream", "path", "key", "capture", "text")
 KEY_VALUES = ("current", "older", "mis-keyed", "opaque")
 HAS_VALUES = ("tools", "citations", "error", "exception", "tokens")
 KINDS = frozenset(Kind)
@@ -135,24 +140,61 @@ def _tokens(text: str) -> list[str]:
         return text.replace('"', " ").replace("'", " ").split()
 
 
-def parse_query(text: str) -> Query:
-    """A predicate over Summary for the query `text` (see the module doc). Raises QueryError."""
+def _text_value(token: str) -> tuple[str, bool] | None:
+    """(searched text, negated) of a `text:` token, else None."""
+    negate = token.startswith("-") and len(token) > 1
+    body = token[1:] if negate else token
+    name, sep, value = body.partition(":")
+    if sep and name.lower() == "text":
+        return value, negate
+    return None
+
+
+def text_terms(text: str) -> list[str]:
+    """What the `text:` filters of a query look for (not the negated ones): what to highlight."""
+    terms = []
+    for token in _tokens(text):
+        found = _text_value(token)
+        if found is not None and found[0] and not found[1]:
+            terms.append(found[0])
+    return terms
+
+
+def has_text_filter(text: str) -> bool:
+    """The query looks inside recordings (its answer then needs the files or the index)."""
+    return any(_text_value(token) is not None for token in _tokens(text))
+
+
+def parse_query(text: str, *, text_search: TextSearch | None = None) -> Query:
+    """A predicate over Summary for the query `text` (see the module doc). Raises QueryError.
+
+    `text_search` answers `text:` filters (default: by reading each row's file).
+    """
     predicates: list[tuple[Predicate, bool]] = []
+    inside: list[tuple[Predicate, bool]] = []  # text: filters, tested last (they cost the most)
     terms: list[_Term] = []
     for token in _tokens(text):
         negate = token.startswith("-") and len(token) > 1
         body = token[1:] if negate else token
         name, sep, value = body.partition(":")
-        if sep and name.lower() in FIELDS:
+        field = name.lower() if sep and name.lower() in FIELDS else ""
+        terms.append(_Term(field, value if field else body, negate))
+        if field:
             if not value:
                 raise QueryError(f"{name}: needs a value, e.g. {name}:something")
-            predicate = _field_predicate(name.lower(), value)
+            if field == "text":
+                if text_search is None:
+                    from tui_replay.catalog.textsearch import search_files_text
+                    from tui_replay.recording.limits import DEFAULT_MAX_SIZE
+
+                    text_search = search_files_text(DEFAULT_MAX_SIZE)
+                inside.append((text_search(value), negate))
+                continue
+            predicate = _field_predicate(field, value)
         else:
             predicate = _WordPredicate(body)
         predicates.append((predicate, negate))
-        terms.append(
-            _Term(name.lower() if sep and name.lower() in FIELDS else "", value if sep else body, negate)
-        )
+    predicates.extend(inside)
     return Query(predicates, terms)
 
 

@@ -119,14 +119,17 @@ def _walk(
     if isinstance(first, Found):
         yield first
         return
-    # Absolute folder paths ride along so each file's absolute path is a cheap join.
-    stack: list[tuple[Iterator[os.DirEntry[str]], str]] = [(iter(first), os.path.abspath(root))]
+    # Absolute folder paths (with their final separator) ride along so each file's absolute
+    # path is a concatenation.
+    # Each folder's entries are popped off the end of its list (sorted in reverse) and so freed
+    # as they are handled: an entry keeps its stat result, and a folder may hold 100,000 files.
+    stack: list[tuple[list[os.DirEntry[str]], str]] = [(first, _with_sep(os.path.abspath(root)))]
     while stack:
-        entries_left, abs_folder = stack[-1]
-        entry = next(entries_left, None)
-        if entry is None:
+        entries_left, abs_prefix = stack[-1]
+        if not entries_left:
             stack.pop()
             continue
+        entry = entries_left.pop()
         path = entry.path
         try:
             is_dir = entry.is_dir()  # follows symlinks
@@ -143,9 +146,10 @@ def _walk(
             if isinstance(entries, Found):
                 yield entries
             elif entries is not None:
-                stack.append((iter(entries), os.path.join(abs_folder, entry.name)))
+                stack.append((entries, abs_prefix + entry.name + os.sep))
             continue
-        if not is_recording_name(entry.name):
+        name = entry.name
+        if not name.lower().endswith(RECORDING_SUFFIXES):  # is_recording_name, inlined: per file
             continue
         try:
             if not entry.is_file():  # FIFO, socket, device, broken link
@@ -155,17 +159,21 @@ def _walk(
             continue
         if file_stat is not None and not stat.S_ISREG(file_stat.st_mode):
             continue
-        key = os.path.join(abs_folder, entry.name)
+        key = abs_prefix + name
         if key in seen_files:
             continue
         seen_files.add(key)
         yield Found(path, file_stat, abs_path=key, root=root)
 
 
+def _with_sep(folder: str) -> str:
+    return folder if folder.endswith(os.sep) else folder + os.sep
+
+
 def _enter_folder(
     folder: str, folder_stat: os.stat_result, visited_dirs: set[tuple[int, int]], root: str
 ) -> list[os.DirEntry[str]] | Found | None:
-    """A folder's sorted entries, or its error row; None when it was visited already
+    """A folder's entries (reverse sorted), or its error row; None when it was visited already
     (a symlink loop, or a folder reached twice through links or roots)."""
     folder_id = (folder_stat.st_dev, folder_stat.st_ino)
     if folder_id in visited_dirs:
@@ -178,12 +186,13 @@ def _enter_folder(
 
 
 def _sorted_entries(folder: str) -> list[os.DirEntry[str]] | Found:
+    """A folder's entries in reverse name order (the walk pops the first name off the end)."""
     try:
         with os.scandir(folder) as it:
             entries = list(it)
     except OSError as exc:
         return Found(folder, None, f"cannot read folder: {_one_line(exc)}")
-    entries.sort(key=lambda entry: entry.name)
+    entries.sort(key=lambda entry: entry.name, reverse=True)
     return entries
 
 

@@ -75,14 +75,17 @@ async def watch_catalog(
     known: dict[str, Summary],
     max_size: int,
     stop_event: asyncio.Event | None = None,
+    catalog: Catalog | None = None,
 ) -> AsyncIterator[list[Change]]:
     """Yield batches of changes under `roots` until `stop_event` is set (or the iterator is closed).
 
     `known` is what the caller lists already (address -> Summary, paths as the folder scan
     spells them): the first event of a known path is "changed", and known paths that are
-    gone or differ on disk when watching starts are reported at once.
+    gone or differ on disk when watching starts are reported at once. With the caller's
+    `catalog` (one with the cache), changed files update the cache and its full-text index,
+    and removed files leave them; without it nothing is written.
     """
-    watcher = CatalogWatcher(roots, known=known, max_size=max_size)
+    watcher = CatalogWatcher(roots, known=known, max_size=max_size, catalog=catalog)
     await watcher.start()
     try:
         while True:
@@ -104,14 +107,21 @@ class _Root:
 class CatalogWatcher:
     """The state behind `watch_catalog`: what is listed, what is pending, what to look at next."""
 
-    def __init__(self, roots: Iterable[str], *, known: dict[str, Summary], max_size: int) -> None:
+    def __init__(
+        self,
+        roots: Iterable[str],
+        *,
+        known: dict[str, Summary],
+        max_size: int,
+        catalog: Catalog | None = None,
+    ) -> None:
         self.roots = [_Root(r, os.path.abspath(r), os.path.realpath(r)) for r in dict.fromkeys(roots)]
         self.listed: dict[str, Summary] = dict(known)  # by address (`file` or `file#N`)
         self._rows: dict[str, list[str]] = {}  # file -> the addresses of its rows
         for address, summary in self.listed.items():
             self._rows.setdefault(summary.file, []).append(address)
         self.max_size = max_size
-        self._catalog: Catalog | None = None  # created on first use (imports the parser)
+        self._catalog: Catalog | None = catalog  # else created on first use (imports the parser)
         # Inputs from the root supervisors, drained by the consumer.
         self._inbox: list[tuple[str, _Root, object]] = []
         self._wake = asyncio.Event()
@@ -437,18 +447,27 @@ def _examine(
     paths: list[tuple[str, bool]], catalog: Catalog, is_root_file: Callable[[str], bool]
 ) -> list[tuple[str, str, list[Summary] | None]]:
     """Runs in a thread: stat each path, summarize the recording files among them (their rows)."""
+    with catalog.lock:  # the app's index pass may be using the catalog
+        return _examine_locked(paths, catalog, is_root_file)
+
+
+def _examine_locked(
+    paths: list[tuple[str, bool]], catalog: Catalog, is_root_file: Callable[[str], bool]
+) -> list[tuple[str, str, list[Summary] | None]]:
     results: list[tuple[str, str, list[Summary] | None]] = []
     for path, scan_if_folder in paths:
         try:
             st = os.stat(path)
         except OSError:
             results.append((path, "missing", None))
+            catalog.forget(path)
             continue
         if stat.S_ISDIR(st.st_mode):
             results.append((path, "folder" if scan_if_folder else "ignored", None))
             continue
         if not stat.S_ISREG(st.st_mode):
             results.append((path, "missing", None))  # a FIFO or socket now: drop any row it had
+            catalog.forget(path)
             continue
         if not (is_recording_name(os.path.basename(path)) or is_root_file(path)):
             results.append((path, "ignored", None))
@@ -458,4 +477,5 @@ def _examine(
         except Exception as exc:  # summarize_file never raises; this keeps a parser bug from ending the watch
             rows = [Summary(path=path, status="error", error=f"cannot summarize: {type(exc).__name__}")]
         results.append((path, "file", rows))
+    catalog.save()  # what changed reaches the cache and the index now (no-op without a cache)
     return results

@@ -13,7 +13,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
+    from tui_replay.catalog.catalog import Catalog
     from tui_replay.catalog.view import Column
 
 PROG = "tui-replay"
@@ -125,7 +126,11 @@ def tolerant_stdout() -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    expr = getattr(args, "filter", None)
     if getattr(args, "watch", False):
+        if expr is not None:
+            print(f"{PROG} list: --filter does not work with --watch", file=sys.stderr)
+            return 2
         from tui_replay.commands.watching import run_watch
 
         return run_watch(args)
@@ -134,13 +139,61 @@ def run_list(args: argparse.Namespace) -> int:
     from tui_replay.catalog.catalog import Catalog
 
     catalog = Catalog(max_size=args.max_size, use_cache=not args.no_cache)
-    summaries = catalog.iter_summaries(args.paths)
+    if expr is not None:
+        error = check_filter(expr)
+        if error:
+            print(f"{PROG} list: {error}", file=sys.stderr)
+            return 2
+        counted = Counted(filtered_summaries(catalog, args.paths, expr))
+        summaries: Iterable[Summary] = counted
+    else:
+        summaries = catalog.iter_summaries(args.paths)
     if args.json:
         write_json_lines(summaries, sys.stdout.buffer)
-        return 0
-    tolerant_stdout()
-    print_table(summaries)
+    else:
+        tolerant_stdout()
+        print_table(summaries)
+    if expr is not None and not counted.count:
+        print(f"{PROG} list: no recording matches the filter: {expr}", file=sys.stderr)
+        return 1
     return 0
+
+
+class Counted:
+    """An iterable that counts what went through it."""
+
+    def __init__(self, items: Iterable[Summary]) -> None:
+        self.items = items
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Summary]:
+        for item in self.items:
+            self.count += 1
+            yield item
+
+
+def check_filter(expr: str) -> str | None:
+    """The one-line message of a filter that cannot be understood, else None."""
+    from tui_replay.catalog.filters import QueryError, parse_query
+
+    try:
+        parse_query(expr, text_search=lambda needle: lambda summary: True)
+    except QueryError as exc:
+        return f"bad filter: {exc}"
+    return None
+
+
+def filtered_summaries(catalog: Catalog, roots: list[str], expr: str) -> Iterator[Summary]:
+    """The rows of `roots` that match `expr` (a checked filter), in listing order.
+
+    A `text:` filter with the cache first brings the cache and its full-text index up to date
+    (a pass that keeps no rows, on the first query), then asks the index and lists again from
+    the cache.
+    """
+    from tui_replay.catalog.filters import parse_query
+
+    predicate = parse_query(expr, text_search=catalog.text_search(roots))
+    return (summary for summary in catalog.iter_summaries(roots) if predicate(summary))
 
 
 def write_json_lines(summaries: Iterable[Summary], out: BinaryIO) -> None:

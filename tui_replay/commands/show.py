@@ -28,12 +28,23 @@ def run_show(args: argparse.Namespace) -> int:
     if report_missing("show", [resolve_address(path)[0] for path in args.paths]):
         return 2
     max_size = DEFAULT_MAX_SIZE if args.max_size is None else args.max_size
+    expr = getattr(args, "filter", None)
+    wanted: set[str] | None = None
+    if expr is not None:
+        wanted = _matching_addresses(args.paths, expr, max_size)
+        if wanted is None:
+            return 2
+        if not wanted:
+            print(f"tui-replay show: no recording matches the filter: {expr}", file=sys.stderr)
+            return 1
     failed = False
     console = None
     if not args.json:
         tolerant_stdout()
         console = make_console()
     for path, recording, error in iter_recordings(args.paths, max_size):
+        if wanted is not None and path not in wanted:
+            continue
         failed = failed or recording is None
         if console is None:
             row = recording_to_json(recording) if recording else error_to_json(path, error)
@@ -45,6 +56,21 @@ def run_show(args: argparse.Namespace) -> int:
     if console is None:
         sys.stdout.buffer.flush()
     return 1 if failed else 0
+
+
+def _matching_addresses(paths: list[str], expr: str, max_size: int) -> set[str] | None:
+    """The addresses (`file`, `file#N`) under `paths` whose rows match the filter; None (after a
+    message) when the filter cannot be understood."""
+    from tui_replay.catalog.catalog import Catalog
+    from tui_replay.commands.listing import check_filter, filtered_summaries
+    from tui_replay.recording.load import resolve_address
+
+    error = check_filter(expr)
+    if error:
+        print(f"tui-replay show: {error}", file=sys.stderr)
+        return None
+    roots = list(dict.fromkeys(resolve_address(path)[0] for path in paths))
+    return {row.path for row in filtered_summaries(Catalog(max_size=max_size), roots, expr)}
 
 
 _Loaded = tuple[str, "Recording | None", str]

@@ -52,12 +52,17 @@ async def _watch(args: argparse.Namespace, write: Callable[[str, Summary | None,
         listing.cancel()
         return 0
     stopped.cancel()
+    # What changes from now on is indexed as it comes: an index a `text:` query built stays
+    # current (the listing itself neither reads nor indexes the text).
+    catalog.index_texts = True
     known: dict[str, Summary] = {}
     for summary in listing.result():
         known[summary.path] = summary
         write(LISTED, summary, summary.path)
 
-    async for batch in watch_catalog(roots, known=known, max_size=catalog.max_size, stop_event=stop):
+    async for batch in watch_catalog(
+        roots, known=known, max_size=catalog.max_size, stop_event=stop, catalog=catalog
+    ):
         for change in batch:
             write(change.event, change.summary, change.path)
     return 0

@@ -8,6 +8,7 @@ live comparison all consume these. `Recording` is the whole file assembled;
 from __future__ import annotations
 
 import json
+import operator
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -321,7 +322,7 @@ class Summary:
     )
 
     def to_json(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.JSON_FIELDS}
+        return dict(zip(self.JSON_FIELDS, _json_values(self), strict=True))
 
     @property
     def file(self) -> str:
@@ -338,3 +339,6 @@ class Summary:
         if prompt is None:
             return f"+{completion}"
         return f"{prompt}+{completion}"
+
+
+_json_values = operator.attrgetter(*Summary.JSON_FIELDS)  # Summary.to_json's values, in order

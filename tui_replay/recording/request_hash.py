@@ -387,10 +387,13 @@ def _steps_that_matter(value: Any) -> set[str]:
             if round(item, 5) != item:
                 steps.add("floats")
         elif isinstance(item, str):
-            if _FLOAT_IN_STRING.search(item):
+            # The literal pre-checks first: most strings hold no decimal and no file-search text.
+            if "." in item and _FLOAT_IN_STRING.search(item):
                 steps.add("floats")
-            if "file_search" not in steps and normalize_string(item) != normalize_string(
-                item, file_search=False
+            if (
+                "file_search" not in steps
+                and any(literal in item for literal, _, _ in _FILE_SEARCH_STEPS)
+                and normalize_string(item) != normalize_string(item, file_search=False)
             ):
                 steps.add("file_search")
     return steps

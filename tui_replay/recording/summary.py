@@ -47,6 +47,7 @@ from tui_replay.recording.shapes.common import (
     fix_surrogates,
     nonempty_str,
 )
+from tui_replay.recording.text import recording_text
 
 PREVIEW_CHARS = 200
 # Smaller files hold too few containers to set off a collection (700 new ones): no GC pause needed.
@@ -484,20 +485,37 @@ def _key_label(obj: dict[str, Any], path: str) -> str:
     return classify_file(obj, path).summary_label
 
 
-def summarize_file(path: str | os.PathLike[str], max_size: int = DEFAULT_MAX_SIZE) -> Summary:
-    """The catalog row of one file. Never raises: a bad file is an error row with a one-line reason."""
+def summarize_json_texts(data: bytes) -> str:
+    """What a JSON recording's bytes say (`recording_text`), "" when they cannot be parsed."""
+    try:
+        return recording_text(parse_json(data))
+    except RecordingError:
+        return ""
+
+
+def summarize_file(
+    path: str | os.PathLike[str], max_size: int = DEFAULT_MAX_SIZE, texts: list[str] | None = None
+) -> Summary:
+    """The catalog row of one file. Never raises: a bad file is an error row with a one-line reason.
+
+    `texts`: what the recording says (`recording_text`, "" for an error row) is appended there.
+    """
     name = os.fspath(path)
     size = mtime_ns = 0
+    if texts is not None:
+        texts.append("")  # replaced once the file is read
     try:
         data, info = read_bytes_stat(name, max_size)
         size, mtime_ns = info.st_size, info.st_mtime_ns
-        if len(data) < _GC_PAUSE_BYTES:
-            summary = summarize_obj(parse_json(data), name)
-        else:
+        if len(data) >= _GC_PAUSE_BYTES:
             pause_gc()
-            try:
-                summary = summarize_obj(parse_json(data), name)
-            finally:
+        try:
+            obj = parse_json(data)
+            summary = summarize_obj(obj, name)
+            if texts is not None:
+                texts[-1] = recording_text(obj)
+        finally:
+            if len(data) >= _GC_PAUSE_BYTES:
                 resume_gc()
     except RecordingError as exc:
         info = getattr(exc, "stat", None)
@@ -515,9 +533,12 @@ class NotACassette(RecordingError):
     """A YAML file that is valid but holds no `interactions` list (a config file, say)."""
 
 
-def summarize_cassette(data: bytes, file: str, max_size: int = DEFAULT_MAX_SIZE) -> list[Summary]:
+def summarize_cassette(
+    data: bytes, file: str, max_size: int = DEFAULT_MAX_SIZE, texts: list[str] | None = None
+) -> list[Summary]:
     """One row per interaction of a cassette's bytes (an interaction that cannot be read is an
-    error row of its own); raises RecordingError when the file is not a readable cassette."""
+    error row of its own); raises RecordingError when the file is not a readable cassette.
+    `texts`: what each row says is appended there (see summarize_file)."""
     from tui_replay.recording.cassette import cassette_test_id, convert_interaction, parse_cassette
     from tui_replay.recording.model import interaction_address
 
@@ -531,10 +552,13 @@ def summarize_cassette(data: bytes, file: str, max_size: int = DEFAULT_MAX_SIZE)
     rows: list[Summary] = []
     for index, raw in enumerate(interactions):
         address = interaction_address(file, index)
+        text = ""
         try:
             item = convert_interaction(raw, max_size)
             if item.obj is not None:
                 row = summarize_obj({**item.obj, "test_id": test_id}, address)
+                if texts is not None:
+                    text = recording_text(item.obj)
             else:
                 status = item.status
                 row = Summary(
@@ -556,11 +580,17 @@ def summarize_cassette(data: bytes, file: str, max_size: int = DEFAULT_MAX_SIZE)
         # A cassette is keyed by its interactions' order, not by request hashes.
         row.format, row.interaction, row.key = VCR, index, None
         rows.append(row)
+        if texts is not None:
+            texts.append(text)
     return rows
 
 
 def summarize_cassette_file(
-    path: str | os.PathLike[str], max_size: int = DEFAULT_MAX_SIZE, *, skip_other_yaml: bool = False
+    path: str | os.PathLike[str],
+    max_size: int = DEFAULT_MAX_SIZE,
+    *,
+    skip_other_yaml: bool = False,
+    texts: list[str] | None = None,
 ) -> list[Summary]:
     """The catalog rows of a cassette file, one per interaction. Never raises.
 
@@ -574,7 +604,10 @@ def summarize_cassette_file(
         size, mtime_ns = info.st_size, info.st_mtime_ns
         pause_gc()
         try:
-            rows = summarize_cassette(data, name, max_size)
+            found: list[str] = []
+            rows = summarize_cassette(data, name, max_size, found if texts is not None else None)
+            if texts is not None:
+                texts.extend(found)
         finally:
             resume_gc()
     except NotACassette as exc:
@@ -591,6 +624,8 @@ def summarize_cassette_file(
         rows = [Summary(path=name, status="error", error=reason, format=VCR)]
     for row in rows:
         row.size, row.mtime_ns = size, mtime_ns
+    if texts is not None and len(rows) == 1 and rows[0].status == "error" and rows[0].interaction is None:
+        texts.append("")  # the whole file failed: one error row, nothing said
     return rows
 
 
