@@ -289,7 +289,7 @@ async def test_a_saved_capture_is_marked_in_the_list_and_diffs_with_its_original
     from live.helpers import run_cli
     from tui_replay.app.app import TuiReplayApp
     from tui_replay.app.screens.diff import DiffScreen
-    from tui_replay.app.widgets.recording_table import status_text
+    from tui_replay.catalog.view import status_text
 
     monkeypatch.setenv("TUI_REPLAY_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
