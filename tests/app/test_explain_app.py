@@ -101,6 +101,36 @@ async def test_key_filter_and_preview_show_a_mis_keyed_copy(workdir):
     )
 
 
+async def test_preview_computes_the_highlighted_rows_key_status_not_the_listing(workdir, monkeypatch):
+    """Loading classifies no file; the highlighted row's status is read in a worker and shown."""
+    from tui_replay.recording import summary as summary_module
+
+    original, copy = _mis_keyed_copy(workdir)
+    classified: list[str] = []
+    real = summary_module.classify_file
+
+    def counting(recording, path):
+        classified.append(path)
+        return real(recording, path)
+
+    monkeypatch.setattr(summary_module, "classify_file", counting)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        # At most the row highlighted at start, by the preview: never the whole listing.
+        assert len(browse.summaries) == 2 and len(set(classified)) <= 1
+        shown = f"recordings/{CURRENT_FILE.rsplit('/', 1)[0]}/{WRONG_NAME}"
+        browse.table.highlight_key(shown)
+        await wait_for(
+            pilot,
+            lambda: f"mis-keyed expected {original.name}" in " ".join(screen_text(app).split()),
+            what="the mis-keyed status in the preview",
+        )
+        assert browse.summaries[shown].key.startswith("mis-keyed ")
+        assert shown in classified and copy.name == WRONG_NAME
+
+
 async def test_replay_header_shows_the_key_status(workdir):
     original, copy = _mis_keyed_copy(workdir)
     older = _copy(workdir, OTHER_TURN)

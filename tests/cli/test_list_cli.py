@@ -10,6 +10,7 @@ import orjson
 import pytest
 from badinputs import ERROR_CASES, fingerprint, make_bad_inputs
 from cli_support import REPO, SEED_TURN_2, run_in_terminal
+from support import CORPUS
 
 from tui_replay.catalog.cache import CACHE_FOLDER, DB_NAME, TAG_NAME, SummaryCache, iter_stored
 from tui_replay.recording.model import Summary
@@ -180,3 +181,20 @@ def test_tokens_read_like_the_app_and_embeddings_show_only_the_prompt(run_cli):
     result = run_cli("list", "--no-cache", str(embeddings), columns=160)
     row = result.stdout.decode().splitlines()[1]
     assert row.split()[-2:] == ["14", "ok"]  # not "14→?"
+
+
+def test_key_filter_finds_a_mis_keyed_copy_cold_and_from_the_cache(run_cli, tmp_path):
+    """`list` does not compute key statuses; `--filter key:` does, for the rows it tests."""
+    # A chat stream named by the current rules, and a copy under a name no rule set gives.
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    original = folder / "d30a3a9a90ea3ba6ea62417aec80e79ee502a2e75b58f7c87ee65c446200af0e.json"
+    shutil.copyfile(CORPUS / "llama-stack-2025-10/responses/recordings" / original.name, original)
+    mis_keyed = folder / ("0123456789abcdef" * 4 + ".json")
+    shutil.copyfile(original, mis_keyed)
+    for extra in ([], ["--no-cache"], []):  # fills the cache, without it, from it
+        found = run_cli("list", "--json", *extra, "--filter", "key:mis-keyed", str(folder))
+        assert found.returncode == 0, found.stderr
+        assert [row["path"] for row in _json_lines(found.stdout)] == [str(mis_keyed)]
+        current = run_cli("list", "--json", *extra, "--filter", "key:current", str(folder))
+        assert [row["path"] for row in _json_lines(current.stdout)] == [str(original)]

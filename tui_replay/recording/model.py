@@ -292,8 +292,9 @@ class Summary:
     answer_start: str = ""
     choices: int = 1  # answers in the response (n > 1 requests have several)
     # The file name against the request hash (request_hash.KeyStatus.summary_label): "current",
-    # "older <since> <expected name>", "mis-keyed <expected name>" or "opaque"; None for
-    # unreadable files.
+    # "older <since> <expected name>", "mis-keyed <expected name>" or "opaque". None until
+    # computed (summary.summary_key, on demand: a listing does not), always None for unreadable
+    # files and cassette interactions.
     key: str | None = None
     format: str = LLAMA_STACK  # LLAMA_STACK or VCR
     interaction: int | None = None  # index in the cassette (VCR); None for a llama-stack file

@@ -25,10 +25,11 @@ from tui_replay.recording.load import (
     apply_id_mapping,
     parse_json,
     pause_gc,
+    read_bytes,
     read_bytes_stat,
     resume_gc,
 )
-from tui_replay.recording.model import VCR, Kind, RecordingError, Summary
+from tui_replay.recording.model import LLAMA_STACK, VCR, Kind, RecordingError, Summary
 from tui_replay.recording.request_hash import classify_file
 from tui_replay.recording.shapes import (
     TYPED_SHAPES,
@@ -475,14 +476,37 @@ def _summarize_obj(obj: dict[str, Any], path: str) -> Summary:
         _first_user(request, kind),
         text[:PREVIEW_CHARS],
         choices,
-        _key_label(obj, path),
+        None,  # key: computed on demand (`summary_key`), it costs twice the rest of the row
     )
     summary.capture = CHUNK_TIMES_KEY in obj  # only our captures write it: a dict lookup
     return summary
 
 
-def _key_label(obj: dict[str, Any], path: str) -> str:
-    return classify_file(obj, path).summary_label
+def key_pending(summary: Summary) -> bool:
+    """The row's key status is not computed yet but can be (`summary_key` would read the file)."""
+    return summary.key is None and summary.status == "ok" and summary.format == LLAMA_STACK
+
+
+def summary_key(summary: Summary, max_size: int = DEFAULT_MAX_SIZE) -> str | None:
+    """The row's key status (`Summary.key`), read from its file the first time and kept on the row.
+
+    Not part of summarizing: hashing the request under every rule set costs twice as much as the
+    rest of the row, and a listing rarely needs it. None for an unreadable file, a cassette
+    interaction (keyed by order, not by hash) and a file that can no longer be read.
+    """
+    if not key_pending(summary):
+        return summary.key
+    try:
+        obj = parse_json(read_bytes(summary.path, max_size))
+        if type(obj) is not dict:
+            return None
+        mapping = obj.get("id_normalization_mapping")
+        if mapping and type(mapping) is dict:
+            obj = apply_id_mapping(obj)
+        summary.key = classify_file(obj, summary.path).summary_label
+    except Exception:  # gone, changed or odd since the listing: no status, never a traceback
+        return None
+    return summary.key
 
 
 def summarize_json_texts(data: bytes) -> str:
@@ -629,4 +653,12 @@ def summarize_cassette_file(
     return rows
 
 
-__all__ = ["as_list", "summarize_cassette", "summarize_cassette_file", "summarize_file", "summarize_obj"]
+__all__ = [
+    "as_list",
+    "key_pending",
+    "summarize_cassette",
+    "summarize_cassette_file",
+    "summarize_file",
+    "summarize_obj",
+    "summary_key",
+]

@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections import Counter
 
 from rich.text import Text
+from textual import on, work
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_replay.app.widgets.key_status import summary_key_text
 from tui_replay.app.widgets.recording_table import TableRow, flat
 from tui_replay.recording.model import Summary
+from tui_replay.recording.summary import key_pending, summary_key
 from tui_replay.textsafe import safe_text
 
 
@@ -94,8 +97,10 @@ class RecordingPreview(Static):
     """
 
     empty_message = "No recording highlighted."
+    _row: TableRow | None = None
 
     def show_row(self, row: TableRow | None) -> None:
+        self._row = row
         if row is None:
             content = Text(self.empty_message, style="dim")
         elif row.summary is not None:
@@ -104,3 +109,21 @@ class RecordingPreview(Static):
             content = group_preview(row)
         # The preview has a fixed height: no layout pass is needed on every cursor move.
         self.update(content, layout=False)
+        if row is not None and row.summary is not None and key_pending(row.summary):
+            self._find_key(row.summary)
+
+    # The listing does not compute key statuses (they cost twice the rest of a row): the
+    # highlighted row's is read from its file here, off the UI thread, and kept on the row.
+    @work(thread=True, exclusive=True, group="preview-key", exit_on_error=False)
+    def _find_key(self, summary: Summary) -> Summary | None:
+        if get_current_worker().is_cancelled:  # the cursor moved on before this thread started
+            return None
+        return summary if summary_key(summary) is not None else None
+
+    @on(Worker.StateChanged)
+    def _key_found(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "preview-key" or event.state != WorkerState.SUCCESS:
+            return
+        summary = event.worker.result
+        if summary is not None and self._row is not None and self._row.summary is summary:
+            self.update(recording_preview(summary), layout=False)
