@@ -21,9 +21,7 @@ HEAD = CORPUS / "llama-stack"
 
 def corpus_or_fail() -> Path:
     if not HEAD.is_dir():
-        pytest.fail(
-            f"the vendored corpus is missing at {CORPUS.resolve()} (tests/data/corpus)"
-        )
+        pytest.fail(f"the vendored corpus is missing at {CORPUS.resolve()} (tests/data/corpus)")
     return HEAD
 
 
