@@ -263,7 +263,7 @@ class Query:
         return True
 
 
-def readable_part(text: str) -> Query | None:
+def readable_part(text: str, *, text_search: TextSearch | None = None) -> Query | None:
     """The query of the words of `text` that can be read on their own (None when none can):
     what still applies while a field filter is half typed (`model:gpt has:to`)."""
     kept = []
@@ -273,7 +273,7 @@ def readable_part(text: str) -> Query | None:
         except QueryError:
             continue
         kept.append(token)
-    return parse_query(shlex.join(kept)) if kept else None
+    return parse_query(shlex.join(kept), text_search=text_search) if kept else None
 
 
 def filter_summaries(summaries: Iterable[Summary], text: str) -> list[Summary]:

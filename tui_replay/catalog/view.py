@@ -20,6 +20,7 @@ from tui_replay.catalog.filters import (
     SORT_COLUMNS,
     Query,
     QueryError,
+    TextSearch,
     group_by_test,
     parse_query,
     readable_part,
@@ -255,6 +256,7 @@ class ListingView:
         self.query_text = ""  # as typed (the readable part is applied when it is not all readable)
         self.query_error: str | None = None
         self.query: Query | None = None
+        self.text_search: TextSearch | None = None  # how `text:` looks inside (None: reads the files)
         self.sort_column: str | None = None
         self.descending = False
         self.grouped = False
@@ -333,10 +335,10 @@ class ListingView:
         readable words apply (the rows from before the half-typed word), not nothing."""
         self.query_text = text
         try:
-            self.query = parse_query(text) if text.strip() else None
+            self.query = parse_query(text, text_search=self.text_search) if text.strip() else None
             self.query_error = None
         except QueryError as exc:
-            self.query, self.query_error = readable_part(text), str(exc)
+            self.query, self.query_error = readable_part(text, text_search=self.text_search), str(exc)
         return self.query_error
 
     def matches(self, summary: Summary) -> bool:

@@ -32,7 +32,7 @@ from tui_replay.app.widgets.preview import RecordingPreview
 from tui_replay.app.widgets.recording_table import SORTABLE, RecordingTable, TableRow
 from tui_replay.app.widgets.status_bar import BrowseStatus, StatusBar
 from tui_replay.catalog.catalog import Catalog
-from tui_replay.catalog.filters import Query
+from tui_replay.catalog.filters import Predicate, Query, QueryError, has_text_filter, parse_query, text_terms
 from tui_replay.catalog.scan import iter_found
 from tui_replay.catalog.view import ListingView, column, first_descending
 from tui_replay.config import Config
@@ -83,8 +83,10 @@ class BrowseScreen(Screen[None]):
             total: int,
             finished: bool,
             shown: threading.Event | None = None,
+            catalog: Catalog | None = None,
         ) -> None:
             super().__init__()
+            self.catalog = catalog  # with the last batch
             self.summaries = summaries
             self.done = done
             self.total = total
@@ -114,6 +116,10 @@ class BrowseScreen(Screen[None]):
         self._follow_screen: Screen | None = None
         self._shown = 0
         self._typed: Timer | None = None  # the debounce of the filter box
+        # Once loaded: the catalog (the watcher keeps its cache and full-text index current); the
+        # first `text:` filter brings the index up to date in a thread (`prepare_index`).
+        self.catalog: Catalog | None = None
+        self._indexing = False
 
     @property
     def summaries(self) -> dict[str, Summary]:
@@ -182,8 +188,9 @@ class BrowseScreen(Screen[None]):
                     shown.wait(FIRST_FRAME_WAIT)
                 batch, files, last, first = [], 0, monotonic(), False
         done += files
-        self.post_message(self.SummariesLoaded(batch, done, done, True))
-        catalog.save(self.roots)
+        with catalog.lock:  # the index pass (a `text:` filter typed now) waits for the save
+            self.post_message(self.SummariesLoaded(batch, done, done, True, catalog=catalog))
+            catalog.save(self.roots)
 
     @on(SummariesLoaded)
     def _add_batch(self, message: SummariesLoaded) -> None:
@@ -198,6 +205,8 @@ class BrowseScreen(Screen[None]):
             self.refresh_rows()
         if message.shown is not None:
             self.call_after_refresh(message.shown.set)
+        if message.catalog is not None:
+            self._keep_catalog(message.catalog)
         if message.finished and not self.loaded:
             self.loaded = True
             # The summaries stay for the app's life: full collections (150 ms and more with
@@ -211,6 +220,16 @@ class BrowseScreen(Screen[None]):
                 self.start_watching()
         self.refresh_status()
 
+    def _keep_catalog(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        search = catalog.text_search(self.roots)
+
+        def text_search(needle: str) -> Predicate:
+            with catalog.lock:  # not while the watcher or the index pass writes the cache
+                return search(needle)
+
+        self.view.text_search = text_search
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place a failed worker is reported: a notification, never a crash."""
         if event.state != WorkerState.ERROR:
@@ -220,6 +239,10 @@ class BrowseScreen(Screen[None]):
         if event.worker.group == "watch":
             self.watch_state = "failed"
             self.notify(f"Watching stopped: {reason}", severity="error", markup=False)
+        elif event.worker.group == "index":
+            self._indexing = False
+            self.query_one(FilterBar).show_note(None)
+            self.notify(f"Indexing failed: {reason}", severity="error", markup=False)
         elif event.worker.group == "load":
             self.loaded = True
             self.load_progress = None
@@ -267,9 +290,34 @@ class BrowseScreen(Screen[None]):
         self.refresh_rows()
 
     def watch_query_text(self, text: str) -> None:
+        bar = self.query_one(FilterBar)
+        catalog = self.catalog
+        if catalog is not None and has_text_filter(text) and catalog.index_pending():
+            # The first `text:` filter: the index is brought up to date in a thread, then the
+            # filter applies (the rows stay as they are meanwhile).
+            try:
+                parse_query(text, text_search=lambda needle: lambda summary: True)
+                bar.show_error(None)
+            except QueryError as exc:
+                bar.show_error(str(exc))
+            bar.show_note("indexing what the recordings say…")
+            if not self._indexing:
+                self._indexing = True
+                self.prepare_index(catalog)
+            return
         error = self.view.set_query(text)
-        self.query_one(FilterBar).show_error(error)
+        bar.show_error(error)
         self.refresh_rows()
+
+    @work(thread=True, group="index", exit_on_error=False)
+    def prepare_index(self, catalog: Catalog) -> None:
+        catalog.prepare_index(self.roots)
+        self.app.call_from_thread(self._index_prepared)
+
+    def _index_prepared(self) -> None:
+        self._indexing = False
+        self.query_one(FilterBar).show_note(None)
+        self.watch_query_text(self.query_text)  # the filter typed by now
 
     def watch_watch_state(self) -> None:
         self.refresh_status()
@@ -399,7 +447,9 @@ class BrowseScreen(Screen[None]):
         except ImportError as exc:
             self.notify(f"Replay is not available: {exc}", severity="error", markup=False)
             return
-        screen = ReplayScreen(path, speed=self.config.speed, config=self.config)
+        # What the filter's `text:` looked for is marked in the replay.
+        terms = text_terms(self.query_text)
+        screen = ReplayScreen(path, speed=self.config.speed, config=self.config, highlight_terms=terms)
         if follow and self._follow_screen is not None and self.app.screen is self._follow_screen:
             self.app.switch_screen(screen)
         else:
@@ -430,7 +480,11 @@ class BrowseScreen(Screen[None]):
         self.watch_state = "on"
         try:
             async for batch in watch_catalog(
-                self.roots, known=dict(self.summaries), max_size=self.config.max_size, stop_event=stop
+                self.roots,
+                known=dict(self.summaries),
+                max_size=self.config.max_size,
+                stop_event=stop,
+                catalog=self.catalog,  # its cache and full-text index follow the changes
             ):
                 if stop.is_set():
                     break

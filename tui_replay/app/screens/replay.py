@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -96,9 +97,18 @@ class ReplayScreen(Screen[None]):
         Binding("escape,q", "back", "Back", id="replay.back"),
     ]
 
-    def __init__(self, path: str, *, speed: float = 1.0, config: Config | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        speed: float = 1.0,
+        config: Config | None = None,
+        highlight_terms: Sequence[str] = (),
+    ) -> None:
         super().__init__()
         self.path = str(path)
+        # What the browse filter's `text:` looked for when this was opened: marked in the panes.
+        self.highlight_terms = list(highlight_terms)
         self.config = config or Config()
         self.initial_speed = speed
         self.recording: Recording | None = None
@@ -238,6 +248,8 @@ class ReplayScreen(Screen[None]):
         raw_answer = AnswerView(id="answer")
         rendered_answer = MarkdownAnswerView(id="answer-rendered")
         raw_answer.display, rendered_answer.display = not self.rendered, self.rendered
+        raw_answer.highlight(self.highlight_terms)
+        rendered_answer.highlight(self.highlight_terms)
         answer_parts: list[Widget] = [raw_answer, rendered_answer]
         choices = self.recording.choices
         if choices:  # n > 1: every answer one tab (or `n`) away
@@ -246,6 +258,7 @@ class ReplayScreen(Screen[None]):
         answer_pane = Vertical(*answer_parts, id="pane-answer", classes="pane -active")
         answer_pane.border_title = self._answer_title()
         conversation = ConversationView(shown.messages, id="pane-conversation")
+        conversation.highlight(self.highlight_terms)
         conversation.add_class("pane")
         count = len(shown.messages)
         conversation.border_title = f"Conversation ({count} message{'s' if count != 1 else ''})"

@@ -12,6 +12,8 @@ are expanded, and nothing is parsed as markup.
 from __future__ import annotations
 
 import bisect
+import re
+from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -87,6 +89,41 @@ def _wrap(text: str, start: int, width: int) -> list[tuple[int, int]]:
     return rows
 
 
+def match_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
+    """One case-insensitive pattern for `terms`, the longest first; the spaces of a phrase match
+    any run of white space (a line break where the renderer wrapped it)."""
+    words = sorted({term for term in terms if term.strip()}, key=len, reverse=True)
+    if not words:
+        return None
+    alternatives = (r"\s+".join(map(re.escape, word.split())) for word in words)
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+def split_marked(
+    segments: list[Segment],
+    text: str,
+    a: int,
+    b: int,
+    style: Style,
+    marked: Style,
+    spans: list[tuple[int, int]],
+) -> None:
+    """Append text[a:b] in `style` to `segments`, the parts inside `spans` (sorted) in `marked`."""
+    position = a
+    for start, end in spans[max(0, bisect.bisect_right(spans, (a, a)) - 1) :]:
+        if start >= b:
+            break
+        if end <= position:
+            continue
+        start, end = max(start, position), min(end, b)
+        if start > position:
+            segments.append(Segment(text[position:start], style))
+        segments.append(Segment(text[start:end], marked))
+        position = end
+    if position < b:
+        segments.append(Segment(text[position:b], style))
+
+
 class AnswerBase(ScrollView, can_focus=True):
     """What the raw and the rendered answer views share: styles, the selected marker, clicks."""
 
@@ -97,6 +134,7 @@ class AnswerBase(ScrollView, can_focus=True):
         "answer--cite-unresolved",
         "answer--cite-selected",
         "answer--placeholder",
+        "answer--match",
     }
     DEFAULT_CSS = """
     AnswerBase {
@@ -108,6 +146,7 @@ class AnswerBase(ScrollView, can_focus=True):
         & > .answer--cite-unresolved { color: $error; text-style: bold underline; }
         & > .answer--cite-selected { background: $warning; color: $background; text-style: bold; }
         & > .answer--placeholder { text-style: reverse dim; }
+        & > .answer--match { background: $warning 60%; text-style: bold; }
     }
     """
 
@@ -123,8 +162,24 @@ class AnswerBase(ScrollView, can_focus=True):
             super().__init__()
             self.number = number
 
+    match_pattern: re.Pattern[str] | None = None
+    """What `highlight` marks (None: nothing)."""
+
     def watch_selected_citation(self) -> None:
         self.refresh()
+
+    def highlight(self, terms: Iterable[str]) -> None:
+        """Mark every occurrence of `terms` (case-insensitive: what a `text:` filter looked for),
+        text that arrives later included; no terms clears the marks."""
+        self.match_pattern = match_pattern(terms)
+        self.forget_matches()
+        self.refresh()
+
+    def forget_matches(self) -> None:
+        """The pattern changed: drop the matches found so far."""
+
+    def match_style(self) -> Style:
+        return self.get_component_rich_style("answer--match", partial=True)
 
     def cite_style(self, number: int, resolved: bool) -> Style:
         """The style of a marker: selected, or citing something retrieved, or nothing."""
@@ -159,6 +214,7 @@ class AnswerView(AnswerBase):
         self._rows: list[tuple[int, int, int]] = [(0, 0, 0)]
         self._wrap_width = 0
         self.follow = True  # keep the end in view while text arrives
+        self._match_spans: dict[int, tuple[str, list[tuple[int, int]]]] = {}  # line: (text, spans)
 
     # --- content -----------------------------------------------------------------------------
 
@@ -171,7 +227,23 @@ class AnswerView(AnswerBase):
     def row_count(self) -> int:
         return len(self._rows)
 
+    def forget_matches(self) -> None:
+        self._match_spans.clear()
+
+    def match_spans(self, line: int) -> list[tuple[int, int]]:
+        """(start, end) of each highlighted match in line `line`: in the whole line, so a match
+        wrapped over two rows is marked on both."""
+        pattern = self.match_pattern
+        if pattern is None:
+            return []
+        text = self._lines[line]
+        cached = self._match_spans.get(line)
+        if cached is None or cached[0] is not text:  # the line grew or was cut since
+            cached = self._match_spans[line] = (text, [m.span() for m in pattern.finditer(text)])
+        return cached[1]
+
     def clear(self) -> None:
+        self._match_spans.clear()
         self._lines = [""]
         self._runs = [[]]
         self._run_starts = [[]]
@@ -355,13 +427,20 @@ class AnswerView(AnswerBase):
         text = self._lines[line]
         runs = self._runs[line]
         first = max(0, bisect.bisect_right(self._run_starts[line], start) - 1)
-        segments = []
+        segments: list[Segment] = []
+        spans = self.match_spans(line)
+        marked = self.match_style() if spans else None
         for run_start, run_end, key in runs[first:]:
             if run_start >= end:
                 break
             a, b = max(run_start, start), min(run_end, end)
-            if a < b:
-                segments.append(Segment(text[a:b], base + self._style_for(key)))
+            if a >= b:
+                continue
+            style = base + self._style_for(key)
+            if marked is not None:
+                split_marked(segments, text, a, b, style, style + marked, spans)
+            else:
+                segments.append(Segment(text[a:b], style))
         strip = Strip(segments)
         return strip.crop_extend(0, width, base).apply_offsets(0, row_index)
 

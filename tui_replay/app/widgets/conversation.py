@@ -9,6 +9,7 @@ rendered as Markdown through `tui_replay.app.markdown` (literal text, code highl
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import ClassVar
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -131,13 +132,44 @@ class ConversationView(VerticalScroll):
     """All request messages in order, opened at the end: the last messages are what the model
     answered to. The start is one key away (`g` on the replay screen, or home when focused)."""
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"conversation--match"}
     DEFAULT_CSS = """
-    ConversationView { scrollbar-gutter: stable; }
+    ConversationView {
+        scrollbar-gutter: stable;
+        & > .conversation--match { background: $warning 60%; text-style: bold; }
+    }
     """
 
     def __init__(self, messages: Iterable[Message], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.messages = list(messages)
+        self.terms: list[str] = []
+        self._unmarked: dict[Static, Text] = {}  # each message text as drawn before marking
+
+    def highlight(self, terms: Iterable[str]) -> None:
+        """Mark every occurrence of `terms` in the messages (case-insensitive: what a `text:`
+        filter looked for); no terms clears the marks."""
+        self.terms = [term for term in terms if term]
+        if self.is_mounted:
+            self.call_after_refresh(self._mark)
+
+    def _mark(self) -> None:
+        style = self.get_component_rich_style("conversation--match", partial=True)
+        for static in self.query("MessageBlock Static").results(Static):
+            if static.has_class("heading"):
+                continue
+            original = self._unmarked.get(static)
+            if original is None:
+                content = static.content
+                if not isinstance(content, Text):
+                    continue
+                original = self._unmarked[static] = content
+            if self.terms:
+                marked = original.copy()
+                marked.highlight_words(self.terms, style, case_sensitive=False)
+                static.update(marked)
+            elif static.content is not original:
+                static.update(original)
 
     def compose(self) -> ComposeResult:
         if not self.messages:
@@ -149,6 +181,8 @@ class ConversationView(VerticalScroll):
         # Anchored like a chat: it stays at the end while the blocks are laid out, until the user
         # scrolls away (g / home / the mouse release it).
         self.anchor()
+        if self.terms:
+            self.call_after_refresh(self._mark)
 
     def show_start(self) -> None:
         self.scroll_home(animate=False)

@@ -15,12 +15,14 @@ class FilterBar(Vertical):
     whole (it wraps rather than being cut: it names the values that would be understood)."""
 
     _shown_error = ""
+    _shown_note = ""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="filter-row"):
             yield Label("/", id="filter-prompt")
             yield Input(placeholder=PLACEHOLDER, id="filter-input", select_on_focus=False)
         yield Static("", id="filter-error")
+        yield Static("", id="filter-note")
 
     @property
     def input(self) -> Input:
@@ -33,3 +35,11 @@ class FilterBar(Vertical):
         self.set_class(bool(message), "-invalid")
         # Text, not markup: the message can quote what was typed.
         self.query_one("#filter-error", Static).update(Text(message or ""))
+
+    def show_note(self, message: str | None) -> None:
+        """A passing word below the box (not an error): e.g. that the full-text index is built."""
+        if self._shown_note == (message or ""):
+            return
+        self._shown_note = message or ""
+        self.set_class(bool(message), "-noting")
+        self.query_one("#filter-note", Static).update(Text(message or ""))

@@ -52,7 +52,7 @@ _BRACKETS = str.maketrans({"\ue000": "[", "\ue001": "]", "\ue002": "[", "\ue003"
 class _Block:
     """Characters start..end of one section, and its rendered rows once drawn."""
 
-    __slots__ = ("end", "height", "lines", "section", "start")
+    __slots__ = ("end", "height", "lines", "marks", "section", "start")
 
     def __init__(self, section: int, start: BlockStart, end: int) -> None:
         self.section = section
@@ -60,6 +60,7 @@ class _Block:
         self.end = end
         self.lines: list[Strip] | None = None
         self.height = -1  # rows drawn, or estimated while `lines` is None; -1: not known yet
+        self.marks: list[list[tuple[int, int]]] | None = None  # highlighted spans of each drawn row
 
 
 class MarkdownAnswerView(AnswerBase):
@@ -161,7 +162,7 @@ class MarkdownAnswerView(AnswerBase):
         for begin, end in zip(starts, ends, strict=True):
             block = _Block(section, begin, end)
             if keep is not None and (keep.start, keep.end) == (begin, end) and end < len(text):
-                block.lines, block.height = keep.lines, keep.height
+                block.lines, block.height, block.marks = keep.lines, keep.height, keep.marks
             blocks.append(block)
 
     # --- heights and rendering ---------------------------------------------------------------
@@ -169,6 +170,37 @@ class MarkdownAnswerView(AnswerBase):
     def _width(self) -> int:
         width = self.scrollable_content_region.width
         return width if width > 0 else 80
+
+    # --- highlighted matches -----------------------------------------------------------------
+
+    def forget_matches(self) -> None:
+        for block in self._blocks:
+            block.marks = None
+
+    def _marks(self, block: _Block) -> list[list[tuple[int, int]]]:
+        """The matches in each drawn row of `block`, found in the block's rows joined by line
+        breaks: a phrase the renderer wrapped is marked on both rows."""
+        if block.marks is None:
+            lines = [line.text.translate(_BRACKETS) for line in block.lines or []]
+            marks: list[list[tuple[int, int]]] = [[] for _ in lines]
+            pattern = self.match_pattern
+            if pattern is not None and lines:
+                starts = [0]
+                for line in lines:
+                    starts.append(starts[-1] + len(line) + 1)
+                for match in pattern.finditer("\n".join(lines)):
+                    first = bisect.bisect_right(starts, match.start()) - 1
+                    for row in range(first, len(lines)):
+                        a, b = (
+                            max(match.start(), starts[row]),
+                            min(match.end(), starts[row] + len(lines[row])),
+                        )
+                        if starts[row] >= match.end():
+                            break
+                        if a < b:
+                            marks[row].append((a - starts[row], b - starts[row]))
+            block.marks = marks
+        return block.marks
 
     def _gap(self, index: int) -> int:
         return 1 if index and not self._blocks[index].start.cut else 0
@@ -193,7 +225,7 @@ class MarkdownAnswerView(AnswerBase):
         if width != self._render_width:
             self._render_width = width
             for block in self._blocks:
-                block.lines = None
+                block.lines = block.marks = None
                 block.height = -1
             self._stale_from = 0
         start = min(self._stale_from, len(self._blocks))
@@ -233,7 +265,7 @@ class MarkdownAnswerView(AnswerBase):
         lines = [Strip(line) for line in rendered]
         if self._gap(index):
             lines.insert(0, Strip.blank(0))
-        block.lines = lines
+        block.lines, block.marks = lines, None
         changed = len(lines) != block.height
         block.height = len(lines)
         if changed:
@@ -294,15 +326,20 @@ class MarkdownAnswerView(AnswerBase):
 
     def _row(self, row: int) -> Strip | None:
         """The drawn strip of virtual row `row` (markers still as sentinels), None past the end."""
+        found = self._locate(row)
+        return None if found is None else found[0].lines[found[1]]  # type: ignore[index]
+
+    def _locate(self, row: int) -> tuple[_Block, int] | None:
+        """The drawn block holding virtual row `row` and the row's place in it, None past the end."""
         if self._tops_stale:
             self._update_tops()
         if not 0 <= row < self._tops[-1]:
             return None
         index = bisect.bisect_right(self._tops, row) - 1
         self._render_block(index)
-        lines = self._blocks[index].lines or []
+        block = self._blocks[index]
         offset = row - self._tops[index]
-        return lines[offset] if offset < len(lines) else None
+        return (block, offset) if offset < len(block.lines or []) else None
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -310,15 +347,19 @@ class MarkdownAnswerView(AnswerBase):
         row = self.scroll_offset.y + y
         if not self._blocks:
             return self.placeholder_strip(width) if y == 0 else Strip.blank(width, base)
-        strip = self._row(row)
-        if strip is None:
+        found = self._locate(row)
+        if found is None:
             return Strip.blank(width, base)
-        strip = Strip(self._with_markers(strip))
+        block, offset = found
+        assert block.lines is not None
+        marks = self._marks(block)[offset] if self.match_pattern is not None else []
+        strip = Strip(self._with_markers(block.lines[offset], marks))
         return strip.apply_style(base).crop_extend(0, width, base).apply_offsets(0, row)
 
-    def _with_markers(self, strip: Strip) -> list[Segment]:
-        """The strip's segments with sentinels drawn as "[n]" in the marker styles, and the
-        placeholders of control characters marked as in the raw view."""
+    def _with_markers(self, strip: Strip, marks: list[tuple[int, int]] | None = None) -> list[Segment]:
+        """The strip's segments with sentinels drawn as "[n]" in the marker styles, the
+        placeholders of control characters marked as in the raw view, and `marks` (highlighted
+        matches) in the match style."""
         segments = list(strip)
         plain = "".join(segment.text for segment in segments)
         spans: list[tuple[int, int, Style]] = []
@@ -330,6 +371,9 @@ class MarkdownAnswerView(AnswerBase):
         if _PLACEHOLDER.search(plain):
             style = self.get_component_rich_style("answer--placeholder", partial=True)
             spans += [(m.start(), m.end(), style) for m in _PLACEHOLDER.finditer(plain)]
+        if marks:
+            style = self.match_style()
+            spans += [(start, end, style) for start, end in marks]
         if not spans:
             return segments
         spans.sort(key=lambda span: span[0])
