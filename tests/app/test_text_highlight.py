@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import orjson
 from rich.text import Text
+from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 import tui_replay.recording.load as load_module
@@ -13,6 +14,7 @@ from tui_replay.app.widgets.answer_view import AnswerBase, AnswerView
 from tui_replay.app.widgets.conversation import ConversationView
 from tui_replay.app.widgets.markdown_answer_view import MarkdownAnswerView
 from tui_replay.catalog.cache import SummaryCache
+from tui_replay.playback import RUN_TEXT
 from tui_replay.recording.text import recording_text
 
 from .helpers import SUBSET, make_app, table_keys, wait_for, wait_loaded
@@ -141,3 +143,33 @@ async def test_text_filter_uses_the_index_and_marks_the_word_in_the_recordings_i
         )
         screen = await _open(pilot, app, other)
         assert await _marked_words(pilot, screen) == {"rendered": [], "raw": [], "conversation": []}
+
+
+class _Answers(App[None]):
+    """Both answer views, narrow: a phrase wraps over two rows."""
+
+    def compose(self) -> ComposeResult:
+        yield AnswerView()
+        yield MarkdownAnswerView()
+
+
+async def test_a_phrase_is_marked_over_wrapped_rows_as_it_streams_in_both_answer_views():
+    app = _Answers()
+    async with app.run_test(size=(24, 30)) as pilot:
+        views: list[AnswerBase] = [app.query_one(AnswerView), app.query_one(MarkdownAnswerView)]
+        for view in views:
+            view.styles.height = 12
+            view.highlight(["mixture of experts"])
+        await pilot.pause()
+        # It arrives in pieces, the phrase cut in the middle of a word, after the highlight.
+        for piece in ("Sparse: a Mix", "ture of EXP", "erts, not a mixture of two."):
+            for view in views:
+                view.append([(piece, RUN_TEXT)])
+            await pilot.pause()
+        for view in views:
+            marked = _marked_in_answer(view)
+            assert len(marked) >= 2, type(view).__name__  # on two rows
+            assert " ".join(word.strip() for word in marked) == "Mixture of EXPerts", type(view).__name__
+            view.highlight([])
+            await pilot.pause()
+            assert _marked_in_answer(view) == []
