@@ -132,11 +132,16 @@ def screen_text(app) -> str:
     return console.export_text()
 
 
-async def run_palette_command(pilot, query: str, hit: str) -> None:
-    """Open the command palette, type `query`, wait until `hit` shows, and run the top hit."""
+async def search_palette(pilot, query: str, hit: str) -> None:
+    """Open the command palette, type `query` and wait until `hit` shows (not yet run)."""
     app = pilot.app
     await pilot.press("ctrl+p")
     await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
     await pilot.press(*query)
     await wait_for(pilot, lambda: hit in screen_text(app), what=f"the palette hit {hit!r}")
+
+
+async def run_palette_command(pilot, query: str, hit: str) -> None:
+    """`search_palette`, then run the top hit."""
+    await search_palette(pilot, query, hit)
     await pilot.press("enter")

@@ -19,7 +19,9 @@ from .helpers import (
     SEED_TOOL_CALL,
     SUBSET,
     make_app,
+    run_palette_command,
     screen_text,
+    search_palette,
     table_keys,
     wait_for,
     wait_loaded,
@@ -296,10 +298,7 @@ async def test_recorded_text_is_never_markup(hostile_files):
         await pilot.pause()
         text = screen_text(app)
         assert "[bold red]boom[/]" in text and "[red]named[-red].json" in text
-        await pilot.press("ctrl+p")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
-        await pilot.press(*"boom")
-        await wait_for(pilot, lambda: "[bold red]boom" in screen_text(app), what="the palette hit")
+        await search_palette(pilot, "boom", "[bold red]boom")
 
 
 async def test_help_lists_the_keys_of_the_current_screen(corpus_subset):
@@ -339,10 +338,7 @@ async def test_palette_jumps_to_a_recording_by_name(corpus_subset):
         browse = app.browse
         browse.set_filter("kind:embeddings")  # the target is hidden by the filter
         await pilot.pause()
-        await pilot.press("ctrl+p")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
-        await pilot.press(*"53d2488c9ea9")
-        await wait_for(pilot, lambda: "53d2488c9ea9.json" in screen_text(app), what="the palette hit")
+        await search_palette(pilot, "53d2488c9ea9", "53d2488c9ea9.json")
         assert "Jump to (clears the filter)" in screen_text(app)  # said before the jump
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen is browse, what="the palette to close")
@@ -360,10 +356,7 @@ async def test_palette_jump_keeps_a_filter_that_shows_the_target(corpus_subset):
         browse.set_filter("kind:generate")
         await pilot.pause()
         shown = table_keys(app)
-        await pilot.press("ctrl+p")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
-        await pilot.press(*"53d2488c9ea9")
-        await wait_for(pilot, lambda: "53d2488c9ea9.json" in screen_text(app), what="the palette hit")
+        await search_palette(pilot, "53d2488c9ea9", "53d2488c9ea9.json")
         assert "clears the filter" not in screen_text(app)
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen is browse, what="the palette to close")
@@ -388,11 +381,7 @@ async def test_help_is_generic_and_the_palette_jumps_back_from_a_replay(corpus_s
         assert "Keys: Replay" in screen_text(app)
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen), what="the replay screen")
-        await pilot.press("ctrl+p")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
-        await pilot.press(*"53d2488c9ea9")
-        await wait_for(pilot, lambda: "53d2488c9ea9.json" in screen_text(app), what="the palette hit")
-        await pilot.press("enter")
+        await run_palette_command(pilot, "53d2488c9ea9", "53d2488c9ea9.json")
         await wait_for(pilot, lambda: app.screen is browse, what="the browse screen")
         assert browse.table.highlighted_row.key.endswith("53d2488c9ea9.json")
 
@@ -401,11 +390,7 @@ async def test_palette_runs_the_main_actions(corpus_subset):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)
-        await pilot.press("ctrl+p")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
-        await pilot.press(*"group by test")
-        await wait_for(pilot, lambda: "Group by test" in screen_text(app), what="the palette hit")
-        await pilot.press("enter")
+        await run_palette_command(pilot, "group by test", "Group by test")
         await wait_for(pilot, lambda: app.browse.grouped, what="grouping")
 
 
@@ -486,11 +471,7 @@ async def test_palette_keys_opens_the_same_key_list_as_question_mark(corpus_subs
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)
-        await pilot.press("ctrl+p")
-        await wait_for(pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette")
-        await pilot.press(*"keys")
-        await wait_for(pilot, lambda: "keymap ids" in screen_text(app), what="the palette hit")
-        await pilot.press("enter")
+        await run_palette_command(pilot, "keys", "keymap ids")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help")
         assert "Keys: Browse" in screen_text(app)
         assert not app.browse.query("HelpPanel")  # not Textual's own side panel
