@@ -601,8 +601,7 @@ def summarize_cassette(
         except Exception as exc:
             reason = " ".join(f"interaction #{index}: malformed: {type(exc).__name__}: {exc}".split())
             row = Summary(path=address, status="error", error=reason)
-        # A cassette is keyed by its interactions' order, not by request hashes.
-        row.format, row.interaction, row.key = VCR, index, None
+        row.format, row.interaction = VCR, index
         rows.append(row)
         if texts is not None:
             texts.append(text)
