@@ -9,7 +9,7 @@ from textual import events
 from tui_replay.app.screens.help import HelpScreen
 from tui_replay.app.widgets.filter_bar import FilterBar
 from tui_replay.app.widgets.preview import RecordingPreview
-from tui_replay.app.widgets.recording_table import RecordingTable
+from tui_replay.app.widgets.recording_table import MARK_MARKER, RecordingTable
 from tui_replay.app.widgets.status_bar import StatusBar
 
 from .helpers import (
@@ -617,12 +617,16 @@ async def test_files_of_the_same_name_in_different_folders_show_their_folder(wor
 
 
 async def test_on_a_big_listing_keys_typed_in_a_burst_filter_once(corpus_subset, monkeypatch):
-    """From DEBOUNCE_FROM recordings on, a filter waits for the typing to pause (here the
-    threshold is lowered to the 16 recordings of the subset)."""
+    """From DEBOUNCE_FROM recordings on, the first key filters at once and the keys that follow
+    it in a burst wait for the typing to pause (here the threshold is lowered to the 16
+    recordings of the subset)."""
     from tui_replay.app.screens import browse as browse_module
     from tui_replay.catalog.view import ListingView
 
     monkeypatch.setattr(browse_module, "DEBOUNCE_FROM", 10)
+    # Generous windows: a slow machine's pause inside the burst must not split it.
+    monkeypatch.setattr(browse_module, "BURST_SECONDS", 5.0)
+    monkeypatch.setattr(browse_module, "DEBOUNCE_SECONDS", 0.3)
     applied: list[str] = []
     set_query = ListingView.set_query
 
@@ -639,10 +643,12 @@ async def test_on_a_big_listing_keys_typed_in_a_burst_filter_once(corpus_subset,
             event.set_sender(app)
             app._driver.send_message(event)
         await wait_for(pilot, lambda: app.browse.query_text == "guardrails", what="the filter")
-        assert applied == ["guardrails"]  # one filter for the burst, not one per key
+        # The first key at once (its echo and the table in one frame), then one filter for the
+        # rest of the burst, not one per key.
+        assert applied == ["g", "guardrails"]
         assert len(table_keys(app)) == 5
         await pilot.press("enter")  # enter applies at once what is typed
-        assert applied == ["guardrails"]
+        assert applied == ["g", "guardrails"]
 
 
 async def test_rows_arriving_in_small_batches_lay_out_as_rows_loaded_at_once(corpus_subset, monkeypatch):
@@ -659,3 +665,39 @@ async def test_rows_arriving_in_small_batches_lay_out_as_rows_loaded_at_once(cor
     monkeypatch.setattr(browse_module, "FIRST_BATCH", 2)
     monkeypatch.setattr(browse_module, "BATCH_ROWS", 2)
     assert await shown() == at_once
+
+
+async def test_drawn_lines_are_reused_and_drawn_again_when_what_they_show_changes(corpus_subset):
+    """The table keeps drawn recording lines (a filter typed shows them again); the cursor, a
+    mark, the focus and the theme each draw them anew."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        table = app.browse.table
+        table.cursor_row = 0
+        await pilot.pause()
+
+        def line(index: int):
+            return table.render_line(index + 1)  # line 0 is the header
+
+        def text(index: int) -> str:
+            return "".join(segment.text for segment in line(index))
+
+        first, second = line(0), line(1)
+        assert line(0) is first and line(1) is second  # kept, not drawn again
+        table.cursor_row = 1
+        assert line(0) != first and line(1) != second  # the cursor's style moved
+        unfocused = line(1)
+        await pilot.press("slash")  # the filter box takes the focus: the cursor looks different
+        await pilot.pause()
+        assert line(1) != unfocused
+        await pilot.press("escape")
+        await pilot.pause()
+        before_mark = text(1)
+        await pilot.press("m")
+        await pilot.pause()
+        assert text(1) != before_mark and text(1).lstrip().startswith(MARK_MARKER)
+        themed = line(1)
+        app.theme = "textual-light" if app.theme != "textual-light" else "nord"
+        await pilot.pause()
+        assert line(1) != themed

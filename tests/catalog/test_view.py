@@ -15,7 +15,7 @@ from tui_replay.catalog.catalog import list_summaries
 from tui_replay.catalog.filters import SORT_COLUMNS, parse_query, sort_summaries
 from tui_replay.catalog.testids import NO_TEST_ID, short_test_name
 from tui_replay.catalog.view import COLUMNS, SORTABLE, FileNames, ListingView, first_descending, status_text
-from tui_replay.recording.model import Summary
+from tui_replay.recording.model import Summary, share_repeated_strings
 
 
 def _view(rows=ROWS) -> ListingView:
@@ -205,3 +205,20 @@ def test_the_view_imports_neither_textual_nor_rich():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_rows_kept_in_memory_share_one_string_per_repeated_value(tmp_path):
+    """Two copies of a recording, read from the cache, hold their own strings until shared."""
+    require_corpus()
+    source = next(CORPUS.glob("llama-stack/inference/recordings/*.json"))
+    for name in ("a.json", "b.json"):
+        (tmp_path / name).write_bytes(source.read_bytes())
+    cache = str(tmp_path / "cache")
+    list_summaries([str(tmp_path)], cache_dir=cache)
+    first, second = list_summaries([str(tmp_path)], cache_dir=cache)
+    assert first.test_id == second.test_id and first.model == second.model
+    assert first.test_id is not second.test_id  # each decoded on its own
+    share_repeated_strings([first, second])
+    for name in ("status", "test_id", "kind", "endpoint", "model", "format"):
+        assert getattr(first, name) is getattr(second, name), name
+    assert first.path != second.path

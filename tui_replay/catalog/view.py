@@ -182,17 +182,20 @@ class FileNames:
     def __init__(self) -> None:
         self._first: dict[int, str] = {}  # hash of a name -> the first file of that name
         self._shared: dict[int, set[str]] = {}  # hash of a name -> files, when several
+        self.version = 0  # goes up whenever a label may have changed
 
     def add(self, file: str) -> None:
         key = hash(os.path.basename(file))
         first = self._first.setdefault(key, file)
         if first != file:
             self._shared.setdefault(key, {first}).add(file)
+            self.version += 1
 
     def discard(self, file: str) -> None:
         key = hash(os.path.basename(file))
         shared = self._shared.get(key)
         if shared is not None:
+            self.version += 1
             shared.discard(file)
             if self._first.get(key) == file and shared:
                 self._first[key] = next(iter(shared))
@@ -434,7 +437,7 @@ class ListingView:
         if not self.grouped:
             matches = self._match()
             rows = self._order_rows
-            return list(rows) if matches is None else [rows[index] for index in matches]
+            return list(rows) if matches is None else list(map(rows.__getitem__, matches))
         visible = self.visible()
         rows: list[TableRow] = []
         for file_part, tests in group_by_test(visible).items():

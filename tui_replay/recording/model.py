@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import operator
+import sys
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -343,3 +344,18 @@ class Summary:
 
 
 _json_values = operator.attrgetter(*Summary.JSON_FIELDS)  # Summary.to_json's values, in order
+
+# Fields whose few distinct values repeat over many rows (a test makes several recordings; a
+# tree has a handful of models, endpoints and kinds). Each row read from JSON carries its own
+# copies; a listing kept in memory shares one string per value instead.
+_SHARED_FIELDS = ("status", "test_id", "kind", "endpoint", "model", "format")
+
+
+def share_repeated_strings(rows: list[Summary]) -> None:
+    """Replace the repeated strings of `rows` by one shared (interned) copy each."""
+    intern = sys.intern
+    for row in rows:
+        for name in _SHARED_FIELDS:
+            value = getattr(row, name)
+            if type(value) is str:
+                setattr(row, name, intern(value))

@@ -36,7 +36,7 @@ from tui_replay.catalog.filters import Predicate, Query, QueryError, has_text_fi
 from tui_replay.catalog.scan import iter_found
 from tui_replay.catalog.view import ListingView, column, first_descending
 from tui_replay.config import Config
-from tui_replay.recording.model import Summary
+from tui_replay.recording.model import Summary, share_repeated_strings
 
 if TYPE_CHECKING:
     from tui_replay.catalog.watch import Change
@@ -45,10 +45,12 @@ FIRST_BATCH = 40  # rows in the first post: something on screen as early as poss
 FIRST_FRAME_WAIT = 0.5  # seconds the loader waits for the first rows to be drawn
 BATCH_ROWS = 500
 BATCH_SECONDS = 0.1
-# From this many recordings a filter costs more than a frame: keys typed faster than this are
-# taken together (a paste, a fast typist), the table is filtered once for them.
+# From this many recordings a filter costs more than a frame. A key is applied at once (with
+# the key's own echo, in the same frame); keys that follow within BURST_SECONDS of the last
+# filter (a paste, a fast typist) are taken together after DEBOUNCE_SECONDS of quiet.
 DEBOUNCE_FROM = 20_000
-DEBOUNCE_SECONDS = 0.015
+BURST_SECONDS = 0.05
+DEBOUNCE_SECONDS = 0.03
 
 # How the status line and the palette name each sort (the table's sortable columns).
 SORT_LABELS = {key: column(key).sort_label for key in SORTABLE}
@@ -116,6 +118,7 @@ class BrowseScreen(Screen[None]):
         self._follow_screen: Screen | None = None
         self._shown = 0
         self._typed: Timer | None = None  # the debounce of the filter box
+        self._filtered_at = 0.0  # monotonic() when the last filter was applied
         # Once loaded: the catalog (the watcher keeps its cache and full-text index current); the
         # first `text:` filter brings the index up to date in a thread (`prepare_index`).
         self.catalog: Catalog | None = None
@@ -175,7 +178,9 @@ class BrowseScreen(Screen[None]):
         for item in iter_found(self.roots):
             if worker.is_cancelled:
                 return
-            batch.extend(catalog.summarize_found(item))
+            rows = catalog.summarize_found(item)
+            share_repeated_strings(rows)  # here, off the UI thread: the rows stay for the app's life
+            batch.extend(rows)
             files += 1
             now = monotonic()
             if len(batch) >= (FIRST_BATCH if first else BATCH_ROWS) or now - last >= BATCH_SECONDS:
@@ -365,10 +370,10 @@ class BrowseScreen(Screen[None]):
         if self._typed is not None:
             self._typed.stop()
             self._typed = None
-        if len(self.summaries) < DEBOUNCE_FROM:
-            self.query_text = message.value
+        value = message.value
+        if len(self.summaries) < DEBOUNCE_FROM or monotonic() - self._filtered_at >= BURST_SECONDS:
+            self.apply_filter(value)
         else:
-            value = message.value
             self._typed = self.set_timer(DEBOUNCE_SECONDS, lambda: self.apply_filter(value))
 
     @on(Input.Submitted, "#filter-input")
@@ -383,6 +388,7 @@ class BrowseScreen(Screen[None]):
             self._typed.stop()
             self._typed = None
         self.query_text = text
+        self._filtered_at = monotonic()
 
     def set_filter(self, text: str) -> None:
         """Set the filter box (and so the filter) from code: the palette, tests."""
@@ -512,6 +518,7 @@ class BrowseScreen(Screen[None]):
                 self.new_paths.add(change.path)
                 added.append(change.path)
             updated.append(summary)
+        share_repeated_strings(updated)
         self.view.remove(removed)
         self.view.add(updated)
         self.table.measure(updated)

@@ -47,6 +47,7 @@ ROOM_FOR_TEST = 30  # columns are hidden before the test column gets narrower th
 SORTABLE = tuple(column.key for column in COLUMNS if column.sortable)
 GAP = 1  # cells between columns
 CELL_CACHE = 4_000  # rows whose cells are kept (those on screen and around them)
+LINE_CACHE = 1_000  # drawn recording lines kept: a filter or scroll that shows them again reuses them
 
 
 def display_width(value: str) -> int:
@@ -152,6 +153,10 @@ class RecordingTable(ScrollView, can_focus=True):
         self._file_width = 0  # file names, as the grouped view shows them
         self._orphan_width = 0  # file names in the Test column (no test id)
         self._cells: dict[int, tuple[Summary, tuple[str, ...]]] = {}
+        # Drawn recording lines by (row, highlighted, new, marked); valid while _lines_drawn_for
+        # (widths, grouping, scroll, focus, theme, file names) stays the same.
+        self._lines: dict[tuple[TableRow, bool, bool, bool], Strip] = {}
+        self._lines_drawn_for: tuple = ()
         self._last_highlight: tuple[str, int] | None = None
 
     # -- what the listing says -----------------------------------------------------------------------
@@ -367,6 +372,33 @@ class RecordingTable(ScrollView, can_focus=True):
                 return self._crop(message, width, base + dim)
             return Strip.blank(width, base)
         row = self.rows[index]
+        summary = row.summary
+        if summary is None:
+            return self._draw_line(row, index, width, base)
+        # A filter typed or a page scrolled mostly shows rows drawn a moment ago.
+        drawn_for = (
+            tuple(self._widths),
+            self.grouped,
+            round(self.scroll_x),
+            width,
+            base,
+            self.has_focus,
+            self.app.theme,
+            self.view.names.version,
+        )
+        if drawn_for != self._lines_drawn_for:
+            self._lines.clear()
+            self._lines_drawn_for = drawn_for
+        path = summary.path
+        key = (row, index == self.cursor_row, path in self.new_paths, path == self.marked_path)
+        strip = self._lines.get(key)
+        if strip is None:
+            if len(self._lines) >= LINE_CACHE:
+                self._lines.clear()
+            strip = self._lines[key] = self._draw_line(row, index, width, base)
+        return strip
+
+    def _draw_line(self, row: TableRow, index: int, width: int, base: Style) -> Strip:
         text = self._group_line(row) if row.is_group else self._recording_line(row)
         style = base
         if row.summary is not None and row.summary.status == "error":
@@ -378,8 +410,11 @@ class RecordingTable(ScrollView, can_focus=True):
 
     def _crop(self, text: Text, width: int, style: Style) -> Strip:
         scroll_x = round(self.scroll_x)
-        strip = Strip(list(text.render(self.app.console)), text.cell_len)
-        return strip.crop(scroll_x, scroll_x + width).extend_cell_length(width, style)
+        cells = text.cell_len
+        strip = Strip(list(text.render(self.app.console)), cells)
+        if scroll_x or cells > width:  # (each Strip made costs: only crop when needed)
+            strip = strip.crop(scroll_x, scroll_x + width)
+        return strip.extend_cell_length(width, style)
 
     def _header(self) -> Text:
         text = Text(end="", no_wrap=True)
