@@ -5,9 +5,11 @@
 Replicates the vendored corpus (bench/corpus.py), then measures in the same run:
 
   baseline  a subprocess that reads and orjson.loads every file (paths known in advance)
-  cold      `tui-replay list --json TREE` with an empty cache (fills the cache; no index)
+  cold      `tui-replay list --json TREE` with an empty cache (fills the cache; no index);
+            the files are read by one worker process per core
+  cold -j1  the same with `--jobs 1` (everything in the one process)
   warm      the same again (every row from the cache), with its peak RSS
-  no-cache  `tui-replay list --json --no-cache TREE`
+  no-cache  `tui-replay list --json --no-cache TREE` (and with `--jobs 1`)
   text      the whole `tui-replay list --json --filter text:WORD TREE`, first (builds the index)
             and again; then `SummaryCache.search` of the word (the index query alone, in-process)
 
@@ -89,16 +91,23 @@ def main() -> int:
         results: dict[str, list[tuple[float, float]]] = {
             "baseline": [],
             "cold": [],
+            "cold_serial": [],
             "warm": [],
             "nocache": [],
+            "nocache_serial": [],
         }
         for round_index in range(options.rounds):
             cache_dir = work / f"cache{round_index}"
             env["TUI_REPLAY_CACHE_DIR"] = str(cache_dir)
             results["baseline"].append(run_measured(baseline_cmd, env))
+            env["TUI_REPLAY_CACHE_DIR"] = str(work / f"cache-serial{round_index}")
+            results["cold_serial"].append(run_measured([*cli, "--jobs", "1", str(tree)], env))
+            env["TUI_REPLAY_CACHE_DIR"] = str(cache_dir)
             results["cold"].append(run_measured([*cli, str(tree)], env))
             results["warm"].append(run_measured([*cli, str(tree)], env))
             results["nocache"].append(run_measured([*cli, "--no-cache", str(tree)], env))
+            serial = [*cli, "--no-cache", "--jobs", "1", str(tree)]
+            results["nocache_serial"].append(run_measured(serial, env))
         median = {name: statistics.median(t for t, _ in values) for name, values in results.items()}
         warm_peak = statistics.median(rss for _, rss in results["warm"])
 
@@ -123,8 +132,10 @@ def main() -> int:
         base = median["baseline"]
         print(f"rounds: {options.rounds} (medians); whole processes")
         print(f"baseline (read + orjson.loads)  {base:7.2f} s")
-        for name, label in (("cold", "cold list --json (fills the cache)"), ("warm", "warm list --json"),
-                            ("nocache", "list --json --no-cache")):  # fmt: skip
+        for name, label in (("cold", "cold list --json (fills the cache)"),
+                            ("cold_serial", "cold list --json --jobs 1"), ("warm", "warm list --json"),
+                            ("nocache", "list --json --no-cache"),
+                            ("nocache_serial", "list --json --no-cache --jobs 1")):  # fmt: skip
             ratio = median[name] / base
             target = {"cold": COLD_TARGET, "warm": WARM_TARGET}.get(name)
             note = verdict(ratio, target) if target else ""

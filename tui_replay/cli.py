@@ -13,6 +13,9 @@ from collections.abc import Sequence
 SAVE_TO_CAPTURE_DIR = ""  # `--save` without a path: the capture folder
 
 SUBCOMMANDS = ("list", "show", "compare", "export", "explain", "check", "diff")
+# The keys of tui_replay.export.FORMATS, named here so that parsing a command line does not
+# import the exporters (a test keeps the two the same).
+EXPORT_FORMATS = ("curl", "python", "markdown", "rerecord")
 
 
 def _positive_float(text: str) -> float:
@@ -22,6 +25,16 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be > 0: {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {text}")
     return value
 
 
@@ -111,6 +124,12 @@ def build_command_parser() -> argparse.ArgumentParser:
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     listing.add_argument("--no-cache", action="store_true", help="ignore and do not write the summary cache")
     _add_max_size(listing)
+    listing.add_argument(
+        "--jobs",
+        type=_positive_int,
+        metavar="N",
+        help="processes that read files the cache does not know (default: one per core; 1: no helpers)",
+    )
     listing.add_argument("--watch", action="store_true", help="keep running and print changes as they happen")
     _add_filter(listing)
 
@@ -142,13 +161,11 @@ def build_command_parser() -> argparse.ArgumentParser:
     compare.add_argument("--json", action="store_true", help="print one JSON object")
     compare.add_argument("--config", metavar="FILE", help="read this TOML config file too")
 
-    from tui_replay.export import FORMATS
-
     export = sub.add_parser(
         "export", help="print a recording as curl, Python, Markdown or its re-record command"
     )
     export.add_argument("paths", nargs="+", metavar="FILE")
-    export.add_argument("--format", required=True, choices=tuple(FORMATS), help="what to write")
+    export.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="what to write")
     export.add_argument("--out", metavar="PATH", help="write to this new file (never over one), not stdout")
     export.add_argument("--base-url", help="base URL of the requests (else $OPENAI_BASE_URL, else config)")
     _add_api_key_env(export)

@@ -9,13 +9,30 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from tui_replay.catalog.cache import SummaryCache
 from tui_replay.catalog.filters import TextSearch
+from tui_replay.catalog.parallel import (
+    BATCH_FILES,
+    PARALLEL_FROM,
+    READ_ROWS,
+    READ_ROWS_AND_TEXTS,
+    READ_TEXTS,
+    Result,
+    SummaryPool,
+    default_jobs,
+    start_pool,
+    summarize_one,
+)
 from tui_replay.catalog.scan import Found, iter_found
 from tui_replay.recording.limits import DEFAULT_MAX_SIZE
 from tui_replay.recording.model import Summary
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 
 def error_summary(path: str, reason: str, st: os.stat_result | None = None) -> Summary:
@@ -34,8 +51,11 @@ class Catalog:
         max_size: int | None = None,
         use_cache: bool = True,
         cache_dir: str | None = None,
+        jobs: int | None = None,
     ) -> None:
         self.max_size = DEFAULT_MAX_SIZE if max_size is None else max_size
+        # Processes that read files the cache does not know (1: only this one).
+        self.jobs = default_jobs() if jobs is None else max(1, jobs)
         self.cache = SummaryCache(cache_dir) if use_cache else None
         # Index what the rows say as they are summarized (set by the first `text:` query: a
         # plain listing neither extracts the text nor writes the index).
@@ -51,9 +71,27 @@ class Catalog:
         """One Summary per file found, in scan order; the cache is saved once all are yielded."""
         roots = list(roots)
         # Without the cache nothing needs a file's stat before reading it (the reader fstat's).
-        for found in iter_found(roots, with_stat=self.cache is not None):
-            yield from self.summarize_found(found)
+        for rows in self.iter_rows(iter_found(roots, with_stat=self.cache is not None)):
+            yield from rows
         self.save(roots)
+
+    def iter_rows(self, found_items: Iterable[Found]) -> Iterator[list[Summary]]:
+        """The rows of each found file, in the order found (one list per file, see
+        `summarize_found`). Once many files are not in the cache, they are read in worker
+        processes (`catalog.parallel`); the rows still come in order. Call `save` after."""
+        pipeline = _Pipeline(self)
+        pending = pipeline.pending
+        lookup = self.lookup
+        try:
+            for found in found_items:
+                rows, index_it = lookup(found)
+                if rows is not None and not index_it and not pending:
+                    yield rows  # known and nothing before it waits: the warm listing's path
+                else:
+                    yield from pipeline.add(found, rows, index_it)
+            yield from pipeline.drain()
+        finally:
+            pipeline.close()
 
     def scan(self, roots: Iterable[str]) -> list[Summary]:
         return list(self.iter_summaries(roots))
@@ -73,30 +111,61 @@ class Catalog:
     def summarize_found(self, found: Found) -> list[Summary]:
         """The rows of one found file: one for a recording, one per interaction of a cassette
         (none for a YAML file in a folder that is not a cassette)."""
+        rows = self.known_rows(found)
+        return self.read_rows(found) if rows is None else rows
+
+    def known_rows(self, found: Found) -> list[Summary] | None:
+        """The rows of a found file that need no reading (a problem, too big, in the cache);
+        None: the file must be read (`read_rows`). Called in scan order (the cache streams
+        each folder's stored files)."""
+        rows, index_it = self.lookup(found)
+        if rows is not None and index_it:
+            self.index_texts_of(found, len(rows))
+        return rows
+
+    def lookup(self, found: Found) -> tuple[list[Summary] | None, bool]:
+        """`known_rows` without the reading: the rows (None: the file must be read), and
+        whether the file must still be read for the full-text index (`index_texts_of`)."""
         st = found.stat
         if found.problem is not None:
-            return [error_summary(found.path, found.problem)]
+            return [error_summary(found.path, found.problem)], False
         if st is None:  # scanned without stat: the reader refuses what is too big before reading
-            return self._summarize_file(found)
+            return None, False
         if st.st_size > self.max_size:
             from tui_replay.recording.load import format_size
 
             # Refused from the stat alone: the file is never opened. (Same words as the reader's.)
             size, limit = format_size(st.st_size), format_size(self.max_size)
-            return [error_summary(found.path, f"file is {size}, over the {limit} limit", st)]
+            return [error_summary(found.path, f"file is {size}, over the {limit} limit", st)], False
         cache = self.cache
         if cache is None or not cache.usable:
-            return self._summarize_file(found)
+            return None, False
         abs_path = found.abs_path or os.path.abspath(found.path)
         in_scan = bool(found.root) and not found.explicit
         cached = cache.lookup(abs_path, st.st_size, st.st_mtime_ns, found.path, in_scan=in_scan)
-        if cached is not None:
-            rows, indexed = cached
-            if self.index_texts and not indexed:
-                self._index_file(found.path, abs_path, st, len(rows))
+        if cached is None:
+            return None, False
+        rows, indexed = cached
+        return rows, self.index_texts and not indexed
+
+    def wants_texts(self, found: Found) -> bool:
+        """Reading this file should also give its texts for the full-text index."""
+        cache = self.cache
+        if found.stat is None or cache is None or not cache.usable:
+            return False
+        return self.index_texts and cache.has_texts
+
+    def read_rows(self, found: Found) -> list[Summary]:
+        """Read and summarize a file `known_rows` did not know, and store its rows."""
+        texts: list[str] | None = [] if self.wants_texts(found) else None
+        return self.store_rows(found, summarize_one(found.path, found.explicit, self.max_size, texts), texts)
+
+    def store_rows(self, found: Found, rows: list[Summary], texts: list[str] | None) -> list[Summary]:
+        """Keep the rows just read in the cache (and their texts in the index); returns them."""
+        cache, st = self.cache, found.stat
+        if cache is None or not cache.usable or st is None:
             return rows
-        texts: list[str] | None = [] if self.index_texts and cache.has_texts else None
-        rows = self._summarize_file(found, texts)
+        abs_path = found.abs_path or os.path.abspath(found.path)
         size, mtime_ns = (rows[0].size, rows[0].mtime_ns) if rows else (st.st_size, st.st_mtime_ns)
         # (Not stored: a file that could not be read.)
         if mtime_ns and size <= self.max_size and cache.put_rows(abs_path, rows, size, mtime_ns, texts):
@@ -104,12 +173,17 @@ class Catalog:
         self.unindexed += len(rows)
         return rows
 
-    def _index_file(self, path: str, abs_path: str, st: os.stat_result, count: int) -> None:
-        """Index a stored file (its rows are cached): read for its text alone, not summarized."""
+    def index_texts_of(self, found: Found, count: int) -> None:
+        """Index a stored file (its `count` rows are cached): read for its text alone."""
         from tui_replay.catalog.textsearch import file_texts
 
-        assert self.cache is not None
-        texts, size, mtime_ns = file_texts(path, self.max_size)
+        self.store_texts(found, count, *file_texts(found.path, self.max_size))
+
+    def store_texts(self, found: Found, count: int, texts: list[str], size: int, mtime_ns: int) -> None:
+        """Keep in the index what the `count` stored rows of a file say (read as size, mtime_ns)."""
+        st = found.stat
+        assert self.cache is not None and st is not None
+        abs_path = found.abs_path or os.path.abspath(found.path)
         same = (size, mtime_ns) == (st.st_size, st.st_mtime_ns) and len(texts) == count
         if not (same and self.cache.put_texts(abs_path, size, mtime_ns, texts)):
             self.unindexed += count  # changed since, or not storable: searched by reading it
@@ -118,19 +192,6 @@ class Catalog:
         """A file is gone (the watcher saw it): drop it from the cache and index. Call `save` later."""
         if self.cache is not None:
             self.cache.forget(os.path.abspath(path))
-
-    def _summarize_file(self, found: Found, texts: list[str] | None = None) -> list[Summary]:
-        from tui_replay.recording.cassette import is_cassette_name
-        from tui_replay.recording.summary import summarize_cassette_file, summarize_file
-
-        if is_cassette_name(found.path):
-            # A YAML file met in a folder may be any config file: no row unless it is a cassette.
-            return summarize_cassette_file(
-                found.path, self.max_size, skip_other_yaml=not found.explicit, texts=texts
-            )
-        summary = summarize_file(found.path, max_size=self.max_size, texts=texts)
-        summary.path = found.path
-        return [summary]
 
     def save(self, roots: Iterable[str] = ()) -> None:
         """Write the cache (if used and changed). Call after every root in `roots` was fully scanned."""
@@ -181,6 +242,130 @@ class Catalog:
         roots = list(roots)
         absolute = [os.path.abspath(root) for root in roots]
         return search_index_text(cache, absolute, self.max_size, prepare=lambda: self.prepare_index(roots))
+
+
+class _Pending:
+    """A found file whose rows are not given out yet: `read` says what is still to be read
+    (None: nothing, `rows` are final), by a worker once `future` is set."""
+
+    __slots__ = ("found", "future", "index", "read", "rows")
+
+    def __init__(self, found: Found, rows: list[Summary] | None, read: int | None) -> None:
+        self.found = found
+        self.rows = rows
+        self.read = read  # READ_ROWS, READ_ROWS_AND_TEXTS, READ_TEXTS or None
+        self.future: Future[list[Result]] | None = None  # the worker task reading it
+        self.index = 0  # its place in the task
+
+    @property
+    def ready(self) -> bool:
+        return self.read is None or (self.future is not None and self.future.done())
+
+
+class _Pipeline:
+    """Rows of found files in scan order. What must be read (files the cache does not know,
+    texts for the full-text index) is read in worker processes once PARALLEL_FROM files were
+    read here (and the catalog allows jobs)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.pending: deque[_Pending] = deque()  # in scan order
+        self.batch: list[_Pending] = []  # not handed to a worker yet
+        self.pool: SummaryPool | None = None
+        self.pool_failed = catalog.jobs < 2
+        self.reads = 0
+
+    def add(self, found: Found, rows: list[Summary] | None, index_it: bool) -> Iterator[list[Summary]]:
+        """The rows ready in order once `found` (as `Catalog.lookup` gave it) is taken in."""
+        catalog = self.catalog
+        read = None
+        if rows is None:
+            read = READ_ROWS_AND_TEXTS if catalog.wants_texts(found) else READ_ROWS
+        elif index_it:
+            read = READ_TEXTS
+        if read is not None and self.pool is None:
+            self.reads += 1
+            if self.reads >= PARALLEL_FROM and not self.pool_failed:
+                self.pool = start_pool(catalog.jobs, catalog.max_size)
+                self.pool_failed = self.pool is None
+            if self.pool is None:
+                rows, read = self._read_here(found, read, rows), None
+        pending = self.pending
+        if read is None and not pending:
+            assert rows is not None
+            yield rows
+            return
+        item = _Pending(found, rows, read)
+        pending.append(item)
+        if read is not None:
+            self.batch.append(item)
+            if len(self.batch) >= BATCH_FILES:
+                self._submit()
+        while pending and pending[0].ready:
+            yield self._finish(pending.popleft())
+        pool = self.pool
+        while pending and pool is not None and pool.full:  # enough queued: wait for the oldest
+            yield self._finish(pending.popleft())
+
+    def drain(self) -> Iterator[list[Summary]]:
+        while self.pending:
+            yield self._finish(self.pending.popleft())
+
+    def _read_here(self, found: Found, read: int, rows: list[Summary] | None) -> list[Summary]:
+        if read == READ_TEXTS:
+            assert rows is not None
+            self.catalog.index_texts_of(found, len(rows))
+            return rows
+        return self.catalog.read_rows(found)
+
+    def _submit(self) -> None:
+        batch, self.batch = self.batch, []
+        if not batch:
+            return
+        pool = self.pool
+        if pool is not None:
+            try:
+                future = pool.submit([(item.found.path, item.found.explicit, item.read) for item in batch])
+            except RuntimeError:  # the pool broke (a worker died): read here from now on
+                self._stop_pool()
+            else:
+                for index, item in enumerate(batch):
+                    item.future, item.index = future, index
+                return
+        for item in batch:
+            assert item.read is not None
+            item.rows, item.read = self._read_here(item.found, item.read, item.rows), None
+
+    def _finish(self, item: _Pending) -> list[Summary]:
+        if item.read is not None and item.future is None:  # still in the batch being filled
+            self._submit()
+        if item.read is None:
+            assert item.rows is not None
+            return item.rows
+        assert item.future is not None
+        try:
+            rows, texts, size, mtime_ns = item.future.result()[item.index]
+        except Exception:  # a worker died or could not send its rows: read it here
+            self._stop_pool()
+            return self._read_here(item.found, item.read, item.rows)
+        catalog = self.catalog
+        if item.read == READ_TEXTS:
+            assert item.rows is not None and texts is not None
+            catalog.store_texts(item.found, len(item.rows), texts, size, mtime_ns)
+            return item.rows
+        assert rows is not None
+        return catalog.store_rows(item.found, rows, texts)
+
+    def _stop_pool(self) -> None:
+        self.pool_failed = True
+        if self.pool is not None:
+            pool, self.pool = self.pool, None
+            pool.close()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
 
 
 def list_summaries(

@@ -32,7 +32,6 @@ from typing import Any
 
 from tui_replay.catalog.testids import NO_TEST_ID, split_test_id
 from tui_replay.recording.model import Kind, Summary
-from tui_replay.recording.summary import summary_key
 
 Predicate = Callable[[Summary], bool]
 # needle -> predicate: how `text:` looks inside recordings (catalog/textsearch.py has both ways).
@@ -131,6 +130,8 @@ def _field_predicate(name: str, value: str) -> Predicate:
         if value not in KEY_VALUES:
             raise QueryError(f"key:{value} is not known (use one of: {', '.join(KEY_VALUES)})")
         # The key status is computed here for the rows tested (once per row: kept on it).
+        from tui_replay.recording.summary import summary_key  # (a listing without key: needs none)
+
         return lambda s: (summary_key(s) or "").split(" ", 1)[0] == value
     raise AssertionError(name)
 

@@ -82,8 +82,12 @@ def iter_found(roots: Iterable[str], *, with_stat: bool = True) -> Iterator[Foun
     With `with_stat=False` files found in folders carry no stat (saves a system call per
     file when nothing needs size and mtime before the file is read; the reader checks anyway).
     """
+    roots = list(roots)
     seen_files: set[str] = set()
     visited_dirs: set[tuple[int, int]] = set()
+    # One folder walked once cannot meet a file twice (each folder is entered once, by its
+    # device and inode): the 100,000 paths of a big tree need not be kept to find repeats.
+    walk_seen = seen_files if len(roots) > 1 else None
     for root in roots:
         try:
             root_stat = os.stat(root)
@@ -91,7 +95,7 @@ def iter_found(roots: Iterable[str], *, with_stat: bool = True) -> Iterator[Foun
             yield Found(root, None, f"cannot read: {_one_line(exc)}", explicit=True, root=root)
             continue
         if stat.S_ISDIR(root_stat.st_mode):
-            yield from _walk(root, root_stat, seen_files, visited_dirs, with_stat)
+            yield from _walk(root, root_stat, walk_seen, visited_dirs, with_stat)
             continue
         key = os.path.abspath(root)
         if key in seen_files:
@@ -108,7 +112,7 @@ def iter_found(roots: Iterable[str], *, with_stat: bool = True) -> Iterator[Foun
 def _walk(
     root: str,
     root_stat: os.stat_result,
-    seen_files: set[str],
+    seen_files: set[str] | None,
     visited_dirs: set[tuple[int, int]],
     with_stat: bool,
 ) -> Iterator[Found]:
@@ -126,44 +130,46 @@ def _walk(
     stack: list[tuple[list[os.DirEntry[str]], str]] = [(first, _with_sep(os.path.abspath(root)))]
     while stack:
         entries_left, abs_prefix = stack[-1]
-        if not entries_left:
-            stack.pop()
-            continue
-        entry = entries_left.pop()
-        path = entry.path
-        try:
-            is_dir = entry.is_dir()  # follows symlinks
-        except OSError:  # e.g. ELOOP on a link to itself
-            continue
-        if is_dir:
-            if entry.name.startswith("."):
+        pop = entries_left.pop
+        while entries_left:  # this folder's entries, until one is a folder to go down into
+            entry = pop()
+            try:
+                is_dir = entry.is_dir()  # follows symlinks
+            except OSError:  # e.g. ELOOP on a link to itself
+                continue
+            if is_dir:
+                if entry.name.startswith("."):
+                    continue
+                try:
+                    dir_stat = entry.stat()
+                except OSError:
+                    continue
+                entries = _enter_folder(entry.path, dir_stat, visited_dirs, root)
+                if isinstance(entries, Found):
+                    yield entries
+                elif entries is not None:
+                    stack.append((entries, abs_prefix + entry.name + os.sep))
+                    break  # depth first: its entries before the rest of this folder's
+                continue
+            name = entry.name
+            if not name.lower().endswith(RECORDING_SUFFIXES):  # is_recording_name, inlined: per file
                 continue
             try:
-                dir_stat = entry.stat()
+                if not entry.is_file():  # FIFO, socket, device, broken link
+                    continue
+                file_stat = entry.stat() if with_stat or entry.is_symlink() else None
             except OSError:
                 continue
-            entries = _enter_folder(path, dir_stat, visited_dirs, root)
-            if isinstance(entries, Found):
-                yield entries
-            elif entries is not None:
-                stack.append((entries, abs_prefix + entry.name + os.sep))
-            continue
-        name = entry.name
-        if not name.lower().endswith(RECORDING_SUFFIXES):  # is_recording_name, inlined: per file
-            continue
-        try:
-            if not entry.is_file():  # FIFO, socket, device, broken link
+            if file_stat is not None and not stat.S_ISREG(file_stat.st_mode):
                 continue
-            file_stat = entry.stat() if with_stat or entry.is_symlink() else None
-        except OSError:
-            continue
-        if file_stat is not None and not stat.S_ISREG(file_stat.st_mode):
-            continue
-        key = abs_prefix + name
-        if key in seen_files:
-            continue
-        seen_files.add(key)
-        yield Found(path, file_stat, abs_path=key, root=root)
+            key = abs_prefix + name
+            if seen_files is not None:
+                if key in seen_files:
+                    continue
+                seen_files.add(key)
+            yield Found(entry.path, file_stat, None, False, key, root)  # (positional: per file)
+        else:
+            stack.pop()
 
 
 def _with_sep(folder: str) -> str:

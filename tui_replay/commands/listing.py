@@ -138,7 +138,7 @@ def run_list(args: argparse.Namespace) -> int:
         return 2
     from tui_replay.catalog.catalog import Catalog
 
-    catalog = Catalog(max_size=args.max_size, use_cache=not args.no_cache)
+    catalog = Catalog(max_size=args.max_size, use_cache=not args.no_cache, jobs=args.jobs)
     if expr is not None:
         error = check_filter(expr)
         if error:
@@ -196,9 +196,25 @@ def filtered_summaries(catalog: Catalog, roots: list[str], expr: str) -> Iterato
     return (summary for summary in catalog.iter_summaries(roots) if predicate(summary))
 
 
+OUTPUT_CHUNK = 1 << 16  # bytes of JSON lines written together
+OUTPUT_SECONDS = 0.05  # ... or once this long has passed: a reader downstream sees rows as they come
+
+
 def write_json_lines(summaries: Iterable[Summary], out: BinaryIO) -> None:
+    # Chunked here, not by the stream: stdout may be unbuffered (PYTHONUNBUFFERED, `python -u`),
+    # and a write per line is a system call per row.
+    lines: list[bytes] = []
+    size = 0
+    last = time.monotonic()
     for summary in summaries:
-        out.write(dumps_line(summary.to_json()))
+        line = dumps_line(summary.to_json())
+        lines.append(line)
+        size += len(line)
+        if size >= OUTPUT_CHUNK or time.monotonic() - last >= OUTPUT_SECONDS:
+            out.write(b"".join(lines))
+            out.flush()
+            lines, size, last = [], 0, time.monotonic()
+    out.write(b"".join(lines))
     out.flush()
 
 

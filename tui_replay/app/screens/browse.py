@@ -175,23 +175,24 @@ class BrowseScreen(Screen[None]):
         done = files = 0  # files summarized (posted, and in this batch); a cassette gives several rows
         last = monotonic()
         first = True
-        for item in iter_found(self.roots):
-            if worker.is_cancelled:
-                return
-            rows = catalog.summarize_found(item)
-            share_repeated_strings(rows)  # here, off the UI thread: the rows stay for the app's life
-            batch.extend(rows)
-            files += 1
-            now = monotonic()
-            if len(batch) >= (FIRST_BATCH if first else BATCH_ROWS) or now - last >= BATCH_SECONDS:
-                done += files
-                shown = threading.Event() if first else None
-                self.post_message(self.SummariesLoaded(batch, done, total, False, shown))
-                if shown is not None:
-                    # Let the first rows reach the screen before parsing on: they are what the
-                    # user waits for, and this thread would otherwise slow that frame down.
-                    shown.wait(FIRST_FRAME_WAIT)
-                batch, files, last, first = [], 0, monotonic(), False
+        # (Files the cache does not know are read by worker processes once there are many.)
+        with contextlib.closing(catalog.iter_rows(iter_found(self.roots))) as files_rows:
+            for rows in files_rows:
+                if worker.is_cancelled:
+                    return
+                share_repeated_strings(rows)  # here, off the UI thread: the rows stay for the app's life
+                batch.extend(rows)
+                files += 1
+                now = monotonic()
+                if len(batch) >= (FIRST_BATCH if first else BATCH_ROWS) or now - last >= BATCH_SECONDS:
+                    done += files
+                    shown = threading.Event() if first else None
+                    self.post_message(self.SummariesLoaded(batch, done, total, False, shown))
+                    if shown is not None:
+                        # Let the first rows reach the screen before parsing on: they are what the
+                        # user waits for, and this thread would otherwise slow that frame down.
+                        shown.wait(FIRST_FRAME_WAIT)
+                    batch, files, last, first = [], 0, monotonic(), False
         done += files
         with catalog.lock:  # the index pass (a `text:` filter typed now) waits for the save
             self.post_message(self.SummariesLoaded(batch, done, done, True, catalog=catalog))

@@ -1,0 +1,157 @@
+"""Files read in worker processes (a cold listing of many files): the same rows, in the same
+order, in the cache and the full-text index, and every way out of the pool ends cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+
+import pytest
+from badinputs import ERROR_CASES, make_bad_inputs
+from support import CORPUS, REPO, require_corpus, run_tui_replay
+
+from tui_replay.catalog import catalog as catalog_module
+from tui_replay.catalog import parallel
+from tui_replay.catalog.catalog import Catalog
+from tui_replay.commands.listing import filtered_summaries
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """The vendored corpus (recordings and cassettes) and the hostile files, in one folder."""
+    require_corpus()
+    root = tmp_path / "tree"
+    shutil.copytree(CORPUS, root / "corpus")
+    make_bad_inputs(root / "bad")
+    return str(root)
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """A pool from the second file read, tasks of three files: many tasks on a small tree."""
+    monkeypatch.setattr(catalog_module, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(catalog_module, "BATCH_FILES", 3)
+    submitted: list[int] = []
+    submit = parallel.SummaryPool.submit
+
+    def counting(self, task):
+        submitted.append(len(task))
+        return submit(self, task)
+
+    monkeypatch.setattr(parallel.SummaryPool, "submit", counting)
+    return submitted
+
+
+def _rows(tree: str, cache_dir, jobs: int):
+    return Catalog(cache_dir=str(cache_dir), jobs=jobs).scan([tree])
+
+
+def test_rows_read_by_workers_are_the_rows_read_in_process(tree, tmp_path, small_batches):
+    alone = _rows(tree, tmp_path / "c1", jobs=1)
+    assert not small_batches  # one job: no pool
+    helped = _rows(tree, tmp_path / "c2", jobs=2)
+    assert sum(small_batches) > len(alone) // 2  # most files went to the workers
+    assert helped == alone  # every field, in the same order
+    errors = {row.path.rsplit("/", 1)[-1] for row in helped if row.status == "error"}
+    assert set(ERROR_CASES) <= errors
+
+
+def test_rows_read_by_workers_fill_the_cache(tree, tmp_path, small_batches, monkeypatch):
+    cold = _rows(tree, tmp_path / "cache", jobs=2)
+    assert small_batches
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("a file was read again")
+
+    monkeypatch.setattr(catalog_module, "summarize_one", no_reading)
+    warm = Catalog(cache_dir=str(tmp_path / "cache"), jobs=1).scan([tree])
+    # Every readable file comes from the cache; unreadable ones are not stored (read again).
+    assert [row.path for row in warm] == [row.path for row in cold]
+
+
+@pytest.mark.parametrize("cached_first", [False, True], ids=["cold", "rows-cached"])
+def test_the_full_text_index_built_by_workers_finds_what_reading_finds(
+    tree, tmp_path, small_batches, cached_first
+):
+    """Cold, workers read rows and texts together; with the rows cached, the texts alone."""
+    found = {}
+    for jobs in (1, 2):
+        cache_dir = str(tmp_path / f"cache{jobs}")
+        if cached_first:
+            Catalog(cache_dir=cache_dir, jobs=1).scan([tree])  # rows stored, no index yet
+        catalog = Catalog(cache_dir=cache_dir, jobs=jobs)
+        found[jobs] = [row.path for row in filtered_summaries(catalog, [tree], "text:experts")]
+        assert catalog.index_is_complete()
+    assert sum(small_batches) > 100
+    assert found[2] == found[1] and len(found[1]) > 5
+
+
+class _DyingPool:
+    """A pool whose worker died: every task fails (a real one cannot be made to on demand)."""
+
+    jobs = 2
+    full = False
+
+    def __init__(self) -> None:
+        self.closed = False
+        self.tasks = 0
+
+    def submit(self, task):
+        self.tasks += 1
+        future: Future = Future()
+        future.set_exception(BrokenProcessPool("a child process terminated abruptly"))
+        return future
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_dead_worker_leaves_its_files_to_this_process(tree, tmp_path, monkeypatch):
+    alone = _rows(tree, tmp_path / "c1", jobs=1)
+    pool = _DyingPool()
+    monkeypatch.setattr(catalog_module, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(catalog_module, "start_pool", lambda jobs, max_size: pool)
+    assert _rows(tree, tmp_path / "c2", jobs=2) == alone
+    assert pool.tasks and pool.closed
+
+
+def test_no_pool_to_be_had_reads_in_this_process(tree, tmp_path, monkeypatch):
+    alone = _rows(tree, tmp_path / "c1", jobs=1)
+    monkeypatch.setattr(catalog_module, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(catalog_module, "start_pool", lambda jobs, max_size: None)
+    assert _rows(tree, tmp_path / "c2", jobs=2) == alone
+
+
+def test_a_listing_stopped_early_stops_its_workers(tree, tmp_path, small_batches, monkeypatch):
+    closed: list[bool] = []
+    close = parallel.SummaryPool.close
+
+    def recording_close(self):
+        workers = list(self._executor._processes.values())
+        close(self)
+        closed.append(bool(workers) and not any(worker.is_alive() for worker in workers))
+
+    monkeypatch.setattr(parallel.SummaryPool, "close", recording_close)
+    rows = Catalog(cache_dir=str(tmp_path / "cache"), jobs=2).iter_summaries([tree])
+    for _ in range(20):
+        next(rows)
+    rows.close()
+    assert closed == [True]
+
+
+def test_list_with_helpers_prints_what_one_process_prints(tree, tmp_path):
+    """Whole processes on the corpus (over PARALLEL_FROM files): `--jobs 2` starts a pool."""
+    env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(REPO))
+    outputs = []
+    for jobs in ("1", "2"):
+        command = ("list", "--json", "--no-cache", "--jobs", jobs, tree)
+        result = run_tui_replay(*command, cwd=REPO, env=env, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert result.stderr == ""
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0].splitlines()) > parallel.PARALLEL_FROM
+    assert all(json.loads(line)["path"] for line in outputs[0].splitlines())

@@ -1,0 +1,116 @@
+"""Read and summarize files in worker processes: a cold listing of a big tree.
+
+Parsing JSON and building rows is Python work, so one process uses one core. A listing that
+meets many files the cache does not know hands them in batches to a pool of worker processes
+(one per core); the catalog keeps the scan order and does the cache writes itself. A small
+listing never starts a pool (it costs ~0.2 s to start), and when a pool cannot start or a
+worker dies, the files are read in the listing's own process instead: a pool is only ever
+faster, never a new way to fail.
+
+Workers come from a `forkserver` (a fresh interpreter that forks them), not a `fork` of the
+listing: the app lists from a thread, and forking a process with threads is unsafe.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from tui_replay.recording.model import Summary
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+PARALLEL_FROM = 256  # files read in-process before a pool is worth starting
+BATCH_FILES = 32  # files per task: few enough to keep every worker busy to the end
+IN_FLIGHT_PER_WORKER = 4  # tasks queued per worker: bounds the rows held out of order
+
+# What a worker reads of a file: its rows (and their texts, for the full-text index), or the
+# texts alone (rows already in the cache).
+READ_ROWS, READ_ROWS_AND_TEXTS, READ_TEXTS = 0, 1, 2
+Task = Sequence[tuple[str, bool, int]]  # (path, named on the command line, what to read)
+# For each file: rows (None for READ_TEXTS), texts (None for READ_ROWS), and for READ_TEXTS the
+# size and mtime_ns of the version read.
+Result = tuple[list[Summary] | None, list[str] | None, int, int]
+
+
+def default_jobs() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def summarize_one(path: str, explicit: bool, max_size: int, texts: list[str] | None = None) -> list[Summary]:
+    """The rows of one file: one for a recording, one per interaction of a cassette (none for a
+    YAML file met in a folder that is not a cassette: it may be any config file)."""
+    from tui_replay.recording.cassette import is_cassette_name
+    from tui_replay.recording.summary import summarize_cassette_file, summarize_file
+
+    if is_cassette_name(path):
+        return summarize_cassette_file(path, max_size, skip_other_yaml=not explicit, texts=texts)
+    summary = summarize_file(path, max_size=max_size, texts=texts)
+    summary.path = path
+    return [summary]
+
+
+def _summarize_task(task: Task, max_size: int) -> list[Result]:
+    """In a worker: what each file of the task says (see Result)."""
+    from tui_replay.catalog.textsearch import file_texts
+
+    results: list[Result] = []
+    for path, explicit, read in task:
+        if read == READ_TEXTS:
+            results.append((None, *file_texts(path, max_size)))
+            continue
+        texts: list[str] | None = [] if read == READ_ROWS_AND_TEXTS else None
+        results.append((summarize_one(path, explicit, max_size, texts), texts, 0, 0))
+    return results
+
+
+def _in_worker() -> None:
+    # Ctrl-C is the listing's to handle (it stops the pool): no traceback from each worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class SummaryPool:
+    """Worker processes that summarize batches of files."""
+
+    def __init__(self, jobs: int, max_size: int) -> None:
+        import multiprocessing  # (only a listing that reads many files needs them)
+        from concurrent.futures import ProcessPoolExecutor
+
+        context = multiprocessing.get_context("forkserver")
+        # Imported once in the server, not in every worker.
+        context.set_forkserver_preload(
+            ["tui_replay.recording.summary", "tui_replay.recording.cassette", "tui_replay.catalog.textsearch"]
+        )
+        self.jobs = jobs
+        self.max_size = max_size
+        self._executor = ProcessPoolExecutor(jobs, mp_context=context, initializer=_in_worker)
+        self.in_flight: set[Future[list[Result]]] = set()
+
+    def submit(self, task: Task) -> Future[list[Result]]:
+        future = self._executor.submit(_summarize_task, list(task), self.max_size)
+        self.in_flight.add(future)
+        future.add_done_callback(self.in_flight.discard)
+        return future
+
+    @property
+    def full(self) -> bool:
+        return len(self.in_flight) >= self.jobs * IN_FLIGHT_PER_WORKER
+
+    def close(self) -> None:
+        """Stop the workers; tasks not started are dropped (a listing stopped early)."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+
+def start_pool(jobs: int, max_size: int) -> SummaryPool | None:
+    """A pool of `jobs` workers, or None when this system cannot give one."""
+    try:
+        return SummaryPool(jobs, max_size)
+    except (OSError, ImportError, ValueError, NotImplementedError):
+        return None
