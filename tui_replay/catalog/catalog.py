@@ -18,10 +18,6 @@ from tui_replay.catalog.filters import TextSearch
 from tui_replay.catalog.parallel import (
     BATCH_FILES,
     PARALLEL_FROM,
-    READ_ROWS,
-    READ_ROWS_AND_TEXTS,
-    READ_TEXTS,
-    Result,
     SummaryPool,
     default_jobs,
     start_pool,
@@ -78,17 +74,24 @@ class Catalog:
     def iter_rows(self, found_items: Iterable[Found]) -> Iterator[list[Summary]]:
         """The rows of each found file, in the order found (one list per file, see
         `summarize_found`). Once many files are not in the cache, they are read in worker
-        processes (`catalog.parallel`); the rows still come in order. Call `save` after."""
+        processes (`catalog.parallel`); the rows still come in order. Call `save` after.
+
+        Not while the full-text index is being filled: its writer (SQLite FTS5, on a thread
+        of this process) is then the slower part, and workers would take its core."""
+        if self.jobs < 2 or self.index_texts:
+            for found in found_items:
+                yield self.summarize_found(found)
+            return
         pipeline = _Pipeline(self)
         pending = pipeline.pending
-        lookup = self.lookup
+        known_rows = self.known_rows
         try:
             for found in found_items:
-                rows, index_it = lookup(found)
-                if rows is not None and not index_it and not pending:
+                rows = known_rows(found)
+                if rows is not None and not pending:
                     yield rows  # known and nothing before it waits: the warm listing's path
                 else:
-                    yield from pipeline.add(found, rows, index_it)
+                    yield from pipeline.add(found, rows)
             yield from pipeline.drain()
         finally:
             pipeline.close()
@@ -115,38 +118,32 @@ class Catalog:
         return self.read_rows(found) if rows is None else rows
 
     def known_rows(self, found: Found) -> list[Summary] | None:
-        """The rows of a found file that need no reading (a problem, too big, in the cache);
-        None: the file must be read (`read_rows`). Called in scan order (the cache streams
-        each folder's stored files)."""
-        rows, index_it = self.lookup(found)
-        if rows is not None and index_it:
-            self.index_texts_of(found, len(rows))
-        return rows
-
-    def lookup(self, found: Found) -> tuple[list[Summary] | None, bool]:
-        """`known_rows` without the reading: the rows (None: the file must be read), and
-        whether the file must still be read for the full-text index (`index_texts_of`)."""
+        """The rows of a found file that need no summarizing (a problem, too big, in the
+        cache); None: the file must be read (`read_rows`). Called in scan order (the cache
+        streams each folder's stored files)."""
         st = found.stat
         if found.problem is not None:
-            return [error_summary(found.path, found.problem)], False
+            return [error_summary(found.path, found.problem)]
         if st is None:  # scanned without stat: the reader refuses what is too big before reading
-            return None, False
+            return None
         if st.st_size > self.max_size:
             from tui_replay.recording.load import format_size
 
             # Refused from the stat alone: the file is never opened. (Same words as the reader's.)
             size, limit = format_size(st.st_size), format_size(self.max_size)
-            return [error_summary(found.path, f"file is {size}, over the {limit} limit", st)], False
+            return [error_summary(found.path, f"file is {size}, over the {limit} limit", st)]
         cache = self.cache
         if cache is None or not cache.usable:
-            return None, False
+            return None
         abs_path = found.abs_path or os.path.abspath(found.path)
         in_scan = bool(found.root) and not found.explicit
         cached = cache.lookup(abs_path, st.st_size, st.st_mtime_ns, found.path, in_scan=in_scan)
         if cached is None:
-            return None, False
+            return None
         rows, indexed = cached
-        return rows, self.index_texts and not indexed
+        if self.index_texts and not indexed:
+            self._index_file(found.path, abs_path, st, len(rows))
+        return rows
 
     def wants_texts(self, found: Found) -> bool:
         """Reading this file should also give its texts for the full-text index."""
@@ -173,17 +170,12 @@ class Catalog:
         self.unindexed += len(rows)
         return rows
 
-    def index_texts_of(self, found: Found, count: int) -> None:
-        """Index a stored file (its `count` rows are cached): read for its text alone."""
+    def _index_file(self, path: str, abs_path: str, st: os.stat_result, count: int) -> None:
+        """Index a stored file (its rows are cached): read for its text alone, not summarized."""
         from tui_replay.catalog.textsearch import file_texts
 
-        self.store_texts(found, count, *file_texts(found.path, self.max_size))
-
-    def store_texts(self, found: Found, count: int, texts: list[str], size: int, mtime_ns: int) -> None:
-        """Keep in the index what the `count` stored rows of a file say (read as size, mtime_ns)."""
-        st = found.stat
-        assert self.cache is not None and st is not None
-        abs_path = found.abs_path or os.path.abspath(found.path)
+        assert self.cache is not None
+        texts, size, mtime_ns = file_texts(path, self.max_size)
         same = (size, mtime_ns) == (st.st_size, st.st_mtime_ns) and len(texts) == count
         if not (same and self.cache.put_texts(abs_path, size, mtime_ns, texts)):
             self.unindexed += count  # changed since, or not storable: searched by reading it
@@ -245,59 +237,51 @@ class Catalog:
 
 
 class _Pending:
-    """A found file whose rows are not given out yet: `read` says what is still to be read
-    (None: nothing, `rows` are final), by a worker once `future` is set."""
+    """A found file whose rows are not given out yet (`rows` None: being read by a worker,
+    once `future` is set)."""
 
-    __slots__ = ("found", "future", "index", "read", "rows")
+    __slots__ = ("found", "future", "index", "rows")
 
-    def __init__(self, found: Found, rows: list[Summary] | None, read: int | None) -> None:
+    def __init__(self, found: Found, rows: list[Summary] | None) -> None:
         self.found = found
         self.rows = rows
-        self.read = read  # READ_ROWS, READ_ROWS_AND_TEXTS, READ_TEXTS or None
-        self.future: Future[list[Result]] | None = None  # the worker task reading it
+        self.future: Future[list[list[Summary]]] | None = None  # the worker task reading it
         self.index = 0  # its place in the task
 
     @property
     def ready(self) -> bool:
-        return self.read is None or (self.future is not None and self.future.done())
+        return self.rows is not None or (self.future is not None and self.future.done())
 
 
 class _Pipeline:
-    """Rows of found files in scan order. What must be read (files the cache does not know,
-    texts for the full-text index) is read in worker processes once PARALLEL_FROM files were
-    read here (and the catalog allows jobs)."""
+    """Rows of found files in scan order, the files the cache does not know read in worker
+    processes once PARALLEL_FROM of them were read here."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.pending: deque[_Pending] = deque()  # in scan order
         self.batch: list[_Pending] = []  # not handed to a worker yet
         self.pool: SummaryPool | None = None
-        self.pool_failed = catalog.jobs < 2
+        self.pool_failed = False
         self.reads = 0
 
-    def add(self, found: Found, rows: list[Summary] | None, index_it: bool) -> Iterator[list[Summary]]:
-        """The rows ready in order once `found` (as `Catalog.lookup` gave it) is taken in."""
+    def add(self, found: Found, rows: list[Summary] | None) -> Iterator[list[Summary]]:
+        """The rows ready, in order, once `found` (its rows if known, else None) is taken in."""
         catalog = self.catalog
-        read = None
-        if rows is None:
-            read = READ_ROWS_AND_TEXTS if catalog.wants_texts(found) else READ_ROWS
-        elif index_it:
-            read = READ_TEXTS
-        if read is not None and self.pool is None:
+        if rows is None and self.pool is None:
             self.reads += 1
             if self.reads >= PARALLEL_FROM and not self.pool_failed:
                 self.pool = start_pool(catalog.jobs, catalog.max_size)
                 self.pool_failed = self.pool is None
             if self.pool is None:
-                rows, read = self._read_here(found, read, rows), None
+                rows = catalog.read_rows(found)
         pending = self.pending
-        if read is None and not pending:
-            assert rows is not None
+        if rows is not None and not pending:
             yield rows
             return
-        item = _Pending(found, rows, read)
+        item = _Pending(found, rows)
         pending.append(item)
-        if read is not None:
+        if rows is None:
             self.batch.append(item)
             if len(self.batch) >= BATCH_FILES:
                 self._submit()
@@ -311,13 +295,6 @@ class _Pipeline:
         while self.pending:
             yield self._finish(self.pending.popleft())
 
-    def _read_here(self, found: Found, read: int, rows: list[Summary] | None) -> list[Summary]:
-        if read == READ_TEXTS:
-            assert rows is not None
-            self.catalog.index_texts_of(found, len(rows))
-            return rows
-        return self.catalog.read_rows(found)
-
     def _submit(self) -> None:
         batch, self.batch = self.batch, []
         if not batch:
@@ -325,7 +302,7 @@ class _Pipeline:
         pool = self.pool
         if pool is not None:
             try:
-                future = pool.submit([(item.found.path, item.found.explicit, item.read) for item in batch])
+                future = pool.submit([(item.found.path, item.found.explicit) for item in batch])
             except RuntimeError:  # the pool broke (a worker died): read here from now on
                 self._stop_pool()
             else:
@@ -333,28 +310,20 @@ class _Pipeline:
                     item.future, item.index = future, index
                 return
         for item in batch:
-            assert item.read is not None
-            item.rows, item.read = self._read_here(item.found, item.read, item.rows), None
+            item.rows = self.catalog.read_rows(item.found)
 
     def _finish(self, item: _Pending) -> list[Summary]:
-        if item.read is not None and item.future is None:  # still in the batch being filled
+        if item.rows is None and item.future is None:  # still in the batch being filled
             self._submit()
-        if item.read is None:
-            assert item.rows is not None
+        if item.rows is not None:
             return item.rows
         assert item.future is not None
         try:
-            rows, texts, size, mtime_ns = item.future.result()[item.index]
+            rows = item.future.result()[item.index]
         except Exception:  # a worker died or could not send its rows: read it here
             self._stop_pool()
-            return self._read_here(item.found, item.read, item.rows)
-        catalog = self.catalog
-        if item.read == READ_TEXTS:
-            assert item.rows is not None and texts is not None
-            catalog.store_texts(item.found, len(item.rows), texts, size, mtime_ns)
-            return item.rows
-        assert rows is not None
-        return catalog.store_rows(item.found, rows, texts)
+            return self.catalog.read_rows(item.found)
+        return self.catalog.store_rows(item.found, rows, None)
 
     def _stop_pool(self) -> None:
         self.pool_failed = True

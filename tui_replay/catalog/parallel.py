@@ -27,13 +27,7 @@ PARALLEL_FROM = 256  # files read in-process before a pool is worth starting
 BATCH_FILES = 32  # files per task: few enough to keep every worker busy to the end
 IN_FLIGHT_PER_WORKER = 4  # tasks queued per worker: bounds the rows held out of order
 
-# What a worker reads of a file: its rows (and their texts, for the full-text index), or the
-# texts alone (rows already in the cache).
-READ_ROWS, READ_ROWS_AND_TEXTS, READ_TEXTS = 0, 1, 2
-Task = Sequence[tuple[str, bool, int]]  # (path, named on the command line, what to read)
-# For each file: rows (None for READ_TEXTS), texts (None for READ_ROWS), and for READ_TEXTS the
-# size and mtime_ns of the version read.
-Result = tuple[list[Summary] | None, list[str] | None, int, int]
+Task = Sequence[tuple[str, bool]]  # (path, named on the command line) of each file
 
 
 def default_jobs() -> int:
@@ -57,18 +51,9 @@ def summarize_one(path: str, explicit: bool, max_size: int, texts: list[str] | N
     return [summary]
 
 
-def _summarize_task(task: Task, max_size: int) -> list[Result]:
-    """In a worker: what each file of the task says (see Result)."""
-    from tui_replay.catalog.textsearch import file_texts
-
-    results: list[Result] = []
-    for path, explicit, read in task:
-        if read == READ_TEXTS:
-            results.append((None, *file_texts(path, max_size)))
-            continue
-        texts: list[str] | None = [] if read == READ_ROWS_AND_TEXTS else None
-        results.append((summarize_one(path, explicit, max_size, texts), texts, 0, 0))
-    return results
+def _summarize_task(task: Task, max_size: int) -> list[list[Summary]]:
+    """In a worker: the rows of each file of the task."""
+    return [summarize_one(path, explicit, max_size) for path, explicit in task]
 
 
 def _in_worker() -> None:
@@ -85,15 +70,13 @@ class SummaryPool:
 
         context = multiprocessing.get_context("forkserver")
         # Imported once in the server, not in every worker.
-        context.set_forkserver_preload(
-            ["tui_replay.recording.summary", "tui_replay.recording.cassette", "tui_replay.catalog.textsearch"]
-        )
+        context.set_forkserver_preload(["tui_replay.recording.summary", "tui_replay.recording.cassette"])
         self.jobs = jobs
         self.max_size = max_size
         self._executor = ProcessPoolExecutor(jobs, mp_context=context, initializer=_in_worker)
-        self.in_flight: set[Future[list[Result]]] = set()
+        self.in_flight: set[Future[list[list[Summary]]]] = set()
 
-    def submit(self, task: Task) -> Future[list[Result]]:
+    def submit(self, task: Task) -> Future[list[list[Summary]]]:
         future = self._executor.submit(_summarize_task, list(task), self.max_size)
         self.in_flight.add(future)
         future.add_done_callback(self.in_flight.discard)
