@@ -198,3 +198,40 @@ def test_key_filter_finds_a_mis_keyed_copy_cold_and_from_the_cache(run_cli, tmp_
         assert [row["path"] for row in _json_lines(found.stdout)] == [str(mis_keyed)]
         current = run_cli("list", "--json", *extra, "--filter", "key:current", str(folder))
         assert [row["path"] for row in _json_lines(current.stdout)] == [str(original)]
+
+
+def test_json_lines_are_written_in_chunks_yet_a_slow_listing_streams():
+    """Rows go out 64 KiB at a time (one write per row is a system call per row when stdout is
+    unbuffered), but never wait more than OUTPUT_SECONDS for the chunk to fill."""
+    import io
+    import time
+
+    from tui_replay.commands import listing
+
+    class Recorder(io.RawIOBase):
+        def __init__(self) -> None:
+            self.writes: list[tuple[float, bytes]] = []
+
+        def write(self, data) -> int:
+            self.writes.append((time.monotonic(), bytes(data)))
+            return len(data)
+
+    def rows(count: int, pause: float = 0.0):
+        for index in range(count):
+            time.sleep(pause)
+            yield Summary(path=f"r{index}.json", status="ok", test_id="t" * 200)
+
+    fast = Recorder()
+    listing.write_json_lines(rows(5000), fast)
+    data = b"".join(chunk for _, chunk in fast.writes)
+    lines = data.splitlines()
+    assert [orjson.loads(line)["path"] for line in lines] == [f"r{index}.json" for index in range(5000)]
+    assert 3 <= len(fast.writes) <= 5000 // 64  # chunks, not a write per row
+
+    slow = Recorder()
+    started = time.monotonic()
+    listing.write_json_lines(rows(400, pause=0.002), slow)  # about a second in all
+    # Rows that trickle in go out as they come (every OUTPUT_SECONDS or so), not all at the end.
+    assert slow.writes[0][0] - started < 0.4
+    assert len(slow.writes) >= 4
+    assert b"".join(chunk for _, chunk in slow.writes).count(b"\n") == 400

@@ -68,7 +68,10 @@ class Catalog:
         roots = list(roots)
         # Without the cache nothing needs a file's stat before reading it (the reader fstat's).
         for rows in self.iter_rows(iter_found(roots, with_stat=self.cache is not None)):
-            yield from rows
+            if len(rows) == 1:  # (most files: no iterator made per file)
+                yield rows[0]
+            else:
+                yield from rows
         self.save(roots)
 
     def iter_rows(self, found_items: Iterable[Found]) -> Iterator[list[Summary]]:

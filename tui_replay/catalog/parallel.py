@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
 PARALLEL_FROM = 256  # files read in-process before a pool is worth starting
-BATCH_FILES = 32  # files per task: few enough to keep every worker busy to the end
+BATCH_FILES = 256  # files per task: a task's overhead (two pickles, two queue hops) is paid per task
 IN_FLIGHT_PER_WORKER = 4  # tasks queued per worker: bounds the rows held out of order
 
 Task = Sequence[tuple[str, bool]]  # (path, named on the command line) of each file
