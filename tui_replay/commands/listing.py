@@ -42,7 +42,7 @@ def report_missing(command: str, paths: Iterable[str]) -> int:
 def dumps_line(obj: dict[str, Any]) -> bytes:
     """One JSON line; text exactly as recorded (control characters stay escaped)."""
     try:
-        return orjson.dumps(obj) + b"\n"
+        return orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE)
     except orjson.JSONEncodeError:
         # orjson refuses lone surrogates (a recorded "\udc80"); the stdlib escapes them.
         text = json.dumps(_finite(obj), ensure_ascii=True, separators=(",", ":"), default=str)
