@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 from badinputs import ERROR_CASES, make_bad_inputs
-from support import CORPUS, REPO, require_corpus, run_tui_replay
+from support import CORPUS, REPO, require_corpus
 
 from tui_replay.catalog import catalog as catalog_module
 from tui_replay.catalog import parallel
@@ -32,6 +34,7 @@ def tree(tmp_path):
 @pytest.fixture
 def small_batches(monkeypatch):
     """A pool from the second file read, tasks of three files: many tasks on a small tree."""
+    monkeypatch.setattr(catalog_module, "PREPARE_FROM", 1)
     monkeypatch.setattr(catalog_module, "PARALLEL_FROM", 2)
     monkeypatch.setattr(catalog_module, "BATCH_FILES", 3)
     submitted: list[int] = []
@@ -142,16 +145,42 @@ def test_a_listing_stopped_early_stops_its_workers(tree, tmp_path, small_batches
     assert closed == [True]
 
 
+COUNTING_LIST = """
+import sys
+from tui_replay.catalog import parallel
+submit = parallel.SummaryPool.submit
+tasks = []
+
+def counting(self, task):
+    tasks.append(len(task))
+    return submit(self, task)
+
+parallel.SummaryPool.submit = counting
+from tui_replay.cli import main
+status = main(sys.argv[1:])
+print(f"files sent to workers: {sum(tasks)}", file=sys.stderr)
+sys.exit(status)
+"""
+
+
 def test_list_with_helpers_prints_what_one_process_prints(tree, tmp_path):
-    """Whole processes on the corpus (over PARALLEL_FROM files): `--jobs 2` starts a pool."""
+    """Whole processes on four copies of the corpus (over PARALLEL_FROM files to read): with
+    `--jobs 2` real workers read the files past PARALLEL_FROM, and the output is the same."""
+    for copy in range(1, 4):
+        shutil.copytree(CORPUS, os.path.join(tree, f"copy{copy}"))
     env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(REPO))
-    outputs = []
+    outputs, sent = [], []
     for jobs in ("1", "2"):
-        command = ("list", "--json", "--no-cache", "--jobs", jobs, tree)
-        result = run_tui_replay(*command, cwd=REPO, env=env, timeout=120)
+        command = [sys.executable, "-c", COUNTING_LIST, "list", "--json", "--no-cache", "--jobs", jobs, tree]
+        result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
         assert result.returncode == 0, result.stderr
-        assert result.stderr == ""
+        *others, count = result.stderr.splitlines()
+        assert others == []
+        sent.append(int(count.rsplit(" ", 1)[1]))
         outputs.append(result.stdout)
     assert outputs[0] == outputs[1]
-    assert len(outputs[0].splitlines()) > parallel.PARALLEL_FROM
-    assert all(json.loads(line)["path"] for line in outputs[0].splitlines())
+    rows = outputs[0].splitlines()
+    assert len(rows) > parallel.PARALLEL_FROM + 100
+    # (Files, not rows: a cassette gives a row per interaction.)
+    assert sent[0] == 0 and sent[1] >= 100
+    assert all(json.loads(line)["path"] for line in rows)

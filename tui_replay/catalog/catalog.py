@@ -18,8 +18,10 @@ from tui_replay.catalog.filters import TextSearch
 from tui_replay.catalog.parallel import (
     BATCH_FILES,
     PARALLEL_FROM,
+    PREPARE_FROM,
     SummaryPool,
     default_jobs,
+    prepare_workers,
     start_pool,
     summarize_one,
 )
@@ -258,7 +260,8 @@ class _Pending:
 
 class _Pipeline:
     """Rows of found files in scan order, the files the cache does not know read in worker
-    processes once PARALLEL_FROM of them were read here."""
+    processes once PARALLEL_FROM of them were read here (their server is started, in the
+    background, at PREPARE_FROM)."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -273,6 +276,8 @@ class _Pipeline:
         catalog = self.catalog
         if rows is None and self.pool is None:
             self.reads += 1
+            if self.reads == PREPARE_FROM and not self.pool_failed:
+                self.pool_failed = not prepare_workers()
             if self.reads >= PARALLEL_FROM and not self.pool_failed:
                 self.pool = start_pool(catalog.jobs, catalog.max_size)
                 self.pool_failed = self.pool is None
