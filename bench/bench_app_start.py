@@ -61,6 +61,11 @@ async def main():
         first_count = len(browse.table.rows)
         latencies = []
         while not browse.loaded:
+            if len(browse.table.rows) <= browse.table.cursor_row + 1:
+                # The cursor is on the last row so far: a key could not move it (the first
+                # batch may be one row), and the wait would be the loading's, not the key's.
+                await asyncio.sleep(0.005)
+                continue
             # A key press while loading: time until the cursor has moved.
             before = browse.table.cursor_row
             start = time.perf_counter()
