@@ -261,3 +261,34 @@ def test_explain_screen_snapshot(corpus_subset, snap_compare):
         await _explained(pilot, pilot.app.screen)
 
     assert snap_compare(make_app(), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_a_key_filter_reads_the_key_status_in_a_thread_not_on_the_ui(workdir, monkeypatch):
+    """`key:` reads each file's status once, in a worker; the filter itself never reads a file."""
+    import threading
+
+    from tui_replay.recording import summary as summary_module
+
+    original, _ = _mis_keyed_copy(workdir)
+    read_on: list[str] = []
+    real = summary_module.file_key_status
+
+    def spying(path, *args):
+        read_on.append(threading.current_thread().name)
+        return real(path, *args)
+
+    monkeypatch.setattr(summary_module, "file_key_status", spying)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        total = len(app.browse.summaries)
+        read_on.clear()  # (the preview reads the highlighted row's status in its own worker)
+        await pilot.press("slash", *"key:mis-keyed", "enter")
+        await wait_for(pilot, lambda: len(table_keys(app)) == 1, what="the filtered rows")
+        assert table_keys(app)[0].endswith(WRONG_NAME)
+        assert threading.main_thread().name not in read_on
+        assert total - 5 <= len(read_on) <= total  # each file once (cassettes and errors have none)
+        read_on.clear()
+        await pilot.press("slash", "ctrl+u", *"key:current", "enter")
+        await wait_for(pilot, lambda: original.name in " ".join(table_keys(app)), what="the current rows")
+        assert read_on == []  # kept on the rows from the first filter

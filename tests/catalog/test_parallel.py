@@ -17,7 +17,7 @@ from support import CORPUS, REPO, require_corpus
 
 from tui_replay.catalog import catalog as catalog_module
 from tui_replay.catalog import parallel
-from tui_replay.catalog.catalog import Catalog
+from tui_replay.catalog.catalog import Catalog, compute_keys
 from tui_replay.commands.listing import filtered_summaries
 
 
@@ -184,3 +184,33 @@ def test_list_with_helpers_prints_what_one_process_prints(tree, tmp_path):
     # (Files, not rows: a cassette gives a row per interaction.)
     assert sent[0] == 0 and sent[1] >= 100
     assert all(json.loads(line)["path"] for line in rows)
+
+
+def test_key_status_read_by_workers_is_the_key_status_read_here(tree, tmp_path, monkeypatch):
+    from tui_replay.recording.summary import key_pending
+
+    monkeypatch.setattr(catalog_module, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(catalog_module, "BATCH_FILES", 7)
+    keys_sent: list[int] = []
+    submit_keys = parallel.SummaryPool.submit_keys
+
+    def counting(self, paths):
+        keys_sent.append(len(paths))
+        return submit_keys(self, paths)
+
+    monkeypatch.setattr(parallel.SummaryPool, "submit_keys", counting)
+    alone = _rows(tree, tmp_path / "c1", jobs=1)
+    helped = _rows(tree, tmp_path / "c2", jobs=1)
+    pending = [row for row in alone if key_pending(row)]
+    assert len(pending) > 100
+    progress: list[tuple[int, int]] = []
+    assert compute_keys(alone, jobs=1) == len(pending)
+    assert not keys_sent
+    assert compute_keys(helped, jobs=2, progress=lambda done, total: progress.append((done, total))) == len(
+        pending
+    )
+    assert sum(keys_sent) == len(pending)
+    assert progress[-1] == (len(pending), len(pending))
+    assert [row.key for row in helped] == [row.key for row in alone]
+    assert {row.key.split(" ", 1)[0] for row in alone if row.key} >= {"current", "mis-keyed"}
+    assert compute_keys(helped, jobs=2) == 0  # read once: kept on the rows

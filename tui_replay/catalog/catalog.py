@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from tui_replay.catalog.cache import SummaryCache
@@ -343,6 +343,51 @@ class _Pipeline:
         if self.pool is not None:
             self.pool.close()
             self.pool = None
+
+
+def compute_keys(
+    summaries: Iterable[Summary],
+    *,
+    max_size: int | None = None,
+    jobs: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> int:
+    """Read the key status (`Summary.key`) of the rows that have none yet (`key_pending`), by
+    worker processes when there are PARALLEL_FROM or more; returns how many files were read.
+    `progress(done, total)` is told as they come; `cancelled()` true stops early."""
+    from tui_replay.recording.summary import file_key_status, key_pending
+
+    limit = DEFAULT_MAX_SIZE if max_size is None else max_size
+    jobs = default_jobs() if jobs is None else jobs
+    pending = [summary for summary in summaries if key_pending(summary)]
+    total = len(pending)
+    chunks = [pending[start : start + BATCH_FILES] for start in range(0, total, BATCH_FILES)]
+    pool = start_pool(jobs, limit) if total >= PARALLEL_FROM and jobs > 1 else None
+    done = 0
+    try:
+        futures = [pool.submit_keys([row.path for row in chunk]) for chunk in chunks] if pool else []
+        for index, chunk in enumerate(chunks):
+            if cancelled is not None and cancelled():
+                break
+            keys: list[str | None] | None = None
+            if futures:
+                try:
+                    keys = futures[index].result()
+                except Exception:  # a worker died: this chunk (and the rest) read here
+                    futures = []
+            if keys is None:
+                keys = [file_key_status(row.path, limit) for row in chunk]
+            for row, key in zip(chunk, keys, strict=True):
+                if key is not None:
+                    row.key = key
+            done += len(chunk)
+            if progress is not None:
+                progress(done, total)
+    finally:
+        if pool is not None:
+            pool.close()
+    return done
 
 
 def list_summaries(

@@ -36,6 +36,7 @@ from tui_replay.recording.model import Kind, Summary
 Predicate = Callable[[Summary], bool]
 # needle -> predicate: how `text:` looks inside recordings (catalog/textsearch.py has both ways).
 TextSearch = Callable[[str], Predicate]
+KeyStatus = Callable[[Summary], "str | None"]  # a row's key status (`Summary.key`), or None
 
 FIELDS = ("model", "kind", "has", "status", "test", "endpoint", "stream", "path", "key", "capture", "text")
 KEY_VALUES = ("current", "older", "mis-keyed", "opaque")
@@ -92,7 +93,7 @@ def _has_predicate(value: str) -> Predicate:
     raise QueryError(f"has:{value} is not known (use one of: {', '.join(HAS_VALUES)})")
 
 
-def _field_predicate(name: str, value: str) -> Predicate:
+def _field_predicate(name: str, value: str, key_status: KeyStatus | None = None) -> Predicate:
     value = value.lower()
     if name == "model":
         return lambda s: value in _lower(s.model)
@@ -129,10 +130,13 @@ def _field_predicate(name: str, value: str) -> Predicate:
     if name == "key":
         if value not in KEY_VALUES:
             raise QueryError(f"key:{value} is not known (use one of: {', '.join(KEY_VALUES)})")
-        # The key status is computed here for the rows tested (once per row: kept on it).
-        from tui_replay.recording.summary import summary_key  # (a listing without key: needs none)
+        if key_status is None:
+            # The key status is computed here for the rows tested (once per row: kept on it).
+            from tui_replay.recording.summary import summary_key  # (a listing without key: needs none)
 
-        return lambda s: (summary_key(s) or "").split(" ", 1)[0] == value
+            key_status = summary_key
+        status_of = key_status
+        return lambda s: (status_of(s) or "").split(" ", 1)[0] == value
     raise AssertionError(name)
 
 
@@ -163,15 +167,28 @@ def text_terms(text: str) -> list[str]:
     return terms
 
 
+def has_key_filter(text: str) -> bool:
+    """The query asks for the key status (`key:`), which is read from each file the first time."""
+    for token in _tokens(text):
+        body = token[1:] if token.startswith("-") and len(token) > 1 else token
+        name, sep, _ = body.partition(":")
+        if sep and name.lower() == "key":
+            return True
+    return False
+
+
 def has_text_filter(text: str) -> bool:
     """The query looks inside recordings (its answer then needs the files or the index)."""
     return any(_text_value(token) is not None for token in _tokens(text))
 
 
-def parse_query(text: str, *, text_search: TextSearch | None = None) -> Query:
+def parse_query(
+    text: str, *, text_search: TextSearch | None = None, key_status: KeyStatus | None = None
+) -> Query:
     """A predicate over Summary for the query `text` (see the module doc). Raises QueryError.
 
-    `text_search` answers `text:` filters (default: by reading each row's file).
+    `text_search` answers `text:` filters (default: by reading each row's file); `key_status`
+    gives a row's key status for `key:` (default: `summary_key`, which reads the file once).
     """
     predicates: list[tuple[Predicate, bool]] = []
     inside: list[tuple[Predicate, bool]] = []  # text: filters, tested last (they cost the most)
@@ -193,7 +210,7 @@ def parse_query(text: str, *, text_search: TextSearch | None = None) -> Query:
                     text_search = search_files_text(DEFAULT_MAX_SIZE)
                 inside.append((text_search(value), negate))
                 continue
-            predicate = _field_predicate(field, value)
+            predicate = _field_predicate(field, value, key_status)
         else:
             predicate = _WordPredicate(body)
         predicates.append((predicate, negate))
@@ -264,7 +281,9 @@ class Query:
         return True
 
 
-def readable_part(text: str, *, text_search: TextSearch | None = None) -> Query | None:
+def readable_part(
+    text: str, *, text_search: TextSearch | None = None, key_status: KeyStatus | None = None
+) -> Query | None:
     """The query of the words of `text` that can be read on their own (None when none can):
     what still applies while a field filter is half typed (`model:gpt has:to`)."""
     kept = []
@@ -274,7 +293,7 @@ def readable_part(text: str, *, text_search: TextSearch | None = None) -> Query 
         except QueryError:
             continue
         kept.append(token)
-    return parse_query(shlex.join(kept), text_search=text_search) if kept else None
+    return parse_query(shlex.join(kept), text_search=text_search, key_status=key_status) if kept else None
 
 
 def filter_summaries(summaries: Iterable[Summary], text: str) -> list[Summary]:

@@ -62,6 +62,13 @@ def _summarize_task(task: Task, max_size: int) -> list[list[Summary]]:
     return [summarize_one(path, explicit, max_size) for path, explicit in task]
 
 
+def _key_task(paths: Sequence[str], max_size: int) -> list[str | None]:
+    """In a worker: the key status of each file (see summary.file_key_status)."""
+    from tui_replay.recording.summary import file_key_status
+
+    return [file_key_status(path, max_size) for path in paths]
+
+
 def _in_worker() -> None:
     # Ctrl-C is the listing's to handle (it stops the pool): no traceback from each worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -79,10 +86,17 @@ class SummaryPool:
         self.jobs = jobs
         self.max_size = max_size
         self._executor = ProcessPoolExecutor(jobs, mp_context=context, initializer=_in_worker)
-        self.in_flight: set[Future[list[list[Summary]]]] = set()
+        self.in_flight: set[Future] = set()
 
     def submit(self, task: Task) -> Future[list[list[Summary]]]:
-        future = self._executor.submit(_summarize_task, list(task), self.max_size)
+        return self._submit(_summarize_task, list(task))
+
+    def submit_keys(self, paths: Sequence[str]) -> Future[list[str | None]]:
+        """The key status of each file (`summary.file_key_status`), read by a worker."""
+        return self._submit(_key_task, list(paths))
+
+    def _submit(self, function, argument) -> Future:
+        future = self._executor.submit(function, argument, self.max_size)
         self.in_flight.add(future)
         future.add_done_callback(self.in_flight.discard)
         return future

@@ -18,6 +18,7 @@ from typing import Any
 
 from tui_replay.catalog.filters import (
     SORT_COLUMNS,
+    KeyStatus,
     Query,
     QueryError,
     TextSearch,
@@ -260,6 +261,7 @@ class ListingView:
         self.query_error: str | None = None
         self.query: Query | None = None
         self.text_search: TextSearch | None = None  # how `text:` looks inside (None: reads the files)
+        self.key_status: KeyStatus | None = None  # a row's status for `key:` (None: read when asked)
         self.sort_column: str | None = None
         self.descending = False
         self.grouped = False
@@ -337,11 +339,12 @@ class ListingView:
         """Filter with `text`; returns the reason when part of it cannot be read. Then the
         readable words apply (the rows from before the half-typed word), not nothing."""
         self.query_text = text
+        hooks = {"text_search": self.text_search, "key_status": self.key_status}
         try:
-            self.query = parse_query(text, text_search=self.text_search) if text.strip() else None
+            self.query = parse_query(text, **hooks) if text.strip() else None
             self.query_error = None
         except QueryError as exc:
-            self.query, self.query_error = readable_part(text, text_search=self.text_search), str(exc)
+            self.query, self.query_error = readable_part(text, **hooks), str(exc)
         return self.query_error
 
     def matches(self, summary: Summary) -> bool:

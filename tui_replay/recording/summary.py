@@ -496,17 +496,25 @@ def summary_key(summary: Summary, max_size: int = DEFAULT_MAX_SIZE) -> str | Non
     """
     if not key_pending(summary):
         return summary.key
+    key = file_key_status(summary.path, max_size)
+    if key is not None:
+        summary.key = key
+    return key
+
+
+def file_key_status(path: str, max_size: int = DEFAULT_MAX_SIZE) -> str | None:
+    """The key status of a llama-stack recording file (`Summary.key`), read now; None when the
+    file cannot be read or is no recording (gone, changed or odd since the listing)."""
     try:
-        obj = parse_json(read_bytes(summary.path, max_size))
+        obj = parse_json(read_bytes(path, max_size))
         if type(obj) is not dict:
             return None
         mapping = obj.get("id_normalization_mapping")
         if mapping and type(mapping) is dict:
             obj = apply_id_mapping(obj)
-        summary.key = classify_file(obj, summary.path).summary_label
-    except Exception:  # gone, changed or odd since the listing: no status, never a traceback
+        return classify_file(obj, path).summary_label
+    except Exception:  # never a traceback
         return None
-    return summary.key
 
 
 def summarize_json_texts(data: bytes) -> str:

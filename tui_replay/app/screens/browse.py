@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import operator
 import threading
 from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
@@ -31,12 +32,21 @@ from tui_replay.app.widgets.filter_bar import FilterBar
 from tui_replay.app.widgets.preview import RecordingPreview
 from tui_replay.app.widgets.recording_table import SORTABLE, RecordingTable, TableRow
 from tui_replay.app.widgets.status_bar import BrowseStatus, StatusBar
-from tui_replay.catalog.catalog import Catalog
-from tui_replay.catalog.filters import Predicate, Query, QueryError, has_text_filter, parse_query, text_terms
+from tui_replay.catalog.catalog import Catalog, compute_keys
+from tui_replay.catalog.filters import (
+    Predicate,
+    Query,
+    QueryError,
+    has_key_filter,
+    has_text_filter,
+    parse_query,
+    text_terms,
+)
 from tui_replay.catalog.scan import iter_found
 from tui_replay.catalog.view import ListingView, column, first_descending
 from tui_replay.config import Config
 from tui_replay.recording.model import Summary, share_repeated_strings
+from tui_replay.recording.summary import key_pending
 
 if TYPE_CHECKING:
     from tui_replay.catalog.watch import Change
@@ -123,6 +133,10 @@ class BrowseScreen(Screen[None]):
         # first `text:` filter brings the index up to date in a thread (`prepare_index`).
         self.catalog: Catalog | None = None
         self._indexing = False
+        # A `key:` filter reads each file's key status in a thread first; the rows it tried (by
+        # path, the very summary) are not tried again (an unreadable file stays without one).
+        self._reading_keys = False
+        self._keys_tried: dict[str, Summary] = {}
 
     @property
     def summaries(self) -> dict[str, Summary]:
@@ -157,6 +171,9 @@ class BrowseScreen(Screen[None]):
     def on_mount(self) -> None:
         self.table.new_paths = self.new_paths
         self.table.view = self.view
+        # `key:` tests the status read so far: the files are read in a thread (`read_keys`), not
+        # by the filter on the UI thread.
+        self.view.key_status = operator.attrgetter("key")
         self.refresh_status()
         self.load_summaries()
 
@@ -224,6 +241,8 @@ class BrowseScreen(Screen[None]):
                 preview.show_row(None)
             if self.watch_wanted:
                 self.start_watching()
+            if has_key_filter(self.query_text):  # typed while loading: the rows since need their status
+                self.watch_query_text(self.query_text)
         self.refresh_status()
 
     def _keep_catalog(self, catalog: Catalog) -> None:
@@ -249,6 +268,10 @@ class BrowseScreen(Screen[None]):
             self._indexing = False
             self.query_one(FilterBar).show_note(None)
             self.notify(f"Indexing failed: {reason}", severity="error", markup=False)
+        elif event.worker.group == "keys":
+            self._reading_keys = False
+            self.query_one(FilterBar).show_note(None)
+            self.notify(f"Reading the key status failed: {reason}", severity="error", markup=False)
         elif event.worker.group == "load":
             self.loaded = True
             self.load_progress = None
@@ -311,9 +334,54 @@ class BrowseScreen(Screen[None]):
                 self._indexing = True
                 self.prepare_index(catalog)
             return
+        if has_key_filter(text):
+            untried = self._keys_to_read()
+            if untried:
+                # The key status is read from each file (hashing its request): in a thread, with
+                # worker processes for many, then the filter applies (the rows stay meanwhile).
+                try:
+                    parse_query(text, text_search=lambda needle: lambda summary: True)
+                    bar.show_error(None)
+                except QueryError as exc:
+                    bar.show_error(str(exc))
+                if not self._reading_keys:
+                    self._reading_keys = True
+                    bar.show_note(f"reading the key status of {len(untried):,} recordings…")
+                    self.read_keys(untried)
+                return
         error = self.view.set_query(text)
         bar.show_error(error)
         self.refresh_rows()
+
+    def _keys_to_read(self) -> list[Summary]:
+        tried = self._keys_tried
+        return [
+            summary
+            for path, summary in self.summaries.items()
+            if tried.get(path) is not summary and key_pending(summary)
+        ]
+
+    @work(thread=True, group="keys", exit_on_error=False)
+    def read_keys(self, summaries: list[Summary]) -> None:
+        worker = get_current_worker()
+
+        def progress(done: int, total: int) -> None:
+            note = f"reading the key status: {done:,} of {total:,} recordings…"
+            self.app.call_from_thread(self._show_note, note)
+
+        compute_keys(
+            summaries, max_size=self.config.max_size, progress=progress, cancelled=lambda: worker.is_cancelled
+        )
+        self.app.call_from_thread(self._keys_read, summaries)
+
+    def _show_note(self, note: str | None) -> None:
+        self.query_one(FilterBar).show_note(note)
+
+    def _keys_read(self, summaries: list[Summary]) -> None:
+        self._keys_tried.update((summary.path, summary) for summary in summaries)
+        self._reading_keys = False
+        self.query_one(FilterBar).show_note(None)
+        self.watch_query_text(self.query_text)  # the filter typed by now
 
     @work(thread=True, group="index", exit_on_error=False)
     def prepare_index(self, catalog: Catalog) -> None:
@@ -524,6 +592,8 @@ class BrowseScreen(Screen[None]):
         self.view.add(updated)
         self.table.measure(updated)
         self.refresh_rows(keep="row")
+        if updated and has_key_filter(self.query_text):  # new rows: their key status is read first
+            self.watch_query_text(self.query_text)
         row = self.table.highlighted_row
         self.query_one(RecordingPreview).show_row(row)
         self._tell_open_replays(changes)
