@@ -214,3 +214,25 @@ def test_key_status_read_by_workers_is_the_key_status_read_here(tree, tmp_path, 
     assert [row.key for row in helped] == [row.key for row in alone]
     assert {row.key.split(" ", 1)[0] for row in alone if row.key} >= {"current", "mis-keyed"}
     assert compute_keys(helped, jobs=2) == 0  # read once: kept on the rows
+
+
+def test_a_headless_key_filter_reads_the_status_through_workers(tree, tmp_path, monkeypatch):
+    from tui_replay.catalog.filters import filter_summaries
+
+    expected = filter_summaries(_rows(tree, tmp_path / "c1", jobs=1), "key:mis-keyed")
+    assert expected
+    monkeypatch.setattr(catalog_module, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(catalog_module, "BATCH_FILES", 5)
+    monkeypatch.setattr(catalog_module, "KEY_CHUNK", 40)
+    keys_sent: list[int] = []
+    submit_keys = parallel.SummaryPool.submit_keys
+
+    def counting(self, paths):
+        keys_sent.append(len(paths))
+        return submit_keys(self, paths)
+
+    monkeypatch.setattr(parallel.SummaryPool, "submit_keys", counting)
+    catalog = Catalog(cache_dir=str(tmp_path / "c2"), jobs=2)
+    found = list(filtered_summaries(catalog, [tree], "key:mis-keyed"))
+    assert [row.path for row in found] == [row.path for row in expected]
+    assert sum(keys_sent) > 100

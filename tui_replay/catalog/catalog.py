@@ -352,10 +352,12 @@ def compute_keys(
     jobs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    pool: SummaryPool | None = None,
 ) -> int:
     """Read the key status (`Summary.key`) of the rows that have none yet (`key_pending`), by
-    worker processes when there are PARALLEL_FROM or more; returns how many files were read.
-    `progress(done, total)` is told as they come; `cancelled()` true stops early."""
+    worker processes when there are PARALLEL_FROM or more (in `pool` if given, left open);
+    returns how many files were read. `progress(done, total)` is told as they come;
+    `cancelled()` true stops early."""
     from tui_replay.recording.summary import file_key_status, key_pending
 
     limit = DEFAULT_MAX_SIZE if max_size is None else max_size
@@ -363,7 +365,9 @@ def compute_keys(
     pending = [summary for summary in summaries if key_pending(summary)]
     total = len(pending)
     chunks = [pending[start : start + BATCH_FILES] for start in range(0, total, BATCH_FILES)]
-    pool = start_pool(jobs, limit) if total >= PARALLEL_FROM and jobs > 1 else None
+    own_pool = pool is None and total >= PARALLEL_FROM and jobs > 1
+    if own_pool:
+        pool = start_pool(jobs, limit)
     done = 0
     try:
         futures = [pool.submit_keys([row.path for row in chunk]) for chunk in chunks] if pool else []
@@ -385,9 +389,33 @@ def compute_keys(
             if progress is not None:
                 progress(done, total)
     finally:
-        if pool is not None:
+        if own_pool and pool is not None:
             pool.close()
     return done
+
+
+KEY_CHUNK = 8192  # rows a headless `key:` filter reads the status of at once
+
+
+def with_key_status(summaries: Iterable[Summary], catalog: Catalog) -> Iterator[Summary]:
+    """`summaries` as they come, each with its key status read (`compute_keys`, in chunks of
+    KEY_CHUNK through one pool of worker processes): what a headless `key:` filter needs."""
+    pool: SummaryPool | None = None
+    chunk: list[Summary] = []
+    try:
+        for summary in summaries:
+            chunk.append(summary)
+            if len(chunk) >= KEY_CHUNK:
+                if pool is None and catalog.jobs > 1:
+                    pool = start_pool(catalog.jobs, catalog.max_size)
+                compute_keys(chunk, max_size=catalog.max_size, jobs=catalog.jobs, pool=pool)
+                yield from chunk
+                chunk = []
+        compute_keys(chunk, max_size=catalog.max_size, jobs=catalog.jobs, pool=pool)
+        yield from chunk
+    finally:
+        if pool is not None:
+            pool.close()
 
 
 def list_summaries(

@@ -190,10 +190,14 @@ def filtered_summaries(catalog: Catalog, roots: list[str], expr: str) -> Iterato
     (a pass that keeps no rows, on the first query), then asks the index and lists again from
     the cache.
     """
-    from tui_replay.catalog.filters import parse_query
+    from tui_replay.catalog.catalog import with_key_status
+    from tui_replay.catalog.filters import has_key_filter, parse_query
 
     predicate = parse_query(expr, text_search=catalog.text_search(roots))
-    return (summary for summary in catalog.iter_summaries(roots) if predicate(summary))
+    summaries = catalog.iter_summaries(roots)
+    if has_key_filter(expr):  # the status is read from each file: by worker processes for many
+        summaries = with_key_status(summaries, catalog)
+    return (summary for summary in summaries if predicate(summary))
 
 
 OUTPUT_CHUNK = 1 << 16  # bytes of JSON lines written together
