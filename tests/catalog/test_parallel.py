@@ -236,3 +236,25 @@ def test_a_headless_key_filter_reads_the_status_through_workers(tree, tmp_path, 
     found = list(filtered_summaries(catalog, [tree], "key:mis-keyed"))
     assert [row.path for row in found] == [row.path for row in expected]
     assert sum(keys_sent) > 100
+
+
+def test_key_status_with_a_broken_pool_is_read_here(tree, tmp_path):
+    """A pool whose worker died refuses new tasks: the status is read in this process."""
+    from tui_replay.recording.summary import key_pending
+
+    class BrokenPool(_DyingPool):
+        def submit_keys(self, paths):
+            raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+
+    rows = _rows(tree, tmp_path / "c1", jobs=1)
+    pending = [row for row in rows if key_pending(row)]
+    assert compute_keys(rows, jobs=2, pool=BrokenPool()) == len(pending)
+    assert all(row.key for row in pending)
+    dying = _rows(tree, tmp_path / "c2", jobs=1)
+
+    class DyingKeys(_DyingPool):
+        def submit_keys(self, paths):
+            return self.submit(paths)
+
+    assert compute_keys(dying, jobs=2, pool=DyingKeys()) == len(pending)
+    assert [row.key for row in dying] == [row.key for row in rows]

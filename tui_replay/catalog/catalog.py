@@ -370,7 +370,12 @@ def compute_keys(
         pool = start_pool(jobs, limit)
     done = 0
     try:
-        futures = [pool.submit_keys([row.path for row in chunk]) for chunk in chunks] if pool else []
+        futures = []
+        if pool is not None:
+            try:
+                futures = [pool.submit_keys([row.path for row in chunk]) for chunk in chunks]
+            except RuntimeError:  # the pool broke earlier (a worker died): read here
+                futures = []
         for index, chunk in enumerate(chunks):
             if cancelled is not None and cancelled():
                 break
