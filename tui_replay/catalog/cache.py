@@ -59,7 +59,8 @@ from tui_replay.atomic import write_atomic
 from tui_replay.recording.model import Summary, interaction_address
 
 # Bump when the meaning of cached values changes without the Summary fields changing.
-SCHEMA = 4  # 4: one SQLite database with the full-text index (3: JSON shards)
+# 5: the key status kept per file; 4: one SQLite database with the full-text index (3: JSON shards)
+SCHEMA = 5
 CACHE_DIR_ENV = "TUI_REPLAY_CACHE_DIR"
 CACHE_FOLDER = f"summaries-v{SCHEMA}"
 DB_NAME = "summaries.sqlite3"
@@ -99,7 +100,7 @@ _CREATE = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS files (id INTEGER PRIMARY KEY, dir TEXT NOT NULL, name TEXT NOT NULL,"
     " size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, rows BLOB NOT NULL,"
-    " indexed INTEGER NOT NULL DEFAULT 0, UNIQUE (dir, name))",
+    " indexed INTEGER NOT NULL DEFAULT 0, key TEXT, UNIQUE (dir, name))",
 )
 _TEXTS_OF_OLD = (
     f"DELETE FROM texts WHERE rowid BETWEEN old.id << {ROW_BITS}"
@@ -118,8 +119,11 @@ _CREATE_TEXTS = (
 _UPSERT = (
     "INSERT INTO files (dir, name, size, mtime_ns, rows, indexed) VALUES (?, ?, ?, ?, ?, 0)"
     " ON CONFLICT (dir, name) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,"
-    " rows = excluded.rows, indexed = 0"
+    " rows = excluded.rows, indexed = 0, key = NULL"
 )
+# The key status of a stored version of a file (read on demand, `summary.file_key_status`): a
+# column of its own, so that keeping it leaves the rows and their index entries alone.
+_SET_KEY = "UPDATE files SET key = ? WHERE dir = ? AND name = ? AND size = ? AND mtime_ns = ?"
 
 
 def _allowed_types(hint: object) -> tuple[type, ...]:
@@ -237,6 +241,7 @@ _PUT = "put"  # + size, mtime_ns, rows: the file's rows (taken out of the index)
 _INDEX = "index"  # + size, mtime_ns, texts: what the rows of that version of the file say
 _FORGET = "forget"  # the file is gone
 _FORGET_FOLDER = "forget folder"  # (name ""): every file of the folder is gone
+_KEY = "key"  # + size, mtime_ns, key status: of that version of the file
 
 
 class SummaryCache:
@@ -345,7 +350,8 @@ class SummaryCache:
                 return None
             else:
                 stored = conn.execute(
-                    "SELECT id, name, size, mtime_ns, rows, indexed FROM files WHERE dir = ? AND name = ?",
+                    "SELECT id, name, size, mtime_ns, rows, indexed, key FROM files"
+                    " WHERE dir = ? AND name = ?",
                     (folder, name),
                 ).fetchone()
         except sqlite3.Error as exc:
@@ -354,7 +360,12 @@ class SummaryCache:
         if stored is None or stored[2] != size or stored[3] != mtime_ns:
             return None
         rows = decode_rows(stored[4], display_path)
-        return None if rows is None else (rows, stored[5] == 1 and self.has_texts)
+        if rows is None:
+            return None
+        key = stored[6]
+        if key is not None and type(key) is str and len(rows) == 1 and rows[0].key is None:
+            rows[0].key = key
+        return rows, stored[5] == 1 and self.has_texts
 
     def get(self, abs_path: str, size: int, mtime_ns: int, display_path: str) -> Summary | None:
         rows = self.get_rows(abs_path, size, mtime_ns, display_path)
@@ -374,7 +385,7 @@ class SummaryCache:
             stream = self._streams[folder] = _FolderStream(None)
             return stream
         cursor = conn.execute(
-            "SELECT id, name, size, mtime_ns, rows, indexed FROM files WHERE dir = ? ORDER BY name",
+            "SELECT id, name, size, mtime_ns, rows, indexed, key FROM files WHERE dir = ? ORDER BY name",
             (folder,),
         )
         stream = self._streams[folder] = _FolderStream(cursor)
@@ -423,6 +434,16 @@ class SummaryCache:
     def put(self, abs_path: str, summary: Summary) -> bool:
         return self.put_rows(abs_path, [summary], summary.size, summary.mtime_ns)
 
+    def put_key(self, abs_path: str, size: int, mtime_ns: int, key: str) -> bool:
+        """Keep the key status read for this version of a stored file (ignored if not stored)."""
+        if self.connection() is None:
+            return False
+        folder, name = os.path.split(abs_path)
+        if not (_storable(folder) and _storable(name) and _storable(key)):
+            return False
+        self._send((_KEY, folder, name, size, mtime_ns, key))
+        return True
+
     def forget(self, abs_path: str) -> None:
         """Drop a file that is gone (the watcher saw it removed)."""
         folder, name = os.path.split(abs_path)
@@ -434,7 +455,7 @@ class SummaryCache:
         pending.append(item)
         if len(pending) >= SEND_BATCH:
             self._flush()
-        if item[0] != _INDEX:  # counted as files written: the rows
+        if item[0] not in (_INDEX, _KEY):  # counted as files written: the rows
             self.written += 1
 
     def save(self, complete_folders: Iterable[str] = ()) -> int:
@@ -702,7 +723,7 @@ def _apply(conn: sqlite3.Connection, batch: list[tuple], has_texts: bool) -> Non
     while start < len(batch):
         kind = batch[start][0]
         end = start + 1
-        if kind in (_PUT, _FORGET):
+        if kind in (_PUT, _FORGET, _KEY):
             while end < len(batch) and batch[end][0] == kind:
                 end += 1
         items = batch[start:end]
@@ -714,6 +735,8 @@ def _apply(conn: sqlite3.Connection, batch: list[tuple], has_texts: bool) -> Non
             conn.execute("DELETE FROM files WHERE dir = ?", (items[0][1],))
         elif kind == _INDEX and has_texts:
             _index(conn, *items[0][1:])
+        elif kind == _KEY:
+            conn.executemany(_SET_KEY, ((item[5], *item[1:5]) for item in items))
         start = end
 
 

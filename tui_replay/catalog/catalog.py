@@ -185,6 +185,18 @@ class Catalog:
         if not (same and self.cache.put_texts(abs_path, size, mtime_ns, texts)):
             self.unindexed += count  # changed since, or not storable: searched by reading it
 
+    def store_keys(self, summaries: Iterable[Summary]) -> None:
+        """Keep in the cache the key status read for these rows (`compute_keys`): a later
+        listing has it without reading the files again."""
+        cache = self.cache
+        if cache is None or not cache.usable:
+            return
+        with self.lock:  # (the app's watcher shares the cache)
+            for summary in summaries:
+                if summary.key is not None and summary.interaction is None and summary.mtime_ns:
+                    cache.put_key(os.path.abspath(summary.path), summary.size, summary.mtime_ns, summary.key)
+            cache.save()
+
     def forget(self, path: str) -> None:
         """A file is gone (the watcher saw it): drop it from the cache and index. Call `save` later."""
         if self.cache is not None:
@@ -353,11 +365,12 @@ def compute_keys(
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
     pool: SummaryPool | None = None,
+    catalog: Catalog | None = None,
 ) -> int:
     """Read the key status (`Summary.key`) of the rows that have none yet (`key_pending`), by
-    worker processes when there are PARALLEL_FROM or more (in `pool` if given, left open);
-    returns how many files were read. `progress(done, total)` is told as they come;
-    `cancelled()` true stops early."""
+    worker processes when there are PARALLEL_FROM or more (in `pool` if given, left open), and
+    keep them in `catalog`'s cache if given; returns how many files were read.
+    `progress(done, total)` is told as they come; `cancelled()` true stops early."""
     from tui_replay.recording.summary import file_key_status, key_pending
 
     limit = DEFAULT_MAX_SIZE if max_size is None else max_size
@@ -396,6 +409,8 @@ def compute_keys(
     finally:
         if own_pool and pool is not None:
             pool.close()
+        if catalog is not None:
+            catalog.store_keys(pending[:done])
     return done
 
 
@@ -413,10 +428,10 @@ def with_key_status(summaries: Iterable[Summary], catalog: Catalog) -> Iterator[
             if len(chunk) >= KEY_CHUNK:
                 if pool is None and catalog.jobs > 1:
                     pool = start_pool(catalog.jobs, catalog.max_size)
-                compute_keys(chunk, max_size=catalog.max_size, jobs=catalog.jobs, pool=pool)
+                compute_keys(chunk, max_size=catalog.max_size, jobs=catalog.jobs, pool=pool, catalog=catalog)
                 yield from chunk
                 chunk = []
-        compute_keys(chunk, max_size=catalog.max_size, jobs=catalog.jobs, pool=pool)
+        compute_keys(chunk, max_size=catalog.max_size, jobs=catalog.jobs, pool=pool, catalog=catalog)
         yield from chunk
     finally:
         if pool is not None:

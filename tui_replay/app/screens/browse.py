@@ -370,7 +370,11 @@ class BrowseScreen(Screen[None]):
             self.app.call_from_thread(self._show_note, note)
 
         compute_keys(
-            summaries, max_size=self.config.max_size, progress=progress, cancelled=lambda: worker.is_cancelled
+            summaries,
+            max_size=self.config.max_size,
+            progress=progress,
+            cancelled=lambda: worker.is_cancelled,
+            catalog=self.catalog,  # (None while loading: then kept on the rows only)
         )
         self.app.call_from_thread(self._keys_read, summaries)
 
