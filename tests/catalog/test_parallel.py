@@ -31,21 +31,26 @@ def tree(tmp_path):
     return str(root)
 
 
+def _count_tasks(monkeypatch, method: str) -> list[int]:
+    """The sizes of the tasks `SummaryPool.<method>` hands to real workers from now on."""
+    sizes: list[int] = []
+    real = getattr(parallel.SummaryPool, method)
+
+    def counting(self, task):
+        sizes.append(len(task))
+        return real(self, task)
+
+    monkeypatch.setattr(parallel.SummaryPool, method, counting)
+    return sizes
+
+
 @pytest.fixture
 def small_batches(monkeypatch):
     """A pool from the second file read, tasks of three files: many tasks on a small tree."""
     monkeypatch.setattr(catalog_module, "PREPARE_FROM", 1)
     monkeypatch.setattr(catalog_module, "PARALLEL_FROM", 2)
     monkeypatch.setattr(catalog_module, "BATCH_FILES", 3)
-    submitted: list[int] = []
-    submit = parallel.SummaryPool.submit
-
-    def counting(self, task):
-        submitted.append(len(task))
-        return submit(self, task)
-
-    monkeypatch.setattr(parallel.SummaryPool, "submit", counting)
-    return submitted
+    return _count_tasks(monkeypatch, "submit")
 
 
 def _rows(tree: str, cache_dir, jobs: int):
@@ -191,14 +196,7 @@ def test_key_status_read_by_workers_is_the_key_status_read_here(tree, tmp_path, 
 
     monkeypatch.setattr(catalog_module, "PARALLEL_FROM", 2)
     monkeypatch.setattr(catalog_module, "BATCH_FILES", 7)
-    keys_sent: list[int] = []
-    submit_keys = parallel.SummaryPool.submit_keys
-
-    def counting(self, paths):
-        keys_sent.append(len(paths))
-        return submit_keys(self, paths)
-
-    monkeypatch.setattr(parallel.SummaryPool, "submit_keys", counting)
+    keys_sent = _count_tasks(monkeypatch, "submit_keys")
     alone = _rows(tree, tmp_path / "c1", jobs=1)
     helped = _rows(tree, tmp_path / "c2", jobs=1)
     pending = [row for row in alone if key_pending(row)]
@@ -224,14 +222,7 @@ def test_a_headless_key_filter_reads_the_status_through_workers(tree, tmp_path, 
     monkeypatch.setattr(catalog_module, "PARALLEL_FROM", 2)
     monkeypatch.setattr(catalog_module, "BATCH_FILES", 5)
     monkeypatch.setattr(catalog_module, "KEY_CHUNK", 40)
-    keys_sent: list[int] = []
-    submit_keys = parallel.SummaryPool.submit_keys
-
-    def counting(self, paths):
-        keys_sent.append(len(paths))
-        return submit_keys(self, paths)
-
-    monkeypatch.setattr(parallel.SummaryPool, "submit_keys", counting)
+    keys_sent = _count_tasks(monkeypatch, "submit_keys")
     catalog = Catalog(cache_dir=str(tmp_path / "c2"), jobs=2)
     found = list(filtered_summaries(catalog, [tree], "key:mis-keyed"))
     assert [row.path for row in found] == [row.path for row in expected]
