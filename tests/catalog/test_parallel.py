@@ -249,3 +249,19 @@ def test_key_status_with_a_broken_pool_is_read_here(tree, tmp_path):
 
     assert compute_keys(dying, jobs=2, pool=DyingKeys()) == len(pending)
     assert [row.key for row in dying] == [row.key for row in rows]
+
+
+def test_a_headless_key_filter_keeps_every_row_in_the_cache(tree, tmp_path, monkeypatch):
+    """The status is stored chunk by chunk while the listing still streams the cache: the rows
+    of the files listed before a chunk must stay stored (a later listing reads no file)."""
+    monkeypatch.setattr(catalog_module, "KEY_CHUNK", 40)
+    cache_dir = str(tmp_path / "cache")
+    Catalog(cache_dir=cache_dir, jobs=1).scan([tree])
+    list(filtered_summaries(Catalog(cache_dir=cache_dir, jobs=1), [tree], "key:mis-keyed"))
+    readable = [row.path for row in _rows(tree, tmp_path / "other", jobs=1) if row.mtime_ns]
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("a file was read again")
+
+    monkeypatch.setattr(catalog_module, "summarize_one", no_reading)
+    assert [row.path for row in Catalog(cache_dir=cache_dir, jobs=1).scan([tree]) if row.mtime_ns] == readable

@@ -187,7 +187,8 @@ class Catalog:
 
     def store_keys(self, summaries: Iterable[Summary]) -> None:
         """Keep in the cache the key status read for these rows (`compute_keys`): a later
-        listing has it without reading the files again."""
+        listing has it without reading the files again. Call `save` later (not while a listing
+        of this catalog still runs: a save ends its reading of the cache)."""
         cache = self.cache
         if cache is None or not cache.usable:
             return
@@ -195,7 +196,6 @@ class Catalog:
             for summary in summaries:
                 if summary.key is not None and summary.interaction is None and summary.mtime_ns:
                     cache.put_key(os.path.abspath(summary.path), summary.size, summary.mtime_ns, summary.key)
-            cache.save()
 
     def forget(self, path: str) -> None:
         """A file is gone (the watcher saw it): drop it from the cache and index. Call `save` later."""
@@ -369,7 +369,8 @@ def compute_keys(
 ) -> int:
     """Read the key status (`Summary.key`) of the rows that have none yet (`key_pending`), by
     worker processes when there are PARALLEL_FROM or more (in `pool` if given, left open), and
-    keep them in `catalog`'s cache if given; returns how many files were read.
+    hand them to `catalog`'s cache if given (`store_keys`: the caller saves); returns how many
+    files were read.
     `progress(done, total)` is told as they come; `cancelled()` true stops early."""
     from tui_replay.recording.summary import file_key_status, key_pending
 
@@ -419,7 +420,8 @@ KEY_CHUNK = 8192  # rows a headless `key:` filter reads the status of at once
 
 def with_key_status(summaries: Iterable[Summary], catalog: Catalog) -> Iterator[Summary]:
     """`summaries` as they come, each with its key status read (`compute_keys`, in chunks of
-    KEY_CHUNK through one pool of worker processes): what a headless `key:` filter needs."""
+    KEY_CHUNK through one pool of worker processes): what a headless `key:` filter needs. The
+    statuses are saved in the cache once `summaries` (a listing of `catalog`) has ended."""
     pool: SummaryPool | None = None
     chunk: list[Summary] = []
     try:
@@ -432,6 +434,7 @@ def with_key_status(summaries: Iterable[Summary], catalog: Catalog) -> Iterator[
                 yield from chunk
                 chunk = []
         compute_keys(chunk, max_size=catalog.max_size, jobs=catalog.jobs, pool=pool, catalog=catalog)
+        catalog.save()  # (the listing is over: its own save came before the last chunk's statuses)
         yield from chunk
     finally:
         if pool is not None:

@@ -376,6 +376,9 @@ class BrowseScreen(Screen[None]):
             cancelled=lambda: worker.is_cancelled,
             catalog=self.catalog,  # (None while loading: then kept on the rows only)
         )
+        if self.catalog is not None:
+            with self.catalog.lock:  # (loading is over: saving ends no listing's reading)
+                self.catalog.save()
         self.app.call_from_thread(self._keys_read, summaries)
 
     def _show_note(self, note: str | None) -> None:
