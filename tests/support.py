@@ -24,6 +24,23 @@ def require_corpus(why: str = "tests read the real recordings from there") -> No
         pytest.fail(f"the vendored corpus is not at {CORPUS} ({why})", pytrace=False)
 
 
+def record_calls(monkeypatch, owners, name: str, note=None) -> list:
+    """From now on, what `note` makes of each call of `name` on `owners` (a module or class, or
+    several that imported the same function by name; default: the call's first argument). The
+    real function still runs."""
+    owners = owners if isinstance(owners, tuple) else (owners,)
+    calls: list = []
+    real = getattr(owners[0], name)
+
+    def recording(*args, **kwargs):
+        calls.append(note(*args, **kwargs) if note is not None else args[0])
+        return real(*args, **kwargs)
+
+    for owner in owners:
+        monkeypatch.setattr(owner, name, recording)
+    return calls
+
+
 @pytest.fixture
 def corpus() -> Path:
     require_corpus()

@@ -6,7 +6,7 @@ import asyncio
 import io
 
 from rich.console import Console
-from support import CORPUS, REPO  # noqa: F401 (re-exported to the app tests)
+from support import CORPUS, REPO, record_calls  # noqa: F401 (re-exported to the app tests)
 
 from tui_replay.app.app import TuiReplayApp
 from tui_replay.config import Config

@@ -19,6 +19,7 @@ from .helpers import (
     SEED_TOOL_CALL,
     SUBSET,
     make_app,
+    record_calls,
     run_palette_command,
     screen_text,
     search_palette,
@@ -627,14 +628,7 @@ async def test_on_a_big_listing_keys_typed_in_a_burst_filter_once(corpus_subset,
     # Generous windows: a slow machine's pause inside the burst must not split it.
     monkeypatch.setattr(browse_module, "BURST_SECONDS", 5.0)
     monkeypatch.setattr(browse_module, "DEBOUNCE_SECONDS", 0.3)
-    applied: list[str] = []
-    set_query = ListingView.set_query
-
-    def counting(self, text):
-        applied.append(text)
-        return set_query(self, text)
-
-    monkeypatch.setattr(ListingView, "set_query", counting)
+    applied = record_calls(monkeypatch, ListingView, "set_query", lambda view, text: text)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)

@@ -16,7 +16,16 @@ from tui_replay.app.widgets.key_status import MIS_KEYED_STYLE, KeyStatusLabel
 from tui_replay.app.widgets.preview import recording_preview
 from tui_replay.recording.request_hash import classify, request_hash
 
-from .helpers import CORPUS, make_app, run_palette_command, screen_text, table_keys, wait_for, wait_loaded
+from .helpers import (
+    CORPUS,
+    make_app,
+    record_calls,
+    run_palette_command,
+    screen_text,
+    table_keys,
+    wait_for,
+    wait_loaded,
+)
 
 SIZE = (150, 40)
 # A chat stream keyed under the current rules; another recording of the same test is next to it.
@@ -106,14 +115,7 @@ async def test_preview_computes_the_highlighted_rows_key_status_not_the_listing(
     from tui_replay.recording import summary as summary_module
 
     original, copy = _mis_keyed_copy(workdir)
-    classified: list[str] = []
-    real = summary_module.classify_file
-
-    def counting(recording, path):
-        classified.append(path)
-        return real(recording, path)
-
-    monkeypatch.setattr(summary_module, "classify_file", counting)
+    classified = record_calls(monkeypatch, summary_module, "classify_file", lambda recording, path: path)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)
@@ -270,14 +272,9 @@ async def test_a_key_filter_reads_the_key_status_in_a_thread_not_on_the_ui(workd
     from tui_replay.recording import summary as summary_module
 
     original, _ = _mis_keyed_copy(workdir)
-    read_on: list[str] = []
-    real = summary_module.file_key_status
-
-    def spying(path, *args):
-        read_on.append(threading.current_thread().name)
-        return real(path, *args)
-
-    monkeypatch.setattr(summary_module, "file_key_status", spying)
+    read_on = record_calls(
+        monkeypatch, summary_module, "file_key_status", lambda *args: threading.current_thread().name
+    )
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from support import record_calls
 
 import tui_replay.catalog.cache as cache_module
 import tui_replay.recording.load as load_module
@@ -34,41 +35,19 @@ def tree(tmp_path, corpus):
 @pytest.fixture
 def counted(monkeypatch):
     """Counts calls of the real summarize_file."""
-    calls: list[str] = []
-    real = summary_module.summarize_file
-
-    def summarize_file(path, max_size, texts=None):
-        calls.append(os.fspath(path))
-        return real(path, max_size=max_size, texts=texts)
-
-    monkeypatch.setattr(summary_module, "summarize_file", summarize_file)
-    return calls
-
-
-def _count_calls(monkeypatch, modules, name: str) -> list:
-    """The first argument of every call of the real `name` (as the `modules` see it)."""
-    calls: list = []
-    real = getattr(modules[0], name)
-
-    def counting(first, *args, **kwargs):
-        calls.append(first)
-        return real(first, *args, **kwargs)
-
-    for module in modules:
-        monkeypatch.setattr(module, name, counting)
-    return calls
+    return record_calls(monkeypatch, summary_module, "summarize_file", lambda path, *a, **k: os.fspath(path))
 
 
 @pytest.fixture
 def reads(monkeypatch):
     """The recording files read (for a summary or for their text)."""
-    return _count_calls(monkeypatch, (load_module, summary_module), "read_bytes_stat")
+    return record_calls(monkeypatch, (load_module, summary_module), "read_bytes_stat")
 
 
 @pytest.fixture
 def texts_taken(monkeypatch):
     """The recordings whose text was extracted."""
-    return _count_calls(monkeypatch, (summary_module,), "recording_text")
+    return record_calls(monkeypatch, summary_module, "recording_text")
 
 
 def _scan(roots, cache_dir, **options):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from support import CORPUS, require_corpus
+from support import CORPUS, record_calls, require_corpus
 
 from tui_replay.catalog.catalog import Catalog
 from tui_replay.catalog.filters import QueryError, filter_summaries
@@ -31,15 +31,7 @@ def _count_classify(monkeypatch) -> list[str]:
     """The paths the summary module classifies from now on (the real classify_file still runs)."""
     from tui_replay.recording import summary as summary_module
 
-    calls: list[str] = []
-    real = summary_module.classify_file
-
-    def counting(recording, path):
-        calls.append(path)
-        return real(recording, path)
-
-    monkeypatch.setattr(summary_module, "classify_file", counting)
-    return calls
+    return record_calls(monkeypatch, summary_module, "classify_file", lambda recording, path: path)
 
 
 def test_a_plain_listing_does_not_classify_and_key_filters_do_once_per_row(monkeypatch):

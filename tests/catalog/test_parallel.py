@@ -13,7 +13,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 from badinputs import ERROR_CASES, make_bad_inputs
-from support import CORPUS, REPO, require_corpus
+from support import CORPUS, REPO, record_calls, require_corpus
 
 from tui_replay.catalog import catalog as catalog_module
 from tui_replay.catalog import parallel
@@ -33,15 +33,7 @@ def tree(tmp_path):
 
 def _count_tasks(monkeypatch, method: str) -> list[int]:
     """The sizes of the tasks `SummaryPool.<method>` hands to real workers from now on."""
-    sizes: list[int] = []
-    real = getattr(parallel.SummaryPool, method)
-
-    def counting(self, task):
-        sizes.append(len(task))
-        return real(self, task)
-
-    monkeypatch.setattr(parallel.SummaryPool, method, counting)
-    return sizes
+    return record_calls(monkeypatch, parallel.SummaryPool, method, lambda pool, task: len(task))
 
 
 @pytest.fixture
