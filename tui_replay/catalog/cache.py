@@ -363,7 +363,7 @@ class SummaryCache:
         if rows is None:
             return None
         key = stored[6]
-        if key is not None and type(key) is str and len(rows) == 1 and rows[0].key is None:
+        if type(key) is str and len(rows) == 1 and rows[0].key is None:
             rows[0].key = key
         return rows, stored[5] == 1 and self.has_texts
 

@@ -7,6 +7,7 @@ parser (`summarize_file`) and only when they are regular files under the size li
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections import deque
@@ -150,16 +151,12 @@ class Catalog:
             self._index_file(found.path, abs_path, st, len(rows))
         return rows
 
-    def wants_texts(self, found: Found) -> bool:
-        """Reading this file should also give its texts for the full-text index."""
-        cache = self.cache
-        if found.stat is None or cache is None or not cache.usable:
-            return False
-        return self.index_texts and cache.has_texts
-
     def read_rows(self, found: Found) -> list[Summary]:
-        """Read and summarize a file `known_rows` did not know, and store its rows."""
-        texts: list[str] | None = [] if self.wants_texts(found) else None
+        """Read and summarize a file `known_rows` did not know, and store its rows (and, while
+        the full-text index fills, what they say)."""
+        cache = self.cache
+        indexing = self.index_texts and cache is not None and cache.usable and cache.has_texts
+        texts: list[str] | None = [] if indexing and found.stat is not None else None
         return self.store_rows(found, summarize_one(found.path, found.explicit, self.max_size, texts), texts)
 
     def store_rows(self, found: Found, rows: list[Summary], texts: list[str] | None) -> list[Summary]:
@@ -346,15 +343,13 @@ class _Pipeline:
         return self.catalog.store_rows(item.found, rows, None)
 
     def _stop_pool(self) -> None:
+        """No workers from here on (they broke, or the listing is over)."""
         self.pool_failed = True
         if self.pool is not None:
             pool, self.pool = self.pool, None
             pool.close()
 
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.close()
-            self.pool = None
+    close = _stop_pool
 
 
 def compute_keys(
@@ -386,10 +381,8 @@ def compute_keys(
     try:
         futures = []
         if pool is not None:
-            try:
+            with contextlib.suppress(RuntimeError):  # the pool broke earlier (a worker died): read here
                 futures = [pool.submit_keys([row.path for row in chunk]) for chunk in chunks]
-            except RuntimeError:  # the pool broke earlier (a worker died): read here
-                futures = []
         for index, chunk in enumerate(chunks):
             if cancelled is not None and cancelled():
                 break

@@ -147,14 +147,17 @@ def _tokens(text: str) -> list[str]:
         return text.replace('"', " ").replace("'", " ").split()
 
 
+def _field_token(token: str) -> tuple[str, str, bool] | None:
+    """(field name lowercased, value, negated) of a `name:value` token, else None."""
+    negate = token.startswith("-") and len(token) > 1
+    name, sep, value = (token[1:] if negate else token).partition(":")
+    return (name.lower(), value, negate) if sep else None
+
+
 def _text_value(token: str) -> tuple[str, bool] | None:
     """(searched text, negated) of a `text:` token, else None."""
-    negate = token.startswith("-") and len(token) > 1
-    body = token[1:] if negate else token
-    name, sep, value = body.partition(":")
-    if sep and name.lower() == "text":
-        return value, negate
-    return None
+    field = _field_token(token)
+    return (field[1], field[2]) if field is not None and field[0] == "text" else None
 
 
 def text_terms(text: str) -> list[str]:
@@ -169,12 +172,7 @@ def text_terms(text: str) -> list[str]:
 
 def has_key_filter(text: str) -> bool:
     """The query asks for the key status (`key:`), which is read from each file the first time."""
-    for token in _tokens(text):
-        body = token[1:] if token.startswith("-") and len(token) > 1 else token
-        name, sep, _ = body.partition(":")
-        if sep and name.lower() == "key":
-            return True
-    return False
+    return any((field := _field_token(token)) is not None and field[0] == "key" for token in _tokens(text))
 
 
 def has_text_filter(text: str) -> bool:

@@ -599,8 +599,8 @@ class BrowseScreen(Screen[None]):
         self.view.add(updated)
         self.table.measure(updated)
         self.refresh_rows(keep="row")
-        if updated and has_key_filter(self.query_text):  # new rows: their key status is read first
-            self.watch_query_text(self.query_text)
+        if has_key_filter(self.query_text) and any(map(key_pending, updated)):
+            self.watch_query_text(self.query_text)  # new rows: their key status is read first
         row = self.table.highlighted_row
         self.query_one(RecordingPreview).show_row(row)
         self._tell_open_replays(changes)
