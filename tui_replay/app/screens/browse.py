@@ -324,11 +324,7 @@ class BrowseScreen(Screen[None]):
         if catalog is not None and has_text_filter(text) and catalog.index_pending():
             # The first `text:` filter: the index is brought up to date in a thread, then the
             # filter applies (the rows stay as they are meanwhile).
-            try:
-                parse_query(text, text_search=lambda needle: lambda summary: True)
-                bar.show_error(None)
-            except QueryError as exc:
-                bar.show_error(str(exc))
+            self._show_query_error(text)
             bar.show_note("indexing what the recordings say…")
             if not self._indexing:
                 self._indexing = True
@@ -339,11 +335,7 @@ class BrowseScreen(Screen[None]):
             if untried:
                 # The key status is read from each file (hashing its request): in a thread, with
                 # worker processes for many, then the filter applies (the rows stay meanwhile).
-                try:
-                    parse_query(text, text_search=lambda needle: lambda summary: True)
-                    bar.show_error(None)
-                except QueryError as exc:
-                    bar.show_error(str(exc))
+                self._show_query_error(text)
                 if not self._reading_keys:
                     self._reading_keys = True
                     bar.show_note(f"reading the key status of {len(untried):,} recordings…")
@@ -352,6 +344,15 @@ class BrowseScreen(Screen[None]):
         error = self.view.set_query(text)
         bar.show_error(error)
         self.refresh_rows()
+
+    def _show_query_error(self, text: str) -> None:
+        """Say next to the box what in `text` cannot be read, while the rows wait for a thread
+        (the index, the key status) before the filter applies."""
+        try:
+            parse_query(text, text_search=lambda needle: lambda summary: True)
+            self.query_one(FilterBar).show_error(None)
+        except QueryError as exc:
+            self.query_one(FilterBar).show_error(str(exc))
 
     def _keys_to_read(self) -> list[Summary]:
         tried = self._keys_tried
