@@ -20,63 +20,31 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from tui_replay.atomic import write_atomic
+from tui_replay.recording import request_hash as request_hashing
 
 CHUNK_TIMES_KEY = "tui_replay_chunk_times"
 
-# URL paths whose hash leaves the test id out (§9). Compared with the URL *path*,
-# so the usual "/v1/v1/models" does include the test id.
-MODEL_LIST_PATHS = frozenset({"/api/tags", "/v1/models", "/v1/openai/v1/models"})
 # Endpoints (as stored in request.endpoint) whose files are named models-<hash>-<digest8>.json (§2.1).
-MODEL_LIST_ENDPOINTS = MODEL_LIST_PATHS
+MODEL_LIST_ENDPOINTS = frozenset(request_hashing.MODEL_LIST_ENDPOINTS)
 
 # SDK keyword arguments that can carry credentials; never stored (and so not hashed either).
 _SECRET_KWARGS = frozenset({"extra_headers", "api_key"})
 
-_FLOAT_IN_STRING = re.compile(r"(-?\d+\.\d{4,})")
-_SCORE = re.compile(r"score:\s*[-+]?\d*\.?\d+(?:[eE][-+]?\d+)?")
-_ATTRIBUTES = re.compile(r",?\s*attributes:\s*\{[^}]*\}")
-_UUID = r"[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}"
-_DOCUMENT_ID = re.compile(r"document_id:\s*" + _UUID)
-_UUID_CITATION = re.compile(r"<\|" + _UUID + r"\|>")
+
+def normalize(value: Any, *, drop_stream_options: bool = False) -> Any:
+    """The recorder's body normalization for hashing (§9, current rules)."""
+    return request_hashing.normalize_body(value, drop_stream_options=drop_stream_options)
 
 
-def _normalize_string(value: str) -> str:
-    value = _SCORE.sub("score: __NORMALIZED__", value)
-    value = _ATTRIBUTES.sub("", value)
-    value = _DOCUMENT_ID.sub("document_id: __NORMALIZED__", value)
-    value = _UUID_CITATION.sub("<|__NORMALIZED__|>", value)
-    return _FLOAT_IN_STRING.sub(lambda match: f"{float(match.group(0)):.5f}", value)
-
-
-def normalize(value: Any, *, drop_stream_options: bool = False, _root: bool = True) -> Any:
-    """The recorder's body normalization for hashing (§9, rules in force since 2026-04-09)."""
-    if isinstance(value, Mapping):
-        result = {key: normalize(item, _root=False) for key, item in value.items()}
-        if drop_stream_options:
-            result.pop("stream_options", None)
-        if _root:
-            # Only at the top level: project_id differs between real and dummy credentials.
-            for extra_key in ("extra_body", "extra_query"):
-                extra = result.get(extra_key)
-                if isinstance(extra, dict):
-                    extra.pop("project_id", None)
-        return result
-    if isinstance(value, list):
-        return [normalize(item, _root=False) for item in value]
-    if isinstance(value, tuple):
-        return tuple(normalize(item, _root=False) for item in value)
-    if isinstance(value, float):
-        return round(value, 5)
-    if isinstance(value, str):
-        return _normalize_string(value)
-    return value
+def _current_hash(request: dict[str, Any], test_id: str | None) -> str:
+    digest = request_hashing.request_hash(request, test_id)
+    assert digest is not None  # every request built here has a known variant
+    return digest
 
 
 def request_hash(url: str, body: Mapping[str, Any], test_id: str | None, *, method: str = "POST") -> str:
@@ -85,27 +53,17 @@ def request_hash(url: str, body: Mapping[str, Any], test_id: str | None, *, meth
     `url` is the stored request.url (its path is hashed, not request.endpoint);
     `body` the SDK keyword arguments as stored; `test_id` the pytest node id or None.
     """
-    parsed = urlparse(url)
-    obj: dict[str, Any] = {
-        "method": method.upper(),
-        "endpoint": parsed.path,
-        "body": normalize(body, drop_stream_options="bedrock" in parsed.netloc),
-    }
-    if parsed.path not in MODEL_LIST_PATHS:
-        obj["test_id"] = test_id
-    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
+    return _current_hash({"url": url, "method": method, "body": body}, test_id)
 
 
 def raw_http_request_hash(url: str, payload: Mapping[str, Any], test_id: str | None) -> str:
     """Hash of a raw-HTTP (`payload`) recording (§9)."""
-    obj = {"test_id": test_id, "url": url, "method": "POST", "payload": normalize(payload)}
-    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
+    return _current_hash({"url": url, "method": "POST", "payload": payload}, test_id)
 
 
 def tool_request_hash(provider: str, tool_name: str, kwargs: Mapping[str, Any]) -> str:
     """Hash of a tool-invocation recording (§9): no test id, no normalization."""
-    obj = {"provider": provider, "tool_name": tool_name, "kwargs": kwargs}
-    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()
+    return _current_hash({"provider": provider, "tool_name": tool_name, "kwargs": kwargs}, None)
 
 
 def recorded_hash(data: Mapping[str, Any]) -> str | None:

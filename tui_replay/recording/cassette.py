@@ -20,7 +20,6 @@ deflate) are inflated, never past the size limit.
 
 from __future__ import annotations
 
-import os
 import re
 import zlib
 from dataclasses import dataclass
@@ -35,7 +34,6 @@ from tui_replay.recording.model import (
     Recording,
     RecordingError,
     Response,
-    interaction_address,
 )
 from tui_replay.recording.shapes.common import as_dict, as_int, as_list, as_str, error_from_body, nonempty_str
 from tui_replay.recording.yamlsafe import load_yaml
@@ -422,7 +420,3 @@ def unknown_recording(item: Interaction, address: str, test_id: str | None, inde
         format=VCR,
         interaction=index,
     )
-
-
-def cassette_address(path: str, index: int) -> str:
-    return interaction_address(os.fspath(path), index)

@@ -127,11 +127,6 @@ def normalize_string(value: str, *, file_search: bool = True) -> str:
     return _FLOAT_IN_STRING.sub(_round_decimal, value)
 
 
-def _file_search_changes(value: str) -> bool:
-    """True when the file-search step changes `value` (each of its patterns rewrites what it finds)."""
-    return any(literal in value and pattern.search(value) for literal, pattern, _ in _FILE_SEARCH_STEPS)
-
-
 def normalize_body(
     value: Any,
     rules: RuleSet = CURRENT,
@@ -152,7 +147,7 @@ def normalize_body(
                 if isinstance(extra, dict):
                     extra.pop("project_id", None)
         return normalized
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):  # tuples: SDK keyword arguments, hashed as JSON lists
         return [normalize_body(item, rules, _root=False) for item in value]
     if isinstance(value, float):
         return round(value, 5)

@@ -279,9 +279,6 @@ class BrowseScreen(Screen[None]):
 
     # -- the view ------------------------------------------------------------------------------------
 
-    def visible_summaries(self) -> list[Summary]:
-        return self.view.visible()
-
     def refresh_rows(self, keep: str = "row") -> None:
         rows = self.view.rows()
         self._shown = self.view.shown

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tui_replay.recording.model import ContentPart, Kind, Response, Usage
-from tui_replay.recording.shapes import openai_chat, openai_completion
+from tui_replay.recording.shapes import openai_completion
 from tui_replay.recording.shapes.common import (
     Assembled,
     BodyContext,
@@ -33,10 +33,6 @@ def parse_generate_request(body: dict) -> RequestParts:
             user.text = join_parts(user.parts)
     parts.params.pop("images", None)
     return parts
-
-
-def parse_chat_request(body: dict) -> RequestParts:
-    return openai_chat.parse_request(body)
 
 
 def _usage(data: dict) -> Usage | None:
