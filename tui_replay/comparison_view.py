@@ -81,6 +81,8 @@ def summary_line(comparison: RecordingComparison) -> Text:
     line.append(f"{comparison.verdict:<11}", VERDICT_STYLE.get(comparison.verdict, ""))
     line.append(" ")
     line.append_text(safe_text(path_label(comparison)))
+    if comparison.untracked:
+        line.append("  (untracked)", "dim")
     if comparison.lines_added is not None:
         line.append(f"  (+{comparison.lines_added} -{comparison.lines_removed})", "dim")
     if comparison.verdict in (DIFFERENT, SAME_ANSWER, ERROR):
@@ -472,7 +474,8 @@ def markdown_report(
         )
         groups: dict[str, list[RecordingComparison]] = {}
         for comparison in sorted(meaningful, key=_significance, reverse=True):
-            group = comparison.test_id or f"(no test id) {suite_of(comparison.path)}"
+            suite = suite_of(comparison.path)
+            group = comparison.test_id or ("(no test id)" + ("" if suite == "." else f" {suite}"))
             groups.setdefault(group, []).append(comparison)
         body_limit = max(500, min(6_000, max_chars // 10))
         for group, members in groups.items():

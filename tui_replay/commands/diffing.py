@@ -305,8 +305,11 @@ def git_pairs(positionals: list[str], max_size: int) -> GitRange:
     revs = [rev_a] + ([rev_b] if rev_b else [])
     # With no PATH only what can be a recording: README.md is no "different" recording.
     paths = ["--", *(rest or RECORDING_PATHSPECS)]
-    status = _split_z(_git(["diff", "--name-status", "-z", *revs, *paths]))
-    numstat = _split_z(_git(["diff", "--numstat", "-z", *revs, *paths]))
+    # git itself would load two oversize blobs whole to count their lines: past the size limit
+    # it counts them as binary (no line counts) from their size alone.
+    diff = ["-c", f"core.bigFileThreshold={max_size}", "diff"]
+    status = _split_z(_git([*diff, "--name-status", "-z", *revs, *paths]))
+    numstat = _split_z(_git([*diff, "--numstat", "-z", *revs, *paths]))
     lines = _numstat(numstat)
     blobs = _Blobs(root, max_size)
 
