@@ -441,7 +441,8 @@ def _change_block(comparison: RecordingComparison, body_limit: int) -> str:
     if len(body) > body_limit:
         body = body[:body_limit].rsplit("\n", 1)[0] + f"\n… ({len(body) - body_limit:,} more characters)"
     count = _plural(len(lines), "line")
-    return f"<details>\n<summary>{headline} ({count})</summary>\n\n{_fence(body)}\n\n</details>\n"
+    # the blank line after </details> ends the HTML block: a list item after it stays Markdown
+    return f"<details>\n<summary>{headline} ({count})</summary>\n\n{_fence(body)}\n\n</details>\n\n"
 
 
 def _size(text: str) -> int:

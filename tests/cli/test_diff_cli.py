@@ -19,9 +19,10 @@ TOOL_CALL = INFERENCE / "0de34091fb19d61b7edfe5f361650789ae2e66f9273ad74925e95b2
 OTHER_TOOL_CALL = INFERENCE / "853f6a700b98d71d390b7d366e27133a22772fbdf11863158349c1b0625bbc72.json"
 
 
-def diff(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TUI_REPLAY_")}
-    env["PYTHONPATH"] = str(REPO)
+def diff(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("TUI_REPLAY_")}
+    inherited.pop("GITHUB_STEP_SUMMARY", None)  # set in a GitHub Actions step
+    env = {**inherited, "PYTHONPATH": str(REPO), **(env or {})}
     return run_tui_replay("diff", *args, cwd=cwd, env=env, timeout=120)
 
 

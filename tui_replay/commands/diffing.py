@@ -339,9 +339,7 @@ def git_pairs(positionals: list[str], max_size: int) -> GitRange:
                 read_b = _reader(Path(root) / path, "b", max_size)
                 pairs.append(Pair(path, lambda: None, read_b, untracked=True))
     title = f"{positionals[0]}..{positionals[1] if rev_b else 'work tree'}"
-    command = shlex.join(
-        ["tui-replay", "diff", "--git", *(rev[:12] for rev in revs), *(rest and ["--", *rest])]
-    )
+    command = shlex.join(["tui-replay", "diff", "--git", *(rev[:12] for rev in revs), *rest])
     return GitRange(pairs, title, command)
 
 
