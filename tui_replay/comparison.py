@@ -476,7 +476,12 @@ class RecordingComparison:
         if self.verdict in (ADDED, REMOVED, SAME):
             return self.verdict
         if self.verdict == SAME_ANSWER:
-            return "only " + " and ".join(self.same_answer_reasons())
+            reasons = self.same_answer_reasons()
+            if self.ids_and_timestamps:  # reported as a count: they change on every re-record
+                reasons[0] += (
+                    f" ({self.ids_and_timestamps} value{'' if self.ids_and_timestamps == 1 else 's'})"
+                )
+            return "only " + " and ".join(reasons)
         meaningful = [d for d in self.differences if decides(d)]
         shown = meaningful or self.differences
         return "; ".join(d.describe() for d in shown[:3]) + (

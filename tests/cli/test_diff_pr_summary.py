@@ -73,6 +73,13 @@ def test_only_recordings_are_compared_and_the_rest_is_one_count(rerecorded, repo
         if row["verdict"] == "same-answer":
             bumped = all(d.get("pointer", "").startswith("/provider_metadata") for d in row["differences"])
             assert row["ids_and_timestamps"] > 0 or bumped, row["path"]
+    text = diff("--git", "HEAD~1", "HEAD", *PATHS, cwd=rerecorded.repo).stdout
+    row = next(row for row in report["files"] if row["path"] == rerecorded.same_answer[0])
+    assert (
+        f"{row['path']}  (+{row['lines']['added']} -{row['lines']['removed']})  only ids and timestamps "
+        + (f"({row['ids_and_timestamps']} values)")
+        in text
+    )
 
 
 def test_the_pr_summary_fits_a_github_comment(summaries):
