@@ -100,7 +100,7 @@ def path_label(comparison: RecordingComparison) -> str:
 @dataclass(frozen=True, slots=True)
 class OtherFiles:
     """With `--git`: the changed files that are not recordings (counted as git counts them,
-    never compared), and how many untracked files there are of each."""
+    never compared), and the untracked files that are not recordings."""
 
     changed: int = 0
     lines_added: int = 0
