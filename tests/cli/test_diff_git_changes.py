@@ -16,6 +16,7 @@ from test_diff_cli import TOOL_CALL, _git, _stat_files, diff, edited
 
 from tui_replay.app.screens.diff import compare_files
 from tui_replay.comparison_view import DifferencesView
+from tui_replay.recording.load import format_size
 
 EMBEDDINGS = CORPUS / "llama-stack-2025-10/recordings/responses/a97477559b10.json"  # an ollama body
 LONG_PROMPT = CORPUS / (
@@ -203,3 +204,21 @@ def test_git_refuses_oversize_blobs_from_their_size(tmp_path):
     (row,) = json.loads(stdout)["files"]
     assert row["verdict"] == "error" and row["error"] == "a: file is 100 MiB, over the 32 MiB limit"
     assert peak < 150 << 20, f"peak RSS {peak >> 20} MiB: a blob was read"
+
+
+def test_a_work_tree_file_over_the_limit_is_one_error_row(tmp_path):
+    repo = _repo(tmp_path)
+    recording = repo / "tests/integration/inference/recordings" / TOOL_CALL.name
+    edited(TOOL_CALL, recording, lambda obj: obj["request"]["body"].update(n=2))
+    limit = TOOL_CALL.stat().st_size  # HEAD's copy fits; the work tree's, re-indented, does not
+    assert recording.stat().st_size > limit
+    done = diff("--git", "HEAD", "--max-size", str(limit), "--json", cwd=repo)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    (row,) = json.loads(done.stdout)["files"]
+    size = format_size(recording.stat().st_size)
+    assert (
+        row["verdict"] == "error"
+        and row["error"] == f"b: file is {size}, over the {format_size(limit)} limit"
+    )
+    small = diff("--git", "HEAD", "--max-chars", "100", "--format", "markdown", cwd=repo)
+    assert small.returncode == 2 and small.stderr == "tui-replay diff: --max-chars must be at least 2000\n"
