@@ -12,7 +12,7 @@ from pathlib import Path
 
 from cli_support import run_peak_rss
 from support import CORPUS, REPO
-from test_diff_cli import TOOL_CALL, _git, _stat_files, diff, edited
+from test_diff_cli import INFERENCE, TOOL_CALL, _git, _stat_files, diff, edited
 
 from tui_replay.app.screens.diff import compare_files
 from tui_replay.comparison_view import DifferencesView
@@ -222,3 +222,29 @@ def test_a_work_tree_file_over_the_limit_is_one_error_row(tmp_path):
     )
     small = diff("--git", "HEAD", "--max-chars", "100", "--format", "markdown", cwd=repo)
     assert small.returncode == 2 and small.stderr == "tui-replay diff: --max-chars must be at least 2000\n"
+
+
+def test_the_closing_command_is_quoted_for_the_shell_and_for_markdown(tmp_path):
+    """A folder named with a backtick, HTML and a pipe: quoted in the command, which sits in a
+    code span no backtick inside can close; escaped everywhere else."""
+    repo = tmp_path / "repo"
+    folder = "odd `name` <b>|"
+    recordings = repo / folder / "recordings"
+    recordings.mkdir(parents=True)
+    sources = sorted(INFERENCE.glob("*.json"))[:8]
+    for source in sources:
+        shutil.copy(source, recordings / source.name)
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "first")
+    for source in sources:
+        edited(source, recordings / source.name, lambda obj: obj["request"]["body"].update(seed=7))
+    _git(repo, "commit", "-qam", "second")
+
+    done = diff("--git", "HEAD~1", "HEAD", folder, "--format", "markdown", "--max-chars", "2000", cwd=repo)
+    assert done.returncode == 1, done.stderr
+    assert len(done.stdout.encode()) <= 2000
+    head, parent = (_git(repo, "rev-parse", rev).strip()[:12] for rev in ("HEAD", "HEAD~1"))
+    command = f"tui-replay diff --git {parent} {head} 'odd `name` <b>|'"
+    assert done.stdout.endswith(f"more recordings (run `` {command} `` locally)\n")
+    assert "<b>" not in done.stdout.replace(command, "")
