@@ -172,5 +172,8 @@ def test_the_step_summary_appends_within_one_mib(rerecorded, summaries, tmp_path
     written = summary.read_bytes()
     assert written.startswith(filler.encode()) and len(written) <= STEP_SUMMARY_LIMIT
     assert b"\n\xe2\x80\xa6 and " in written[len(filler) :]
+    a_folder = {"GITHUB_STEP_SUMMARY": str(tmp_path)}
+    folder = diff("--git", "HEAD~1", "HEAD", "--step-summary", cwd=rerecorded.repo, env=a_folder)
+    assert folder.returncode == 2 and folder.stderr.count("\n") == 1 and "cannot write" in folder.stderr
     unset = diff("--git", "HEAD~1", "HEAD", "--step-summary", cwd=rerecorded.repo)
     assert unset.returncode == 2 and unset.stderr.count("\n") == 1 and "GITHUB_STEP_SUMMARY" in unset.stderr
