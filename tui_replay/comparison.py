@@ -89,6 +89,13 @@ def _json_text(value: Any) -> str:
     return "(none)" if value is MISSING else json.dumps(value, ensure_ascii=False, default=str)
 
 
+def short_json(value: Any, limit: int = 80) -> str:
+    """A value for a one-line message: JSON, cut at `limit` characters; MISSING as (none).
+    (A difference shows both sides with `changed_window`, which keeps the change in view.)"""
+    text = _json_text(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def changed_window(a: Any, b: Any, limit: int = 80, context: int = 30) -> tuple[str, str]:
     """Both values as JSON for a one-line message. Short ones whole; long ones as a window
     around where they differ (`context` characters each side, `…` where text is left out), so
