@@ -210,6 +210,18 @@ def build_command_parser() -> argparse.ArgumentParser:
     diff.add_argument(
         "--format", choices=("text", "markdown"), default="text", help="markdown: a summary for a PR comment"
     )
+    diff.add_argument(
+        "--max-chars",
+        type=int,
+        default=60_000,
+        metavar="N",
+        help="markdown: at most N characters (default 60000; a GitHub comment holds 65536)",
+    )
+    diff.add_argument(
+        "--step-summary",
+        action="store_true",
+        help="also append the markdown summary to the file $GITHUB_STEP_SUMMARY names (within its 1 MiB)",
+    )
     _add_max_size(diff)
     return parser
 

@@ -48,6 +48,16 @@ VOLATILE_KEYS = frozenset(
         "eval_count",
     }
 )
+# Keys a re-record changes without changing anything asked or answered: counted as "ids and
+# timestamps" (a pointer's last token; `*_id`, `*_at` and `*duration` too).
+_IDENTIFIER_KEYS = frozenset({"id", "created", "created_at", "system_fingerprint", "timestamp"})
+
+
+def is_id_or_timestamp(pointer: str) -> bool:
+    last = pointer.rsplit("/", 1)[-1]
+    return last in _IDENTIFIER_KEYS or last.endswith(("_id", "_at", "duration"))
+
+
 # Kinds whose answer is assembled text, reasoning and tool calls (chunking does not matter).
 TEXT_KINDS = frozenset(
     {Kind.CHAT, Kind.COMPLETION, Kind.GENERATE, Kind.GEMINI, Kind.MESSAGES, Kind.INTERACTIONS}
@@ -75,12 +85,49 @@ def count_words(text: str) -> int:
     return len(text.split())
 
 
+def _json_text(value: Any) -> str:
+    return "(none)" if value is MISSING else json.dumps(value, ensure_ascii=False, default=str)
+
+
 def short_json(value: Any, limit: int = 80) -> str:
-    """A value for a one-line message: JSON, cut at `limit` characters; MISSING as (none)."""
-    if value is MISSING:
-        return "(none)"
-    text = json.dumps(value, ensure_ascii=False, default=str)
+    """A value for a one-line message: JSON, cut at `limit` characters; MISSING as (none).
+    (A difference shows both sides with `changed_window`, which keeps the change in view.)"""
+    text = _json_text(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def changed_window(a: Any, b: Any, limit: int = 80, context: int = 30) -> tuple[str, str]:
+    """Both values as JSON for a one-line message. Short ones whole; long ones as a window
+    around where they differ (`context` characters each side, `…` where text is left out), so
+    a change deep in a long message shows instead of two identical cut-off beginnings."""
+    left, right = _json_text(a), _json_text(b)
+    if len(left) <= limit and len(right) <= limit:
+        return left, right
+    prefix = 0
+    shortest = min(len(left), len(right))
+    while prefix < shortest and left[prefix] == right[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < shortest - prefix and left[-1 - suffix] == right[-1 - suffix]:
+        suffix += 1
+    start = max(0, prefix - context)
+
+    def window(text: str) -> str:
+        changed_end = len(text) - suffix
+        end = min(len(text), changed_end + context)
+        if changed_end - prefix > limit:  # a long change: its beginning, then its end
+            middle = text[prefix : prefix + limit // 2] + "…" + text[changed_end - limit // 2 : end]
+        else:
+            middle = text[prefix:end]
+        return ("…" if start > 0 else "") + text[start:prefix] + middle + ("…" if end < len(text) else "")
+
+    return window(left), window(right)
+
+
+def pointer_label(pointer: str) -> str:
+    """A JSON pointer as printed: RFC 6901 as is; `""` (the whole value) as `""`, since `/`
+    would be the pointer to the key named ""."""
+    return pointer if pointer else '""'
 
 
 # --- differences --------------------------------------------------------------------------
@@ -104,7 +151,8 @@ class RequestDifference:
         return not (self.pointer == RECORDER_METADATA or self.pointer.startswith(RECORDER_METADATA + "/"))
 
     def describe(self) -> str:
-        return f"request {self.pointer or '/'}: {short_json(self.a)} → {short_json(self.b)}"
+        a, b = changed_window(self.a, self.b)
+        return f"request {pointer_label(self.pointer)}: {a} → {b}"
 
     def to_json(self, labels: Labels = AB) -> dict[str, Any]:
         return {
@@ -156,7 +204,8 @@ class ToolCallDifference:
         if self.name_a != self.name_b:
             return f"tool call {self.index}: {self.name_a} became {self.name_b}"
         changes = "; ".join(
-            f"argument {pointer or '/'} {short_json(a)} → {short_json(b)}" for pointer, a, b in self.arguments
+            "argument {} {} → {}".format(pointer_label(pointer), *changed_window(a, b))
+            for pointer, a, b in self.arguments
         )
         return f"tool call {self.index} ({self.name_a}) arguments differ: {changes}"
 
@@ -181,23 +230,26 @@ class ToolCallDifference:
 @dataclass(frozen=True, slots=True)
 class ValueDifference:
     """A single answer value: finish reason and error decide the verdict; usage, chunk count,
-    model and the rest of a non-text body (ids, timestamps excepted) are reported."""
+    model and the rest of a non-text body (ids, timestamps excepted) are reported. A value
+    inside the response body has field `body` and its JSON pointer."""
 
     field: str
     a: Any
     b: Any
     decides: bool
+    pointer: str | None = None
 
     def describe(self) -> str:
-        return f"{self.field.replace('_', ' ')}: {short_json(self.a)} → {short_json(self.b)}"
+        a, b = changed_window(self.a, self.b)
+        if self.pointer is not None:  # a pointer is printed exactly (RFC 6901), never prettified
+            return f"{self.field} {pointer_label(self.pointer)}: {a} → {b}"
+        return f"{self.field.replace('_', ' ')}: {a} → {b}"
 
     def to_json(self, labels: Labels = AB) -> dict[str, Any]:
-        return {
-            "field": self.field,
-            "message": self.describe(),
-            "decides": self.decides,
-            **_sides(self.a, self.b, labels),
-        }
+        data: dict[str, Any] = {"field": self.field}
+        if self.pointer is not None:
+            data["pointer"] = self.pointer
+        return {**data, "message": self.describe(), "decides": self.decides, **_sides(self.a, self.b, labels)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,7 +436,7 @@ def answer_differences(
     else:
         for pointer, left, right in json_pointer_differences(raw_a, raw_b):
             volatile = any(token in VOLATILE_KEYS for token in pointer.split("/"))
-            found.append(ValueDifference(f"body {pointer}", left, right, decides=not volatile))
+            found.append(ValueDifference("body", left, right, decides=not volatile, pointer=pointer))
     for name, decides in (("finish_reason", True), ("error", True), ("usage", False), ("chunks", False)):
         left, right = getattr(a, name), getattr(b, name)
         if left != right:
@@ -416,6 +468,9 @@ class RecordingComparison:
     path_b: str | None = None  # when the two sides have different names (a rename, or A B)
     lines_added: int | None = None  # from git, when diffing revisions
     lines_removed: int | None = None
+    ids_and_timestamps: int = 0  # values that differ only as ids and times do on every re-record
+    untracked: bool = False  # a work-tree file git does not track yet (`git status`: untracked)
+    test_id: str | None = None  # the test that recorded it (side b's, else a's)
 
     @property
     def differences(self) -> list[Difference]:
@@ -427,20 +482,47 @@ class RecordingComparison:
             return self.error
         if self.verdict in (ADDED, REMOVED, SAME):
             return self.verdict
+        if self.verdict == SAME_ANSWER:
+            reasons = self.same_answer_reasons()
+            if self.ids_and_timestamps:  # reported as a count: they change on every re-record
+                reasons[0] += (
+                    f" ({self.ids_and_timestamps} value{'' if self.ids_and_timestamps == 1 else 's'})"
+                )
+            return "only " + " and ".join(reasons)
         meaningful = [d for d in self.differences if decides(d)]
         shown = meaningful or self.differences
         return "; ".join(d.describe() for d in shown[:3]) + (
             f"; +{len(shown) - 3} more" if len(shown) > 3 else ""
         )
 
+    def same_answer_reasons(self) -> list[str]:
+        """What a `same-answer` pair differs in, coarsely: ids and timestamps, usage, chunking,
+        recorder metadata, other reported values; "layout" when only the bytes differ."""
+        reasons = ["ids and timestamps"] if self.ids_and_timestamps else []
+        for difference in self.differences:
+            if isinstance(difference, RequestDifference):
+                reason = "recorder metadata"
+            elif isinstance(difference, ValueDifference) and difference.field in ("usage", "chunks"):
+                reason = "usage" if difference.field == "usage" else "chunking"
+            elif isinstance(difference, ValueDifference) and is_id_or_timestamp(difference.pointer or ""):
+                reason = "ids and timestamps"
+            else:
+                reason = "other reported values"
+            if reason not in reasons:
+                reasons.append(reason)
+        return reasons or ["layout"]
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"path": self.path, "verdict": self.verdict}
         if self.path_b and self.path_b != self.path:
             data["path_b"] = self.path_b
+        if self.untracked:
+            data["untracked"] = True
         if self.error:
             data["error"] = self.error
         if self.lines_added is not None:
             data["lines"] = {"added": self.lines_added, "removed": self.lines_removed}
+        data["ids_and_timestamps"] = self.ids_and_timestamps
         data["differences"] = [d.to_json() for d in self.differences]
         data["a"] = self.a.to_json() if self.a else None
         data["b"] = self.b.to_json() if self.b else None
@@ -457,9 +539,9 @@ def compare_recordings(a: Recording | None, b: Recording | None, path: str) -> R
         raise ValueError("nothing to compare")
     if a is None:
         assert b is not None
-        return RecordingComparison(path, ADDED, b=AnswerSide.of(b.response))
+        return RecordingComparison(path, ADDED, b=AnswerSide.of(b.response), test_id=b.test_id)
     if b is None:
-        return RecordingComparison(path, REMOVED, a=AnswerSide.of(a.response))
+        return RecordingComparison(path, REMOVED, a=AnswerSide.of(a.response), test_id=a.test_id)
     side_a, side_b = AnswerSide.of(a.response), AnswerSide.of(b.response)
     request = [
         RequestDifference(*change) for change in json_pointer_differences(_request_of(a), _request_of(b))
@@ -480,7 +562,16 @@ def compare_recordings(a: Recording | None, b: Recording | None, path: str) -> R
         verdict = SAME_ANSWER
     else:
         verdict = SAME
-    return RecordingComparison(path, verdict, side_a, side_b, request, answer)
+    comparison = RecordingComparison(
+        path, verdict, side_a, side_b, request, answer, test_id=b.test_id or a.test_id
+    )
+    if verdict != SAME:
+        comparison.ids_and_timestamps = sum(
+            is_id_or_timestamp(pointer)
+            for raw_a, raw_b in ((a.request_raw, b.request_raw), (a.response_raw, b.response_raw))
+            for pointer, _, _ in json_pointer_differences(raw_a, raw_b)
+        )
+    return comparison
 
 
 def error_comparison(path: str, reason: str) -> RecordingComparison:

@@ -81,6 +81,8 @@ def summary_line(comparison: RecordingComparison) -> Text:
     line.append(f"{comparison.verdict:<11}", VERDICT_STYLE.get(comparison.verdict, ""))
     line.append(" ")
     line.append_text(safe_text(path_label(comparison)))
+    if comparison.untracked:
+        line.append("  (untracked)", "dim")
     if comparison.lines_added is not None:
         line.append(f"  (+{comparison.lines_added} -{comparison.lines_removed})", "dim")
     if comparison.verdict in (DIFFERENT, SAME_ANSWER, ERROR):
@@ -95,28 +97,76 @@ def path_label(comparison: RecordingComparison) -> str:
     return comparison.path
 
 
-def counts_line(comparisons: list[RecordingComparison]) -> Text:
-    """`N files changed: …` where changed means the bytes differ (as `git diff --stat` counts)."""
-    counts = Counter(c.verdict for c in comparisons)
-    changed = sum(counts[v] for v in (ADDED, REMOVED, DIFFERENT, SAME_ANSWER, ERROR))
-    parts = [f"{counts[v]} {v}" for v in VERDICTS if counts[v] and v != SAME]
+@dataclass(frozen=True, slots=True)
+class OtherFiles:
+    """With `--git`: the changed files that are not recordings (counted as git counts them,
+    never compared), and the untracked files that are not recordings."""
+
+    changed: int = 0
+    lines_added: int = 0
+    lines_removed: int = 0
+    untracked: int = 0
+
+
+def changed_count(comparisons: list[RecordingComparison], other: OtherFiles | None = None) -> int:
+    """Files changed as `git diff --stat` counts them: with `--git` every file git lists (a
+    renamed recording with the same bytes too) and the other files; between folders the
+    files whose bytes differ. Untracked files are counted apart, as `git status` does."""
+    if other is None:
+        return sum(c.verdict != SAME for c in comparisons)
+    return sum(not c.untracked for c in comparisons) + other.changed
+
+
+def counts_line(comparisons: list[RecordingComparison], other: OtherFiles | None = None) -> Text:
+    """`N files changed, …: R recordings (…), M other files changed, not recordings`."""
+    tracked = [c for c in comparisons if not c.untracked]
+    counts = Counter(c.verdict for c in tracked)
+    changed = changed_count(comparisons, other)
+    shown = [v for v in VERDICTS if counts[v] and (v != SAME or other is not None)]
+    parts = [f"{counts[v]} {v}" for v in shown]
     text = f"{changed} file{'' if changed == 1 else 's'} changed"
-    lines = [c for c in comparisons if c.lines_added is not None]
-    if lines:
-        text += f", {sum(c.lines_added or 0 for c in lines)} insertions(+), "
-        text += f"{sum(c.lines_removed or 0 for c in lines)} deletions(-)"
-    return Text(text + (": " + ", ".join(parts) if parts else ""), "bold")
+    lines = [c for c in tracked if c.lines_added is not None]
+    if lines or (other and other.changed):
+        added = sum(c.lines_added or 0 for c in lines) + (other.lines_added if other else 0)
+        removed = sum(c.lines_removed or 0 for c in lines) + (other.lines_removed if other else 0)
+        text += f", {added} insertions(+), {removed} deletions(-)"
+    if other is None:
+        return Text(text + (": " + ", ".join(parts) if parts else ""), "bold")
+    groups = []
+    if tracked:
+        recordings = f"{len(tracked)} recording{'' if len(tracked) == 1 else 's'}"
+        groups.append(f"{recordings} ({', '.join(parts)})")
+    if other.changed:
+        groups.append(
+            f"{other.changed} other file{'' if other.changed == 1 else 's'} changed, not recordings"
+        )
+    text += ": " + ", ".join(groups) if groups else ""
+    untracked_recordings = len(comparisons) - len(tracked)
+    untracked = [
+        f"{count} {what}{'' if count == 1 else 's'}"
+        for count, what in ((untracked_recordings, "recording"), (other.untracked, "other file"))
+        if count
+    ]
+    if untracked:
+        text += "; untracked: " + ", ".join(untracked)
+    return Text(text, "bold")
 
 
 class DifferencesView:
     """Every difference of one comparison, one block per kind of difference."""
 
     def __init__(
-        self, comparison: RecordingComparison, *, labels: Labels = AB, deciding_only: bool = False
+        self,
+        comparison: RecordingComparison,
+        *,
+        labels: Labels = AB,
+        deciding_only: bool = False,
+        windowed: bool = False,
     ) -> None:
         self.comparison = comparison
         self.labels = labels
         self.deciding_only = deciding_only
+        self.windowed = windowed  # word diffs: long unchanged text shortened around each change
 
     def lines(self) -> Iterator[Text]:
         comparison = self.comparison
@@ -125,16 +175,16 @@ class DifferencesView:
             return
         for difference in comparison.differences:
             if decides(difference) or not self.deciding_only:
-                yield from difference_lines(difference, self.labels)
+                yield from difference_lines(difference, self.labels, windowed=self.windowed)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield from self.lines()
 
 
-def difference_lines(difference: Any, labels: Labels = AB) -> Iterator[Text]:
+def difference_lines(difference: Any, labels: Labels = AB, *, windowed: bool = False) -> Iterator[Text]:
     if isinstance(difference, TextDifference):
         yield Text.assemble((f"{difference.field}: ", "bold"), difference.describe())
-        yield word_diff_text(difference.runs)
+        yield word_diff_text(window_runs(difference.runs) if windowed else difference.runs)
     elif isinstance(difference, ToolCallDifference):
         yield Text.assemble(("tool call: ", "bold"), safe_text(difference.describe()))
         for label, name, arguments in (
@@ -297,30 +347,156 @@ def _fence(body: str) -> str:
     return f"{fence}\n{body}\n{fence}"
 
 
-def markdown_report(comparisons: list[RecordingComparison], title: str) -> str:
-    """A summary table and one collapsible <details> per changed file."""
-    out = [f"### {markdown_escape(title)}", "", counts_line(comparisons).plain, ""]
-    changed = [c for c in comparisons if c.verdict != SAME]
-    if changed:
-        out += ["| verdict | file | what differs |", "| --- | --- | --- |"]
-        for comparison in changed:
-            what = comparison.describe() if comparison.verdict not in (ADDED, REMOVED) else ""
-            label = markdown_escape(path_label(comparison))
-            out.append(f"| {comparison.verdict} | {label} | {markdown_escape(what)} |")
-        out.append("")
-    for comparison in changed:
-        if comparison.verdict in (ADDED, REMOVED):
+def window_runs(runs: Iterable[tuple[str, str]], context: int = 80) -> list[tuple[str, str]]:
+    """A word diff with long unchanged stretches shortened to `context` characters around each
+    change (`…` where text is left out)."""
+    runs = list(runs)
+    shown: list[tuple[str, str]] = []
+    for index, (op, piece) in enumerate(runs):
+        if op == EQUAL and len(piece) > 2 * context + 1:
+            head = piece[:context] if index > 0 else ""  # what follows a change
+            tail = piece[-context:] if index < len(runs) - 1 else ""  # what leads to the next
+            piece = f"{head} … {tail}"
+        shown.append((op, piece))
+    return shown
+
+
+PR_COMMENT_BUDGET = 60_000  # GitHub refuses a comment over 65,536 characters
+STEP_SUMMARY_BUDGET = 1 << 20  # $GITHUB_STEP_SUMMARY holds 1 MiB per step
+_SIGNIFICANCE = {ERROR: 4, DIFFERENT: 3, REMOVED: 2, ADDED: 1}
+
+
+def _significance(comparison: RecordingComparison) -> tuple[int, int]:
+    """(tier, size): errors, then meaning changes by how much changed, then removed, added."""
+    size = 0
+    for difference in comparison.differences:
+        if not decides(difference):
             continue
-        body = "\n".join(line.plain for line in DifferencesView(comparison).lines())
-        meaningful = sum(decides(d) for d in comparison.differences)
-        out += [
-            "<details>",
-            f"<summary>{markdown_escape(path_label(comparison))} — {comparison.verdict}"
-            f" ({meaningful} meaningful differences)</summary>",
-            "",
-            _fence(printable(body)),
-            "",
-            "</details>",
-            "",
-        ]
-    return "\n".join(out).rstrip() + "\n"
+        if isinstance(difference, TextDifference):
+            size += difference.words_removed + difference.words_added
+        elif isinstance(difference, ToolCallDifference | ValueDifference):
+            size += 10
+        else:
+            size += 1
+    return _SIGNIFICANCE.get(comparison.verdict, 0), size
+
+
+def suite_of(path: str) -> str:
+    """The folder a recording's suite is: the one holding its `recordings` (or `cassettes`)
+    folder, else the file's folder."""
+    parts = path.split("/")[:-1]
+    for name in ("recordings", "cassettes"):
+        if name in parts:
+            return "/".join(parts[: len(parts) - parts[::-1].index(name) - 1]) or "."
+    return "/".join(parts) or "."
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _code_span(text: str) -> str:
+    """Inline code that no backtick run in `text` can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * (longest + 1)
+    return f"{ticks} {text} {ticks}" if longest else f"`{text}`"
+
+
+def _folded_lines(comparisons: list[RecordingComparison]) -> list[tuple[str, int]]:
+    """One line per suite for the changes that keep the meaning (same-answer, same bytes):
+    `- suite: 341 recordings: only ids and timestamps`, with the recordings it stands for."""
+    suites: dict[str, list[RecordingComparison]] = {}
+    for comparison in comparisons:
+        suites.setdefault(suite_of(comparison.path_b or comparison.path), []).append(comparison)
+    lines = []
+    for suite, members in sorted(suites.items()):
+        reasons: Counter[str] = Counter()
+        for comparison in members:
+            for reason in (
+                comparison.same_answer_reasons()
+                if comparison.verdict == SAME_ANSWER
+                else ["same bytes (renamed)"]
+            ):
+                reasons[reason] += 1
+        if len(reasons) == 1:
+            what = f"only {next(iter(reasons))}"
+        else:
+            what = "only " + ", ".join(f"{reason} ({count})" for reason, count in reasons.most_common())
+        lines.append(
+            (f"- {markdown_escape(suite)}: {_plural(len(members), 'recording')}: {what}", len(members))
+        )
+    return lines
+
+
+def _change_block(comparison: RecordingComparison, body_limit: int) -> str:
+    """One meaningful change: a line, or with differences to show a <details> (never empty)."""
+    verdict = f"{comparison.verdict} (untracked)" if comparison.untracked else comparison.verdict
+    headline = f"{verdict}: {markdown_escape(path_label(comparison))}"
+    lines = [line.plain for line in DifferencesView(comparison, deciding_only=True, windowed=True).lines()]
+    body = printable("\n".join(lines))
+    if comparison.verdict in (ADDED, REMOVED) or not body.strip():
+        return f"- {headline}\n"
+    if comparison.verdict == ERROR or (len(lines) == 1 and len(body) <= 200):
+        return f"- {headline} — {markdown_escape(comparison.describe())}\n"
+    if len(body) > body_limit:
+        body = body[:body_limit].rsplit("\n", 1)[0] + f"\n… ({len(body) - body_limit:,} more characters)"
+    count = _plural(len(lines), "line")
+    # the blank line after </details> ends the HTML block: a list item after it stays Markdown
+    return f"<details>\n<summary>{headline} ({count})</summary>\n\n{_fence(body)}\n\n</details>\n\n"
+
+
+def _size(text: str) -> int:
+    return len(text.encode())  # UTF-8 bytes: never fewer than characters, so both limits hold
+
+
+def markdown_report(
+    comparisons: list[RecordingComparison],
+    title: str,
+    *,
+    other: OtherFiles | None = None,
+    max_chars: int = PR_COMMENT_BUDGET,
+    rerun: str | None = None,
+) -> str:
+    """A summary for a PR comment, at most `max_chars` (counted as UTF-8 bytes): the counts;
+    the changes that keep the meaning folded to one line per suite; the meaningful changes,
+    most significant first, grouped by test; then "… and N more" with the command that shows
+    everything (`rerun`). Recorded text is escaped, in code fences longer than its backtick runs."""
+    head = f"### {markdown_escape(title)}\n\n{counts_line(comparisons, other).plain}\n"
+    kept = [c for c in comparisons if c.verdict in (SAME_ANSWER, SAME)]
+    meaningful = [c for c in comparisons if c.verdict not in (SAME_ANSWER, SAME)]
+    sections: list[tuple[str, int]] = []  # (markdown, recordings it stands for)
+    folded = _folded_lines(kept)
+    if folded:
+        sections.append((f"\n**Same answer** ({_plural(len(kept), 'recording')}):\n\n", 0))
+        sections += [(line + "\n", count) for line, count in folded]
+    if meaningful:
+        sections.append(
+            (f"\n**Changed** ({_plural(len(meaningful), 'recording')}, most significant first):\n", 0)
+        )
+        groups: dict[str, list[RecordingComparison]] = {}
+        for comparison in sorted(meaningful, key=_significance, reverse=True):
+            suite = suite_of(comparison.path)
+            group = comparison.test_id or ("(no test id)" + ("" if suite == "." else f" {suite}"))
+            groups.setdefault(group, []).append(comparison)
+        body_limit = max(500, min(6_000, max_chars // 10))
+        for group, members in groups.items():
+            heading = f"\n**{markdown_escape(group)}**\n\n"
+            for number, comparison in enumerate(members):
+                block = _change_block(comparison, body_limit)
+                sections.append(((heading if number == 0 else "") + block, 1))
+    more = "run it locally" if rerun is None else f"run {_code_span(rerun)} locally"
+    whole = head + "".join(text for text, _ in sections)
+    if _size(whole) <= max_chars:
+        return whole
+    # Over budget: sections in order while they fit, with room kept for the closing line.
+    reserve = _size(f"\n… and {_plural(len(comparisons), 'more recording')} ({more})\n")
+    out, used, shown = [head], _size(head), 0
+    for text, _ in sections:
+        if used + _size(text) + reserve > max_chars:
+            break
+        out.append(text)
+        used += _size(text)
+        shown += 1
+    left_out = sum(count for _, count in sections[shown:])
+    out.append(f"\n… and {_plural(left_out, 'more recording')} ({more})\n")
+    return "".join(out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from support import CORPUS, REPO  # noqa: F401 (re-exported to the CLI tests)
 
@@ -79,13 +80,15 @@ sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
-def run_peak_rss(args: list[str], *, env: dict[str, str], timeout: float = 300) -> tuple[int, bytes, int]:
+def run_peak_rss(
+    args: list[str], *, env: dict[str, str], timeout: float = 300, cwd: Path = REPO
+) -> tuple[int, bytes, int]:
     """(exit status, stdout, peak RSS in bytes) of `python -m tui_replay ARGS`."""
     import subprocess
 
     result = subprocess.run(
         [sys.executable, "-c", _PEAK_WRAPPER, sys.executable, "-m", "tui_replay", *args],
-        cwd=REPO,
+        cwd=cwd,
         env=env,
         capture_output=True,
         timeout=timeout,

@@ -19,9 +19,10 @@ TOOL_CALL = INFERENCE / "0de34091fb19d61b7edfe5f361650789ae2e66f9273ad74925e95b2
 OTHER_TOOL_CALL = INFERENCE / "853f6a700b98d71d390b7d366e27133a22772fbdf11863158349c1b0625bbc72.json"
 
 
-def diff(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TUI_REPLAY_")}
-    env["PYTHONPATH"] = str(REPO)
+def diff(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("TUI_REPLAY_")}
+    inherited.pop("GITHUB_STEP_SUMMARY", None)  # set in a GitHub Actions step
+    env = {**inherited, "PYTHONPATH": str(REPO), **(env or {})}
     return run_tui_replay("diff", *args, cwd=cwd, env=env, timeout=120)
 
 
@@ -223,12 +224,28 @@ def test_git_errors_are_one_line(tmp_path):
     assert outside.returncode == 2 and "Traceback" not in outside.stderr
 
 
+def outside_fences(markdown: str) -> str:
+    """The Markdown with its fenced code blocks left out (what GitHub reads as Markdown/HTML)."""
+    kept, fence = [], None
+    for line in markdown.splitlines():
+        run = re.match(r"^(`{3,})", line)
+        if fence is None and run:
+            fence = run.group(1)
+        elif fence is not None and line == fence:
+            fence = None
+        elif fence is None:
+            kept.append(line)
+    return "\n".join(kept)
+
+
 def test_folders_pair_by_relative_path_and_markdown_is_escaped(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     shutil.copy(STREAMED, (a / "x").mkdir(parents=True) or a / "x" / "s.json")
     shutil.copy(TOOL_CALL, a / "tool.json")
+    hostile_test = "<script>|x|</script> `` </details>\n# h"
 
     def hostile(obj):
+        obj["test_id"] = hostile_test
         message = obj["response"]["body"]["__data__"]["choices"][0]["message"]
         message["tool_calls"][0]["function"]["arguments"] = json.dumps(
             {"location": "<script>|x|</script> ``` **b**"}
@@ -241,14 +258,14 @@ def test_folders_pair_by_relative_path_and_markdown_is_escaped(tmp_path):
     assert done.returncode == 2  # the unreadable file is an error
     text = done.stdout
     assert "3 files changed" in text
-    assert "| added | broken.json |" not in text and "| error | broken.json |" in text
-    assert "| same-answer | x/s.json |" in text
-    assert text.count("<details>") == text.count("</details>") == 3
-    assert "<summary>tool.json — different" in text
-    # recorded text cannot open HTML or break the table or the fence
-    assert "<script>" not in text.split("```")[0]
-    table_row = next(line for line in text.splitlines() if line.startswith("| different | tool.json"))
-    assert "&lt;script&gt;" in table_row and "\\|x\\|" in table_row and table_row.count(" | ") == 2
+    assert "added: broken.json" not in text and "- error: broken.json — b: " in text
+    assert "- x: 1 recording: only ids and timestamps (1), chunking (1)" in text
+    assert text.count("<details>") == text.count("</details>") == 1  # only tool.json has lines to show
+    assert "<summary>different: tool.json (3 lines)</summary>" in text
+    # recorded text cannot open HTML, close the <details> or start a heading outside the fences
+    markdown = outside_fences(text)
+    assert "<script>" not in markdown and markdown.count("</details>") == 1
+    assert "**&lt;script&gt;\\|x\\|&lt;/script&gt; \\`\\` &lt;/details&gt; \\# h**" in markdown
     assert "````" in text  # a longer fence around text that holds ```
     assert diff(str(a), str(tmp_path / "missing")).returncode == 2
 

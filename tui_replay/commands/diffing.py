@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable
@@ -29,9 +31,17 @@ from tui_replay.comparison import (
     compare_recordings,
     error_comparison,
 )
+from tui_replay.comparison_view import (
+    STEP_SUMMARY_BUDGET,
+    OtherFiles,
+    changed_count,
+    markdown_report,
+)
+from tui_replay.recording.cassette import is_cassette_name
 from tui_replay.recording.model import Recording, RecordingError
 
 EXIT_SAME, EXIT_DIFFERENT, EXIT_FAILED = 0, 1, 2
+MIN_BUDGET = 2_000  # room for the counts and the closing "… and N more" line
 
 
 class DiffError(Exception):
@@ -49,6 +59,7 @@ class Pair:
     read_b: Reader
     path_b: str | None = None
     lines: tuple[int, int] | None = None  # (added, removed) from git --numstat
+    untracked: bool = False  # in the work tree, not tracked by git (and not ignored)
 
 
 def _recording(data: bytes, label: str, max_size: int) -> Recording:
@@ -81,9 +92,33 @@ def compare_pair(pair: Pair, max_size: int) -> RecordingComparison:
             return error_comparison(pair.path, f"{side}: {exc.reason}")
         result = compare_recordings(recording_a, recording_b, pair.path)
     result.path_b = pair.path_b
+    result.untracked = pair.untracked
     if pair.lines is not None:
         result.lines_added, result.lines_removed = pair.lines
     return result
+
+
+# A cassette is a YAML file with a top-level `interactions` key (at column 0 in block style).
+_CASSETTE_KEY = re.compile(rb"^interactions\s*:", re.MULTILINE)
+
+
+def is_recording_pair(pair: Pair) -> bool:
+    """Whether a changed file is a recording: a `*.json` in a `recordings` folder, or a
+    cassette (YAML with a top-level `interactions`, either side). conftest.py, README.md,
+    test_cases/*.json are changed files, not recordings."""
+    names = [name for name in (pair.path, pair.path_b) if name]
+    if any(name.endswith(".json") and "recordings" in name.split("/")[:-1] for name in names):
+        return True
+    if not any(is_cassette_name(name) for name in names):
+        return False
+    for read in (pair.read_a, pair.read_b):
+        try:
+            data = read()
+        except (OSError, DiffError):
+            return True  # unreadable: kept, so its error row shows
+        if data is not None and _CASSETTE_KEY.search(data):
+            return True
+    return False
 
 
 def _parses(data: bytes, max_size: int) -> bool:
@@ -97,8 +132,25 @@ def _parses(data: bytes, max_size: int) -> bool:
 # --- pairing --------------------------------------------------------------------------------
 
 
-def _reader(path: Path) -> Reader:
-    return lambda: path.read_bytes() if path.is_file() else None
+def _reader(path: Path, side: str = "b", max_size: int | None = None) -> Reader:
+    """A file's bytes (None when it does not exist); over `max_size` refused from its size."""
+
+    def read() -> bytes | None:
+        if not path.is_file():
+            return None
+        if max_size is not None:
+            size = path.stat().st_size
+            if size > max_size:
+                raise DiffError(_oversize(side, size, max_size))
+        return path.read_bytes()
+
+    return read
+
+
+def _oversize(side: str, size: int, max_size: int) -> str:
+    from tui_replay.recording.load import format_size
+
+    return f"{side}: file is {format_size(size)}, over the {format_size(max_size)} limit"
 
 
 def _files_under(root: Path) -> set[str]:
@@ -110,7 +162,7 @@ def _files_under(root: Path) -> set[str]:
     return found
 
 
-def pair_paths(a: str, b: str) -> list[Pair]:
+def pair_paths(a: str, b: str, max_size: int | None = None) -> list[Pair]:
     first, second = Path(a), Path(b)
     for path in (first, second):
         if not path.exists():
@@ -118,9 +170,12 @@ def pair_paths(a: str, b: str) -> list[Pair]:
     if first.is_dir() != second.is_dir():
         raise DiffError("give two files or two folders")
     if not first.is_dir():
-        return [Pair(a, _reader(first), _reader(second), path_b=b)]
+        return [Pair(a, _reader(first, "a", max_size), _reader(second, "b", max_size), path_b=b)]
     names = sorted(_files_under(first) | _files_under(second))
-    return [Pair(name, _reader(first / name), _reader(second / name)) for name in names]
+    return [
+        Pair(name, _reader(first / name, "a", max_size), _reader(second / name, "b", max_size))
+        for name in names
+    ]
 
 
 # --- git ------------------------------------------------------------------------------------
@@ -155,40 +210,63 @@ def _is_commit(rev: str) -> bool:
 
 
 class _Blobs:
-    """Blob contents by "REV:path", read with one `git cat-file --batch` when first needed."""
+    """Blob contents by "REV:path": sizes first (`git cat-file --batch-check`), then one
+    `git cat-file --batch` for the blobs within `max_size`; a bigger blob is never read."""
 
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, max_size: int) -> None:
         self.root = root
+        self.max_size = max_size
         self.wanted: list[str] = []
         self.read: dict[str, bytes | None] | None = None
+        self.oversize: dict[str, int] = {}
 
-    def reader(self, rev: str, path: str) -> Reader:
+    def reader(self, rev: str, path: str, side: str) -> Reader:
         name = f"{rev}:{path}"
         self.wanted.append(name)
-        return lambda: self._get(name)
+        return lambda: self._get(name, side)
 
-    def _get(self, name: str) -> bytes | None:
+    def _get(self, name: str, side: str) -> bytes | None:
         if self.read is None:
             self.read = self._batch()
+        if name in self.oversize:
+            raise DiffError(_oversize(side, self.oversize[name], self.max_size))
         return self.read.get(name)
 
     def _batch(self) -> dict[str, bytes | None]:
         plain = [name for name in self.wanted if "\n" not in name]
-        out = _git(["cat-file", "--batch"], cwd=self.root, stdin="".join(f"{n}\n" for n in plain).encode())
+        check = _git(
+            ["cat-file", "--batch-check"], cwd=self.root, stdin="".join(f"{n}\n" for n in plain).encode()
+        )
         result: dict[str, bytes | None] = {}
-        position = 0
-        for name in plain:
-            end = out.index(b"\n", position)
-            header = out[position:end].split()
-            position = end + 1
-            if len(header) == 3 and header[1] == b"blob":
-                size = int(header[2])
-                result[name] = out[position : position + size]
-                position += size + 1
+        objects: dict[str, str] = {}  # name -> object id, for the blobs to read
+        for name, line in zip(plain, check.decode(errors="replace").splitlines(), strict=True):
+            parts = line.rsplit(" ", 2)  # "<oid> blob <size>", or "<name> missing"
+            if len(parts) == 3 and parts[1] == "blob" and parts[2].isdigit():
+                if int(parts[2]) > self.max_size:
+                    self.oversize[name] = int(parts[2])
+                else:
+                    objects[name] = parts[0]
             else:
                 result[name] = None
+        ids = list(dict.fromkeys(objects.values()))
+        out = _git(["cat-file", "--batch"], cwd=self.root, stdin="".join(f"{oid}\n" for oid in ids).encode())
+        contents: dict[str, bytes] = {}
+        position = 0
+        for oid in ids:
+            end = out.index(b"\n", position)
+            size = int(out[position:end].split()[2])
+            position = end + 1
+            contents[oid] = out[position : position + size]
+            position += size + 1
+        result.update((name, contents[oid]) for name, oid in objects.items())
         for name in self.wanted:
             if "\n" in name:  # a path the line-based batch cannot carry
+                size = subprocess.run(
+                    ["git", "cat-file", "-s", name], cwd=self.root, capture_output=True, check=False
+                ).stdout.strip()
+                if size.isdigit() and int(size) > self.max_size:
+                    self.oversize[name] = int(size)
+                    continue
                 result[name] = subprocess.run(
                     ["git", "cat-file", "blob", name], cwd=self.root, capture_output=True, check=False
                 ).stdout
@@ -202,8 +280,19 @@ def _split_z(data: bytes) -> list[str]:
 RECORDING_PATHSPECS = ("*.json", "*.yaml", "*.yml")  # a git `*` matches across folders too
 
 
-def git_pairs(positionals: list[str]) -> tuple[list[Pair], str]:
-    """Pairs for `--git REV [REV2] [PATH...]` and a title such as `main..work tree`."""
+@dataclass(slots=True)
+class GitRange:
+    """What `--git REV [REV2] [PATH...]` names: the pairs, a title such as `main..work tree`,
+    and the command that shows it all locally (the resolved commits, shell-quoted)."""
+
+    pairs: list[Pair]
+    title: str
+    command: str
+
+
+def git_pairs(positionals: list[str], max_size: int) -> GitRange:
+    """Pairs for `--git REV [REV2] [PATH...]`: the files git lists as changed between the two,
+    and with the work tree as REV2 the untracked, not ignored files too (as `git status`)."""
     if not positionals:
         raise DiffError("--git needs a revision: tui-replay diff --git REV [REV2] [PATH...]")
     root = _git(["rev-parse", "--show-toplevel"]).decode().strip()
@@ -216,13 +305,16 @@ def git_pairs(positionals: list[str]) -> tuple[list[Pair], str]:
     revs = [rev_a] + ([rev_b] if rev_b else [])
     # With no PATH only what can be a recording: README.md is no "different" recording.
     paths = ["--", *(rest or RECORDING_PATHSPECS)]
-    status = _split_z(_git(["diff", "--name-status", "-z", *revs, *paths]))
-    numstat = _split_z(_git(["diff", "--numstat", "-z", *revs, *paths]))
+    # git itself would load two oversize blobs whole to count their lines: past the size limit
+    # it counts them as binary (no line counts) from their size alone.
+    diff = ["-c", f"core.bigFileThreshold={max_size}", "diff"]
+    status = _split_z(_git([*diff, "--name-status", "-z", *revs, *paths]))
+    numstat = _split_z(_git([*diff, "--numstat", "-z", *revs, *paths]))
     lines = _numstat(numstat)
-    blobs = _Blobs(root)
+    blobs = _Blobs(root, max_size)
 
     def side_b(path: str) -> Reader:
-        return blobs.reader(rev_b, path) if rev_b else _reader(Path(root) / path)
+        return blobs.reader(rev_b, path, "b") if rev_b else _reader(Path(root) / path, "b", max_size)
 
     pairs: list[Pair] = []
     index = 0
@@ -231,15 +323,24 @@ def git_pairs(positionals: list[str]) -> tuple[list[Pair], str]:
         if code[0] in "RC":
             old, new = status[index + 1], status[index + 2]
             index += 3
-            pairs.append(Pair(old, blobs.reader(rev_a, old), side_b(new), path_b=new, lines=lines.get(new)))
+            pairs.append(
+                Pair(old, blobs.reader(rev_a, old, "a"), side_b(new), path_b=new, lines=lines.get(new))
+            )
             continue
         path = status[index + 1]
         index += 2
-        read_a: Reader = (lambda: None) if code[0] == "A" else blobs.reader(rev_a, path)
+        read_a: Reader = (lambda: None) if code[0] == "A" else blobs.reader(rev_a, path, "a")
         read_b: Reader = (lambda: None) if code[0] == "D" else side_b(path)
         pairs.append(Pair(path, read_a, read_b, lines=lines.get(path)))
+    if rev_b is None:
+        untracked = _git(["ls-files", "--others", "--exclude-standard", "--full-name", "-z", *paths])
+        for path in _split_z(untracked):
+            if path:
+                read_b = _reader(Path(root) / path, "b", max_size)
+                pairs.append(Pair(path, lambda: None, read_b, untracked=True))
     title = f"{positionals[0]}..{positionals[1] if rev_b else 'work tree'}"
-    return pairs, title
+    command = shlex.join(["tui-replay", "diff", "--git", *(rev[:12] for rev in revs), *rest])
+    return GitRange(pairs, title, command)
 
 
 def _numstat(parts: list[str]) -> dict[str, tuple[int, int]]:
@@ -265,7 +366,7 @@ def exit_code(comparisons: list[RecordingComparison]) -> int:
     return EXIT_SAME if verdicts <= {SAME, SAME_ANSWER} else EXIT_DIFFERENT
 
 
-def _print_text(comparisons: list[RecordingComparison], single: bool) -> None:
+def _print_text(comparisons: list[RecordingComparison], single: bool, other: OtherFiles | None) -> None:
     from rich.console import Console
 
     from tui_replay.comparison_view import ComparisonView, DifferencesView, counts_line, summary_line
@@ -274,8 +375,8 @@ def _print_text(comparisons: list[RecordingComparison], single: bool) -> None:
     if single:
         console.print(ComparisonView(comparisons[0]))
         return
-    console.print(counts_line(comparisons))
-    changed = [c for c in comparisons if c.verdict != SAME]
+    console.print(counts_line(comparisons, other))
+    changed = [c for c in comparisons if c.verdict != SAME or (other is not None and not c.untracked)]
     for comparison in changed:
         console.print(summary_line(comparison))
     for comparison in changed:
@@ -286,21 +387,70 @@ def _print_text(comparisons: list[RecordingComparison], single: bool) -> None:
                 console.print(line)
 
 
+def _only_recordings(pairs: list[Pair]) -> tuple[list[Pair], OtherFiles]:
+    """The recordings among git's changed files, and a count of the rest."""
+    recordings: list[Pair] = []
+    other: list[Pair] = []
+    for pair in pairs:
+        (recordings if is_recording_pair(pair) else other).append(pair)
+    tracked = [pair for pair in other if not pair.untracked]
+    return recordings, OtherFiles(
+        changed=len(tracked),
+        lines_added=sum(pair.lines[0] for pair in tracked if pair.lines),
+        lines_removed=sum(pair.lines[1] for pair in tracked if pair.lines),
+        untracked=len(other) - len(tracked),
+    )
+
+
+def _append_step_summary(markdown_of: Callable[[int], str]) -> None:
+    """Append the summary to the file `$GITHUB_STEP_SUMMARY` names, within the 1 MiB a step
+    summary holds (less what the step already wrote there)."""
+    target = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        raise DiffError(
+            "--step-summary: $GITHUB_STEP_SUMMARY is not set (it is set in a GitHub Actions step)"
+        )
+    try:
+        written = os.path.getsize(target) if os.path.exists(target) else 0
+        room = STEP_SUMMARY_BUDGET - written
+        if room < MIN_BUDGET:
+            raise DiffError(f"--step-summary: {target} already holds {written} bytes of its 1 MiB")
+        with open(target, "a", encoding="utf-8") as summary:
+            summary.write(markdown_of(room))
+    except OSError as exc:
+        raise DiffError(f"--step-summary: cannot write {target}: {exc.strerror or exc}") from None
+
+
 def run_diff(args: argparse.Namespace) -> int:
     from tui_replay.commands.listing import tolerant_stdout
 
     max_size = args.max_size
+    other: OtherFiles | None = None
+    rerun = None
+    if args.max_chars < MIN_BUDGET:
+        print(f"tui-replay diff: --max-chars must be at least {MIN_BUDGET}", file=sys.stderr)
+        return EXIT_FAILED
     try:
         if args.git:
-            pairs, title = git_pairs(args.paths)
+            changed = git_pairs(args.paths, max_size)
+            pairs, other = _only_recordings(changed.pairs)
+            title, rerun = changed.title, changed.command
             single = False
         else:
             if len(args.paths) != 2:
                 raise DiffError("give two recordings or two folders: tui-replay diff A B (or --git REV)")
-            pairs = pair_paths(*args.paths)
+            pairs = pair_paths(*args.paths, max_size)
             title = f"{args.paths[0]} → {args.paths[1]}"
             single = not Path(args.paths[0]).is_dir()
         comparisons = [compare_pair(pair, max_size) for pair in pairs]
+
+        def markdown(budget: int) -> str:
+            return markdown_report(
+                comparisons, f"Recordings: {title}", other=other, max_chars=budget, rerun=rerun
+            )
+
+        if args.step_summary:
+            _append_step_summary(markdown)
     except DiffError as exc:
         print(f"tui-replay diff: {' '.join(str(exc).split())}", file=sys.stderr)
         return EXIT_FAILED
@@ -311,17 +461,21 @@ def run_diff(args: argparse.Namespace) -> int:
         counts: dict[str, int] = {}
         for comparison in comparisons:
             counts[comparison.verdict] = counts.get(comparison.verdict, 0) + 1
-        report = {
+        report: dict[str, object] = {
             "title": title,
-            "changed": sum(c.verdict != SAME for c in comparisons),
+            "changed": changed_count(comparisons, other),
             "counts": counts,
-            "files": [c.to_json() for c in comparisons],
         }
+        if other is not None:
+            report["other_files"] = {
+                "changed": other.changed,
+                "untracked": other.untracked,
+                "lines": {"added": other.lines_added, "removed": other.lines_removed},
+            }
+        report["files"] = [c.to_json() for c in comparisons]
         sys.stdout.buffer.write(dumps_line(json.loads(json.dumps(report, default=str))))
     elif args.format == "markdown":
-        from tui_replay.comparison_view import markdown_report
-
-        sys.stdout.write(markdown_report(comparisons, f"Recordings: {title}"))
+        sys.stdout.write(markdown(args.max_chars))
     else:
-        _print_text(comparisons, single)
+        _print_text(comparisons, single, other)
     return exit_code(comparisons)
