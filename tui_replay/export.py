@@ -344,7 +344,7 @@ def model_options(test_id: str, recorded_model: str | None = None) -> list[tuple
     return options
 
 
-def _setup_for(options: list[tuple[str, str]]) -> str | None:
+def setup_for(options: list[tuple[str, str]]) -> str | None:
     for option, value in options:
         if option in ("--text-model", "--vision-model", "--embedding-model") and "/" in value:
             setup = _SETUPS.get(value.split("/", 1)[0])
@@ -386,7 +386,7 @@ def rerecord_command(recording: Recording) -> str | None:
         shell_word(f"--stack-config={RERECORD_STACK_CONFIG}"),
         "--inference-mode=record",
     ]
-    setup = _setup_for(options)
+    setup = setup_for(options)
     if setup:
         words.append(shell_word(f"--setup={setup}"))
     words += [shell_word(f"{option}={value}") for option, value in options]

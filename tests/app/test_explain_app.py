@@ -5,6 +5,7 @@ message or a body file path (the same KeyIndex and report lines as `tui-replay e
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 
 from textual import events
@@ -196,8 +197,10 @@ async def test_palette_explains_a_pasted_miss_and_opens_the_nearest(corpus_subse
         assert f"  hash     {missing}" in text
         assert f"    1. {shown}  (1 difference)" in text
         assert '    model: "gpt-4o" → "gpt-4o-mini"' in text
-        rerecord = f"uv run --group test pytest -sv --inference-mode=record-if-missing '{test_id}'"
-        assert f"re-record: {rerecord}" in text
+        (rerecord,) = [line.removeprefix("re-record: ") for line in text.splitlines() if "re-record:" in line]
+        words = shlex.split(rerecord)
+        assert "--setup=gpt" in words and "--text-model=openai/gpt-4o" in words  # from the test id
+        assert "--inference-mode=record-if-missing" in words and words[-1] == test_id
         assert text.count("  hash ") == 1  # the traceback and the summary line are one miss
 
         options = screen.query_one("#explain-result", OptionList)

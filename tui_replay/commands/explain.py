@@ -88,12 +88,13 @@ def run_explain(args: argparse.Namespace) -> int:
         return _usage(str(exc))
     index = KeyIndex(args.paths)
     explanations = [index.explain(probe) for probe in probes]
-    rerecord = report.rerecord_command() if report else None
     if args.json:
+        commands = rerecord_commands(report, explanations) if report else []
+        by_test = {node_id: command for node_ids, command in commands for node_id in node_ids}
         for explanation in explanations:
             row = explanation_json(explanation)
             if report is not None:
-                row["rerecord"] = rerecord
+                row["rerecord"] = by_test.get(explanation.probe.test_id or "")
             sys.stdout.buffer.write(dumps_line(row))
         sys.stdout.buffer.flush()
     else:
@@ -101,7 +102,7 @@ def run_explain(args: argparse.Namespace) -> int:
         for explanation in explanations:
             print("\n".join(render_explanation(explanation)))
         if report is not None:
-            print("\n".join(log_footer(report, len(explanations))))
+            print("\n".join(log_footer(report, explanations)))
     return 1 if any(e.verdict == "miss" for e in explanations) else 0
 
 
@@ -113,10 +114,14 @@ def explanation_json(explanation: Explanation) -> dict[str, Any]:
         "hash": probe.hash,
         "verdict": explanation.verdict,
         "path": explanation.path,
+        "note": explanation.note,
+        "ties": explanation.ties,
         "nearest": [
             {
                 "path": nearest.stored.path,
                 "score": nearest.score,
+                "distance": nearest.distance,
+                "tied": nearest.tied,
                 "differences": [
                     {"pointer": pointer, "stored": stored, "request": request}
                     for pointer, stored, request in nearest.differences
@@ -147,36 +152,63 @@ def explanation_lines(explanation: Explanation) -> list[tuple[str, str | None]]:
     ]
     if explanation.verdict == "match":
         lines.append((f"  match    {printable(explanation.path or '')}", explanation.path))
+        if explanation.note:
+            lines.append((f"  note     {printable(explanation.note)}", None))
         return lines
     where = " then ".join(explanation.looked_in)
     lines.append((f"  miss     no {probe.hash or 'such'} file in {printable(where)}", None))
+    if explanation.note:
+        lines.append((f"  note     {printable(explanation.note)}", None))
     if not explanation.nearest:
-        lines.append(("  nearest  (no recordings under the paths given)", None))
+        if not explanation.note:
+            lines.append(("  nearest  (no recordings under the paths given)", None))
         return lines
     lines.append(("  nearest", None))
     for rank, nearest in enumerate(explanation.nearest, 1):
         noun = "difference" if nearest.score == 1 else "differences"
         path = nearest.stored.path
-        lines.append((f"    {rank}. {printable(path)}  ({nearest.score} {noun})", path))
-    differences = render_differences(explanation.nearest[0], body_known=probe.request is not None)
+        tied = ", tied" if nearest.tied else ""
+        lines.append((f"    {rank}. {printable(path)}  ({nearest.score} {noun}{tied})", path))
+    if explanation.ties > len(explanation.nearest):
+        lines.append((f"    {explanation.ties} recordings tie for nearest: nothing tells them apart", None))
+    differences = render_differences(explanation.nearest[0], probe)
     return lines + [(line, None) for line in differences]
 
 
-def log_footer(report: LogReport, explained: int) -> list[str]:
-    """What follows the explanations of a log: the re-record command (or why there is none)."""
-    lines = [] if explained else ["no `Recording not found` in the log"]
-    rerecord = report.rerecord_command()
-    lines.append(f"re-record: {printable(rerecord)}" if rerecord else "re-record: no failing test id found")
-    return lines
+def rerecord_commands(report: LogReport, explanations: list[Explanation]) -> list[tuple[list[str], str]]:
+    """The log's re-record commands for the tests that still miss under the paths given (a test
+    whose request was found needs none)."""
+    missed = {e.probe.test_id for e in explanations if e.verdict == "miss" and e.probe.test_id}
+    return report.rerecord_commands(missed)
 
 
-def render_differences(nearest: Nearest, *, body_known: bool = True) -> list[str]:
-    if not nearest.differences and body_known:
+def log_footer(report: LogReport, explanations: list[Explanation]) -> list[str]:
+    """What follows the explanations of a log: the re-record commands (or why there are none)."""
+    if not explanations:
+        return ["no `Recording not found` in the log"]
+    commands = rerecord_commands(report, explanations)
+    if not commands:
+        if all(e.verdict == "match" for e in explanations):
+            return ["re-record: nothing, every request is found under the paths given"]
+        return ["re-record: no failing test id found"]
+    return [f"re-record: {printable(command)}" for _, command in commands]
+
+
+def render_differences(nearest: Nearest, probe: Probe) -> list[str]:
+    if not nearest.differences and probe.request is not None:
         return ["  the nearest holds the same request under another name (see `tui-replay check`)"]
     if not nearest.differences:
-        return [
-            "  same test id, URL path and model as the nearest: the body differs (explain it with --body)"
+        known = [
+            label
+            for label, value in (
+                ("test id", probe.test_id),
+                ("URL path", probe.url_path),
+                ("model", probe.model),
+            )
+            if value is not None
         ]
+        same = " and ".join([", ".join(known[:-1]), known[-1]] if len(known) > 1 else known)
+        return [f"  same {same} as the nearest: the body differs (explain it with --body)"]
     lines = ["  what differs (stored → request)"]
     for pointer, stored, request in nearest.differences:
         label = _ENVELOPE_LABELS.get(pointer, pointer)
