@@ -311,20 +311,10 @@ def _last_value(rest: str, recorded_model: str | None) -> str:
     return value
 
 
-def model_options(test_id: str, recorded_model: str | None = None) -> list[tuple[str, str]]:
-    """The pytest options (option, value) that make pytest generate this test id's parametrization.
-
-    `...::test_x[openai_client-txt=openai/gpt-4o:emb=Nomic-v1.5:dim=768-llama_experts_pdf]`
-    -> --text-model=openai/gpt-4o, --embedding-model=nomic-ai/nomic-embed-text-v1.5,
-    --embedding-dimension=768.
-    """
-    test_part = split_test_id(test_id)[1]
-    bracket = test_part.find("[")
-    if bracket == -1 or not test_part.endswith("]"):
-        return []
-    params = test_part[bracket + 1 : -1]
+def _model_parts(params: str, recorded_model: str | None) -> list[tuple[str, str, int, int]]:
+    """(key, value as written, start, end) of each `txt=` / `emb=` / ... part of an id's params."""
     keys = list(_ID_KEY.finditer(params))
-    options = []
+    parts = []
     for index, match in enumerate(keys):
         key = match.group(1)
         if index + 1 < len(keys) and params[keys[index + 1].start() - 1] == ":":
@@ -336,12 +326,54 @@ def model_options(test_id: str, recorded_model: str | None = None) -> list[tuple
                 value = digits.group() if digits else ""
             else:
                 value = _last_value(rest, recorded_model)
+        parts.append((key, value, match.start(), match.end() + len(value)))
+    return parts
+
+
+def _params(test_id: str) -> tuple[str, str] | None:
+    """(the id up to `[`, the params inside `[...]`), None when the id has no params."""
+    test_part = split_test_id(test_id)[1]
+    bracket = test_part.find("[")
+    if bracket == -1 or not test_part.endswith("]"):
+        return None
+    return test_id[: len(test_id) - len(test_part) + bracket], test_part[bracket + 1 : -1]
+
+
+def model_options(test_id: str, recorded_model: str | None = None) -> list[tuple[str, str]]:
+    """The pytest options (option, value) that make pytest generate this test id's parametrization.
+
+    `...::test_x[openai_client-txt=openai/gpt-4o:emb=Nomic-v1.5:dim=768-llama_experts_pdf]`
+    -> --text-model=openai/gpt-4o, --embedding-model=nomic-ai/nomic-embed-text-v1.5,
+    --embedding-dimension=768.
+    """
+    split = _params(test_id)
+    if split is None:
+        return []
+    options = []
+    for key, value, _, _ in _model_parts(split[1], recorded_model):
         if not value:
             continue
         choices = _SHORT_IDS.get(value, (value,))
         value = next((c for c in choices if recorded_model and c.endswith(recorded_model)), choices[0])
         options.append((_ID_OPTIONS[key], value))
     return options
+
+
+def setup_free_key(test_id: str) -> str:
+    """The test id without its model parts (`txt=`, `emb=`, `dim=`, ...), params joined by `-`:
+    equal for the same test under any setup.
+    `t[client-txt=openai/gpt-4o:emb=x:dim=768-case]` -> `t[client-case]`."""
+    split = _params(test_id)
+    if split is None:
+        return test_id
+    head, params = split
+    kept, start = [], 0
+    for _, _, part_start, part_end in _model_parts(params, None):
+        kept.append(params[start:part_start])
+        start = part_end
+    kept.append(params[start:])
+    pieces = [piece for piece in re.split(r"[-:]", "".join(kept)) if piece]
+    return f"{head}[{'-'.join(pieces)}]" if pieces else head
 
 
 def setup_for(options: list[tuple[str, str]]) -> str | None:
