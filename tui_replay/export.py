@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tui_replay.atomic import write_atomic
+from tui_replay.cassette_rerecord import cassette_rerecord_command
 from tui_replay.catalog.testids import split_test_id
 from tui_replay.quoting import (
     comment,
@@ -30,7 +31,7 @@ from tui_replay.quoting import (
     python_literal,
     shell_word,
 )
-from tui_replay.recording.model import Kind, Recording, ToolCall
+from tui_replay.recording.model import VCR, Kind, Recording, ToolCall, address_file
 
 DEFAULT_BASE_URL = "http://localhost:8321/v1"
 SHEBANG = "#!/usr/bin/env bash\n"  # shell exports use bash's $'...' for values with control characters
@@ -407,6 +408,8 @@ def rerecord_command(recording: Recording) -> str | None:
       Where a model name and the next id part are both joined by `-`, the recorded model
       decides where the name ends.
     """
+    if recording.format == VCR:  # another tool: pytest-recording, and the test from the cassette's path
+        return cassette_rerecord_command(address_file(recording.path, recording.interaction), SHEBANG)
     test_id = recording.test_id
     if not test_id:
         return None
@@ -463,7 +466,10 @@ def export_text(
 
 
 def join_exports(fmt: str, texts: list[str]) -> str:
-    """Several exports of one format as one file: one shebang for shell scripts."""
+    """Several exports of one format as one file: one shebang for shell scripts; a test's
+    re-record command once, however many of its recordings (or cassette interactions) asked."""
+    if fmt == "rerecord":
+        texts = list(dict.fromkeys(texts))
     if FORMATS[fmt][1]:
         return SHEBANG + "".join(text.removeprefix(SHEBANG) for text in texts)
     return "\n".join(texts)
