@@ -245,22 +245,31 @@ def render_step(step: FixStep) -> list[str]:
         state = "renamed" if step.applied else f"failed: {printable(step.error)}" if step.error else "to do"
         head = "renamed" if step.applied else "rename"
         return [f"{head:<10} {path}", f"           → {target}  ({step.key}; {step.via}; {state})"]
+    why = (
+        step.verdict if step.detail in (None, step.verdict) else f"{step.verdict} ({printable(step.detail)})"
+    )
     if step.action == CONFLICT:
-        return [
-            f"conflict   {path}",
-            f"           {target} is taken, left as it is: {step.verdict} ({printable(step.detail or '')})",
-        ]
+        return [f"conflict   {path}", f"           {target} is taken, left as it is: {why}"]
     return [
         f"redundant  {path}",
-        f"           a copy of {target}: {step.verdict} ({printable(step.detail or '')})",
+        f"           a copy of {target}: {why}",
         f"           {printable(step.command or '')}",
     ]
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
 
 
 def fix_summary(plan: FixPlan, *, apply: bool) -> str:
     renames, conflicts, redundant = plan.of(RENAME), plan.of(CONFLICT), plan.of(REDUNDANT)
     failed = sum(1 for step in renames if step.error)
-    counts = f"{len(conflicts)} conflicts, {len(redundant)} redundant copies"
+    counts = ", ".join(
+        (
+            _count(len(conflicts), "conflict", "conflicts"),
+            _count(len(redundant), "redundant copy", "redundant copies"),
+        )
+    )
     if apply:
         done = sum(1 for step in renames if step.applied)
         return f"fix: {done} renamed, " + (f"{failed} failed, " if failed else "") + counts
