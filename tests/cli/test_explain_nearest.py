@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import shlex
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ import time
 from pathlib import Path
 
 from cli_support import CORPUS, REPO
+from export_support import recorded_argvs, shim_env
 
 from tui_replay.catalog.keyindex import KeyIndex
 from tui_replay.recording.miss import probe_from_recording
@@ -184,6 +184,7 @@ def test_a_pasted_section_header_names_the_test_through_the_stored_ids(run_cli, 
     assert row["test_id"] == TOOLS + "[txt=ollama/llama3.2:3b-instruct-fp16]"
     owned = [p for p in (TREE / "inference/recordings").glob("*.json") if row["test_id"] in p.read_text()]
     assert owned and row["nearest"][0]["path"] in {str(p) for p in owned}
+    assert shlex.split(row["rerecord"])[-1] == row["test_id"]  # the test the index named
 
     unknown = (
         "____ TestNowhere.test_nothing[x] ____\nE   RuntimeError: Recording not found for request hash: "
@@ -295,26 +296,14 @@ def _mixed_log(tmp_path) -> tuple[str, dict[str, dict], str]:
     return _write(tmp_path, "mixed.log", log), missed, matched["test_id"]
 
 
-def _fake_uv(tmp_path) -> tuple[dict[str, str], object]:
-    """PATH with a `uv` that appends its argv (JSON) to a file, and that file."""
-    shims = tmp_path / "shims"
-    shims.mkdir()
-    calls = tmp_path / "uv-calls.jsonl"
-    uv = shims / "uv"
-    uv.write_text(
-        "#!/usr/bin/env python3\nimport json, sys\n"
-        f"open({str(calls)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\n"
-    )
-    uv.chmod(0o755)
-    env = dict(os.environ, PATH=f"{shims}{os.pathsep}{os.environ['PATH']}")
-    return env, calls
-
-
 def _run_commands(commands: list[str], tmp_path) -> list[list[str]]:
-    env, calls = _fake_uv(tmp_path)
+    """Each command run by bash with argv-recording shims first on PATH; what `uv` was given."""
+    env, log = shim_env(tmp_path)
     for command in commands:
         subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, check=True, timeout=30)
-    return [json.loads(line) for line in calls.read_text().splitlines()]
+    argvs = recorded_argvs(log)
+    assert all(argv[0] == "uv" for argv in argvs)
+    return [argv[1:] for argv in argvs]
 
 
 def test_log_rerecord_runs_one_command_per_setup_with_its_models_and_leaves_out_what_matched(

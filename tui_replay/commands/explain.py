@@ -178,6 +178,8 @@ def explanation_lines(explanation: Explanation) -> list[tuple[str, str | None]]:
 def rerecord_commands(report: LogReport, explanations: list[Explanation]) -> list[tuple[list[str], str]]:
     """The log's re-record commands for the tests that still miss under the paths given (a test
     whose request was found needs none)."""
+    for miss, explanation in zip(report.misses, explanations, strict=False):
+        miss.node_id = miss.node_id or explanation.probe.test_id  # named by the index (a section header)
     missed = {e.probe.test_id for e in explanations if e.verdict == "miss" and e.probe.test_id}
     return report.rerecord_commands(missed)
 
