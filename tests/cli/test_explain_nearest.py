@@ -13,7 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from cli_support import CORPUS, REPO
+from cli_support import CORPUS
 from export_support import recorded_argvs, shim_env
 
 from tui_replay.catalog.keyindex import KeyIndex
@@ -357,4 +357,3 @@ def test_log_rerecord_quotes_a_hostile_node_id(run_cli, tmp_path):
     assert argv[-1] == hostile and "--text-model=openai/gpt-4o" in argv
     assert not (tmp_path / "pwned").exists() and not (tmp_path / "pwned2").exists()
     assert shlex.split(row["rerecord"])[-1] == hostile
-    assert REPO.is_dir()
