@@ -13,6 +13,7 @@ content is never touched. Shared by the command line and the app; imports no Tex
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import subprocess
 import sys
@@ -89,6 +90,7 @@ def verdict(path_a: str, path_b: str) -> tuple[str, str]:
 def plan_fix(checks: list[FileCheck]) -> FixPlan:
     """What `--apply` would do for `checks` (from `check_file`, duplicates marked); reads the
     two files of each conflict, changes nothing."""
+    _tracked_names.cache_clear()
     plan = FixPlan()
     taken: dict[str, str] = {}  # expected path -> the file an earlier step renames there
     for check in sorted(checks, key=lambda c: c.path):
@@ -155,21 +157,32 @@ def _keep(a: FileCheck, b: FileCheck) -> tuple[FileCheck, FileCheck]:
 def tracked(path: str) -> bool:
     """True when `path` is tracked in the git work tree around it (git mv / git rm apply)."""
     folder, name = os.path.split(os.path.abspath(path))
+    return name in _tracked_names(folder)
+
+
+@functools.lru_cache(maxsize=256)
+def _tracked_names(folder: str) -> frozenset[str]:
+    """The names git tracks directly in `folder` (one `git ls-files` per folder, not per file);
+    empty outside a git work tree. Cleared whenever a plan is made or carried out."""
     try:
         done = subprocess.run(
-            ["git", "-C", folder, "ls-files", "--error-unmatch", "--", name],
+            ["git", "-C", folder, "ls-files", "-z", "--", "."],
             capture_output=True,
             timeout=_GIT_TIMEOUT,
             check=False,
         )
     except (OSError, subprocess.SubprocessError):
-        return False
-    return done.returncode == 0
+        return frozenset()
+    if done.returncode != 0:
+        return frozenset()
+    names = done.stdout.decode("utf-8", errors="surrogateescape").split("\0")
+    return frozenset(name for name in names if name and "/" not in name)
 
 
 def apply_fix(plan: FixPlan) -> FixPlan:
     """Carry out the plan's renames (never over an existing file); steps are marked `applied`
     or given an `error`. A name taken since the plan was made turns the step into a conflict."""
+    _tracked_names.cache_clear()
     for step in plan.of(RENAME):
         assert step.target is not None
         if os.path.lexists(step.target):
