@@ -195,7 +195,7 @@ async def test_palette_explains_a_pasted_miss_and_opens_the_nearest(corpus_subse
         text = await _explained(pilot, screen)
         shown = str(original.relative_to(workdir))
         assert f"  hash     {missing}" in text
-        assert f"    1. {shown}  (1 difference)" in text
+        assert f"    1. {shown}  (1 difference in what the text gives)" in text
         assert '    model: "gpt-4o" → "gpt-4o-mini"' in text
         (rerecord,) = [line.removeprefix("re-record: ") for line in text.splitlines() if "re-record:" in line]
         words = shlex.split(rerecord)

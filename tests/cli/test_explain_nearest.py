@@ -185,6 +185,9 @@ def test_a_pasted_section_header_names_the_test_through_the_stored_ids(run_cli, 
     owned = [p for p in (TREE / "inference/recordings").glob("*.json") if row["test_id"] in p.read_text()]
     assert owned and row["nearest"][0]["path"] in {str(p) for p in owned}
     assert shlex.split(row["rerecord"])[-1] == row["test_id"]  # the test the index named
+    assert "section header" in row["note"]
+    text = run_cli("explain", "--log", str(tmp_path / "header.log"), str(TREE)).stdout.decode()
+    assert "(0 differences in what the text gives)" in text  # the body is not in a log
 
     unknown = (
         "____ TestNowhere.test_nothing[x] ____\nE   RuntimeError: Recording not found for request hash: "

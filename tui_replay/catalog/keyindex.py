@@ -278,16 +278,20 @@ class KeyIndex:
         """The public entry point (`explain`, the app, a replay server answering a miss): the
         file the recorder would read, else the recordings nearest to the request, ranked, each
         with its differences."""
+        given = probe
         probe = self.resolve_test(probe)
+        resolved = f"test {probe.test_id}, the one stored id its section header reads as"
+        note = resolved if probe is not given else None
         path, looked_in = self.lookup(probe)
         if path is not None:
-            note = "found by its hash alone: the request names no test" if probe.test_id is None else None
+            if probe.test_id is None:
+                note = "found by its hash alone: the request names no test"
             return Explanation(probe, "match", path, looked_in=looked_in, note=note)
         if probe.test_id is None and probe.request is None:
             return Explanation(probe, "miss", None, looked_in=looked_in, note=self._unplaced(probe))
         ranked = self.nearest(probe, None)
         ties = sum(1 for nearest in ranked if nearest.tied)
-        return Explanation(probe, "miss", None, ranked[:MAX_NEAREST], looked_in, ties=ties)
+        return Explanation(probe, "miss", None, ranked[:MAX_NEAREST], looked_in, ties=ties, note=note)
 
     def nearest(self, probe: Probe, limit: int | None = MAX_NEAREST) -> list[Nearest]:
         """Ranked: same test id, same id without `[params]`, same URL path, same model, then the

@@ -167,8 +167,9 @@ def explanation_lines(explanation: Explanation) -> list[tuple[str, str | None]]:
     for rank, nearest in enumerate(explanation.nearest, 1):
         noun = "difference" if nearest.score == 1 else "differences"
         path = nearest.stored.path
+        known = "" if probe.request is not None else " in what the text gives"  # the body is unknown
         tied = ", tied" if nearest.tied else ""
-        lines.append((f"    {rank}. {printable(path)}  ({nearest.score} {noun}{tied})", path))
+        lines.append((f"    {rank}. {printable(path)}  ({nearest.score} {noun}{known}{tied})", path))
     if explanation.ties > len(explanation.nearest):
         lines.append((f"    {explanation.ties} recordings tie for nearest: nothing tells them apart", None))
     differences = render_differences(explanation.nearest[0], probe)
