@@ -126,6 +126,18 @@ def test_outside_git_apply_renames_plainly(run_cli, tmp_path):
     assert expected.read_bytes() == data and not placed.exists()
 
 
+def test_in_a_git_tree_an_untracked_file_is_renamed_plainly_and_a_tracked_one_with_git_mv(run_cli, tmp_path):
+    tracked_file, untracked_source = _to_fix("mis-keyed", 2)
+    root, (tracked,) = _repo(tmp_path, [tracked_file])
+    untracked = _place(root, untracked_source)  # copied after the commit: git does not know it
+    result = run_cli("check", "--fix", "--apply", "--json", str(root))
+    assert result.returncode == 0, result.stdout
+    via = {step["path"]: step["via"] for step in _json_lines(result.stdout)}
+    assert via == {str(tracked): "git mv", str(untracked): "rename"}
+    status = sorted(_git(root, "status", "--porcelain").splitlines())
+    assert [line[:2] for line in status] == ["??", "R "]  # the untracked one stays untracked
+
+
 def test_duplicates_get_the_command_that_removes_the_redundant_copy(run_cli, tmp_path):
     source = sorted(VECTOR_IO.glob("*.json"))[0]
     root, (kept,) = _repo(tmp_path, [source])
