@@ -292,3 +292,28 @@ async def test_a_key_filter_reads_the_key_status_in_a_thread_not_on_the_ui(workd
         await pilot.press("slash", "ctrl+u", *"key:current", "enter")
         await wait_for(pilot, lambda: original.name in " ".join(table_keys(app)), what="the current rows")
         assert read_on == []  # kept on the rows from the first filter
+
+
+async def test_one_pasted_miss_line_is_looked_up_by_its_hash(corpus_subset, workdir):
+    """A single `E   RuntimeError: …` line: found by its hash alone, or no made-up nearest."""
+    original = corpus_subset / ONLY_ONE
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        screen = await _open_explain(pilot)
+        line = f"E   RuntimeError: Recording not found for request hash: {original.stem}"
+        await _paste(pilot, screen.query_one("#explain-input", TextArea), line)
+        await pilot.press("ctrl+r")
+        text = await _explained(pilot, screen)
+        assert f"  match    {original.relative_to(workdir)}" in text
+        assert "found by its hash alone" in text
+
+        screen.query_one("#explain-input", TextArea).clear()
+        await _paste(
+            pilot, screen.query_one("#explain-input", TextArea), line.replace(original.stem, "ab" * 32)
+        )
+        screen.result = None
+        await pilot.press("ctrl+r")
+        text = await _explained(pilot, screen)
+        assert "  nearest" not in text and "differences" not in text
+        assert "names no test and carries no body" in text
