@@ -136,10 +136,7 @@ class LogReport:
             if node_id not in group:
                 group.append(node_id)
         return [
-            (
-                node_ids,
-                "uv run --group test pytest -sv " + " ".join(shell_word(w) for w in (*words, *node_ids)),
-            )
+            (node_ids, " ".join([RERECORD_PYTEST, *(shell_word(word) for word in (*words, *node_ids))]))
             for words, node_ids in groups.items()
         ]
 
