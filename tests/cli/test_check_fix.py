@@ -139,22 +139,28 @@ def test_in_a_git_tree_an_untracked_file_is_renamed_plainly_and_a_tracked_one_wi
 
 
 def test_duplicates_get_the_command_that_removes_the_redundant_copy(run_cli, tmp_path):
-    source = sorted(VECTOR_IO.glob("*.json"))[0]
-    root, (kept,) = _repo(tmp_path, [source])
+    """`common/` is every folder's fallback: of two identical copies the test folder's goes."""
+    source, other = sorted(VECTOR_IO.glob("*.json"))[:2]
+    root, (in_test_folder, differing) = _repo(tmp_path, [source, other])
     common = root / "common" / "recordings"
     common.mkdir(parents=True)
     shutil.copyfile(source, common / source.name)
+    shutil.copyfile(source, common / other.name)  # same name as `differing`, other content
     _git(root, "add", ".")
-    _git(root, "commit", "-qm", "a copy in common")
+    _git(root, "commit", "-qm", "copies in common")
 
     result = run_cli("check", "--fix", "--json", str(root))
-    (step,) = [s for s in _json_lines(result.stdout) if s["action"] == "redundant"]
-    assert step["path"] == str(common / source.name) and step["target"] == str(kept)
-    assert step["verdict"] == "same" and step["command"].startswith("git rm -- ")
-    assert (common / source.name).exists()  # only printed
+    steps = {s["path"]: s for s in _json_lines(result.stdout) if s["action"] == "redundant"}
+    same = steps[str(in_test_folder)]
+    assert same["target"] == str(common / source.name) and same["verdict"] == "same"
+    assert same["command"].startswith("git rm -- ")
+    assert steps[str(differing)]["verdict"] == "different" and steps[str(differing)]["command"] is None
+    text = run_cli("check", "--fix", str(root)).stdout.decode()
+    assert "neither is redundant" in text
+    assert in_test_folder.exists()  # only printed
 
-    subprocess.run(["bash", "-c", step["command"]], cwd=root, check=True, capture_output=True)
-    assert not (common / source.name).exists() and kept.exists()
+    subprocess.run(["bash", "-c", same["command"]], cwd=root, check=True, capture_output=True)
+    assert not in_test_folder.exists() and (common / source.name).exists() and differing.exists()
     assert not (tmp_path / "pwned").exists() and not (root / "pwned").exists()
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from tui_replay.commands.check import FileCheck, in_common
 from tui_replay.commands.listing import dumps_line, tolerant_stdout
-from tui_replay.comparison import SAME, compare_recordings
+from tui_replay.comparison import SAME, SAME_ANSWER, compare_recordings
 from tui_replay.quoting import shell_word
 from tui_replay.recording.load import load_recording
 from tui_replay.recording.model import RecordingError
@@ -112,8 +112,9 @@ def plan_fix(checks: list[FileCheck]) -> FixPlan:
 
 
 def redundant_copies(checks: list[FileCheck]) -> list[FixStep]:
-    """For each pair of duplicates, the copy the recorder never reads (the `common/` one behind a
-    test folder's, or the one not under its expected name) with the command that removes it."""
+    """For each pair of duplicates, the copy whose removal changes no lookup, with the command
+    that removes it when the two hold the same recording (`same` / `same-answer`); otherwise
+    their verdict and no command: neither is redundant."""
     by_path = {check.path: check for check in checks}
     steps: list[FixStep] = []
     done: set[frozenset[str]] = set()
@@ -126,24 +127,21 @@ def redundant_copies(checks: list[FileCheck]) -> list[FixStep]:
             done.add(pair)
             kept, redundant = _keep(check, other)
             found, detail = verdict(kept.path, redundant.path)
-            command = "git rm" if tracked(redundant.path) else "rm"
+            command = None
+            if found in (SAME, SAME_ANSWER):
+                command = f"{'git rm' if tracked(redundant.path) else 'rm'} -- {shell_word(redundant.path)}"
             steps.append(
-                FixStep(
-                    REDUNDANT,
-                    redundant.path,
-                    kept.path,
-                    verdict=found,
-                    detail=detail,
-                    command=f"{command} -- {shell_word(redundant.path)}",
-                )
+                FixStep(REDUNDANT, redundant.path, kept.path, verdict=found, detail=detail, command=command)
             )
     return steps
 
 
 def _keep(a: FileCheck, b: FileCheck) -> tuple[FileCheck, FileCheck]:
-    """(kept, redundant) of two duplicates."""
-    if in_common(a.path) != in_common(b.path):  # the test folder's copy is read first
-        return (b, a) if in_common(a.path) else (a, b)
+    """(kept, redundant) of two duplicates. `common/recordings/` is every test folder's fallback,
+    so its copy stays and the test folder's goes (the lookup then falls back to the same file);
+    of two in one folder, the one under its expected name stays."""
+    if in_common(a.path) != in_common(b.path):
+        return (a, b) if in_common(a.path) else (b, a)
     a_named = os.path.basename(a.path) == a.request_name
     b_named = os.path.basename(b.path) == b.request_name
     if a_named != b_named:
@@ -263,10 +261,15 @@ def render_step(step: FixStep) -> list[str]:
     )
     if step.action == CONFLICT:
         return [f"conflict   {path}", f"           {target} is taken, left as it is: {why}"]
+    if step.command is None:
+        return [
+            f"duplicate  {path}",
+            f"           and {target} differ ({why}): neither is redundant, left as they are",
+        ]
     return [
         f"redundant  {path}",
         f"           a copy of {target}: {why}",
-        f"           {printable(step.command or '')}",
+        f"           {printable(step.command)}",
     ]
 
 
