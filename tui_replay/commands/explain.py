@@ -17,6 +17,8 @@ from typing import Any
 
 from tui_replay.catalog.keyindex import Explanation, KeyIndex, Nearest
 from tui_replay.commands.listing import dumps_line, report_missing, tolerant_stdout
+from tui_replay.export import RERECORD_STACK_CONFIG, model_options, setup_for
+from tui_replay.quoting import shell_word
 from tui_replay.recording.load import parse_json, read_bytes
 from tui_replay.recording.miss import (
     LogReport,
@@ -30,6 +32,7 @@ from tui_replay.recording.model import RecordingError
 from tui_replay.textsafe import one_line, printable
 
 PROG = "tui-replay explain"
+RERECORD_PYTEST = "uv run --group test pytest -sv"
 LONG = 60  # strings longer than this are shown as a word diff
 CONTEXT_WORDS = 3
 
@@ -177,12 +180,35 @@ def explanation_lines(explanation: Explanation) -> list[tuple[str, str | None]]:
 
 
 def rerecord_commands(report: LogReport, explanations: list[Explanation]) -> list[tuple[list[str], str]]:
-    """The log's re-record commands for the tests that still miss under the paths given (a test
-    whose request was found needs none)."""
+    """(node ids, command): the log's re-record commands, for the tests that still miss under the
+    paths given (a test whose request was found needs none)."""
     for miss, explanation in zip(report.misses, explanations, strict=False):
         miss.node_id = miss.node_id or explanation.probe.test_id  # named by the index (a section header)
     missed = {e.probe.test_id for e in explanations if e.verdict == "miss" and e.probe.test_id}
-    return report.rerecord_commands(missed)
+    # One command per setup and set of model options, each written as `export --format
+    # rerecord` writes it, so pytest generates the same node ids.
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for miss in report.misses:
+        node_id = miss.node_id
+        if node_id is None or node_id not in missed:
+            continue
+        options = model_options(node_id, miss.model)
+        setup = report.option("--setup") or setup_for(options)
+        words = (
+            f"--stack-config={report.option('--stack-config') or RERECORD_STACK_CONFIG}",
+            # The option, not OGX_TEST_INFERENCE_MODE: the conftest sets that variable from
+            # --inference-mode (default replay), so the variable alone would only replay.
+            "--inference-mode=record-if-missing",
+            *([f"--setup={setup}"] if setup else []),
+            *(f"{option}={value}" for option, value in options),
+        )
+        group = groups.setdefault(words, [])
+        if node_id not in group:
+            group.append(node_id)
+    return [
+        (node_ids, " ".join([RERECORD_PYTEST, *(shell_word(word) for word in (*words, *node_ids))]))
+        for words, node_ids in groups.items()
+    ]
 
 
 def log_footer(report: LogReport, explanations: list[Explanation]) -> list[str]:

@@ -14,13 +14,10 @@ and again on the `FAILED <node id> - ...` summary line; in a server log it is wr
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from tui_replay.export import RERECORD_STACK_CONFIG, model_options, setup_for
-from tui_replay.quoting import shell_word
 from tui_replay.recording.request_hash import (
     CURRENT,
     INFERENCE,
@@ -90,7 +87,6 @@ _OLD_REQUEST = re.compile(rf"^Request: \S+ {_URL}")
 _OLD_MODEL = re.compile(r"^Model: (.+)$")
 _HTTPX = re.compile(rf"^httpx (?:stream )?POST {_URL}")
 _RERANK = re.compile(rf"\| URL: {_URL}")
-RERECORD_PYTEST = "uv run --group test pytest -sv"
 _FOLLOWING = 4  # lines after the miss that may carry the wrapped hash, model and URL
 _MAX_LINE = 4096  # the longest line read: a miss message and a node id fit many times over
 _REPR_NEWLINE = "\\n"  # a newline as a Python repr writes it, inside an exception in a server log
@@ -113,44 +109,9 @@ class LogReport:
     node_ids: list[str] = field(default_factory=list)  # the failing tests with a miss, in order
     pytest_options: list[str] = field(default_factory=list)  # --stack-config/--setup the run used
 
-    def rerecord_commands(self, missed: Collection[str] | None = None) -> list[tuple[list[str], str]]:
-        """(node ids, command): one command per setup and set of model options, for the tests
-        that missed (`missed`: those still missing after the lookup; default all), each written
-        as `tui-replay export --format rerecord` writes it, so pytest generates the same ids."""
-        groups: dict[tuple[str, ...], list[str]] = {}
-        for miss in self.misses:
-            node_id = miss.node_id
-            if node_id is None or (missed is not None and node_id not in missed):
-                continue
-            options = [f"{option}={value}" for option, value in model_options(node_id, miss.model)]
-            setup = self._setup or setup_for(model_options(node_id, miss.model))
-            words = (
-                f"--stack-config={self._stack_config or RERECORD_STACK_CONFIG}",
-                # The option, not OGX_TEST_INFERENCE_MODE: the conftest sets that variable from
-                # --inference-mode (default replay), so the variable alone would only replay.
-                "--inference-mode=record-if-missing",
-                *([f"--setup={setup}"] if setup else []),
-                *options,
-            )
-            group = groups.setdefault(words, [])
-            if node_id not in group:
-                group.append(node_id)
-        return [
-            (node_ids, " ".join([RERECORD_PYTEST, *(shell_word(word) for word in (*words, *node_ids))]))
-            for words, node_ids in groups.items()
-        ]
-
-    @property
-    def _stack_config(self) -> str | None:
-        return _option_value(self.pytest_options, "--stack-config")
-
-    @property
-    def _setup(self) -> str | None:
-        return _option_value(self.pytest_options, "--setup")
-
-
-def _option_value(options: list[str], name: str) -> str | None:
-    return next((option.split("=", 1)[1] for option in options if option.startswith(name + "=")), None)
+    def option(self, name: str) -> str | None:
+        """The value the run gave `name` (`--setup`), None when the log does not say."""
+        return next((o.split("=", 1)[1] for o in self.pytest_options if o.startswith(name + "=")), None)
 
 
 def clean_log_line(line: str) -> str:
