@@ -7,6 +7,7 @@ Reads files (the request part is kept); no Textual.
 from __future__ import annotations
 
 import difflib
+import itertools
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -289,14 +290,20 @@ class KeyIndex:
             return Explanation(probe, "match", path, looked_in=looked_in, note=note)
         if probe.test_id is None and probe.request is None:
             return Explanation(probe, "miss", None, looked_in=looked_in, note=self._unplaced(probe))
-        ranked = self.nearest(probe, None)
+        ranked = self._rank(probe, MAX_NEAREST)  # every one tied with the first is in it
         ties = sum(1 for nearest in ranked if nearest.tied)
         return Explanation(probe, "miss", None, ranked[:MAX_NEAREST], looked_in, ties=ties, note=note)
 
     def nearest(self, probe: Probe, limit: int | None = MAX_NEAREST) -> list[Nearest]:
+        """The `limit` recordings nearest to `probe` (all with None), ranked (see `_rank`)."""
+        return self._rank(probe, limit)[:limit]
+
+    def _rank(self, probe: Probe, enough: int | None) -> list[Nearest]:
         """Ranked: same test id, same id without `[params]`, same URL path, same model, then the
         smallest weighed difference (`difference_distance`). Every recording of the probe's test
-        is compared, then the `_OTHERS` best of the rest. Those level with the first are `tied`."""
+        is compared, then, while fewer than `enough` are ranked, the `_OTHERS` best of the rest,
+        one tier of those criteria at a time (a later tier never ranks above an earlier one, so
+        every recording level with the first is in the list). Those level with it are `tied`."""
         base = base_test_id(probe.test_id)
 
         def cheap(stored: Stored) -> tuple[bool, bool, bool, bool]:
@@ -307,22 +314,30 @@ class KeyIndex:
                 probe.model is not None and stored.model != probe.model,
             )
 
-        own = [stored for stored in self.stored if base is not None and base_test_id(stored.test_id) == base]
-        others = [stored for stored in self.stored if base is None or base_test_id(stored.test_id) != base]
-        candidates = own + sorted(others, key=lambda stored: (cheap(stored), stored.path))[:_OTHERS]
-        results = []
-        for stored in candidates:
+        def ranked(stored: Stored) -> tuple[tuple[Any, ...], str, Nearest]:
             differences = self._envelope_differences(stored, probe)
             if probe.request is not None:
                 differences += body_differences(stored.request, probe.request)
             distance = round(difference_distance(differences), 9)
-            nearest = Nearest(stored, differences, distance)
-            results.append(((cheap(stored), distance, len(differences)), stored.path, nearest))
+            return (
+                (cheap(stored), distance, len(differences)),
+                stored.path,
+                Nearest(stored, differences, distance),
+            )
+
+        own = [stored for stored in self.stored if base is not None and base_test_id(stored.test_id) == base]
+        results = [ranked(stored) for stored in own]
+        others = [stored for stored in self.stored if base is None or base_test_id(stored.test_id) != base]
+        shortlist = sorted(others, key=lambda stored: (cheap(stored), stored.path))[:_OTHERS]
+        for _, tier in itertools.groupby(shortlist, key=cheap):
+            if enough is not None and len(results) >= enough:
+                break
+            results += [ranked(stored) for stored in tier]
         results.sort(key=lambda item: item[:2])
         if len(results) > 1 and results[0][0] == results[1][0]:
             for rank_key, _, nearest in results:
                 nearest.tied = rank_key == results[0][0]
-        return [nearest for _, _, nearest in results[:limit]]
+        return [nearest for _, _, nearest in results]
 
     @staticmethod
     def _envelope_differences(stored: Stored, probe: Probe) -> list[tuple[str, Any, Any]]:
