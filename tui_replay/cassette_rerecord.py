@@ -86,7 +86,7 @@ def _crewai_root(parts: list[str], at: int) -> tuple[str, int] | None:
 def _checkout_root(parts: list[str], at: int) -> str:
     """The folder holding the outermost `tests` above the cassettes (where pytest runs)."""
     tests = next((index for index in range(at) if parts[index] == "tests"), None)
-    return os.sep.join(parts[:tests]) or os.sep if tests is not None else os.sep.join(parts[:at])
+    return os.sep.join(parts[: at if tests is None else tests]) or os.sep
 
 
 def _relative(path: str, root: str) -> str:
