@@ -70,7 +70,7 @@ def cassette_test(cassette: str) -> CassetteTest:
             return CassetteTest(root, None, reason)
         return CassetteTest(root, _relative(os.path.join(folder, module), root) + "::" + node)
     if len(below) == 1 and below[0].startswith("test_"):  # pytest-recording: cassettes/<module>/
-        folder = os.sep.join(parts[:at])
+        folder = os.sep.join(parts[:at]) or os.sep
         root = _checkout_root(parts, at)
         return CassetteTest(root, _relative(os.path.join(folder, below[0] + ".py"), root) + "::" + node)
     return CassetteTest(None, None, "its folders follow no layout known here")
