@@ -191,6 +191,16 @@ def build_command_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="+", metavar="PATH")
     check.add_argument("--collected", metavar="FILE", help="the output of `pytest --collect-only -q`")
     check.add_argument("--json", action="store_true", help="one JSON object per file")
+    check.add_argument(
+        "--fix",
+        action="store_true",
+        help="plan renaming mis-keyed and older-keyed files to their expected names",
+    )
+    check.add_argument(
+        "--apply",
+        action="store_true",
+        help="with --fix: rename them (git mv when tracked), never over a file",
+    )
 
     diff = sub.add_parser(
         "diff",

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tui_replay.atomic import write_atomic
+from tui_replay.cassette_rerecord import cassette_rerecord_command
 from tui_replay.catalog.testids import split_test_id
 from tui_replay.quoting import (
     comment,
@@ -30,7 +31,7 @@ from tui_replay.quoting import (
     python_literal,
     shell_word,
 )
-from tui_replay.recording.model import Kind, Recording, ToolCall
+from tui_replay.recording.model import VCR, Kind, Recording, ToolCall, address_file
 
 DEFAULT_BASE_URL = "http://localhost:8321/v1"
 SHEBANG = "#!/usr/bin/env bash\n"  # shell exports use bash's $'...' for values with control characters
@@ -311,20 +312,10 @@ def _last_value(rest: str, recorded_model: str | None) -> str:
     return value
 
 
-def model_options(test_id: str, recorded_model: str | None = None) -> list[tuple[str, str]]:
-    """The pytest options (option, value) that make pytest generate this test id's parametrization.
-
-    `...::test_x[openai_client-txt=openai/gpt-4o:emb=Nomic-v1.5:dim=768-llama_experts_pdf]`
-    -> --text-model=openai/gpt-4o, --embedding-model=nomic-ai/nomic-embed-text-v1.5,
-    --embedding-dimension=768.
-    """
-    test_part = split_test_id(test_id)[1]
-    bracket = test_part.find("[")
-    if bracket == -1 or not test_part.endswith("]"):
-        return []
-    params = test_part[bracket + 1 : -1]
+def _model_parts(params: str, recorded_model: str | None) -> list[tuple[str, str, int, int]]:
+    """(key, value as written, start, end) of each `txt=` / `emb=` / ... part of an id's params."""
     keys = list(_ID_KEY.finditer(params))
-    options = []
+    parts = []
     for index, match in enumerate(keys):
         key = match.group(1)
         if index + 1 < len(keys) and params[keys[index + 1].start() - 1] == ":":
@@ -336,6 +327,31 @@ def model_options(test_id: str, recorded_model: str | None = None) -> list[tuple
                 value = digits.group() if digits else ""
             else:
                 value = _last_value(rest, recorded_model)
+        parts.append((key, value, match.start(), match.end() + len(value)))
+    return parts
+
+
+def _params(test_id: str) -> tuple[str, str] | None:
+    """(the id up to `[`, the params inside `[...]`), None when the id has no params."""
+    test_part = split_test_id(test_id)[1]
+    bracket = test_part.find("[")
+    if bracket == -1 or not test_part.endswith("]"):
+        return None
+    return test_id[: len(test_id) - len(test_part) + bracket], test_part[bracket + 1 : -1]
+
+
+def model_options(test_id: str, recorded_model: str | None = None) -> list[tuple[str, str]]:
+    """The pytest options (option, value) that make pytest generate this test id's parametrization.
+
+    `...::test_x[openai_client-txt=openai/gpt-4o:emb=Nomic-v1.5:dim=768-llama_experts_pdf]`
+    -> --text-model=openai/gpt-4o, --embedding-model=nomic-ai/nomic-embed-text-v1.5,
+    --embedding-dimension=768.
+    """
+    split = _params(test_id)
+    if split is None:
+        return []
+    options = []
+    for key, value, _, _ in _model_parts(split[1], recorded_model):
         if not value:
             continue
         choices = _SHORT_IDS.get(value, (value,))
@@ -344,7 +360,24 @@ def model_options(test_id: str, recorded_model: str | None = None) -> list[tuple
     return options
 
 
-def _setup_for(options: list[tuple[str, str]]) -> str | None:
+def setup_free_key(test_id: str) -> str:
+    """The test id without its model parts (`txt=`, `emb=`, `dim=`, ...), params joined by `-`:
+    equal for the same test under any setup.
+    `t[client-txt=openai/gpt-4o:emb=x:dim=768-case]` -> `t[client-case]`."""
+    split = _params(test_id)
+    if split is None:
+        return test_id
+    head, params = split
+    kept, start = [], 0
+    for _, _, part_start, part_end in _model_parts(params, None):
+        kept.append(params[start:part_start])
+        start = part_end
+    kept.append(params[start:])
+    pieces = [piece for piece in re.split(r"[-:]", "".join(kept)) if piece]
+    return f"{head}[{'-'.join(pieces)}]" if pieces else head
+
+
+def setup_for(options: list[tuple[str, str]]) -> str | None:
     for option, value in options:
         if option in ("--text-model", "--vision-model", "--embedding-model") and "/" in value:
             setup = _SETUPS.get(value.split("/", 1)[0])
@@ -375,6 +408,8 @@ def rerecord_command(recording: Recording) -> str | None:
       Where a model name and the next id part are both joined by `-`, the recorded model
       decides where the name ends.
     """
+    if recording.format == VCR:  # another tool: pytest-recording, and the test from the cassette's path
+        return cassette_rerecord_command(address_file(recording.path, recording.interaction), SHEBANG)
     test_id = recording.test_id
     if not test_id:
         return None
@@ -386,7 +421,7 @@ def rerecord_command(recording: Recording) -> str | None:
         shell_word(f"--stack-config={RERECORD_STACK_CONFIG}"),
         "--inference-mode=record",
     ]
-    setup = _setup_for(options)
+    setup = setup_for(options)
     if setup:
         words.append(shell_word(f"--setup={setup}"))
     words += [shell_word(f"{option}={value}") for option, value in options]
@@ -431,7 +466,10 @@ def export_text(
 
 
 def join_exports(fmt: str, texts: list[str]) -> str:
-    """Several exports of one format as one file: one shebang for shell scripts."""
+    """Several exports of one format as one file: one shebang for shell scripts; a test's
+    re-record command once, however many of its recordings (or cassette interactions) asked."""
+    if fmt == "rerecord":
+        texts = list(dict.fromkeys(texts))
     if FORMATS[fmt][1]:
         return SHEBANG + "".join(text.removeprefix(SHEBANG) for text in texts)
     return "\n".join(texts)

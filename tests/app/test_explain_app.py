@@ -5,6 +5,7 @@ message or a body file path (the same KeyIndex and report lines as `tui-replay e
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 
 from textual import events
@@ -194,10 +195,12 @@ async def test_palette_explains_a_pasted_miss_and_opens_the_nearest(corpus_subse
         text = await _explained(pilot, screen)
         shown = str(original.relative_to(workdir))
         assert f"  hash     {missing}" in text
-        assert f"    1. {shown}  (1 difference)" in text
+        assert f"    1. {shown}  (1 difference in what the text gives)" in text
         assert '    model: "gpt-4o" → "gpt-4o-mini"' in text
-        rerecord = f"uv run --group test pytest -sv --inference-mode=record-if-missing '{test_id}'"
-        assert f"re-record: {rerecord}" in text
+        (rerecord,) = [line.removeprefix("re-record: ") for line in text.splitlines() if "re-record:" in line]
+        words = shlex.split(rerecord)
+        assert "--setup=gpt" in words and "--text-model=openai/gpt-4o" in words  # from the test id
+        assert "--inference-mode=record-if-missing" in words and words[-1] == test_id
         assert text.count("  hash ") == 1  # the traceback and the summary line are one miss
 
         options = screen.query_one("#explain-result", OptionList)
@@ -289,3 +292,28 @@ async def test_a_key_filter_reads_the_key_status_in_a_thread_not_on_the_ui(workd
         await pilot.press("slash", "ctrl+u", *"key:current", "enter")
         await wait_for(pilot, lambda: original.name in " ".join(table_keys(app)), what="the current rows")
         assert read_on == []  # kept on the rows from the first filter
+
+
+async def test_one_pasted_miss_line_is_looked_up_by_its_hash(corpus_subset, workdir):
+    """A single `E   RuntimeError: …` line: found by its hash alone, or no made-up nearest."""
+    original = corpus_subset / ONLY_ONE
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        screen = await _open_explain(pilot)
+        line = f"E   RuntimeError: Recording not found for request hash: {original.stem}"
+        await _paste(pilot, screen.query_one("#explain-input", TextArea), line)
+        await pilot.press("ctrl+r")
+        text = await _explained(pilot, screen)
+        assert f"  match    {original.relative_to(workdir)}" in text
+        assert "found by its hash alone" in text
+
+        screen.query_one("#explain-input", TextArea).clear()
+        await _paste(
+            pilot, screen.query_one("#explain-input", TextArea), line.replace(original.stem, "ab" * 32)
+        )
+        screen.result = None
+        await pilot.press("ctrl+r")
+        text = await _explained(pilot, screen)
+        assert "  nearest" not in text and "differences" not in text
+        assert "names no test and carries no body" in text

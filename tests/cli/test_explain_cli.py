@@ -67,7 +67,7 @@ def test_unchanged_body_prints_the_exact_path(run_cli, tmp_path):
     assert again.returncode == 0 and _json_lines(again.stdout)[0]["path"] == str(ORIGINAL)
 
 
-def test_log_with_three_misses_gives_three_rows_and_one_rerecord_command(run_cli):
+def test_log_with_three_misses_gives_three_rows_and_a_rerecord_command_per_model_set(run_cli):
     result = run_cli("explain", "--log", str(LOG), "--json", str(TREE))
     assert result.returncode == 1, result.stderr
     rows = _json_lines(result.stdout)
@@ -75,16 +75,18 @@ def test_log_with_three_misses_gives_three_rows_and_one_rerecord_command(run_cli
     assert all(row["verdict"] == "miss" and len(row["hash"]) == 64 for row in rows)
     # The nearest of each is its test's own recording (same test id, URL path and model).
     assert [row["nearest"][0]["differences"] for row in rows] == [[], [], []]
-    commands = {row["rerecord"] for row in rows}
-    assert len(commands) == 1
-    words = shlex.split(commands.pop())
-    assert words[:5] == ["uv", "run", "--group", "test", "pytest"]
-    assert "--inference-mode=record-if-missing" in words
-    assert "--stack-config=server:ci-tests" in words and "--setup=ollama" in words
-    assert [w for w in words if w.startswith("tests/")] == LOG_IDS
+    # Each test is re-recorded with the models its id names, under the run's stack config and setup.
+    for row, test_id in zip(rows, LOG_IDS, strict=True):
+        words = shlex.split(row["rerecord"])
+        assert words[:6] == ["uv", "run", "--group", "test", "pytest", "-sv"]
+        assert "--inference-mode=record-if-missing" in words
+        assert "--stack-config=server:ci-tests" in words and "--setup=ollama" in words
+        assert [w for w in words if w.startswith("tests/")] == [test_id]
+    assert "--text-model=ollama/llama3.2:3b-instruct-fp16" in shlex.split(rows[1]["rerecord"])
+    assert "--safety-shield=llama-guard" in shlex.split(rows[2]["rerecord"])
 
     text = run_cli("explain", "--log", str(LOG), str(TREE)).stdout.decode()
-    assert text.count("re-record:") == 1 and text.count("  miss ") == 3
+    assert text.count("re-record: ") == 3 and text.count("  miss ") == 3
 
 
 def test_usage_errors_exit_2(run_cli, tmp_path):

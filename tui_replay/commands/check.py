@@ -22,6 +22,7 @@ from typing import Any
 
 from tui_replay.catalog.scan import find_recordings
 from tui_replay.commands.listing import dumps_line, report_missing, tolerant_stdout
+from tui_replay.export import setup_free_key
 from tui_replay.recording.load import apply_id_mapping, parse_json, read_bytes
 from tui_replay.recording.model import RecordingError
 from tui_replay.recording.request_hash import (
@@ -67,6 +68,7 @@ class FileCheck:
 
     def to_json(self) -> dict[str, Any]:
         status = self.status
+        reason = CASSETTE_REASON if self.key == CASSETTE else status.reason if status else None
         return {
             "path": self.path,
             "key": self.key,
@@ -74,7 +76,7 @@ class FileCheck:
             "expected": status.expected if status and self.key in (MIS_KEYED, OLDER_KEY) else None,
             "git_mv": self.git_mv(),
             "hint": self.hint,
-            "reason": status.reason if status and status.reason else None,
+            "reason": reason or None,
             "error": self.error,
             "test_id": self.test_id,
             "duplicates": self.duplicates,
@@ -114,8 +116,8 @@ def mark_duplicates(checks: list[FileCheck]) -> None:
         if check.request_name:
             by_request.setdefault((check.folder, check.request_name), []).append(check)
     for group in by_name.values():
-        common = [c for c in group if _in_common(c.path)]
-        others = [c for c in group if not _in_common(c.path)]
+        common = [c for c in group if in_common(c.path)]
+        others = [c for c in group if not in_common(c.path)]
         if common and others:  # the test folder's copy shadows common/'s
             for check in group:
                 check.duplicates += [c.path for c in group if c is not check]
@@ -127,7 +129,7 @@ def mark_duplicates(checks: list[FileCheck]) -> None:
                 ]
 
 
-def _in_common(path: str) -> bool:
+def in_common(path: str) -> bool:
     parts = os.path.normpath(path).split(os.sep)
     return len(parts) >= 3 and parts[-3] == "common" and parts[-2] == "recordings"
 
@@ -156,8 +158,36 @@ def mark_orphans(checks: list[FileCheck], node_ids: set[str], files: set[str]) -
             check.orphan = check.test_id not in node_ids and test_file not in files
 
 
+CASSETTE = "cassette"
+_CASSETTE_SUFFIXES = (".yaml", ".yml")
+CASSETTE_REASON = "vcrpy cassettes have no recorder key: not checked"
+
+
+def check_paths(paths: list[str]) -> list[FileCheck]:
+    """Every file under `paths` checked (cassettes marked and skipped), duplicates marked."""
+    checks = []
+    for found in find_recordings(paths):
+        if found.path.lower().endswith(_CASSETTE_SUFFIXES) and not found.problem:
+            checks.append(FileCheck(found.path, CASSETTE))
+        elif found.problem is not None:
+            checks.append(FileCheck(found.path, "error", error=found.problem))
+        else:
+            checks.append(check_file(found.path))
+    mark_duplicates(checks)
+    return checks
+
+
+def unrecorded_tests(checks: list[FileCheck], node_ids: set[str]) -> list[str]:
+    """The collected node ids that no recording has, under any setup (model parts aside)."""
+    recorded = {setup_free_key(check.test_id) for check in checks if check.test_id}
+    return sorted(node_id for node_id in node_ids if setup_free_key(node_id) not in recorded)
+
+
 def run_check(args: argparse.Namespace) -> int:
     if report_missing("check", args.paths):
+        return 2
+    if getattr(args, "apply", False) and not getattr(args, "fix", False):
+        print(f"{PROG}: --apply goes with --fix", file=sys.stderr)
         return 2
     collected: tuple[set[str], set[str]] | None = None
     if args.collected:
@@ -166,25 +196,33 @@ def run_check(args: argparse.Namespace) -> int:
         except RecordingError as exc:
             print(f"{PROG}: --collected {args.collected}: {exc.reason}", file=sys.stderr)
             return 2
-    checks = []
-    for found in find_recordings(args.paths):
-        if found.problem is not None:
-            checks.append(FileCheck(found.path, "error", error=found.problem))
-        else:
-            checks.append(check_file(found.path))
-    mark_duplicates(checks)
+    checks = check_paths(args.paths)
+    if getattr(args, "fix", False):
+        from tui_replay.commands.check_fix import run_fix
+
+        return run_fix(checks, apply=args.apply, as_json=args.json)
+    unrecorded: list[str] = []
     if collected is not None:
         mark_orphans(checks, *collected)
+        unrecorded = unrecorded_tests(checks, collected[0])
     if args.json:
         for check in checks:
             sys.stdout.buffer.write(dumps_line(check.to_json()))
+        for node_id in unrecorded:
+            row = FileCheck("", "unrecorded", test_id=node_id).to_json()
+            sys.stdout.buffer.write(dumps_line({**row, "path": None}))
         sys.stdout.buffer.flush()
     else:
         tolerant_stdout()
         for check in checks:
             for line in render_check(check):
                 print(line)
-        print(summary_line(checks))
+        for node_id in unrecorded:
+            print(f"unrecorded {printable(node_id)}: no recording under any setup")
+        cassettes = sum(1 for check in checks if check.key == CASSETTE)
+        if cassettes:
+            print(f"{CASSETTE:<10} {cassettes} skipped: {CASSETTE_REASON}")
+        print(summary_line(checks, unrecorded))
     return 1 if any(check.problem for check in checks) else 0
 
 
@@ -215,13 +253,17 @@ def render_check(check: FileCheck) -> list[str]:
     return lines
 
 
-def summary_line(checks: list[FileCheck]) -> str:
+def summary_line(checks: list[FileCheck], unrecorded: list[str] | None = None) -> str:
     keys = Counter(check.key for check in checks)
     parts = [f"{keys[key]} {key}" for key in (CURRENT_KEY, OLDER_KEY, MIS_KEYED, "opaque") if keys[key]]
     if keys["error"]:
         parts.append(f"{keys['error']} unreadable")
+    if keys[CASSETTE]:
+        parts.append(f"{keys[CASSETTE]} {'cassette' if keys[CASSETTE] == 1 else 'cassettes'} skipped")
     duplicates = sum(1 for check in checks if check.duplicates)
     orphans = sum(1 for check in checks if check.orphan)
     noun = "file" if len(checks) == 1 else "files"
     tail = f"; {duplicates} duplicated, {orphans} orphaned" if duplicates or orphans else ""
+    if unrecorded:
+        tail += f"; {len(unrecorded)} collected {'test' if len(unrecorded) == 1 else 'tests'} unrecorded"
     return f"{len(checks)} {noun}: {', '.join(parts) or 'none'}{tail}"

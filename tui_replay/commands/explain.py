@@ -17,6 +17,8 @@ from typing import Any
 
 from tui_replay.catalog.keyindex import Explanation, KeyIndex, Nearest
 from tui_replay.commands.listing import dumps_line, report_missing, tolerant_stdout
+from tui_replay.export import RERECORD_STACK_CONFIG, model_options, setup_for
+from tui_replay.quoting import shell_word
 from tui_replay.recording.load import parse_json, read_bytes
 from tui_replay.recording.miss import (
     LogReport,
@@ -30,6 +32,7 @@ from tui_replay.recording.model import RecordingError
 from tui_replay.textsafe import one_line, printable
 
 PROG = "tui-replay explain"
+RERECORD_PYTEST = "uv run --group test pytest -sv"
 LONG = 60  # strings longer than this are shown as a word diff
 CONTEXT_WORDS = 3
 
@@ -88,12 +91,13 @@ def run_explain(args: argparse.Namespace) -> int:
         return _usage(str(exc))
     index = KeyIndex(args.paths)
     explanations = [index.explain(probe) for probe in probes]
-    rerecord = report.rerecord_command() if report else None
     if args.json:
+        commands = rerecord_commands(report, explanations) if report else []
+        by_test = {node_id: command for node_ids, command in commands for node_id in node_ids}
         for explanation in explanations:
             row = explanation_json(explanation)
             if report is not None:
-                row["rerecord"] = rerecord
+                row["rerecord"] = by_test.get(explanation.probe.test_id or "")
             sys.stdout.buffer.write(dumps_line(row))
         sys.stdout.buffer.flush()
     else:
@@ -101,7 +105,7 @@ def run_explain(args: argparse.Namespace) -> int:
         for explanation in explanations:
             print("\n".join(render_explanation(explanation)))
         if report is not None:
-            print("\n".join(log_footer(report, len(explanations))))
+            print("\n".join(log_footer(report, explanations)))
     return 1 if any(e.verdict == "miss" for e in explanations) else 0
 
 
@@ -113,10 +117,14 @@ def explanation_json(explanation: Explanation) -> dict[str, Any]:
         "hash": probe.hash,
         "verdict": explanation.verdict,
         "path": explanation.path,
+        "note": explanation.note,
+        "ties": explanation.ties,
         "nearest": [
             {
                 "path": nearest.stored.path,
                 "score": nearest.score,
+                "distance": nearest.distance,
+                "tied": nearest.tied,
                 "differences": [
                     {"pointer": pointer, "stored": stored, "request": request}
                     for pointer, stored, request in nearest.differences
@@ -147,36 +155,89 @@ def explanation_lines(explanation: Explanation) -> list[tuple[str, str | None]]:
     ]
     if explanation.verdict == "match":
         lines.append((f"  match    {printable(explanation.path or '')}", explanation.path))
+        if explanation.note:
+            lines.append((f"  note     {printable(explanation.note)}", None))
         return lines
     where = " then ".join(explanation.looked_in)
     lines.append((f"  miss     no {probe.hash or 'such'} file in {printable(where)}", None))
+    if explanation.note:
+        lines.append((f"  note     {printable(explanation.note)}", None))
     if not explanation.nearest:
-        lines.append(("  nearest  (no recordings under the paths given)", None))
+        if not explanation.note:
+            lines.append(("  nearest  (no recordings under the paths given)", None))
         return lines
     lines.append(("  nearest", None))
     for rank, nearest in enumerate(explanation.nearest, 1):
         noun = "difference" if nearest.score == 1 else "differences"
         path = nearest.stored.path
-        lines.append((f"    {rank}. {printable(path)}  ({nearest.score} {noun})", path))
-    differences = render_differences(explanation.nearest[0], body_known=probe.request is not None)
+        known = "" if probe.request is not None else " in what the text gives"  # the body is unknown
+        tied = ", tied" if nearest.tied else ""
+        lines.append((f"    {rank}. {printable(path)}  ({nearest.score} {noun}{known}{tied})", path))
+    if explanation.ties > len(explanation.nearest):
+        lines.append((f"    {explanation.ties} recordings tie for nearest: nothing tells them apart", None))
+    differences = render_differences(explanation.nearest[0], probe)
     return lines + [(line, None) for line in differences]
 
 
-def log_footer(report: LogReport, explained: int) -> list[str]:
-    """What follows the explanations of a log: the re-record command (or why there is none)."""
-    lines = [] if explained else ["no `Recording not found` in the log"]
-    rerecord = report.rerecord_command()
-    lines.append(f"re-record: {printable(rerecord)}" if rerecord else "re-record: no failing test id found")
-    return lines
+def rerecord_commands(report: LogReport, explanations: list[Explanation]) -> list[tuple[list[str], str]]:
+    """(node ids, command): the log's re-record commands, for the tests that still miss under the
+    paths given (a test whose request was found needs none)."""
+    for miss, explanation in zip(report.misses, explanations, strict=False):
+        miss.node_id = miss.node_id or explanation.probe.test_id  # named by the index (a section header)
+    missed = {e.probe.test_id for e in explanations if e.verdict == "miss" and e.probe.test_id}
+    # One command per setup and set of model options, each written as `export --format
+    # rerecord` writes it, so pytest generates the same node ids.
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for miss in report.misses:
+        node_id = miss.node_id
+        if node_id is None or node_id not in missed:
+            continue
+        options = model_options(node_id, miss.model)
+        setup = report.option("--setup") or setup_for(options)
+        words = (
+            f"--stack-config={report.option('--stack-config') or RERECORD_STACK_CONFIG}",
+            # The option, not OGX_TEST_INFERENCE_MODE: the conftest sets that variable from
+            # --inference-mode (default replay), so the variable alone would only replay.
+            "--inference-mode=record-if-missing",
+            *([f"--setup={setup}"] if setup else []),
+            *(f"{option}={value}" for option, value in options),
+        )
+        group = groups.setdefault(words, [])
+        if node_id not in group:
+            group.append(node_id)
+    return [
+        (node_ids, " ".join([RERECORD_PYTEST, *(shell_word(word) for word in (*words, *node_ids))]))
+        for words, node_ids in groups.items()
+    ]
 
 
-def render_differences(nearest: Nearest, *, body_known: bool = True) -> list[str]:
-    if not nearest.differences and body_known:
+def log_footer(report: LogReport, explanations: list[Explanation]) -> list[str]:
+    """What follows the explanations of a log: the re-record commands (or why there are none)."""
+    if not explanations:
+        return ["no `Recording not found` in the log"]
+    commands = rerecord_commands(report, explanations)
+    if not commands:
+        if all(e.verdict == "match" for e in explanations):
+            return ["re-record: nothing, every request is found under the paths given"]
+        return ["re-record: no failing test id found"]
+    return [f"re-record: {printable(command)}" for _, command in commands]
+
+
+def render_differences(nearest: Nearest, probe: Probe) -> list[str]:
+    if not nearest.differences and probe.request is not None:
         return ["  the nearest holds the same request under another name (see `tui-replay check`)"]
     if not nearest.differences:
-        return [
-            "  same test id, URL path and model as the nearest: the body differs (explain it with --body)"
+        known = [
+            label
+            for label, value in (
+                ("test id", probe.test_id),
+                ("URL path", probe.url_path),
+                ("model", probe.model),
+            )
+            if value is not None
         ]
+        same = " and ".join([", ".join(known[:-1]), known[-1]] if len(known) > 1 else known)
+        return [f"  same {same} as the nearest: the body differs (explain it with --body)"]
     lines = ["  what differs (stored → request)"]
     for pointer, stored, request in nearest.differences:
         label = _ENVELOPE_LABELS.get(pointer, pointer)

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from tui_replay.quoting import shell_word
 from tui_replay.recording.request_hash import (
     CURRENT,
     INFERENCE,
@@ -39,6 +38,7 @@ class Probe:
     model: str | None
     request: dict[str, Any] | None = None  # as a recording stores it; None when only the hash is known
     hash: str | None = None
+    test_name: str | None = None  # pytest's section header (`TestX.test_y[p]`) when no node id is known
 
     def __post_init__(self) -> None:
         if self.hash is None and self.request is not None:
@@ -75,16 +75,21 @@ _ACTIONS_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ")  # Gi
 _NODE_ID = r"tests/[^\s:]+\.py::[^\s\[]+(?:\[.*?\](?=\s|$))?"
 _PROGRESS = re.compile(rf"^({_NODE_ID})(?:\s|$)")  # `pytest -v`: the node id starts the line
 _FAILED = re.compile(rf"^(?:FAILED|ERROR) ({_NODE_ID})(?: - (.*))?$")
-_SECTION = re.compile(r"^_{1,} (.+?) _{1,}$")
+_SECTION = re.compile(r"^_+ ([A-Za-z][\w.]*(?:\[.*\])?) _+$")
 _MISS = re.compile(r"(?:Recording not found|No recorded response found) for (.*)")
 _HASH = re.compile(r"\b([0-9a-f]{64})\b")
-_MODEL_REQUEST = re.compile(r"Model: (.*?) \| Request: \S+ (\S+)")
-_MODEL_ENDPOINT = re.compile(r"Model: (.*?) \| Endpoint: (\S+)")
-_OLD_REQUEST = re.compile(r"^Request: \S+ (\S+)")
+# Matched only at the first `Model: ` of a line (`.match(line, at)`): searched for anywhere,
+# `Model: (.*?)` rescans the rest of the line from every `Model: ` in it, quadratic in its length.
+_URL = r"([^\s'\"\\]+)"  # ends at a quote or backslash: a Python repr's `\n` is not part of it
+_MODEL_REQUEST = re.compile(rf"Model: ([^|]*?) \| Request: \S+ {_URL}")
+_MODEL_ENDPOINT = re.compile(rf"Model: ([^|]*?) \| Endpoint: {_URL}")
+_OLD_REQUEST = re.compile(rf"^Request: \S+ {_URL}")
 _OLD_MODEL = re.compile(r"^Model: (.+)$")
-_HTTPX = re.compile(r"^httpx (?:stream )?POST (\S+)")
-_RERANK = re.compile(r"\| URL: (\S+)")
+_HTTPX = re.compile(rf"^httpx (?:stream )?POST {_URL}")
+_RERANK = re.compile(rf"\| URL: {_URL}")
 _FOLLOWING = 4  # lines after the miss that may carry the wrapped hash, model and URL
+_MAX_LINE = 4096  # the longest line read: a miss message and a node id fit many times over
+_REPR_NEWLINE = "\\n"  # a newline as a Python repr writes it, inside an exception in a server log
 
 
 @dataclass(slots=True)
@@ -95,6 +100,7 @@ class LogMiss:
     url: str | None
     line: int  # 1-based, of the `Recording not found`
     message: str
+    test_name: str | None = None  # pytest's section header, when no node id in the log gives the test
 
 
 @dataclass(slots=True)
@@ -103,27 +109,39 @@ class LogReport:
     node_ids: list[str] = field(default_factory=list)  # the failing tests with a miss, in order
     pytest_options: list[str] = field(default_factory=list)  # --stack-config/--setup the run used
 
-    def rerecord_command(self) -> str | None:
-        """One command that re-records exactly the tests that missed (None when none is known)."""
-        if not self.node_ids:
-            return None
-        # The option, not OGX_TEST_INFERENCE_MODE: the conftest sets that variable from
-        # --inference-mode (default replay), so the variable alone would only replay.
-        words = [*self.pytest_options, "--inference-mode=record-if-missing", *self.node_ids]
-        return "uv run --group test pytest -sv " + " ".join(shell_word(word) for word in words)
+    def option(self, name: str) -> str | None:
+        """The value the run gave `name` (`--setup`), None when the log does not say."""
+        return next((o.split("=", 1)[1] for o in self.pytest_options if o.startswith(name + "=")), None)
 
 
 def clean_log_line(line: str) -> str:
-    line = _ANSI.sub("", line.rstrip("\r\n"))
+    line = _ANSI.sub("", line[:_MAX_LINE].rstrip("\r\n"))
     line = _ACTIONS_TIME.sub("", line)
     if line.startswith("E "):  # a pytest traceback line
         line = line[1:]
     return line.strip()
 
 
+def log_lines(text: str) -> tuple[list[str], list[int]]:
+    """The log's lines, cleaned, and the 1-based line number of each; a miss inside a Python repr
+    (`RuntimeError('Recording not found …\\nModel: …')`, as a server log prints it) is split at
+    its `\\n`s like the message itself."""
+    lines: list[str] = []
+    numbers: list[int] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = clean_log_line(raw)
+        pieces = [line]
+        if _REPR_NEWLINE in line and _MISS.search(line):
+            pieces = [piece.strip() for piece in line.split(_REPR_NEWLINE)]
+        lines += pieces
+        numbers += [number] * len(pieces)
+    return lines, numbers
+
+
 def parse_log(text: str) -> LogReport:
-    """Every `Recording not found` in a pytest or CI log, each with the failing test's node id."""
-    lines = [clean_log_line(line) for line in text.splitlines()]
+    """Every `Recording not found` in a pytest or CI log, each with the failing test's node id
+    (or, when the log has only pytest's section header, the test's name there)."""
+    lines, numbers = log_lines(text)
     report = LogReport()
     report.pytest_options = _run_options(lines)
     failed = [m.group(1) for line in lines if (m := _FAILED.match(line))]
@@ -131,22 +149,25 @@ def parse_log(text: str) -> LogReport:
     by_section = _section_names(failed + progress)
 
     current: str | None = None
+    current_name: str | None = None  # a section header that no node id in the log explains
     seen: dict[tuple[str | None, str | None], LogMiss] = {}
     for index, line in enumerate(lines):
         failed_match = _FAILED.match(line)
         if failed_match:
-            current = failed_match.group(1)
+            current, current_name = failed_match.group(1), None
         elif match := _PROGRESS.match(line):
-            current = match.group(1)
-        elif (section := _SECTION.match(line)) and section.group(1) in by_section:
-            current = by_section[section.group(1)]
+            current, current_name = match.group(1), None
+        elif section := _SECTION.match(line):
+            current = by_section.get(section.group(1))
+            current_name = None if current else section.group(1)
         miss_match = _MISS.search(line)
         if miss_match is None:
             continue
         miss = _read_miss(lines, index, miss_match.group(0))
-        miss.node_id = current
-        key = (current, miss.hash)
-        if key in seen or (miss.hash is None and any(node == current for node, _ in seen)):
+        miss.line = numbers[index]
+        miss.node_id, miss.test_name = current, current_name
+        key = (current or current_name, miss.hash)
+        if key in seen or (miss.hash is None and any(node == key[0] for node, _ in seen)):
             _fill(seen.get(key), miss)
             continue  # the same miss again (traceback and summary line)
         seen[key] = miss
@@ -168,9 +189,10 @@ def _read_miss(lines: list[str], index: int, message: str) -> LogMiss:
     found = _HASH.search(message) or next((m for line in window[1:3] if (m := _HASH.search(line))), None)
     miss.hash = found.group(1) if found else None
     for line in window:
-        if m := _MODEL_REQUEST.search(line):
+        at = max(line.find("Model: "), 0)
+        if m := _MODEL_REQUEST.match(line, at):
             miss.model, miss.url = m.group(1), m.group(2)
-        elif m := _MODEL_ENDPOINT.search(line):
+        elif m := _MODEL_ENDPOINT.match(line, at):
             miss.model, miss.url = m.group(1), f"vertexai://{m.group(2)}"
         elif m := _OLD_REQUEST.match(line):
             miss.url = m.group(1)
@@ -203,6 +225,7 @@ def _run_options(lines: list[str]) -> list[str]:
 def probes_from_log(report: LogReport) -> list[Probe]:
     probes = []
     for miss in report.misses:
-        label = f"line {miss.line}: {miss.node_id or 'no test id found above the miss'}"
-        probes.append(Probe(label, miss.node_id, miss.url, miss.model, None, miss.hash))
+        test = miss.node_id or miss.test_name or "no test named above the miss"
+        label = f"line {miss.line}: {test}"
+        probes.append(Probe(label, miss.node_id, miss.url, miss.model, None, miss.hash, miss.test_name))
     return probes

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import gc
 import operator
 import threading
@@ -46,6 +47,7 @@ from tui_replay.catalog.scan import iter_found
 from tui_replay.catalog.view import ListingView, column, first_descending
 from tui_replay.config import Config
 from tui_replay.recording.model import Summary, share_repeated_strings
+from tui_replay.recording.request_hash import CURRENT_KEY, MIS_KEYED, OLDER_KEY
 from tui_replay.recording.summary import key_pending
 
 if TYPE_CHECKING:
@@ -83,6 +85,7 @@ class BrowseScreen(Screen[None]):
         Binding("F", "toggle_follow", "Follow", id="browse.follow"),
         Binding("m", "mark", "Mark for diff", show=False, id="browse.mark"),
         Binding("d", "diff", "Diff with mark", show=False, id="browse.diff"),
+        Binding("K", "fix_keys", "Fix keys", show=False, id="browse.fix_keys"),
     ]
 
     class SummariesLoaded(Message):
@@ -708,3 +711,39 @@ class BrowseScreen(Screen[None]):
 
     def open_highlighted(self) -> None:
         self.table.action_select()
+
+    # -- fixing keys (`check --fix`) -----------------------------------------------------------------
+
+    def action_fix_keys(self) -> None:
+        """Rename the listed mis-keyed and older-keyed rows (`key:` shows them) after a confirmation."""
+        paths = [
+            s.path for s in self.visible_summaries() if (s.key or "").split(" ")[0] in (MIS_KEYED, OLDER_KEY)
+        ]
+        if not paths:
+            self.notify(
+                "No mis-keyed or older-keyed row listed (try the filter key:mis-keyed or key:older).",
+                severity="warning",
+                timeout=5,
+                markup=False,
+            )
+            return
+        from tui_replay.app.screens.fix_keys import FixKeysScreen
+
+        self.app.push_screen(FixKeysScreen(paths), callback=self._keys_fixed)
+
+    def _keys_fixed(self, renamed: list[tuple[str, str]] | None) -> None:
+        """The renamed rows move to their new names (now current keys)."""
+        if not renamed:
+            return
+        from tui_replay.catalog.watch import Change
+
+        changes = []
+        for old, new in renamed:
+            summary = self.summaries.get(old)
+            if summary is not None:
+                moved = copy.copy(summary)
+                moved.key = CURRENT_KEY
+                changes += [Change("removed", old, summary), Change("added", new, moved)]
+        self.apply_changes(changes)
+        noun = "recording" if len(renamed) == 1 else "recordings"
+        self.notify(f"Renamed {len(renamed)} {noun} to their expected names.", timeout=5, markup=False)

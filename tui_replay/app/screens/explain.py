@@ -157,7 +157,7 @@ class ExplainScreen(ModalScreen[str | None]):
             result.lines += explanation_lines(explanation)
         if report is not None:
             result.lines.append(("", None))
-            result.lines += [(line, None) for line in log_footer(report, len(explanations))]
+            result.lines += [(line, None) for line in log_footer(report, explanations)]
         misses = sum(1 for explanation in explanations if explanation.verdict == "miss")
         noun = "request" if len(explanations) == 1 else "requests"
         result.summary = f"{len(explanations)} {noun}: {len(explanations) - misses} matched, {misses} missed"
