@@ -717,7 +717,7 @@ class BrowseScreen(Screen[None]):
     def action_fix_keys(self) -> None:
         """Rename the listed mis-keyed and older-keyed rows (`key:` shows them) after a confirmation."""
         paths = [
-            s.path for s in self.visible_summaries() if (s.key or "").split(" ")[0] in (MIS_KEYED, OLDER_KEY)
+            s.path for s in self.view.visible() if (s.key or "").split(" ")[0] in (MIS_KEYED, OLDER_KEY)
         ]
         if not paths:
             self.notify(
