@@ -33,7 +33,7 @@ _FORMAT_CLASS = (
 )
 _UNSAFE_CLASS = "\x00-\x08\x0b-\x1f\x7f\x80-\x9f\ud800-\udfff" + _FORMAT_CLASS
 _UNSAFE = re.compile(f"[{_UNSAFE_CLASS}]")
-_UNSAFE_IN_LINE = re.compile(f"[{_UNSAFE_CLASS}\t\n]")
+UNSAFE_IN_LINE = re.compile(f"[{_UNSAFE_CLASS}\t\n]")
 PLACEHOLDER_STYLE = Style(dim=True, reverse=True)
 
 
@@ -49,7 +49,7 @@ def placeholder(char: str) -> str:
 
 def printable(text: str, *, single_line: bool = False) -> str:
     """`text` with every unsafe character (and with `single_line`, tab and newline) as its placeholder."""
-    unsafe = _UNSAFE_IN_LINE if single_line else _UNSAFE
+    unsafe = UNSAFE_IN_LINE if single_line else _UNSAFE
     if not unsafe.search(text):
         return text
     return unsafe.sub(lambda match: placeholder(match.group()), text)
@@ -59,7 +59,7 @@ def safe_text(text: str, style: str | Style = "", *, single_line: bool = False) 
     """A Rich `Text` showing `text` literally: no markup, placeholders marked dim+reverse."""
     result = Text(style=style, end="")
     position = 0
-    for match in (_UNSAFE_IN_LINE if single_line else _UNSAFE).finditer(text):
+    for match in (UNSAFE_IN_LINE if single_line else _UNSAFE).finditer(text):
         if match.start() > position:
             result.append(text[position : match.start()])
         result.append(placeholder(match.group()), PLACEHOLDER_STYLE)

@@ -12,18 +12,20 @@ import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES
 
 from tui_replay.app.commands import BrowseCommands, ExplainCommands, RecordingCommands
 from tui_replay.app.screens.browse import BrowseScreen
 from tui_replay.app.screens.help import HelpScreen, describe_bindings
+from tui_replay.app.terminal_guard import TerminalGuard
 from tui_replay.catalog.scan import missing_paths
 from tui_replay.config import Config, ConfigError, load_config
 
@@ -52,6 +54,11 @@ class TuiReplayApp(App[int]):
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         self.theme = self.config.theme  # before the first frame: no restyle after it
+        self.terminal_guard = TerminalGuard()
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        # The guard runs last, on every line of every widget, right before the terminal.
+        return [*super().get_line_filters(), self.terminal_guard]
 
     def on_mount(self) -> None:
         if self.config.keymap:
