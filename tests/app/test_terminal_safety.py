@@ -8,6 +8,10 @@ clipboard (OSC 52) or clears the screen must show as text, never act.
 from __future__ import annotations
 
 import os
+import pty
+import select
+import subprocess
+import sys
 
 import pytest
 from hostile import RAW_CHARACTERS, write_hostile_recordings
@@ -173,3 +177,54 @@ async def test_no_color_shows_every_screen(workdir, hostile_folder, corpus_subse
     async with app.run_test(size=(160, 50)) as pilot:
         await visit_every_screen(pilot, lambda app: checked.append(_screen_name(app)))
     assert len(set(checked)) == 8, checked
+
+
+def _refusal(status: int, stdout: bytes, stderr: bytes) -> str:
+    assert status == 2
+    assert stdout == b""
+    lines = stderr.decode().splitlines()
+    assert len(lines) == 1, stderr
+    assert "tui-replay list PATH" in lines[0] and "tui-replay show PATH" in lines[0]
+    return lines[0]
+
+
+def test_without_a_terminal_the_app_refuses_in_one_line(workdir, hostile_folder):
+    # As from a script: nothing is a terminal.
+    result = subprocess.run(
+        [sys.executable, "-m", "tui_replay", "--no-watch", "recordings"],
+        cwd=workdir,
+        env=_app_env(workdir),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=20,
+        check=False,
+    )
+    line = _refusal(result.returncode, result.stdout, result.stderr)
+    assert "(stdin and stdout and stderr are not)" in line
+
+
+def test_stdout_not_a_terminal_is_refused_too(workdir, hostile_folder):
+    # `tui-replay recordings > file` in a terminal: stdin and stderr are the terminal.
+    master, slave = pty.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "tui_replay", "--no-watch", "recordings"],
+            cwd=workdir,
+            env=_app_env(workdir),
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=slave,
+            timeout=20,
+            check=False,
+        )
+        os.close(slave)
+        terminal = b""
+        while select.select([master], [], [], 0.5)[0]:
+            try:
+                terminal += os.read(master, 65536)
+            except OSError:  # EIO: nothing more
+                break
+    finally:
+        os.close(master)
+    line = _refusal(result.returncode, result.stdout, terminal.replace(b"\r\n", b"\n"))
+    assert "(stdout is not)" in line

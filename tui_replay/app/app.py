@@ -175,10 +175,25 @@ def prepare(args: argparse.Namespace) -> tuple[list[str], Config] | int:
     return paths, config
 
 
+def streams_not_terminals() -> list[str]:
+    """The standard streams that are not a terminal. The app reads keys from stdin and draws on
+    stderr (Textual's choice); without a terminal there it never ends. stdout is checked too:
+    `tui-replay > file` would draw on the screen and leave the file empty."""
+    streams = {"stdin": sys.__stdin__, "stdout": sys.__stdout__, "stderr": sys.__stderr__}
+    return [name for name, stream in streams.items() if stream is None or not stream.isatty()]
+
+
 def run_app(args: argparse.Namespace) -> int:
     prepared = prepare(args)
     if isinstance(prepared, int):
         return prepared
+    not_terminals = streams_not_terminals()
+    if not_terminals:
+        return _fail(
+            f"the app needs a terminal ({' and '.join(not_terminals)} "
+            f"{'is' if len(not_terminals) == 1 else 'are'} not); "
+            "for text output use `tui-replay list PATH` or `tui-replay show PATH`"
+        )
     paths, config = prepared
     app = TuiReplayApp(paths, config, use_cache=not args.no_cache)
     app.run()
