@@ -28,6 +28,7 @@ from tui_replay.app.screens.help import HelpScreen, describe_bindings
 from tui_replay.app.terminal_guard import TerminalGuard
 from tui_replay.catalog.scan import missing_paths
 from tui_replay.config import Config, ConfigError, load_config
+from tui_replay.textsafe import shown_path
 
 DEFAULT_FOLDER = "recordings"
 MIN_SPEED, MAX_SPEED = 0.25, 32.0
@@ -153,7 +154,7 @@ def prepare(args: argparse.Namespace) -> tuple[list[str], Config] | int:
         paths = [DEFAULT_FOLDER]
     missing = missing_paths(paths)
     if missing:
-        return _fail(f"no such file or folder: {', '.join(missing)}")
+        return _fail(f"no such file or folder: {', '.join(map(shown_path, missing))}")
     try:
         config = load_config(args.config)
     except ConfigError as exc:

@@ -30,6 +30,7 @@ from tui_replay.comparison import (
     error_comparison,
 )
 from tui_replay.recording.model import Recording, RecordingError
+from tui_replay.textsafe import printable, shown_path
 
 EXIT_SAME, EXIT_DIFFERENT, EXIT_FAILED = 0, 1, 2
 
@@ -114,7 +115,7 @@ def pair_paths(a: str, b: str) -> list[Pair]:
     first, second = Path(a), Path(b)
     for path in (first, second):
         if not path.exists():
-            raise DiffError(f"no such file or folder: {path}")
+            raise DiffError(f"no such file or folder: {shown_path(path)}")
     if first.is_dir() != second.is_dir():
         raise DiffError("give two files or two folders")
     if not first.is_dir():
@@ -302,7 +303,9 @@ def run_diff(args: argparse.Namespace) -> int:
             single = not Path(args.paths[0]).is_dir()
         comparisons = [compare_pair(pair, max_size) for pair in pairs]
     except DiffError as exc:
-        print(f"tui-replay diff: {' '.join(str(exc).split())}", file=sys.stderr)
+        # one line: git's message lines joined (a file name in it is already shown_path'd)
+        message = " ".join(line.strip() for line in str(exc).splitlines())
+        print(f"tui-replay diff: {printable(message, single_line=True)}", file=sys.stderr)
         return EXIT_FAILED
     tolerant_stdout()
     if args.json:
