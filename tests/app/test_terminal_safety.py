@@ -24,10 +24,15 @@ from tui_replay.app.terminal_guard import TerminalGuard
 from .helpers import make_app, screen_text, wait_for, wait_loaded
 from .pty_session import PtySession
 
+# Markup, a title sequence and a line separator in a file name.
+HOSTILE_FILE_NAME = "tool[@click=app.quit]call[b]\x1b]0;PWNED\x07\u2028.json"
+
 
 @pytest.fixture
 def hostile_folder(workdir):
-    write_hostile_recordings(workdir / "recordings")
+    """recordings/conversation.json and recordings/HOSTILE_FILE_NAME: real recordings, poisoned."""
+    _, tool_call = write_hostile_recordings(workdir / "recordings")
+    tool_call.rename(tool_call.with_name(HOSTILE_FILE_NAME))
     return workdir / "recordings"
 
 
@@ -167,6 +172,17 @@ async def test_every_screen_shows_a_hostile_recording_as_text(workdir, hostile_f
         # Every widget showed the attack as placeholders: the guard found nothing to drop.
         assert app.terminal_guard.cleaned == 0
     assert len(set(checked)) == 8, checked
+
+
+async def test_a_notification_shows_its_control_characters_as_data(workdir, hostile_folder):
+    app = make_app(["recordings"])
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        await wait_loaded(pilot)
+        app.notify("saved\x1b]0;NOTICE\x07\u2028x", title="t\x1b[2J", markup=False)
+        await wait_for(pilot, lambda: "NOTICE" in screen_text(app), what="the notification")
+        text = screen_text(app)
+        assert "saved␛]0;NOTICE␇<U+2028>x" in text and "t␛[2J" in text
+        assert app.terminal_guard.cleaned == 0
 
 
 async def test_no_color_shows_every_screen(workdir, hostile_folder, corpus_subset, monkeypatch):

@@ -19,6 +19,7 @@ from typing import ClassVar
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.filter import LineFilter
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES
 
@@ -28,7 +29,7 @@ from tui_replay.app.screens.help import HelpScreen, describe_bindings
 from tui_replay.app.terminal_guard import TerminalGuard
 from tui_replay.catalog.scan import missing_paths
 from tui_replay.config import Config, ConfigError, load_config
-from tui_replay.textsafe import shown_path
+from tui_replay.textsafe import printable, shown_path
 
 DEFAULT_FOLDER = "recordings"
 MIN_SPEED, MAX_SPEED = 0.25, 32.0
@@ -56,6 +57,20 @@ class TuiReplayApp(App[int]):
             self.set_keymap(self.config.keymap)
         self.theme = self.config.theme  # before the first frame: no restyle after it
         self.terminal_guard = TerminalGuard()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        # Notifications quote file names and errors: their control characters shown as data.
+        super().notify(
+            printable(message), title=printable(title), severity=severity, timeout=timeout, markup=markup
+        )
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         # The guard runs last, on every line of every widget, right before the terminal.

@@ -39,8 +39,7 @@ class TerminalGuard(LineFilter):
     def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
         search = UNSAFE_IN_LINE.search
         if not any(
-            not control
-            and (search(text) or (style is not None and style.link and search(style.link)))
+            not control and (search(text) or (style is not None and style.link and search(style.link)))
             for text, style, control in segments
         ):
             return segments
