@@ -3,8 +3,11 @@ placeholders, on real recordings with an attack in every text field (tests/hosti
 
 from __future__ import annotations
 
+import json
+
 import pytest
-from hostile import RAW_CHARACTERS, write_hostile_recordings
+from cli_support import CORPUS
+from hostile import BASES, RAW_CHARACTERS, write_hostile_recordings
 
 
 @pytest.fixture
@@ -30,3 +33,18 @@ def test_no_recorded_escape_or_invisible_character_is_printed_raw(run_cli, hosti
     assert out
     raw = [char for char in RAW_CHARACTERS if char in out]
     assert raw == [], f"{command[0]} printed {raw} raw"
+
+
+def test_explain_shows_a_changed_key_with_a_newline_on_one_line(run_cli, tmp_path):
+    stored = tmp_path / "recordings"
+    stored.mkdir()
+    base = CORPUS / BASES["conversation.json"]
+    (stored / base.name).write_bytes(base.read_bytes())
+    request = json.loads(base.read_text())
+    request["request"]["body"]["extra\n    model: gpt-5 → evil"] = 1
+    (tmp_path / "request.json").write_text(json.dumps(request))
+    result = run_cli("explain", "--recording", str(tmp_path / "request.json"), str(stored))
+    assert result.returncode == 1  # a miss
+    lines = result.stdout.decode().splitlines()
+    assert not any(line.strip().startswith("model: gpt-5") for line in lines), lines
+    assert any("extra␊    model: gpt-5 → evil" in line for line in lines), lines

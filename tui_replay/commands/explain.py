@@ -180,7 +180,7 @@ def render_differences(nearest: Nearest, *, body_known: bool = True) -> list[str
     lines = ["  what differs (stored → request)"]
     for pointer, stored, request in nearest.differences:
         label = _ENVELOPE_LABELS.get(pointer, pointer)
-        lines.append(f"    {printable(label)}: {describe_change(stored, request)}")
+        lines.append(f"    {printable(label, single_line=True)}: {describe_change(stored, request)}")
     return lines
 
 
