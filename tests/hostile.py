@@ -38,6 +38,17 @@ BASES = {
 }
 
 
+# The other kinds with views of their own: a recorded error, embeddings, a model list.
+OTHER_KINDS = {
+    "error.json": "llama-stack/responses/recordings/"
+    "f300a8b24123c89ca028f21f6cf29326be28a95f61b23ec98fd75ed257ade6d7.json",
+    "embeddings.json": "llama-stack/responses/recordings/"
+    "0cfaf068f17082684adb234fa8dce33568fc73f43ed2a9d0858f97ffa2347fda.json",
+    "models.json": "llama-stack/common/recordings/"
+    "02c93bb3c314427bae2b7a7a6f054792b9f22d2cb4522eab802810be8672d3dc.json",
+}
+
+
 def poisoned(value: Any, key: str | None = None) -> Any:
     """`value` with ATTACK appended to every string but the shape fields."""
     if isinstance(value, str):
@@ -55,11 +66,11 @@ def hostile_recording(base: str) -> dict[str, Any]:
     return recording
 
 
-def write_hostile_recordings(folder: Path) -> list[Path]:
-    """The hostile copies of BASES in `folder` (created), their paths in BASES' order."""
+def write_hostile_recordings(folder: Path, bases: dict[str, str] = BASES) -> list[Path]:
+    """The hostile copies of `bases` in `folder` (created), their paths in that order."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, base in BASES.items():
+    for name, base in bases.items():
         path = folder / name
         path.write_text(json.dumps(hostile_recording(base), indent=1))
         paths.append(path)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 import pytest
-from hostile import RAW_CHARACTERS, write_hostile_recordings
+from hostile import OTHER_KINDS, RAW_CHARACTERS, write_hostile_recordings
 from rich.segment import Segment
 from rich.style import Style
 from textual.color import Color
@@ -172,6 +172,28 @@ async def test_every_screen_shows_a_hostile_recording_as_text(workdir, hostile_f
         # Every widget showed the attack as placeholders: the guard found nothing to drop.
         assert app.terminal_guard.cleaned == 0
     assert len(set(checked)) == 8, checked
+
+
+async def test_the_views_of_other_kinds_show_a_hostile_recording_as_text(workdir):
+    write_hostile_recordings(workdir / "recordings", OTHER_KINDS)
+    app = make_app(["recordings"])
+    opened = []
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_loaded(pilot)
+        for row in range(len(OTHER_KINDS)):
+            await pilot.press("home", *["down"] * row, "enter")
+            await wait_for(pilot, lambda: _screen_name(app) == "ReplayScreen", what="the replay")
+            await wait_for(pilot, lambda: app.screen.ready, what="the recording")
+            await pilot.press("end")
+            await pilot.pause()
+            text = screen_text(app)
+            assert [char for char in RAW_CHARACTERS if char in text] == []
+            assert "]0;PWNED" in text  # the attack is on the screen, as text
+            opened.append(app.screen.recording.kind.value)
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: _screen_name(app) == "BrowseScreen", what="the list")
+        assert app.terminal_guard.cleaned == 0
+    assert sorted(opened) == ["embeddings", "error", "models"]
 
 
 async def test_a_notification_shows_its_control_characters_as_data(workdir, hostile_folder):
