@@ -48,3 +48,11 @@ def test_explain_shows_a_changed_key_with_a_newline_on_one_line(run_cli, tmp_pat
     lines = result.stdout.decode().splitlines()
     assert not any(line.strip().startswith("model: gpt-5") for line in lines), lines
     assert any("extra␊    model: gpt-5 → evil" in line for line in lines), lines
+
+
+def test_show_prints_a_role_with_a_newline_on_the_panel_line(run_cli, tmp_path):
+    recording = json.loads((CORPUS / BASES["conversation.json"]).read_text())
+    recording["request"]["body"]["messages"][0]["role"] = "system\n│ a line of its own"
+    (tmp_path / "r.json").write_text(json.dumps(recording))
+    lines = run_cli("show", str(tmp_path / "r.json")).stdout.decode().splitlines()
+    assert any(line.startswith("╭─ system␊│ a line of its own ─") for line in lines), lines
