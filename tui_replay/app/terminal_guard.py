@@ -15,6 +15,8 @@ the tests expect 0 from the app's own widgets, whatever the recording holds.
 
 from __future__ import annotations
 
+import re
+
 from rich.cells import cell_len
 from rich.segment import Segment
 from textual.color import Color
@@ -25,7 +27,7 @@ from tui_replay.textsafe import UNSAFE_IN_LINE
 REPLACEMENT = "\ufffd"
 
 
-def _replace(match) -> str:
+def _replace(match: re.Match[str]) -> str:
     return REPLACEMENT * cell_len(match.group())
 
 
