@@ -7,6 +7,7 @@ clipboard (OSC 52) or clears the screen must show as text, never act.
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import select
@@ -14,7 +15,7 @@ import subprocess
 import sys
 
 import pytest
-from hostile import OTHER_KINDS, RAW_CHARACTERS, write_hostile_recordings
+from hostile import ATTACK, BASES, OTHER_KINDS, RAW_CHARACTERS, hostile_recording, write_hostile_recordings
 from rich.segment import Segment
 from rich.style import Style
 from textual.color import Color
@@ -176,11 +177,16 @@ async def test_every_screen_shows_a_hostile_recording_as_text(workdir, hostile_f
 
 async def test_the_views_of_other_kinds_show_a_hostile_recording_as_text(workdir):
     write_hostile_recordings(workdir / "recordings", OTHER_KINDS)
+    # and a shape nobody knows: its recorded type name is shown
+    unknown = hostile_recording(BASES["conversation.json"])
+    for chunk in unknown["response"]["body"]:
+        chunk["__type__"] += ATTACK
+    (workdir / "recordings" / "unknown.json").write_text(json.dumps(unknown))
     app = make_app(["recordings"])
     opened = []
     async with app.run_test(size=(160, 50)) as pilot:
         await wait_loaded(pilot)
-        for row in range(len(OTHER_KINDS)):
+        for row in range(len(OTHER_KINDS) + 1):
             await pilot.press("home", *["down"] * row, "enter")
             await wait_for(pilot, lambda: _screen_name(app) == "ReplayScreen", what="the replay")
             await wait_for(pilot, lambda: app.screen.ready, what="the recording")
@@ -193,7 +199,7 @@ async def test_the_views_of_other_kinds_show_a_hostile_recording_as_text(workdir
             await pilot.press("escape")
             await wait_for(pilot, lambda: _screen_name(app) == "BrowseScreen", what="the list")
         assert app.terminal_guard.cleaned == 0
-    assert sorted(opened) == ["embeddings", "error", "models"]
+    assert sorted(opened) == ["embeddings", "error", "models", "unknown"]
 
 
 async def test_a_notification_shows_its_control_characters_as_data(workdir, hostile_folder):
