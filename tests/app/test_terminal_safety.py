@@ -21,6 +21,7 @@ from rich.style import Style
 from textual.color import Color
 
 from tui_replay.app.terminal_guard import TerminalGuard
+from tui_replay.config import LiveConfig
 
 from .helpers import make_app, screen_text, wait_for, wait_loaded
 from .pty_session import PtySession
@@ -200,6 +201,23 @@ async def test_the_views_of_other_kinds_show_a_hostile_recording_as_text(workdir
             await wait_for(pilot, lambda: _screen_name(app) == "BrowseScreen", what="the list")
         assert app.terminal_guard.cleaned == 0
     assert sorted(opened) == ["embeddings", "error", "models", "unknown"]
+
+
+async def test_the_compare_view_of_a_hostile_recording_shows_it_as_text(workdir, hostile_folder):
+    # Nothing listens on port 9: the re-issue fails at once, beside the stored answer.
+    app = make_app(["recordings"], live=LiveConfig(base_url="http://127.0.0.1:9/v1"))
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_loaded(pilot)
+        await pilot.press("home", "enter")
+        await wait_for(pilot, lambda: _screen_name(app) == "ReplayScreen", what="the replay")
+        await wait_for(pilot, lambda: app.screen.ready, what="the recording")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: _screen_name(app) == "CompareScreen", what="the compare view")
+        await wait_for(pilot, lambda: "Could not re-issue" in screen_text(app), what="the failed re-issue")
+        text = screen_text(app)
+        assert [char for char in RAW_CHARACTERS if char in text] == []
+        assert "]0;PWNED" in text
+        assert app.terminal_guard.cleaned == 0
 
 
 async def test_a_notification_shows_its_control_characters_as_data(workdir, hostile_folder):
