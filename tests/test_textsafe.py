@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import unicodedata
 
-from tui_replay.textsafe import printable, safe_text, shown_path
+from tui_replay.textsafe import message_line, printable, safe_text, shown_path
 
 # Invisible or text-moving categories: controls, format characters (bidi, zero-width, BOM,
 # tags), line and paragraph separators, lone surrogates.
@@ -48,3 +48,9 @@ def test_a_path_is_one_line_with_every_character_shown():
     from pathlib import Path
 
     assert shown_path(Path("dir") / "b\nc.json") == "dir/b␊c.json"
+
+
+def test_a_message_is_one_line_keeping_the_spaces_of_a_name():
+    name = shown_path("a  b\nc.json")
+    message = f"no such file: {name}\n  git: fatal\x1b[2J"
+    assert message_line(message) == "no such file: a  b␊c.json git: fatal␛[2J"

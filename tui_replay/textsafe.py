@@ -76,6 +76,12 @@ def one_line(text: str, limit: int = 200, *, fold: bool = True) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
+def message_line(text: str) -> str:
+    """A message (an error, perhaps quoting a `shown_path`) as one line: its lines joined by a
+    space, unsafe characters as placeholders; spaces inside a line are kept as they are."""
+    return printable(" ".join(line.strip() for line in text.splitlines()), single_line=True)
+
+
 def shown_path(path: str | os.PathLike[str]) -> str:
     """A file name or path as printed on one line of text output: every character kept, the
     unsafe ones and newlines and tabs as placeholders (`list` shows names the same way)."""

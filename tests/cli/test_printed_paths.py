@@ -107,17 +107,33 @@ def test_diff_prints_the_paths_on_one_line_each(run_cli, repo):
     assert sum(SHOWN_NAME in line for line in lines) == 2, lines  # the summary and the details
 
 
-@pytest.mark.parametrize("command", ["list", "show", "check", "explain", "diff"])
+@pytest.mark.parametrize("command", ["list", "show", "check", "explain", "diff", "export"])
 def test_a_missing_path_is_one_line_with_placeholders(run_cli, tmp_path, command):
     missing = str(tmp_path / HOSTILE_NAME)
     args = {
         "explain": ["explain", "--recording", missing, str(tmp_path)],
         "diff": ["diff", missing, str(tmp_path)],
+        "export": ["export", "--format", "curl", missing],
     }.get(command, [command, missing])
     result = run_cli(*args)
     assert result.returncode == 2
     lines = _lines(result.stderr)
     assert len(lines) == 1 and SHOWN_NAME in lines[0], lines
+
+
+def test_export_names_an_unreadable_file_and_an_existing_out_on_one_line(run_cli, repo, tmp_path):
+    folder = repo / "recordings"
+    (folder / HOSTILE_NAME).write_text("{")
+    unreadable = run_cli("export", "--format", "curl", str(folder / HOSTILE_NAME))
+    assert unreadable.returncode == 1
+    lines = _lines(unreadable.stderr)
+    assert len(lines) == 1 and SHOWN_NAME in lines[0], lines
+    existing = tmp_path / HOSTILE_NAME
+    existing.write_text("")
+    refused = run_cli("export", "--format", "curl", "--out", str(existing), str(folder / PLAIN_ODD_NAME))
+    assert refused.returncode == 2
+    lines = _lines(refused.stderr)
+    assert len(lines) == 1 and f"{SHOWN_NAME} already exists" in lines[0], lines
 
 
 def test_list_and_show_show_invisible_characters_in_a_name(run_cli, repo):

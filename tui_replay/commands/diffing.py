@@ -30,7 +30,7 @@ from tui_replay.comparison import (
     error_comparison,
 )
 from tui_replay.recording.model import Recording, RecordingError
-from tui_replay.textsafe import printable, shown_path
+from tui_replay.textsafe import message_line, shown_path
 
 EXIT_SAME, EXIT_DIFFERENT, EXIT_FAILED = 0, 1, 2
 
@@ -303,9 +303,7 @@ def run_diff(args: argparse.Namespace) -> int:
             single = not Path(args.paths[0]).is_dir()
         comparisons = [compare_pair(pair, max_size) for pair in pairs]
     except DiffError as exc:
-        # one line: git's message lines joined (a file name in it is already shown_path'd)
-        message = " ".join(line.strip() for line in str(exc).splitlines())
-        print(f"tui-replay diff: {printable(message, single_line=True)}", file=sys.stderr)
+        print(f"tui-replay diff: {message_line(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
     tolerant_stdout()
     if args.json:
