@@ -107,13 +107,14 @@ def test_diff_prints_the_paths_on_one_line_each(run_cli, repo):
     assert sum(SHOWN_NAME in line for line in lines) == 2, lines  # the summary and the details
 
 
-@pytest.mark.parametrize("command", ["list", "show", "check", "explain", "diff", "export"])
+@pytest.mark.parametrize("command", ["list", "show", "check", "explain", "diff", "export", "compare"])
 def test_a_missing_path_is_one_line_with_placeholders(run_cli, tmp_path, command):
     missing = str(tmp_path / HOSTILE_NAME)
     args = {
         "explain": ["explain", "--recording", missing, str(tmp_path)],
         "diff": ["diff", missing, str(tmp_path)],
         "export": ["export", "--format", "curl", missing],
+        "compare": ["compare", missing, "--base-url", "http://127.0.0.1:9/v1"],
     }.get(command, [command, missing])
     result = run_cli(*args)
     assert result.returncode == 2
