@@ -176,7 +176,10 @@ async def test_every_screen_shows_a_hostile_recording_as_text(workdir, hostile_f
     assert len(set(checked)) == 8, checked
 
 
-async def test_the_views_of_other_kinds_show_a_hostile_recording_as_text(workdir):
+@pytest.mark.parametrize("no_color", [False, True], ids=["colour", "NO_COLOR"])
+async def test_the_views_of_other_kinds_show_a_hostile_recording_as_text(workdir, monkeypatch, no_color):
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
     write_hostile_recordings(workdir / "recordings", OTHER_KINDS)
     # and a shape nobody knows: its recorded type name is shown
     unknown = hostile_recording(BASES["conversation.json"])
@@ -203,7 +206,12 @@ async def test_the_views_of_other_kinds_show_a_hostile_recording_as_text(workdir
     assert sorted(opened) == ["embeddings", "error", "models", "unknown"]
 
 
-async def test_the_compare_view_of_a_hostile_recording_shows_it_as_text(workdir, hostile_folder):
+@pytest.mark.parametrize("no_color", [False, True], ids=["colour", "NO_COLOR"])
+async def test_the_compare_view_of_a_hostile_recording_shows_it_as_text(
+    workdir, hostile_folder, monkeypatch, no_color
+):
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", "1")
     # Nothing listens on port 9: the re-issue fails at once, beside the stored answer.
     app = make_app(["recordings"], live=LiveConfig(base_url="http://127.0.0.1:9/v1"))
     async with app.run_test(size=(160, 50)) as pilot:
