@@ -80,7 +80,7 @@ def summary_line(comparison: RecordingComparison) -> Text:
     line = Text()
     line.append(f"{comparison.verdict:<11}", VERDICT_STYLE.get(comparison.verdict, ""))
     line.append(" ")
-    line.append_text(safe_text(path_label(comparison)))
+    line.append_text(safe_text(path_label(comparison), single_line=True))
     if comparison.untracked:
         line.append("  (untracked)", "dim")
     if comparison.lines_added is not None:

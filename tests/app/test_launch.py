@@ -31,6 +31,7 @@ def test_run_app_runs_the_app_and_q_exits_with_status_0(corpus_subset, monkeypat
         return original(self, headless=True, size=(120, 40), auto_pilot=quit_when_loaded)
 
     monkeypatch.setattr(TuiReplayApp, "run", headless_run)
+    monkeypatch.setattr("tui_replay.app.app.streams_not_terminals", list)  # pytest's streams are not
     assert main(["--no-watch", "--no-cache"]) == 0  # ./recordings by default
     assert seen == {"rows": len(SUBSET), "watch": "off", "use_cache": False}
 

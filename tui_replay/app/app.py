@@ -12,20 +12,24 @@ import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES
 
 from tui_replay.app.commands import BrowseCommands, ExplainCommands, RecordingCommands
 from tui_replay.app.screens.browse import BrowseScreen
 from tui_replay.app.screens.help import HelpScreen, describe_bindings
+from tui_replay.app.terminal_guard import TerminalGuard
 from tui_replay.catalog.scan import missing_paths
 from tui_replay.config import Config, ConfigError, load_config
+from tui_replay.textsafe import printable, shown_path
 
 DEFAULT_FOLDER = "recordings"
 MIN_SPEED, MAX_SPEED = 0.25, 32.0
@@ -52,6 +56,25 @@ class TuiReplayApp(App[int]):
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
         self.theme = self.config.theme  # before the first frame: no restyle after it
+        self.terminal_guard = TerminalGuard()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        # Notifications quote file names and errors: their control characters shown as data.
+        super().notify(
+            printable(message), title=printable(title), severity=severity, timeout=timeout, markup=markup
+        )
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        # The guard runs last, on every line of every widget, right before the terminal.
+        return [*super().get_line_filters(), self.terminal_guard]
 
     def on_mount(self) -> None:
         if self.config.keymap:
@@ -146,7 +169,7 @@ def prepare(args: argparse.Namespace) -> tuple[list[str], Config] | int:
         paths = [DEFAULT_FOLDER]
     missing = missing_paths(paths)
     if missing:
-        return _fail(f"no such file or folder: {', '.join(missing)}")
+        return _fail(f"no such file or folder: {', '.join(map(shown_path, missing))}")
     try:
         config = load_config(args.config)
     except ConfigError as exc:
@@ -168,10 +191,25 @@ def prepare(args: argparse.Namespace) -> tuple[list[str], Config] | int:
     return paths, config
 
 
+def streams_not_terminals() -> list[str]:
+    """The standard streams that are not a terminal. The app reads keys from stdin and draws on
+    stderr (Textual's choice); without a terminal there it never ends. stdout is checked too:
+    `tui-replay > file` would draw on the screen and leave the file empty."""
+    streams = {"stdin": sys.__stdin__, "stdout": sys.__stdout__, "stderr": sys.__stderr__}
+    return [name for name, stream in streams.items() if stream is None or not stream.isatty()]
+
+
 def run_app(args: argparse.Namespace) -> int:
     prepared = prepare(args)
     if isinstance(prepared, int):
         return prepared
+    not_terminals = streams_not_terminals()
+    if not_terminals:
+        return _fail(
+            f"the app needs a terminal ({' and '.join(not_terminals)} "
+            f"{'is' if len(not_terminals) == 1 else 'are'} not); "
+            "for text output use `tui-replay list PATH` or `tui-replay show PATH`"
+        )
     paths, config = prepared
     app = TuiReplayApp(paths, config, use_cache=not args.no_cache)
     app.run()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shlex
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any
 from tui_replay.catalog.scan import find_recordings
 from tui_replay.commands.listing import dumps_line, report_missing, tolerant_stdout
 from tui_replay.export import setup_free_key
+from tui_replay.quoting import shell_word
 from tui_replay.recording.load import apply_id_mapping, parse_json, read_bytes
 from tui_replay.recording.model import RecordingError
 from tui_replay.recording.request_hash import (
@@ -34,7 +34,7 @@ from tui_replay.recording.request_hash import (
     recording_test_id,
     rename_hint,
 )
-from tui_replay.textsafe import printable
+from tui_replay.textsafe import printable, shown_path
 
 PROG = "tui-replay check"
 
@@ -58,9 +58,9 @@ class FileCheck:
     def git_mv(self) -> str | None:
         if self.key != MIS_KEYED or self.status is None or not self.status.expected:
             return None
-        return (
-            f"git mv {shlex.quote(self.path)} {shlex.quote(os.path.join(self.folder, self.status.expected))}"
-        )
+        # shell_word: one line even for a name with a newline ($'...'), so no part of it can
+        # pass for a command of its own
+        return f"git mv {shell_word(self.path)} {shell_word(os.path.join(self.folder, self.status.expected))}"
 
     @property
     def problem(self) -> bool:
@@ -194,7 +194,7 @@ def run_check(args: argparse.Namespace) -> int:
         try:
             collected = parse_collected(read_bytes(args.collected).decode("utf-8", errors="replace"))
         except RecordingError as exc:
-            print(f"{PROG}: --collected {args.collected}: {exc.reason}", file=sys.stderr)
+            print(f"{PROG}: --collected {shown_path(args.collected)}: {exc.reason}", file=sys.stderr)
             return 2
     checks = check_paths(args.paths)
     if getattr(args, "fix", False):
@@ -228,16 +228,16 @@ def run_check(args: argparse.Namespace) -> int:
 
 def render_check(check: FileCheck) -> list[str]:
     """Text lines for a file that needs a look (none for a clean current one)."""
-    path = printable(check.path)
+    path = shown_path(check.path)
     lines = []
     if check.key == "error":
-        lines.append(f"error      {path}: {printable(check.error or '')}")
+        lines.append(f"error      {path}: {printable(check.error or '', single_line=True)}")
     elif check.key == MIS_KEYED and check.status:
         lines.append(f"mis-keyed  {path}")
         lines.append(f"           expected {check.status.expected}")
         if check.hint:
             lines.append(f"           {check.hint}")
-        lines.append(f"           {printable(check.git_mv() or '')}")
+        lines.append(f"           {printable(check.git_mv() or '', single_line=True)}")
     elif check.key == OLDER_KEY and check.status and check.status.rules:
         rules = check.status.rules
         lines.append(f"older      {path}")
@@ -247,9 +247,10 @@ def render_check(check: FileCheck) -> list[str]:
     elif check.key != CURRENT_KEY and check.status:
         lines.append(f"{check.key:<10} {path}: {check.status.reason}")
     for other in check.duplicates:
-        lines.append(f"duplicate  {path}  also {printable(other)}")
+        lines.append(f"duplicate  {path}  also {shown_path(other)}")
     if check.orphan:
-        lines.append(f"orphan     {path}: no collected test {printable(check.test_id or '')}")
+        test_id = printable(check.test_id or "", single_line=True)
+        lines.append(f"orphan     {path}: no collected test {test_id}")
     return lines
 
 

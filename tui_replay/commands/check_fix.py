@@ -27,7 +27,7 @@ from tui_replay.quoting import shell_word
 from tui_replay.recording.load import load_recording
 from tui_replay.recording.model import RecordingError
 from tui_replay.recording.request_hash import MIS_KEYED, OLDER_KEY
-from tui_replay.textsafe import printable
+from tui_replay.textsafe import printable, shown_path
 
 RENAME = "rename"
 CONFLICT = "conflict"
@@ -251,7 +251,7 @@ def run_fix(checks: list[FileCheck], *, apply: bool, as_json: bool) -> int:
 
 
 def render_step(step: FixStep) -> list[str]:
-    path, target = printable(step.path), printable(step.target or "")
+    path, target = shown_path(step.path), shown_path(step.target or "")
     if step.action == RENAME:
         state = "renamed" if step.applied else f"failed: {printable(step.error)}" if step.error else "to do"
         head = "renamed" if step.applied else "rename"

@@ -39,6 +39,7 @@ from tui_replay.comparison_view import (
 )
 from tui_replay.recording.cassette import is_cassette_name
 from tui_replay.recording.model import Recording, RecordingError
+from tui_replay.textsafe import message_line, shown_path
 
 EXIT_SAME, EXIT_DIFFERENT, EXIT_FAILED = 0, 1, 2
 MIN_BUDGET = 2_000  # room for the counts and the closing "… and N more" line
@@ -166,7 +167,7 @@ def pair_paths(a: str, b: str, max_size: int | None = None) -> list[Pair]:
     first, second = Path(a), Path(b)
     for path in (first, second):
         if not path.exists():
-            raise DiffError(f"no such file or folder: {path}")
+            raise DiffError(f"no such file or folder: {shown_path(path)}")
     if first.is_dir() != second.is_dir():
         raise DiffError("give two files or two folders")
     if not first.is_dir():
@@ -452,7 +453,7 @@ def run_diff(args: argparse.Namespace) -> int:
         if args.step_summary:
             _append_step_summary(markdown)
     except DiffError as exc:
-        print(f"tui-replay diff: {' '.join(str(exc).split())}", file=sys.stderr)
+        print(f"tui-replay diff: {message_line(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
     tolerant_stdout()
     if args.json:

@@ -29,7 +29,7 @@ from tui_replay.recording.miss import (
     probes_from_log,
 )
 from tui_replay.recording.model import RecordingError
-from tui_replay.textsafe import one_line, printable
+from tui_replay.textsafe import one_line, printable, shown_path
 
 PROG = "tui-replay explain"
 RERECORD_PYTEST = "uv run --group test pytest -sv"
@@ -59,25 +59,25 @@ def probes_for(args: argparse.Namespace) -> tuple[list[Probe], LogReport | None]
         try:
             body = json.loads(read_bytes(args.body))
         except RecordingError as exc:
-            raise UsageError(f"--body {args.body}: {exc.reason}") from None
+            raise UsageError(f"--body {shown_path(args.body)}: {exc.reason}") from None
         except ValueError as exc:
-            raise UsageError(f"--body {args.body}: not valid JSON: {exc}") from None
+            raise UsageError(f"--body {shown_path(args.body)}: not valid JSON: {exc}") from None
         return [probe_from_body(body, test_id=args.test_id, url=args.url, label=args.body)], None
     if args.recording:
         try:
             obj = parse_json(read_bytes(args.recording))
         except RecordingError as exc:
-            raise UsageError(f"--recording {args.recording}: {exc.reason}") from None
+            raise UsageError(f"--recording {shown_path(args.recording)}: {exc.reason}") from None
         probe = probe_from_recording(obj, label=args.recording)
         if probe is None:
-            raise UsageError(f"--recording {args.recording}: no request the recorder hashes")
+            raise UsageError(f"--recording {shown_path(args.recording)}: no request the recorder hashes")
         if args.test_id:
             probe = Probe(probe.label, args.test_id, probe.url, probe.model, probe.request)
         return [probe], None
     try:
         text = read_bytes(args.log).decode("utf-8", errors="replace")
     except RecordingError as exc:
-        raise UsageError(f"--log {args.log}: {exc.reason}") from None
+        raise UsageError(f"--log {shown_path(args.log)}: {exc.reason}") from None
     report = parse_log(text)
     return probes_from_log(report), report
 
@@ -150,16 +150,16 @@ def explanation_lines(explanation: Explanation) -> list[tuple[str, str | None]]:
     nearest one) or None: the app opens the recording of a line."""
     probe = explanation.probe
     lines: list[tuple[str, str | None]] = [
-        (printable(probe.label), None),
+        (shown_path(probe.label), None),
         (f"  hash     {probe.hash or '(not in the message)'}", None),
     ]
     if explanation.verdict == "match":
-        lines.append((f"  match    {printable(explanation.path or '')}", explanation.path))
+        lines.append((f"  match    {shown_path(explanation.path or '')}", explanation.path))
         if explanation.note:
             lines.append((f"  note     {printable(explanation.note)}", None))
         return lines
     where = " then ".join(explanation.looked_in)
-    lines.append((f"  miss     no {probe.hash or 'such'} file in {printable(where)}", None))
+    lines.append((f"  miss     no {probe.hash or 'such'} file in {shown_path(where)}", None))
     if explanation.note:
         lines.append((f"  note     {printable(explanation.note)}", None))
     if not explanation.nearest:
@@ -172,7 +172,7 @@ def explanation_lines(explanation: Explanation) -> list[tuple[str, str | None]]:
         path = nearest.stored.path
         known = "" if probe.request is not None else " in what the text gives"  # the body is unknown
         tied = ", tied" if nearest.tied else ""
-        lines.append((f"    {rank}. {printable(path)}  ({nearest.score} {noun}{known}{tied})", path))
+        lines.append((f"    {rank}. {shown_path(path)}  ({nearest.score} {noun}{known}{tied})", path))
     if explanation.ties > len(explanation.nearest):
         lines.append((f"    {explanation.ties} recordings tie for nearest: nothing tells them apart", None))
     differences = render_differences(explanation.nearest[0], probe)
@@ -241,7 +241,7 @@ def render_differences(nearest: Nearest, probe: Probe) -> list[str]:
     lines = ["  what differs (stored → request)"]
     for pointer, stored, request in nearest.differences:
         label = _ENVELOPE_LABELS.get(pointer, pointer)
-        lines.append(f"    {printable(label)}: {describe_change(stored, request)}")
+        lines.append(f"    {printable(label, single_line=True)}: {describe_change(stored, request)}")
     return lines
 
 

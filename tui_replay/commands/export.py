@@ -17,11 +17,11 @@ import sys
 from tui_replay.commands.listing import PROG, report_missing, tolerant_stdout
 from tui_replay.commands.show import iter_recordings
 from tui_replay.export import DEFAULT_BASE_URL, FORMATS, export_text, join_exports
-from tui_replay.textsafe import one_line
+from tui_replay.textsafe import message_line, shown_path
 
 
 def _error(message: str) -> None:
-    print(f"{PROG} export: {one_line(message, 1000)}", file=sys.stderr)
+    print(f"{PROG} export: {message_line(message)}", file=sys.stderr)
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -43,7 +43,7 @@ def run_export(args: argparse.Namespace) -> int:
     failed = False
     for path, recording, reason in iter_recordings(args.paths, max_size):
         if recording is None:
-            _error(f"{path}: {reason}")
+            _error(f"{shown_path(path)}: {reason}")
             failed = True
             continue
         try:
@@ -65,9 +65,9 @@ def run_export(args: argparse.Namespace) -> int:
     try:
         write_atomic(args.out, text, executable=FORMATS[args.format][1])
     except FileExistsError:
-        _error(f"{args.out} already exists; not overwriting it")
+        _error(f"{shown_path(args.out)} already exists; not overwriting it")
         return 2
     except (OSError, UnicodeEncodeError) as exc:
-        _error(f"cannot write {args.out}: {exc}")
+        _error(f"cannot write {shown_path(args.out)}: {exc}")
         return 1
     return 1 if failed else 0

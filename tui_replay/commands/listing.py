@@ -34,8 +34,11 @@ PROG = "tui-replay"
 def report_missing(command: str, paths: Iterable[str]) -> int:
     """Print one line per missing path on stderr; 2 when any is missing, else 0."""
     missing = unreachable_paths(paths)
-    for path, reason in missing:
-        print(f"{PROG} {command}: {reason}: {path}", file=sys.stderr)
+    if missing:
+        from tui_replay.textsafe import shown_path  # (imports Rich: `list --json` does not, otherwise)
+
+        for path, reason in missing:
+            print(f"{PROG} {command}: {reason}: {shown_path(path)}", file=sys.stderr)
     return 2 if missing else 0
 
 

@@ -372,13 +372,13 @@ def print_recording(console: Console, recording: Recording) -> None:
     console.print(literal(recording.path, "bold", single_line=True), overflow="fold")
     console.print(_header(recording))
     for message in recording.messages:
-        title = literal(message.role, ROLE_STYLES.get(message.role, "bold"))
+        title = literal(message.role, ROLE_STYLES.get(message.role, "bold"), single_line=True)
         if message.tool_call_id:
             title.append(" ← ")
-            title.append_text(literal(message.tool_call_id, "dim"))
+            title.append_text(literal(message.tool_call_id, "dim", single_line=True))
         elif message.name:
             title.append(" ")
-            title.append_text(literal(message.name, "dim"))
+            title.append_text(literal(message.name, "dim", single_line=True))
         border = ROLE_STYLES.get(message.role, "white")
         body = _body(message.text, message.tool_calls, message.reasoning)
         console.print(Panel(body, title=title, title_align="left", border_style=border))

@@ -78,7 +78,9 @@ def _target(args: argparse.Namespace) -> tuple[LiveTarget, int, str | None]:
 
 def _fail(args: argparse.Namespace, cause: str, target: LiveTarget | None) -> int:
     cause = redact(cause, target)
-    print(f"tui-replay compare: {args.file}: {cause}", file=sys.stderr)
+    from tui_replay.textsafe import shown_path
+
+    print(f"tui-replay compare: {shown_path(args.file)}: {cause}", file=sys.stderr)
     if args.json:
         print(json.dumps({"path": args.file, "error": cause}, ensure_ascii=False))
     return EXIT_FAILED
@@ -198,7 +200,9 @@ def _print_report(report: dict[str, Any], runs: list[LiveRun]) -> None:
     call = first.answer.exchange.call
     comparison = first.comparison
     live = report["live"]
-    console.print(Text.assemble("stored   ", safe_text(report["path"]), f"  ({call.operation})"))
+    console.print(
+        Text.assemble("stored   ", safe_text(report["path"], single_line=True), f"  ({call.operation})")
+    )
     console.print(
         Text.assemble("live     ", safe_text(f"{live['base_url']}  model {live.get('model') or '-'}"))
     )
@@ -237,4 +241,4 @@ def _print_report(report: dict[str, Any], runs: list[LiveRun]) -> None:
     if len(runs) > 1:
         console.print(Text("stability  " + repeat_stability(runs).describe()))
     if report.get("saved"):
-        console.print(Text.assemble("saved    ", safe_text(report["saved"])))
+        console.print(Text.assemble("saved    ", safe_text(report["saved"], single_line=True)))

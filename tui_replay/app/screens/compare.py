@@ -104,7 +104,7 @@ class CompareScreen(Screen[None]):
 
     def _title(self) -> Text:
         title = Text("Compare  ", "bold")
-        title.append_text(safe_text(Path(self.recording.path).name or "(recording)"))
+        title.append_text(safe_text(Path(self.recording.path).name or "(recording)", single_line=True))
         title.append("  →  ")
         title.append_text(
             safe_text(display_url(self.target.base_url) if self.target.base_url else "(no base URL)")

@@ -21,6 +21,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
@@ -41,7 +42,7 @@ from tui_replay.comparison_view import (
 )
 from tui_replay.config import Config
 from tui_replay.recording.model import Recording, RecordingError
-from tui_replay.textsafe import safe_text
+from tui_replay.textsafe import safe_text, shown_path
 
 LABELS = ("a", "b")
 
@@ -105,11 +106,14 @@ class DiffScreen(Screen[None]):
     @staticmethod
     def _side_title(label: str, path: str) -> Text:
         style = "bold red" if label == "a" else "bold green"
-        return Text.assemble((f"{label}  ", style), safe_text(os.path.basename(path) or path))
+        return Text.assemble(
+            (f"{label}  ", style), safe_text(os.path.basename(path) or path, single_line=True)
+        )
 
     def on_mount(self) -> None:
-        self.query_one("#side-a").border_subtitle = self.path_a
-        self.query_one("#side-b").border_subtitle = self.path_b
+        # a str border title would be read as markup
+        self.query_one("#side-a").border_subtitle = Content(shown_path(self.path_a))
+        self.query_one("#side-b").border_subtitle = Content(shown_path(self.path_b))
         self.run_comparison()
 
     @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
@@ -166,7 +170,7 @@ class DiffScreen(Screen[None]):
         for label, path in zip(LABELS, (self.path_a, self.path_b), strict=True):
             side = self.query_one(f"#side-{label}")
             side.query_one(".side-title", Static).update(self._side_title(label, path))
-            side.border_subtitle = path
+            side.border_subtitle = Content(shown_path(path))
         self.query_one("#diff-verdict", Static).update(Text("Reading and comparing…", "dim"))
         self.run_comparison()
 

@@ -17,7 +17,6 @@ import threading
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -179,7 +178,7 @@ class ExplainScreen(ModalScreen[str | None]):
         self.error = message if error else None
         status = self.query_one("#explain-status", Static)
         status.set_class(error, "-error")
-        status.update(Text(message))
+        status.update(safe_text(message))
 
     def _show_result(self, result: ExplainResult) -> None:
         self.result = result

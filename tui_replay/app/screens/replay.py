@@ -56,7 +56,7 @@ from tui_replay.config import Config
 from tui_replay.playback import Player, ReplayPlan, build_plan
 from tui_replay.recording.model import VCR, Recording, RecordingError
 from tui_replay.recording.request_hash import KeyStatus, classify_file
-from tui_replay.textsafe import one_line
+from tui_replay.textsafe import one_line, safe_text
 
 TICK_SECONDS = 1 / 30  # timer period while playing
 FRAME_BUDGET = 0.008  # seconds of appending per tick at high speed, so input stays responsive
@@ -200,7 +200,7 @@ class ReplayScreen(Screen[None]):
         body = self.query_one("#replay-body")
         await body.remove_children()
         message = Text("Cannot open this recording: ", "bold red")
-        message.append(reason)
+        message.append_text(safe_text(reason))
         await body.mount(Static(message, id="load-error"))
         self.ready = True
 

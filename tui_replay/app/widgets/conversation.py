@@ -88,7 +88,7 @@ def _body(message: Message) -> list[Widget]:
 
 
 def _heading(message: Message) -> Text:
-    heading = Text(message.role, style="bold")
+    heading = safe_text(message.role, "bold", single_line=True)
     if message.name:
         heading.append(" ")
         heading.append_text(safe_text(message.name))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.cells import cell_len
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -26,6 +27,8 @@ from tui_replay.catalog.testids import short_test_name
 from tui_replay.catalog.view import STREAM_MARKER, Column, ListingView, TableRow, flat
 from tui_replay.recording.model import Summary
 from tui_replay.textsafe import printable, safe_text
+
+NO_STYLE = Style.null()
 
 __all__ = ["NEW_MARKER", "STREAM_MARKER", "RecordingTable", "TableRow", "flat"]
 
@@ -411,7 +414,15 @@ class RecordingTable(ScrollView, can_focus=True):
     def _crop(self, text: Text, width: int, style: Style) -> Strip:
         scroll_x = round(self.scroll_x)
         cells = text.cell_len
-        strip = Strip(list(text.render(self.app.console)), cells)
+        # Rich renders a Text without spans as one segment of style None, which Textual's NO_COLOR
+        # filter cannot take: it gets the null style, which draws the same.
+        strip = Strip(
+            [
+                segment if segment.style is not None else Segment(segment.text, NO_STYLE, segment.control)
+                for segment in text.render(self.app.console)
+            ],
+            cells,
+        )
         if scroll_x or cells > width:  # (each Strip made costs: only crop when needed)
             strip = strip.crop(scroll_x, scroll_x + width)
         return strip.extend_cell_length(width, style)
