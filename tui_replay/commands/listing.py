@@ -269,7 +269,9 @@ class TableWriter:
         self.count = 0
         self.errors = 0
         self._batch: list[Summary] = []
-        self._started = time.monotonic()
+        # The first batch's time runs from its first row: a slow start (a cold cache, a busy
+        # machine) must not cut the batch the widths come from down to one row.
+        self._started: float | None = None
         self._widths: list[int] | None = None
         self._shown = list(range(len(self.columns)))
         self._test_room = 0
@@ -288,7 +290,10 @@ class TableWriter:
             self._write_row(summary)
             return
         self._batch.append(summary)
-        if len(self._batch) >= FIRST_BATCH or time.monotonic() - self._started > FIRST_BATCH_SECONDS:
+        now = time.monotonic()
+        if self._started is None:
+            self._started = now
+        if len(self._batch) >= FIRST_BATCH or now - self._started > FIRST_BATCH_SECONDS:
             self._start()
 
     def finish(self) -> None:
