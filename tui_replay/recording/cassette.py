@@ -25,7 +25,7 @@ import re
 import zlib
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import orjson
 
@@ -268,6 +268,13 @@ class Interaction:
     method: str
 
 
+# Bedrock's InvokeModel: `/model/{id}/invoke`, the body in the model's own API (Anthropic
+# Messages for `anthropic.*` models); the model is named only in the URL.
+_BEDROCK_INVOKE = re.compile(r"/model/([^/]+)/invoke$")
+# A stored Response read back (`GET /v1/responses/{id}`, background mode polls it).
+_RESPONSE_BY_ID = re.compile(r"/responses/resp_[^/]+$")
+
+
 def _api(path: str) -> str | None:
     if path.endswith("/chat/completions"):
         return "chat"
@@ -283,6 +290,10 @@ def _api(path: str) -> str | None:
         return "responses"
     if path.endswith((":generateContent", ":streamGenerateContent")):
         return "gemini"
+    if _RESPONSE_BY_ID.search(path):
+        return "response-get"
+    if _BEDROCK_INVOKE.search(path):
+        return "bedrock-invoke"
     return None
 
 
@@ -304,14 +315,21 @@ def convert_interaction(raw: Any, max_size: int) -> Interaction:
     streaming = _is_sse(text, response_headers)
     lines = text.splitlines() if streaming and text is not None else None
     api = _api(path)
-    if (
+    model_in_url: str | None = None
+    if api == "response-get":
+        api = "responses" if method == "GET" and request_body is None else None
+    elif api == "bedrock-invoke":
+        is_messages = isinstance(request_body, dict) and "anthropic_version" in request_body
+        model_in_url = unquote(_BEDROCK_INVOKE.search(path).group(1)) if is_messages else None
+        api = "messages" if is_messages else None
+    elif (
         api is not None
         and not isinstance(request_body, dict)
         and not (api == "models" and request_body is None)
     ):
         api = None  # not a JSON call of that API
     payload = request_body if isinstance(request_body, dict) else {}
-    model = nonempty_str(payload.get("model"))
+    model = nonempty_str(payload.get("model")) or model_in_url
     if api == "gemini":
         model = path.rsplit("/", 1)[-1].split(":", 1)[0] or model
     raw_request = {"method": method, "url": url, "body": request_body}
@@ -343,7 +361,10 @@ def convert_interaction(raw: Any, max_size: int) -> Interaction:
 
 def _request_for(api: str, method: str, url: str, path: str, payload: dict, model: str | None) -> dict:
     if api in ("messages", "responses"):
-        return {"url": url, "method": method, "payload": payload}
+        request = {"url": url, "method": method, "payload": payload}
+        if model and not payload.get("model"):  # named by the URL (Bedrock)
+            request["model"] = model
+        return request
     if api == "gemini":
         body = _gemini_request(payload, model or "")
         return {
