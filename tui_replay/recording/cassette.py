@@ -29,6 +29,16 @@ from urllib.parse import unquote, urlsplit
 
 import orjson
 
+from tui_replay.recording.cassette_grpc import (
+    CHAT_URL,
+    COLLECTIONS_URL,
+    STREAM_URL,
+    grpc_chunks,
+    grpc_completion,
+    grpc_model,
+    grpc_request,
+    is_grpc_interaction,
+)
 from tui_replay.recording.model import (
     VCR,
     Kind,
@@ -37,6 +47,7 @@ from tui_replay.recording.model import (
     Response,
     interaction_address,
 )
+from tui_replay.recording.realtime import is_realtime, realtime_recording
 from tui_replay.recording.shapes.common import as_dict, as_int, as_list, as_str, error_from_body, nonempty_str
 from tui_replay.recording.yamlsafe import load_yaml
 
@@ -86,6 +97,9 @@ def cassette_test_id(path: str) -> str:
         if is_cassette_name(name)
         else name
     )
+    base, dot, suffix = stem.rpartition(".")
+    if dot and base and suffix.isalnum() and not suffix.startswith("test"):
+        stem = base  # `<test>.xai.yaml`: the recorder's own suffix (xAI gRPC), not `Class.test`
     params_match = _PARAMS.search(stem)
     params = params_match.group(0) if params_match else ""
     head = stem[: len(stem) - len(params)]
@@ -300,6 +314,8 @@ def _api(path: str) -> str | None:
 def convert_interaction(raw: Any, max_size: int) -> Interaction:
     """One cassette interaction as a recording object (see the module doc)."""
     raw = as_dict(raw)
+    if is_grpc_interaction(raw):
+        return _grpc_interaction(raw)
     request, response = raw.get("request"), raw.get("response")
     if not isinstance(request, dict) or not isinstance(response, dict):
         raise RecordingError("interaction without a request and a response mapping")
@@ -357,6 +373,49 @@ def convert_interaction(raw: Any, max_size: int) -> Interaction:
         if out_response is not None:
             obj = {"request": _request_for(api, method, url, path, payload, model), "response": out_response}
     return Interaction(obj, raw_request, raw_response, status, streaming, model, url, method)
+
+
+def _grpc_interaction(raw: dict) -> Interaction:
+    """An xAI gRPC call (see cassette_grpc): a chat completion, or kind `unknown` for other methods."""
+    model = grpc_model(raw)
+    if "collections_method" in raw:
+        call = as_dict(raw["collections_method"])
+        url = COLLECTIONS_URL + (as_str(call.get("method")) or "")
+        request_raw = {"method": "gRPC", "url": url, "body": call.get("request_json")}
+        return Interaction(
+            None,
+            request_raw,
+            {"status": None, "body": call.get("response_json")},
+            None,
+            False,
+            model,
+            url,
+            "gRPC",
+        )
+    streaming = "request_stream" in raw or "response_stream" in raw
+    url = STREAM_URL if streaming else CHAT_URL
+    request_side = raw.get("request_stream" if streaming else "request_sample")
+    response_side = as_dict(raw.get("response_stream" if streaming else "response_sample"))
+    body = grpc_request(request_side)
+    request_raw = {"method": "gRPC", "url": url, "body": as_dict(request_side).get("json")}
+    response_body = response_side.get("chunks_json") if streaming else response_side.get("json")
+    response_raw = {"status": None, "body": response_body}
+    obj = None
+    if isinstance(response_body, (dict, list)):
+        wrapped: Any = grpc_chunks(response_side) if streaming else grpc_completion(response_side)
+        path = urlsplit(url).path
+        obj = {
+            "request": {
+                "method": "POST",
+                "url": url,
+                "headers": {},
+                "body": body,
+                "endpoint": path,
+                "model": model or "",
+            },
+            "response": {"body": wrapped, "is_streaming": streaming, "status": None},
+        }
+    return Interaction(obj, request_raw, response_raw, None, streaming, model, url, "gRPC")
 
 
 def _request_for(api: str, method: str, url: str, path: str, payload: dict, model: str | None) -> dict:
@@ -447,3 +506,23 @@ def unknown_recording(item: Interaction, address: str, test_id: str | None, inde
 
 def cassette_address(path: str, index: int) -> str:
     return interaction_address(os.fspath(path), index)
+
+
+def whole_cassette_recording(interactions: list[Any], file: str, test_id: str | None) -> Recording | None:
+    """The one recording a cassette is as a whole, or None when each interaction is one:
+    a realtime session (see realtime.py), or an empty cassette (kind `empty`, not an error)."""
+    if not interactions:
+        return Recording(
+            path=file,
+            kind=Kind.EMPTY,
+            test_id=test_id,
+            endpoint=None,
+            url=None,
+            model=None,
+            streaming=False,
+            response=Response(summary={"note": "no interactions: the test made no call"}),
+            format=VCR,
+        )
+    if is_realtime(interactions):
+        return realtime_recording(interactions, file, test_id)
+    return None
