@@ -319,7 +319,7 @@ def _openai_received(session: _Session, chunk: int, kind: str, data: dict) -> No
         _session_settings(session, chunk, data, kind)
     elif kind == "response.done":
         response = as_dict(data.get("response"))
-        usage = as_dict(response.get("usage"))
+        usage = as_dict(response.get("usage")) or as_dict(data.get("usage"))  # xAI: beside it
         session.add_usage(usage.get("input_tokens"), usage.get("output_tokens"))
         status = nonempty_str(response.get("status"))
         session.finish = status or session.finish
