@@ -482,4 +482,5 @@ class ListingView:
         """The Test column of a recording: its test, or (no test id, or grouped) its file."""
         if self.grouped or not summary.test_id:
             return self.file_label(summary)
-        return short_test_name(summary.test_id)
+        name = short_test_name(summary.test_id)
+        return name if summary.interaction is None else f"{name} #{summary.interaction}"
