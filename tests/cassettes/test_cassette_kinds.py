@@ -350,3 +350,19 @@ def test_xai_suffix_is_not_a_test_class():
         "test_thinking.py::test_x[a-b]"
     )
     assert cassette_test_id("cassettes/agents/TestAgent.test_run.yaml") == "agents::TestAgent::test_run"
+
+
+def test_a_session_or_an_empty_cassette_is_neither_exported_as_a_request_nor_reissued():
+    from tui_replay.export import to_curl, to_python
+    from tui_replay.live.plan import NotReissuable, plan_call
+
+    for path in (OPENAI_SESSION, EMPTY):
+        recording = load_recording(path)
+        assert "is not an HTTP request" in to_curl(recording)
+        assert "is not an HTTP request" in to_python(recording)
+        try:
+            plan_call(recording)
+        except NotReissuable as exc:
+            assert "cannot re-issue" in str(exc)
+        else:
+            raise AssertionError(f"{path.name} was planned as a request")

@@ -43,6 +43,8 @@ _NOT_REISSUABLE = {
     Kind.MESSAGES: "a raw HTTP payload (Anthropic Messages)",
     Kind.INTERACTIONS: "a raw HTTP payload (Gemini Interactions)",
     Kind.RERANK: "a raw HTTP payload (rerank)",
+    Kind.REALTIME: "a realtime websocket session (not one request)",
+    Kind.EMPTY: "an empty cassette (nothing was recorded)",
     Kind.GENERATE: "an Ollama native call (/api/generate)",
 }
 

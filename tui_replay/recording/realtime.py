@@ -194,7 +194,7 @@ class _Session:
 
     def flush_audio(self, audio: _Audio) -> None:
         if audio.last_chunk >= 0:
-            self.note(audio.last_chunk, f"{audio.label}: {audio.seconds:.1f} s, {human_size(audio.size)}")
+            self.note(audio.last_chunk, f"{audio.label}: {audio.seconds:.2f} s, {human_size(audio.size)}")
         audio.size, audio.seconds, audio.last_chunk = 0, 0.0, -1
 
     def add_usage(self, prompt: Any, completion: Any) -> None:
