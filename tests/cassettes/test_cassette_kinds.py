@@ -210,9 +210,10 @@ def test_unknown_and_odd_realtime_frames_are_notes_not_errors(tmp_path):
         "- {kind: message, direction: sent, data: [not, a, mapping]}\n"
         "- {kind: close, code: 1011, reason: gone, ok: false}\n"
         "- {kind: message, direction: received, data: {somethingLive: {}}}\n"
+        "- {request: {method: POST, uri: 'https://x/v1/realtime/calls'}, response: {status: {code: 201}}}\n"
     )
     rows = summarize_cassette_file(path)
-    assert [(row.status, row.kind, row.chunks) for row in rows] == [("ok", "realtime", 5)]
+    assert [(row.status, row.kind, row.chunks) for row in rows] == [("ok", "realtime", 6)]
     recording = load_recording(path)
     notes = [e.text for e in recording.timeline if e.kind is EventKind.NOTE]
     assert notes[0] == "brand.new.event"
@@ -220,6 +221,7 @@ def test_unknown_and_odd_realtime_frames_are_notes_not_errors(tmp_path):
     assert notes[2].startswith("sent message: ")
     assert notes[3] == "connection closed (1011: gone)"
     assert notes[4] == "somethingLive"
+    assert notes[5] == "HTTP POST https://x/v1/realtime/calls (201)"
     assert recording.response.summary["errors"] == 1
     try:
         load_recording(f"{path}#0")
@@ -366,3 +368,23 @@ def test_a_session_or_an_empty_cassette_is_neither_exported_as_a_request_nor_rei
             assert "cannot re-issue" in str(exc)
         else:
             raise AssertionError(f"{path.name} was planned as a request")
+
+
+def test_rows_of_the_new_kinds_agree_with_the_full_loader():
+    """The listing's row and the opened recording say the same (kind, model, answer, calls, tokens)."""
+    files = [GRPC_THINKING, GRPC_STREAM, GRPC_COLLECTIONS, OPENAI_SESSION, XAI_SESSION, GOOGLE_SESSION, EMPTY]
+    for path in files:
+        for row in summarize_cassette_file(path):
+            recording = load_recording(row.path)
+            usage = recording.response.usage
+            assert (row.kind, row.model, row.streaming, row.tool_calls, row.chunks) == (
+                str(recording.kind),
+                recording.model,
+                recording.streaming,
+                len(recording.response.tool_calls),
+                recording.response.chunks,
+            ), row.path
+            assert row.answer_start == recording.response.text[:200]
+            assert (row.prompt_tokens, row.completion_tokens) == (
+                (usage.prompt_tokens, usage.completion_tokens) if usage else (None, None)
+            )

@@ -54,11 +54,15 @@ NOTE_CHARS = 160  # a note quotes at most this much of a text
 
 
 def is_realtime(interactions: list[Any]) -> bool:
-    """Websocket frames (`kind` + `direction`/`data`), not vcrpy's request/response pairs."""
-    for item in interactions[:8]:
-        if isinstance(item, dict) and "request" not in item and "kind" in item:
-            return "direction" in item or "data" in item or item.get("kind") == "close"
-    return False
+    """Websocket frames (`kind` + `direction`/`data`), not vcrpy's request/response pairs (an
+    HTTP call among the frames, such as the call setup, is one more event of the session)."""
+    return any(
+        isinstance(item, dict)
+        and "request" not in item
+        and "kind" in item
+        and ("direction" in item or "data" in item or item.get("kind") == "close")
+        for item in interactions
+    )
 
 
 def _short(text: str) -> str:
@@ -442,6 +446,13 @@ def _live_received(session: _Session, chunk: int, data: dict) -> None:
 
 def _read(session: _Session, chunk: int, frame: Any) -> None:
     frame = as_dict(frame)
+    request = frame.get("request")
+    if isinstance(request, dict):  # an HTTP call recorded among the frames
+        status = as_dict(as_dict(frame.get("response")).get("status")).get("code")
+        method = as_str(request.get("method")) or "POST"
+        url = as_str(request.get("uri")) or as_str(request.get("url")) or ""
+        session.note(chunk, f"HTTP {method} {url}" + (f" ({status})" if status is not None else ""))
+        return
     kind = as_str(frame.get("kind")) or "message"
     direction = as_str(frame.get("direction")) or ""
     if kind == "close":
