@@ -524,5 +524,8 @@ def whole_cassette_recording(interactions: list[Any], file: str, test_id: str | 
             format=VCR,
         )
     if is_realtime(interactions):
-        return realtime_recording(interactions, file, test_id)
+        try:
+            return realtime_recording(interactions, file, test_id)
+        except Exception as exc:  # a reader bug must be one error row, never a traceback
+            raise RecordingError(f"realtime session: malformed: {type(exc).__name__}: {exc}") from None
     return None
