@@ -163,6 +163,9 @@ def test_openai_realtime_session_is_one_row_replayed_as_a_timeline():
     assert any(note.startswith("tool result for get_weather: It is foggy") for note in notes)
     chunks = [e.chunk for e in recording.timeline]
     assert chunks == sorted(chunks) and max(chunks) == 49  # one chunk per frame, in order
+    sent = ["session.update", "conversation.item.create", "response.create"]
+    sent += ["conversation.item.create", "response.create"]  # the tool's output, then the answer
+    assert [data["type"] for data in recording.request_raw["sent"]] == sent  # `direction: sent`
 
 
 def test_xai_realtime_session_answers_in_speech_transcripts_and_counts_audio():

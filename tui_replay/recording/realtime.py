@@ -511,7 +511,11 @@ def realtime_recording(frames: list[Any], file: str, test_id: str | None) -> Rec
         tools=session.tools,
         response=response,
         timeline=sorted(session.events, key=lambda event: event.chunk),
-        request_raw={"frames": len(frames)},
+        # The normalized view: what the client sent, then every frame (the chunk on screen is one).
+        request_raw={
+            "transport": "websocket",
+            "sent": [f.get("data") for f in frames if isinstance(f, dict) and f.get("direction") == "sent"],
+        },
         response_raw={"body": frames},
         format=VCR,
     )
