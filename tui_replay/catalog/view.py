@@ -477,10 +477,3 @@ class ListingView:
         if row is None or row.summary is not summary:
             row = self._rows[summary.path] = TableRow(summary.path, summary)
         return row
-
-    def first_cell(self, summary: Summary) -> str:
-        """The Test column of a recording: its test, or (no test id, or grouped) its file."""
-        if self.grouped or not summary.test_id:
-            return self.file_label(summary)
-        name = short_test_name(summary.test_id)
-        return name if summary.interaction is None else f"{name} #{summary.interaction}"

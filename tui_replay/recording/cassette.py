@@ -20,7 +20,6 @@ deflate) are inflated, never past the size limit.
 
 from __future__ import annotations
 
-import os
 import re
 import zlib
 from dataclasses import dataclass
@@ -45,7 +44,6 @@ from tui_replay.recording.model import (
     Recording,
     RecordingError,
     Response,
-    interaction_address,
 )
 from tui_replay.recording.realtime import is_realtime, realtime_recording
 from tui_replay.recording.shapes.common import as_dict, as_int, as_list, as_str, error_from_body, nonempty_str
@@ -502,10 +500,6 @@ def unknown_recording(item: Interaction, address: str, test_id: str | None, inde
         format=VCR,
         interaction=index,
     )
-
-
-def cassette_address(path: str, index: int) -> str:
-    return interaction_address(os.fspath(path), index)
 
 
 def whole_cassette_recording(interactions: list[Any], file: str, test_id: str | None) -> Recording | None:
