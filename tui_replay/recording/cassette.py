@@ -72,6 +72,29 @@ def parse_cassette(data: bytes) -> list[Any]:
     return doc["interactions"]
 
 
+def whole_cassette_recording(interactions: list[Any], file: str, test_id: str | None) -> Recording | None:
+    """The one recording a cassette is as a whole, or None when each interaction is one:
+    a realtime session (see realtime.py), or an empty cassette (kind `empty`, not an error)."""
+    if not interactions:
+        return Recording(
+            path=file,
+            kind=Kind.EMPTY,
+            test_id=test_id,
+            endpoint=None,
+            url=None,
+            model=None,
+            streaming=False,
+            response=Response(summary={"note": "no interactions: the test made no call"}),
+            format=VCR,
+        )
+    if is_realtime(interactions):
+        try:
+            return realtime_recording(interactions, file, test_id)
+        except Exception as exc:  # a reader bug must be one error row, never a traceback
+            raise RecordingError(f"realtime session: malformed: {type(exc).__name__}: {exc}") from None
+    return None
+
+
 # ------------------------------------------------------------------------ test ids
 
 _PARAMS = re.compile(r"\[.*\]$", re.S)
@@ -500,26 +523,3 @@ def unknown_recording(item: Interaction, address: str, test_id: str | None, inde
         format=VCR,
         interaction=index,
     )
-
-
-def whole_cassette_recording(interactions: list[Any], file: str, test_id: str | None) -> Recording | None:
-    """The one recording a cassette is as a whole, or None when each interaction is one:
-    a realtime session (see realtime.py), or an empty cassette (kind `empty`, not an error)."""
-    if not interactions:
-        return Recording(
-            path=file,
-            kind=Kind.EMPTY,
-            test_id=test_id,
-            endpoint=None,
-            url=None,
-            model=None,
-            streaming=False,
-            response=Response(summary={"note": "no interactions: the test made no call"}),
-            format=VCR,
-        )
-    if is_realtime(interactions):
-        try:
-            return realtime_recording(interactions, file, test_id)
-        except Exception as exc:  # a reader bug must be one error row, never a traceback
-            raise RecordingError(f"realtime session: malformed: {type(exc).__name__}: {exc}") from None
-    return None
