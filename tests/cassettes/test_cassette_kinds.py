@@ -357,11 +357,11 @@ def test_xai_suffix_is_not_a_test_class():
     assert cassette_test_id("cassettes/agents/TestAgent.test_run.yaml") == "agents::TestAgent::test_run"
 
 
-def test_a_session_or_an_empty_cassette_is_neither_exported_as_a_request_nor_reissued():
+def test_a_session_an_empty_cassette_or_a_grpc_call_is_neither_exported_as_http_nor_reissued():
     from tui_replay.export import to_curl, to_python
     from tui_replay.live.plan import NotReissuable, plan_call
 
-    for path in (OPENAI_SESSION, EMPTY):
+    for path in (OPENAI_SESSION, EMPTY, f"{GRPC_THINKING}#0"):
         recording = load_recording(path)
         assert "is not an HTTP request" in to_curl(recording)
         assert "is not an HTTP request" in to_python(recording)
@@ -370,7 +370,7 @@ def test_a_session_or_an_empty_cassette_is_neither_exported_as_a_request_nor_rei
         except NotReissuable as exc:
             assert "cannot re-issue" in str(exc)
         else:
-            raise AssertionError(f"{path.name} was planned as a request")
+            raise AssertionError(f"{path} was planned as a request")
 
 
 def test_rows_of_the_new_kinds_agree_with_the_full_loader():

@@ -87,6 +87,8 @@ def _refuse_other_shapes(recording: Recording) -> None:
         raise NotReissuable(f"cannot re-issue {_NOT_REISSUABLE[recording.kind]}")
     if endpoint.startswith("/api/"):
         raise NotReissuable(f"cannot re-issue an Ollama native call ({endpoint})")
+    if (recording.url or "").startswith("grpc://"):  # read as chat, but its settings are xAI's own
+        raise NotReissuable("cannot re-issue a gRPC call (xAI SDK)")
     raw = recording.request_raw
     if "payload" in raw and "body" not in raw:
         raise NotReissuable("cannot re-issue a raw HTTP payload")
