@@ -17,7 +17,9 @@ Target: cold/baseline <= 2.0 (and the process within 2x of its baseline process)
 
 Then the same cold/baseline ratio per kind of cassette (--files/4 copies of each): vcrpy HTTP,
 xAI gRPC (`request_sample`, `request_stream`, `collections_method`), realtime websocket
-sessions (`kind: message` frames) and empty ones (`interactions: []`).
+sessions (`kind: message` frames) and empty ones (`interactions: []`). These run the catalog in
+one process (`jobs=1`), like the baseline: on 500 tiny files the helper processes' start-up
+alone would be most of the time.
 """
 
 from __future__ import annotations
@@ -142,12 +144,12 @@ def main() -> int:
         with work_folder(f"tui-replay-bench-cassettes-{kind}-") as work:
             tree = work / "tree"
             kind_paths = replicate(tree, max(options.files // 4, len(sources)), sources)
-            kind_rows = Catalog(use_cache=False).scan([str(tree)])
+            kind_rows = Catalog(use_cache=False, jobs=1).scan([str(tree)])
             kind_errors = sum(row.status != "ok" for row in kind_rows)
             base, cold = [], []
             for _ in range(options.rounds):
                 base.append(timed(lambda paths=kind_paths: yaml_baseline(paths)))
-                cold.append(timed(lambda tree=tree: Catalog(use_cache=False).scan([str(tree)])))
+                cold.append(timed(lambda tree=tree: Catalog(use_cache=False, jobs=1).scan([str(tree)])))
         ratio = statistics.median(cold) / statistics.median(base)
         print(f"  {kind:<9} {len(sources):>3} sources, {len(kind_paths)} files, {len(kind_rows)} rows "
               f"({kind_errors} errors): cold {statistics.median(cold):.3f} s / baseline "
