@@ -18,7 +18,7 @@ from tui_replay.catalog.filters import filter_summaries
 from tui_replay.recording.cassette import cassette_test_id
 from tui_replay.recording.cassette_source import interaction_source
 from tui_replay.recording.load import load_recording
-from tui_replay.recording.model import EventKind, Kind, RecordingError
+from tui_replay.recording.model import EventKind, Kind, RecordingError, Summary
 from tui_replay.recording.summary import summarize_cassette_file
 
 PYDANTIC = CORPUS / "cassettes" / "pydantic-ai"
@@ -391,3 +391,33 @@ def test_rows_of_the_new_kinds_agree_with_the_full_loader():
             assert (row.prompt_tokens, row.completion_tokens) == (
                 (usage.prompt_tokens, usage.completion_tokens) if usage else (None, None)
             )
+
+
+def test_rows_stored_by_an_older_reader_are_not_served(tmp_path):
+    """Before this reader a realtime cassette listed as one error row per frame; a cache holding
+    such rows (its `rows` mark older) is rebuilt, not served."""
+    import dataclasses
+    import shutil
+    import sqlite3
+
+    from tui_replay.catalog.cache import CACHE_FOLDER, DB_NAME
+    from tui_replay.catalog.catalog import Catalog
+
+    folder = tmp_path / "cassettes"
+    folder.mkdir()
+    shutil.copy(OPENAI_SESSION, folder / OPENAI_SESSION.name)
+    cache_dir = tmp_path / "cache"
+    [fresh] = Catalog(cache_dir=str(cache_dir), jobs=1).scan([str(folder)])
+    assert (fresh.kind, fresh.status) == ("realtime", "ok")
+    database = cache_dir / CACHE_FOLDER / DB_NAME
+    fields = [f.name for f in dataclasses.fields(Summary) if f.name != "path"]  # as the cache stores them
+    with sqlite3.connect(database) as conn:  # what an older reader left: an error row, rows mark 1
+        [(stored,)] = conn.execute("SELECT rows FROM files").fetchall()
+        row = orjson.loads(stored)[0]
+        row[fields.index("status")], row[fields.index("kind")] = "error", None
+        row[fields.index("error")] = "interaction #0: interaction without a request and a response mapping"
+        conn.execute("UPDATE files SET rows = ?", (orjson.dumps([row]),))
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'rows'")
+    conn.close()
+    [again] = Catalog(cache_dir=str(cache_dir), jobs=1).scan([str(folder)])
+    assert (again.kind, again.status, again.error) == ("realtime", "ok", None)
