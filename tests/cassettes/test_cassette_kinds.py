@@ -421,3 +421,18 @@ def test_rows_stored_by_an_older_reader_are_not_served(tmp_path):
     conn.close()
     [again] = Catalog(cache_dir=str(cache_dir), jobs=1).scan([str(folder)])
     assert (again.kind, again.status, again.error) == ("realtime", "ok", None)
+
+
+def test_text_and_kind_filters_find_sessions_and_empty_cassettes(tmp_path):
+    env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(tmp_path), PYTHONPATH=str(REPO), NO_COLOR="1")
+
+    def listed(query: str) -> list[str]:
+        result = run_tui_replay(
+            "list", "--json", "--filter", query, str(PYDANTIC), cwd=REPO, env=env, timeout=120, text=False
+        )
+        assert result.returncode == 0, result.stderr
+        return sorted(Path(orjson.loads(line)["path"]).name for line in result.stdout.splitlines())
+
+    # "foggy" is said in the OpenAI and xAI sessions (the Gemini one records a reading)
+    assert listed("text:foggy kind:realtime") == [OPENAI_SESSION.name, XAI_SESSION.name]
+    assert listed("kind:empty") == [EMPTY.name]
