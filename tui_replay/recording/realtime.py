@@ -166,7 +166,7 @@ class _Session:
             self.call_pieces[call.index].append(whole)
             self.events.append(Event(chunk, EventKind.TOOL_CALL, whole, tool_index=call.index))
 
-    def end_turn(self, chunk: int) -> None:
+    def end_turn(self) -> None:
         """A response ended: its text and calls are one assistant message."""
         self.flush_audio(self.received_audio)
         if self.turn_text or self.turn_calls:
@@ -182,7 +182,7 @@ class _Session:
 
     def tool_result(self, chunk: int, call_id: Any, output: Any) -> None:
         if self.turn_text or self.turn_calls:  # the result ends the turn that made the call
-            self.end_turn(chunk)
+            self.end_turn()
         text = output if isinstance(output, str) else compact_json(output)
         call = self.call_by_id.get(as_str(call_id) or "")
         self.messages.append(
@@ -327,7 +327,7 @@ def _openai_received(session: _Session, chunk: int, kind: str, data: dict) -> No
         session.add_usage(usage.get("input_tokens"), usage.get("output_tokens"))
         status = nonempty_str(response.get("status"))
         session.finish = status or session.finish
-        session.end_turn(chunk)
+        session.end_turn()
         if status:
             session.events.append(Event(chunk, EventKind.FINISH, finish_reason=status))
         session.note(chunk, f"response.done ({status or 'no status'})")
@@ -421,7 +421,7 @@ def _live_received(session: _Session, chunk: int, data: dict) -> None:
             if session.user_transcript:
                 session.user_turn(chunk, "".join(session.user_transcript), "user (transcribed)")
                 session.user_transcript = []
-            session.end_turn(chunk)
+            session.end_turn()
             session.finish = "turn complete"
             session.note(chunk, "turn complete")
     usage = data.get("usageMetadata")
@@ -482,7 +482,7 @@ def realtime_recording(frames: list[Any], file: str, test_id: str | None) -> Rec
     session.flush_audio(session.sent_audio)
     if session.user_transcript:
         session.user_turn(last, "".join(session.user_transcript), "user (transcribed)")
-    session.end_turn(last)
+    session.end_turn()
     for call in session.calls:
         call.arguments = "".join(session.call_pieces[call.index])
     usage = None
