@@ -50,7 +50,9 @@ _SDK_METHODS = {
 
 def request_path(recording: Recording) -> str | None:
     """The API path the request went to, e.g. "/v1/chat/completions"; None for non-HTTP kinds."""
-    if recording.kind in (Kind.TOOL, Kind.FILE):
+    if recording.kind in (Kind.TOOL, Kind.FILE, Kind.REALTIME, Kind.EMPTY):  # no one HTTP request
+        return None
+    if (recording.url or "").startswith("grpc://"):  # an xAI gRPC call read as chat
         return None
     if recording.endpoint:
         if recording.endpoint == "/v1/completions" and "messages" in request_body(recording):

@@ -289,6 +289,7 @@ def build_plan(recording: Recording) -> ReplayPlan:
     text_offset = 0
     in_reasoning = False
     seen_text = False
+    last_shown = ""  # the last run shown so far (a note starts on a line of its own)
     runs: list[list[Run]] = []
     tool_fragments: dict[int, list[ToolFragment]] = {}
     for chunk, events in enumerate(grouped):
@@ -327,12 +328,20 @@ def build_plan(recording: Recording) -> ReplayPlan:
                             doc.played_at = chunk
                         span_cursor += 1
                 text_offset += len(delta)
+            elif event.kind is EventKind.NOTE and event.text:
+                # A session event (realtime): a line of its own, between the answer's text.
+                before = chunk_runs[-1][0] if chunk_runs else last_shown
+                fresh_line = not before or before.endswith("\n")
+                chunk_runs.append((("" if fresh_line else "\n") + f"· {event.text}\n", RUN_LABEL))
+                in_reasoning = False
             elif event.kind is EventKind.TOOL_CALL:
                 index = event.tool_index if event.tool_index is not None else 0
                 tool_fragments.setdefault(index, []).append(
                     ToolFragment(chunk, event.tool_id, event.tool_name, event.text)
                 )
         runs.append([run for run in chunk_runs if run[0]])
+        if runs[-1]:
+            last_shown = runs[-1][-1][0]
     for doc in documents:
         if doc.played_at < 0:  # marker never reached by the timeline: show it at the end
             doc.played_at = max(count - 1, 0)

@@ -24,13 +24,29 @@ CASSETTES = CORPUS / "cassettes"
 
 
 def _cassettes() -> list[Path]:
+    """The vcrpy HTTP cassettes: one recording per request/response interaction (the gRPC,
+    realtime and empty cassettes are checked in test_cassette_kinds.py)."""
     require_corpus()
-    return sorted(CASSETTES.rglob("*.yaml"))
+    return [path for path in sorted(CASSETTES.rglob("*.yaml")) if _is_http(_raw(path))]
+
+
+def _is_http(interactions: list[dict]) -> bool:
+    return bool(interactions) and all("request" in item and "response" in item for item in interactions)
 
 
 def _raw(path: Path) -> list[dict]:
     """The interactions as PyYAML's own safe loader reads them (the reference)."""
     return yaml.load(path.read_bytes(), Loader=yaml.CSafeLoader)["interactions"]
+
+
+def _addresses(path: Path) -> list[tuple[str, int | None]]:
+    """(address, interaction) of the rows a cassette lists as: `file#N` per interaction, or the
+    file alone when it is read whole (a realtime session: websocket frames with `kind`; an
+    empty cassette)."""
+    interactions = _raw(path)
+    if not interactions or "kind" in interactions[0]:
+        return [(str(path), None)]
+    return [(f"{path}#{index}", index) for index in range(len(interactions))]
 
 
 def _run(*args: str, cache: Path, timeout: float = 120):
@@ -56,17 +72,16 @@ def test_every_corpus_interaction_loads_with_no_error():
 
 
 def test_list_json_gives_one_ok_row_per_interaction(tmp_path):
-    files = _cassettes()
+    files = sorted(CASSETTES.rglob("*.yaml"))
     result = _run("list", "--json", str(CASSETTES), cache=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = _lines(result.stdout)
     assert [row["error"] for row in rows if row["status"] != "ok"] == []
-    expected = [f"{path}#{index}" for path in files for index in range(len(_raw(path)))]
-    assert [row["path"] for row in rows] == expected
+    expected = [address for path in files for address in _addresses(path)]
+    assert [(row["path"], row["interaction"]) for row in rows] == expected
     assert all(row["format"] == "vcr" for row in rows)
-    assert [row["interaction"] for row in rows] == [int(p.rsplit("#", 1)[1]) for p in expected]
     kinds = {row["kind"] for row in rows}
-    assert {"chat", "responses", "messages", "gemini", "embeddings", "unknown"} <= kinds
+    assert {"chat", "responses", "messages", "gemini", "embeddings", "unknown", "realtime", "empty"} <= kinds
     # The cache gives the same rows back.
     again = _run("list", "--json", str(CASSETTES), cache=tmp_path)
     assert again.stdout == result.stdout
@@ -157,13 +172,15 @@ def _expected_responses(events: list[dict]) -> dict:
 
 
 def _expected_anthropic(events: list[dict]) -> dict:
-    text, blocks, finish, prompt, completion = "", {}, None, None, None
+    text, blocks, inputs, finish, prompt, completion = "", {}, {}, None, None, None
     for event in events:
         if event["type"] == "message_start":
             prompt = event["message"]["usage"]["input_tokens"]
-        elif event["type"] == "content_block_start" and event["content_block"]["type"] == "tool_use":
+        elif event["type"] == "content_block_start" and event["content_block"]["type"].endswith("tool_use"):
+            # `tool_use`, and the server's own calls (`server_tool_use`, `mcp_tool_use`)
             block = event["content_block"]
             blocks[event["index"]] = {"id": block["id"], "name": block["name"], "arguments": ""}
+            inputs[event["index"]] = block.get("input")
         elif event["type"] == "content_block_delta":
             delta = event["delta"]
             if delta["type"] == "text_delta":
@@ -173,6 +190,10 @@ def _expected_anthropic(events: list[dict]) -> dict:
         elif event["type"] == "message_delta":
             finish = event["delta"].get("stop_reason") or finish
             completion = event["usage"]["output_tokens"]
+            prompt = event["usage"].get("input_tokens", prompt)  # cumulative when given (server tools)
+    for index, block in blocks.items():  # input given whole at the start (no deltas) is the input
+        if not block["arguments"] and inputs[index] is not None:
+            block["arguments"] = json.dumps(inputs[index], separators=(",", ":"), ensure_ascii=False)
     calls = [blocks[i] for i in sorted(blocks)]
     return {"text": text, "calls": calls, "finish": finish, "usage": (prompt, completion)}
 

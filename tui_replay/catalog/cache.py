@@ -96,6 +96,9 @@ _OLD_SCHEMA_NAME = re.compile(r"summaries-v(\d+)(\.json)?")
 _MARKED_FILE_START = b'{"writer":"' + WRITER.encode() + b'"'
 
 LAYOUT = "2"  # of the tables (2: files.indexed, triggers); another layout is rebuilt
+# What the readers make of a file: bumped when the same file gives other rows, so rows stored by
+# an older reader are not served (2: realtime sessions and empty cassettes one row, gRPC samples).
+ROWS = "2"
 _CREATE = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS files (id INTEGER PRIMARY KEY, dir TEXT NOT NULL, name TEXT NOT NULL,"
@@ -612,6 +615,7 @@ def _connect(path: str, *, create: bool) -> sqlite3.Connection:
             "writer": WRITER,
             "version": __version__,
             "layout": LAYOUT,
+            "rows": ROWS,
             "fields": ",".join(_STORED_FIELDS),
         }
         if meta != wanted or (("texts" in tables) != fts_available() and fts_available()):

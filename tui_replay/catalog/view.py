@@ -330,8 +330,10 @@ class ListingView:
         return text
 
     def file_label(self, summary: Summary) -> str:
-        """The file's short name, with the folders that tell it from others of the same name."""
-        return self.names.label(summary.file)
+        """The file's short name, with the folders that tell it from others of the same name,
+        and `#N` for an interaction of a cassette (its rows share the file)."""
+        label = self.names.label(summary.file)
+        return label if summary.interaction is None else f"{label}#{summary.interaction}"
 
     # -- filter ----------------------------------------------------------------------------------
 

@@ -108,14 +108,18 @@ def _load_found(found: Found, max_size: int) -> Iterator[_Loaded]:
 
 def _load_cassette(file: str, max_size: int) -> Iterator[_Loaded]:
     """Every interaction of a cassette; one error row when the file is not a readable cassette."""
-    from tui_replay.recording.cassette import parse_cassette
+    from tui_replay.recording.cassette import cassette_test_id, parse_cassette, whole_cassette_recording
     from tui_replay.recording.load import cassette_recording, read_bytes
     from tui_replay.recording.model import interaction_address
 
     try:
         interactions = parse_cassette(read_bytes(file, max_size))
+        whole = whole_cassette_recording(interactions, file, cassette_test_id(file))
     except RecordingError as exc:
         yield file, None, exc.reason
+        return
+    if whole is not None:  # a realtime session or an empty cassette: one recording
+        yield file, whole, ""
         return
     for index, raw in enumerate(interactions):
         address = interaction_address(file, index)

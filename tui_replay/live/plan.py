@@ -43,6 +43,8 @@ _NOT_REISSUABLE = {
     Kind.MESSAGES: "a raw HTTP payload (Anthropic Messages)",
     Kind.INTERACTIONS: "a raw HTTP payload (Gemini Interactions)",
     Kind.RERANK: "a raw HTTP payload (rerank)",
+    Kind.REALTIME: "a realtime websocket session (not one request)",
+    Kind.EMPTY: "an empty cassette (nothing was recorded)",
     Kind.GENERATE: "an Ollama native call (/api/generate)",
 }
 
@@ -85,6 +87,8 @@ def _refuse_other_shapes(recording: Recording) -> None:
         raise NotReissuable(f"cannot re-issue {_NOT_REISSUABLE[recording.kind]}")
     if endpoint.startswith("/api/"):
         raise NotReissuable(f"cannot re-issue an Ollama native call ({endpoint})")
+    if (recording.url or "").startswith("grpc://"):  # read as chat, but its settings are xAI's own
+        raise NotReissuable("cannot re-issue a gRPC call (xAI SDK)")
     raw = recording.request_raw
     if "payload" in raw and "body" not in raw:
         raise NotReissuable("cannot re-issue a raw HTTP payload")

@@ -24,10 +24,20 @@ import re
 import zlib
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import orjson
 
+from tui_replay.recording.cassette_grpc import (
+    CHAT_URL,
+    COLLECTIONS_URL,
+    STREAM_URL,
+    grpc_chunks,
+    grpc_completion,
+    grpc_model,
+    grpc_request,
+    is_grpc_interaction,
+)
 from tui_replay.recording.model import (
     VCR,
     Kind,
@@ -35,6 +45,7 @@ from tui_replay.recording.model import (
     RecordingError,
     Response,
 )
+from tui_replay.recording.realtime import is_realtime, realtime_recording
 from tui_replay.recording.shapes.common import as_dict, as_int, as_list, as_str, error_from_body, nonempty_str
 from tui_replay.recording.yamlsafe import load_yaml
 
@@ -61,6 +72,29 @@ def parse_cassette(data: bytes) -> list[Any]:
     return doc["interactions"]
 
 
+def whole_cassette_recording(interactions: list[Any], file: str, test_id: str | None) -> Recording | None:
+    """The one recording a cassette is as a whole, or None when each interaction is one:
+    a realtime session (see realtime.py), or an empty cassette (kind `empty`, not an error)."""
+    if not interactions:
+        return Recording(
+            path=file,
+            kind=Kind.EMPTY,
+            test_id=test_id,
+            endpoint=None,
+            url=None,
+            model=None,
+            streaming=False,
+            response=Response(summary={"note": "no interactions: the test made no call"}),
+            format=VCR,
+        )
+    if is_realtime(interactions):
+        try:
+            return realtime_recording(interactions, file, test_id)
+        except Exception as exc:  # a reader bug must be one error row, never a traceback
+            raise RecordingError(f"realtime session: malformed: {type(exc).__name__}: {exc}") from None
+    return None
+
+
 # ------------------------------------------------------------------------ test ids
 
 _PARAMS = re.compile(r"\[.*\]$", re.S)
@@ -84,6 +118,9 @@ def cassette_test_id(path: str) -> str:
         if is_cassette_name(name)
         else name
     )
+    base, dot, suffix = stem.rpartition(".")
+    if dot and base and suffix.isalnum() and not suffix.startswith("test"):
+        stem = base  # `<test>.xai.yaml`: the recorder's own suffix (xAI gRPC), not `Class.test`
     params_match = _PARAMS.search(stem)
     params = params_match.group(0) if params_match else ""
     head = stem[: len(stem) - len(params)]
@@ -266,6 +303,13 @@ class Interaction:
     method: str
 
 
+# Bedrock's InvokeModel: `/model/{id}/invoke`, the body in the model's own API (Anthropic
+# Messages for `anthropic.*` models); the model is named only in the URL.
+_BEDROCK_INVOKE = re.compile(r"/model/([^/]+)/invoke$")
+# A stored Response read back (`GET /v1/responses/{id}`, background mode polls it).
+_RESPONSE_BY_ID = re.compile(r"/responses/resp_[^/]+$")
+
+
 def _api(path: str) -> str | None:
     if path.endswith("/chat/completions"):
         return "chat"
@@ -281,12 +325,18 @@ def _api(path: str) -> str | None:
         return "responses"
     if path.endswith((":generateContent", ":streamGenerateContent")):
         return "gemini"
+    if _RESPONSE_BY_ID.search(path):
+        return "response-get"
+    if _BEDROCK_INVOKE.search(path):
+        return "bedrock-invoke"
     return None
 
 
 def convert_interaction(raw: Any, max_size: int) -> Interaction:
     """One cassette interaction as a recording object (see the module doc)."""
     raw = as_dict(raw)
+    if is_grpc_interaction(raw):
+        return _grpc_interaction(raw)
     request, response = raw.get("request"), raw.get("response")
     if not isinstance(request, dict) or not isinstance(response, dict):
         raise RecordingError("interaction without a request and a response mapping")
@@ -302,14 +352,21 @@ def convert_interaction(raw: Any, max_size: int) -> Interaction:
     streaming = _is_sse(text, response_headers)
     lines = text.splitlines() if streaming and text is not None else None
     api = _api(path)
-    if (
+    model_in_url: str | None = None
+    if api == "response-get":
+        api = "responses" if method == "GET" and request_body is None else None
+    elif api == "bedrock-invoke":
+        is_messages = isinstance(request_body, dict) and "anthropic_version" in request_body
+        model_in_url = unquote(_BEDROCK_INVOKE.search(path).group(1)) if is_messages else None
+        api = "messages" if is_messages else None
+    elif (
         api is not None
         and not isinstance(request_body, dict)
         and not (api == "models" and request_body is None)
     ):
         api = None  # not a JSON call of that API
     payload = request_body if isinstance(request_body, dict) else {}
-    model = nonempty_str(payload.get("model"))
+    model = nonempty_str(payload.get("model")) or model_in_url
     if api == "gemini":
         model = path.rsplit("/", 1)[-1].split(":", 1)[0] or model
     raw_request = {"method": method, "url": url, "body": request_body}
@@ -339,9 +396,55 @@ def convert_interaction(raw: Any, max_size: int) -> Interaction:
     return Interaction(obj, raw_request, raw_response, status, streaming, model, url, method)
 
 
+def _grpc_interaction(raw: dict) -> Interaction:
+    """An xAI gRPC call (see cassette_grpc): a chat completion, or kind `unknown` for other methods."""
+    model = grpc_model(raw)
+    if "collections_method" in raw:
+        call = as_dict(raw["collections_method"])
+        url = COLLECTIONS_URL + (as_str(call.get("method")) or "")
+        request_raw = {"method": "gRPC", "url": url, "body": call.get("request_json")}
+        return Interaction(
+            None,
+            request_raw,
+            {"status": None, "body": call.get("response_json")},
+            None,
+            False,
+            model,
+            url,
+            "gRPC",
+        )
+    streaming = "request_stream" in raw or "response_stream" in raw
+    url = STREAM_URL if streaming else CHAT_URL
+    request_side = raw.get("request_stream" if streaming else "request_sample")
+    response_side = as_dict(raw.get("response_stream" if streaming else "response_sample"))
+    body = grpc_request(request_side)
+    request_raw = {"method": "gRPC", "url": url, "body": as_dict(request_side).get("json")}
+    response_body = response_side.get("chunks_json") if streaming else response_side.get("json")
+    response_raw = {"status": None, "body": response_body}
+    obj = None
+    if isinstance(response_body, (dict, list)):
+        wrapped: Any = grpc_chunks(response_side) if streaming else grpc_completion(response_side)
+        path = urlsplit(url).path
+        obj = {
+            "request": {
+                "method": "POST",
+                "url": url,
+                "headers": {},
+                "body": body,
+                "endpoint": path,
+                "model": model or "",
+            },
+            "response": {"body": wrapped, "is_streaming": streaming, "status": None},
+        }
+    return Interaction(obj, request_raw, response_raw, None, streaming, model, url, "gRPC")
+
+
 def _request_for(api: str, method: str, url: str, path: str, payload: dict, model: str | None) -> dict:
     if api in ("messages", "responses"):
-        return {"url": url, "method": method, "payload": payload}
+        request = {"url": url, "method": method, "payload": payload}
+        if model and not payload.get("model"):  # named by the URL (Bedrock)
+            request["model"] = model
+        return request
     if api == "gemini":
         body = _gemini_request(payload, model or "")
         return {

@@ -373,7 +373,12 @@ def resolve_address(address: str | os.PathLike[str]) -> tuple[str, int | None]:
 
 def load_recording(path: str | os.PathLike[str], *, max_size: int = DEFAULT_MAX_SIZE) -> Recording:
     """Read, parse and assemble one recording (a file, or `cassette.yaml#N`); raises only RecordingError."""
-    from tui_replay.recording.cassette import is_cassette_name, parse_cassette
+    from tui_replay.recording.cassette import (
+        cassette_test_id,
+        is_cassette_name,
+        parse_cassette,
+        whole_cassette_recording,
+    )
 
     file, index = resolve_address(path)
     try:
@@ -384,6 +389,11 @@ def load_recording(path: str | os.PathLike[str], *, max_size: int = DEFAULT_MAX_
         raise RecordingError(f"cannot read: {exc}") from None
     if index is not None or is_cassette_name(file):
         interactions = parse_cassette(data)
+        whole = whole_cassette_recording(interactions, file, cassette_test_id(file))
+        if whole is not None:  # a realtime session or an empty cassette: the file is the recording
+            if index is not None:
+                raise RecordingError(f"{file} is read whole ({whole.kind}): name it without #{index}")
+            return whole
         if index is None:
             if len(interactions) != 1:
                 raise RecordingError(

@@ -64,6 +64,8 @@ class Kind(StrEnum):
     MESSAGES = "messages"  # Anthropic Messages via raw HTTP payload
     INTERACTIONS = "interactions"  # Gemini Interactions via raw HTTP payload
     RESPONSES = "responses"  # OpenAI Responses API (JSON or streamed events)
+    REALTIME = "realtime"  # a realtime (websocket) session: one cassette, replayed as a timeline
+    EMPTY = "empty"  # a cassette with no interactions (the test made no call)
     RERANK = "rerank"  # vLLM /rerank via raw HTTP payload
     TOOL = "tool"  # tool invocation (Tavily web search)
     FILE = "file"  # file processor (pypdf)
@@ -146,6 +148,7 @@ class EventKind(StrEnum):
     TOOL_CALL = "tool_call"
     FINISH = "finish"
     USAGE = "usage"
+    NOTE = "note"  # a session event shown in the timeline, not part of the answer (realtime)
 
 
 @dataclass(slots=True)

@@ -29,7 +29,7 @@ from tui_replay.recording.load import (
     read_bytes_stat,
     resume_gc,
 )
-from tui_replay.recording.model import LLAMA_STACK, VCR, Kind, RecordingError, Summary
+from tui_replay.recording.model import LLAMA_STACK, VCR, Kind, Recording, RecordingError, Summary
 from tui_replay.recording.request_hash import classify_file
 from tui_replay.recording.shapes import (
     TYPED_SHAPES,
@@ -571,7 +571,12 @@ def summarize_cassette(
     """One row per interaction of a cassette's bytes (an interaction that cannot be read is an
     error row of its own); raises RecordingError when the file is not a readable cassette.
     `texts`: what each row says is appended there (see summarize_file)."""
-    from tui_replay.recording.cassette import cassette_test_id, convert_interaction, parse_cassette
+    from tui_replay.recording.cassette import (
+        cassette_test_id,
+        convert_interaction,
+        parse_cassette,
+        whole_cassette_recording,
+    )
     from tui_replay.recording.model import interaction_address
 
     try:
@@ -581,6 +586,11 @@ def summarize_cassette(
             raise NotACassette(exc.reason) from None
         raise
     test_id = cassette_test_id(file)
+    whole = whole_cassette_recording(interactions, file, test_id)
+    if whole is not None:  # a realtime session or an empty cassette: one row for the file
+        if texts is not None:
+            texts.append(_recording_text(whole))
+        return [_summary_of(whole)]
     rows: list[Summary] = []
     for index, raw in enumerate(interactions):
         address = interaction_address(file, index)
@@ -614,6 +624,39 @@ def summarize_cassette(
         if texts is not None:
             texts.append(text)
     return rows
+
+
+def _summary_of(recording: Recording) -> Summary:
+    """The row of a recording already assembled (a realtime session, an empty cassette)."""
+    response = recording.response
+    usage = response.usage
+    first_user = next((m.text for m in recording.messages if m.role == "user" and m.text), "")
+    return Summary(
+        path=recording.path,
+        status="ok",
+        test_id=recording.test_id,
+        kind=str(recording.kind),
+        endpoint=recording.endpoint,
+        model=recording.model,
+        streaming=recording.streaming,
+        chunks=response.chunks,
+        tool_calls=len(response.tool_calls),
+        exception=response.exception is not None,
+        prompt_tokens=usage.prompt_tokens if usage else None,
+        completion_tokens=usage.completion_tokens if usage else None,
+        first_user=(first_user or response.summary.get("note", ""))[:PREVIEW_CHARS],
+        answer_start=response.text[:PREVIEW_CHARS],
+        format=recording.format,
+        interaction=recording.interaction,
+    )
+
+
+def _recording_text(recording: Recording) -> str:
+    """What an assembled recording says, for `text:` (messages, tool calls, the answer)."""
+    out = [m.text for m in recording.messages if m.text]
+    out.extend(f"{c.name} {c.arguments}" for c in recording.response.tool_calls)
+    out.extend(t for t in (recording.response.reasoning, recording.response.text) if t)
+    return "\n".join(out)
 
 
 def summarize_cassette_file(

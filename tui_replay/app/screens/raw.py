@@ -2,6 +2,9 @@
 
 Long strings (base64 images), number vectors and long chunk lists are capped by
 `JsonView`, so even the largest recordings open at once.
+
+A cassette interaction opens on the cassette's own YAML for it (as written in the file, read
+in a worker); `n` shows the normalized request/response it was read as, `y` the YAML again.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import json
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -17,7 +21,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tui_replay.app.widgets.json_view import JsonView
-from tui_replay.recording.model import Recording
+from tui_replay.recording.cassette_source import interaction_source
+from tui_replay.recording.load import read_bytes
+from tui_replay.recording.model import VCR, Recording, RecordingError, address_file
+from tui_replay.textsafe import safe_text
 
 
 def sse_events(lines: list[Any]) -> list[dict[str, Any]]:
@@ -64,17 +71,25 @@ class RawScreen(Screen[None]):
         Binding("1", "show_tab('raw-request')", "Request", id="raw.request", show=False),
         Binding("2", "show_tab('raw-response')", "Response", id="raw.response", show=False),
         Binding("3", "show_tab('raw-chunk')", "Current chunk", id="raw.chunk", show=False),
+        Binding("y", "show_tab('raw-cassette')", "Cassette YAML", id="raw.cassette"),
+        Binding("n", "normalized", "Normalized", id="raw.normalized"),
     ]
 
     def __init__(self, recording: Recording, position: int = 0) -> None:
         super().__init__()
         self.recording = recording
         self.position = position
+        self.source_text: str | None = None  # the cassette's YAML once read (tests wait on it)
 
     def compose(self) -> ComposeResult:
         chunk = current_chunk(self.recording, self.position)
         initial = "raw-chunk" if chunk is not None else "raw-request"
+        if self.recording.format == VCR:
+            initial = "raw-cassette"
         with TabbedContent(initial=initial, id="raw-tabs"):
+            if self.recording.format == VCR:
+                with TabPane("Cassette YAML", id="raw-cassette"), VerticalScroll():
+                    yield Static(Text("Reading the cassette…", "dim"), id="raw-cassette-yaml")
             with TabPane("Request", id="raw-request"), VerticalScroll():
                 yield JsonView(self.recording.request_raw, id="raw-request-json")
             with TabPane("Response", id="raw-response"), VerticalScroll():
@@ -85,6 +100,35 @@ class RawScreen(Screen[None]):
                 else:
                     yield JsonView(chunk, id="raw-chunk-json")
         yield Footer()
+
+    def on_mount(self) -> None:
+        if self.recording.format == VCR:
+            self._read_cassette()
+
+    @work(thread=True, exclusive=True, group="raw-cassette")
+    def _read_cassette(self) -> None:
+        recording = self.recording
+        try:
+            data = read_bytes(address_file(recording.path, recording.interaction))
+            shown = safe_text(interaction_source(data, recording.interaction))
+        except (RecordingError, OSError, ValueError) as exc:
+            reason = exc.reason if isinstance(exc, RecordingError) else str(exc)
+            shown = safe_text(f"The cassette cannot be read now: {reason}", "dim")
+        self.app.call_from_thread(self._show_cassette, shown)
+
+    def _show_cassette(self, shown: Text) -> None:
+        self.source_text = shown.plain
+        self.query_one("#raw-cassette-yaml", Static).update(shown)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "normalized" or (action == "show_tab" and parameters == ("raw-cassette",)):
+            return self.recording.format == VCR
+        return True
+
+    def action_normalized(self) -> None:
+        """The request/response as read (the chunk on screen first, when there is one)."""
+        chunk = current_chunk(self.recording, self.position)
+        self.action_show_tab("raw-chunk" if chunk is not None else "raw-request")
 
     def action_show_tab(self, pane: str) -> None:
         self.query_one("#raw-tabs", TabbedContent).active = pane

@@ -176,6 +176,16 @@ class RawBodyView(KindView):
         yield JsonView(self.recording.response_raw.get("body", self.recording.response_raw))
 
 
+class EmptyView(KindView):
+    """A cassette with no interactions: nothing was recorded, which is worth saying plainly."""
+
+    def body(self) -> ComposeResult:
+        note = self.recording.response.summary.get("note") or "no interactions"
+        yield Static(safe_text(str(note)), classes="facts", id="empty-note")
+        facts = [("test", self.recording.test_id), ("file", self.recording.path)]
+        yield Static(_facts(facts), classes="facts")
+
+
 def _titled(cls: type[KindView], title: str, classes: str = "") -> Callable[[Recording], Widget]:
     return lambda recording: cls(recording, title, classes=classes)
 
@@ -188,11 +198,21 @@ KIND_VIEWS: dict[Kind, Callable[[Recording], Widget]] = {
     Kind.ERROR: _titled(ErrorView, "Recorded error", "-error"),
     Kind.RERANK: _titled(RawBodyView, "Rerank"),
     Kind.UNKNOWN: _titled(RawBodyView, "Unknown recording"),
+    Kind.EMPTY: _titled(EmptyView, "Empty cassette"),
 }
 
 # Kinds replayed as a streamed answer (conversation, answer, tool calls, citations).
 ANSWER_KINDS = frozenset(
-    {Kind.CHAT, Kind.COMPLETION, Kind.GENERATE, Kind.GEMINI, Kind.MESSAGES, Kind.INTERACTIONS, Kind.RESPONSES}
+    {
+        Kind.CHAT,
+        Kind.COMPLETION,
+        Kind.GENERATE,
+        Kind.GEMINI,
+        Kind.MESSAGES,
+        Kind.INTERACTIONS,
+        Kind.RESPONSES,
+        Kind.REALTIME,  # the session's events replayed one by one
+    }
 )
 
 

@@ -253,7 +253,7 @@ class RecordingTable(ScrollView, can_focus=True):
         columns = COLUMNS[2:]
         for summary in summaries:
             if summary.test_id:
-                label = short_test_name(summary.test_id)
+                label = short_test_name(summary.test_id) + interaction_suffix(summary)
                 self._test_width = max(self._test_width, display_width(label))
                 name, bracket, _ = label.partition("[")
                 self._name_width = max(self._name_width, display_width(name) + (3 if bracket else 0))
@@ -465,9 +465,19 @@ class RecordingTable(ScrollView, can_focus=True):
         indent = "  " * row.depth
         if self.grouped or not summary.test_id:
             first_value, first_style = self.view.file_label(summary), dim
+            suffix = f"#{summary.interaction}" if summary.interaction is not None else ""
+            room = max(first_width - len(indent), len(suffix) + 2)
+            if suffix and cell_len(first_value) > room:  # cut the name, keep the interaction's number
+                name = first_value[: -len(suffix)]
+                while name and cell_len(name) > room - len(suffix) - 1:
+                    name = name[:-1]
+                first_value = f"{name}…{suffix}"
         else:
-            # The test name whole, its parametrization cut in the middle to fit.
-            first_value = flat(short_test_name(summary.test_id, max_len=max(first_width - len(indent), 12)))
+            # The test name whole, its parametrization cut in the middle to fit; `#N` of a cassette's
+            # interaction kept (a test's interactions would read alike).
+            suffix = interaction_suffix(summary)
+            room = max(first_width - len(indent) - len(suffix), 12)
+            first_value = flat(short_test_name(summary.test_id, max_len=room)) + suffix
             first_style = ""
         first = Text(indent, end="")
         first.append_text(safe_text(first_value, first_style, single_line=True))
@@ -628,3 +638,8 @@ class RecordingTable(ScrollView, can_focus=True):
                 return column.key or None
             start += width + GAP
         return None
+
+
+def interaction_suffix(summary: Summary) -> str:
+    """` #N` after the test name of a cassette interaction's row, "" for any other row."""
+    return "" if summary.interaction is None else f" #{summary.interaction}"

@@ -38,6 +38,11 @@ def _block_text(content: Any) -> str:
     return join_parts(_blocks(content)[0])
 
 
+def _is_tool_use(block_type: Any) -> bool:
+    """A call block: the caller's `tool_use`, or a server-side one (`server_tool_use`, `mcp_tool_use`)."""
+    return isinstance(block_type, str) and block_type.endswith("tool_use")
+
+
 def _blocks(content: Any) -> tuple[list[ContentPart], list[ToolCall], list[Message], list[str]]:
     """Content blocks as (parts, tool calls, tool-result messages, thinking texts)."""
     if isinstance(content, str):
@@ -55,13 +60,13 @@ def _blocks(content: Any) -> tuple[list[ContentPart], list[ToolCall], list[Messa
             thinking.append(as_str(block.get("thinking")) or "")
         elif block_type == "redacted_thinking":
             thinking.append("[redacted thinking]")
-        elif block_type in ("tool_use", "server_tool_use"):
+        elif _is_tool_use(block_type):
             calls.append(
                 new_tool_call(
                     len(calls), block.get("id"), block.get("name"), compact_json(block.get("input", {}))
                 )
             )
-        elif block_type == "tool_result":
+        elif block_type.endswith("tool_result"):  # also server-side: mcp_, web_search_, ...
             text = _block_text(block.get("content"))
             results.append(
                 Message(
@@ -169,7 +174,7 @@ def _assemble_sse(lines: list) -> Assembled:
         elif kind == "content_block_start":
             block = as_dict(data.get("content_block"))
             index = as_int(data.get("index")) or 0
-            if block.get("type") in ("tool_use", "server_tool_use"):
+            if _is_tool_use(block.get("type")):
                 call = calls[index] = ToolCall(
                     index=len(calls),
                     id=nonempty_str(block.get("id")),
@@ -223,7 +228,8 @@ def _assemble_sse(lines: list) -> Assembled:
     for index, call in calls.items():
         joined = "".join(pieces[index])
         initial = start_input.get(index)
-        call.arguments = joined if joined or not initial else compact_json(initial)
+        # Input given whole in the start block (no deltas) is the input, even `{}`.
+        call.arguments = joined if joined or initial is None else compact_json(initial)
     response = Response(
         text=fix_surrogates("".join(text)),
         reasoning=fix_surrogates("".join(thinking)),

@@ -77,9 +77,24 @@ def content_parts(content: Any) -> list[ContentPart]:
             parts.append(ContentPart(type="other", text=f"[file: {name}]"))
         elif part_type == "refusal":
             parts.append(ContentPart(type="text", text=as_str(item.get("refusal")) or ""))
+        elif part_type == "thinking":  # Mistral (Magistral): reasoning as a content part
+            parts.append(ContentPart(type="thinking", text=_thinking_text(item.get("thinking"))))
         else:
             parts.append(ContentPart(type="other", text=f"[{part_type or 'part'}]"))
     return parts
+
+
+def _thinking_text(value: Any) -> str:
+    """A Mistral thinking part's text: a string, or a list of `{type: text, text}` chunks."""
+    if isinstance(value, str):
+        return value
+    return "".join(as_str(as_dict(item).get("text")) or "" for item in as_list(value))
+
+
+def split_thinking(parts: list[ContentPart]) -> tuple[str, str]:
+    """(answer text, reasoning) of content parts: thinking parts are reasoning, not text."""
+    thinking = "".join(part.text for part in parts if part.type == "thinking")
+    return join_parts([part for part in parts if part.type != "thinking"]), thinking
 
 
 def message_tool_calls(raw_calls: Any) -> list[ToolCall]:
@@ -109,14 +124,15 @@ def parse_message(raw: Any) -> Message:
         parts.append(ContentPart(type="image", text=image_placeholder(image)))
     reasoning = nonempty_str(raw.get("reasoning")) or nonempty_str(raw.get("reasoning_content"))
     reasoning = reasoning or nonempty_str(raw.get("thinking"))
+    text, thinking = split_thinking(parts)
     return Message(
         role=as_str(raw.get("role")) or "unknown",
-        text=join_parts(parts),
+        text=text,
         parts=parts,
         tool_calls=message_tool_calls(raw.get("tool_calls")),
         tool_call_id=nonempty_str(raw.get("tool_call_id")),
         name=nonempty_str(raw.get("name")),
-        reasoning=reasoning,
+        reasoning=reasoning or thinking or None,
     )
 
 
@@ -211,6 +227,11 @@ def assemble_stream(
                     reasoning.append(piece)
                     events.append(Event(chunk=number, kind=EventKind.REASONING, text=piece, at=at))
                 piece = delta.get("content")
+                if isinstance(piece, list):  # Mistral: content parts, thinking among them
+                    piece, thought = split_thinking(content_parts(piece))
+                    if thought:
+                        reasoning.append(thought)
+                        events.append(Event(chunk=number, kind=EventKind.REASONING, text=thought, at=at))
                 if isinstance(piece, str) and piece:
                     text.append(piece)
                     events.append(Event(chunk=number, kind=EventKind.TEXT, text=piece, at=at))
@@ -284,11 +305,14 @@ def assemble_completion(data: dict, choice_index: int = 0) -> Response:
     choice = _choice(data.get("choices"), choice_index) or {}
     message = as_dict(choice.get("message"))
     content = message.get("content")
+    thinking = ""
     if isinstance(content, list):
-        content = join_parts(content_parts(content))
+        content, thinking = split_thinking(content_parts(content))
     reasoning = message.get("reasoning")
     if not isinstance(reasoning, str):
         reasoning = message.get("reasoning_content")
+    if not isinstance(reasoning, str) or not reasoning:
+        reasoning = thinking
     return Response(
         text=fix_surrogates(as_str(content) or ""),
         reasoning=fix_surrogates(as_str(reasoning) or ""),
