@@ -343,7 +343,9 @@ class BrowseScreen(Screen[None]):
                 return
         error = self.view.set_query(text)
         bar.show_error(error)
-        self.refresh_rows()
+        # A new filter starts at its first match (keeping the old row's index could put the
+        # cursor on the last match, with the first ones scrolled out of view).
+        self.refresh_rows(keep="top")
 
     def _show_query_error(self, text: str) -> None:
         """Say next to the box what in `text` cannot be read, while the rows wait for a thread
