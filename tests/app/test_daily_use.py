@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from .helpers import SUBSET, make_app, table_keys, wait_loaded
+import json
+from pathlib import Path
+
+from tui_replay.app.app import TuiReplayApp
+from tui_replay.config import Config
+from tui_replay.state import StateFile
+
+from .helpers import SUBSET, make_app, run_palette_command, screen_text, table_keys, wait_for, wait_loaded
 
 SIZE = (160, 45)
 
@@ -19,3 +26,79 @@ async def test_a_filter_puts_the_cursor_on_its_first_match(corpus_subset):
         assert 1 < len(table_keys(app)) < len(SUBSET)
         assert table.cursor_row == 0 and table.scroll_y == 0
         assert table.highlighted_row.key == table_keys(app)[0]
+
+
+# -- 5. settings remembered between runs ------------------------------------------------------------
+
+
+def _state_app(state_dir, monkeypatch) -> TuiReplayApp:
+    monkeypatch.setenv("TUI_REPLAY_STATE_DIR", str(state_dir))
+    return TuiReplayApp(["recordings"], Config(watch=False), state_file=StateFile())
+
+
+async def test_theme_sort_grouping_and_recent_filters_survive_a_restart(
+    corpus_subset, tmp_path_factory, monkeypatch
+):
+    state_dir = tmp_path_factory.mktemp("state")  # outside the project (the current directory)
+    app = _state_app(state_dir, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        await run_palette_command(pilot, "theme", "Theme")
+        await pilot.pause()
+        await pilot.press(*"nord")
+        await wait_for(pilot, lambda: "nord" in screen_text(app), what="the theme nord in the list")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.theme == "nord", what="the theme picked")
+        await pilot.press("slash", *"has:tools", "enter", "g", "s", "s")
+        await wait_for(pilot, lambda: _saved(state_dir).get("sort_column") == "kind", what="the saved sort")
+    saved = _saved(state_dir)
+    assert saved["theme"] == "nord" and saved["grouped"] is True
+    assert saved["recent_filters"] == ["has:tools"]
+    written = [path for path in Path.cwd().rglob("*") if path.is_file()]
+    assert len(written) == len(SUBSET)  # the recordings only: nothing written into the project
+
+    app = _state_app(state_dir, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        assert app.theme == "nord"
+        assert browse.grouped and browse.sort == ("kind", False)
+        assert browse.table.rows[0].is_group and "Kind ▲" in screen_text(app).splitlines()[1]
+        assert browse.query_text == ""  # the filter itself is not restored: it is offered
+        await run_palette_command(pilot, "filter: has", "Filter: has:tools")
+        await wait_for(pilot, lambda: browse.query_text == "has:tools", what="the recent filter applied")
+
+
+async def test_a_corrupt_state_file_is_ignored_with_one_line(corpus_subset, tmp_path, monkeypatch):
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    (state_dir / "state.json").write_text('{"theme": "nord", "grouped": ')
+    app = _state_app(state_dir, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        assert app.theme == "textual-dark" and not app.browse.grouped
+        [note] = [n.message for n in app._notifications if "saved state" in n.message]
+        assert str(state_dir / "state.json") in note and "\n" not in note
+        await pilot.press("g")  # the next change replaces it with a readable file
+        await wait_for(pilot, lambda: (state_dir / "state.json").read_text().startswith('{\n  "theme"'))
+    assert _saved(state_dir)["grouped"] is True
+    (state_dir / "state.json").write_text('{"grouped": "yes"}')  # JSON, but not ours
+    app = _state_app(state_dir, monkeypatch)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        assert not app.browse.grouped
+        assert any("`grouped` has the wrong type" in n.message for n in app._notifications)
+
+
+def test_the_state_folder_is_the_user_state_dir_unless_the_environment_moves_it(tmp_path, monkeypatch):
+    from platformdirs import user_state_dir
+
+    monkeypatch.delenv("TUI_REPLAY_STATE_DIR")
+    assert StateFile().path == Path(user_state_dir("tui-replay")) / "state.json"
+    monkeypatch.setenv("TUI_REPLAY_STATE_DIR", str(tmp_path))
+    assert StateFile().path == tmp_path / "state.json"
+
+
+def _saved(state_dir) -> dict:
+    path = state_dir / "state.json"
+    return json.loads(path.read_text()) if path.exists() else {}

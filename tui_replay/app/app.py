@@ -13,19 +13,22 @@ import importlib
 import os
 import sys
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import partial
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.theme import BUILTIN_THEMES
+from textual.theme import BUILTIN_THEMES, Theme
+from textual.worker import Worker, WorkerState
 
 from tui_replay.app.commands import BrowseCommands, ExplainCommands, RecordingCommands
 from tui_replay.app.screens.browse import BrowseScreen
 from tui_replay.app.screens.help import HelpScreen, describe_bindings
 from tui_replay.catalog.scan import missing_paths
 from tui_replay.config import Config, ConfigError, load_config
+from tui_replay.state import AppState, StateFile
 
 DEFAULT_FOLDER = "recordings"
 MIN_SPEED, MAX_SPEED = 0.25, 32.0
@@ -42,11 +45,25 @@ class TuiReplayApp(App[int]):
         Binding("question_mark,f1", "help", "Keys", id="app.help"),
     ]
 
-    def __init__(self, roots: list[str], config: Config | None = None, *, use_cache: bool = True) -> None:
+    def __init__(
+        self,
+        roots: list[str],
+        config: Config | None = None,
+        *,
+        use_cache: bool = True,
+        state_file: StateFile | None = None,
+    ) -> None:
         super().__init__()
         self.roots = list(roots)
         self.config = config or Config()
         self.use_cache = use_cache
+        # What is remembered between runs (theme, sort, grouping, recent filters); only the app
+        # the command line starts has a state file: tests and scripts start from the defaults.
+        self.state_file = state_file
+        self.state, self._state_problem = state_file.load() if state_file else (AppState(), None)
+        if self.state.theme in BUILTIN_THEMES and self.config.theme == Config().theme:
+            # (a theme set in the config or the environment wins over the one picked last time)
+            self.config = replace(self.config, theme=self.state.theme)
         # A mode, not get_default_screen(): a mode's base screen gets its CSS_PATH loaded.
         self.add_mode("browse", partial(BrowseScreen, self.roots, self.config, use_cache=use_cache))
         if self.config.keymap:
@@ -54,6 +71,9 @@ class TuiReplayApp(App[int]):
         self.theme = self.config.theme  # before the first frame: no restyle after it
 
     def on_mount(self) -> None:
+        if self._state_problem:
+            self.notify(f"Ignored the saved state: {self._state_problem}", severity="warning", markup=False)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.config.keymap:
             # After the first rows, not before: it imports every screen to learn their ids.
             self.set_timer(KEYMAP_CHECK_DELAY, self.check_keymap)
@@ -68,6 +88,31 @@ class TuiReplayApp(App[int]):
                 markup=False,
                 timeout=8,
             )
+
+    # -- remembered between runs ---------------------------------------------------------------
+
+    def _theme_changed(self, theme: Theme) -> None:
+        self.remember(theme=theme.name)
+
+    def remember(self, **changes: Any) -> None:
+        """Change fields of the saved state (`AppState`) and save it, in a thread."""
+        state = self.state
+        before = replace(state, recent_filters=list(state.recent_filters))
+        recent = changes.pop("recent_filter", None)
+        for name, value in changes.items():
+            setattr(state, name, value)
+        if recent is not None:
+            state.remember_filter(recent)
+        if self.state_file is not None and state != before:
+            snapshot = replace(state, recent_filters=list(state.recent_filters))
+            self.run_worker(
+                partial(self.state_file.save, snapshot), thread=True, group="state", exit_on_error=False
+            )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "state" and event.state == WorkerState.ERROR:
+            reason = " ".join(str(event.worker.error).split())
+            self.notify(f"Could not save the state: {reason}", severity="warning", markup=False)
 
     @property
     def browse(self) -> BrowseScreen:
@@ -173,6 +218,6 @@ def run_app(args: argparse.Namespace) -> int:
     if isinstance(prepared, int):
         return prepared
     paths, config = prepared
-    app = TuiReplayApp(paths, config, use_cache=not args.no_cache)
+    app = TuiReplayApp(paths, config, use_cache=not args.no_cache, state_file=StateFile())
     app.run()
     return app.return_code or 0

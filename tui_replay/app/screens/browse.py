@@ -171,11 +171,29 @@ class BrowseScreen(Screen[None]):
     def on_mount(self) -> None:
         self.table.new_paths = self.new_paths
         self.table.view = self.view
+        self._restore_state()
         # `key:` tests the status read so far: the files are read in a thread (`read_keys`), not
         # by the filter on the UI thread.
         self.view.key_status = operator.attrgetter("key")
         self.refresh_status()
         self.load_summaries()
+
+    def _restore_state(self) -> None:
+        """The sort and grouping of the last run (the app's saved state), before the first rows."""
+        state = getattr(self.app, "state", None)
+        if state is None:
+            return
+        if state.sort_column in SORTABLE:
+            self.set_reactive(BrowseScreen.sort, (state.sort_column, bool(state.sort_descending)))
+            self.view.set_sort(*self.sort)
+        if state.grouped:
+            self.set_reactive(BrowseScreen.grouped, True)
+            self.view.grouped = True
+
+    def _remember(self, **changes: object) -> None:
+        remember = getattr(self.app, "remember", None)
+        if remember is not None:
+            remember(**changes)
 
     # -- loading -------------------------------------------------------------------------------------
 
@@ -313,10 +331,12 @@ class BrowseScreen(Screen[None]):
     def watch_sort(self, sort: tuple[str | None, bool]) -> None:
         self.view.set_sort(*sort)
         self.refresh_rows(keep="top")  # a new order starts at its top
+        self._remember(sort_column=sort[0], sort_descending=sort[1])
 
     def watch_grouped(self, grouped: bool) -> None:
         self.view.grouped = grouped
         self.refresh_rows()
+        self._remember(grouped=grouped)
 
     def watch_query_text(self, text: str) -> None:
         bar = self.query_one(FilterBar)
@@ -458,6 +478,7 @@ class BrowseScreen(Screen[None]):
     @on(Input.Submitted, "#filter-input")
     def _filter_submitted(self, message: Input.Submitted) -> None:
         self.apply_filter(message.value)
+        self._remember(recent_filter=message.value)
         self.table.focus()
 
     def apply_filter(self, text: str) -> None:
@@ -637,6 +658,7 @@ class BrowseScreen(Screen[None]):
         Escapes pressed to get back from a replay or an export keep the view (q, ctrl+q quit)."""
         filter_input = self.query_one(FilterBar).input
         if self.focused is filter_input:
+            self._remember(recent_filter=filter_input.value)
             self.table.focus()
         else:
             self.notify("This is the list: q or ctrl+q quits.", timeout=3, markup=False)
