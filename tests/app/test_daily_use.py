@@ -102,3 +102,35 @@ def test_the_state_folder_is_the_user_state_dir_unless_the_environment_moves_it(
 def _saved(state_dir) -> dict:
     path = state_dir / "state.json"
     return json.loads(path.read_text()) if path.exists() else {}
+
+
+# -- 7. the palette's screenshot --------------------------------------------------------------------
+
+
+async def test_the_palette_screenshot_is_saved_in_a_folder_it_makes_and_says_where(
+    corpus_subset, tmp_path_factory, monkeypatch
+):
+    folder = tmp_path_factory.mktemp("data") / "screenshots" / "not-yet"
+    monkeypatch.setenv("TUI_REPLAY_SCREENSHOT_DIR", str(folder))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        await run_palette_command(pilot, "screenshot", "Screenshot")
+        await wait_for(pilot, lambda: folder.is_dir() and any(folder.glob("*.svg")), what="the SVG")
+        [svg] = folder.glob("*.svg")
+        assert "<svg" in svg.read_text() and "Test" in svg.read_text()
+        await wait_for(pilot, lambda: any("Saved the screenshot" in n.message for n in app._notifications))
+        assert any(str(svg) in n.message for n in app._notifications)
+
+
+async def test_a_screenshot_that_cannot_be_saved_says_why(corpus_subset, tmp_path_factory, monkeypatch):
+    blocker = tmp_path_factory.mktemp("data") / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("TUI_REPLAY_SCREENSHOT_DIR", str(blocker / "screenshots"))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        await run_palette_command(pilot, "screenshot", "Screenshot")
+        await wait_for(pilot, lambda: any("Screenshot not saved" in n.message for n in app._notifications))
+        [message] = [n.message for n in app._notifications if "Screenshot not saved" in n.message]
+        assert "Not a directory" in message and str(blocker) in message

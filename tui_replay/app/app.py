@@ -15,8 +15,10 @@ import sys
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -26,6 +28,7 @@ from textual.worker import Worker, WorkerState
 from tui_replay.app.commands import BrowseCommands, ExplainCommands, RecordingCommands
 from tui_replay.app.screens.browse import BrowseScreen
 from tui_replay.app.screens.help import HelpScreen, describe_bindings
+from tui_replay.atomic import write_atomic
 from tui_replay.catalog.scan import missing_paths
 from tui_replay.config import Config, ConfigError, load_config
 from tui_replay.state import AppState, StateFile
@@ -33,6 +36,7 @@ from tui_replay.state import AppState, StateFile
 DEFAULT_FOLDER = "recordings"
 MIN_SPEED, MAX_SPEED = 0.25, 32.0
 KEYMAP_CHECK_DELAY = 1.0
+SCREENSHOT_DIR_ENV = "TUI_REPLAY_SCREENSHOT_DIR"
 
 
 class TuiReplayApp(App[int]):
@@ -110,9 +114,13 @@ class TuiReplayApp(App[int]):
             )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group == "state" and event.state == WorkerState.ERROR:
-            reason = " ".join(str(event.worker.error).split())
+        if event.state != WorkerState.ERROR:
+            return
+        reason = " ".join(str(event.worker.error).split())
+        if event.worker.group == "state":
             self.notify(f"Could not save the state: {reason}", severity="warning", markup=False)
+        elif event.worker.group == "screenshot":
+            self.notify(f"Screenshot not saved: {reason}", title="Screenshot", severity="error", markup=False)
 
     @property
     def browse(self) -> BrowseScreen:
@@ -129,7 +137,28 @@ class TuiReplayApp(App[int]):
                 command = SystemCommand(
                     "Keys", "The keys of this screen, with their keymap ids", self.action_help
                 )
+            elif command.title == "Screenshot":
+                # Textual's saves to ~/Downloads, and says only "Failed" when there is none.
+                command = SystemCommand(
+                    "Screenshot",
+                    f"Save an SVG of the screen in {screenshot_dir()}",
+                    lambda: self.set_timer(0.1, self.save_screenshot_svg),  # once the palette is gone
+                )
             yield command
+
+    def save_screenshot_svg(self) -> None:
+        """An SVG of the screen into the screenshot folder (made if needed); says where, or why not."""
+        from textual._files import generate_datetime_filename
+
+        svg = self.export_screenshot()
+        self._write_screenshot(screenshot_dir() / generate_datetime_filename(self.title, ".svg"), svg)
+
+    @work(thread=True, group="screenshot", exit_on_error=False)
+    def _write_screenshot(self, path: Path, svg: str) -> None:
+        saved = write_atomic(path, svg, alternatives=99)
+        self.call_from_thread(
+            self.notify, f"Saved the screenshot to {saved}", title="Screenshot", markup=False
+        )
 
     def action_explain(self, text: str = "") -> None:
         """Explain a request: a pasted miss or a body file; the recording picked is replayed."""
@@ -148,6 +177,17 @@ class TuiReplayApp(App[int]):
         screen = self.screen
         title = type(screen).__name__.removesuffix("Screen") or "app"
         self.push_screen(HelpScreen(title, describe_bindings(screen)))
+
+
+def screenshot_dir() -> Path:
+    """Where the palette's "Screenshot" saves: $TUI_REPLAY_SCREENSHOT_DIR, else the user data
+    folder's `screenshots` (`~/.local/share/tui-replay/screenshots` on Linux)."""
+    folder = os.environ.get(SCREENSHOT_DIR_ENV)
+    if not folder:
+        from platformdirs import user_data_dir
+
+        folder = os.path.join(user_data_dir("tui-replay"), "screenshots")
+    return Path(folder).expanduser()
 
 
 def known_binding_ids() -> set[str]:
