@@ -5,11 +5,26 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from textual.widgets import OptionList, Tabs
+
 from tui_replay.app.app import TuiReplayApp
+from tui_replay.app.screens.diff import DiffScreen
+from tui_replay.app.screens.help import HelpScreen
+from tui_replay.app.screens.replay import ReplayScreen
 from tui_replay.config import Config
 from tui_replay.state import StateFile
 
-from .helpers import SUBSET, make_app, run_palette_command, screen_text, table_keys, wait_for, wait_loaded
+from .helpers import (
+    SEED_ANSWER,
+    SEED_TOOL_CALL,
+    SUBSET,
+    make_app,
+    run_palette_command,
+    screen_text,
+    table_keys,
+    wait_for,
+    wait_loaded,
+)
 
 SIZE = (160, 45)
 
@@ -134,3 +149,99 @@ async def test_a_screenshot_that_cannot_be_saved_says_why(corpus_subset, tmp_pat
         await wait_for(pilot, lambda: any("Screenshot not saved" in n.message for n in app._notifications))
         [message] = [n.message for n in app._notifications if "Screenshot not saved" in n.message]
         assert "Not a directory" in message and str(blocker) in message
+
+
+# -- 3, 4. citations by keyboard; what the footer, the help and the diff show at 80x24 ----------------
+
+
+async def _replay(pilot, fragment: str, *, play_to_end: bool = True) -> ReplayScreen:
+    app = pilot.app
+    key = next(key for key in table_keys(app) if fragment in key)
+    app.browse.open_recording(key)
+    await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen) and app.screen.ready, what="replay")
+    if play_to_end:
+        await pilot.press("end")
+        await pilot.pause()
+    return app.screen
+
+
+def _footer(app) -> str:
+    return screen_text(app).splitlines()[-1]
+
+
+async def test_c_selects_a_citation_and_the_footer_says_so(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_loaded(pilot)
+        screen = await _replay(pilot, SEED_ANSWER)
+        assert "c Citations" in _footer(app)
+        await pilot.press("c")
+        await pilot.pause()
+        assert screen.query_one("#replay-tabs", Tabs).active == "tab-citations"
+        options = screen.query_one("#citation-list", OptionList)
+        assert app.focused is options and options.highlighted == 0
+        text = screen_text(app)
+        assert "llama_stack_and_models.pdf" in text, text
+        assert "c selects" in text  # the hint on the pane
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:  # no citation: no key in the footer
+        await wait_loaded(pilot)
+        await _replay(pilot, SEED_TOOL_CALL)
+        assert "Citations" not in _footer(app)
+
+
+async def test_at_80x24_the_footer_keeps_back_help_and_play(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_loaded(pilot)
+        footer = _footer(app)
+        for key in ("⏎ Open", "q Quit", "/ Filter", "? Keys", "^p palette"):
+            assert key in footer, footer
+        await _replay(pilot, SEED_ANSWER)
+        footer = _footer(app)
+        for key in ("esc Back", "? Keys", "space Play/Pause", "t Next tab", "^p palette"):
+            assert key in footer, footer
+        await pilot.press("?")  # what the footer left out is still bound, and listed
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="the keys")
+        assert "replay.export" in screen_text(app)
+    async with make_app().run_test(size=(160, 45)) as pilot:  # wide: every key as before
+        await wait_loaded(pilot)
+        assert "w Watch" in _footer(pilot.app) and "F Follow" in _footer(pilot.app)
+
+
+async def test_the_help_shows_whole_labels_and_no_internal_ids(corpus_subset):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_loaded(pilot)
+        await _replay(pilot, SEED_ANSWER)
+        await pilot.press("c", "?")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="the keys")
+        help_body = app.screen.query_one("#help-body")
+        text = screen_text(app)
+        for label in ("Play/Pause", "Focus Previous", "Step back"):
+            assert label in text, label
+        await pilot.press("end")  # the citation list's keys are at the end of the list
+        await pilot.pause()
+        help_body.scroll_end(animate=False)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "#citation-list" not in text and "In the citation list" in text
+
+
+async def test_diff_titles_show_the_folders_that_tell_the_sides_apart(workdir):
+    from .diff_support import write_diff_pair
+
+    long = workdir / "recordings" / "a-long-folder-name-the-two-sides-share" / "and-another-one"
+    seed, _, _ = write_diff_pair(long / "base" / "recordings")
+    copy = long / "head" / "recordings" / "seed.json"
+    copy.parent.mkdir(parents=True)
+    copy.write_text(seed.read_text().replace("Maverick", "Scout"))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_loaded(pilot)
+        app.push_screen(DiffScreen(str(seed.relative_to(workdir)), str(copy.relative_to(workdir))))
+        await wait_for(pilot, lambda: app.screen.comparison is not None, what="the diff")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "a  base/…/seed.json" in text and "b  head/…/seed.json" in text
+        assert "base/recordings/seed.json" in text and "head/recordings/seed.json" in text  # the paths' ends

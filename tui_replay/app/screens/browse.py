@@ -24,11 +24,12 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_replay.app.messages import RecordingChangedOnDisk
 from tui_replay.app.widgets.filter_bar import FilterBar
+from tui_replay.app.widgets.key_footer import KeyFooter
 from tui_replay.app.widgets.preview import RecordingPreview
 from tui_replay.app.widgets.recording_table import SORTABLE, RecordingTable, TableRow
 from tui_replay.app.widgets.status_bar import BrowseStatus, StatusBar
@@ -70,6 +71,17 @@ class BrowseScreen(Screen[None]):
     CSS_PATH = "browse.tcss"
     AUTO_FOCUS = "RecordingTable"
 
+    # The keys the footer keeps longest on a narrow terminal, most important first.
+    FOOTER_PRIORITY: ClassVar[tuple[str, ...]] = (
+        "quit",
+        "help",
+        "filter",
+        "select",
+        "toggle_group",
+        "sort_next",
+        "edit",
+        "yank",
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="browse.quit"),
         Binding("escape", "back", "Back", show=False, id="browse.back"),
@@ -162,7 +174,7 @@ class BrowseScreen(Screen[None]):
         yield RecordingTable(id="recordings")
         yield RecordingPreview(id="preview")
         yield StatusBar(id="status")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> RecordingTable:

@@ -14,8 +14,8 @@ home/end [replay.start/end], [ / ] jump 10% [replay.back_10/forward_10], t next 
 narrow [replay.next_tab], m answer as rendered Markdown or raw text [replay.markdown], v raw
 JSON [replay.raw], x exports [replay.export], r live compare [replay.compare], g/G first/last message
 of the conversation (it opens at the last) [replay.conversation_start/end], n next answer of an n > 1
-recording [replay.next_choice] (also tabs over the answer), escape/q back [replay.back]. Clicking a
-[n] marker selects its citation.
+recording [replay.next_choice] (also tabs over the answer), c into the citation list
+[replay.citations], escape/q back [replay.back]. Clicking a [n] marker selects its citation.
 
 The answer pane holds two views fed the same runs: the rendered Markdown (shown by default)
 and the raw text; `m` swaps which one is displayed, so the toggle is instant at any length.
@@ -23,6 +23,7 @@ and the raw text; `m` swaps which one is displayed, so the toggle is instant at 
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import time
 from collections.abc import Sequence
@@ -39,13 +40,14 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, LoadingIndicator, Static, Tab, Tabs
+from textual.widgets import LoadingIndicator, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui_replay.app.messages import RecordingChangedOnDisk
 from tui_replay.app.widgets.answer_view import AnswerView
 from tui_replay.app.widgets.citations_pane import CitationsPane
 from tui_replay.app.widgets.conversation import ConversationView
+from tui_replay.app.widgets.key_footer import KeyFooter
 from tui_replay.app.widgets.key_status import KeyStatusLabel
 from tui_replay.app.widgets.kind_views import view_for
 from tui_replay.app.widgets.markdown_answer_view import MarkdownAnswerView
@@ -75,6 +77,20 @@ class ReplayScreen(Screen[None]):
     """Replay one recording file."""
 
     CSS_PATH = "replay.tcss"
+    # The keys the footer keeps longest on a narrow terminal, most important first.
+    FOOTER_PRIORITY: ClassVar[tuple[str, ...]] = (
+        "back",
+        "help",
+        "toggle_play",
+        "next_tab",
+        "citations",
+        "search",
+        "step",
+        "faster",
+        "slower",
+        "raw",
+        "export",
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_play", "Play/Pause", id="replay.play", priority=True),
         Binding("right", "step(1)", "Step", id="replay.step_forward", priority=True),
@@ -92,6 +108,7 @@ class ReplayScreen(Screen[None]):
         Binding("r", "compare", "Compare live", id="replay.compare"),
         Binding("R", "reload", "Reload", id="replay.reload"),
         Binding("n", "next_choice", "Next choice", id="replay.next_choice"),
+        Binding("c", "citations", "Citations", id="replay.citations"),
         Binding("g", "conversation_start", "First message", id="replay.conversation_start", show=False),
         Binding("G", "conversation_end", "Last message", id="replay.conversation_end", show=False),
         Binding("escape,q", "back", "Back", id="replay.back"),
@@ -146,7 +163,7 @@ class ReplayScreen(Screen[None]):
         with Container(id="replay-body"):
             yield LoadingIndicator()
         yield Transport(id="transport")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#disk-notice").display = False
@@ -269,6 +286,9 @@ class ReplayScreen(Screen[None]):
         citations = CitationsPane(shown, id="pane-citations")
         citations.add_class("pane")
         citations.border_title = "Citations"
+        citations_key = self.key_for("citations")
+        if citations_key and (shown.citations or shown.retrieved):  # as the footer offers it
+            citations.border_subtitle = f"{citations_key} selects"
         await body.mount(tabs, Container(conversation, tools, answer_pane, citations, id="panes"))
         if self._closed_early():
             return
@@ -298,6 +318,26 @@ class ReplayScreen(Screen[None]):
     def action_conversation_end(self) -> None:
         for view in self.query(ConversationView):
             view.show_end()
+
+    def action_citations(self) -> None:
+        """Into the citation list (its tab when narrow), the first citation picked when none is."""
+        panes = self.query(CitationsPane)
+        if not panes:
+            return
+        if self.narrow:
+            self.query_one("#replay-tabs", Tabs).active = "tab-citations"
+        panes.first().focus_list()
+
+    def key_for(self, action: str) -> str:
+        """How the footer shows the key of one of this screen's actions (a keymap may change it)."""
+        for bindings in self._bindings.key_to_bindings.values():
+            for binding in bindings:
+                if binding.action == action:
+                    remapped = self.app._keymap.get(binding.id or "")
+                    if remapped:
+                        binding = dataclasses.replace(binding, key=remapped.split(",")[0].strip())
+                    return self.app.get_key_display(binding)
+        return ""
 
     async def action_next_choice(self) -> None:
         if self.recording is not None and self.recording.choices:
@@ -376,6 +416,11 @@ class ReplayScreen(Screen[None]):
             return self.disk_change == "changed"
         if action in ("conversation_start", "conversation_end"):
             return bool(self.query(ConversationView))
+        if action == "citations":  # shown (and in the footer) when the answer cites or retrieved
+            recording = self.recording
+            return bool(self.query(CitationsPane)) and bool(
+                recording is not None and (recording.citations or recording.retrieved)
+            )
         if action == "next_choice":
             return self.player is not None and self.recording is not None and bool(self.recording.choices)
         return not (action in {"raw", "export", "compare"} and self.recording is None)
