@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from textual.widgets import OptionList, Tabs
@@ -15,6 +16,7 @@ from tui_replay.config import Config
 from tui_replay.state import StateFile
 
 from .helpers import (
+    CORPUS,
     SEED_ANSWER,
     SEED_TOOL_CALL,
     SUBSET,
@@ -245,3 +247,36 @@ async def test_diff_titles_show_the_folders_that_tell_the_sides_apart(workdir):
         text = screen_text(app)
         assert "a  base/…/seed.json" in text and "b  head/…/seed.json" in text
         assert "base/recordings/seed.json" in text and "head/recordings/seed.json" in text  # the paths' ends
+
+
+# -- 2. rows of one parametrized test tell apart in a narrow Test column -----------------------------
+
+AGENTS = CORPUS / "llama-stack" / "agents" / "recordings"
+# test_output_safety_guardrails_{safe,unsafe}_content[openai_client-txt=…-fp16-{False,True}]
+GUARDRAIL_VARIANTS = {
+    "safe-False": AGENTS / "11e26e730d6f4d150b43967135b4969f8cd585a32527fe0d557a7356578e5e97.json",
+    "safe-True": AGENTS / "33787fc2dcde809ba7bdd48099b16e4296dd042f59c0402ee4a7780a4c516e3d.json",
+    "unsafe-False": AGENTS / "1a5c636e837ffab7b26c0c98fa2e3f3fb35d0c1edb00d4f5b0e7b112fe606e34.json",
+    "unsafe-True": AGENTS / "a9677d2535a6d837c548a2ba934dcf7ae48cd304b5e4c30c9e7b2da593eb0bb4.json",
+}
+
+
+async def test_at_80_columns_each_parametrized_row_shows_what_tells_it_apart(workdir):
+    (workdir / "recordings").mkdir()
+    for name, source in GUARDRAIL_VARIANTS.items():
+        shutil.copyfile(source, workdir / "recordings" / f"{name}.json")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_loaded(pilot)
+        table = app.browse.table
+        cells = {}
+        for index, key in enumerate(table_keys(app)):
+            line = screen_text(app).splitlines()[2 + index]  # under the filter box and the header
+            cells[key.removeprefix("recordings/").removesuffix(".json")] = line[2 : 2 + table._widths[1]]
+        assert table._widths[1] < 40  # the column had to shorten
+        assert len(set(cells.values())) == 4, cells  # no two rows read the same
+        for name, cell in cells.items():
+            test, flag = name.split("-")
+            # the end of the test's name and the parameter that differs; not the shared start
+            assert f"{test}_content[" in cell and cell.rstrip().endswith(f"…{flag}]"), cell
+            assert "openai_c" not in cell
