@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
 
+import pytest
 from textual.widgets import OptionList, Tabs
 
 from tui_replay.app.app import TuiReplayApp
@@ -280,3 +282,126 @@ async def test_at_80_columns_each_parametrized_row_shows_what_tells_it_apart(wor
             # the end of the test's name and the parameter that differs; not the shared start
             assert f"{test}_content[" in cell and cell.rstrip().endswith(f"…{flag}]"), cell
             assert "openai_c" not in cell
+
+
+# -- 6. the editor, the clipboard, the test's source, searching inside a recording ------------------
+
+SHIM_EDITOR = """#!{python}
+import json, os, sys
+with open(os.environ["EDITOR_CALLS"], "a") as calls:
+    calls.write(json.dumps(sys.argv[1:]) + "\\n")
+"""
+
+
+@pytest.fixture
+def editor_calls(tmp_path_factory, monkeypatch) -> Path:
+    """$EDITOR is a script that records its arguments (one JSON line per run) and exits."""
+    folder = tmp_path_factory.mktemp("editor")
+    script = folder / "shim-editor"
+    script.write_text(SHIM_EDITOR.format(python=sys.executable))
+    script.chmod(0o755)
+    calls = folder / "calls.jsonl"
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", str(script))
+    monkeypatch.setenv("EDITOR_CALLS", str(calls))
+    return calls
+
+
+def _runs(calls: Path) -> list[list[str]]:
+    return [json.loads(line) for line in calls.read_text().splitlines()] if calls.exists() else []
+
+
+async def test_e_opens_the_highlighted_recording_in_the_editor(corpus_subset, editor_calls):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        key = next(key for key in table_keys(app) if SEED_ANSWER in key)
+        app.browse.table.highlight_key(key)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: _runs(editor_calls), what="the editor")
+        assert _runs(editor_calls) == [[key]]
+        assert app.screen is app.browse and app.is_running  # back in the app after the editor
+
+
+async def test_search_in_the_replay_moves_between_matches_and_e_opens_at_its_line(
+    corpus_subset, editor_calls
+):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        screen = await _replay(pilot, SEED_ANSWER, play_to_end=False)
+        if screen.player.playing:
+            await pilot.press("space")
+        await pilot.press("home")  # paused at the start: the answer not played yet
+        await pilot.press("slash", *"maverick", "enter")
+        await pilot.pause()
+        status = str(screen.query_one("#search-status").render())
+        # the question, the tool call's arguments, the tool's result (the chunks) and the answer
+        assert status == "1 of 4: user message 1", status
+        assert "1 of 4: user message 1" in screen_text(app)
+        await pilot.press("n", "n")
+        await pilot.pause()
+        assert str(screen.query_one("#search-status").render()) == "3 of 4: tool message 3"
+        await pilot.press("e")
+        await wait_for(pilot, lambda: _runs(editor_calls), what="the editor")
+        [[line, path]] = _runs(editor_calls)
+        lines = Path(path).read_text().splitlines()
+        assert line.startswith("+") and "knowledge_search tool found" in lines[int(line[1:]) - 1]
+        assert not screen.player.at_end
+        await pilot.press("n")
+        await pilot.pause()
+        assert str(screen.query_one("#search-status").render()) == "4 of 4: the answer"
+        assert screen.player.at_end  # the answer shown whole, so the match is in view
+        await pilot.press("n", "N", "N")
+        await pilot.pause()
+        assert str(screen.query_one("#search-status").render()) == "3 of 4: tool message 3"
+        await pilot.press("slash", *"maverick x", "enter")  # a space is typed into the box, not play
+        await pilot.pause()
+        assert screen.search_term == "maverick x" and not screen.player.playing
+        assert "no match for maverick x" in screen_text(app)
+
+
+async def test_shift_e_opens_the_test_function_in_its_source(workdir, editor_calls):
+    from .diff_support import SEED
+
+    project = workdir / "checkout"
+    recording = project / "tests" / "integration" / "responses" / "recordings" / "seed.json"
+    recording.parent.mkdir(parents=True)
+    shutil.copyfile(CORPUS / SEED, recording)
+    source = project / "tests" / "integration" / "responses" / "test_tool_responses.py"
+    source.write_text(
+        "import pytest\n\n\ndef test_response_non_streaming_file_search_helper():\n    pass\n\n\n"
+        "def test_response_non_streaming_file_search(openai_client, text_model_id):\n    pass\n"
+    )
+    app = TuiReplayApp([str(project)], Config(watch=False))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        await pilot.press("E")
+        await wait_for(pilot, lambda: _runs(editor_calls), what="the editor")
+        assert _runs(editor_calls) == [["+8", str(source.resolve())]]
+        source.unlink()
+        await pilot.press("E")
+        await wait_for(pilot, lambda: any("Test source not found" in n.message for n in app._notifications))
+        assert len(_runs(editor_calls)) == 1
+
+
+async def test_y_copies_the_path_and_says_when_the_terminal_may_drop_it(corpus_subset, monkeypatch):
+    monkeypatch.delenv("TMUX", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        key = app.browse.table.highlighted_row.key
+        await pilot.press("y")
+        await wait_for(pilot, lambda: any("Copied the path" in n.message for n in app._notifications))
+        assert app.clipboard == key
+        monkeypatch.setenv("TMUX", "/nonexistent/tmux-socket,1,0")  # inside tmux, which cannot say
+        await pilot.press("down", "y")
+        await wait_for(pilot, lambda: any("may not arrive" in n.message for n in app._notifications))
+        [warning] = [n for n in app._notifications if "may not arrive" in n.message]
+        assert "set-clipboard on" in warning.message and warning.severity == "warning"
+        assert app.clipboard == app.browse.table.highlighted_row.key != key
+        monkeypatch.delenv("TMUX")
+        monkeypatch.setenv("TERM", "dumb")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: any("(dumb) may not support" in n.message for n in app._notifications))

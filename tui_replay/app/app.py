@@ -19,13 +19,21 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App, SystemCommand
+from textual.app import App, SuspendNotSupported, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES, Theme
 from textual.worker import Worker, WorkerState
 
 from tui_replay.app.commands import BrowseCommands, ExplainCommands, RecordingCommands
+from tui_replay.app.editor import (
+    clipboard_caveat,
+    editor_command,
+    find_test_source,
+    line_of,
+    run_editor,
+    tmux_set_clipboard,
+)
 from tui_replay.app.screens.browse import BrowseScreen
 from tui_replay.app.screens.help import HelpScreen, describe_bindings
 from tui_replay.atomic import write_atomic
@@ -159,6 +167,68 @@ class TuiReplayApp(App[int]):
         self.call_from_thread(
             self.notify, f"Saved the screenshot to {saved}", title="Screenshot", markup=False
         )
+
+    # -- leaving the app for the files: the editor, the test's source, the clipboard ---------------
+
+    def edit(self, path: str, *, needle: str = "") -> None:
+        """Open `path` in $EDITOR, at the line where `needle` (recorded text) is, when found."""
+        self._find_line(path, needle)
+
+    @work(thread=True, group="editor", exit_on_error=False)
+    def _find_line(self, path: str, needle: str) -> None:
+        line = line_of(path, needle) if needle else None
+        self.call_from_thread(self.open_in_editor, path, line)
+
+    def edit_test_source(self, test_id: str | None, near: str) -> None:
+        """Open the source of the test that made a recording in $EDITOR, at its `def`."""
+        if not test_id:
+            self.notify("This recording has no test id.", severity="warning", markup=False)
+            return
+        self._find_test(test_id, near)
+
+    @work(thread=True, group="editor", exit_on_error=False)
+    def _find_test(self, test_id: str, near: str) -> None:
+        found = find_test_source(test_id, near)
+        if isinstance(found, str):
+            self.call_from_thread(
+                self.notify, f"Test source not found: {found}", severity="warning", markup=False
+            )
+            return
+        path, line = found
+        if line is None:
+            name = test_id.split("::")[-1].split("[")[0]
+            self.call_from_thread(self.notify, f"No `def {name}` in {path}: opened at the top.", markup=False)
+        self.call_from_thread(self.open_in_editor, path, line)
+
+    def open_in_editor(self, path: str, line: int | None = None) -> None:
+        """Run the editor with the app suspended (the terminal is the editor's until it exits)."""
+        argv = editor_command(path, line)
+        if self.is_headless:  # no terminal to hand over (tests): the editor just runs
+            problem = run_editor(argv)
+        else:
+            try:
+                with self.suspend():
+                    problem = run_editor(argv)
+            except SuspendNotSupported:
+                problem = "this terminal cannot be handed over to an editor"
+        if problem:
+            self.notify(f"Editor: {problem}", severity="error", markup=False)
+        self.refresh()
+
+    def yank(self, text: str, what: str) -> None:
+        """Copy `text` to the clipboard (OSC 52), and say so, or why it may not arrive."""
+        self.copy_to_clipboard(text)
+        self._tell_copied(what)
+
+    @work(thread=True, group="clipboard", exit_on_error=False)
+    def _tell_copied(self, what: str) -> None:
+        tmux = tmux_set_clipboard() if os.environ.get("TMUX") else None
+        caveat = clipboard_caveat(os.environ, tmux)
+        if caveat is None:
+            self.call_from_thread(self.notify, f"Copied {what}.", markup=False, timeout=3)
+        else:
+            message = f"Sent {what} to the terminal's clipboard, but it may not arrive: {caveat}."
+            self.call_from_thread(self.notify, message, severity="warning", markup=False, timeout=8)
 
     def action_explain(self, text: str = "") -> None:
         """Explain a request: a pasted miss or a body file; the recording picked is replayed."""

@@ -95,6 +95,9 @@ class BrowseScreen(Screen[None]):
         Binding("F", "toggle_follow", "Follow", id="browse.follow"),
         Binding("m", "mark", "Mark for diff", show=False, id="browse.mark"),
         Binding("d", "diff", "Diff with mark", show=False, id="browse.diff"),
+        Binding("e", "edit", "Edit", id="browse.edit"),
+        Binding("y", "yank", "Copy path", show=False, id="browse.yank"),
+        Binding("E", "test_source", "Test source", show=False, id="browse.test_source"),
     ]
 
     class SummariesLoaded(Message):
@@ -744,6 +747,33 @@ class BrowseScreen(Screen[None]):
         from tui_replay.app.screens.diff import DiffScreen
 
         self.app.push_screen(DiffScreen(self.marked, path, self.config))
+
+    # -- leaving for the files -----------------------------------------------------------------------
+
+    def _highlighted_summary(self) -> Summary | None:
+        row = self.table.highlighted_row
+        if row is None or row.summary is None:
+            self.notify("Put the cursor on a recording (not a group).", severity="warning", timeout=3)
+            return None
+        return row.summary
+
+    def action_edit(self) -> None:
+        """The highlighted recording's file in $EDITOR (the app waits, suspended)."""
+        summary = self._highlighted_summary()
+        if summary is not None:
+            self.app.edit(summary.file)  # type: ignore[attr-defined]
+
+    def action_yank(self) -> None:
+        """The highlighted recording's path (a cassette's `file#N`) to the clipboard."""
+        summary = self._highlighted_summary()
+        if summary is not None:
+            self.app.yank(summary.path, "the path")  # type: ignore[attr-defined]
+
+    def action_test_source(self) -> None:
+        """The source of the test that made the highlighted recording, in $EDITOR at its `def`."""
+        summary = self._highlighted_summary()
+        if summary is not None:
+            self.app.edit_test_source(summary.test_id, summary.file)  # type: ignore[attr-defined]
 
     def open_highlighted(self) -> None:
         self.table.action_select()

@@ -40,29 +40,33 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import LoadingIndicator, Static, Tab, Tabs
+from textual.widgets import Collapsible, LoadingIndicator, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui_replay.app.messages import RecordingChangedOnDisk
 from tui_replay.app.widgets.answer_view import AnswerView
 from tui_replay.app.widgets.citations_pane import CitationsPane
-from tui_replay.app.widgets.conversation import ConversationView
+from tui_replay.app.widgets.conversation import ConversationView, MessageBlock
 from tui_replay.app.widgets.key_footer import KeyFooter
 from tui_replay.app.widgets.key_status import KeyStatusLabel
 from tui_replay.app.widgets.kind_views import view_for
 from tui_replay.app.widgets.markdown_answer_view import MarkdownAnswerView
+from tui_replay.app.widgets.search_bar import SearchBar
 from tui_replay.app.widgets.tool_calls_pane import ToolCallsPane
 from tui_replay.app.widgets.transport import Transport
 from tui_replay.catalog.testids import short_test_id
 from tui_replay.config import Config
 from tui_replay.playback import Player, ReplayPlan, build_plan
-from tui_replay.recording.model import VCR, Recording, RecordingError
+from tui_replay.recording.model import VCR, Message, Recording, RecordingError, split_address
 from tui_replay.recording.request_hash import KeyStatus, classify_file
 from tui_replay.textsafe import one_line
 
 TICK_SECONDS = 1 / 30  # timer period while playing
 FRAME_BUDGET = 0.008  # seconds of appending per tick at high speed, so input stays responsive
 WIDE_SIZE = (120, 40)  # at least this many columns and rows: all panes at once
+
+# Actions bound with priority (they act wherever the focus is): not while the search box is typed in.
+TYPED_IN_SEARCH = {"toggle_play", "step", "faster", "slower", "jump_start", "jump_end", "jump"}
 
 # (tab id, pane id, label) in tab order.
 PANES = (
@@ -107,8 +111,15 @@ class ReplayScreen(Screen[None]):
         Binding("x", "export", "Export", id="replay.export"),
         Binding("r", "compare", "Compare live", id="replay.compare"),
         Binding("R", "reload", "Reload", id="replay.reload"),
+        # `n` moves to the next match while a search is on, else to the next answer.
+        Binding("slash", "search", "Search", id="replay.search"),
+        Binding("n", "search_next", "Next match", id="replay.search_next"),
+        Binding("N", "search_previous", "Previous match", id="replay.search_previous"),
         Binding("n", "next_choice", "Next choice", id="replay.next_choice"),
         Binding("c", "citations", "Citations", id="replay.citations"),
+        Binding("e", "edit", "Edit", id="replay.edit"),
+        Binding("y", "yank", "Copy path", id="replay.yank", show=False),
+        Binding("E", "test_source", "Test source", id="replay.test_source", show=False),
         Binding("g", "conversation_start", "First message", id="replay.conversation_start", show=False),
         Binding("G", "conversation_end", "Last message", id="replay.conversation_end", show=False),
         Binding("escape,q", "back", "Back", id="replay.back"),
@@ -142,6 +153,9 @@ class ReplayScreen(Screen[None]):
         self.disk_change: str | None = None  # "changed" / "removed" since it was opened
         self.choice = 0  # which answer of an n > 1 recording plays (position in recording.choices)
         self.rendered = True  # the answer as rendered Markdown (else its raw text)
+        self.search_term = ""  # `/`: what is looked for, and where it was found
+        self.search_matches: list[tuple[str, int]] = []  # ("message", index) or ("answer", 0)
+        self.search_at = 0
 
     @classmethod
     def for_recording(
@@ -162,6 +176,7 @@ class ReplayScreen(Screen[None]):
         yield Static(id="disk-notice")  # the file changed or went on disk; a reload that failed
         with Container(id="replay-body"):
             yield LoadingIndicator()
+        yield SearchBar(id="search")
         yield Transport(id="transport")
         yield KeyFooter()
 
@@ -328,6 +343,132 @@ class ReplayScreen(Screen[None]):
             self.query_one("#replay-tabs", Tabs).active = "tab-citations"
         panes.first().focus_list()
 
+    # --- leaving for the files ---------------------------------------------------------------
+
+    @property
+    def file(self) -> str:
+        return split_address(self.path)[0]  # a cassette interaction: its file
+
+    def action_edit(self) -> None:
+        """The file in $EDITOR, at the message of the current search match, else the message at
+        the top of the conversation."""
+        message = self._message_in_view()
+        needle = ""
+        if message is not None:
+            needle = message.text or next((call.arguments for call in message.tool_calls), "")
+        self.app.edit(self.file, needle=needle)  # type: ignore[attr-defined]
+
+    def action_yank(self) -> None:
+        self.app.yank(self.path, "the path")  # type: ignore[attr-defined]
+
+    def action_test_source(self) -> None:
+        recording = self.recording
+        self.app.edit_test_source(recording.test_id if recording else None, self.file)  # type: ignore[attr-defined]
+
+    def _message_in_view(self) -> Message | None:
+        if self.recording is None:
+            return None
+        messages = self.recording.for_choice(self.choice).messages
+        if self.search_matches:
+            kind, index = self.search_matches[self.search_at]
+            if kind == "message":
+                return messages[index]
+        for view in self.query(ConversationView):
+            top = view.scroll_y
+            for block in view.query(MessageBlock):
+                if block.virtual_region.bottom > top:
+                    return block.message
+        return messages[-1] if messages else None
+
+    # --- searching inside the recording -------------------------------------------------------
+
+    def _typing_search(self) -> bool:
+        focused = self.focused
+        return focused is not None and focused.id == "search-input"
+
+    async def action_search(self) -> None:
+        await self.query_one(SearchBar).open()
+
+    @on(SearchBar.Submitted)
+    def _search_submitted(self, event: SearchBar.Submitted) -> None:
+        self.search(event.term)
+
+    def search(self, term: str) -> None:
+        """Find `term` (case-insensitive) in the messages and the answer; mark it, go to the first."""
+        term = term.strip()
+        self.search_term = term
+        self.search_matches = self._places_with(term) if term else []
+        self.search_at = 0
+        terms = [*self.highlight_terms, term] if term else self.highlight_terms
+        for view in self.query(ConversationView):
+            view.highlight(terms)
+        if self.query(AnswerView):
+            for answer in self._answer_views():
+                answer.highlight(terms)
+        bar = self.query_one(SearchBar)
+        if not term:
+            bar.show_status("")
+        elif not self.search_matches:
+            bar.show_status(f"no match for {term}", found=False)
+        else:
+            self._show_match()
+        self.refresh_bindings()
+
+    def _places_with(self, term: str) -> list[tuple[str, int]]:
+        if self.recording is None:
+            return []
+        shown = self.recording.for_choice(self.choice)
+        needle = term.lower()
+
+        def said(text: str | None, calls: list) -> str:
+            parts = [text or "", *(f"{call.name} {call.arguments}" for call in calls)]
+            return "\n".join(parts).lower()
+
+        places = [
+            ("message", index)
+            for index, message in enumerate(shown.messages)
+            if needle in said(message.text, message.tool_calls) or needle in (message.reasoning or "").lower()
+        ]
+        response = shown.response
+        if needle in said(response.text, response.tool_calls) or needle in (response.reasoning or "").lower():
+            places.append(("answer", 0))
+        return places
+
+    def action_search_next(self) -> None:
+        self._step_match(1)
+
+    def action_search_previous(self) -> None:
+        self._step_match(-1)
+
+    def _step_match(self, step: int) -> None:
+        if self.search_matches:
+            self.search_at = (self.search_at + step) % len(self.search_matches)
+            self._show_match()
+
+    def _show_match(self) -> None:
+        """Bring the current match into view: its message (unfolded), or the whole answer."""
+        kind, index = self.search_matches[self.search_at]
+        count = len(self.search_matches)
+        if kind == "message" and self.recording is not None:
+            role = self.recording.for_choice(self.choice).messages[index].role
+            where = f"{role} message {index + 1}"
+            if self.narrow:
+                self.query_one("#replay-tabs", Tabs).active = "tab-conversation"
+            for view in self.query(ConversationView):
+                blocks = list(view.query(MessageBlock))
+                if index < len(blocks):
+                    for folded in blocks[index].query(Collapsible):
+                        folded.collapsed = False
+                    view.release_anchor()
+                    view.scroll_to_widget(blocks[index], top=True, animate=False)
+        else:
+            where = "the answer"
+            if self.narrow and self.query("#replay-tabs"):
+                self.query_one("#replay-tabs", Tabs).active = "tab-answer"
+            if self.player is not None and not self.player.at_end:
+                self._seek(self.player.count, pause=True)  # the answer whole, so the match shows
+        self.query_one(SearchBar).show_status(f"{self.search_at + 1} of {count}: {where}")
+
     def key_for(self, action: str) -> str:
         """How the footer shows the key of one of this screen's actions (a keymap may change it)."""
         for bindings in self._bindings.key_to_bindings.values():
@@ -397,6 +538,8 @@ class ReplayScreen(Screen[None]):
     # --- playback ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self._typing_search() and action in TYPED_IN_SEARCH:
+            return False  # a key bound with priority (space, +, [ ...) is a character in the box
         transport = {
             "toggle_play",
             "step",
@@ -416,6 +559,12 @@ class ReplayScreen(Screen[None]):
             return self.disk_change == "changed"
         if action in ("conversation_start", "conversation_end"):
             return bool(self.query(ConversationView))
+        if action in ("search_next", "search_previous"):
+            return bool(self.search_matches)
+        if action == "search":
+            return self.player is not None  # the panes: a special view (an error, a model list) has none
+        if action in ("edit", "yank", "test_source"):
+            return self.recording is not None
         if action == "citations":  # shown (and in the footer) when the answer cites or retrieved
             recording = self.recording
             return bool(self.query(CitationsPane)) and bool(
