@@ -158,14 +158,14 @@ async def test_a_screenshot_that_cannot_be_saved_says_why(corpus_subset, tmp_pat
 # -- 3, 4. citations by keyboard; what the footer, the help and the diff show at 80x24 ----------------
 
 
-async def _replay(pilot, fragment: str, *, play_to_end: bool = True) -> ReplayScreen:
+async def _replay(pilot, fragment: str) -> ReplayScreen:
+    """Open the recording whose path holds `fragment`, played to the end (`end`)."""
     app = pilot.app
     key = next(key for key in table_keys(app) if fragment in key)
     app.browse.open_recording(key)
     await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen) and app.screen.ready, what="replay")
-    if play_to_end:
-        await pilot.press("end")
-        await pilot.pause()
+    await pilot.press("end")
+    await pilot.pause()
     return app.screen
 
 
@@ -329,10 +329,10 @@ async def test_search_in_the_replay_moves_between_matches_and_e_opens_at_its_lin
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)
-        screen = await _replay(pilot, SEED_ANSWER, play_to_end=False)
-        if screen.player.playing:
-            await pilot.press("space")
-        await pilot.press("home")  # paused at the start: the answer not played yet
+        screen = await _replay(pilot, SEED_ANSWER)
+        await wait_for(pilot, lambda: not screen.player.playing, what="the end of the answer")
+        await pilot.press("home")  # at the start, paused: the answer not played yet
+        assert screen.player.position == 0 and not screen.player.playing
         await pilot.press("slash", *"maverick", "enter")
         await pilot.pause()
         status = str(screen.query_one("#search-status").render())
@@ -405,3 +405,44 @@ async def test_y_copies_the_path_and_says_when_the_terminal_may_drop_it(corpus_s
         monkeypatch.setenv("TERM", "dumb")
         await pilot.press("y")
         await wait_for(pilot, lambda: any("(dumb) may not support" in n.message for n in app._notifications))
+
+
+async def test_search_in_the_raw_view_goes_from_match_to_match(corpus_subset):
+    from tui_replay.app.screens.raw import RawScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_loaded(pilot)
+        await _replay(pilot, SEED_ANSWER)
+        await pilot.press("v")
+        await wait_for(pilot, lambda: isinstance(app.screen, RawScreen), what="the raw view")
+        raw = app.screen
+        await pilot.press("1", "slash", *"file-383513632278", "enter")  # the request: the tool's result
+        await pilot.pause()
+        view = raw.query_one("#raw-request-json")
+        matches = list(raw.search_matches)
+        assert len(matches) >= 2 and matches[0][0] > 30  # far below the first screen
+        status = str(raw.query_one("#search-status").render())
+        assert status == f"1 of {len(matches)}: line {matches[0][0] + 1}"
+        scroll = view.parent
+        assert scroll.scroll_y > 0 and "file-383513632278" in screen_text(app)
+        first_scroll = scroll.scroll_y
+        await pilot.press("n")
+        await pilot.pause()
+        assert str(raw.query_one("#search-status").render()).startswith(f"2 of {len(matches)}: ")
+        assert scroll.scroll_y >= first_scroll and "file-383513632278" in screen_text(app)
+        await pilot.press("N", "N")  # round the end to the last match
+        await pilot.pause()
+        assert str(raw.query_one("#search-status").render()).startswith(f"{len(matches)} of ")
+        await pilot.press("2")  # the response: the same search, in the tab shown
+        await pilot.pause()
+        # (the streamed answer splits the marker across chunks: not found as one string there)
+        assert raw.search_term == "file-383513632278" and raw.search_matches == []
+        assert "no match for file-383513632278 in this tab" in screen_text(app)
+        await pilot.press("slash", *"experts", "enter")
+        await pilot.pause()
+        assert str(raw.query_one("#search-status").render()).startswith("1 of ")
+        await pilot.press("slash", *"no such words", "enter")
+        await pilot.pause()
+        assert "no match for no such words in this tab" in screen_text(app)
+        assert not raw.check_action("search_next", ())
