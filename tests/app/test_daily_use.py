@@ -19,6 +19,7 @@ from tui_replay.state import StateFile
 
 from .helpers import (
     CORPUS,
+    REPO,
     SEED_ANSWER,
     SEED_TOOL_CALL,
     SUBSET,
@@ -446,3 +447,13 @@ async def test_search_in_the_raw_view_goes_from_match_to_match(corpus_subset):
         await pilot.pause()
         assert "no match for no such words in this tab" in screen_text(app)
         assert not raw.check_action("search_next", ())
+
+
+def test_the_readme_keys_tables_name_every_binding_of_the_main_screens():
+    from tui_replay.app.app import known_binding_ids
+
+    readme = (REPO / "README.md").read_text()
+    keys = readme[readme.index("## Keys") : readme.index("## Commands")]
+    main = {"app", "table", "browse", "replay", "compare", "diff"}
+    missing = sorted(i for i in known_binding_ids() if i.split(".")[0] in main and f"`{i}`" not in keys)
+    assert not missing, f"not in the README's key tables: {missing}"
