@@ -340,6 +340,7 @@ async def test_search_in_the_replay_moves_between_matches_and_e_opens_at_its_lin
         # the question, the tool call's arguments, the tool's result (the chunks) and the answer
         assert status == "1 of 4: user message 1", status
         assert "1 of 4: user message 1" in screen_text(app)
+        assert "n Next match" in _footer(app)  # offered while a search is on
         await pilot.press("n", "n")
         await pilot.pause()
         assert str(screen.query_one("#search-status").render()) == "3 of 4: tool message 3"

@@ -88,6 +88,7 @@ class ReplayScreen(Screen[None]):
         "toggle_play",
         "next_tab",
         "citations",
+        "search_next",  # (only while a search is on)
         "search",
         "step",
         "faster",
