@@ -129,6 +129,8 @@ class TuiReplayApp(App[int]):
             self.notify(f"Could not save the state: {reason}", severity="warning", markup=False)
         elif event.worker.group == "screenshot":
             self.notify(f"Screenshot not saved: {reason}", title="Screenshot", severity="error", markup=False)
+        elif event.worker.group in ("editor", "clipboard"):
+            self.notify(f"{event.worker.group.capitalize()}: {reason}", severity="error", markup=False)
 
     @property
     def browse(self) -> BrowseScreen:
@@ -156,10 +158,11 @@ class TuiReplayApp(App[int]):
 
     def save_screenshot_svg(self) -> None:
         """An SVG of the screen into the screenshot folder (made if needed); says where, or why not."""
-        from textual._files import generate_datetime_filename
+        from datetime import datetime
 
         svg = self.export_screenshot()
-        self._write_screenshot(screenshot_dir() / generate_datetime_filename(self.title, ".svg"), svg)
+        name = f"tui-replay_{datetime.now():%Y-%m-%d_%H-%M-%S}.svg"  # two in a second: `-1`, `-2` …
+        self._write_screenshot(screenshot_dir() / name, svg)
 
     @work(thread=True, group="screenshot", exit_on_error=False)
     def _write_screenshot(self, path: Path, svg: str) -> None:
