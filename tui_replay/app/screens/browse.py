@@ -715,12 +715,16 @@ class BrowseScreen(Screen[None]):
 
     # -- diffing two rows ----------------------------------------------------------------------------
 
-    def _highlighted_recording(self) -> str | None:
+    def _highlighted_summary(self) -> Summary | None:
         row = self.table.highlighted_row
         if row is None or row.summary is None:
             self.notify("Put the cursor on a recording (not a group).", severity="warning", timeout=3)
             return None
-        return row.summary.path
+        return row.summary
+
+    def _highlighted_recording(self) -> str | None:
+        summary = self._highlighted_summary()
+        return None if summary is None else summary.path
 
     def action_mark(self) -> None:
         """Mark the highlighted recording as side a of a diff (again: unmark)."""
@@ -749,13 +753,6 @@ class BrowseScreen(Screen[None]):
         self.app.push_screen(DiffScreen(self.marked, path, self.config))
 
     # -- leaving for the files -----------------------------------------------------------------------
-
-    def _highlighted_summary(self) -> Summary | None:
-        row = self.table.highlighted_row
-        if row is None or row.summary is None:
-            self.notify("Put the cursor on a recording (not a group).", severity="warning", timeout=3)
-            return None
-        return row.summary
 
     def action_edit(self) -> None:
         """The highlighted recording's file in $EDITOR (the app waits, suspended)."""

@@ -15,7 +15,10 @@ narrow [replay.next_tab], m answer as rendered Markdown or raw text [replay.mark
 JSON [replay.raw], x exports [replay.export], r live compare [replay.compare], g/G first/last message
 of the conversation (it opens at the last) [replay.conversation_start/end], n next answer of an n > 1
 recording [replay.next_choice] (also tabs over the answer), c into the citation list
-[replay.citations], escape/q back [replay.back]. Clicking a [n] marker selects its citation.
+[replay.citations], / search the messages and the answer, then n/N next/previous match
+[replay.search/search_next/search_previous], e the file in $EDITOR at the message shown
+[replay.edit], E the test's source [replay.test_source], y copy the path [replay.yank],
+escape/q back [replay.back]. Clicking a [n] marker selects its citation.
 
 The answer pane holds two views fed the same runs: the rendered Markdown (shown by default)
 and the raw text; `m` swaps which one is displayed, so the toggle is instant at any length.
@@ -326,6 +329,8 @@ class ReplayScreen(Screen[None]):
         self.choice = position
         shown = self.recording.for_choice(position)
         await self._mount_panes(shown, build_plan(shown))
+        if self.search_term:  # the same search, in this answer's conversation
+            self.search(self.search_term)
 
     def action_conversation_start(self) -> None:
         for view in self.query(ConversationView):
