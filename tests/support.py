@@ -52,6 +52,7 @@ def private_cache_dir(tmp_path_factory, monkeypatch):
     """Every test gets its own summary cache folder, never the user's."""
     folder = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("TUI_REPLAY_CACHE_DIR", str(folder))
+    monkeypatch.setenv("TUI_REPLAY_STATE_DIR", str(tmp_path_factory.mktemp("state")))  # nor its state
     return folder
 
 

@@ -487,7 +487,7 @@ def test_help_names_widgets_in_words():
         pass
 
     assert _where(ContentTabs()) == "in the content tabs"
-    assert _where(ContentTabs(id="tabs")) == "in #tabs"
+    assert _where(ContentTabs(id="tabs")) == "in the content tabs"  # never an internal id
 
 
 async def test_preview_shows_question_and_answer_when_the_test_id_is_long(corpus_subset):

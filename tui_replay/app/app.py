@@ -13,27 +13,42 @@ import importlib
 import os
 import sys
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from functools import partial
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
-from textual.app import App, SystemCommand
+from textual import work
+from textual.app import App, SuspendNotSupported, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.filter import LineFilter
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
-from textual.theme import BUILTIN_THEMES
+from textual.theme import BUILTIN_THEMES, Theme
+from textual.worker import Worker, WorkerState
 
 from tui_replay.app.commands import BrowseCommands, ExplainCommands, RecordingCommands
+from tui_replay.app.editor import (
+    clipboard_caveat,
+    editor_command,
+    find_test_source,
+    line_of,
+    run_editor,
+    tmux_set_clipboard,
+)
 from tui_replay.app.screens.browse import BrowseScreen
 from tui_replay.app.screens.help import HelpScreen, describe_bindings
 from tui_replay.app.terminal_guard import TerminalGuard
+from tui_replay.atomic import write_atomic
 from tui_replay.catalog.scan import missing_paths
 from tui_replay.config import Config, ConfigError, load_config
+from tui_replay.state import AppState, StateFile
 from tui_replay.textsafe import printable, shown_path
 
 DEFAULT_FOLDER = "recordings"
 MIN_SPEED, MAX_SPEED = 0.25, 32.0
 KEYMAP_CHECK_DELAY = 1.0
+SCREENSHOT_DIR_ENV = "TUI_REPLAY_SCREENSHOT_DIR"
 
 
 class TuiReplayApp(App[int]):
@@ -46,11 +61,25 @@ class TuiReplayApp(App[int]):
         Binding("question_mark,f1", "help", "Keys", id="app.help"),
     ]
 
-    def __init__(self, roots: list[str], config: Config | None = None, *, use_cache: bool = True) -> None:
+    def __init__(
+        self,
+        roots: list[str],
+        config: Config | None = None,
+        *,
+        use_cache: bool = True,
+        state_file: StateFile | None = None,
+    ) -> None:
         super().__init__()
         self.roots = list(roots)
         self.config = config or Config()
         self.use_cache = use_cache
+        # What is remembered between runs (theme, sort, grouping, recent filters); only the app
+        # the command line starts has a state file: tests and scripts start from the defaults.
+        self.state_file = state_file
+        self.state, self._state_problem = state_file.load() if state_file else (AppState(), None)
+        if self.state.theme in BUILTIN_THEMES and self.config.theme == Config().theme:
+            # (a theme set in the config or the environment wins over the one picked last time)
+            self.config = replace(self.config, theme=self.state.theme)
         # A mode, not get_default_screen(): a mode's base screen gets its CSS_PATH loaded.
         self.add_mode("browse", partial(BrowseScreen, self.roots, self.config, use_cache=use_cache))
         if self.config.keymap:
@@ -77,6 +106,9 @@ class TuiReplayApp(App[int]):
         return [*super().get_line_filters(), self.terminal_guard]
 
     def on_mount(self) -> None:
+        if self._state_problem:
+            self.notify(f"Ignored the saved state: {self._state_problem}", severity="warning", markup=False)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.config.keymap:
             # After the first rows, not before: it imports every screen to learn their ids.
             self.set_timer(KEYMAP_CHECK_DELAY, self.check_keymap)
@@ -91,6 +123,37 @@ class TuiReplayApp(App[int]):
                 markup=False,
                 timeout=8,
             )
+
+    # -- remembered between runs ---------------------------------------------------------------
+
+    def _theme_changed(self, theme: Theme) -> None:
+        self.remember(theme=theme.name)
+
+    def remember(self, **changes: Any) -> None:
+        """Change fields of the saved state (`AppState`) and save it, in a thread."""
+        state = self.state
+        before = replace(state, recent_filters=list(state.recent_filters))
+        recent = changes.pop("recent_filter", None)
+        for name, value in changes.items():
+            setattr(state, name, value)
+        if recent is not None:
+            state.remember_filter(recent)
+        if self.state_file is not None and state != before:
+            snapshot = replace(state, recent_filters=list(state.recent_filters))
+            self.run_worker(
+                partial(self.state_file.save, snapshot), thread=True, group="state", exit_on_error=False
+            )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
+            return
+        reason = " ".join(str(event.worker.error).split())
+        if event.worker.group == "state":
+            self.notify(f"Could not save the state: {reason}", severity="warning", markup=False)
+        elif event.worker.group == "screenshot":
+            self.notify(f"Screenshot not saved: {reason}", title="Screenshot", severity="error", markup=False)
+        elif event.worker.group in ("editor", "clipboard"):
+            self.notify(f"{event.worker.group.capitalize()}: {reason}", severity="error", markup=False)
 
     @property
     def browse(self) -> BrowseScreen:
@@ -107,7 +170,91 @@ class TuiReplayApp(App[int]):
                 command = SystemCommand(
                     "Keys", "The keys of this screen, with their keymap ids", self.action_help
                 )
+            elif command.title == "Screenshot":
+                # Textual's saves to ~/Downloads, and says only "Failed" when there is none.
+                command = SystemCommand(
+                    "Screenshot",
+                    f"Save an SVG of the screen in {screenshot_dir()}",
+                    lambda: self.set_timer(0.1, self.save_screenshot_svg),  # once the palette is gone
+                )
             yield command
+
+    def save_screenshot_svg(self) -> None:
+        """An SVG of the screen into the screenshot folder (made if needed); says where, or why not."""
+        from datetime import datetime
+
+        svg = self.export_screenshot()
+        name = f"tui-replay_{datetime.now():%Y-%m-%d_%H-%M-%S}.svg"  # two in a second: `-1`, `-2` …
+        self._write_screenshot(screenshot_dir() / name, svg)
+
+    @work(thread=True, group="screenshot", exit_on_error=False)
+    def _write_screenshot(self, path: Path, svg: str) -> None:
+        saved = write_atomic(path, svg, alternatives=99)
+        self.call_from_thread(
+            self.notify, f"Saved the screenshot to {saved}", title="Screenshot", markup=False
+        )
+
+    # -- leaving the app for the files: the editor, the test's source, the clipboard ---------------
+
+    def edit(self, path: str, *, needle: str = "") -> None:
+        """Open `path` in $EDITOR, at the line where `needle` (recorded text) is, when found."""
+        self._find_line(path, needle)
+
+    @work(thread=True, group="editor", exit_on_error=False)
+    def _find_line(self, path: str, needle: str) -> None:
+        line = line_of(path, needle) if needle else None
+        self.call_from_thread(self.open_in_editor, path, line)
+
+    def edit_test_source(self, test_id: str | None, near: str) -> None:
+        """Open the source of the test that made a recording in $EDITOR, at its `def`."""
+        if not test_id:
+            self.notify("This recording has no test id.", severity="warning", markup=False)
+            return
+        self._find_test(test_id, near)
+
+    @work(thread=True, group="editor", exit_on_error=False)
+    def _find_test(self, test_id: str, near: str) -> None:
+        found = find_test_source(test_id, near)
+        if isinstance(found, str):
+            self.call_from_thread(
+                self.notify, f"Test source not found: {found}", severity="warning", markup=False
+            )
+            return
+        path, line = found
+        if line is None:
+            name = test_id.split("::")[-1].split("[")[0]
+            self.call_from_thread(self.notify, f"No `def {name}` in {path}: opened at the top.", markup=False)
+        self.call_from_thread(self.open_in_editor, path, line)
+
+    def open_in_editor(self, path: str, line: int | None = None) -> None:
+        """Run the editor with the app suspended (the terminal is the editor's until it exits)."""
+        argv = editor_command(path, line)
+        if self.is_headless:  # no terminal to hand over (tests): the editor just runs
+            problem = run_editor(argv)
+        else:
+            try:
+                with self.suspend():
+                    problem = run_editor(argv)
+            except SuspendNotSupported:
+                problem = "this terminal cannot be handed over to an editor"
+        if problem:
+            self.notify(f"Editor: {problem}", severity="error", markup=False)
+        self.refresh()
+
+    def yank(self, text: str, what: str) -> None:
+        """Copy `text` to the clipboard (OSC 52), and say so, or why it may not arrive."""
+        self.copy_to_clipboard(text)
+        self._tell_copied(what)
+
+    @work(thread=True, group="clipboard", exit_on_error=False)
+    def _tell_copied(self, what: str) -> None:
+        tmux = tmux_set_clipboard() if os.environ.get("TMUX") else None
+        caveat = clipboard_caveat(os.environ, tmux)
+        if caveat is None:
+            self.call_from_thread(self.notify, f"Copied {what}.", markup=False, timeout=3)
+        else:
+            message = f"Sent {what} to the terminal's clipboard, but it may not arrive: {caveat}."
+            self.call_from_thread(self.notify, message, severity="warning", markup=False, timeout=8)
 
     def action_explain(self, text: str = "") -> None:
         """Explain a request: a pasted miss or a body file; the recording picked is replayed."""
@@ -126,6 +273,17 @@ class TuiReplayApp(App[int]):
         screen = self.screen
         title = type(screen).__name__.removesuffix("Screen") or "app"
         self.push_screen(HelpScreen(title, describe_bindings(screen)))
+
+
+def screenshot_dir() -> Path:
+    """Where the palette's "Screenshot" saves: $TUI_REPLAY_SCREENSHOT_DIR, else the user data
+    folder's `screenshots` (`~/.local/share/tui-replay/screenshots` on Linux)."""
+    folder = os.environ.get(SCREENSHOT_DIR_ENV)
+    if not folder:
+        from platformdirs import user_data_dir
+
+        folder = os.path.join(user_data_dir("tui-replay"), "screenshots")
+    return Path(folder).expanduser()
 
 
 def known_binding_ids() -> set[str]:
@@ -211,6 +369,6 @@ def run_app(args: argparse.Namespace) -> int:
             "for text output use `tui-replay list PATH` or `tui-replay show PATH`"
         )
     paths, config = prepared
-    app = TuiReplayApp(paths, config, use_cache=not args.no_cache)
+    app = TuiReplayApp(paths, config, use_cache=not args.no_cache, state_file=StateFile())
     app.run()
     return app.return_code or 0

@@ -106,9 +106,22 @@ class BrowseCommands(Provider):
             )
         return commands
 
+    def _recent_filters(self) -> list[tuple[str, Callable[[], object]]]:
+        """The filters used lately (remembered between runs), newest first."""
+        browse = _browse(self)
+        state = getattr(self.app, "state", None)
+        if browse is None or self.screen is not browse or state is None:
+            return []
+        return [
+            (f"Filter: {printable(flat(text))}", partial(browse.set_filter, text))
+            for text in state.recent_filters
+        ]
+
     async def discover(self) -> Hits:
         for name, help_text, callback in self._commands():
             yield DiscoveryHit(name, callback, help=help_text)
+        for name, callback in self._recent_filters():  # typed text: Content, never markup
+            yield DiscoveryHit(Content(name), callback, text=name, help="A recent filter")  # type: ignore[arg-type]
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
@@ -116,6 +129,10 @@ class BrowseCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), callback, text=name, help=help_text)
+        for name, callback in self._recent_filters():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, safe_highlight(matcher, name), callback, text=name, help="A recent filter")
 
 
 class RecordingCommands(Provider):

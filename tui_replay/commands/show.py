@@ -42,6 +42,8 @@ def run_show(args: argparse.Namespace) -> int:
     if not args.json:
         tolerant_stdout()
         console = make_console()
+        if not console.is_terminal:
+            unwrapped(console)
     for path, recording, error in iter_recordings(args.paths, max_size):
         if wanted is not None and path not in wanted:
             continue
@@ -56,6 +58,31 @@ def run_show(args: argparse.Namespace) -> int:
     if console is None:
         sys.stdout.buffer.flush()
     return 1 if failed else 0
+
+
+PIPE_MIN_WIDTH = 80  # into a pipe: panels and rules at least this wide, wider when a line is
+PIPE_MAX_WIDTH = 1 << 20
+
+
+def unwrapped(console: Console) -> None:
+    """Into a pipe or a file, like `list`: nothing is wrapped at the terminal's width (no path
+    or line split for grep); each renderable is printed at its own widest line, rules and
+    short panels at PIPE_MIN_WIDTH."""
+    from rich.rule import Rule
+
+    print_at = console.print
+    console.width = PIPE_MAX_WIDTH  # print's `width` is capped at the console's
+    unlimited = console.options  # (after the width changed: measured against PIPE_MAX_WIDTH)
+
+    def print_unwrapped(*objects: Any, **kwargs: Any) -> None:
+        if len(objects) == 1 and kwargs.get("width") is None:
+            renderable = objects[0]
+            rule = isinstance(renderable, Rule)  # as wide as it is allowed: kept at the minimum
+            widest = 0 if rule else console.measure(renderable, options=unlimited).maximum
+            kwargs["width"] = max(PIPE_MIN_WIDTH, widest)
+        print_at(*objects, **kwargs)
+
+    console.print = print_unwrapped  # type: ignore[method-assign]
 
 
 def _matching_addresses(paths: list[str], expr: str, max_size: int) -> set[str] | None:

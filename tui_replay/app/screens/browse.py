@@ -25,11 +25,12 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_replay.app.messages import RecordingChangedOnDisk
 from tui_replay.app.widgets.filter_bar import FilterBar
+from tui_replay.app.widgets.key_footer import KeyFooter
 from tui_replay.app.widgets.preview import RecordingPreview
 from tui_replay.app.widgets.recording_table import SORTABLE, RecordingTable, TableRow
 from tui_replay.app.widgets.status_bar import BrowseStatus, StatusBar
@@ -72,6 +73,17 @@ class BrowseScreen(Screen[None]):
     CSS_PATH = "browse.tcss"
     AUTO_FOCUS = "RecordingTable"
 
+    # The keys the footer keeps longest on a narrow terminal, most important first.
+    FOOTER_PRIORITY: ClassVar[tuple[str, ...]] = (
+        "quit",
+        "help",
+        "filter",
+        "select",
+        "toggle_group",
+        "sort_next",
+        "edit",
+        "yank",
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="browse.quit"),
         Binding("escape", "back", "Back", show=False, id="browse.back"),
@@ -86,6 +98,9 @@ class BrowseScreen(Screen[None]):
         Binding("m", "mark", "Mark for diff", show=False, id="browse.mark"),
         Binding("d", "diff", "Diff with mark", show=False, id="browse.diff"),
         Binding("K", "fix_keys", "Fix keys", show=False, id="browse.fix_keys"),
+        Binding("e", "edit", "Edit", id="browse.edit"),
+        Binding("y", "yank", "Copy path", show=False, id="browse.yank"),
+        Binding("E", "test_source", "Test source", show=False, id="browse.test_source"),
     ]
 
     class SummariesLoaded(Message):
@@ -165,7 +180,7 @@ class BrowseScreen(Screen[None]):
         yield RecordingTable(id="recordings")
         yield RecordingPreview(id="preview")
         yield StatusBar(id="status")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> RecordingTable:
@@ -174,11 +189,29 @@ class BrowseScreen(Screen[None]):
     def on_mount(self) -> None:
         self.table.new_paths = self.new_paths
         self.table.view = self.view
+        self._restore_state()
         # `key:` tests the status read so far: the files are read in a thread (`read_keys`), not
         # by the filter on the UI thread.
         self.view.key_status = operator.attrgetter("key")
         self.refresh_status()
         self.load_summaries()
+
+    def _restore_state(self) -> None:
+        """The sort and grouping of the last run (the app's saved state), before the first rows."""
+        state = getattr(self.app, "state", None)
+        if state is None:
+            return
+        if state.sort_column in SORTABLE:
+            self.set_reactive(BrowseScreen.sort, (state.sort_column, bool(state.sort_descending)))
+            self.view.set_sort(*self.sort)
+        if state.grouped:
+            self.set_reactive(BrowseScreen.grouped, True)
+            self.view.grouped = True
+
+    def _remember(self, **changes: object) -> None:
+        remember = getattr(self.app, "remember", None)
+        if remember is not None:
+            remember(**changes)
 
     # -- loading -------------------------------------------------------------------------------------
 
@@ -313,10 +346,12 @@ class BrowseScreen(Screen[None]):
     def watch_sort(self, sort: tuple[str | None, bool]) -> None:
         self.view.set_sort(*sort)
         self.refresh_rows(keep="top")  # a new order starts at its top
+        self._remember(sort_column=sort[0], sort_descending=sort[1])
 
     def watch_grouped(self, grouped: bool) -> None:
         self.view.grouped = grouped
         self.refresh_rows()
+        self._remember(grouped=grouped)
 
     def watch_query_text(self, text: str) -> None:
         bar = self.query_one(FilterBar)
@@ -343,7 +378,9 @@ class BrowseScreen(Screen[None]):
                 return
         error = self.view.set_query(text)
         bar.show_error(error)
-        self.refresh_rows()
+        # A new filter starts at its first match (keeping the old row's index could put the
+        # cursor on the last match, with the first ones scrolled out of view).
+        self.refresh_rows(keep="top")
 
     def _show_query_error(self, text: str) -> None:
         """Say next to the box what in `text` cannot be read, while the rows wait for a thread
@@ -456,6 +493,7 @@ class BrowseScreen(Screen[None]):
     @on(Input.Submitted, "#filter-input")
     def _filter_submitted(self, message: Input.Submitted) -> None:
         self.apply_filter(message.value)
+        self._remember(recent_filter=message.value)
         self.table.focus()
 
     def apply_filter(self, text: str) -> None:
@@ -635,6 +673,7 @@ class BrowseScreen(Screen[None]):
         Escapes pressed to get back from a replay or an export keep the view (q, ctrl+q quit)."""
         filter_input = self.query_one(FilterBar).input
         if self.focused is filter_input:
+            self._remember(recent_filter=filter_input.value)
             self.table.focus()
         else:
             self.notify("This is the list: q or ctrl+q quits.", timeout=3, markup=False)
@@ -676,12 +715,16 @@ class BrowseScreen(Screen[None]):
 
     # -- diffing two rows ----------------------------------------------------------------------------
 
-    def _highlighted_recording(self) -> str | None:
+    def _highlighted_summary(self) -> Summary | None:
         row = self.table.highlighted_row
         if row is None or row.summary is None:
             self.notify("Put the cursor on a recording (not a group).", severity="warning", timeout=3)
             return None
-        return row.summary.path
+        return row.summary
+
+    def _highlighted_recording(self) -> str | None:
+        summary = self._highlighted_summary()
+        return None if summary is None else summary.path
 
     def action_mark(self) -> None:
         """Mark the highlighted recording as side a of a diff (again: unmark)."""
@@ -709,6 +752,26 @@ class BrowseScreen(Screen[None]):
 
         self.app.push_screen(DiffScreen(self.marked, path, self.config))
 
+    # -- leaving for the files -----------------------------------------------------------------------
+
+    def action_edit(self) -> None:
+        """The highlighted recording's file in $EDITOR (the app waits, suspended)."""
+        summary = self._highlighted_summary()
+        if summary is not None:
+            self.app.edit(summary.file)  # type: ignore[attr-defined]
+
+    def action_yank(self) -> None:
+        """The highlighted recording's path (a cassette's `file#N`) to the clipboard."""
+        summary = self._highlighted_summary()
+        if summary is not None:
+            self.app.yank(summary.path, "the path")  # type: ignore[attr-defined]
+
+    def action_test_source(self) -> None:
+        """The source of the test that made the highlighted recording, in $EDITOR at its `def`."""
+        summary = self._highlighted_summary()
+        if summary is not None:
+            self.app.edit_test_source(summary.test_id, summary.file)  # type: ignore[attr-defined]
+
     def open_highlighted(self) -> None:
         self.table.action_select()
 
@@ -716,9 +779,7 @@ class BrowseScreen(Screen[None]):
 
     def action_fix_keys(self) -> None:
         """Rename the listed mis-keyed and older-keyed rows (`key:` shows them) after a confirmation."""
-        paths = [
-            s.path for s in self.view.visible() if (s.key or "").split(" ")[0] in (MIS_KEYED, OLDER_KEY)
-        ]
+        paths = [s.path for s in self.view.visible() if (s.key or "").split(" ")[0] in (MIS_KEYED, OLDER_KEY)]
         if not paths:
             self.notify(
                 "No mis-keyed or older-keyed row listed (try the filter key:mis-keyed or key:older).",

@@ -26,6 +26,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
+from tui_replay.catalog.testids import short_file_name
+from tui_replay.catalog.view import FileNames
 from tui_replay.comparison import (
     TEXT_KINDS,
     RecordingComparison,
@@ -42,7 +44,7 @@ from tui_replay.comparison_view import (
 )
 from tui_replay.config import Config
 from tui_replay.recording.model import Recording, RecordingError
-from tui_replay.textsafe import safe_text, shown_path
+from tui_replay.textsafe import printable, safe_text
 
 LABELS = ("a", "b")
 
@@ -68,6 +70,22 @@ def compare_files(path_a: str, path_b: str, max_size: int) -> tuple[RecordingCom
     comparison = compare_recordings(a, b, path_a)
     comparison.path_b = path_b
     return comparison, a.kind in TEXT_KINDS and b.kind in TEXT_KINDS
+
+
+def path_tails(path_a: str, path_b: str) -> tuple[str, str]:
+    """Short names that tell two paths apart: the file's (`seed.json`), and when both have the
+    same, the nearest folder that differs (`head/…/x.json` against `base/…/x.json`)."""
+    names = FileNames()
+    names.add(path_a)
+    names.add(path_b)
+    return names.label(path_a), names.label(path_b)
+
+
+def fit_end(text: str, width: int) -> str:
+    """`text` in `width` cells, cut at the start (`…/head/x.json`), so its end stays."""
+    if len(text) <= width:
+        return text
+    return "…" + text[len(text) - max(width - 1, 1) :]
 
 
 class DiffScreen(Screen[None]):
@@ -103,18 +121,33 @@ class DiffScreen(Screen[None]):
     def _title(self) -> Text:
         return Text.assemble(("Diff  ", "bold"), ("a ", "bold red"), "→ ", ("b", "bold green"))
 
-    @staticmethod
-    def _side_title(label: str, path: str) -> Text:
+    def _side_title(self, label: str, path: str) -> Text:
         style = "bold red" if label == "a" else "bold green"
-        return Text.assemble(
-            (f"{label}  ", style), safe_text(os.path.basename(path) or path, single_line=True)
-        )
+        tails = dict(zip((self.path_a, self.path_b), path_tails(self.path_a, self.path_b), strict=True))
+        return Text.assemble((f"{label}  ", style), safe_text(tails.get(path, path), single_line=True))
+
+    def _show_paths(self) -> None:
+        """Each side's whole path under it, cut at the start when it must be: the end (the folder
+        and file that tell the two apart) stays in view."""
+        tails = path_tails(self.path_a, self.path_b)
+        for label, path, tail in zip(LABELS, (self.path_a, self.path_b), tails, strict=True):
+            side = self.query_one(f"#side-{label}")
+            room = side.size.width - 6 if side.size.width else 60  # corners, padding, the spaces
+            folder, name = os.path.split(path)
+            shown = fit_end(os.path.join(folder, short_file_name(name)), room)
+            differing = tail.split("/")[0] + "/" if "/" in tail else ""
+            if differing not in shown:  # cut away: the part that differs, not the start they share
+                shown = fit_end(tail, room)
+            side.border_subtitle = Content(printable(shown, single_line=True))
+            side.tooltip = Content(printable(path, single_line=True))  # whole; a str would be read as markup
 
     def on_mount(self) -> None:
-        # a str border title would be read as markup
-        self.query_one("#side-a").border_subtitle = Content(shown_path(self.path_a))
-        self.query_one("#side-b").border_subtitle = Content(shown_path(self.path_b))
+        self._show_paths()
+        self.call_after_refresh(self._show_paths)  # again once the sides have their width
         self.run_comparison()
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show_paths)
 
     @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
     def run_comparison(self) -> tuple[RecordingComparison, bool]:
@@ -170,7 +203,7 @@ class DiffScreen(Screen[None]):
         for label, path in zip(LABELS, (self.path_a, self.path_b), strict=True):
             side = self.query_one(f"#side-{label}")
             side.query_one(".side-title", Static).update(self._side_title(label, path))
-            side.border_subtitle = Content(shown_path(path))
+        self._show_paths()
         self.query_one("#diff-verdict", Static).update(Text("Reading and comparing…", "dim"))
         self.run_comparison()
 

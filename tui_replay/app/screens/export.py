@@ -93,9 +93,13 @@ class ExportScreen(Screen[None]):
         return self.query_one("#export-tabs", TabbedContent).active or EXPORTS[0][0]
 
     def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.exports[self.current])
         label = next(label for pane, label, _ in EXPORTS if pane == self.current)
-        self.notify(f"Copied the {label} export to the clipboard.", markup=False)
+        yank = getattr(self.app, "yank", None)  # says when the terminal may drop the copy
+        if yank is not None:
+            yank(self.exports[self.current], f"the {label} export")
+        else:
+            self.app.copy_to_clipboard(self.exports[self.current])
+            self.notify(f"Copied the {label} export to the clipboard.", markup=False)
 
     def action_save(self) -> None:
         fmt = next(fmt for pane, _, fmt in EXPORTS if pane == self.current)

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -34,9 +35,10 @@ def _where(node: object) -> str:
     if isinstance(node, Screen):
         return "this screen"
     if isinstance(node, Widget):
-        # ContentTabs -> "in the content tabs", not "in the contenttabs"
+        # ContentTabs -> "in the content tabs", not "in the contenttabs"; never the widget's
+        # internal id (`#citation-list`), which says nothing to a user.
         words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", type(node).__name__).lower()
-        return f"in the {words}" if node.id is None else f"in #{node.id}"
+        return f"in the {words}"
     return ""
 
 
@@ -61,20 +63,32 @@ def describe_bindings(screen: Screen) -> list[KeyHelp]:
     return sorted(entries.values(), key=lambda entry: order.get(entry.where, 2))
 
 
-def help_table(entries: list[KeyHelp]) -> Table:
-    table = Table(box=None, expand=True, show_header=True, header_style="bold", pad_edge=False)
-    table.add_column("Keys", no_wrap=True)
-    table.add_column("Action")
-    table.add_column("Where", style="dim", no_wrap=True)
-    table.add_column("Keymap id", style="dim", no_wrap=True)
+def help_table(entries: list[KeyHelp]) -> Group:
+    """Keys, action and keymap id, in one section per place they work ("This screen",
+    "Everywhere", "In the citation list"). The columns line up across sections; actions are
+    never cut or wrapped (they are what the list is read for), a long keymap id folds instead."""
+    keys_width = max((len(", ".join(entry.keys)) for entry in entries), default=4)
+    action_width = max((len(entry.description) for entry in entries), default=6)
+    sections: dict[str, list[KeyHelp]] = {}
     for entry in entries:
-        table.add_row(
-            Text(", ".join(entry.keys), style="bold"),
-            Text(entry.description),
-            Text(entry.where),
-            Text(entry.binding_id or ""),
-        )
-    return table
+        sections.setdefault(entry.where, []).append(entry)
+    parts: list[Table | Text] = []
+    for where, section in sections.items():
+        table = Table(box=None, expand=True, show_header=False, pad_edge=False)
+        table.add_column(no_wrap=True, width=max(keys_width, 4))
+        table.add_column(no_wrap=True, width=action_width)
+        table.add_column(style="dim", overflow="fold", ratio=1)
+        for entry in section:
+            table.add_row(
+                Text(", ".join(entry.keys), style="bold"),
+                Text(entry.description),
+                Text(entry.binding_id or ""),
+            )
+        if parts:
+            parts.append(Text(""))
+        parts.append(Text(where[:1].upper() + where[1:], style="bold underline"))
+        parts.append(table)
+    return Group(*parts)
 
 
 class HelpScreen(ModalScreen[None]):

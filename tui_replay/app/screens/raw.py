@@ -13,7 +13,7 @@ import json
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tui_replay.app.widgets.json_view import JsonView
+from tui_replay.app.widgets.search_bar import SearchBar
 from tui_replay.recording.cassette_source import interaction_source
 from tui_replay.recording.load import read_bytes
 from tui_replay.recording.model import VCR, Recording, RecordingError, address_file
@@ -72,7 +73,10 @@ class RawScreen(Screen[None]):
         Binding("2", "show_tab('raw-response')", "Response", id="raw.response", show=False),
         Binding("3", "show_tab('raw-chunk')", "Current chunk", id="raw.chunk", show=False),
         Binding("y", "show_tab('raw-cassette')", "Cassette YAML", id="raw.cassette"),
-        Binding("n", "normalized", "Normalized", id="raw.normalized"),
+        # `n`: the next match of a search; without one, a cassette's normalized view (raw.search_next)
+        Binding("slash", "search", "Search", id="raw.search"),
+        Binding("n", "search_next", "Next match", id="raw.search_next"),
+        Binding("N", "search_previous", "Previous match", id="raw.search_previous"),
     ]
 
     def __init__(self, recording: Recording, position: int = 0) -> None:
@@ -80,6 +84,9 @@ class RawScreen(Screen[None]):
         self.recording = recording
         self.position = position
         self.source_text: str | None = None  # the cassette's YAML once read (tests wait on it)
+        self.search_term = ""  # `/`: what is looked for in the JSON of the tab shown
+        self.search_matches: list[tuple[int, int]] = []
+        self.search_at = 0
 
     def compose(self) -> ComposeResult:
         chunk = current_chunk(self.recording, self.position)
@@ -99,6 +106,7 @@ class RawScreen(Screen[None]):
                     yield Static(Text("No stream chunk on screen (not streamed, or at the start).", "dim"))
                 else:
                     yield JsonView(chunk, id="raw-chunk-json")
+        yield SearchBar(id="search")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -123,6 +131,10 @@ class RawScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "normalized" or (action == "show_tab" and parameters == ("raw-cassette",)):
             return self.recording.format == VCR
+        if action == "search_next" and not self.search_term:
+            return self.recording.format == VCR  # `n` without a search: the normalized view
+        if action in ("search_next", "search_previous"):
+            return bool(self.search_matches)
         return True
 
     def action_normalized(self) -> None:
@@ -135,3 +147,65 @@ class RawScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    # -- searching the JSON shown ------------------------------------------------------------------
+
+    async def action_search(self) -> None:
+        await self.query_one(SearchBar).open()
+
+    @on(SearchBar.Submitted)
+    def _search_submitted(self, event: SearchBar.Submitted) -> None:
+        self.search_term = event.term.strip()
+        self._search()
+
+    @on(TabbedContent.TabActivated, "#raw-tabs")
+    def _tab_changed(self) -> None:
+        for view in self.query(JsonView):  # the marks go with the search to the tab shown
+            view.mark("")
+        if self.search_term:
+            self._search()
+
+    def _shown_json(self) -> JsonView | None:
+        active = self.query_one("#raw-tabs", TabbedContent).active
+        views = self.query(f"#{active} JsonView") if active else None
+        return views.first(JsonView) if views else None
+
+    def _search(self) -> None:
+        view = self._shown_json()
+        term = self.search_term
+        self.search_matches = view.mark(term) if view is not None and term else []
+        self.search_at = 0
+        if view is not None and self.search_matches:
+            self._show_match()
+        elif term:
+            self.query_one(SearchBar).show_status(f"no match for {term} in this tab", found=False)
+        else:
+            self.query_one(SearchBar).show_status("")
+        self.refresh_bindings()
+
+    def action_search_next(self) -> None:
+        if not self.search_term and self.recording.format == VCR:
+            self.action_normalized()  # `n` without a search: a cassette's normalized view
+            return
+        self._step_match(1)
+
+    def action_search_previous(self) -> None:
+        self._step_match(-1)
+
+    def _step_match(self, step: int) -> None:
+        if self.search_matches:
+            self.search_at = (self.search_at + step) % len(self.search_matches)
+            self._show_match()
+
+    def _show_match(self) -> None:
+        view = self._shown_json()
+        if view is None:
+            return
+        view.mark(self.search_term, self.search_at)
+        line, _ = self.search_matches[self.search_at]
+        scroll = view.parent
+        if isinstance(scroll, VerticalScroll):
+            # A few lines of context above; the rows of wrapped long lines are counted.
+            scroll.scroll_to(y=max(0, view.rows_before(line, view.size.width) - 3), animate=False)
+        count = len(self.search_matches)
+        self.query_one(SearchBar).show_status(f"{self.search_at + 1} of {count}: line {line + 1}")

@@ -14,8 +14,11 @@ home/end [replay.start/end], [ / ] jump 10% [replay.back_10/forward_10], t next 
 narrow [replay.next_tab], m answer as rendered Markdown or raw text [replay.markdown], v raw
 JSON [replay.raw], x exports [replay.export], r live compare [replay.compare], g/G first/last message
 of the conversation (it opens at the last) [replay.conversation_start/end], n next answer of an n > 1
-recording [replay.next_choice] (also tabs over the answer), escape/q back [replay.back]. Clicking a
-[n] marker selects its citation.
+recording [replay.next_choice] (also tabs over the answer), c into the citation list
+[replay.citations], / search the messages and the answer, then n/N next/previous match
+[replay.search/search_next/search_previous], e the file in $EDITOR at the message shown
+[replay.edit], E the test's source [replay.test_source], y copy the path [replay.yank],
+escape/q back [replay.back]. Clicking a [n] marker selects its citation.
 
 The answer pane holds two views fed the same runs: the rendered Markdown (shown by default)
 and the raw text; `m` swaps which one is displayed, so the toggle is instant at any length.
@@ -23,6 +26,7 @@ and the raw text; `m` swaps which one is displayed, so the toggle is instant at 
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import time
 from collections.abc import Sequence
@@ -39,28 +43,33 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, LoadingIndicator, Static, Tab, Tabs
+from textual.widgets import Collapsible, LoadingIndicator, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui_replay.app.messages import RecordingChangedOnDisk
 from tui_replay.app.widgets.answer_view import AnswerView
 from tui_replay.app.widgets.citations_pane import CitationsPane
-from tui_replay.app.widgets.conversation import ConversationView
+from tui_replay.app.widgets.conversation import ConversationView, MessageBlock
+from tui_replay.app.widgets.key_footer import KeyFooter
 from tui_replay.app.widgets.key_status import KeyStatusLabel
 from tui_replay.app.widgets.kind_views import view_for
 from tui_replay.app.widgets.markdown_answer_view import MarkdownAnswerView
+from tui_replay.app.widgets.search_bar import SearchBar
 from tui_replay.app.widgets.tool_calls_pane import ToolCallsPane
 from tui_replay.app.widgets.transport import Transport
 from tui_replay.catalog.testids import short_test_id
 from tui_replay.config import Config
 from tui_replay.playback import Player, ReplayPlan, build_plan
-from tui_replay.recording.model import VCR, Recording, RecordingError
+from tui_replay.recording.model import VCR, Message, Recording, RecordingError, split_address
 from tui_replay.recording.request_hash import KeyStatus, classify_file
 from tui_replay.textsafe import one_line, safe_text
 
 TICK_SECONDS = 1 / 30  # timer period while playing
 FRAME_BUDGET = 0.008  # seconds of appending per tick at high speed, so input stays responsive
 WIDE_SIZE = (120, 40)  # at least this many columns and rows: all panes at once
+
+# Actions bound with priority (they act wherever the focus is): not while the search box is typed in.
+TYPED_IN_SEARCH = {"toggle_play", "step", "faster", "slower", "jump_start", "jump_end", "jump"}
 
 # (tab id, pane id, label) in tab order.
 PANES = (
@@ -75,6 +84,21 @@ class ReplayScreen(Screen[None]):
     """Replay one recording file."""
 
     CSS_PATH = "replay.tcss"
+    # The keys the footer keeps longest on a narrow terminal, most important first.
+    FOOTER_PRIORITY: ClassVar[tuple[str, ...]] = (
+        "back",
+        "help",
+        "toggle_play",
+        "next_tab",
+        "citations",
+        "search_next",  # (only while a search is on)
+        "search",
+        "step",
+        "faster",
+        "slower",
+        "raw",
+        "export",
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_play", "Play/Pause", id="replay.play", priority=True),
         Binding("right", "step(1)", "Step", id="replay.step_forward", priority=True),
@@ -91,7 +115,15 @@ class ReplayScreen(Screen[None]):
         Binding("x", "export", "Export", id="replay.export"),
         Binding("r", "compare", "Compare live", id="replay.compare"),
         Binding("R", "reload", "Reload", id="replay.reload"),
+        # `n` moves to the next match while a search is on, else to the next answer.
+        Binding("slash", "search", "Search", id="replay.search"),
+        Binding("n", "search_next", "Next match", id="replay.search_next"),
+        Binding("N", "search_previous", "Previous match", id="replay.search_previous"),
         Binding("n", "next_choice", "Next choice", id="replay.next_choice"),
+        Binding("c", "citations", "Citations", id="replay.citations"),
+        Binding("e", "edit", "Edit", id="replay.edit"),
+        Binding("y", "yank", "Copy path", id="replay.yank", show=False),
+        Binding("E", "test_source", "Test source", id="replay.test_source", show=False),
         Binding("g", "conversation_start", "First message", id="replay.conversation_start", show=False),
         Binding("G", "conversation_end", "Last message", id="replay.conversation_end", show=False),
         Binding("escape,q", "back", "Back", id="replay.back"),
@@ -125,6 +157,9 @@ class ReplayScreen(Screen[None]):
         self.disk_change: str | None = None  # "changed" / "removed" since it was opened
         self.choice = 0  # which answer of an n > 1 recording plays (position in recording.choices)
         self.rendered = True  # the answer as rendered Markdown (else its raw text)
+        self.search_term = ""  # `/`: what is looked for, and where it was found
+        self.search_matches: list[tuple[str, int]] = []  # ("message", index) or ("answer", 0)
+        self.search_at = 0
 
     @classmethod
     def for_recording(
@@ -145,8 +180,9 @@ class ReplayScreen(Screen[None]):
         yield Static(id="disk-notice")  # the file changed or went on disk; a reload that failed
         with Container(id="replay-body"):
             yield LoadingIndicator()
+        yield SearchBar(id="search")
         yield Transport(id="transport")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#disk-notice").display = False
@@ -269,6 +305,9 @@ class ReplayScreen(Screen[None]):
         citations = CitationsPane(shown, id="pane-citations")
         citations.add_class("pane")
         citations.border_title = "Citations"
+        citations_key = self.key_for("citations")
+        if citations_key and (shown.citations or shown.retrieved):  # as the footer offers it
+            citations.border_subtitle = f"{citations_key} selects"
         await body.mount(tabs, Container(conversation, tools, answer_pane, citations, id="panes"))
         if self._closed_early():
             return
@@ -290,6 +329,8 @@ class ReplayScreen(Screen[None]):
         self.choice = position
         shown = self.recording.for_choice(position)
         await self._mount_panes(shown, build_plan(shown))
+        if self.search_term:  # the same search, in this answer's conversation
+            self.search(self.search_term)
 
     def action_conversation_start(self) -> None:
         for view in self.query(ConversationView):
@@ -298,6 +339,152 @@ class ReplayScreen(Screen[None]):
     def action_conversation_end(self) -> None:
         for view in self.query(ConversationView):
             view.show_end()
+
+    def action_citations(self) -> None:
+        """Into the citation list (its tab when narrow), the first citation picked when none is."""
+        panes = self.query(CitationsPane)
+        if not panes:
+            return
+        if self.narrow:
+            self.query_one("#replay-tabs", Tabs).active = "tab-citations"
+        panes.first().focus_list()
+
+    # --- leaving for the files ---------------------------------------------------------------
+
+    @property
+    def file(self) -> str:
+        return split_address(self.path)[0]  # a cassette interaction: its file
+
+    def action_edit(self) -> None:
+        """The file in $EDITOR, at the message of the current search match, else the message at
+        the top of the conversation."""
+        message = self._message_in_view()
+        needle = ""
+        if message is not None:
+            needle = message.text or next((call.arguments for call in message.tool_calls), "")
+        self.app.edit(self.file, needle=needle)  # type: ignore[attr-defined]
+
+    def action_yank(self) -> None:
+        self.app.yank(self.path, "the path")  # type: ignore[attr-defined]
+
+    def action_test_source(self) -> None:
+        recording = self.recording
+        self.app.edit_test_source(recording.test_id if recording else None, self.file)  # type: ignore[attr-defined]
+
+    def _message_in_view(self) -> Message | None:
+        if self.recording is None:
+            return None
+        messages = self.recording.for_choice(self.choice).messages
+        if self.search_matches:
+            kind, index = self.search_matches[self.search_at]
+            if kind == "message":
+                return messages[index]
+        for view in self.query(ConversationView):
+            top = view.scroll_y
+            for block in view.query(MessageBlock):
+                if block.virtual_region.bottom > top:
+                    return block.message
+        return messages[-1] if messages else None
+
+    # --- searching inside the recording -------------------------------------------------------
+
+    def _typing_search(self) -> bool:
+        focused = self.focused
+        return focused is not None and focused.id == "search-input"
+
+    async def action_search(self) -> None:
+        await self.query_one(SearchBar).open()
+
+    @on(SearchBar.Submitted)
+    def _search_submitted(self, event: SearchBar.Submitted) -> None:
+        self.search(event.term)
+
+    def search(self, term: str) -> None:
+        """Find `term` (case-insensitive) in the messages and the answer; mark it, go to the first."""
+        term = term.strip()
+        self.search_term = term
+        self.search_matches = self._places_with(term) if term else []
+        self.search_at = 0
+        terms = [*self.highlight_terms, term] if term else self.highlight_terms
+        for view in self.query(ConversationView):
+            view.highlight(terms)
+        if self.query(AnswerView):
+            for answer in self._answer_views():
+                answer.highlight(terms)
+        bar = self.query_one(SearchBar)
+        if not term:
+            bar.show_status("")
+        elif not self.search_matches:
+            bar.show_status(f"no match for {term}", found=False)
+        else:
+            self._show_match()
+        self.refresh_bindings()
+
+    def _places_with(self, term: str) -> list[tuple[str, int]]:
+        if self.recording is None:
+            return []
+        shown = self.recording.for_choice(self.choice)
+        needle = term.lower()
+
+        def said(text: str | None, calls: list) -> str:
+            parts = [text or "", *(f"{call.name} {call.arguments}" for call in calls)]
+            return "\n".join(parts).lower()
+
+        places = [
+            ("message", index)
+            for index, message in enumerate(shown.messages)
+            if needle in said(message.text, message.tool_calls) or needle in (message.reasoning or "").lower()
+        ]
+        response = shown.response
+        if needle in said(response.text, response.tool_calls) or needle in (response.reasoning or "").lower():
+            places.append(("answer", 0))
+        return places
+
+    def action_search_next(self) -> None:
+        self._step_match(1)
+
+    def action_search_previous(self) -> None:
+        self._step_match(-1)
+
+    def _step_match(self, step: int) -> None:
+        if self.search_matches:
+            self.search_at = (self.search_at + step) % len(self.search_matches)
+            self._show_match()
+
+    def _show_match(self) -> None:
+        """Bring the current match into view: its message (unfolded), or the whole answer."""
+        kind, index = self.search_matches[self.search_at]
+        count = len(self.search_matches)
+        if kind == "message" and self.recording is not None:
+            role = self.recording.for_choice(self.choice).messages[index].role
+            where = f"{role} message {index + 1}"
+            if self.narrow:
+                self.query_one("#replay-tabs", Tabs).active = "tab-conversation"
+            for view in self.query(ConversationView):
+                blocks = list(view.query(MessageBlock))
+                if index < len(blocks):
+                    for folded in blocks[index].query(Collapsible):
+                        folded.collapsed = False
+                    view.release_anchor()
+                    view.scroll_to_widget(blocks[index], top=True, animate=False)
+        else:
+            where = "the answer"
+            if self.narrow and self.query("#replay-tabs"):
+                self.query_one("#replay-tabs", Tabs).active = "tab-answer"
+            if self.player is not None and not self.player.at_end:
+                self._seek(self.player.count, pause=True)  # the answer whole, so the match shows
+        self.query_one(SearchBar).show_status(f"{self.search_at + 1} of {count}: {where}")
+
+    def key_for(self, action: str) -> str:
+        """How the footer shows the key of one of this screen's actions (a keymap may change it)."""
+        for bindings in self._bindings.key_to_bindings.values():
+            for binding in bindings:
+                if binding.action == action:
+                    remapped = self.app._keymap.get(binding.id or "")
+                    if remapped:
+                        binding = dataclasses.replace(binding, key=remapped.split(",")[0].strip())
+                    return self.app.get_key_display(binding)
+        return ""
 
     async def action_next_choice(self) -> None:
         if self.recording is not None and self.recording.choices:
@@ -357,6 +544,8 @@ class ReplayScreen(Screen[None]):
     # --- playback ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self._typing_search() and action in TYPED_IN_SEARCH:
+            return False  # a key bound with priority (space, +, [ ...) is a character in the box
         transport = {
             "toggle_play",
             "step",
@@ -376,6 +565,17 @@ class ReplayScreen(Screen[None]):
             return self.disk_change == "changed"
         if action in ("conversation_start", "conversation_end"):
             return bool(self.query(ConversationView))
+        if action in ("search_next", "search_previous"):
+            return bool(self.search_matches)
+        if action == "search":
+            return self.player is not None  # the panes: a special view (an error, a model list) has none
+        if action in ("edit", "yank", "test_source"):
+            return self.recording is not None
+        if action == "citations":  # shown (and in the footer) when the answer cites or retrieved
+            recording = self.recording
+            return bool(self.query(CitationsPane)) and bool(
+                recording is not None and (recording.citations or recording.retrieved)
+            )
         if action == "next_choice":
             return self.player is not None and self.recording is not None and bool(self.recording.choices)
         return not (action in {"raw", "export", "compare"} and self.recording is None)

@@ -154,6 +154,13 @@ class CitationsPane(Vertical):
         if event.option.id is not None:
             self.select(int(event.option.id))
 
+    def focus_list(self) -> None:
+        """Focus the citation list; with nothing highlighted, the first citation is picked."""
+        options = self.query_one("#citation-list", OptionList)
+        options.focus()
+        if options.highlighted is None and options.option_count:
+            options.highlighted = 0
+
     def choose(self, number: int) -> None:
         """Highlight citation `number` in the list (as if picked there), which selects it."""
         if number in self.shown:

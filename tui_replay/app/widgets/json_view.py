@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rich.style import Style
 from rich.syntax import Syntax
 from textual.widgets import Static
 
@@ -70,3 +71,41 @@ class JsonView(Static):
     def show(self, value: Any) -> None:
         self.source = json_text(value)
         self.update(self._syntax(self.source))
+
+    def mark(self, term: str, current: int | None = None) -> list[tuple[int, int]]:
+        """Mark every occurrence of `term` (case-insensitive), the `current`-th more strongly;
+        no term clears the marks. Returns where they are: (line, column), from 0."""
+        syntax = self._syntax(self.source)
+        matches = find_all(self.source, term)
+        for index, (line, column) in enumerate(matches):
+            style = CURRENT_MATCH if index == current else MATCH
+            syntax.stylize_range(style, (line + 1, column), (line + 1, column + len(term)))
+        self.update(syntax)
+        return matches
+
+    def rows_before(self, line: int, width: int) -> int:
+        """How many screen rows the lines before `line` take at `width` (long lines wrap)."""
+        if line <= 0 or width <= 0:
+            return 0
+        syntax = self._syntax(self.source)
+        syntax.line_range = (1, line)
+        console = self.app.console
+        return len(console.render_lines(syntax, console.options.update_width(width), pad=False))
+
+
+MATCH = Style(color="black", bgcolor="yellow")
+CURRENT_MATCH = Style(color="black", bgcolor="dark_orange", bold=True, underline=True)
+
+
+def find_all(text: str, term: str) -> list[tuple[int, int]]:
+    """Where `term` occurs in `text`, case-insensitive: (line, column), from 0."""
+    needle = term.lower()
+    if not needle:
+        return []
+    found: list[tuple[int, int]] = []
+    for number, line in enumerate(text.lower().split("\n")):
+        at = line.find(needle)
+        while at != -1:
+            found.append((number, at))
+            at = line.find(needle, at + len(needle))
+    return found

@@ -23,7 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_replay.catalog import view as listing
-from tui_replay.catalog.testids import short_test_name
+from tui_replay.catalog.testids import CommonParams, fit_test_name, short_test_name
 from tui_replay.catalog.view import STREAM_MARKER, Column, ListingView, TableRow, flat
 from tui_replay.recording.model import Summary
 from tui_replay.textsafe import printable, safe_text
@@ -156,6 +156,8 @@ class RecordingTable(ScrollView, can_focus=True):
         self._file_width = 0  # file names, as the grouped view shows them
         self._orphan_width = 0  # file names in the Test column (no test id)
         self._cells: dict[int, tuple[Summary, tuple[str, ...]]] = {}
+        # What the parametrized ids of each test share: a narrow Test column shows what differs.
+        self.common_params = CommonParams()
         # Drawn recording lines by (row, highlighted, new, marked); valid while _lines_drawn_for
         # (widths, grouping, scroll, focus, theme, file names) stays the same.
         self._lines: dict[tuple[TableRow, bool, bool, bool], Strip] = {}
@@ -253,6 +255,7 @@ class RecordingTable(ScrollView, can_focus=True):
         columns = COLUMNS[2:]
         for summary in summaries:
             if summary.test_id:
+                self.common_params.add(summary.test_id)
                 label = short_test_name(summary.test_id) + interaction_suffix(summary)
                 self._test_width = max(self._test_width, display_width(label))
                 name, bracket, _ = label.partition("[")
@@ -388,6 +391,7 @@ class RecordingTable(ScrollView, can_focus=True):
             self.has_focus,
             self.app.theme,
             self.view.names.version,
+            self.common_params.version,
         )
         if drawn_for != self._lines_drawn_for:
             self._lines.clear()
@@ -473,11 +477,12 @@ class RecordingTable(ScrollView, can_focus=True):
                     name = name[:-1]
                 first_value = f"{name}…{suffix}"
         else:
-            # The test name whole, its parametrization cut in the middle to fit; `#N` of a cassette's
-            # interaction kept (a test's interactions would read alike).
+            # The test name, and of its parametrization what tells it from the test's other ids;
+            # `#N` of a cassette's interaction kept (a test's interactions would read alike).
             suffix = interaction_suffix(summary)
             room = max(first_width - len(indent) - len(suffix), 12)
-            first_value = flat(short_test_name(summary.test_id, max_len=room)) + suffix
+            common = self.common_params.common(summary.test_id)
+            first_value = flat(fit_test_name(summary.test_id, room, common)) + suffix
             first_style = ""
         first = Text(indent, end="")
         first.append_text(safe_text(first_value, first_style, single_line=True))
