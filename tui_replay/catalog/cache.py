@@ -660,6 +660,7 @@ class _Writer:
         # Bounded: a summarizer faster than the indexing waits instead of queueing texts in memory.
         self.queue: queue.Queue[list[tuple] | None] = queue.Queue(maxsize=WRITE_QUEUE)
         self.failed = False
+        self._got_last = False  # the None that ends the queue was taken (no more will come)
         self.thread = threading.Thread(target=self._run, name="tui-replay cache writer", daemon=True)
         self.thread.start()
 
@@ -672,9 +673,11 @@ class _Writer:
         try:
             conn = _connect(self.path, create=False)
             self._loop(conn, _has_texts(conn))
-        except sqlite3.Error:
+        except Exception:  # busy past busy_timeout, read-only, disk full: no cache writes this run
             self.failed = True
-            while self.queue.get() is not None:  # let the producer finish without blocking
+            # Take what the producer still sends so that its puts never block, up to its None;
+            # when _next_batch already took the None, nothing more comes: waiting would hang.
+            while not self._got_last and self.queue.get() is not None:
                 pass
         finally:
             if conn is not None:
@@ -686,6 +689,7 @@ class _Writer:
         and whether the producer is done: few large transactions, not one per file."""
         first = self.queue.get()
         if first is None:
+            self._got_last = True
             return [], True
         batch = list(first)
         deadline = time.monotonic() + COMMIT_SECONDS
@@ -696,6 +700,7 @@ class _Writer:
             except queue.Empty:
                 break
             if more is None:
+                self._got_last = True
                 return batch, True
             batch.extend(more)
         return batch, False
