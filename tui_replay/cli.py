@@ -227,13 +227,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             elif extra:
                 parser.error(f"unrecognized arguments: {' '.join(extra)}")
             if args.command in ("list", "show", "diff") and args.max_size is None:
-                from tui_replay.config import ConfigError, load_config
+                from tui_replay.config import ConfigError, load_config, print_notices
 
                 try:
-                    args.max_size = load_config().max_size
+                    config = load_config()
                 except ConfigError as exc:
                     print(f"tui-replay: {exc}", file=sys.stderr)
                     return 2
+                print_notices(config)
+                args.max_size = config.max_size
             if args.command == "list":
                 from tui_replay.commands.listing import run_list
 

@@ -213,7 +213,7 @@ def test_curl_export_runs_with_hostile_values_as_single_arguments(tmp_path, mark
 
 
 @pytest.mark.parametrize("where", ["project file", "pyproject", "--config"])
-def test_curl_export_refuses_a_hostile_api_key_env_from_config(tmp_path, marker, where):
+def test_curl_export_refuses_or_ignores_a_hostile_api_key_env_from_config(tmp_path, marker, where):
     """Probe: `api_key_env` from a cloned repo's config went unquoted into `${...}` and ran."""
     bad = f'X:-$(touch {marker})}}"; touch {marker}; echo "'
     table = f"api_key_env = {json.dumps(bad)}\n"
@@ -232,9 +232,13 @@ def test_curl_export_refuses_a_hostile_api_key_env_from_config(tmp_path, marker,
         env, _ = shim_env(tmp_path)
         subprocess.run(["bash", str(script)], env=env, cwd=tmp_path, capture_output=True, timeout=60)
     assert not marker.exists()
+    [line] = done.stderr.splitlines()  # one line, no traceback
+    if where != "--config":  # a project's config may not choose the key: ignored, and said so
+        assert done.returncode == 0 and "${OPENAI_API_KEY}" in done.stdout
+        assert "ignored `live.api_key_env`" in line
+        return
     assert done.returncode == 2
     assert done.stdout == ""
-    [line] = done.stderr.splitlines()  # one line, no traceback
     assert "api_key_env" in line and "not an environment variable name" in line
 
 

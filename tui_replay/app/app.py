@@ -54,6 +54,8 @@ class TuiReplayApp(App[int]):
         self.theme = self.config.theme  # before the first frame: no restyle after it
 
     def on_mount(self) -> None:
+        for notice in self.config.notices:  # settings ignored: unknown, or not a project's to set
+            self.notify(notice, severity="warning", markup=False, timeout=10)
         if self.config.keymap:
             # After the first rows, not before: it imports every screen to learn their ids.
             self.set_timer(KEYMAP_CHECK_DELAY, self.check_keymap)

@@ -25,7 +25,7 @@ def _error(message: str) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from tui_replay.config import ConfigError, load_config
+    from tui_replay.config import ConfigError, load_config, print_notices
     from tui_replay.recording.load import DEFAULT_MAX_SIZE, resolve_address
 
     if report_missing("export", [resolve_address(path)[0] for path in args.paths]):
@@ -35,6 +35,7 @@ def run_export(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         _error(str(exc))
         return 2
+    print_notices(config)
     config = config.override(live_base_url=args.base_url, live_api_key_env=args.api_key_env)
     base_url = config.live.base_url or DEFAULT_BASE_URL
     max_size = args.max_size if args.max_size is not None else config.max_size or DEFAULT_MAX_SIZE
