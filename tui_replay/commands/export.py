@@ -18,6 +18,7 @@ from tui_replay.commands.listing import PROG, report_missing, tolerant_stdout
 from tui_replay.commands.show import iter_recordings
 from tui_replay.export import DEFAULT_BASE_URL, FORMATS, export_text, join_exports
 from tui_replay.textsafe import one_line
+from tui_replay.urls import NotAPath
 
 
 def _error(message: str) -> None:
@@ -49,6 +50,10 @@ def run_export(args: argparse.Namespace) -> int:
             continue
         try:
             texts.append(export_text(recording, args.format, base_url, config.live.api_key_env))
+        except NotAPath as exc:  # this file's fault: the others are still exported
+            _error(f"{path}: {exc}")
+            failed = True
+            continue
         except ValueError as exc:  # the key variable name (checked on read; kept as a guard)
             _error(str(exc))
             return 2

@@ -28,6 +28,7 @@ from tui_replay.live.target import (
     redact,
     redact_data,
 )
+from tui_replay.urls import join_url
 
 # Called for each stream item as it arrives: (index, seconds since sent, the item as a plain dict).
 ChunkCallback = Callable[[int, float, dict[str, Any]], None]
@@ -49,7 +50,11 @@ class LiveExchange:
 
     @property
     def url(self) -> str:
-        return self.base_url.rstrip("/") + self.call.endpoint.removeprefix(self.call.endpoint_prefix)
+        suffix = self.call.endpoint.removeprefix(self.call.endpoint_prefix)
+        try:
+            return join_url(self.base_url, suffix)
+        except ValueError:  # (refused before anything is sent: client_base_url)
+            return self.base_url
 
     def plain(self) -> list[dict[str, Any]]:
         return [plain(obj) for obj in self.objects]

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from tui_replay.config import DEFAULT_MAX_ANSWER, Config
+from tui_replay.urls import join_url
 
 # Sent when the named variable is unset: local servers ignore the key, but the
 # SDK refuses to build a client without one.
@@ -88,16 +89,15 @@ def client_base_url(base_url: str, endpoint_prefix: str) -> str:
 
     The call is built from the logical endpoint and the user's base URL, never from
     the recorded `url` (which often reads /v1/v1/...): the prefix is appended only
-    when the base URL does not already end with it.
+    when the base URL does not already end with it (`urls.join_url`, as every export).
+    LiveError when the recorded endpoint is not a URL path.
     """
-    parts = urlsplit(base_url)
-    path = parts.path.rstrip("/")
-    prefix = endpoint_prefix.rstrip("/")
-    if prefix and not path.endswith(prefix):
-        path = path + prefix
     # The query travels apart (base_url_query): the SDK appends the endpoint to the path,
     # which must not land after a query string (/v1?api-version=1chat/completions).
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+    try:
+        return join_url(base_url, endpoint_prefix.rstrip("/"), keep_query=False)
+    except ValueError as exc:
+        raise LiveError(f"cannot re-issue: {exc}") from None
 
 
 def base_url_query(base_url: str) -> dict[str, str]:
