@@ -124,10 +124,12 @@ def capture_dir(save_dir: str | os.PathLike[str] | None = None) -> Path:
 
 
 def in_recordings_tree(path: str | os.PathLike[str]) -> Path | None:
-    """The `recordings/` folder `path` would be written into, if any."""
-    for folder in Path(os.path.abspath(path)).parents:
-        if folder.name == RECORDINGS_FOLDER:
-            return folder
+    """The `recordings/` folder `path` would be written into, if any: as written, or once its
+    symbolic links are followed (`captures/link/c.json` with `link` -> `.../recordings`)."""
+    for candidate in (Path(os.path.abspath(path)), Path(os.path.realpath(path))):
+        for folder in candidate.parents:
+            if folder.name == RECORDINGS_FOLDER:
+                return folder
     return None
 
 
