@@ -25,7 +25,7 @@ import pytest
 from support import REPO
 from test_cache_cli import read_only
 
-from tui_replay.catalog.cache import CACHE_FOLDER, DB_NAME
+from tui_replay.catalog.cache import CACHE_FOLDER, DB_NAME, TAG_TEXT
 
 # Far above a listing of a few files plus one busy wait (BUSY_TIMEOUT_MS), far below a hang.
 FINISH_WITHIN = 25
@@ -157,3 +157,35 @@ def test_the_app_quits_on_q_while_another_process_holds_the_cache(run_cli, sampl
                 app.kill()
                 app.wait()
             os.close(master)
+
+
+@pytest.mark.parametrize("name", [DB_NAME, f"{DB_NAME}-wal"])
+@pytest.mark.parametrize("target_exists", [True, False], ids=["to-a-file", "dangling"])
+def test_a_database_file_that_is_a_link_is_not_written_through(
+    run_cli, sample, cache_dir, tmp_path, name, target_exists
+):
+    """(issue 17, item 10) SQLite would write wherever the link points: no cache, one line."""
+    folder = cache_dir / CACHE_FOLDER
+    assert run_cli("list", "--json", "--no-cache", str(sample)).returncode == 0
+    truth = run_cli("list", "--json", "--no-cache", "--filter", "text:the", str(sample))
+    elsewhere = tmp_path / "elsewhere" / "victim"
+    elsewhere.parent.mkdir()
+    if target_exists:
+        elsewhere.write_bytes(b"not the cache's")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "CACHEDIR.TAG").write_text(TAG_TEXT)
+    (folder / name).symlink_to(elsewhere)
+    results = [
+        run_cli("list", "--json", *query, str(sample), timeout=FINISH_WITHIN)
+        for query in ((), ("--filter", "text:the"))
+    ]
+    assert (folder / name).is_symlink()
+    if target_exists:
+        assert elsewhere.read_bytes() == b"not the cache's"
+    assert sorted(path.name for path in elsewhere.parent.iterdir()) == (["victim"] if target_exists else [])
+    for result in results:
+        assert result.returncode == 0
+        assert result.stderr.decode().splitlines() == [
+            f"tui-replay list: summary cache not used: {folder / name} is a symbolic link"
+        ]
+    assert results[1].stdout == truth.stdout

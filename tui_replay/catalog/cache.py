@@ -255,6 +255,7 @@ class SummaryCache:
         self.has_texts = False
         self.written = 0  # files written (or forgotten) since the last save
         self.write_failed = False  # some write of this run did not reach the database
+        self.refused: str | None = None  # why the cache is not used this run (one line), if it says
         self._conn: sqlite3.Connection | None = None
         self._streams: dict[str, _FolderStream] = {}
         self._stale: list[tuple[str, str]] = []
@@ -283,6 +284,9 @@ class SummaryCache:
             return None
         try:
             return _connect(self.path, create=True)
+        except LinkedDatabase as exc:
+            self.refused = str(exc)
+            return None
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError):
                 return None  # locked, read-only, no space: not damage
@@ -593,9 +597,22 @@ def _under_any(folder: str, roots: list[str]) -> bool:
     return any(folder == root or _under(folder, root) for root in roots)
 
 
+class LinkedDatabase(sqlite3.OperationalError):
+    """A database file (or its -wal, -shm, -journal) is a symbolic link: SQLite would write
+    through it, outside the cache folder. Refused: no cache for the run."""
+
+
+def _refuse_links(path: str) -> None:
+    for name in DB_FILES:
+        linked = path + name.removeprefix(DB_NAME)
+        if os.path.islink(linked):
+            raise LinkedDatabase(f"summary cache not used: {linked} is a symbolic link")
+
+
 def _connect(path: str, *, create: bool) -> sqlite3.Connection:
     """A connection to our database, its tables created; raises sqlite3.Error (DatabaseError:
-    the file is not ours or is damaged)."""
+    the file is not ours or is damaged; LinkedDatabase: a file of it is a symbolic link)."""
+    _refuse_links(path)  # SQLite has no O_NOFOLLOW here; the writer's connection checks too
     conn = sqlite3.connect(
         path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
     )
