@@ -38,6 +38,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _timeout(text: str) -> float:
+    """Seconds: more than 0, at most a day (inf would overflow the timers)."""
+    from tui_replay.config import parse_timeout
+
+    try:
+        return parse_timeout(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _size(text: str) -> int:
     """A byte count such as 256M, 1G or 4096."""
     from tui_replay.config import parse_size
@@ -86,7 +96,7 @@ def _add_live_target(parser: argparse.ArgumentParser) -> None:
     _add_api_key_env(parser)
     parser.add_argument(
         "--timeout",
-        type=_positive_float,
+        type=_timeout,
         metavar="S",
         help="seconds a re-issue may take (compare: the whole command, download to saved file)",
     )

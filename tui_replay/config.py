@@ -38,6 +38,9 @@ from tui_replay.recording.limits import DEFAULT_MAX_SIZE  # why 32 MiB: document
 # A live answer larger than this is refused while it downloads (`[live] max_answer`, --max-answer):
 # long chat streams and embedding batches stay far below it; a hostile server cannot fill memory.
 DEFAULT_MAX_ANSWER = 8 * 1024 * 1024
+# The longest `--timeout` / `[live] timeout`: a day. Beyond it (or inf, nan) the timers the
+# command arms overflow the platform's time_t.
+MAX_TIMEOUT = 86_400.0
 PROJECT_FILE = "tui-replay.toml"
 
 TOP_KEYS = ("theme", "speed", "max_size", "watch", "live", "keymap")
@@ -121,6 +124,19 @@ def _project_table(cwd: Path) -> tuple[dict[str, Any], str | None]:
 SIZE_EXAMPLES = "e.g. 512K, 32M, 1G"
 
 
+def parse_timeout(value: Any) -> float:
+    """Seconds, more than 0 and at most MAX_TIMEOUT; ValueError (a one-line reason) otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a number of seconds: {value!r}")
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"not a number of seconds: {value}") from None
+    if not 0 < seconds <= MAX_TIMEOUT:  # nan fails both
+        raise ValueError(f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds (a day): {value}")
+    return seconds
+
+
 def parse_size(value: Any) -> int:
     """256M, 1G, 4096 -> bytes; ValueError (a one-line reason) for anything not a positive size.
 
@@ -199,7 +215,6 @@ def _apply(config: Config, table: dict[str, Any], source: str, *, trusted: bool 
         ("base_url", str),
         ("model", str),
         ("api_key_env", str),
-        ("timeout", (int, float)),
         ("save_dir", str),
     ):
         if name in live_table:
@@ -209,6 +224,12 @@ def _apply(config: Config, table: dict[str, Any], source: str, *, trusted: bool 
             f"{source}: `live.api_key_env` is not an environment variable name "
             f"(letters, digits, _): {live.api_key_env!r}"
         )
+    if "timeout" in live_table:
+        try:
+            timeout = parse_timeout(check(live_table["timeout"], (int, float), "live.timeout"))
+        except ValueError as exc:
+            raise ConfigError(f"{source}: `live.timeout` {exc}") from None
+        live = replace(live, timeout=timeout)
     if "max_answer" in live_table:
         try:
             max_answer = parse_size(check(live_table["max_answer"], (int, str), "live.max_answer"))

@@ -219,6 +219,9 @@ def describe_error(exc: BaseException, *, url: str, timeout: float, chunks: int)
     """One line naming why a live call failed."""
     import openai
 
+    if isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        # the HTTP library's task group (happy eyeballs) wraps the one error that matters
+        return describe_error(exc.exceptions[0], url=url, timeout=timeout, chunks=chunks)
     own = _own_error(exc)
     if isinstance(own, AnswerTooLarge):
         return f"{own} (the limit is --max-answer or [live] max_answer)"
@@ -242,6 +245,11 @@ def describe_error(exc: BaseException, *, url: str, timeout: float, chunks: int)
         )
     if transport:
         return f"HTTP error: {_one_line(str(exc) or type(exc).__name__, 200)}"
+    if isinstance(exc, json.JSONDecodeError):  # an SSE event or a body that is not JSON
+        where = f"line {exc.lineno} column {exc.colno}"
+        return f"not an OpenAI-compatible reply: not JSON ({exc.msg} at {where}" + (
+            f", after {chunks} chunks)" if chunks else ")"
+        )
     if isinstance(exc, openai.APIError):  # e.g. an error event inside the stream
         return f"the server reported an error: {_one_line(_server_message(exc))}"
     return f"{type(exc).__name__}: {_one_line(str(exc), 200)}"

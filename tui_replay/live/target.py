@@ -52,9 +52,16 @@ class LiveTarget:
             raise LiveError(
                 "no base URL: pass --base-url, set OPENAI_BASE_URL, or set [live] base_url in the config"
             )
-        parts = urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise LiveError(f"base URL is not an http(s) URL: {display_url(self.base_url)}")
+        try:
+            parts = urlsplit(self.base_url)
+            port = parts.port  # ValueError: not a number, or not 0-65535
+        except ValueError as exc:
+            # (not shown: the URL may hold credentials and does not parse to drop them)
+            raise LiveError(f"base URL is not a valid URL: {exc}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise LiveError(f"base URL is not an http(s) URL with a host: {display_url(self.base_url)}")
+        if port == 0:
+            raise LiveError(f"base URL has port 0, which no server listens on: {display_url(self.base_url)}")
         base_url_query(self.base_url)  # refuses a query it cannot carry
         return self.base_url
 
