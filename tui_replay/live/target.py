@@ -6,6 +6,7 @@ is never stored in these objects, printed or written.
 
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -69,13 +70,19 @@ class LiveTarget:
         return os.environ.get(self.api_key_env) or PLACEHOLDER_KEY
 
 
+MASK = "***"
+
+
+def _secret(target: LiveTarget | None) -> str | None:
+    key = os.environ.get(target.api_key_env) if target is not None else None
+    return key if key and len(key) >= 4 else None  # (a 1-3 character "key" would mask everything)
+
+
 def redact(text: str, target: LiveTarget | None) -> str:
     """`text` with the API key value masked, for anything shown or written."""
-    if target is None:
-        return text
-    key = os.environ.get(target.api_key_env)
-    if key and len(key) >= 4 and key in text:
-        text = text.replace(key, "***")
+    key = _secret(target)
+    if key and key in text:
+        text = text.replace(key, MASK)
     return text
 
 
@@ -89,6 +96,67 @@ def redact_data(value: Any, target: LiveTarget | None) -> Any:
     if isinstance(value, list | tuple):
         return [redact_data(item, target) for item in value]
     return value
+
+
+def redact_stream(items: list[Any], target: LiveTarget | None) -> list[Any]:
+    """Stream items (JSON-like) with the key masked where the server split it across items:
+    the strings at the same place of every item (`choices.0.delta.content`, ...) are joined,
+    the key is looked for in the joined text, and each masked span is mapped back onto the
+    pieces (its first piece says MASK, the rest of it is dropped). Then `redact_data` each."""
+    key = _secret(target)
+    if key is None:
+        return items
+    items = copy.deepcopy(items)
+    pieces: dict[tuple, list[tuple[Any, Any]]] = {}  # place -> (container, its key) in item order
+    for item in items:
+        _string_places(item, (), pieces)
+    for places in pieces.values():
+        texts = [container[name] for container, name in places]
+        joined = "".join(texts)
+        spans = [(start, start + len(key)) for start in _occurrences(joined, key)]
+        if not spans or all(key in text for text in texts):
+            continue  # nowhere split: redact_data masks it below
+        offset = 0
+        for (container, name), text in zip(places, texts, strict=True):
+            container[name] = _mask_piece(text, offset, spans)
+            offset += len(text)
+    return [redact_data(item, target) for item in items]
+
+
+def _string_places(value: Any, place: tuple, found: dict[tuple, list[tuple[Any, Any]]]) -> None:
+    if isinstance(value, dict):
+        children: Any = value.items()
+    elif isinstance(value, list):
+        children = enumerate(value)
+    else:
+        return
+    for name, child in children:
+        if isinstance(child, str):
+            found.setdefault((*place, name), []).append((value, name))
+        else:
+            _string_places(child, (*place, name), found)
+
+
+def _occurrences(text: str, key: str) -> list[int]:
+    starts, start = [], text.find(key)
+    while start != -1:
+        starts.append(start)
+        start = text.find(key, start + len(key))
+    return starts
+
+
+def _mask_piece(text: str, offset: int, spans: list[tuple[int, int]]) -> str:
+    """The piece of the joined text at [offset, offset + len(text)) with the spans masked."""
+    out, position = [], offset
+    for start, end in spans:
+        if end <= position or start >= offset + len(text):
+            continue
+        out.append(text[position - offset : max(start, position) - offset])
+        if start >= position:  # the span starts in this piece: it says MASK here
+            out.append(MASK)
+        position = min(end, offset + len(text))
+    out.append(text[position - offset :])
+    return "".join(out)
 
 
 def client_base_url(base_url: str, endpoint_prefix: str) -> str:
