@@ -161,10 +161,33 @@ class LiveServer:
         self.stop()
 
 
-if __name__ == "__main__":
-    with LiveServer() as server:
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+
+
+def _leave(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main() -> int:
+    """Start a server, print its base URL and PID, and run until a signal; the server always
+    goes with this process (it is in a session of its own, so no signal reaches it otherwise)."""
+    for stop_signal in STOP_SIGNALS:  # SIGTERM's default would end this process and orphan the server
+        signal.signal(stop_signal, _leave)
+    server = LiveServer()
+    try:
+        server.start()
         print(server.base_url, "model", server.model, "pid", server.process.pid if server.process else None)
         sys.stdout.flush()
-        with contextlib.suppress(KeyboardInterrupt):
-            while True:
-                time.sleep(3600)
+        while True:
+            time.sleep(3600)
+    except LiveServerError as exc:
+        print(f"live_server: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for stop_signal in STOP_SIGNALS:  # a second signal must not cut the stop short
+            signal.signal(stop_signal, signal.SIG_IGN)
+        server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
