@@ -6,6 +6,8 @@ A real server cannot be made to echo the key on demand: a fake one streams it in
 from __future__ import annotations
 
 import json
+import socket
+import time
 
 from live.fake_server import ScriptedServer, reply, sse_chunk
 from live.helpers import run_cli
@@ -63,3 +65,31 @@ def test_spans_map_back_onto_the_pieces(monkeypatch):
     masked = [item["choices"][0]["delta"]["content"] for item in redact_stream(items, target)]
     assert masked == ["a ***", "", "", " b ******", "!"]
     assert [item["choices"][0]["delta"]["content"] for item in items] == pieces  # a copy is masked
+
+
+def _slow_split_key_stream(connection, request) -> None:
+    """The first half, a pause long enough to be drawn, then the rest."""
+    connection.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")
+    connection.sendall(sse_chunk(f"part1 {HALVES[0]}", role="assistant"))
+    time.sleep(1.5)
+    connection.sendall(
+        sse_chunk(f"{HALVES[1]} end") + sse_chunk("", finish_reason="stop") + b"data: [DONE]\n\n"
+    )
+    connection.shutdown(socket.SHUT_RDWR)
+
+
+async def test_the_compare_view_never_shows_half_a_key_while_it_streams(tmp_path, monkeypatch):
+    from live.test_compare_screen import CompareApp, plain, settle, wait_for
+
+    monkeypatch.setenv("TUI_SPLIT_KEY", SECRET)
+    stored = _stored(tmp_path, stream=True)
+    with ScriptedServer(answer=_slow_split_key_stream) as server:
+        app = CompareApp(stored, server.base_url)
+        app.compare_config = app.compare_config.override(live_api_key_env="TUI_SPLIT_KEY")
+        async with app.run_test(size=(140, 45)) as pilot:
+            await wait_for(pilot, lambda: "part1" in plain(app, "#live-answer"), "the first chunk")
+            assert HALVES[0] not in plain(app, "#live-answer")  # held back: the next chunk may end the key
+            assert "sk-" not in plain(app, "#live-answer")
+            await settle(pilot, app.screen)
+            final = plain(app, "#live-answer")
+    assert "part1 *** end" in final and HALVES[1] not in final

@@ -86,6 +86,19 @@ def redact(text: str, target: LiveTarget | None) -> str:
     return text
 
 
+def redact_open_end(text: str, target: LiveTarget | None) -> str:
+    """`text` that is still growing (a stream shown as it arrives), masked, without a tail that
+    could be the start of the key: the next chunk may complete it (it shows once it cannot)."""
+    key = _secret(target)
+    if key is None:
+        return text
+    text = redact(text, target)
+    for length in range(min(len(key) - 1, len(text)), 0, -1):
+        if text.endswith(key[:length]):
+            return text[:-length]
+    return text
+
+
 def redact_data(value: Any, target: LiveTarget | None) -> Any:
     """`value` (JSON-like data, e.g. a live answer a server filled with the key it was sent)
     with the key masked in every string, keys of objects included."""
