@@ -189,3 +189,23 @@ def test_a_database_file_that_is_a_link_is_not_written_through(
             f"tui-replay list: summary cache not used: {folder / name} is a symbolic link"
         ]
     assert results[1].stdout == truth.stdout
+
+
+async def test_the_app_says_why_it_runs_without_the_cache(tmp_path, monkeypatch, sample):
+    from tui_replay.app.app import TuiReplayApp
+    from tui_replay.config import Config
+
+    monkeypatch.setenv("TUI_REPLAY_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "cache" / CACHE_FOLDER
+    folder.mkdir(parents=True)
+    (folder / "CACHEDIR.TAG").write_text(TAG_TEXT)
+    (folder / DB_NAME).symlink_to(tmp_path / "victim")
+    monkeypatch.chdir(sample.parent)
+    app = TuiReplayApp([sample.name], Config(watch=False))
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not app.browse.loaded:
+            await pilot.pause(0.05)
+        await pilot.pause()
+        messages = [str(n.message) for n in app._notifications]
+    assert f"summary cache not used: {folder / DB_NAME} is a symbolic link" in messages
+    assert not (tmp_path / "victim").exists()
