@@ -28,6 +28,7 @@ LLM_PYTHON = REPO / ".venv-llm" / "bin" / "python"
 MODEL_FILE = REPO / ".venv-llm" / "models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 MODEL_ALIAS = "qwen-tiny"
 SETUP_HINT = "run `bash scripts/setup-live-server.sh` first"
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)  # what ends `python live_server.py`
 
 
 class LiveServerError(RuntimeError):
@@ -108,15 +109,22 @@ class LiveServer:
             fd, log_name = tempfile.mkstemp(prefix="tui-replay-llm-", suffix=".log")
             self.log_path = Path(log_name)
             log_file = os.fdopen(fd, "wb")
-        with log_file as log:
-            self.process = subprocess.Popen(
-                self.command(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,  # its own group: a Ctrl-C in pytest does not orphan it
-                cwd=REPO,
-            )
+        # A stop signal between the fork and `self.process` being set would leave a server no
+        # one knows of: they wait (blocked) until it is set; the server itself starts unblocked.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            with log_file as log:
+                self.process = subprocess.Popen(
+                    self.command(),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,  # its own group: a Ctrl-C in pytest does not orphan it
+                    cwd=REPO,
+                    preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, mask),
+                )
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -159,9 +167,6 @@ class LiveServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
 
 
 def _leave(signum: int, frame: object) -> None:

@@ -15,7 +15,7 @@ from support import REPO
 
 SCRIPT = REPO / "scripts" / "live_server.py"
 READY_WITHIN = 240  # the model loads on 2 busy cores
-GONE_WITHIN = 30  # the script's stop(): SIGTERM, 15 s, then SIGKILL
+GONE_WITHIN = 60  # the script's stop(): SIGTERM, up to 15 s, then SIGKILL (on a busy machine)
 
 
 def _alive(pid: int) -> bool:
@@ -56,7 +56,8 @@ def _stop_and_check(script: subprocess.Popen[str], server_pid: int) -> None:
         if _alive(server_pid):  # (a failing run must not leave it behind either)
             os.kill(server_pid, signal.SIGKILL)
             _wait_until(lambda: not _alive(server_pid), 10, "the server did not die of SIGKILL")
-            pytest.fail("the llama.cpp server outlived the script that started it", pytrace=False)
+            still = "still running" if script.poll() is None else f"exited with {script.returncode}"
+            pytest.fail(f"the llama.cpp server outlived the script ({still})", pytrace=False)
     assert script.returncode == 128 + signal.SIGTERM, script.stderr.read() if script.stderr else ""
 
 
