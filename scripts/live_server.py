@@ -28,6 +28,7 @@ LLM_PYTHON = REPO / ".venv-llm" / "bin" / "python"
 MODEL_FILE = REPO / ".venv-llm" / "models" / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 MODEL_ALIAS = "qwen-tiny"
 SETUP_HINT = "run `bash scripts/setup-live-server.sh` first"
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)  # what ends `python live_server.py`
 
 
 class LiveServerError(RuntimeError):
@@ -108,15 +109,22 @@ class LiveServer:
             fd, log_name = tempfile.mkstemp(prefix="tui-replay-llm-", suffix=".log")
             self.log_path = Path(log_name)
             log_file = os.fdopen(fd, "wb")
-        with log_file as log:
-            self.process = subprocess.Popen(
-                self.command(),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,  # its own group: a Ctrl-C in pytest does not orphan it
-                cwd=REPO,
-            )
+        # A stop signal between the fork and `self.process` being set would leave a server no
+        # one knows of: they wait (blocked) until it is set; the server itself starts unblocked.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            with log_file as log:
+                self.process = subprocess.Popen(
+                    self.command(),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,  # its own group: a Ctrl-C in pytest does not orphan it
+                    cwd=REPO,
+                    preexec_fn=lambda: signal.pthread_sigmask(signal.SIG_SETMASK, mask),
+                )
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         deadline = time.monotonic() + self.ready_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -161,10 +169,30 @@ class LiveServer:
         self.stop()
 
 
-if __name__ == "__main__":
-    with LiveServer() as server:
+def _leave(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main() -> int:
+    """Start a server, print its base URL and PID, and run until a signal; the server always
+    goes with this process (it is in a session of its own, so no signal reaches it otherwise)."""
+    for stop_signal in STOP_SIGNALS:  # SIGTERM's default would end this process and orphan the server
+        signal.signal(stop_signal, _leave)
+    server = LiveServer()
+    try:
+        server.start()
         print(server.base_url, "model", server.model, "pid", server.process.pid if server.process else None)
         sys.stdout.flush()
-        with contextlib.suppress(KeyboardInterrupt):
-            while True:
-                time.sleep(3600)
+        while True:
+            time.sleep(3600)
+    except LiveServerError as exc:
+        print(f"live_server: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for stop_signal in STOP_SIGNALS:  # a second signal must not cut the stop short
+            signal.signal(stop_signal, signal.SIG_IGN)
+        server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -75,8 +75,11 @@ def test_bad_config_files_name_the_file_and_the_problem(tmp_path: Path, text: st
     assert "sk-secret" not in str(caught.value)
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, cwd: Path, user_config: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "TUI_REPLAY_CACHE_DIR": str(cwd / ".cache")}
+    env["XDG_CONFIG_HOME"] = str(cwd / ".user-config")  # the user file: `user_config`, else none
+    if user_config is not None:
+        write(cwd / ".user-config" / "tui-replay" / "config.toml", user_config.read_text())
     return run_tui_replay(*args, cwd=cwd, env=env, timeout=60)
 
 
@@ -145,12 +148,54 @@ def test_a_non_positive_max_size_from_the_environment_or_the_flag_is_refused(
     assert f"argument --max-size: not a positive size (e.g. 512K, 32M, 1G): {value}\n" in flag.stderr
 
 
-def test_capture_folder_from_the_project_file_and_the_environment(tmp_path: Path) -> None:
-    (tmp_path / "tui-replay.toml").write_text('[live]\nsave_dir = "~/captures-here"\n')
-    none = tmp_path / "none.toml"
-    assert load_config(cwd=tmp_path, environ={}, user_path=none).live.save_dir == "~/captures-here"
+def test_capture_folder_from_the_user_file_and_the_environment(tmp_path: Path) -> None:
+    user = write(tmp_path / "user.toml", '[live]\nsave_dir = "~/captures-here"\n')
+    assert load_config(cwd=tmp_path, environ={}, user_path=user).live.save_dir == "~/captures-here"
     environ = {"TUI_REPLAY_SAVE_DIR": "/tmp/elsewhere"}
-    assert load_config(cwd=tmp_path, environ=environ, user_path=none).live.save_dir == "/tmp/elsewhere"
-    (tmp_path / "tui-replay.toml").write_text("[live]\nsave_dir = 3\n")
+    assert load_config(cwd=tmp_path, environ=environ, user_path=user).live.save_dir == "/tmp/elsewhere"
+    # A project file may not choose where captures are written: ignored, with a notice.
+    (tmp_path / "tui-replay.toml").write_text('[live]\nsave_dir = "/tmp/theirs"\n')
+    none = tmp_path / "none.toml"
+    config = load_config(cwd=tmp_path, environ={}, user_path=none)
+    assert config.live.save_dir is None and "`live.save_dir`" in config.notices[0]
+    (tmp_path / "user.toml").write_text("[live]\nsave_dir = 3\n")
     with pytest.raises(ConfigError, match=r"live\.save_dir"):
-        load_config(cwd=tmp_path, environ={}, user_path=none)
+        load_config(cwd=tmp_path, environ={}, user_path=user)
+
+
+def test_unknown_settings_are_named_with_a_did_you_mean(tmp_path: Path) -> None:
+    user = write(tmp_path / "user.toml", 'speeed = 3\ncolour = "x"\n[live]\nbase_ur = "http://h/v1"\n')
+    config = load_config(cwd=tmp_path, environ={}, user_path=user)
+    assert config.speed == 1.0 and config.live.base_url is None  # nothing unknown is applied
+    assert config.notices == (
+        f"{user}: unknown setting `speeed` ignored (did you mean `speed`?)",
+        f"{user}: unknown setting `colour` ignored",
+        f"{user}: unknown setting `live.base_ur` ignored (did you mean `live.base_url`?)",
+    )
+    result = run_cli("list", "--json", "--no-cache", str(tmp_path), cwd=tmp_path, user_config=user)
+    assert result.returncode == 0
+    shown = str(tmp_path / ".user-config" / "tui-replay" / "config.toml")
+    assert result.stderr.splitlines() == [
+        f"tui-replay: {n.replace(str(user), shown)}" for n in config.notices
+    ]
+
+
+@pytest.mark.parametrize(
+    "text", ['api_key = "sk-secret"', 'openai_api_key = "sk-secret"', '[live]\ntoken = "sk-secret"']
+)
+@pytest.mark.parametrize("where", ["user", "project", "--config"])
+def test_a_key_written_into_any_config_is_refused_in_one_line(tmp_path: Path, text: str, where: str) -> None:
+    path = write(
+        tmp_path / {"user": "user.toml", "project": "tui-replay.toml", "--config": "x.toml"}[where], text
+    )
+    extra = path if where == "--config" else None
+    with pytest.raises(ConfigError) as caught:
+        load_config(extra, cwd=tmp_path, environ={}, user_path=tmp_path / "user.toml")
+    message = str(caught.value)
+    assert str(path) in message and "environment variable" in message and "sk-secret" not in message
+    flags = ("--config", str(path)) if extra else ()
+    user = path if where == "user" else None
+    result = run_cli("export", "--format", "curl", *flags, str(tmp_path), cwd=tmp_path, user_config=user)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "environment variable" in result.stderr
+    assert "sk-secret" not in result.stderr

@@ -38,6 +38,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _timeout(text: str) -> float:
+    """Seconds: more than 0, at most a day (inf would overflow the timers)."""
+    from tui_replay.config import parse_timeout
+
+    try:
+        return parse_timeout(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _size(text: str) -> int:
     """A byte count such as 256M, 1G or 4096."""
     from tui_replay.config import parse_size
@@ -86,7 +96,7 @@ def _add_live_target(parser: argparse.ArgumentParser) -> None:
     _add_api_key_env(parser)
     parser.add_argument(
         "--timeout",
-        type=_positive_float,
+        type=_timeout,
         metavar="S",
         help="seconds a re-issue may take (compare: the whole command, download to saved file)",
     )
@@ -249,13 +259,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             elif extra:
                 parser.error(f"unrecognized arguments: {' '.join(extra)}")
             if args.command in ("list", "show", "diff") and args.max_size is None:
-                from tui_replay.config import ConfigError, load_config
+                from tui_replay.config import ConfigError, load_config, print_notices
 
                 try:
-                    args.max_size = load_config().max_size
+                    config = load_config()
                 except ConfigError as exc:
                     print(f"tui-replay: {exc}", file=sys.stderr)
                     return 2
+                print_notices(config)
+                args.max_size = config.max_size
             if args.command == "list":
                 from tui_replay.commands.listing import run_list
 

@@ -13,11 +13,19 @@ Precedence, highest first:
 Keymaps merge key by key in the same order. API keys are never read from or
 written to a config file: only the *name* of the environment variable that
 holds the key is configurable (`[live] api_key_env`).
+
+The project file comes with the folder being inspected (a cloned repository), so it is
+not trusted: it may set display preferences and bounds, never where requests go, which
+key they carry or where captures are written (PROJECT_IGNORED). Those settings are
+ignored with a notice; only the user's file, a --config file, the environment or a flag
+sets them. Unknown keys are named in a notice too (with a did-you-mean).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import stat
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -30,7 +38,18 @@ from tui_replay.recording.limits import DEFAULT_MAX_SIZE  # why 32 MiB: document
 # A live answer larger than this is refused while it downloads (`[live] max_answer`, --max-answer):
 # long chat streams and embedding batches stay far below it; a hostile server cannot fill memory.
 DEFAULT_MAX_ANSWER = 8 * 1024 * 1024
+# The longest `--timeout` / `[live] timeout`: a day. Beyond it (or inf, nan) the timers the
+# command arms overflow the platform's time_t.
+MAX_TIMEOUT = 86_400.0
 PROJECT_FILE = "tui-replay.toml"
+
+TOP_KEYS = ("theme", "speed", "max_size", "watch", "live", "keymap")
+LIVE_KEYS = ("base_url", "model", "api_key_env", "timeout", "max_answer", "save_dir")
+# What a project file may not set: together they would send any variable to any host
+# (`compare`, `export --format curl`) or write captures where the repository says.
+PROJECT_IGNORED = ("base_url", "api_key_env", "save_dir")
+# A setting of this name holds a secret, which no config file may hold (`api_key`, `token`).
+_SECRET_NAME = re.compile(r"(.*[_-])?(api[_-]?key|token|secret|password|authorization)", re.IGNORECASE)
 
 
 class ConfigError(Exception):
@@ -58,6 +77,8 @@ class Config:
     live: LiveConfig = field(default_factory=LiveConfig)
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> "key1,key2"
     sources: tuple[str, ...] = ()  # files that were read, for `--help`-style display
+    # One line each: a setting that was ignored and why (shown on stderr or in the app).
+    notices: tuple[str, ...] = ()
 
     def override(self, **changes: Any) -> Config:
         """A copy with the given non-None top-level or live.* values (live keys prefixed `live_`)."""
@@ -103,6 +124,19 @@ def _project_table(cwd: Path) -> tuple[dict[str, Any], str | None]:
 SIZE_EXAMPLES = "e.g. 512K, 32M, 1G"
 
 
+def parse_timeout(value: Any) -> float:
+    """Seconds, more than 0 and at most MAX_TIMEOUT; ValueError (a one-line reason) otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(f"not a number of seconds: {value!r}")
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"not a number of seconds: {value}") from None
+    if not 0 < seconds <= MAX_TIMEOUT:  # nan fails both
+        raise ValueError(f"must be more than 0 and at most {MAX_TIMEOUT:g} seconds (a day): {value}")
+    return seconds
+
+
 def parse_size(value: Any) -> int:
     """256M, 1G, 4096 -> bytes; ValueError (a one-line reason) for anything not a positive size.
 
@@ -124,7 +158,28 @@ def parse_size(value: Any) -> int:
     return size
 
 
-def _apply(config: Config, table: dict[str, Any], source: str) -> Config:
+def _unknown(names: list[str], known: tuple[str, ...], where: str, source: str) -> list[str]:
+    notices = []
+    for name in names:
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean `{where}{close[0]}`?)" if close else ""
+        notices.append(f"{source}: unknown setting `{where}{name}` ignored{hint}")
+    return notices
+
+
+def _refuse_secrets(table: dict[str, Any], live_table: dict[str, Any], source: str) -> None:
+    for where, names in (("", table), ("live.", live_table)):
+        for name in names:
+            if _SECRET_NAME.fullmatch(str(name)):
+                raise ConfigError(
+                    f"{source}: `{where}{name}`: API keys are not read from config files; "
+                    "put the key in an environment variable and name it with `api_key_env`"
+                )
+
+
+def _apply(config: Config, table: dict[str, Any], source: str, *, trusted: bool = True) -> Config:
+    """`table` on top of `config`; an untrusted (project) table cannot set PROJECT_IGNORED."""
+
     def check(value: Any, kinds: type | tuple[type, ...], name: str) -> Any:
         if not isinstance(value, kinds):
             raise ConfigError(f"{source}: `{name}` has the wrong type ({type(value).__name__})")
@@ -144,16 +199,22 @@ def _apply(config: Config, table: dict[str, Any], source: str) -> Config:
         changes["watch"] = check(table["watch"], bool, "watch")
     live = config.live
     live_table = check(table.get("live", {}), dict, "live")
-    if "api_key" in live_table:
-        raise ConfigError(
-            f"{source}: API keys are not read from config files; "
-            "put the key in an environment variable and name it with `api_key_env`"
-        )
+    _refuse_secrets(table, live_table, source)
+    notices = _unknown([k for k in table if k not in TOP_KEYS], TOP_KEYS, "", source)
+    notices += _unknown([k for k in live_table if k not in LIVE_KEYS], LIVE_KEYS, "live.", source)
+    if not trusted:
+        ignored = [name for name in PROJECT_IGNORED if name in live_table]
+        if ignored:
+            notices.append(
+                f"{source}: ignored {', '.join(f'`live.{name}`' for name in ignored)}: a project's config "
+                "may not choose where requests go, which key they carry or where captures are written "
+                "(set it in your user config, the environment or with a flag)"
+            )
+            live_table = {k: v for k, v in live_table.items() if k not in PROJECT_IGNORED}
     for name, kinds in (
         ("base_url", str),
         ("model", str),
         ("api_key_env", str),
-        ("timeout", (int, float)),
         ("save_dir", str),
     ):
         if name in live_table:
@@ -163,6 +224,12 @@ def _apply(config: Config, table: dict[str, Any], source: str) -> Config:
             f"{source}: `live.api_key_env` is not an environment variable name "
             f"(letters, digits, _): {live.api_key_env!r}"
         )
+    if "timeout" in live_table:
+        try:
+            timeout = parse_timeout(check(live_table["timeout"], (int, float), "live.timeout"))
+        except ValueError as exc:
+            raise ConfigError(f"{source}: `live.timeout` {exc}") from None
+        live = replace(live, timeout=timeout)
     if "max_answer" in live_table:
         try:
             max_answer = parse_size(check(live_table["max_answer"], (int, str), "live.max_answer"))
@@ -172,7 +239,14 @@ def _apply(config: Config, table: dict[str, Any], source: str) -> Config:
     keymap = dict(config.keymap)
     for binding_id, keys in check(table.get("keymap", {}), dict, "keymap").items():
         keymap[binding_id] = check(keys, str, f"keymap.{binding_id}")
-    return replace(config, **changes, live=live, keymap=keymap, sources=(*config.sources, source))
+    return replace(
+        config,
+        **changes,
+        live=live,
+        keymap=keymap,
+        sources=(*config.sources, source),
+        notices=(*config.notices, *notices),
+    )
 
 
 def load_config(
@@ -191,7 +265,7 @@ def load_config(
         config = _apply(config, _read_toml(user), str(user))
     table, source = _project_table(cwd)
     if source:
-        config = _apply(config, table, source)
+        config = _apply(config, table, source, trusted=False)
     if extra_path is not None:
         config = _apply(config, _read_toml(Path(extra_path)), str(extra_path))
     env_table: dict[str, Any] = {}
@@ -220,3 +294,11 @@ def load_config(
     if env_table:
         config = _apply(config, env_table, "environment")
     return config
+
+
+def print_notices(config: Config, prog: str = "tui-replay") -> None:
+    """Each notice of the config as one line on stderr (the headless commands)."""
+    import sys
+
+    for notice in config.notices:
+        print(f"{prog}: {' '.join(notice.split())}", file=sys.stderr)

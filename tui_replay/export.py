@@ -32,6 +32,7 @@ from tui_replay.quoting import (
     shell_word,
 )
 from tui_replay.recording.model import VCR, Kind, Recording, ToolCall, address_file
+from tui_replay.urls import join_url, path_on_base
 
 DEFAULT_BASE_URL = "http://localhost:8321/v1"
 SHEBANG = "#!/usr/bin/env bash\n"  # shell exports use bash's $'...' for values with control characters
@@ -88,19 +89,12 @@ def wire_body(recording: Recording) -> dict[str, Any]:
 _GET_PATHS = ("/v1/models", "/api/ps", "/api/tags")
 
 
-def _path_on_base(path: str, base: str) -> str:
-    """`path` relative to the base URL: "/v1/messages" on ".../v1" is "/messages" (never /v1/v1)."""
-    if base.rstrip("/").endswith("/v1") and path.startswith("/v1/"):
-        return path[3:]
-    return path
-
-
 def request_url(recording: Recording, base_url: str | None) -> str | None:
+    """The request's URL on `base_url`; ValueError when the recorded path is not a path."""
     path = request_path(recording)
     if path is None:
         return None
-    base = (base_url or DEFAULT_BASE_URL).rstrip("/")
-    return base + _path_on_base(path, base)
+    return join_url(base_url or DEFAULT_BASE_URL, path)
 
 
 def _checked_env_name(api_key_env: str) -> str:
@@ -149,7 +143,7 @@ def to_python(recording: Recording, base_url: str | None = None, api_key_env: st
             return comment(what) + "\n"
         # Not an openai SDK method (Ollama, Anthropic, Gemini payloads): a raw request through the
         # client, whose paths are relative to its base URL.
-        relative = python_literal(_path_on_base(path, base))
+        relative = python_literal(path_on_base(base, path) or "/")
         if path in _GET_PATHS:
             call = [
                 comment(f"{path} is not an OpenAI SDK method: a plain GET through the client."),
@@ -455,7 +449,8 @@ def export_text(
     base_url: str | None = None,
     api_key_env: str = "OPENAI_API_KEY",
 ) -> str:
-    """One recording exported in `fmt` (a FORMATS key); ValueError for a bad key variable name."""
+    """One recording exported in `fmt` (a FORMATS key); ValueError for a bad key variable name
+    or a recorded endpoint that is not a URL path."""
     if fmt == "curl":
         return to_curl(recording, base_url, api_key_env)
     if fmt == "python":

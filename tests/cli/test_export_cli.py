@@ -32,6 +32,7 @@ from support import CORPUS, require_corpus, run_tui_replay
 
 from tui_replay.export import to_curl, wire_body
 from tui_replay.recording.load import load_recording
+from tui_replay.urls import join_url
 
 SEED = CORPUS / (
     "llama-stack-2025-10/responses/recordings/"
@@ -134,7 +135,8 @@ def test_rerecord_export_of_a_file_without_a_test_id_says_so(tmp_path):
 
 
 def test_python_export_of_a_hostile_endpoint_runs_nothing_injected(tmp_path, marker):
-    """Probe: a newline in a recorded `endpoint` with no SDK method ended a comment and ran."""
+    """Probe: a newline in a recorded `endpoint` with no SDK method ended a comment and ran.
+    Such an endpoint is not a URL path: refused in one line (tui_replay.urls)."""
     endpoint = f"/api/generate{hostile_python(marker)}"
     prompt = f"say {hostile(marker)}"
 
@@ -143,6 +145,18 @@ def test_python_export_of_a_hostile_endpoint_runs_nothing_injected(tmp_path, mar
         obj["request"]["body"]["prompt"] = prompt
 
     recording = edited_copy(OLLAMA_GENERATE, tmp_path / "hostile.json", edit)
+    for fmt in ("python", "curl"):
+        done = export(str(recording), "--format", fmt, cwd=tmp_path)
+        assert done.returncode == 1 and done.stdout == ""
+        [line] = done.stderr.splitlines()
+        assert "hostile.json: the recorded endpoint is not a URL path" in line
+    assert not marker.exists()
+
+    # The same prompt on the recorded (plain) endpoint is posted intact.
+    def edit_prompt(obj):
+        obj["request"]["body"]["prompt"] = prompt
+
+    recording = edited_copy(OLLAMA_GENERATE, tmp_path / "prompt.json", edit_prompt)
     done = export(str(recording), "--format", "python", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     ran, calls = run_python_export(done.stdout, tmp_path)
@@ -152,9 +166,9 @@ def test_python_export_of_a_hostile_endpoint_runs_nothing_injected(tmp_path, mar
     (name, client), (call, request) = calls
     assert name == "OpenAI"
     assert client == {"base_url": "http://localhost:8321/v1", "api_key": "none"}  # keyless: a default
-    assert call == "post" and request["path"] == endpoint  # the recorded path, intact
-    expected = json.loads(OLLAMA_GENERATE.read_text())["request"]["body"] | {"prompt": prompt}
-    assert request["body"] == expected
+    stored = json.loads(OLLAMA_GENERATE.read_text())["request"]
+    assert call == "post" and request["path"] == stored["endpoint"]
+    assert request["body"] == stored["body"] | {"prompt": prompt}
 
 
 def test_python_export_with_hostile_messages_model_and_base_url(tmp_path, marker):
@@ -205,7 +219,8 @@ def test_curl_export_runs_with_hostile_values_as_single_arguments(tmp_path, mark
     assert ran.returncode == 0, ran.stderr
     [argv] = recorded_argvs(log)
     assert argv[:5] == ["curl", "-sS", "-N", "-X", "POST"]  # -N: the recording was streamed
-    assert argv[5] == base_url + "/chat/completions"
+    # the path goes into the base URL's path, before anything its `?` or `#` started
+    assert argv[5] == join_url(base_url, "/v1/chat/completions")
     assert argv[argv.index("-H") + 1] == "Authorization: Bearer sk-test"  # the key, from the environment
     body = json.loads(argv[argv.index("-d") + 1])
     assert body == wire_body(load_recording(recording))
@@ -213,7 +228,7 @@ def test_curl_export_runs_with_hostile_values_as_single_arguments(tmp_path, mark
 
 
 @pytest.mark.parametrize("where", ["project file", "pyproject", "--config"])
-def test_curl_export_refuses_a_hostile_api_key_env_from_config(tmp_path, marker, where):
+def test_curl_export_refuses_or_ignores_a_hostile_api_key_env_from_config(tmp_path, marker, where):
     """Probe: `api_key_env` from a cloned repo's config went unquoted into `${...}` and ran."""
     bad = f'X:-$(touch {marker})}}"; touch {marker}; echo "'
     table = f"api_key_env = {json.dumps(bad)}\n"
@@ -232,9 +247,13 @@ def test_curl_export_refuses_a_hostile_api_key_env_from_config(tmp_path, marker,
         env, _ = shim_env(tmp_path)
         subprocess.run(["bash", str(script)], env=env, cwd=tmp_path, capture_output=True, timeout=60)
     assert not marker.exists()
+    [line] = done.stderr.splitlines()  # one line, no traceback
+    if where != "--config":  # a project's config may not choose the key: ignored, and said so
+        assert done.returncode == 0 and "${OPENAI_API_KEY}" in done.stdout
+        assert "ignored `live.api_key_env`" in line
+        return
     assert done.returncode == 2
     assert done.stdout == ""
-    [line] = done.stderr.splitlines()  # one line, no traceback
     assert "api_key_env" in line and "not an environment variable name" in line
 
 

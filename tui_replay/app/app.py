@@ -106,6 +106,8 @@ class TuiReplayApp(App[int]):
         return [*super().get_line_filters(), self.terminal_guard]
 
     def on_mount(self) -> None:
+        for notice in self.config.notices:  # settings ignored: unknown, or not a project's to set
+            self.notify(notice, severity="warning", markup=False, timeout=10)
         if self._state_problem:
             self.notify(f"Ignored the saved state: {self._state_problem}", severity="warning", markup=False)
         self.theme_changed_signal.subscribe(self, self._theme_changed)

@@ -258,6 +258,7 @@ class SummaryCache:
         self.has_texts = False
         self.written = 0  # files written (or forgotten) since the last save
         self.write_failed = False  # some write of this run did not reach the database
+        self.refused: str | None = None  # why the cache is not used this run (one line), if it says
         self._conn: sqlite3.Connection | None = None
         self._streams: dict[str, _FolderStream] = {}
         self._stale: list[tuple[str, str]] = []
@@ -286,6 +287,9 @@ class SummaryCache:
             return None
         try:
             return _connect(self.path, create=True)
+        except LinkedDatabase as exc:
+            self.refused = str(exc)
+            return None
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError):
                 return None  # locked, read-only, no space: not damage
@@ -596,9 +600,22 @@ def _under_any(folder: str, roots: list[str]) -> bool:
     return any(folder == root or _under(folder, root) for root in roots)
 
 
+class LinkedDatabase(sqlite3.OperationalError):
+    """A database file (or its -wal, -shm, -journal) is a symbolic link: SQLite would write
+    through it, outside the cache folder. Refused: no cache for the run."""
+
+
+def _refuse_links(path: str) -> None:
+    for name in DB_FILES:
+        linked = path + name.removeprefix(DB_NAME)
+        if os.path.islink(linked):
+            raise LinkedDatabase(f"summary cache not used: {linked} is a symbolic link")
+
+
 def _connect(path: str, *, create: bool) -> sqlite3.Connection:
     """A connection to our database, its tables created; raises sqlite3.Error (DatabaseError:
-    the file is not ours or is damaged)."""
+    the file is not ours or is damaged; LinkedDatabase: a file of it is a symbolic link)."""
+    _refuse_links(path)  # SQLite has no O_NOFOLLOW here; the writer's connection checks too
     conn = sqlite3.connect(
         path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
     )
@@ -664,6 +681,7 @@ class _Writer:
         # Bounded: a summarizer faster than the indexing waits instead of queueing texts in memory.
         self.queue: queue.Queue[list[tuple] | None] = queue.Queue(maxsize=WRITE_QUEUE)
         self.failed = False
+        self._got_last = False  # the None that ends the queue was taken (no more will come)
         self.thread = threading.Thread(target=self._run, name="tui-replay cache writer", daemon=True)
         self.thread.start()
 
@@ -676,9 +694,11 @@ class _Writer:
         try:
             conn = _connect(self.path, create=False)
             self._loop(conn, _has_texts(conn))
-        except sqlite3.Error:
+        except Exception:  # busy past busy_timeout, read-only, disk full: no cache writes this run
             self.failed = True
-            while self.queue.get() is not None:  # let the producer finish without blocking
+            # Take what the producer still sends so that its puts never block, up to its None;
+            # when _next_batch already took the None, nothing more comes: waiting would hang.
+            while not self._got_last and self.queue.get() is not None:
                 pass
         finally:
             if conn is not None:
@@ -690,6 +710,7 @@ class _Writer:
         and whether the producer is done: few large transactions, not one per file."""
         first = self.queue.get()
         if first is None:
+            self._got_last = True
             return [], True
         batch = list(first)
         deadline = time.monotonic() + COMMIT_SECONDS
@@ -700,6 +721,7 @@ class _Writer:
             except queue.Empty:
                 break
             if more is None:
+                self._got_last = True
                 return batch, True
             batch.extend(more)
         return batch, False

@@ -18,6 +18,7 @@ from tui_replay.commands.listing import PROG, report_missing, tolerant_stdout
 from tui_replay.commands.show import iter_recordings
 from tui_replay.export import DEFAULT_BASE_URL, FORMATS, export_text, join_exports
 from tui_replay.textsafe import message_line, shown_path
+from tui_replay.urls import NotAPath
 
 
 def _error(message: str) -> None:
@@ -25,7 +26,7 @@ def _error(message: str) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from tui_replay.config import ConfigError, load_config
+    from tui_replay.config import ConfigError, load_config, print_notices
     from tui_replay.recording.load import DEFAULT_MAX_SIZE, resolve_address
 
     if report_missing("export", [resolve_address(path)[0] for path in args.paths]):
@@ -35,6 +36,7 @@ def run_export(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         _error(str(exc))
         return 2
+    print_notices(config)
     config = config.override(live_base_url=args.base_url, live_api_key_env=args.api_key_env)
     base_url = config.live.base_url or DEFAULT_BASE_URL
     max_size = args.max_size if args.max_size is not None else config.max_size or DEFAULT_MAX_SIZE
@@ -48,6 +50,10 @@ def run_export(args: argparse.Namespace) -> int:
             continue
         try:
             texts.append(export_text(recording, args.format, base_url, config.live.api_key_env))
+        except NotAPath as exc:  # this file's fault: the others are still exported
+            _error(f"{shown_path(path)}: {exc}")
+            failed = True
+            continue
         except ValueError as exc:  # the key variable name (checked on read; kept as a guard)
             _error(str(exc))
             return 2

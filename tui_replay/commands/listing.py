@@ -156,6 +156,8 @@ def run_list(args: argparse.Namespace) -> int:
     else:
         tolerant_stdout()
         print_table(summaries)
+    if catalog.cache is not None and catalog.cache.refused:
+        print(f"{PROG} list: {catalog.cache.refused}", file=sys.stderr)
     if expr is not None and not counted.count:
         print(f"{PROG} list: no recording matches the filter: {expr}", file=sys.stderr)
         return 1

@@ -24,7 +24,7 @@ from tui_replay.comparison import Timings
 from tui_replay.live.issue import LiveExchange, plain
 from tui_replay.live.plan import CHAT, COMPLETION, MODELS
 from tui_replay.live.record_format import recording_dict, write_recording_atomic
-from tui_replay.live.target import LiveError, LiveTarget, display_url, redact_data
+from tui_replay.live.target import LiveError, LiveTarget, display_url, redact_data, redact_stream
 from tui_replay.recording.model import Event, Recording, Response
 
 
@@ -74,7 +74,10 @@ def assemble_live(stored: Recording, exchange: LiveExchange, target: LiveTarget 
     report, the app and a saved capture all read the same redacted answer."""
     from tui_replay.recording.assemble import assemble_response
 
-    obj = redact_data(recording_obj(stored, exchange), target)
+    obj = recording_obj(stored, exchange)
+    if isinstance(obj["response"]["body"], list):  # a stream: a key may be split across chunks
+        obj["response"]["body"] = redact_stream(obj["response"]["body"], target)
+    obj = redact_data(obj, target)
     assembled = assemble_response(obj["request"], obj["response"], exchange.chunk_times or None)
     return LiveAnswer(exchange, obj, assembled.response, assembled.timeline)
 
@@ -124,10 +127,12 @@ def capture_dir(save_dir: str | os.PathLike[str] | None = None) -> Path:
 
 
 def in_recordings_tree(path: str | os.PathLike[str]) -> Path | None:
-    """The `recordings/` folder `path` would be written into, if any."""
-    for folder in Path(os.path.abspath(path)).parents:
-        if folder.name == RECORDINGS_FOLDER:
-            return folder
+    """The `recordings/` folder `path` would be written into, if any: as written, or once its
+    symbolic links are followed (`captures/link/c.json` with `link` -> `.../recordings`)."""
+    for candidate in (Path(os.path.abspath(path)), Path(os.path.realpath(path))):
+        for folder in candidate.parents:
+            if folder.name == RECORDINGS_FOLDER:
+                return folder
     return None
 
 

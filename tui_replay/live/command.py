@@ -60,12 +60,13 @@ def command_deadline(seconds: float) -> Iterator[None]:
 
 
 def _target(args: argparse.Namespace) -> tuple[LiveTarget, int, str | None]:
-    from tui_replay.config import ConfigError, load_config
+    from tui_replay.config import ConfigError, load_config, print_notices
 
     try:
         config = load_config(args.config)
     except ConfigError as exc:
         raise LiveError(str(exc)) from None
+    print_notices(config)
     config = config.override(
         live_base_url=args.base_url,
         live_model=args.model,

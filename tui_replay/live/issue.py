@@ -28,6 +28,7 @@ from tui_replay.live.target import (
     redact,
     redact_data,
 )
+from tui_replay.urls import join_url
 
 # Called for each stream item as it arrives: (index, seconds since sent, the item as a plain dict).
 ChunkCallback = Callable[[int, float, dict[str, Any]], None]
@@ -49,7 +50,11 @@ class LiveExchange:
 
     @property
     def url(self) -> str:
-        return self.base_url.rstrip("/") + self.call.endpoint.removeprefix(self.call.endpoint_prefix)
+        suffix = self.call.endpoint.removeprefix(self.call.endpoint_prefix)
+        try:
+            return join_url(self.base_url, suffix)
+        except ValueError:  # (refused before anything is sent: client_base_url)
+            return self.base_url
 
     def plain(self) -> list[dict[str, Any]]:
         return [plain(obj) for obj in self.objects]
@@ -214,6 +219,9 @@ def describe_error(exc: BaseException, *, url: str, timeout: float, chunks: int)
     """One line naming why a live call failed."""
     import openai
 
+    if isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        # the HTTP library's task group (happy eyeballs) wraps the one error that matters
+        return describe_error(exc.exceptions[0], url=url, timeout=timeout, chunks=chunks)
     own = _own_error(exc)
     if isinstance(own, AnswerTooLarge):
         return f"{own} (the limit is --max-answer or [live] max_answer)"
@@ -237,6 +245,11 @@ def describe_error(exc: BaseException, *, url: str, timeout: float, chunks: int)
         )
     if transport:
         return f"HTTP error: {_one_line(str(exc) or type(exc).__name__, 200)}"
+    if isinstance(exc, json.JSONDecodeError):  # an SSE event or a body that is not JSON
+        where = f"line {exc.lineno} column {exc.colno}"
+        return f"not an OpenAI-compatible reply: not JSON ({exc.msg} at {where}" + (
+            f", after {chunks} chunks)" if chunks else ")"
+        )
     if isinstance(exc, openai.APIError):  # e.g. an error event inside the stream
         return f"the server reported an error: {_one_line(_server_message(exc))}"
     return f"{type(exc).__name__}: {_one_line(str(exc), 200)}"

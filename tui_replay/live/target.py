@@ -6,12 +6,14 @@ is never stored in these objects, printed or written.
 
 from __future__ import annotations
 
+import copy
 import os
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from tui_replay.config import DEFAULT_MAX_ANSWER, Config
+from tui_replay.urls import join_url
 
 # Sent when the named variable is unset: local servers ignore the key, but the
 # SDK refuses to build a client without one.
@@ -51,9 +53,16 @@ class LiveTarget:
             raise LiveError(
                 "no base URL: pass --base-url, set OPENAI_BASE_URL, or set [live] base_url in the config"
             )
-        parts = urlsplit(self.base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise LiveError(f"base URL is not an http(s) URL: {display_url(self.base_url)}")
+        try:
+            parts = urlsplit(self.base_url)
+            port = parts.port  # ValueError: not a number, or not 0-65535
+        except ValueError as exc:
+            # (not shown: the URL may hold credentials and does not parse to drop them)
+            raise LiveError(f"base URL is not a valid URL: {exc}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise LiveError(f"base URL is not an http(s) URL with a host: {display_url(self.base_url)}")
+        if port == 0:
+            raise LiveError(f"base URL has port 0, which no server listens on: {display_url(self.base_url)}")
         base_url_query(self.base_url)  # refuses a query it cannot carry
         return self.base_url
 
@@ -61,13 +70,32 @@ class LiveTarget:
         return os.environ.get(self.api_key_env) or PLACEHOLDER_KEY
 
 
+MASK = "***"
+
+
+def _secret(target: LiveTarget | None) -> str | None:
+    key = os.environ.get(target.api_key_env) if target is not None else None
+    return key if key and len(key) >= 4 else None  # (a 1-3 character "key" would mask everything)
+
+
 def redact(text: str, target: LiveTarget | None) -> str:
     """`text` with the API key value masked, for anything shown or written."""
-    if target is None:
+    key = _secret(target)
+    if key and key in text:
+        text = text.replace(key, MASK)
+    return text
+
+
+def redact_open_end(text: str, target: LiveTarget | None) -> str:
+    """`text` that is still growing (a stream shown as it arrives), masked, without a tail that
+    could be the start of the key: the next chunk may complete it (it shows once it cannot)."""
+    key = _secret(target)
+    if key is None:
         return text
-    key = os.environ.get(target.api_key_env)
-    if key and len(key) >= 4 and key in text:
-        text = text.replace(key, "***")
+    text = redact(text, target)
+    for length in range(min(len(key) - 1, len(text)), 0, -1):
+        if text.endswith(key[:length]):
+            return text[:-length]
     return text
 
 
@@ -83,21 +111,81 @@ def redact_data(value: Any, target: LiveTarget | None) -> Any:
     return value
 
 
+def redact_stream(items: list[Any], target: LiveTarget | None) -> list[Any]:
+    """Stream items (JSON-like) with the key masked where the server split it across items:
+    the strings at the same place of every item (`choices.0.delta.content`, ...) are joined,
+    the key is looked for in the joined text, and each masked span is mapped back onto the
+    pieces (its first piece says MASK, the rest of it is dropped). Then `redact_data` each."""
+    key = _secret(target)
+    if key is None:
+        return items
+    items = copy.deepcopy(items)
+    pieces: dict[tuple, list[tuple[Any, Any]]] = {}  # place -> (container, its key) in item order
+    for item in items:
+        _string_places(item, (), pieces)
+    for places in pieces.values():
+        texts = [container[name] for container, name in places]
+        joined = "".join(texts)
+        spans = [(start, start + len(key)) for start in _occurrences(joined, key)]
+        if not spans or all(key in text for text in texts):
+            continue  # nowhere split: redact_data masks it below
+        offset = 0
+        for (container, name), text in zip(places, texts, strict=True):
+            container[name] = _mask_piece(text, offset, spans)
+            offset += len(text)
+    return [redact_data(item, target) for item in items]
+
+
+def _string_places(value: Any, place: tuple, found: dict[tuple, list[tuple[Any, Any]]]) -> None:
+    if isinstance(value, dict):
+        children: Any = value.items()
+    elif isinstance(value, list):
+        children = enumerate(value)
+    else:
+        return
+    for name, child in children:
+        if isinstance(child, str):
+            found.setdefault((*place, name), []).append((value, name))
+        else:
+            _string_places(child, (*place, name), found)
+
+
+def _occurrences(text: str, key: str) -> list[int]:
+    starts, start = [], text.find(key)
+    while start != -1:
+        starts.append(start)
+        start = text.find(key, start + len(key))
+    return starts
+
+
+def _mask_piece(text: str, offset: int, spans: list[tuple[int, int]]) -> str:
+    """The piece of the joined text at [offset, offset + len(text)) with the spans masked."""
+    out, position = [], offset
+    for start, end in spans:
+        if end <= position or start >= offset + len(text):
+            continue
+        out.append(text[position - offset : max(start, position) - offset])
+        if start >= position:  # the span starts in this piece: it says MASK here
+            out.append(MASK)
+        position = min(end, offset + len(text))
+    out.append(text[position - offset :])
+    return "".join(out)
+
+
 def client_base_url(base_url: str, endpoint_prefix: str) -> str:
     """The SDK base URL for an endpoint such as /v1/chat/completions (prefix "/v1").
 
     The call is built from the logical endpoint and the user's base URL, never from
     the recorded `url` (which often reads /v1/v1/...): the prefix is appended only
-    when the base URL does not already end with it.
+    when the base URL does not already end with it (`urls.join_url`, as every export).
+    LiveError when the recorded endpoint is not a URL path.
     """
-    parts = urlsplit(base_url)
-    path = parts.path.rstrip("/")
-    prefix = endpoint_prefix.rstrip("/")
-    if prefix and not path.endswith(prefix):
-        path = path + prefix
     # The query travels apart (base_url_query): the SDK appends the endpoint to the path,
     # which must not land after a query string (/v1?api-version=1chat/completions).
-    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+    try:
+        return join_url(base_url, endpoint_prefix.rstrip("/"), keep_query=False)
+    except ValueError as exc:
+        raise LiveError(f"cannot re-issue: {exc}") from None
 
 
 def base_url_query(base_url: str) -> dict[str, str]:

@@ -266,6 +266,9 @@ class BrowseScreen(Screen[None]):
             self.call_after_refresh(message.shown.set)
         if message.catalog is not None:
             self._keep_catalog(message.catalog)
+            refused = message.catalog.cache.refused if message.catalog.cache is not None else None
+            if refused:  # e.g. a database file that is a symbolic link: no cache this run
+                self.notify(refused, severity="warning", markup=False, timeout=8)
         if message.finished and not self.loaded:
             self.loaded = True
             # The summaries stay for the app's life: full collections (150 ms and more with

@@ -41,7 +41,7 @@ from tui_replay.config import Config
 from tui_replay.live.compare import SAME, STORED_LIVE, Stability
 from tui_replay.live.plan import CHAT, COMPLETION, EMBEDDINGS, MODELS, LiveCall, plan_call
 from tui_replay.live.session import LiveRun, repeat_stability, run_once
-from tui_replay.live.target import LiveError, LiveTarget, display_url, redact
+from tui_replay.live.target import LiveError, LiveTarget, display_url, redact, redact_open_end
 from tui_replay.recording.model import EventKind, Recording
 from tui_replay.textsafe import safe_text
 
@@ -189,7 +189,9 @@ class CompareScreen(Screen[None]):
         now = time.monotonic()
         if now - self._last_render >= RENDER_INTERVAL:
             self._last_render = now
-            self.query_one("#live-answer", Static).update(safe_text("".join(self._live_buffer)))
+            # masked on the joined text: the server may split the key across chunks
+            shown = redact_open_end("".join(self._live_buffer), self.target)
+            self.query_one("#live-answer", Static).update(safe_text(shown))
             self._set_status(Text(f"Streaming… {index + 1} chunks, {at:.2f} s", "bold yellow"))
             self.query_one("#live-scroll", VerticalScroll).scroll_end(animate=False)
 
