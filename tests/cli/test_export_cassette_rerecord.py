@@ -30,22 +30,41 @@ def _run_script(tmp_path, script: str, cwd) -> list[list[str]]:
     return recorded_argvs(log) if log.exists() else []
 
 
+# The vendored names' prefixes: the cassettes folder each came from (the corpus README).
+PYDANTIC_AI_FOLDERS = {
+    "realtime": "tests/realtime",
+    "xai": "tests/models/xai",
+    "tests_cassettes": "tests",
+}
+
+
 def test_pydantic_ai_cassettes_rerecord_their_own_test_file_and_node(tmp_path):
     checkout = tmp_path / "pydantic-ai"
     expected = {}
+    grpc_samples = []
     for source in sorted((CASSETTES / "pydantic-ai").glob("*.yaml")):
-        module, _, test = source.stem.partition("__")  # test_openai__test_x[p] -> test_openai, test_x[p]
-        target = checkout / "tests/models/cassettes" / module / (test + ".yaml")
+        parts = source.name.split("__")  # [prefix__]test_openai__test_x[p].yaml
+        folder = PYDANTIC_AI_FOLDERS.get(parts[0], "tests/models")
+        module, name = parts[-2:]
+        target = checkout / folder / "cassettes" / module / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
-        expected[str(target)] = f"tests/models/{module}.py::{test}"
-    assert len(expected) > 40
+        if name.endswith(".xai.yaml"):  # gRPC samples: pydantic-ai's own recorder, no command
+            grpc_samples.append(str(target))
+            continue
+        expected[str(target)] = f"{folder}/{module}.py::{name.removesuffix('.yaml')}"
+    assert len(expected) > 40 and grpc_samples
 
     done = _export(tmp_path, *expected)  # one script, a command per cassette, in order
     assert done.returncode == 0, done.stderr
     assert "uv run" not in done.stdout and "--stack-config" not in done.stdout  # not llama-stack's
     argvs = _run_script(tmp_path, done.stdout, checkout)
     assert argvs == [["pytest", "--record-mode=rewrite", node_id] for node_id in expected.values()]
+
+    samples = _export(tmp_path, *grpc_samples)
+    # said once (the same line for every sample), and no command to run
+    assert "# Cannot tell the test file of this cassette: an xAI gRPC sample" in samples.stdout
+    assert _run_script(tmp_path, samples.stdout, checkout) == []
 
 
 def test_a_cassette_with_several_interactions_gives_one_command(tmp_path):
