@@ -64,7 +64,7 @@ def test_pydantic_ai_cassettes_rerecord_their_own_test_file_and_node(tmp_path):
     samples = _export(tmp_path, *grpc_samples)
     # said once (the same line for every sample), and no command to run
     assert "# Cannot tell the test file of this cassette: an xAI gRPC sample" in samples.stdout
-    assert _run_script(tmp_path, samples.stdout, checkout) == []
+    assert all(line.startswith("#") for line in samples.stdout.splitlines())  # nothing to run
 
 
 def test_a_cassette_with_several_interactions_gives_one_command(tmp_path):
