@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui_replay.catalog.scan import find_recordings
-from tui_replay.commands.listing import dumps_line, report_missing, tolerant_stdout
+from tui_replay.commands.output import dumps_line, report_missing, tolerant_stdout
 from tui_replay.export import setup_free_key
 from tui_replay.quoting import shell_word
 from tui_replay.recording.load import apply_id_mapping, parse_json, read_bytes
