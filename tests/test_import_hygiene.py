@@ -1,10 +1,11 @@
 """The import structure: the layers and the data layer's freedom from Textual.
 
 The contracts in pyproject.toml (`[tool.importlinter]`) are the rule: each top-level module
-imports only the layers below it, nothing outside tui_replay.app imports Textual, and the data
-layer reaches no Rich. `lint-imports` checks them from the source, every import statement
-(inside functions and under TYPE_CHECKING too); the tests below run it, so pytest alone catches
-a violation, and show that it does catch one.
+imports only the layers below it, nothing outside tui_replay.app imports Textual, the data
+layer reaches no Rich, and no two modules of a package import each other. `lint-imports`
+checks them from the source, every import statement (inside functions and under TYPE_CHECKING
+too); the tests below run it, so pytest alone catches a violation, and show that it does
+catch one.
 
 The data layer is what the headless commands run on and what other tools can reuse; keeping
 Textual out keeps start-up fast. Import-linter cannot see what happens at run time: imports
@@ -30,6 +31,7 @@ CONTRACTS = (
     "Layers: each top-level module imports only those below it",
     "Textual only in the app",
     "No Rich in the data layer, not even indirectly",
+    "No import cycles among sibling modules",
 )
 
 
@@ -60,11 +62,14 @@ def test_the_import_contracts_catch_violations(tmp_path: Path) -> None:
         "    from tui_replay.catalog import scan  # a layer imports one above it\n"
         "    import textual  # Textual outside the app\n"
         "    from tui_replay import textsafe  # Rich in the data layer, through textsafe\n"
+        "    from tui_replay.recording import model  # ... which imports this module back\n"
     )
+    with open(package / "recording" / "model.py", "a") as model:
+        model.write("\n\ndef late_import():\n    from tui_replay.recording import violations\n")
     (package / "unplaced.py").write_text("")  # a top-level module no layer names
     done = lint_imports(tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "0 kept, 3 broken" in done.stdout, done.stdout
+    assert "0 kept, 4 broken" in done.stdout, done.stdout
     for name in CONTRACTS:
         assert f"{name} BROKEN" in done.stdout, done.stdout
     for expected in (
@@ -72,6 +77,7 @@ def test_the_import_contracts_catch_violations(tmp_path: Path) -> None:
         "tui_replay.recording.violations -> textual",
         "tui_replay.recording.violations -> tui_replay.textsafe",
         "tui_replay.unplaced",
+        "No cycles are allowed in tui_replay.recording.",
     ):
         assert expected in done.stdout, done.stdout
 
