@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: installs everything the tests need from scratch
 # (the project venv, the pinned test tools, the live llama.cpp server and its
-# model) and runs ruff and the whole test suite. Extra arguments go to pytest.
+# model) and runs ruff, lint-imports (the layer contracts in pyproject.toml) and
+# the whole test suite. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -16,5 +17,7 @@ bash scripts/setup-live-server.sh
 step "ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check . || echo "ruff format: some files would be reformatted (not an error)"
+step "lint-imports"
+.venv/bin/lint-imports --no-cache
 step "pytest"
 exec .venv/bin/python -m pytest "$@"

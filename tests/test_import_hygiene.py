@@ -1,17 +1,85 @@
-"""The data layer (everything outside tui_replay.app) never imports Textual.
+"""The import structure: the layers and the data layer's freedom from Textual.
 
-It is what the headless commands run on and what other tools can reuse; keeping
-Textual out keeps start-up fast. Checked in a fresh interpreter, over every module
-the package has, so a new module is covered without editing this test.
+The contracts in pyproject.toml (`[tool.importlinter]`) are the rule: each top-level module
+imports only the layers below it, nothing outside tui_replay.app imports Textual, the data
+layer reaches no Rich, and no two modules of a package import each other. `lint-imports`
+checks them from the source, every import statement (inside functions and under TYPE_CHECKING
+too); the tests below run it, so pytest alone catches a violation, and show that it does
+catch one.
+
+The data layer is what the headless commands run on and what other tools can reuse; keeping
+Textual out keeps start-up fast. Import-linter cannot see what happens at run time: imports
+by third-party packages (their modules are not in its graph) and imports by computed name
+(`importlib.import_module(name)`). So a fresh interpreter also imports every data-layer
+module and looks for Textual in `sys.modules`, over every module the package has, so a new
+module is covered without editing this test.
 """
 
 from __future__ import annotations
 
+import os
 import pkgutil
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import tui_replay
+
+REPO = Path(__file__).resolve().parents[1]
+CONTRACTS = (
+    "Layers: each top-level module imports only those below it",
+    "Textual only in the app",
+    "No Rich in the data layer, not even indirectly",
+    "No import cycles among sibling modules",
+)
+
+
+def lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`lint-imports` with the configuration in `cwd`'s pyproject.toml, on the tui_replay that
+    `cwd` holds."""
+    command = [str(Path(sys.executable).with_name("lint-imports")), "--no-cache"]
+    # (Wide: Rich wraps the report at the terminal's width, and the tests look for whole lines.)
+    environment = dict(os.environ, PYTHONPATH=str(cwd), COLUMNS="200")
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300, env=environment)
+
+
+def test_the_import_contracts_hold() -> None:
+    done = lint_imports(REPO)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for name in CONTRACTS:
+        assert f"{name} KEPT" in done.stdout, done.stdout
+
+
+def test_the_import_contracts_catch_violations(tmp_path: Path) -> None:
+    """A copy of the package with one import breaking each contract, all inside a function:
+    lint-imports fails and names each."""
+    package = tmp_path / "tui_replay"
+    shutil.copytree(REPO / "tui_replay", package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "pyproject.toml", tmp_path)
+    (package / "recording" / "violations.py").write_text(
+        "def late_imports():\n"
+        "    from tui_replay.catalog import scan  # a layer imports one above it\n"
+        "    import textual  # Textual outside the app\n"
+        "    from tui_replay import textsafe  # Rich in the data layer, through textsafe\n"
+        "    from tui_replay.recording import model  # ... which imports this module back\n"
+    )
+    with open(package / "recording" / "model.py", "a") as model:
+        model.write("\n\ndef late_import():\n    from tui_replay.recording import violations\n")
+    (package / "unplaced.py").write_text("")  # a top-level module no layer names
+    done = lint_imports(tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "0 kept, 4 broken" in done.stdout, done.stdout
+    for name in CONTRACTS:
+        assert f"{name} BROKEN" in done.stdout, done.stdout
+    for expected in (
+        "tui_replay.recording.violations -> tui_replay.catalog.scan",
+        "tui_replay.recording.violations -> textual",
+        "tui_replay.recording.violations -> tui_replay.textsafe",
+        "tui_replay.unplaced",
+        "No cycles are allowed in tui_replay.recording.",
+    ):
+        assert expected in done.stdout, done.stdout
 
 
 def data_layer_modules() -> list[str]:
@@ -24,6 +92,7 @@ def data_layer_modules() -> list[str]:
 
 
 def test_no_data_layer_module_imports_textual() -> None:
+    """At run time (see the module doc): what import-linter cannot see."""
     modules = data_layer_modules()
     # The walk must find the layers this rule is about (a broken walk would pass vacuously).
     for expected in ("tui_replay.recording.load", "tui_replay.catalog.watch", "tui_replay.live.command"):

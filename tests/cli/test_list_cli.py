@@ -143,7 +143,7 @@ def test_files_named_x_json_folder_and_symlink_loop_through_cli(run_cli, corpus,
 
 
 def test_json_line_with_text_orjson_refuses_is_still_one_valid_line():
-    from tui_replay.commands.listing import dumps_line
+    from tui_replay.commands.output import dumps_line
 
     row = {"path": "a\udc80.json", "score": float("nan"), "nested": [{"x": float("inf")}], "n": 1}
     line = dumps_line(row)

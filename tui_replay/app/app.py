@@ -27,7 +27,6 @@ from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES, Theme
 from textual.worker import Worker, WorkerState
 
-from tui_replay.app.commands import BrowseCommands, ExplainCommands, RecordingCommands
 from tui_replay.app.editor import (
     clipboard_caveat,
     editor_command,
@@ -36,6 +35,7 @@ from tui_replay.app.editor import (
     run_editor,
     tmux_set_clipboard,
 )
+from tui_replay.app.palette import BrowseCommands, ExplainCommands, RecordingCommands
 from tui_replay.app.screens.browse import BrowseScreen
 from tui_replay.app.screens.help import HelpScreen, describe_bindings
 from tui_replay.app.terminal_guard import TerminalGuard

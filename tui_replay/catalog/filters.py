@@ -30,12 +30,10 @@ from itertools import compress, repeat
 from operator import contains
 from typing import Any
 
+from tui_replay.catalog.predicate import Predicate, TextSearch
 from tui_replay.catalog.testids import NO_TEST_ID, split_test_id
 from tui_replay.recording.model import Kind, Summary
 
-Predicate = Callable[[Summary], bool]
-# needle -> predicate: how `text:` looks inside recordings (catalog/textsearch.py has both ways).
-TextSearch = Callable[[str], Predicate]
 KeyStatus = Callable[[Summary], "str | None"]  # a row's key status (`Summary.key`), or None
 
 FIELDS = ("model", "kind", "has", "status", "test", "endpoint", "stream", "path", "key", "capture", "text")

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 
 from tui_replay.catalog.cache import SummaryCache
-from tui_replay.catalog.filters import Predicate, TextSearch
+from tui_replay.catalog.predicate import Predicate, TextSearch
 from tui_replay.recording.model import RecordingError, Summary
 
 

@@ -16,20 +16,17 @@ import os
 import re
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any
 
 from tui_replay.catalog.scan import find_recordings
-from tui_replay.commands.listing import dumps_line, report_missing, tolerant_stdout
+from tui_replay.commands.filecheck import CASSETTE, CASSETTE_REASON, FileCheck, in_common
+from tui_replay.commands.output import dumps_line, report_missing, tolerant_stdout
 from tui_replay.export import setup_free_key
-from tui_replay.quoting import shell_word
 from tui_replay.recording.load import apply_id_mapping, parse_json, read_bytes
 from tui_replay.recording.model import RecordingError
 from tui_replay.recording.request_hash import (
     CURRENT_KEY,
     MIS_KEYED,
     OLDER_KEY,
-    KeyStatus,
     classify,
     recording_test_id,
     rename_hint,
@@ -37,51 +34,6 @@ from tui_replay.recording.request_hash import (
 from tui_replay.textsafe import printable, shown_path
 
 PROG = "tui-replay check"
-
-
-@dataclass(slots=True)
-class FileCheck:
-    path: str
-    key: str  # current | older | mis-keyed | opaque | error
-    status: KeyStatus | None = None
-    error: str | None = None
-    test_id: str | None = None
-    request_name: str | None = None  # the name the request gives under the current rules
-    hint: str | None = None
-    duplicates: list[str] = field(default_factory=list)
-    orphan: bool | None = None  # None: not checked (no --collected, or no test id)
-
-    @property
-    def folder(self) -> str:
-        return os.path.dirname(self.path)
-
-    def git_mv(self) -> str | None:
-        if self.key != MIS_KEYED or self.status is None or not self.status.expected:
-            return None
-        # shell_word: one line even for a name with a newline ($'...'), so no part of it can
-        # pass for a command of its own
-        return f"git mv {shell_word(self.path)} {shell_word(os.path.join(self.folder, self.status.expected))}"
-
-    @property
-    def problem(self) -> bool:
-        return self.key in (MIS_KEYED, "error") or bool(self.duplicates) or bool(self.orphan)
-
-    def to_json(self) -> dict[str, Any]:
-        status = self.status
-        reason = CASSETTE_REASON if self.key == CASSETTE else status.reason if status else None
-        return {
-            "path": self.path,
-            "key": self.key,
-            "rules": status.rules.since if status and status.rules and self.key == OLDER_KEY else None,
-            "expected": status.expected if status and self.key in (MIS_KEYED, OLDER_KEY) else None,
-            "git_mv": self.git_mv(),
-            "hint": self.hint,
-            "reason": reason or None,
-            "error": self.error,
-            "test_id": self.test_id,
-            "duplicates": self.duplicates,
-            "orphan": self.orphan,
-        }
 
 
 def check_file(path: str) -> FileCheck:
@@ -129,11 +81,6 @@ def mark_duplicates(checks: list[FileCheck]) -> None:
                 ]
 
 
-def in_common(path: str) -> bool:
-    parts = os.path.normpath(path).split(os.sep)
-    return len(parts) >= 3 and parts[-3] == "common" and parts[-2] == "recordings"
-
-
 _COLLECTED_ID = re.compile(r"^(\S+\.py::.+?)\s*$")
 _COLLECTED_FILE = re.compile(r"^(\S+\.py): \d+$")  # `pytest --collect-only -qq`: one line per file
 
@@ -158,9 +105,7 @@ def mark_orphans(checks: list[FileCheck], node_ids: set[str], files: set[str]) -
             check.orphan = check.test_id not in node_ids and test_file not in files
 
 
-CASSETTE = "cassette"
 _CASSETTE_SUFFIXES = (".yaml", ".yml")
-CASSETTE_REASON = "vcrpy cassettes have no recorder key: not checked"
 
 
 def check_paths(paths: list[str]) -> list[FileCheck]:

@@ -20,8 +20,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui_replay.commands.check import FileCheck, in_common
-from tui_replay.commands.listing import dumps_line, tolerant_stdout
+from tui_replay.commands.filecheck import FileCheck, in_common
+from tui_replay.commands.output import dumps_line, tolerant_stdout
 from tui_replay.comparison import SAME, SAME_ANSWER, compare_recordings
 from tui_replay.quoting import shell_word
 from tui_replay.recording.load import load_recording

@@ -423,7 +423,7 @@ def _append_step_summary(markdown_of: Callable[[int], str]) -> None:
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    from tui_replay.commands.listing import tolerant_stdout
+    from tui_replay.commands.output import tolerant_stdout
 
     max_size = args.max_size
     other: OtherFiles | None = None
@@ -457,7 +457,7 @@ def run_diff(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     tolerant_stdout()
     if args.json:
-        from tui_replay.commands.listing import dumps_line
+        from tui_replay.commands.output import dumps_line
 
         counts: dict[str, int] = {}
         for comparison in comparisons:

@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from tui_replay.catalog.keyindex import Explanation, KeyIndex, Nearest
-from tui_replay.commands.listing import dumps_line, report_missing, tolerant_stdout
+from tui_replay.commands.output import dumps_line, report_missing, tolerant_stdout
 from tui_replay.export import RERECORD_STACK_CONFIG, model_options, setup_for
 from tui_replay.quoting import shell_word
 from tui_replay.recording.load import parse_json, read_bytes

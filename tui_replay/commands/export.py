@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tui_replay.commands.listing import PROG, report_missing, tolerant_stdout
+from tui_replay.commands.output import PROG, report_missing, tolerant_stdout
 from tui_replay.commands.show import iter_recordings
 from tui_replay.export import DEFAULT_BASE_URL, FORMATS, export_text, join_exports
 from tui_replay.textsafe import message_line, shown_path

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from tui_replay.catalog.scan import Found, iter_found
-from tui_replay.commands.listing import dumps_line, literal, make_console, report_missing, tolerant_stdout
+from tui_replay.commands.output import dumps_line, literal, make_console, report_missing, tolerant_stdout
 from tui_replay.recording.model import Citation, Recording, RecordingError, Response, ToolCall
 
 if TYPE_CHECKING:

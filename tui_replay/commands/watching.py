@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 
 from tui_replay.catalog.watch import watch_catalog
-from tui_replay.commands.listing import dumps_line
+from tui_replay.commands.output import dumps_line
 from tui_replay.recording.model import Summary
 
 LISTED = "listed"
@@ -84,7 +84,7 @@ def _text_writer() -> Callable[[str, Summary | None, str], None]:
     from rich.console import Console
     from rich.text import Text
 
-    from tui_replay.commands.listing import literal, tolerant_stdout
+    from tui_replay.commands.output import literal, tolerant_stdout
 
     tolerant_stdout()
     console = Console(highlight=False, soft_wrap=True)

@@ -1,0 +1,16 @@
+"""The two callables a filter is built from: a Predicate tests a row; a TextSearch turns the text
+of a `text:` filter into one.
+
+Their own module so that textsearch.py (both ways of searching) needs nothing from filters.py,
+which falls back on it: the two would otherwise import each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tui_replay.recording.model import Summary
+
+Predicate = Callable[[Summary], bool]
+# needle -> predicate: how `text:` looks inside recordings (catalog/textsearch.py has both ways).
+TextSearch = Callable[[str], Predicate]
