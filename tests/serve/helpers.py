@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 from support import CORPUS
 
@@ -31,6 +32,8 @@ def interaction(path: Path, index: int = 0):
     return item.request_raw["body"], item.obj
 
 
-def sdk_kwargs(body: dict[str, Any]) -> dict[str, Any]:
-    """A recorded body as keyword arguments of the SDK call that sends it again."""
-    return dict(body)
+def sdk_kwargs(body: dict[str, Any], obj: dict[str, Any]) -> dict[str, Any]:
+    """A recorded body as keyword arguments of the SDK call that sends it again, with the query the
+    recorded URI had (vcrpy matches it; older pydantic-ai SDKs sent `?beta=true`)."""
+    query = dict(parse_qsl(urlsplit(obj["request"]["url"]).query))
+    return {**body, "extra_query": query} if query else dict(body)
