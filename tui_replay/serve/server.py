@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import contextlib
 import os
+import signal
 import socket
 import sys
 import threading
@@ -175,14 +176,22 @@ def run_serve(args: argparse.Namespace) -> int:
 
         return run_traffic_app(state, sock)
     serving = Serving(state, sock)
+    # SIGTERM like Ctrl-C, also before uvicorn takes over the signals and when it raises them
+    # again on its way out: either way a clean stop, exit 0.
+    signal.signal(signal.SIGTERM, _interrupt)
     count = len(state.index.entries)
     elapsed = time.perf_counter() - started
-    print(f"serving {count} recordings on {serving.url} (index {elapsed:.2f}s)", flush=True)
 
     def printer(traffic: Traffic) -> None:
         print(log_line(traffic), flush=True)
 
     state.listeners.append(printer)
-    asyncio.run(serving.run())
+    with contextlib.suppress(KeyboardInterrupt):
+        print(f"serving {count} recordings on {serving.url} (index {elapsed:.2f}s)", flush=True)
+        asyncio.run(serving.run())
     print("stopped", flush=True)
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
