@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES
 
-from tui_replay.app.commands import BrowseCommands, ExplainCommands, RecordingCommands
+from tui_replay.app.commands import BrowseCommands, ExplainCommands, RecordingCommands, ServeCommands
 from tui_replay.app.screens.browse import BrowseScreen
 from tui_replay.app.screens.help import HelpScreen, describe_bindings
 from tui_replay.catalog.scan import missing_paths
@@ -36,7 +36,7 @@ class TuiReplayApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "tui-replay"
     DEFAULT_MODE = "browse"
-    COMMANDS: ClassVar = App.COMMANDS | {BrowseCommands, ExplainCommands, RecordingCommands}
+    COMMANDS: ClassVar = App.COMMANDS | {BrowseCommands, ExplainCommands, RecordingCommands, ServeCommands}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Keys", id="app.help"),

@@ -172,7 +172,7 @@ def run_serve(args: argparse.Namespace) -> int:
         )
         return 2
     if args.tui:
-        from tui_replay.app.screens.traffic import run_traffic_app
+        from tui_replay.app.screens.traffic import run_traffic_app  # the app only now: Textual
 
         return run_traffic_app(state, sock)
     serving = Serving(state, sock)
