@@ -32,10 +32,7 @@ from urllib.parse import parse_qsl, urlsplit
 import orjson
 
 from tui_replay.catalog.catalog import Catalog
-from tui_replay.catalog.keyindex import KeyIndex
-from tui_replay.recording.cassette import convert_interaction, is_cassette_name, parse_cassette
 from tui_replay.recording.limits import DEFAULT_MAX_SIZE
-from tui_replay.recording.load import apply_id_mapping, parse_json, read_bytes
 from tui_replay.recording.model import VCR, RecordingError, Summary
 from tui_replay.recording.request_hash import (
     CURRENT,
@@ -113,7 +110,6 @@ class Entry:
     model: str | None
     streaming: bool | None
     name_hash: str | None  # the hash the file name carries (None for cassettes and odd names)
-    folder: tuple[str, ...]  # the folder holding `recordings/`, as path components
     read: bool = False
     unreadable: bool = False
     key: str | None = None  # content_key or vcr_key, once read
@@ -123,6 +119,11 @@ class Entry:
     @property
     def is_cassette(self) -> bool:
         return self.interaction is not None
+
+    @property
+    def folder(self) -> tuple[str, ...]:
+        """The folder holding `recordings/`, as path components (the recorder's lookup order)."""
+        return _folder_of(self.file)
 
 
 @dataclass(slots=True)
@@ -176,8 +177,8 @@ class ServeIndex:
         self.response_ids: dict[str, Entry] = {}  # Responses API: id -> the recording that made it
         self._complete_apis: set[str] = set()
         self._played: dict[str, int] = {}  # vcr key -> how many times it was served
-        # The explain engine, filled as files are read (one read per file serves both).
-        self.explainer = KeyIndex([], max_size=max_size)
+        # The explain engine (KeyIndex), filled as files are read (one read per file serves both).
+        self._explainer: Any = None
         self._explainer_paths: set[str] = set()
         self.all_read = threading.Event()
 
@@ -209,7 +210,6 @@ class ServeIndex:
                 summary.model,
                 summary.streaming,
                 key.hash if key is not None else None,
-                _folder_of(file),
             )
             self.entries[entry.address] = entry
             self.by_api.setdefault(api, []).append(entry)
@@ -251,9 +251,13 @@ class ServeIndex:
 
     def _read(self, entry: Entry) -> None:
         """File `entry` under its key (and a cassette's other interactions with it)."""
+        from tui_replay.recording.load import apply_id_mapping, parse_json, read_bytes  # the parser
+
         try:
             data = read_bytes(entry.file, self.max_size)
-            if is_cassette_name(entry.file) or entry.is_cassette:
+            if entry.is_cassette:
+                from tui_replay.recording.cassette import parse_cassette  # YAML: only for cassettes
+
                 self._read_cassette(entry.file, parse_cassette(data))
             else:
                 self._file(entry, apply_id_mapping(parse_json(data)))
@@ -261,6 +265,8 @@ class ServeIndex:
             entry.read = entry.unreadable = True
 
     def _read_cassette(self, file: str, interactions: list[Any]) -> None:
+        from tui_replay.recording.cassette import convert_interaction
+
         for index, raw in enumerate(interactions):
             entry = self.entries.get(f"{file}#{index}")
             if entry is None or entry.read:
@@ -300,6 +306,15 @@ class ServeIndex:
             body = response.get("body")
             if isinstance(body, dict) and isinstance(body.get("id"), str):
                 self.response_ids.setdefault(body["id"], entry)
+
+    @property
+    def explainer(self) -> Any:
+        """`catalog.keyindex.KeyIndex` over every file read so far (`explain`'s engine)."""
+        if self._explainer is None:
+            from tui_replay.catalog.keyindex import KeyIndex
+
+            self._explainer = KeyIndex([], max_size=self.max_size)
+        return self._explainer
 
     def _to_explainer(self, entry: Entry, obj: dict[str, Any]) -> None:
         if entry.address in self._explainer_paths:

@@ -17,16 +17,6 @@ from typing import Any
 
 import orjson
 
-from tui_replay.playback import build_plan
-from tui_replay.recording.cassette import convert_interaction, parse_cassette
-from tui_replay.recording.load import (
-    apply_id_mapping,
-    cassette_recording,
-    chunk_times,
-    parse_json,
-    read_bytes,
-    recording_from_obj,
-)
 from tui_replay.recording.model import RecordingError
 from tui_replay.serve.index import OLLAMA_APIS, Entry
 
@@ -149,9 +139,13 @@ def build_reply(entry: Entry, obj: dict[str, Any]) -> Reply:
 
 def read_entry(entry: Entry, max_size: int) -> dict[str, Any]:
     """The recording object of `entry` (a cassette interaction as its llama-stack-shaped object)."""
+    from tui_replay.recording.load import apply_id_mapping, parse_json, read_bytes
+
     data = read_bytes(entry.file, max_size)
     if entry.interaction is None:
         return apply_id_mapping(parse_json(data))
+    from tui_replay.recording.cassette import convert_interaction, parse_cassette
+
     interactions = parse_cassette(data)
     if entry.interaction >= len(interactions):
         raise RecordingError(f"no interaction #{entry.interaction}")
@@ -163,6 +157,10 @@ def read_entry(entry: Entry, max_size: int) -> dict[str, Any]:
 
 def recorded_times(entry: Entry, obj: dict[str, Any], events: int, max_size: int) -> list[float]:
     """When each event was sent at 1x: the capture's chunk times, else the app's pacing model."""
+    from tui_replay.playback import build_plan  # the app's pacing model, for streams only
+    from tui_replay.recording.cassette import parse_cassette
+    from tui_replay.recording.load import cassette_recording, chunk_times, read_bytes, recording_from_obj
+
     measured = chunk_times(obj)
     if measured is not None and len(measured) >= events - 1:
         times = measured[:events]

@@ -20,11 +20,9 @@ from collections.abc import Callable
 
 import uvicorn
 
-from tui_replay.catalog.watch import ADDED, CHANGED, REMOVED, watch_catalog
 from tui_replay.serve.index import ServeIndex
 from tui_replay.serve.replies import Timing
 from tui_replay.serve.web import ServeState, Traffic, create_app
-from tui_replay.textsafe import one_line
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8321
@@ -33,6 +31,8 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 def log_line(traffic: Traffic) -> str:
     """One printable line per request (recorded text is data: `one_line` escapes it)."""
+    from tui_replay.textsafe import one_line
+
     stamp = time.strftime("%H:%M:%S", time.localtime(traffic.at))
     parts = [
         stamp,
@@ -52,7 +52,9 @@ def log_line(traffic: Traffic) -> str:
 
 def bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named: asyncio sets TCP_NODELAY only on sockets that say TCP, and without it
+    # Nagle + delayed ACK add 40 ms to every keep-alive answer written in two parts.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(1024)
@@ -101,6 +103,8 @@ class Serving:
         self.server.should_exit = True
 
     async def _follow(self) -> None:
+        from tui_replay.catalog.watch import ADDED, CHANGED, REMOVED, watch_catalog  # once serving
+
         index = self.state.index
         roots = list(index.roots)
         async for batch in watch_catalog(

@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import orjson
@@ -21,8 +21,6 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from tui_replay.commands.explain import explanation_json
-from tui_replay.recording.miss import LogReport, Probe, probe_from_body
 from tui_replay.recording.model import RecordingError
 from tui_replay.serve.index import (
     AMBIGUOUS,
@@ -36,6 +34,9 @@ from tui_replay.serve.index import (
     ServeIndex,
 )
 from tui_replay.serve.replies import JSON, Reply, ReplyCache, Timing
+
+if TYPE_CHECKING:
+    from tui_replay.recording.miss import Probe
 
 MATCH_HEADER = "x-tui-replay-match"  # hit | ambiguous | miss | recorded
 RECORDING_HEADER = "x-tui-replay-recording"  # the file that answered
@@ -249,6 +250,8 @@ def _stored_response(state: ServeState, client: ClientRequest, done: Callable[..
 
 def probe_for(state: ServeState, client: ClientRequest) -> Probe:
     """The request as the explain engine sees it, at the URL its recordings were made against."""
+    from tui_replay.recording.miss import Probe, probe_from_body
+
     url = state.index.example_url(client) or f"http://{state.host}{client.path}"
     label = f"{client.method} {client.path}"
     if client.api in ("messages", "responses"):
@@ -262,6 +265,9 @@ def probe_for(state: ServeState, client: ClientRequest) -> Probe:
 
 def explain_miss(state: ServeState, client: ClientRequest, match: Match) -> dict[str, Any]:
     """The 404 body: `explain --json`'s result for this request, in the provider's error shape."""
+    from tui_replay.commands.explain import explanation_json  # a miss only: start-up stays light
+    from tui_replay.recording.miss import LogReport
+
     state.index.read_all()
     probe = probe_for(state, client)
     with state.index.lock:
