@@ -233,15 +233,23 @@ class ServeIndex:
 
     # -- reading request bodies ------------------------------------------------------------
 
+    def ready(self, api: str) -> bool:
+        """Every file of `api` is read: matching it costs lookups only."""
+        return api in self._complete_apis
+
     def ensure_api(self, api: str) -> None:
-        """Read every not yet read file of `api` (once per API and process)."""
-        if api in self._complete_apis:
-            return
-        with self.lock:
-            for entry in list(self.by_api.get(api, [])):
-                if not entry.read:
-                    self._read(entry)
-            self._complete_apis.add(api)
+        """Read every not yet read file of `api` (once per API and process). The lock is taken
+        per file, so requests of APIs already read are never held up for long."""
+        while api not in self._complete_apis:
+            with self.lock:
+                pending = [entry for entry in self.by_api.get(api, []) if not entry.read]
+                if not pending:
+                    self._complete_apis.add(api)
+                    return
+            for entry in pending:
+                with self.lock:
+                    if not entry.read and self.entries.get(entry.address) is entry:
+                        self._read(entry)
 
     def read_all(self) -> None:
         """Read everything (the background pass, and before explaining a miss)."""

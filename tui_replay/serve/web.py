@@ -148,7 +148,7 @@ def create_app(state: ServeState) -> Starlette:
                 404, {"error": {"type": "unknown_endpoint", "message": f"no such endpoint: {client.path}"}}
             )
         index = state.index
-        if client.api in index._complete_apis:
+        if index.ready(client.api):
             match = index.match(client)
         else:  # the first request of an API reads its files: off the event loop
             match = await anyio.to_thread.run_sync(index.match, client)
