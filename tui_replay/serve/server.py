@@ -27,6 +27,7 @@ from tui_replay.serve.web import ServeState, Traffic, create_app
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8321
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+WATCH_DELAY = 1.0  # seconds after start before the folder watcher starts
 
 
 def log_line(traffic: Traffic) -> str:
@@ -88,16 +89,29 @@ class Serving:
         return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
 
     async def run(self) -> None:
-        reader = threading.Thread(target=self.state.index.read_all, name="serve-read", daemon=True)
-        reader.start()
-        watcher = asyncio.create_task(self._follow()) if self.watch else None
+        background = asyncio.create_task(self._background())
         try:
             await self.server.serve(sockets=[self.sock])
         finally:
-            if watcher is not None:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await watcher
+            background.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await background
+
+    async def _background(self) -> None:
+        """Once the server answers: read the request bodies (a thread), then, a moment later,
+        follow the folders. The watcher's first pass compares every listed file with the disk
+        (on a big tree, seconds): the first requests are answered before it, and it misses
+        nothing (what changed since the listing is what that pass reports)."""
+        while not self.server.started:
+            await asyncio.sleep(0.02)
+        # A thread that only computes (the reader) would hold the GIL for 5 ms slices, and each
+        # of the event loop's many waits for it costs a request that much: 0.5 ms slices.
+        sys.setswitchinterval(0.0005)
+        reader = threading.Thread(target=self.state.index.read_all, name="serve-read", daemon=True)
+        reader.start()
+        if self.watch:
+            await asyncio.sleep(WATCH_DELAY)
+            await self._follow()
 
     def stop(self) -> None:
         self.server.should_exit = True
