@@ -19,6 +19,13 @@ ERROR = LLAMA / "responses/recordings/e680c971b64c915cb1794551da3cc4c5114e26120c
 RESPONSES = PYDANTIC / "test_openai_responses__test_text_output_function.yaml"
 RESPONSES_STREAM = PYDANTIC / "test_openai_responses__test_openai_responses_moderation_stream.yaml"
 OLLAMA_STREAM = OLD / "recordings/responses/53d2488c9ea9.json"
+# The stored body holds `extra_body: {}` (SDK keyword arguments), which the SDK never sends as a key.
+COMPLETION = (
+    LLAMA / "batches/recordings/cb4673f5ab80c45bc13140600f423c7cd5ca750b1a732c92ba6710c2b2742d81.json"
+)
+EMBEDDINGS = (
+    OLD / "inference/recordings/1774e408dada8623a932f20fd67ab722cbff2a2213309d8a33ec2ed5a444e5d4.json"
+)
 
 
 def client(serving, **headers) -> openai.OpenAI:
@@ -161,3 +168,21 @@ def test_ollama_generate_streams_json_lines(corpus_server):
     assert response.headers["content-type"].startswith("application/x-ndjson")
     lines = [json.loads(line) for line in response.text.splitlines()]
     assert lines == [data(item) for item in stored["response"]["body"]]
+
+
+def test_a_completion_recorded_with_sdk_only_arguments_is_matched_as_sent(corpus_server):
+    stored = recording(COMPLETION)
+    assert "extra_body" in stored["request"]["body"]
+    for headers in ({}, {"X-Test-Id": stored["test_id"]}):
+        raw = client(corpus_server, **headers).completions.with_raw_response.create(
+            **stored["request"]["body"]
+        )
+        assert raw.headers["x-tui-replay-match"] == "hit"
+        assert raw.parse().choices[0].text == data(stored["response"]["body"])["choices"][0]["text"]
+
+
+def test_embeddings_come_back_as_recorded(corpus_server):
+    stored = recording(EMBEDDINGS)
+    answer = client(corpus_server).embeddings.create(**stored["request"]["body"])
+    recorded = data(stored["response"]["body"])
+    assert answer.data[0].embedding == recorded["data"][0]["embedding"]

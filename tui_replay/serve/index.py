@@ -19,6 +19,7 @@ Matching (docs/serve.md):
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import hashlib
@@ -41,8 +42,10 @@ from tui_replay.recording.request_hash import (
     CURRENT,
     HTTP,
     INFERENCE,
+    hashed_object,
     normalize_body,
     parse_name,
+    recording_test_id,
     request_hash,
     request_variant,
     test_folder,
@@ -85,8 +88,25 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(orjson.dumps(value, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+# SDK keyword arguments a recording's body keeps (§4.1) that are not body keys on the wire.
+_CLIENT_ONLY_KWARGS = ("extra_body", "extra_query", "extra_headers", "timeout")
+
+
+def wire_body(body: Any) -> Any:
+    """A recorded body (the SDK's keyword arguments) as the SDK sends it: `extra_body` merged in,
+    the other client-only arguments left out. A body from the wire comes back unchanged."""
+    if not isinstance(body, dict) or not any(key in body for key in _CLIENT_ONLY_KWARGS):
+        return body
+    wire = {key: value for key, value in body.items() if key not in _CLIENT_ONLY_KWARGS}
+    extra = body.get("extra_body")
+    if isinstance(extra, dict):
+        wire.update(extra)
+    return wire
+
+
 def content_key(api: str, body: Any) -> str:
-    """What a request is matched on without a test id: the API and the normalized body."""
+    """What a request is matched on without a test id: the API and the normalized body as sent."""
+    body = wire_body(body)
     if api in MODEL_LIST_APIS:
         body = {}  # listed with GET (no body) or the recorder's POST of {}: the same list
     try:
@@ -114,6 +134,8 @@ class Entry:
     streaming: bool | None
     read: bool = False
     unreadable: bool = False
+    current: bool = False  # the file name is the recorder's hash of its request (current rules)
+    test_id_hashed: bool = True  # the recorder's hash includes the test id (not for /v1/models)
     key: str | None = None  # content_key or vcr_key, once read
     url: str | None = None  # the recorded request URL
     answer: str | None = None  # digest of the recorded response: tells same answers apart
@@ -316,6 +338,11 @@ class ServeIndex:
         entry.url = request["url"]
         body = request.get("body") if variant == INFERENCE else request.get("payload")
         entry.key = content_key(entry.api, body)
+        name_hash = entry.name_hash
+        if name_hash is not None and len(name_hash) == 64:
+            with contextlib.suppress(TypeError, ValueError, RecursionError):
+                entry.current = request_hash(request, recording_test_id(obj), CURRENT) == name_hash
+                entry.test_id_hashed = "test_id" in (hashed_object(request, None) or {})
         self._remember(entry, obj)
         self.by_key.setdefault(entry.key, []).append(entry)
         self._to_explainer(entry, obj)
@@ -375,30 +402,24 @@ class ServeIndex:
         return self._match_exact(request, api, same)
 
     def _match_exact(self, request: ClientRequest, api: str, same: list[Entry]) -> Match:
-        """The recorder's lookup: the hash with the test id, test folder first, then `common/`."""
+        """The recorder's lookup of the request's hash: the files named by it (their request has
+        this body and this test id, or is a model list whose hash leaves the test id out), the
+        test folder first, then `common/`."""
         test_id = request.test_id
         wanted = test_folder(test_id)
         order = ([tuple(wanted.split("/"))] if wanted else []) + [("common",)]
-        expected: str | None = None
         hits: list[tuple[int, str, Entry]] = []
         for entry in same:
-            if entry.url is None:
-                continue
-            exact = self.recorder_hash(request, entry.url, api)
-            expected = expected or exact
-            if exact != entry.name_hash:
+            if not entry.current or (entry.test_id_hashed and entry.test_id != test_id):
                 continue
             rank = next((n for n, f in enumerate(order) if entry.folder[-len(f) :] == f), None)
             if rank is not None:
                 hits.append((rank, entry.address, entry))
         if not hits:
-            return Match(MISS, hash=expected)
+            return Match(MISS)
         hits.sort(key=lambda item: item[:2])
-        return Match(HIT, hits[0][2], [hit[2] for hit in hits], hash=expected)
-
-    def recorder_hash(self, request: ClientRequest, url: str, api: str | None = None) -> str | None:
-        """The file name the recorder would give this request had it gone to `url`."""
-        return request_hash(self.as_stored_request(request, url, api), request.test_id, CURRENT)
+        found = hits[0][2]
+        return Match(HIT, found, [hit[2] for hit in hits], hash=found.name_hash)
 
     @staticmethod
     def as_stored_request(request: ClientRequest, url: str, api: str | None = None) -> dict[str, Any]:
