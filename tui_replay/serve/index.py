@@ -122,23 +122,38 @@ def vcr_key(method: str, url: str, body: Any) -> str:
     return _digest([method.upper(), parts.path, query, body])
 
 
-@dataclass(slots=True)
 class Entry:
-    """One servable recording (a file, or `cassette.yaml#N`)."""
+    """One servable recording (a file, or `cassette.yaml#N`): its summary row, its API, and what
+    reading the file taught (class-level defaults until then: a row costs two attributes, and a
+    start-up on 100,000 rows makes 100,000 of them)."""
 
-    address: str
-    file: str
-    interaction: int | None
-    api: str
-    test_id: str | None
-    streaming: bool | None
-    read: bool = False
-    unreadable: bool = False
-    current: bool = False  # the file name is the recorder's hash of its request (current rules)
-    test_id_hashed: bool = True  # the recorder's hash includes the test id (not for /v1/models)
+    read = False
+    unreadable = False
+    current = False  # the file name is the recorder's hash of its request (current rules)
+    test_id_hashed = True  # the recorder's hash includes the test id (not for /v1/models)
     key: str | None = None  # content_key or vcr_key, once read
     url: str | None = None  # the recorded request URL
     answer: str | None = None  # digest of the recorded response: tells same answers apart
+
+    def __init__(self, summary: Summary, api: str) -> None:
+        self.summary = summary
+        self.api = api
+
+    @property
+    def address(self) -> str:
+        return self.summary.path
+
+    @property
+    def file(self) -> str:
+        return self.summary.file
+
+    @property
+    def interaction(self) -> int | None:
+        return self.summary.interaction
+
+    @property
+    def test_id(self) -> str | None:
+        return self.summary.test_id
 
     @property
     def is_cassette(self) -> bool:
@@ -203,7 +218,6 @@ class ServeIndex:
         self.catalog = Catalog(max_size=max_size, use_cache=use_cache, cache_dir=cache_dir)
         self.lock = threading.RLock()
         self.entries: dict[str, Entry] = {}
-        self.summaries: dict[str, Summary] = {}  # what the watcher is told is listed
         self.by_api: dict[str, list[Entry]] = {}
         self.by_key: dict[str, list[Entry]] = {}
         self.response_ids: dict[str, Entry] = {}  # Responses API: id -> the recording that made it
@@ -223,12 +237,30 @@ class ServeIndex:
         gc.disable()
         try:
             with self.lock:  # once, not per row: 100,000 rows
-                for summary in self.catalog.iter_summaries(self.roots):
-                    self._add(summary)
+                self._add_all(self.catalog.iter_summaries(self.roots))
         finally:
             if collecting:
                 gc.enable()
         return len(self.entries)
+
+    def _add_all(self, summaries: Iterable[Summary]) -> None:
+        """`_add` of a first listing (no row known yet), as a tight loop: it runs 100,000 times."""
+        entries, by_api = self.entries, self.by_api
+        for summary in summaries:
+            address = summary.path
+            if address in entries:  # listed twice (a root inside another): the general path
+                self._add(summary)
+                continue
+            if summary.status != "ok":
+                continue
+            api = api_of(summary.endpoint)
+            if api is None:
+                continue
+            entry = entries[address] = Entry(summary, api)
+            bucket = by_api.get(api)
+            if bucket is None:
+                bucket = by_api[api] = []
+            bucket.append(entry)
 
     def add_summary(self, summary: Summary) -> Entry | None:
         with self.lock:
@@ -236,7 +268,6 @@ class ServeIndex:
 
     def _add(self, summary: Summary) -> Entry | None:
         address = summary.path
-        self.summaries[address] = summary
         if address in self.entries:
             self._drop(address)
         if summary.status != "ok":
@@ -244,15 +275,18 @@ class ServeIndex:
         api = api_of(summary.endpoint)
         if api is None:
             return None
-        entry = Entry(address, summary.file, summary.interaction, api, summary.test_id, summary.streaming)
-        self.entries[address] = entry
+        entry = self.entries[address] = Entry(summary, api)
         self.by_api.setdefault(api, []).append(entry)
         self._complete_apis.discard(api)
         return entry
 
+    def listed(self) -> dict[str, Summary]:
+        """The rows served, by address: what the folder watcher is told is known."""
+        with self.lock:
+            return {address: entry.summary for address, entry in self.entries.items()}
+
     def remove(self, address: str) -> None:
         with self.lock:
-            self.summaries.pop(address, None)
             self._drop(address)
 
     def _drop(self, address: str) -> None:

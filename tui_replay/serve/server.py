@@ -16,13 +16,13 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
-
-import uvicorn
+from typing import TYPE_CHECKING
 
 from tui_replay.serve.index import ServeIndex
 from tui_replay.serve.replies import Timing
-from tui_replay.serve.web import ServeState, Traffic, create_app
+
+if TYPE_CHECKING:
+    from tui_replay.serve.web import ServeState, Traffic
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8321
@@ -70,6 +70,10 @@ class Serving:
         self.state = state
         self.sock = sock
         self.watch = watch
+        import uvicorn
+
+        from tui_replay.serve.web import create_app
+
         config = uvicorn.Config(
             create_app(state),
             log_level="warning",
@@ -122,7 +126,7 @@ class Serving:
         index = self.state.index
         roots = list(index.roots)
         async for batch in watch_catalog(
-            roots, known=dict(index.summaries), max_size=index.max_size, catalog=index.catalog
+            roots, known=index.listed(), max_size=index.max_size, catalog=index.catalog
         ):
             for change in batch:
                 if change.event in (ADDED, CHANGED) and change.summary is not None:
@@ -131,7 +135,9 @@ class Serving:
                     index.remove(change.path)
 
 
-def build_state(args: argparse.Namespace, *, printer: Callable[[str], None] | None = None) -> ServeState:
+def build_state(args: argparse.Namespace) -> ServeState:
+    from tui_replay.serve.web import ServeState
+
     index = ServeIndex(args.paths, use_cache=not getattr(args, "no_cache", False))
     roots = list(args.paths)
     if args.record_dir:
