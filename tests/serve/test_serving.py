@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -41,8 +42,10 @@ def test_fixed_timing_paces_each_event(start_serve):
     stored = recording(STREAM)
     arrived = stream_events(serving, stored["request"]["body"])
     assert len(arrived) == len(stored["response"]["body"]) + 1  # and [DONE]
+    # Paced by the server: the span and the typical gap (a busy client may read two at once).
     gaps = [later[0] - earlier[0] for earlier, later in itertools.pairwise(arrived)]
-    assert min(gaps) >= 0.12
+    assert arrived[-1][0] - arrived[0][0] >= 0.15 * len(gaps) * 0.9
+    assert statistics.median(gaps) >= 0.12
 
 
 def test_recorded_chunk_times_are_kept_and_scaled_by_speed(start_serve, tmp_path):

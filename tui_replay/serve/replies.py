@@ -58,6 +58,10 @@ class Reply:
     events: list[bytes] | None = None  # a stream, each item one event as sent
     times: list[float] | None = None  # at 1x: when each event is due (recorded pace)
 
+    @property
+    def size(self) -> int:
+        return len(self.body or b"") + sum(len(event) for event in self.events or ())
+
 
 def _dumps(value: Any) -> bytes:
     try:
@@ -184,27 +188,38 @@ def recorded_times(entry: Entry, obj: dict[str, Any], events: int, max_size: int
 
 
 class ReplyCache:
-    """Prepared answers by recording and version, so a hit costs no file read or encoding."""
+    """Prepared answers by recording and version, so a hit costs no file read or encoding; the
+    least recently used go beyond `budget` bytes (a long stream is about 1 MB)."""
 
-    def __init__(self, max_size: int, limit: int = 512) -> None:
+    def __init__(self, max_size: int, budget: int = 64 << 20) -> None:
         self.max_size = max_size
-        self.limit = limit
+        self.budget = budget
         self._items: OrderedDict[tuple[str, int, int], Reply] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
-    def get(self, entry: Entry, version: tuple[int, int]) -> Reply:
+    def cached(self, entry: Entry, version: tuple[int, int]) -> Reply | None:
+        """The prepared answer, if it is prepared (no file read)."""
         key = (entry.address, *version)
         with self._lock:
             reply = self._items.get(key)
             if reply is not None:
                 self._items.move_to_end(key)
-                return reply
+            return reply
+
+    def get(self, entry: Entry, version: tuple[int, int]) -> Reply:
+        reply = self.cached(entry, version)
+        if reply is not None:
+            return reply
+        key = (entry.address, *version)
         obj = read_entry(entry, self.max_size)
         reply = build_reply(entry, obj)
         if reply.events is not None:
             reply.times = recorded_times(entry, obj, len(reply.events), self.max_size)
         with self._lock:
-            self._items[key] = reply
-            while len(self._items) > self.limit:
-                self._items.popitem(last=False)
+            if key not in self._items:
+                self._items[key] = reply
+                self._bytes += reply.size
+            while self._bytes > self.budget and len(self._items) > 1:
+                self._bytes -= self._items.popitem(last=False)[1].size
         return reply

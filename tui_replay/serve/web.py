@@ -154,7 +154,10 @@ def create_app(state: ServeState) -> Starlette:
             match = await anyio.to_thread.run_sync(index.match, client)
         if match.entry is not None:
             try:
-                reply = state.replies.get(match.entry, _version(match.entry))
+                version = _version(match.entry)
+                reply = state.replies.cached(match.entry, version)
+                if reply is None:  # read, parsed and (a stream) paced once: off the event loop
+                    reply = await anyio.to_thread.run_sync(state.replies.get, match.entry, version)
             except (RecordingError, OSError, ValueError) as exc:
                 done("error", 500, recording=match.entry.address, note=str(exc))
                 return _json_response(
