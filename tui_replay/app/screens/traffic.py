@@ -159,7 +159,9 @@ class TrafficScreen(Screen[None]):
         )
         table.add_row(*cells, key=str(len(self.rows) - 1))
         if len(self.rows) > MAX_ROWS:
-            table.remove_row(str(len(self.rows) - 1 - MAX_ROWS))
+            gone = len(self.rows) - 1 - MAX_ROWS
+            table.remove_row(str(gone))
+            self.rows[gone].request = None  # its body is not needed any more
         if table.cursor_row >= table.row_count - 2:
             table.move_cursor(row=table.row_count - 1)
         self._show_status()
