@@ -80,6 +80,11 @@ class Serving:
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=2,
+            # Named rather than detected: no probing for httptools / websockets / the app's style.
+            http="h11",
+            loop="asyncio",
+            ws="none",
+            interface="asgi3",
         )
         self.server = uvicorn.Server(config)
 
