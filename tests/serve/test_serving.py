@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -144,14 +145,22 @@ def run_serve(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_usage_errors_exit_2_with_one_line():
-    for args, says in (
-        (("no/such/folder",), "no such file or folder"),
-        ((str(LLAMA), "--timing", "sometimes"), "--timing"),
-        ((str(LLAMA), "--record-dir", "x"), "--record-dir needs --upstream"),
-    ):
-        done = run_serve(*args, "--port", "0")
-        assert done.returncode == 2, (args, done.stderr)
-        assert says in done.stderr and done.stdout == ""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = str(taken.getsockname()[1])
+    try:
+        for args, says in (
+            (("no/such/folder", "--port", "0"), "no such file or folder"),
+            ((str(LLAMA), "--timing", "sometimes", "--port", "0"), "--timing"),
+            ((str(LLAMA), "--record-dir", "x", "--port", "0"), "--record-dir needs --upstream"),
+            ((str(LLAMA), "--port", port), f"cannot listen on 127.0.0.1:{port}"),
+        ):
+            done = run_serve(*args)
+            assert done.returncode == 2, (args, done.stderr)
+            assert says in done.stderr and done.stdout == ""
+    finally:
+        taken.close()
 
 
 def test_another_host_is_used_only_when_named_and_warned_about(start_serve):

@@ -191,8 +191,7 @@ def run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     started = time.perf_counter()
-    state = build_state(args)
-    try:
+    try:  # before the index: a port in use is said at once, not after indexing a big tree
         sock = bind(args.host, args.port)
     except OSError as exc:
         print(
@@ -200,6 +199,7 @@ def run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    state = build_state(args)
     if args.tui:
         from tui_replay.app.screens.traffic import run_traffic_app  # the app only now: Textual
 
