@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx2
 import openai
@@ -154,10 +155,17 @@ def test_the_same_under_a_recorded_path_prefix(corpus_server):
     assert completion.id == data(stored["response"]["body"])["id"]
 
 
-def test_model_lists_from_several_recordings_say_they_are_ambiguous(corpus_server):
+def test_model_lists_of_one_hash_are_merged_and_others_make_it_ambiguous(corpus_server):
     raw = client(corpus_server).models.with_raw_response.list()
-    assert raw.headers["x-tui-replay-match"] == "ambiguous"
-    assert len(raw.parse().data) > 0
+    assert raw.headers["x-tui-replay-match"] == "ambiguous"  # lists of several hashes in the tree
+    answering = Path(raw.headers["x-tui-replay-recording"])
+    hash_hex = answering.name.split("-")[1]
+    same_hash = list(CORPUS.rglob(f"models-{hash_hex}-*.json"))
+    assert len(same_hash) > 1  # one per server, as the recorder names them
+    expected = sorted(
+        {data(item)["id"] for path in same_hash for item in recording(path)["response"]["body"]}
+    )
+    assert [model.id for model in raw.parse().data] == expected  # merged by id, as the recorder does
     assert " ambiguous 200 " in corpus_server.log_lines(1)[0]
 
 

@@ -141,6 +141,21 @@ def build_reply(entry: Entry, obj: dict[str, Any]) -> Reply:
     return Reply(status, JSON, _dumps(_data(body)))
 
 
+def merged_model_list(replies: list[Reply], *, ollama: bool) -> Reply:
+    """Model lists recorded under one hash (`models-<hash>-<digest>.json`, one per server) as the
+    recorder replays them: one list, each id once, ordered by id."""
+    items_key, id_key = ("models", "model") if ollama else ("data", "id")
+    merged: dict[str, Any] = {}
+    for reply in replies:
+        body = orjson.loads(reply.body or b"{}")
+        for item in body.get(items_key) or [] if isinstance(body, dict) else []:
+            if isinstance(item, dict):
+                merged.setdefault(str(item.get(id_key)), item)
+    items = [merged[ident] for ident in sorted(merged)]
+    body = {"models": items} if ollama else {"object": "list", "data": items}
+    return Reply(replies[0].status, JSON, _dumps(body))
+
+
 def read_entry(entry: Entry, max_size: int) -> dict[str, Any]:
     """The recording object of `entry` (a cassette interaction as its llama-stack-shaped object)."""
     from tui_replay.recording.load import apply_id_mapping, parse_json, read_bytes

@@ -33,7 +33,7 @@ from tui_replay.serve.index import (
     Match,
     ServeIndex,
 )
-from tui_replay.serve.replies import JSON, Reply, ReplyCache, Timing
+from tui_replay.serve.replies import JSON, Reply, ReplyCache, Timing, merged_model_list
 
 if TYPE_CHECKING:
     from tui_replay.recording.miss import Probe
@@ -164,11 +164,19 @@ def create_app(state: ServeState) -> Starlette:
                     500,
                     {"error": {"type": "recording_unreadable", "message": f"{match.entry.address}: {exc}"}},
                 )
-            headers = {MATCH_HEADER: match.verdict, RECORDING_HEADER: match.entry.address}
-            note = (
-                f"{len({e.answer for e in match.candidates})} answers" if match.verdict == AMBIGUOUS else ""
-            )
-            done(match.verdict, reply.status, recording=match.entry.address, note=note)
+            verdict = match.verdict
+            note = f"{len({e.answer for e in match.candidates})} answers" if verdict == AMBIGUOUS else ""
+            siblings = _same_hash_model_lists(client, match)
+            if len(siblings) > 1:
+                replies = [
+                    await anyio.to_thread.run_sync(state.replies.get, e, _version(e)) for e in siblings
+                ]
+                reply = merged_model_list(replies, ollama=client.api == "ollama_tags")
+                others = any(e.name_hash != match.entry.name_hash for e in match.candidates)
+                verdict = AMBIGUOUS if others else HIT
+                note = f"{len(siblings)} lists of one hash merged" + (", other lists too" if others else "")
+            headers = {MATCH_HEADER: verdict, RECORDING_HEADER: match.entry.address}
+            done(verdict, reply.status, recording=match.entry.address, note=note)
             return _send(state, reply, headers, client, match.entry.address)
         if state.upstream:
             from tui_replay.serve.upstream import record
@@ -179,6 +187,14 @@ def create_app(state: ServeState) -> Starlette:
         return await _miss(state, client, match, done)
 
     return Starlette(routes=[Route("/{path:path}", handle, methods=["GET", "POST"])])
+
+
+def _same_hash_model_lists(client: ClientRequest, match: Match) -> list[Entry]:
+    """The model lists recorded under the answering file's hash (the recorder merges them)."""
+    entry = match.entry
+    if client.api not in MODEL_LIST_APIS or entry is None or entry.name_hash is None:
+        return []
+    return [candidate for candidate in match.candidates if candidate.name_hash == entry.name_hash]
 
 
 def _send(
