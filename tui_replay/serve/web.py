@@ -285,7 +285,6 @@ def probe_for(state: ServeState, client: ClientRequest) -> Probe:
 def explain_miss(state: ServeState, client: ClientRequest, match: Match) -> dict[str, Any]:
     """The 404 body: `explain --json`'s result for this request, in the provider's error shape."""
     from tui_replay.commands.explain import explanation_json  # a miss only: start-up stays light
-    from tui_replay.recording.miss import LogReport
 
     state.index.read_all()
     probe = probe_for(state, client)
@@ -294,7 +293,7 @@ def explain_miss(state: ServeState, client: ClientRequest, match: Match) -> dict
     result = explanation_json(explanation)
     hash_hex = match.hash or probe.hash
     if client.test_id:
-        rerecord = LogReport(node_ids=[client.test_id]).rerecord_command()
+        rerecord = rerecord_command(client.test_id, explanation)
     else:
         rerecord = (
             f"tui-replay serve {' '.join(state.index.roots)} --upstream URL --record-dir DIR"
@@ -320,6 +319,24 @@ def explain_miss(state: ServeState, client: ClientRequest, match: Match) -> dict
         "rerecord": rerecord,
     }
     return error
+
+
+def rerecord_command(test_id: str, explanation: Any) -> str | None:
+    """`explain --log`'s re-record command for one missing test, as if a log had reported it."""
+    from tui_replay.commands import explain as explain_command
+    from tui_replay.recording.miss import LogMiss, LogReport
+
+    probe = explanation.probe
+    report = LogReport(
+        misses=[LogMiss(test_id, probe.hash, probe.model, probe.url, 0, "")], node_ids=[test_id]
+    )
+    # The explain engine's newer entry point (branch `explain`: grouped by setup and model
+    # options) when it is there, else the one before it.
+    commands = getattr(explain_command, "rerecord_commands", None)
+    if commands is not None:
+        found = commands(report, [explanation])
+        return found[0][1] if found else None
+    return report.rerecord_command()
 
 
 def _short(value: Any, limit: int = 60) -> str:
