@@ -20,6 +20,7 @@ ERROR = LLAMA / "responses/recordings/e680c971b64c915cb1794551da3cc4c5114e26120c
 RESPONSES = PYDANTIC / "test_openai_responses__test_text_output_function.yaml"
 RESPONSES_STREAM = PYDANTIC / "test_openai_responses__test_openai_responses_moderation_stream.yaml"
 OLLAMA_STREAM = OLD / "recordings/responses/53d2488c9ea9.json"
+OLLAMA_CHAT = OLD / "recordings/responses/f1592dee71e5.json"  # a request with a base64 image
 # The stored body holds `extra_body: {}` (SDK keyword arguments), which the SDK never sends as a key.
 COMPLETION = (
     LLAMA / "batches/recordings/cb4673f5ab80c45bc13140600f423c7cd5ca750b1a732c92ba6710c2b2742d81.json"
@@ -194,3 +195,11 @@ def test_embeddings_come_back_as_recorded(corpus_server):
     answer = client(corpus_server).embeddings.create(**stored["request"]["body"])
     recorded = data(stored["response"]["body"])
     assert answer.data[0].embedding == recorded["data"][0]["embedding"]
+
+
+def test_ollama_chat_comes_back_as_recorded(corpus_server):
+    stored = recording(OLLAMA_CHAT)
+    response = httpx2.post(corpus_server.url + "/api/chat", json=stored["request"]["body"], timeout=30)
+    assert response.status_code == 200
+    assert response.headers["x-tui-replay-match"] == "hit"
+    assert response.json() == data(stored["response"]["body"])
