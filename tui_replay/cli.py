@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 SAVE_TO_CAPTURE_DIR = ""  # `--save` without a path: the capture folder
 
-SUBCOMMANDS = ("list", "show", "compare", "export", "explain", "check", "diff")
+SUBCOMMANDS = ("list", "show", "compare", "export", "explain", "check", "diff", "serve")
 # The keys of tui_replay.export.FORMATS, named here so that parsing a command line does not
 # import the exporters (a test keeps the two the same).
 EXPORT_FORMATS = ("curl", "python", "markdown", "rerecord")
@@ -243,6 +243,18 @@ def build_command_parser() -> argparse.ArgumentParser:
         help="also append the markdown summary to the file $GITHUB_STEP_SUMMARY names (within its 1 MiB)",
     )
     _add_max_size(diff)
+
+    serve = sub.add_parser("serve", help="answer requests from the recordings, an OpenAI-compatible endpoint")
+    serve.add_argument("paths", nargs="+", metavar="PATH")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8321, help="port (default 8321; 0: a free one, printed)")
+    serve.add_argument("--timing", default="recorded", metavar="recorded|none|fixed:MS", help="stream pace")
+    serve.add_argument("--speed", type=_positive_float, default=1.0, help="multiply the recorded pace")
+    serve.add_argument("--upstream", metavar="URL", help="send a miss to this server, record its answer")
+    serve.add_argument("--record-dir", metavar="DIR", help="where recorded answers go (with --upstream)")
+    _add_api_key_env(serve)
+    serve.add_argument("--no-cache", action="store_true", help="ignore and do not write the summary cache")
+    serve.add_argument("--tui", action="store_true", help="show the traffic screen instead of log lines")
     return parser
 
 
@@ -294,6 +306,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from tui_replay.commands.diffing import run_diff
 
                 return run_diff(args)
+            if args.command == "serve":
+                from tui_replay.serve.server import run_serve
+
+                if args.tui:  # the traffic screen: the app, and so Textual, only then
+                    from tui_replay.app.screens.traffic import run_traffic_app
+
+                    return run_serve(args, present=run_traffic_app)
+                return run_serve(args)
             from tui_replay.live.command import run_compare
 
             return run_compare(args)

@@ -35,7 +35,7 @@ from tui_replay.app.editor import (
     run_editor,
     tmux_set_clipboard,
 )
-from tui_replay.app.palette import BrowseCommands, ExplainCommands, RecordingCommands
+from tui_replay.app.palette import BrowseCommands, ExplainCommands, RecordingCommands, ServeCommands
 from tui_replay.app.screens.browse import BrowseScreen
 from tui_replay.app.screens.help import HelpScreen, describe_bindings
 from tui_replay.app.terminal_guard import TerminalGuard
@@ -55,7 +55,7 @@ class TuiReplayApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "tui-replay"
     DEFAULT_MODE = "browse"
-    COMMANDS: ClassVar = App.COMMANDS | {BrowseCommands, ExplainCommands, RecordingCommands}
+    COMMANDS: ClassVar = App.COMMANDS | {BrowseCommands, ExplainCommands, RecordingCommands, ServeCommands}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark,f1", "help", "Keys", id="app.help"),

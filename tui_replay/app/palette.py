@@ -60,6 +60,28 @@ class ExplainCommands(Provider):
             )
 
 
+class ServeCommands(Provider):
+    """The "Serve these recordings" action: `tui-replay serve` from the app, with its traffic screen."""
+
+    NAME = "Serve these recordings"
+    HELP = "An OpenAI-compatible endpoint on 127.0.0.1 answering from the recordings; shows the traffic"
+
+    def _open(self) -> None:
+        from tui_replay.app.screens.traffic import TrafficScreen
+
+        app = self.app
+        app.push_screen(TrafficScreen(roots=list(app.roots), config=app.config))  # type: ignore[attr-defined]
+
+    async def discover(self) -> Hits:
+        yield DiscoveryHit(self.NAME, self._open, help=self.HELP)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        score = max(matcher.match(self.NAME), matcher.match("traffic"))
+        if score > 0:
+            yield Hit(score, matcher.highlight(self.NAME), self._open, text=self.NAME, help=self.HELP)
+
+
 class BrowseCommands(Provider):
     """The browse screen's actions: filter, sort, group, watch, follow, open."""
 
