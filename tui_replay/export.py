@@ -30,6 +30,7 @@ from tui_replay.quoting import (
     python_literal,
     shell_word,
 )
+from tui_replay.recording.limits import loads_nested_json
 from tui_replay.recording.model import Kind, Recording, ToolCall
 
 DEFAULT_BASE_URL = "http://localhost:8321/v1"
@@ -236,7 +237,7 @@ def _call_lines(call: ToolCall) -> list[str]:
 
 def _pretty_json(arguments: str) -> str:
     try:
-        return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
+        return json.dumps(loads_nested_json(arguments), indent=2, ensure_ascii=False)
     except ValueError:
         return arguments
 

@@ -6,7 +6,6 @@ Long strings (base64 images), number vectors and long chunk lists are capped by
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -17,6 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tui_replay.app.widgets.json_view import JsonView
+from tui_replay.recording.limits import loads_nested_json
 from tui_replay.recording.model import Recording
 
 
@@ -34,7 +34,7 @@ def sse_events(lines: list[Any]) -> list[dict[str, Any]]:
         value = value.removeprefix(" ")
         if field == "data":
             try:
-                current["data"] = json.loads(value)
+                current["data"] = loads_nested_json(value)
             except ValueError:
                 current["data"] = value
         else:
