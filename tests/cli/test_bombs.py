@@ -10,6 +10,7 @@ import gzip
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import orjson
@@ -295,3 +296,51 @@ def test_yaml_alias_fan_out_of_text_is_refused(tmp_path, cache_dir):
         assert status == (0 if command[0] == "list" else 1), (command, status)
         assert_one_error_line(out, err, "YAML aliases repeat too much")
         assert peak < 300 * MIB, f"{command}: peak RSS {peak / MIB:.0f} MiB"
+
+
+@pytest.mark.timeout(300)
+def test_diff_of_long_answers_stays_small(tmp_path, cache_dir):
+    """A word diff holds ~60 bytes a word and takes quadratic time: two 8 MB answers that differ
+    in the middle are compared by their common start and end, in bounded memory."""
+    words = "lorem ipsum dolor sit amet " * 300_000  # 8.1 MB
+    sides = []
+    for name, middle in (("a.json", "the old middle"), ("b.json", "the new middle")):
+        obj = stream_recording()
+        obj["response"]["body"][-1]["__data__"]["choices"][0]["delta"]["content"] = words + middle + words
+        sides.append(str(write_json(tmp_path / name, obj)))
+    status, out, err, peak = run_limited("diff", "--json", *sides, cache_dir=cache_dir)
+    assert status == 1 and "Traceback" not in err, err[-2000:]
+    [text] = [d for d in json.loads(out)["files"][0]["differences"] if d["field"] == "text"]
+    assert ["delete", "old"] in text["diff"] and ["insert", "new"] in text["diff"]
+    assert peak < 400 * MIB, f"diff --json: peak RSS {peak / MIB:.0f} MiB"
+    status, out, err, peak = run_limited("diff", *sides, cache_dir=cache_dir)
+    assert status == 1 and "[-old-]{+new+}" in out and "Traceback" not in err, err[-2000:]
+    assert peak < 400 * MIB, f"diff: peak RSS {peak / MIB:.0f} MiB"
+
+
+@pytest.mark.timeout(120)
+def test_json_arguments_with_too_many_values_are_shown_as_sent(tmp_path, cache_dir):
+    """Arguments are parsed again by each use (indented, diffed): past a fifth of a file's values
+    they are left as the string (1.2 million values took `diff --json` to 750 MB)."""
+    arguments = "[" + "0," * 1_200_000 + "0]"
+    path = write_json(tmp_path / "args.json", stream_recording(arguments=arguments))
+    status, out, err, _ = run_limited("export", "--format", "markdown", str(path), cache_dir=cache_dir)
+    assert status == 0 and "Traceback" not in err, err[-2000:]
+    assert arguments in out  # not indented: one line
+    other = write_json(tmp_path / "other.json", stream_recording())
+    status, out, err, peak = run_limited("diff", "--json", str(path), str(other), cache_dir=cache_dir)
+    assert status == 1 and "Traceback" not in err, err[-2000:]
+    assert peak < 200 * MIB, f"diff --json: peak RSS {peak / MIB:.0f} MiB"
+
+
+@pytest.mark.timeout(120)
+def test_a_cassette_of_too_many_yaml_nodes_is_refused_quickly(tmp_path, cache_dir):
+    """Each YAML node costs ~10 us to compose: 5 million took a minute in every command."""
+    path = tmp_path / "nodes.yaml"
+    path.write_bytes(cassette([seed_interaction()]) + b"padding: [" + b"{}," * 1_200_000 + b"{}]\n")
+    started = time.monotonic()
+    status, out, err, _ = run_limited("list", "--json", "--no-cache", str(path), cache_dir=cache_dir)
+    assert status == 0 and "Traceback" not in err, err[-2000:]
+    [row] = [json.loads(line) for line in out.splitlines()]
+    assert row["status"] == "error" and "too many YAML nodes" in row["error"], row
+    assert time.monotonic() - started < 15

@@ -122,10 +122,16 @@ def _depth_over(root: Any, limit: int) -> bool:
 NESTING_REASON = f"JSON nesting too deep (more than {MAX_NESTING} levels)"
 
 
+# JSON inside a string (tool-call arguments) is parsed again by each use, pretty-printed and
+# diffed: 2.5 million tiny values there took `diff --json` to 750 MB. Real arguments hold a few.
+MAX_NESTED_JSON_VALUES = MAX_JSON_VALUES // 5
+
+
 def loads_nested_json(text: str | bytes) -> Any:
     """`json.loads` for JSON found inside a recording's strings (tool-call arguments, SSE lines),
-    held to the files' limits; raises ValueError for invalid or too big or deep JSON."""
-    refused = too_many_values(text)
+    held to the files' nesting limit and a fifth of their values; raises ValueError for invalid,
+    too big or too deep JSON."""
+    refused = too_many_values(text, MAX_NESTED_JSON_VALUES)
     if refused:
         raise ValueError(refused)
     try:

@@ -25,6 +25,10 @@ from tui_replay.recording.model import RecordingError
 # they repeat counts against the file's budget of extra bytes (a 1 MB string repeated 5,000 times
 # is 5,000 nodes, but 5 GB once written out by `show --json` or an export).
 ALIAS_ALLOWANCE = 100_000
+# Nodes a document may have, aliases counted whole (within the file's JSON values budget): each
+# costs ~10 us to compose from libyaml's events, so 5 million took a minute in every command.
+# Real cassettes keep their bodies as strings: a few thousand nodes.
+MAX_NODES = 1_000_000
 
 _TAG = "tag:yaml.org,2002:"
 _STR, _BINARY, _TIMESTAMP = _TAG + "str", _TAG + "binary", _TAG + "timestamp"
@@ -150,10 +154,10 @@ def _compose(data: bytes | str, budget: ReadBudget) -> Any:
                 break  # one document: a cassette has no second one
             else:
                 continue
-            if nodes > budget.values:
+            if nodes > MAX_NODES or nodes > budget.values:
                 raise RecordingError(
-                    f"too many YAML nodes (over {budget.values:,}): "
-                    "the limit keeps reading a file under 1 GiB of memory"
+                    f"too many YAML nodes (over {min(MAX_NODES, budget.values):,}): "
+                    "the limit keeps reading a file quick and under 1 GiB of memory"
                 )
             # Attach `value` to the open collection, or make it the document.
             if not stack:
