@@ -10,6 +10,7 @@ import json
 import pytest
 
 from tui_replay.app.screens.export import ExportScreen
+from tui_replay.app.screens.raw import RawScreen
 from tui_replay.app.screens.replay import ReplayScreen
 from tui_replay.recording.limits import MAX_NESTING
 
@@ -90,3 +91,8 @@ async def test_x_exports_deep_arguments_as_sent_and_a_file_at_the_limit(workdir)
         assert "[" * (MAX_NESTING - 3) not in exports["export-curl"]  # indented: one bracket a line
         assert all("Cannot export" not in text for text in exports.values())
         assert '"extra"' in exports["export-curl"] and "'extra'" in exports["export-python"]
+        await pilot.press("escape", "v")  # the raw view walks the request too
+        await wait_for(pilot, lambda: isinstance(app.screen, RawScreen), what="the raw view")
+        await pilot.press("1", "2", "3")
+        await pilot.pause()
+        assert isinstance(app.screen, RawScreen)
