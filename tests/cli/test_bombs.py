@@ -344,3 +344,21 @@ def test_a_cassette_of_too_many_yaml_nodes_is_refused_quickly(tmp_path, cache_di
     [row] = [json.loads(line) for line in out.splitlines()]
     assert row["status"] == "error" and "too many YAML nodes" in row["error"], row
     assert time.monotonic() - started < 15
+
+
+@pytest.mark.timeout(120)
+def test_an_alias_inside_its_own_anchor_is_refused(tmp_path, cache_dir):
+    """`&a [*a]` composes as a list that holds itself: every walker would go round forever."""
+    path = tmp_path / "cycle.yaml"
+    path.write_text(
+        "interactions:\n"
+        "- request:\n"
+        "    uri: https://api.openai.com/v1/chat/completions\n"
+        "    method: POST\n"
+        "    parsed_body: &body {model: gpt-4o, messages: [], again: [*body]}\n"
+        "  response: {status: {code: 200}, body: {string: '{}'}}\n"
+    )
+    for command in (*COMMANDS, ("export", "--format", "rerecord")):
+        status, out, err, _ = run_limited(*command, str(path), cache_dir=cache_dir)
+        assert status == (0 if command[0] == "list" else 1), (command, status, err[-2000:])
+        assert_one_error_line(out, err, "inside its own anchor (a cycle)")
