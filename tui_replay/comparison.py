@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,9 +65,17 @@ TEXT_KINDS = frozenset(
 )
 
 
+# Longer texts (both together, in characters) are diffed as common start, changed middle, common
+# end: a word diff holds ~60 bytes a word (a 32 MB answer took diff past 1 GiB) and takes
+# quadratic time. Real answers are far shorter.
+WORD_DIFF_MAX_CHARS = 1_000_000
+
+
 def word_diff(a: str, b: str) -> list[tuple[str, str]]:
     """(op, text) runs, op in equal/delete/insert; whitespace runs are tokens too, so
     a whitespace-only change is visible and joining the equal+delete runs gives `a` back."""
+    if len(a) + len(b) > WORD_DIFF_MAX_CHARS:
+        return _ends_diff(a, b)
     left, right = _WORDS.findall(a), _WORDS.findall(b)
     runs: list[tuple[str, str]] = []
     matcher = difflib.SequenceMatcher(None, left, right, autojunk=False)
@@ -79,6 +88,29 @@ def word_diff(a: str, b: str) -> list[tuple[str, str]]:
         if j2 > j1:
             runs.append((INSERT, "".join(right[j1:j2])))
     return runs
+
+
+def _ends_diff(a: str, b: str) -> list[tuple[str, str]]:
+    """The runs of `word_diff` for texts too long to split into words: what both start and
+    end with is equal, the rest of each is deleted / inserted."""
+    start = _common_length(min(len(a), len(b)), lambda n: a[:n] == b[:n])
+    end = _common_length(min(len(a), len(b)) - start, lambda n: a[len(a) - n :] == b[len(b) - n :])
+    middle_a, middle_b = a[start : len(a) - end], b[start : len(b) - end]
+    runs = [(EQUAL, a[:start]), (DELETE, middle_a), (INSERT, middle_b), (EQUAL, a[len(a) - end :])]
+    return [(op, text) for op, text in runs if text]
+
+
+def _common_length(limit: int, same: Callable[[int], bool]) -> int:
+    """The largest n <= `limit` for which `same(n)` holds (it holds for every smaller n): a
+    binary search of string comparisons, each at C speed."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if same(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def count_words(text: str) -> int:

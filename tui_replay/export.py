@@ -31,6 +31,7 @@ from tui_replay.quoting import (
     python_literal,
     shell_word,
 )
+from tui_replay.recording.limits import loads_nested_json
 from tui_replay.recording.model import VCR, Kind, Recording, ToolCall, address_file
 from tui_replay.urls import join_url, path_on_base
 
@@ -233,7 +234,7 @@ def _call_lines(call: ToolCall) -> list[str]:
 
 def _pretty_json(arguments: str) -> str:
     try:
-        return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
+        return json.dumps(loads_nested_json(arguments), indent=2, ensure_ascii=False)
     except ValueError:
         return arguments
 

@@ -29,7 +29,7 @@ from tui_replay.recording.summary import summarize_file
         (b'{"a": "caf\xe9"}', "not UTF-8 text at byte 10"),
         (b'{"a": NaN}', "NaN is not valid JSON"),
         (b'{"a": Infinity}', "Infinity is not valid JSON"),
-        (b"[" * 200_000, "JSON nesting too deep"),
+        (b"[" * 200_000, "JSON nesting too deep (more than 100 levels)"),
         (b"[1, 2]", "top-level JSON is a list, not a recording object"),
         (b'"text"', "top-level JSON is a string, not a recording object"),
         (b"{}", "not a recording: no request/response"),

@@ -97,8 +97,9 @@ _MARKED_FILE_START = b'{"writer":"' + WRITER.encode() + b'"'
 
 LAYOUT = "2"  # of the tables (2: files.indexed, triggers); another layout is rebuilt
 # What the readers make of a file: bumped when the same file gives other rows, so rows stored by
-# an older reader are not served (2: realtime sessions and empty cassettes one row, gRPC samples).
-ROWS = "2"
+# an older reader are not served (2: realtime sessions and empty cassettes one row, gRPC samples;
+# 3: files nested past 100 levels, or expanding past the read budget, are error rows).
+ROWS = "3"
 _CREATE = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS files (id INTEGER PRIMARY KEY, dir TEXT NOT NULL, name TEXT NOT NULL,"

@@ -19,6 +19,9 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from tui_replay.comparison import (
     ADDED,
@@ -69,6 +72,18 @@ def _recording(data: bytes, label: str, max_size: int) -> Recording:
     if len(data) > max_size:
         raise RecordingError(f"file is {format_size(len(data))}, over the {format_size(max_size)} limit")
     return recording_from_obj(parse_json(data), label)
+
+
+def _report_line(report: dict[str, Any]) -> bytes:
+    """The --json report as one line; values JSON has no type for (MISSING) as their str. Written
+    directly: a round trip through the stdlib copied the whole report (a file within the limits
+    then took `diff --json` past 1 GiB)."""
+    from tui_replay.commands.output import dumps_line
+
+    try:
+        return orjson.dumps(report, default=str, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:  # a lone surrogate, an int past 64 bits: the stdlib writes those
+        return dumps_line(json.loads(json.dumps(report, default=str)))
 
 
 def compare_pair(pair: Pair, max_size: int) -> RecordingComparison:
@@ -457,8 +472,6 @@ def run_diff(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     tolerant_stdout()
     if args.json:
-        from tui_replay.commands.output import dumps_line
-
         counts: dict[str, int] = {}
         for comparison in comparisons:
             counts[comparison.verdict] = counts.get(comparison.verdict, 0) + 1
@@ -474,7 +487,7 @@ def run_diff(args: argparse.Namespace) -> int:
                 "lines": {"added": other.lines_added, "removed": other.lines_removed},
             }
         report["files"] = [c.to_json() for c in comparisons]
-        sys.stdout.buffer.write(dumps_line(json.loads(json.dumps(report, default=str))))
+        sys.stdout.buffer.write(_report_line(report))
     elif args.format == "markdown":
         sys.stdout.write(markdown(args.max_chars))
     else:

@@ -136,11 +136,13 @@ def _load_found(found: Found, max_size: int) -> Iterator[_Loaded]:
 def _load_cassette(file: str, max_size: int) -> Iterator[_Loaded]:
     """Every interaction of a cassette; one error row when the file is not a readable cassette."""
     from tui_replay.recording.cassette import cassette_test_id, parse_cassette, whole_cassette_recording
+    from tui_replay.recording.limits import ReadBudget
     from tui_replay.recording.load import cassette_recording, read_bytes
     from tui_replay.recording.model import interaction_address
 
+    budget = ReadBudget(max_size)  # the file's, shared by its interactions
     try:
-        interactions = parse_cassette(read_bytes(file, max_size))
+        interactions = parse_cassette(read_bytes(file, max_size), budget)
         whole = whole_cassette_recording(interactions, file, cassette_test_id(file))
     except RecordingError as exc:
         yield file, None, exc.reason
@@ -151,7 +153,7 @@ def _load_cassette(file: str, max_size: int) -> Iterator[_Loaded]:
     for index, raw in enumerate(interactions):
         address = interaction_address(file, index)
         try:
-            yield address, cassette_recording(raw, file, index, max_size), ""
+            yield address, cassette_recording(raw, file, index, max_size, budget), ""
         except RecordingError as exc:
             yield address, None, exc.reason
 

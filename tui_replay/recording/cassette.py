@@ -15,7 +15,8 @@ compare) treats it like any other recording:
   - anything else (uploads, telemetry, deletes): kind `unknown`, raw request and response.
 
 A 4xx/5xx answer is a recorded error. Bodies compressed per `Content-Encoding` (gzip,
-deflate) are inflated, never past the size limit.
+deflate) are inflated, never past the size limit. What the bodies of one cassette expand to
+(inflated bytes, JSON values, nesting) is held to the limits of a file (limits.ReadBudget).
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ from tui_replay.recording.cassette_grpc import (
     grpc_model,
     grpc_request,
     is_grpc_interaction,
+)
+from tui_replay.recording.limits import (
+    MAX_JSON_VALUES,
+    NESTING_REASON,
+    ReadBudget,
+    count_json_values,
+    nests_too_deep,
 )
 from tui_replay.recording.model import (
     VCR,
@@ -62,11 +70,12 @@ def is_cassette_name(name: str) -> bool:
     return name.lower().endswith(CASSETTE_SUFFIXES)
 
 
-def parse_cassette(data: bytes) -> list[Any]:
-    """The `interactions` list of a cassette file's bytes; raises only RecordingError."""
+def parse_cassette(data: bytes, budget: ReadBudget | None = None) -> list[Any]:
+    """The `interactions` list of a cassette file's bytes; raises only RecordingError.
+    `budget`: the file's (limits.ReadBudget), to be shared with `convert_interaction`."""
     if b"\x00" in data[:4096]:
         raise RecordingError("binary data, not YAML")
-    doc = load_yaml(data)
+    doc = load_yaml(data, budget)
     if not isinstance(doc, dict) or not isinstance(doc.get("interactions"), list):
         raise RecordingError("not a cassette: no top-level `interactions` list")
     return doc["interactions"]
@@ -151,17 +160,20 @@ def _headers(raw: Any) -> dict[str, str]:
     return headers
 
 
-def _inflate(data: bytes, encoding: str, max_size: int) -> bytes:
-    """`data` decoded per Content-Encoding; refuses to grow past `max_size` (a zip bomb)."""
+def _inflate(data: bytes, encoding: str, budget: ReadBudget) -> bytes:
+    """`data` decoded per Content-Encoding; refuses to grow past what the file may still expand
+    to (`budget.extra_bytes`, at first the size limit): a zip bomb, or many."""
+    inflated = False
     for coding in reversed([c.strip().lower() for c in encoding.split(",") if c.strip()]):
         if coding in ("identity", ""):
             continue
         if coding not in ("gzip", "x-gzip", "deflate"):
             raise _BodyNote(f"{coding} body not supported" if coding != "br" else "brotli body not supported")
         wbits = 31 if coding in ("gzip", "x-gzip") else 15
+        cap = max(budget.extra_bytes, 0)
         try:
             inflater = zlib.decompressobj(wbits)
-            out = inflater.decompress(data, max_size + 1)
+            out = inflater.decompress(data, cap + 1)  # never more than the cap in memory
             if coding == "deflate" and not out and data:
                 raise zlib.error("empty")
         except zlib.error:
@@ -169,12 +181,14 @@ def _inflate(data: bytes, encoding: str, max_size: int) -> bytes:
                 raise _BodyNote(f"{coding} body that does not inflate") from None
             try:  # raw deflate, as some servers send it
                 inflater = zlib.decompressobj(-15)
-                out = inflater.decompress(data, max_size + 1)
+                out = inflater.decompress(data, cap + 1)
             except zlib.error:
                 raise _BodyNote("deflate body that does not inflate") from None
-        if len(out) > max_size or inflater.unconsumed_tail:
+        if len(out) > cap or inflater.unconsumed_tail:
             raise _BodyNote("compressed body inflates past the size limit")
-        data = out
+        data, inflated = out, True
+    if inflated:
+        budget.extra_bytes -= len(data)
     return data
 
 
@@ -182,14 +196,15 @@ class _BodyNote(Exception):
     """A body that cannot be read as data: the interaction shows this note instead."""
 
 
-def _body_value(holder: dict, headers: dict[str, str], max_size: int) -> tuple[Any, str | None]:
+def _body_value(holder: dict, headers: dict[str, str], budget: ReadBudget) -> tuple[Any, str | None]:
     """(body, text) of a request or response: `parsed_body`, or `body` (string, bytes, {string: …}).
 
-    `body` is the parsed JSON when the text is JSON, else the text (or a note for binary
-    data); `text` is the decoded text when there is one (SSE streams are read from it).
+    `body` is the parsed JSON when the text is JSON, else the text (or a note for binary data
+    or one that does not inflate); `text` is the decoded text when there is one (SSE streams
+    are read from it). Raises RecordingError when the body is past the file's limits.
     """
     if "parsed_body" in holder:
-        return holder["parsed_body"], None
+        return holder["parsed_body"], None  # YAML: already counted by the composer
     raw = holder.get("body")
     if isinstance(raw, dict) and "string" in raw:
         raw = raw["string"]
@@ -197,7 +212,7 @@ def _body_value(holder: dict, headers: dict[str, str], max_size: int) -> tuple[A
         return None, None
     if isinstance(raw, (bytes, bytearray)):
         try:
-            raw = _inflate(bytes(raw), headers.get("content-encoding", ""), max_size)
+            raw = _inflate(bytes(raw), headers.get("content-encoding", ""), budget)
         except _BodyNote as note:
             return f"[{len(raw)} bytes: {note}]", None
         try:
@@ -207,11 +222,24 @@ def _body_value(holder: dict, headers: dict[str, str], max_size: int) -> tuple[A
     if not isinstance(raw, str):
         return raw, None  # already data (a hand-written cassette)
     start = raw.lstrip()[:1]
-    if start in ("{", "["):
+    parsed = start in ("{", "[")
+    if parsed or _is_sse(raw, headers):
+        # Parsed, tiny values cost ~100 bytes each; an SSE event also a line and a wrapper.
+        values = count_json_values(raw) + (0 if parsed else 4 * raw.count("\n"))
+        if values > budget.values:
+            raise RecordingError(
+                f"body: too many JSON values ({values:,}): a file may hold {MAX_JSON_VALUES:,} "
+                "in all, so that reading it stays under 1 GiB of memory"
+            )
+        budget.values -= values
+    if parsed:
         try:
-            return orjson.loads(raw), raw
+            value = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            pass
+            return raw, raw
+        if nests_too_deep(value):
+            raise RecordingError(f"body: {NESTING_REASON}")
+        return value, raw
     return raw, raw
 
 
@@ -234,7 +262,7 @@ def _sse_data(lines: list[str]) -> list[dict]:
                     value = orjson.loads(raw)
                 except orjson.JSONDecodeError:
                     continue
-                if isinstance(value, dict):
+                if isinstance(value, dict) and not nests_too_deep(value):
                     items.append(value)
     return items
 
@@ -332,8 +360,10 @@ def _api(path: str) -> str | None:
     return None
 
 
-def convert_interaction(raw: Any, max_size: int) -> Interaction:
-    """One cassette interaction as a recording object (see the module doc)."""
+def convert_interaction(raw: Any, max_size: int, budget: ReadBudget | None = None) -> Interaction:
+    """One cassette interaction as a recording object (see the module doc). `budget`: the file's,
+    shared by its interactions (parse_cassette); a fresh one when None."""
+    budget = budget if budget is not None else ReadBudget(max_size)
     raw = as_dict(raw)
     if is_grpc_interaction(raw):
         return _grpc_interaction(raw)
@@ -345,8 +375,8 @@ def convert_interaction(raw: Any, max_size: int) -> Interaction:
     path = urlsplit(url).path
     request_headers = _headers(request.get("headers"))
     response_headers = _headers(response.get("headers"))
-    request_body, _ = _body_value(request, request_headers, max_size)
-    body, text = _body_value(response, response_headers, max_size)
+    request_body, _ = _body_value(request, request_headers, budget)
+    body, text = _body_value(response, response_headers, budget)
     status_raw = response.get("status")
     status = as_int(as_dict(status_raw).get("code")) if isinstance(status_raw, dict) else as_int(status_raw)
     streaming = _is_sse(text, response_headers)

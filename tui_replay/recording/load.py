@@ -18,7 +18,13 @@ import orjson
 
 from tui_replay.recording.assemble import assemble_response, parse_request, request_endpoint
 from tui_replay.recording.citations import find_citations, retrieved_chunks
-from tui_replay.recording.limits import DEFAULT_MAX_SIZE, too_many_values
+from tui_replay.recording.limits import (
+    DEFAULT_MAX_SIZE,
+    NESTING_REASON,
+    ReadBudget,
+    nests_too_deep,
+    too_many_values,
+)
 from tui_replay.recording.model import (
     VCR,
     Choice,
@@ -166,7 +172,7 @@ def _decode_error(data: bytes, exc: orjson.JSONDecodeError) -> str:
             return f"not UTF-8 text at byte {err.start}"
         return "not UTF-8 text"
     if "depth limit" in message or "recursion" in message.lower():
-        return "JSON nesting too deep"
+        return NESTING_REASON
     rest = data[pos : pos + 9]
     for token in (b"NaN", b"Infinity", b"-Infinity"):
         if rest.startswith(token):
@@ -190,7 +196,9 @@ def parse_json(data: bytes) -> dict[str, Any]:
         else:
             raise RecordingError(_decode_error(data, exc)) from None
     except RecursionError:
-        raise RecordingError("JSON nesting too deep") from None
+        raise RecordingError(NESTING_REASON) from None
+    if nests_too_deep(obj):  # within orjson's 1,024 levels, deeper than what every command can walk
+        raise RecordingError(NESTING_REASON)
     if not isinstance(obj, dict):
         kind = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "a boolean"}.get(
             type(obj), "null"
@@ -388,7 +396,8 @@ def load_recording(path: str | os.PathLike[str], *, max_size: int = DEFAULT_MAX_
     except (OSError, ValueError) as exc:
         raise RecordingError(f"cannot read: {exc}") from None
     if index is not None or is_cassette_name(file):
-        interactions = parse_cassette(data)
+        budget = ReadBudget(max_size)
+        interactions = parse_cassette(data, budget)
         whole = whole_cassette_recording(interactions, file, cassette_test_id(file))
         if whole is not None:  # a realtime session or an empty cassette: the file is the recording
             if index is not None:
@@ -402,18 +411,21 @@ def load_recording(path: str | os.PathLike[str], *, max_size: int = DEFAULT_MAX_
             index = 0
         if index >= len(interactions):
             raise RecordingError(f"no interaction #{index}: the cassette has {len(interactions)}")
-        return cassette_recording(interactions[index], file, index, max_size)
+        return cassette_recording(interactions[index], file, index, max_size, budget)
     return recording_from_obj(parse_json(data), file)
 
 
-def cassette_recording(raw: Any, file: str, index: int, max_size: int = DEFAULT_MAX_SIZE) -> Recording:
-    """Interaction `index` of a cassette, assembled like any recording; raises only RecordingError."""
+def cassette_recording(
+    raw: Any, file: str, index: int, max_size: int = DEFAULT_MAX_SIZE, budget: ReadBudget | None = None
+) -> Recording:
+    """Interaction `index` of a cassette, assembled like any recording; raises only RecordingError.
+    `budget`: the cassette's (parse_cassette), shared by its interactions."""
     from tui_replay.recording.cassette import cassette_test_id, convert_interaction, unknown_recording
 
     address = interaction_address(file, index)
     test_id = cassette_test_id(file)
     try:
-        item = convert_interaction(raw, max_size)
+        item = convert_interaction(raw, max_size, budget)
     except RecordingError as exc:
         raise RecordingError(f"interaction #{index}: {exc.reason}") from None
     except Exception as exc:

@@ -7,12 +7,13 @@ live comparison all consume these. `Recording` is the whole file assembled;
 
 from __future__ import annotations
 
-import json
 import operator
 import sys
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
+
+from tui_replay.recording.limits import loads_nested_json
 
 # Where a recording comes from: a llama-stack / OGX JSON file, or one interaction of a vcrpy cassette.
 LLAMA_STACK = "llama-stack"
@@ -87,7 +88,7 @@ class ToolCall:
         if self.arguments.strip() == "":
             return {}, None
         try:
-            return json.loads(self.arguments), None
+            return loads_nested_json(self.arguments), None
         except ValueError as exc:
             return None, f"arguments are not valid JSON: {exc}"
 

@@ -19,6 +19,7 @@ import orjson
 
 from tui_replay.recording.assemble import assemble_response, parse_request, request_endpoint
 from tui_replay.recording.citations import count_markers
+from tui_replay.recording.limits import ReadBudget
 from tui_replay.recording.load import (
     CHUNK_TIMES_KEY,
     DEFAULT_MAX_SIZE,
@@ -579,8 +580,9 @@ def summarize_cassette(
     )
     from tui_replay.recording.model import interaction_address
 
+    budget = ReadBudget(max_size)  # the file's, shared by its interactions
     try:
-        interactions = parse_cassette(data)
+        interactions = parse_cassette(data, budget)
     except RecordingError as exc:
         if exc.reason.startswith("not a cassette"):
             raise NotACassette(exc.reason) from None
@@ -596,7 +598,7 @@ def summarize_cassette(
         address = interaction_address(file, index)
         text = ""
         try:
-            item = convert_interaction(raw, max_size)
+            item = convert_interaction(raw, max_size, budget)
             if item.obj is not None:
                 row = summarize_obj({**item.obj, "test_id": test_id}, address)
                 if texts is not None:

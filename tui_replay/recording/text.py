@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
+from tui_replay.recording.limits import loads_nested_json
 
 # A document longer than this is cut (the index and the file scan cut it alike).
 MAX_TEXT_CHARS = 4_000_000
@@ -162,8 +162,8 @@ def _sse_text(lines: list, out: list[str]) -> None:
     for line in lines:
         if type(line) is str and line.startswith("data:"):
             try:
-                event = orjson.loads(line[5:])
-            except orjson.JSONDecodeError:
+                event = loads_nested_json(line[5:])
+            except ValueError:
                 continue
             _collect(event, out, False)
 

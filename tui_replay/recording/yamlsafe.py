@@ -4,10 +4,11 @@
 composer recurses once per nesting level (a few tens of thousands of `[` crash the process,
 and it is quadratic well before that), and an alias bomb ("billion laughs") loads as a small
 graph that explodes in whoever walks it. So the events of the C parser (a state machine, no
-recursion) are composed here with an explicit stack, a depth limit and a budget of nodes in
-which an alias counts as the whole subtree it repeats. Scalars are resolved and constructed
-by PyYAML's SafeLoader (plain scalars by its implicit resolvers), so values are what
-`yaml.load(CSafeLoader)` gives, except timestamps, kept as their text (JSON has no dates).
+recursion) are composed here with an explicit stack, the files' nesting limit (an alias counting
+as deep as what it repeats), and a budget of nodes and of text in which an alias counts as the
+whole subtree it repeats; an alias inside its own anchor (a cycle) is refused. Scalars are
+resolved and constructed by PyYAML's SafeLoader (plain scalars by its implicit resolvers), so
+values are what `yaml.load(CSafeLoader)` gives, except timestamps, kept as their text (JSON has no dates).
 Only the tags of YAML's core types and `!!binary` are accepted: never a Python object.
 """
 
@@ -17,11 +18,17 @@ from typing import Any
 
 import yaml
 
+from tui_replay.recording.limits import MAX_NESTING, ReadBudget
 from tui_replay.recording.model import RecordingError
 
-MAX_DEPTH = 512
-# Nodes that aliases may add beyond the document's own: a real cassette has none or few.
+# Nodes that aliases may add beyond the document's own: a real cassette has none or few. The text
+# they repeat counts against the file's budget of extra bytes (a 1 MB string repeated 5,000 times
+# is 5,000 nodes, but 5 GB once written out by `show --json` or an export).
 ALIAS_ALLOWANCE = 100_000
+# Nodes a document may have, aliases counted whole (within the file's JSON values budget): each
+# costs ~10 us to compose from libyaml's events, so 5 million took a minute in every command.
+# Real cassettes keep their bodies as strings: a few thousand nodes.
+MAX_NODES = 1_000_000
 
 _TAG = "tag:yaml.org,2002:"
 _STR, _BINARY, _TIMESTAMP = _TAG + "str", _TAG + "binary", _TAG + "timestamp"
@@ -53,10 +60,14 @@ def _scalar(event: yaml.ScalarEvent) -> Any:
     return _helper.construct_object(node)
 
 
-def load_yaml(data: bytes | str) -> Any:
-    """The first document of `data` as plain Python data; raises only RecordingError."""
+def load_yaml(data: bytes | str, budget: ReadBudget | None = None) -> Any:
+    """The first document of `data` as plain Python data; raises only RecordingError.
+
+    `budget`: what the file may expand to (limits.ReadBudget); what the document takes of it
+    (nodes, text its aliases repeat) is taken off.
+    """
     try:
-        return _compose(data)
+        return _compose(data, budget if budget is not None else ReadBudget())
     except RecordingError:
         raise
     except yaml.YAMLError as exc:
@@ -72,12 +83,17 @@ def _yaml_reason(exc: yaml.YAMLError) -> str:
     return " ".join(f"{problem}{where}".split())
 
 
-def _compose(data: bytes | str) -> Any:
-    anchors: dict[str, tuple[Any, int]] = {}  # anchor -> (value, nodes it stands for)
-    # Open collections: (container, pending key or _NO_KEY for maps, anchor, nodes at start).
+def _compose(data: bytes | str, budget: ReadBudget) -> Any:
+    # anchor -> (value, nodes and characters of text it stands for, levels it nests), or
+    # _OPEN while its collection is being composed (an alias to it would be a cycle).
+    anchors: dict[str, Any] = {}
+    # Open collections: [container, pending key or _NO_KEY for maps, anchor, nodes and text at
+    # start, levels of its deepest child].
     stack: list[list[Any]] = []
     nodes = 0  # nodes composed, an alias counting as everything it repeats
     own = 0  # events that are nodes of the document itself
+    text = 0  # characters of scalar text composed, an alias counting all it repeats
+    repeated = 0  # of which aliases repeated
     root: Any = None
     have_root = False
     sequence_start, mapping_start, scalar_ev, alias_ev = (
@@ -94,46 +110,62 @@ def _compose(data: bytes | str) -> Any:
             if event is None:
                 break
             kind = type(event)
+            levels = 0  # how deep the value attached below nests
             if kind is scalar_ev:
                 value = _scalar(event)
                 nodes += 1
                 own += 1
+                text += len(event.value)
                 if event.anchor is not None:
-                    anchors[event.anchor] = (value, 1)
+                    anchors[event.anchor] = (value, 1, len(event.value), 0)
             elif kind is alias_ev:
                 found = anchors.get(event.anchor)
                 if found is None:
                     raise RecordingError(f"not valid YAML: unknown alias *{event.anchor}")
-                value, size = found
+                if found is _OPEN:
+                    raise RecordingError(f"YAML alias *{event.anchor} inside its own anchor (a cycle)")
+                value, size, chars, levels = found
                 nodes += size
-                if nodes > own + ALIAS_ALLOWANCE:
+                text += chars
+                repeated += chars
+                if nodes > own + ALIAS_ALLOWANCE or repeated > budget.extra_bytes:
                     raise RecordingError("YAML aliases repeat too much (an alias bomb?)")
+                if len(stack) + levels > MAX_NESTING:
+                    raise RecordingError(f"YAML nesting too deep (more than {MAX_NESTING} levels)")
             elif kind is sequence_start or kind is mapping_start:
                 if event.tag not in (_SEQ_TAGS if kind is sequence_start else _MAP_TAGS):
                     raise RecordingError(f"YAML tag {event.tag} is not allowed (only plain data is read)")
-                if len(stack) >= MAX_DEPTH:
-                    raise RecordingError(f"YAML nesting deeper than {MAX_DEPTH} levels")
+                if len(stack) >= MAX_NESTING:
+                    raise RecordingError(f"YAML nesting too deep (more than {MAX_NESTING} levels)")
                 nodes += 1
                 own += 1
                 container: Any = [] if kind is sequence_start else {}
-                stack.append([container, _NO_KEY, event.anchor, nodes])
-                if event.anchor is not None:  # an alias inside itself sees it (as PyYAML would)
-                    anchors[event.anchor] = (container, 1)
+                stack.append([container, _NO_KEY, event.anchor, nodes, text, 0])
+                if event.anchor is not None:
+                    anchors[event.anchor] = _OPEN
                 continue
             elif kind in ends:
-                container, _, anchor, started = stack.pop()
+                container, _, anchor, nodes_before, text_before, deepest = stack.pop()
+                levels = deepest + 1
                 if anchor is not None:
-                    anchors[anchor] = (container, nodes - started + 1)
+                    anchors[anchor] = (container, nodes - nodes_before + 1, text - text_before, levels)
                 value = container
             elif kind is yaml.DocumentEndEvent:
                 break  # one document: a cassette has no second one
             else:
                 continue
+            if nodes > MAX_NODES or nodes > budget.values:
+                raise RecordingError(
+                    f"too many YAML nodes (over {min(MAX_NODES, budget.values):,}): "
+                    "the limit keeps reading a file quick and under 1 GiB of memory"
+                )
             # Attach `value` to the open collection, or make it the document.
             if not stack:
                 root, have_root = value, True
                 continue
             top = stack[-1]
+            if levels > top[5]:
+                top[5] = levels
             parent = top[0]
             if type(parent) is list:
                 parent.append(value)
@@ -148,6 +180,8 @@ def _compose(data: bytes | str) -> Any:
         dispose = getattr(loader, "dispose", None)
         if dispose is not None:
             dispose()
+    budget.values -= nodes
+    budget.extra_bytes -= repeated
     return root if have_root else None
 
 
@@ -156,3 +190,4 @@ class _NoKey:
 
 
 _NO_KEY: Any = _NoKey()
+_OPEN: Any = object()

@@ -9,7 +9,6 @@ in a worker); `n` shows the normalized request/response it was read as, `y` the 
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -23,6 +22,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from tui_replay.app.widgets.json_view import JsonView
 from tui_replay.app.widgets.search_bar import SearchBar
 from tui_replay.recording.cassette_source import interaction_source
+from tui_replay.recording.limits import loads_nested_json
 from tui_replay.recording.load import read_bytes
 from tui_replay.recording.model import VCR, Recording, RecordingError, address_file
 from tui_replay.textsafe import safe_text
@@ -42,7 +42,7 @@ def sse_events(lines: list[Any]) -> list[dict[str, Any]]:
         value = value.removeprefix(" ")
         if field == "data":
             try:
-                current["data"] = json.loads(value)
+                current["data"] = loads_nested_json(value)
             except ValueError:
                 current["data"] = value
         else:

@@ -7,7 +7,6 @@ exception wins over the kind. All recorded text is shown literally.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +19,7 @@ from textual.widgets import DataTable, Static
 from tui_replay.app.widgets.conversation import ConversationView, shown_text
 from tui_replay.app.widgets.json_view import JsonView
 from tui_replay.export import request_body
+from tui_replay.recording.limits import loads_nested_json
 from tui_replay.recording.model import Kind, Recording
 from tui_replay.textsafe import one_line, safe_text
 
@@ -136,7 +136,7 @@ class ResultView(KindView):
         result = summary.get("result")
         if isinstance(result, str):
             try:
-                yield JsonView(json.loads(result))
+                yield JsonView(loads_nested_json(result))
             except ValueError:
                 yield Static(shown_text(result))
         else:

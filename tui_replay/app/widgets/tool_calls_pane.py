@@ -17,6 +17,7 @@ from textual.widgets import Collapsible, Static
 
 from tui_replay.app.widgets.conversation import is_long, shown_text
 from tui_replay.playback import LiveToolCall, check_arguments, tool_spec
+from tui_replay.recording.limits import loads_nested_json
 from tui_replay.recording.model import Message, Recording, ToolCall
 from tui_replay.textsafe import one_line, safe_text
 
@@ -24,7 +25,7 @@ from tui_replay.textsafe import one_line, safe_text
 def pretty_arguments(arguments: str) -> str:
     """Indented JSON when `arguments` parse, else the string as sent."""
     try:
-        return json.dumps(json.loads(arguments), indent=2, ensure_ascii=False)
+        return json.dumps(loads_nested_json(arguments), indent=2, ensure_ascii=False)
     except ValueError:
         return arguments
 

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui_replay.recording.limits import loads_nested_json
 from tui_replay.recording.model import (
     ContentPart,
     Event,
@@ -328,8 +329,8 @@ def parse_sse(lines: list) -> list[tuple[str | None, Any]]:
         elif line.startswith("data:"):
             raw = line[5:].strip()
             try:
-                data: Any = json.loads(raw)
-            except (ValueError, RecursionError):
+                data: Any = loads_nested_json(raw)
+            except ValueError:
                 data = raw
             items.append((event, data))
             event = None
