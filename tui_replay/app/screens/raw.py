@@ -20,7 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from tui_replay.app.widgets.json_view import JsonView
-from tui_replay.app.widgets.search_bar import SearchBar
+from tui_replay.app.widgets.search_bar import SearchBar, SearchSteps
 from tui_replay.recording.cassette_source import interaction_source
 from tui_replay.recording.limits import loads_nested_json
 from tui_replay.recording.load import read_bytes
@@ -65,7 +65,7 @@ def current_chunk(recording: Recording, position: int) -> Any | None:
     return body[min(position, len(body)) - 1] if body else None
 
 
-class RawScreen(Screen[None]):
+class RawScreen(SearchSteps, Screen[None]):
     CSS_PATH = "raw.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,v", "back", "Back", id="raw.back"),
@@ -187,15 +187,7 @@ class RawScreen(Screen[None]):
         if not self.search_term and self.recording.format == VCR:
             self.action_normalized()  # `n` without a search: a cassette's normalized view
             return
-        self._step_match(1)
-
-    def action_search_previous(self) -> None:
-        self._step_match(-1)
-
-    def _step_match(self, step: int) -> None:
-        if self.search_matches:
-            self.search_at = (self.search_at + step) % len(self.search_matches)
-            self._show_match()
+        super().action_search_next()
 
     def _show_match(self) -> None:
         view = self._shown_json()

@@ -54,7 +54,7 @@ from tui_replay.app.widgets.key_footer import KeyFooter
 from tui_replay.app.widgets.key_status import KeyStatusLabel
 from tui_replay.app.widgets.kind_views import view_for
 from tui_replay.app.widgets.markdown_answer_view import MarkdownAnswerView
-from tui_replay.app.widgets.search_bar import SearchBar
+from tui_replay.app.widgets.search_bar import SearchBar, SearchSteps
 from tui_replay.app.widgets.tool_calls_pane import ToolCallsPane
 from tui_replay.app.widgets.transport import Transport
 from tui_replay.catalog.testids import short_test_id
@@ -80,7 +80,7 @@ PANES = (
 )
 
 
-class ReplayScreen(Screen[None]):
+class ReplayScreen(SearchSteps, Screen[None]):
     """Replay one recording file."""
 
     CSS_PATH = "replay.tcss"
@@ -439,17 +439,6 @@ class ReplayScreen(Screen[None]):
         if needle in said(response.text, response.tool_calls) or needle in (response.reasoning or "").lower():
             places.append(("answer", 0))
         return places
-
-    def action_search_next(self) -> None:
-        self._step_match(1)
-
-    def action_search_previous(self) -> None:
-        self._step_match(-1)
-
-    def _step_match(self, step: int) -> None:
-        if self.search_matches:
-            self.search_at = (self.search_at + step) % len(self.search_matches)
-            self._show_match()
 
     def _show_match(self) -> None:
         """Bring the current match into view: its message (unfolded), or the whole answer."""

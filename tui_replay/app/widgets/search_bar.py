@@ -6,7 +6,7 @@ the screen finds and shows the matches. Escape closes the box and keeps the sear
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -68,3 +68,25 @@ class SearchBar(Horizontal):
         event.stop()
         self.post_message(self.Submitted(event.value))
         self.screen.set_focus(None)
+
+
+class SearchSteps:
+    """`n` / `N` over a screen's matches, the same in replay and the raw view: the screen fills
+    `search_matches` and shows the current one in `_show_match`."""
+
+    search_matches: list[Any]
+    search_at: int
+
+    def action_search_next(self) -> None:
+        self._step_match(1)
+
+    def action_search_previous(self) -> None:
+        self._step_match(-1)
+
+    def _step_match(self, step: int) -> None:
+        if self.search_matches:
+            self.search_at = (self.search_at + step) % len(self.search_matches)
+            self._show_match()
+
+    def _show_match(self) -> None:
+        raise NotImplementedError
