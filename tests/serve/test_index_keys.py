@@ -120,3 +120,20 @@ def test_no_cache_reads_and_stores_nothing(tree, tmp_path):
     index = _index(tree, cache_dir, use_cache=False)
     assert _every_key_read(index) == keys
     assert index.keys_from_cache == 0 and index.files_read == len({e.file for e in index.entries.values()})
+
+
+def test_files_named_on_the_command_line_load_their_keys_too(tree, tmp_path, monkeypatch):
+    monkeypatch.chdir(tree)  # relative names, as typed
+    named = [
+        sorted(Path("inference").rglob("*.json"))[0].as_posix(),
+        "test_anthropic__test_anthropic_tool_output.yaml",
+    ]
+    cache_dir = tmp_path / "cache"
+    first = ServeIndex(named, cache_dir=str(cache_dir))
+    first.build()
+    keys = _every_key_read(first)
+    assert len(keys) > 2 and first.files_read == 2
+    second = ServeIndex(named, cache_dir=str(cache_dir))
+    second.build()
+    assert _every_key_read(second) == keys
+    assert second.files_read == 0 and second.keys_from_cache == len(keys)

@@ -487,8 +487,8 @@ class SummaryCache:
 
     def iter_match_keys(
         self, api: str, abs_root: str
-    ) -> Iterator[tuple[str, int, int, int, str | None, bytes]]:
-        """(absolute path, size, mtime_ns, interaction, key, facts) of the stored match keys of
+    ) -> Iterator[tuple[str, str, int, int, int, str | None, bytes]]:
+        """(folder, name, size, mtime_ns, interaction, key, facts) of the stored match keys of
         `api` under `abs_root` (a folder or a file). Nothing without a cache or on a failure."""
         conn = self.connection()
         if conn is None or not _storable(abs_root):
@@ -506,8 +506,7 @@ class SummaryCache:
             folder, name = os.path.split(root)
             where, values = " AND f.dir = ? AND f.name = ?", (api, folder, name)
         try:
-            for folder, name, size, mtime_ns, interaction, key, facts in conn.execute(select + where, values):
-                yield os.path.join(folder, name), size, mtime_ns, interaction, key, facts
+            yield from conn.execute(select + where, values)
         except sqlite3.Error as exc:
             self._failed(exc)
 

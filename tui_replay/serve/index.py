@@ -187,6 +187,8 @@ _FACT_TYPES = (
     ("unreadable", (bool,)),
 )
 RECORDING_INTERACTION = -1  # `match_keys.interaction` of a recording (not a cassette)
+# Every allowed combination of value types: a stored list is checked in one lookup.
+_VALID_FACT_TYPES = frozenset(itertools.product(*(types for _, types in _FACT_TYPES)))
 
 
 def entry_facts(entry: Entry) -> bytes:
@@ -202,14 +204,12 @@ def restore_facts(entry: Entry, key: object, facts: object) -> bool:
         values = orjson.loads(facts)
     except orjson.JSONDecodeError:
         return False
-    if type(values) is not list or len(values) != len(_FACT_TYPES):
-        return False
-    if not all(type(value) in types for value, (_, types) in zip(values, _FACT_TYPES, strict=True)):
+    if type(values) is not list or tuple(map(type, values)) not in _VALID_FACT_TYPES:
         return False
     if key is None and not values[-1]:  # only an unreadable entry has no key
         return False
-    for (name, _), value in zip(_FACT_TYPES, values, strict=True):
-        setattr(entry, name, value)
+    # (In _FACT_TYPES order; 100,000 entries at a start: no loop of setattr.)
+    entry.url, entry.answer, entry.response_id, entry.current, entry.test_id_hashed, entry.unreadable = values
     entry.key = key
     entry.read = True
     return True
@@ -392,9 +392,16 @@ class ServeIndex:
                 abs_root = os.path.abspath(root)
                 with self.catalog.lock:  # the watcher shares the cache
                     stored = list(cache.iter_match_keys(api, abs_root))
-                for path, size, mtime_ns, interaction, key, facts in stored:
-                    # The path as the scan spells it (the root as given, then the rest).
-                    address = root if path == abs_root else os.path.join(root, path[len(abs_root) + 1 :])
+                # A stored folder as the scan spells it (the root as given, then the rest), with
+                # its separator: one join per folder, not per file.
+                prefixes: dict[str, str] = {}
+                file_root = not os.path.isdir(abs_root)  # (its rows are of that file alone)
+                for folder, name, size, mtime_ns, interaction, key, facts in stored:
+                    prefix = prefixes.get(folder)
+                    if prefix is None:
+                        relative = folder[len(abs_root) + 1 :]
+                        prefix = prefixes[folder] = os.path.join(root, relative, "")
+                    address = root if file_root else prefix + name
                     if interaction != RECORDING_INTERACTION:
                         address = f"{address}#{interaction}"
                     entry = entries.get(address)
