@@ -272,6 +272,7 @@ class ServeIndex:
         self._keys_loaded: set[str] = set()  # APIs whose stored match keys were loaded
         self.files_read = 0  # request bodies read (files), this process
         self.keys_from_cache = 0  # entries whose keys came from the cache
+        self._keys_unsaved = False  # keys handed to the cache since its last save
         self.all_read = threading.Event()
 
     # -- building ------------------------------------------------------------------------
@@ -422,8 +423,9 @@ class ServeIndex:
     def _save_keys(self) -> None:
         """Write the keys read so far to the cache (waits for the write, at most the busy timeout)."""
         cache = self.catalog.cache
-        if cache is not None:
+        if cache is not None and self._keys_unsaved:  # (a miss calls this too: not for nothing)
             with self.catalog.lock:
+                self._keys_unsaved = False
                 cache.save()
 
     def _store_keys(self, entry: Entry, filled: list[Entry], size: int, mtime_ns: int) -> None:
@@ -442,7 +444,8 @@ class ServeIndex:
             for item in filled
         ]
         with self.catalog.lock:
-            cache.put_match_keys(os.path.abspath(entry.file), size, mtime_ns, keys)
+            if cache.put_match_keys(os.path.abspath(entry.file), size, mtime_ns, keys):
+                self._keys_unsaved = True
 
     def _read(self, entry: Entry) -> None:
         """File `entry` under its key (and a cassette's other interactions with it), give it to
