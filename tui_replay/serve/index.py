@@ -270,6 +270,7 @@ class ServeIndex:
         self._explainer_paths: set[str] = set()
         self._explain_tried: set[str] = set()  # files read for the explain engine
         self._keys_loaded: set[str] = set()  # APIs whose stored match keys were loaded
+        self._loading = threading.Lock()
         self.files_read = 0  # request bodies read (files), this process
         self.keys_from_cache = 0  # entries whose keys came from the cache
         self._keys_unsaved = False  # keys handed to the cache since its last save
@@ -382,43 +383,49 @@ class ServeIndex:
         cache = self.catalog.cache
         if api in self._keys_loaded:
             return
-        with self.lock:
+        with self._loading:  # (once per API; requests of other APIs go on meanwhile)
             if api in self._keys_loaded:
                 return
-            self._keys_loaded.add(api)
-            if cache is None:
-                return
-            entries, by_key, loaded = self.entries, self.by_key, 0
-            for root in self.roots:
-                abs_root = os.path.abspath(root)
+            if cache is not None:
                 with self.catalog.lock:  # the watcher shares the cache
-                    stored = list(cache.iter_match_keys(api, abs_root))
-                # A stored folder as the scan spells it (the root as given, then the rest), with
-                # its separator: one join per folder, not per file.
-                prefixes: dict[str, str] = {}
-                file_root = not os.path.isdir(abs_root)  # (its rows are of that file alone)
-                for folder, name, size, mtime_ns, interaction, key, facts in stored:
-                    prefix = prefixes.get(folder)
-                    if prefix is None:
-                        relative = folder[len(abs_root) + 1 :]
-                        prefix = prefixes[folder] = os.path.join(root, relative, "")
-                    address = root if file_root else prefix + name
-                    if interaction != RECORDING_INTERACTION:
-                        address = f"{address}#{interaction}"
-                    entry = entries.get(address)
-                    if entry is None or entry.read or entry.api != api:
-                        continue
-                    summary = entry.summary
-                    if summary.size != size or summary.mtime_ns != mtime_ns:
-                        continue  # changed since: read again
-                    if not restore_facts(entry, key, facts):
-                        continue
-                    loaded += 1
-                    if key is not None:
-                        by_key.setdefault(key, []).append(entry)
-                    if entry.response_id is not None:
-                        self.response_ids.setdefault(entry.response_id, entry)
-            self.keys_from_cache += loaded
+                    stored = [
+                        (root, list(cache.iter_match_keys(api, os.path.abspath(root)))) for root in self.roots
+                    ]
+                with self.lock:
+                    self._restore_keys(api, stored)
+            self._keys_loaded.add(api)
+
+    def _restore_keys(self, api: str, stored: list[tuple[str, list[tuple]]]) -> None:
+        """Give the entries of `api` listed at their stored version the keys stored, by root."""
+        entries, by_key, loaded = self.entries, self.by_key, 0
+        for root, rows in stored:
+            abs_root = os.path.abspath(root)
+            # A stored folder as the scan spells it (the root as given, then the rest), with
+            # its separator: one join per folder, not per file.
+            prefixes: dict[str, str] = {}
+            file_root = not os.path.isdir(abs_root)  # (its rows are of that file alone)
+            for folder, name, size, mtime_ns, interaction, key, facts in rows:
+                prefix = prefixes.get(folder)
+                if prefix is None:
+                    relative = folder[len(abs_root) + 1 :]
+                    prefix = prefixes[folder] = os.path.join(root, relative, "")
+                address = root if file_root else prefix + name
+                if interaction != RECORDING_INTERACTION:
+                    address = f"{address}#{interaction}"
+                entry = entries.get(address)
+                if entry is None or entry.read or entry.api != api:
+                    continue
+                summary = entry.summary
+                if summary.size != size or summary.mtime_ns != mtime_ns:
+                    continue  # changed since: read again
+                if not restore_facts(entry, key, facts):
+                    continue
+                loaded += 1
+                if key is not None:
+                    by_key.setdefault(key, []).append(entry)
+                if entry.response_id is not None:
+                    self.response_ids.setdefault(entry.response_id, entry)
+        self.keys_from_cache += loaded
 
     def _save_keys(self) -> None:
         """Write the keys read so far to the cache (waits for the write, at most the busy timeout)."""
