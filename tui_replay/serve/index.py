@@ -375,7 +375,7 @@ class ServeIndex:
         then what was read is written to the cache."""
         for api in list(self.by_api):
             self.ensure_api(api)
-        self._save_keys()
+        self.save_keys()
         self.all_read.set()
 
     def _load_keys(self, api: str) -> None:
@@ -427,11 +427,13 @@ class ServeIndex:
                     self.response_ids.setdefault(entry.response_id, entry)
         self.keys_from_cache += loaded
 
-    def _save_keys(self) -> None:
+    def save_keys(self) -> None:
         """Write the keys read so far to the cache (waits for the write, at most the busy timeout)."""
         cache = self.catalog.cache
-        if cache is not None and self._keys_unsaved:  # (a miss calls this too: not for nothing)
-            with self.catalog.lock:
+        if cache is None:
+            return
+        with self.catalog.lock:  # (checked inside: a miss waits for a save under way, then returns)
+            if self._keys_unsaved:  # (a miss calls this too: not for nothing)
                 self._keys_unsaved = False
                 cache.save()
 
