@@ -137,3 +137,25 @@ def test_files_named_on_the_command_line_load_their_keys_too(tree, tmp_path, mon
     second.build()
     assert _every_key_read(second) == keys
     assert second.files_read == 0 and second.keys_from_cache == len(keys)
+
+
+def test_damaged_stored_keys_are_read_again(tree, tmp_path):
+    cache_dir = tmp_path / "cache"
+    keys = _every_key_read(_index(tree, cache_dir))
+    with sqlite3.connect(cache_dir / CACHE_FOLDER / DB_NAME) as conn:
+        (damaged,) = conn.execute("SELECT file_id FROM match_keys WHERE interaction = -1 LIMIT 1").fetchone()
+        conn.execute("UPDATE match_keys SET facts = ? WHERE file_id = ?", (b'[1, "two"]', damaged))
+    index = _index(tree, cache_dir)
+    assert _every_key_read(index) == keys
+    assert index.files_read == 1 and index.keys_from_cache == len(keys) - 1
+
+
+def test_a_cache_of_another_layout_holds_no_keys(tree, tmp_path):
+    cache_dir = tmp_path / "cache"
+    keys = _every_key_read(_index(tree, cache_dir))
+    with sqlite3.connect(cache_dir / CACHE_FOLDER / DB_NAME) as conn:
+        conn.execute("UPDATE meta SET value = 'older' WHERE key = 'layout'")
+    index = _index(tree, cache_dir)
+    assert _every_key_read(index) == keys
+    assert index.keys_from_cache == 0 and index.files_read > 5
+    assert len(_stored_keys(cache_dir)) == len(keys)  # stored again, for the layout of today
