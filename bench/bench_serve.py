@@ -8,6 +8,10 @@ Whole processes, 127.0.0.1 only, bounded in count and time:
   start-up   `serve TREE --port 0` from spawn until it answers HTTP, against a warm
              `list --json TREE` (the same summary cache, populated first); medians of --rounds.
              Target: serve / warm list <= 1.2.
+  first      spawn until the answer of one chat hit, on the same tree: once with no match
+  request    keys in the cache (the files of the API are read), then, the keys stored (a miss
+             makes that first server read and store every key), medians of --rounds warm starts;
+             with how many request bodies each server had read (`x-tui-replay-files-read`).
   latency    p50 / p99 of --requests non-streamed chat hits, one keep-alive client, on a
              --latency-files tree, after one warm-up pass; baseline: a bare Starlette app on
              uvicorn returning a body of the same size the same way. Target: p50 <= 5 ms.
@@ -104,6 +108,25 @@ def serve_startup(tree: Path, env: dict[str, str]) -> float:
     try:
         httpx2.get(url + "/ready", timeout=30)
         return time.perf_counter() - started
+    finally:
+        stop(process)
+
+
+def first_request(
+    tree: Path, env: dict[str, str], body: dict, *, then_miss: bool = False
+) -> tuple[float, str]:
+    """Spawn -> the answer of one chat hit: (seconds, request bodies the server had read).
+    `then_miss`: a miss afterwards, answered once every key is read and stored."""
+    started = time.perf_counter()
+    process, url = start(serve_command(tree), env)
+    try:
+        answer = httpx2.post(url + "/v1/chat/completions", json=body, timeout=3600)
+        elapsed = time.perf_counter() - started
+        assert answer.status_code == 200 and answer.headers["x-tui-replay-match"] in ("hit", "ambiguous")
+        if then_miss:
+            missed = {**body, "messages": [{"role": "user", "content": "nobody recorded this"}]}
+            assert httpx2.post(url + "/v1/chat/completions", json=missed, timeout=3600).status_code == 404
+        return elapsed, answer.headers["x-tui-replay-files-read"]
     finally:
         stop(process)
 
@@ -218,6 +241,18 @@ def main() -> int:
         print(f"warm `list --json`        {listed * 1000:8.0f} ms")
         print(f"`serve` until it answers  {served * 1000:8.0f} ms")
         print(f"start-up serve/list {ratio:5.2f}  {verdict(ratio, STARTUP_TARGET)}")
+
+        # -- the first request, before and after the match keys are in the cache ------------
+        body = chat_bodies(tree, limit=1)[0]
+        cold, cold_read = first_request(tree, env, body, then_miss=True)
+        warm = [first_request(tree, env, body) for _ in range(options.rounds)]
+        warm_time = statistics.median(seconds for seconds, _ in warm)
+        print("first chat hit, from spawn:")
+        print(f"  no keys stored     {cold * 1000:8.0f} ms   ({cold_read} request bodies read)")
+        print(
+            f"  keys in the cache  {warm_time * 1000:8.0f} ms   "
+            f"({', '.join(read for _, read in warm)} request bodies read)"
+        )
 
         # -- latency and throughput on a 3,000-recording tree ---------------------------------
         small, small_cache = work / "small", work / "small-cache"

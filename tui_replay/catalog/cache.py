@@ -18,6 +18,12 @@ query reads the files not indexed yet for their text (`put_texts`), and a catalo
 (after that query, or the watcher's) sends the text with the rows. Triggers take a file's texts
 out when its rows change or it goes, so the index never holds an older version of a file.
 
+Table `match_keys`: what `serve` matches requests on, per recording or cassette interaction of
+a stored file (its API, its match key, what else reading the request body taught), written by
+`serve` once it read a body, so that the next `serve` of the tree reads no body to match. The
+keys belong to the version of the file its row is for: triggers take them out when the row
+changes or goes. A listing never reads or writes them.
+
 Reading a listing streams each folder's rows from the database in name order, merged with the
 scan (which lists a folder's files in the same order): no more than one row is decoded at a
 time, and the rows the scan passed over are the files that are gone. After a complete scan of a
@@ -95,7 +101,7 @@ _OLD_FILE_NAMES = (re.compile(r"[0-9a-f]{32}\.json"), re.compile(r"\.shard-.*\.t
 _OLD_SCHEMA_NAME = re.compile(r"summaries-v(\d+)(\.json)?")
 _MARKED_FILE_START = b'{"writer":"' + WRITER.encode() + b'"'
 
-LAYOUT = "2"  # of the tables (2: files.indexed, triggers); another layout is rebuilt
+LAYOUT = "3"  # of the tables (2: files.indexed, triggers; 3: match_keys); another layout is rebuilt
 # What the readers make of a file: bumped when the same file gives other rows, so rows stored by
 # an older reader are not served (2: realtime sessions and empty cassettes one row, gRPC samples;
 # 3: files nested past 100 levels, or expanding past the read budget, are error rows).
@@ -105,6 +111,17 @@ _CREATE = (
     "CREATE TABLE IF NOT EXISTS files (id INTEGER PRIMARY KEY, dir TEXT NOT NULL, name TEXT NOT NULL,"
     " size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, rows BLOB NOT NULL,"
     " indexed INTEGER NOT NULL DEFAULT 0, key TEXT, UNIQUE (dir, name))",
+    # What `serve` matches a request on, per recording or cassette interaction (`serve.index`):
+    # its API, its match key (None: unreadable) and the rest of what reading the body taught
+    # (`facts`, a JSON list the serve index checks). Kept for the file version its row is for.
+    "CREATE TABLE IF NOT EXISTS match_keys (file_id INTEGER NOT NULL, interaction INTEGER NOT NULL,"
+    " api TEXT NOT NULL, key TEXT, facts BLOB NOT NULL, PRIMARY KEY (file_id, interaction))",
+    "CREATE INDEX IF NOT EXISTS match_keys_api ON match_keys (api)",
+    # A file's keys go when its row changes or it goes (cheap: a primary-key range).
+    "CREATE TRIGGER IF NOT EXISTS files_keys_changed AFTER UPDATE OF size, mtime_ns, rows ON files"
+    " BEGIN DELETE FROM match_keys WHERE file_id = old.id; END",
+    "CREATE TRIGGER IF NOT EXISTS files_keys_gone AFTER DELETE ON files"
+    " BEGIN DELETE FROM match_keys WHERE file_id = old.id; END",
 )
 _TEXTS_OF_OLD = (
     f"DELETE FROM texts WHERE rowid BETWEEN old.id << {ROW_BITS}"
@@ -246,6 +263,7 @@ _INDEX = "index"  # + size, mtime_ns, texts: what the rows of that version of th
 _FORGET = "forget"  # the file is gone
 _FORGET_FOLDER = "forget folder"  # (name ""): every file of the folder is gone
 _KEY = "key"  # + size, mtime_ns, key status: of that version of the file
+_MATCH = "match"  # + size, mtime_ns, [(interaction, api, key, facts)]: serve's match keys of it
 
 
 class SummaryCache:
@@ -452,6 +470,46 @@ class SummaryCache:
         self._send((_KEY, folder, name, size, mtime_ns, key))
         return True
 
+    def put_match_keys(
+        self, abs_path: str, size: int, mtime_ns: int, keys: list[tuple[int, str, str | None, bytes]]
+    ) -> bool:
+        """Keep serve's match keys of this version of a stored file, (interaction, api, key, facts)
+        each (interaction -1: a recording); ignored if that version is not stored."""
+        if self.connection() is None:
+            return False
+        folder, name = os.path.split(abs_path)
+        if not (_storable(folder) and _storable(name)):
+            return False
+        if not all(_storable(api) and (key is None or _storable(key)) for _, api, key, _ in keys):
+            return False
+        self._send((_MATCH, folder, name, size, mtime_ns, keys))
+        return True
+
+    def iter_match_keys(
+        self, api: str, abs_root: str
+    ) -> Iterator[tuple[str, str, int, int, int, str | None, bytes]]:
+        """(folder, name, size, mtime_ns, interaction, key, facts) of the stored match keys of
+        `api` under `abs_root` (a folder or a file). Nothing without a cache or on a failure."""
+        conn = self.connection()
+        if conn is None or not _storable(abs_root):
+            return
+        select = (
+            "SELECT f.dir, f.name, f.size, f.mtime_ns, k.interaction, k.key, k.facts"
+            " FROM match_keys k JOIN files f ON f.id = k.file_id WHERE k.api = ?"
+        )
+        root = abs_root.rstrip(os.sep) or os.sep
+        if os.path.isdir(root):
+            low = root if root == os.sep else root + os.sep
+            high = low[:-1] + chr(ord(os.sep) + 1)
+            where, values = " AND (f.dir = ? OR (f.dir >= ? AND f.dir < ?))", (api, root, low, high)
+        else:
+            folder, name = os.path.split(root)
+            where, values = " AND f.dir = ? AND f.name = ?", (api, folder, name)
+        try:
+            yield from conn.execute(select + where, values)
+        except sqlite3.Error as exc:
+            self._failed(exc)
+
     def forget(self, abs_path: str) -> None:
         """Drop a file that is gone (the watcher saw it removed)."""
         folder, name = os.path.split(abs_path)
@@ -463,7 +521,7 @@ class SummaryCache:
         pending.append(item)
         if len(pending) >= SEND_BATCH:
             self._flush()
-        if item[0] not in (_INDEX, _KEY):  # counted as files written: the rows
+        if item[0] not in (_INDEX, _KEY, _MATCH):  # counted as files written: the rows
             self.written += 1
 
     def save(self, complete_folders: Iterable[str] = ()) -> int:
@@ -655,7 +713,7 @@ def _reset(conn: sqlite3.Connection, meta: dict[str, str]) -> None:
         if built and ("texts" in tables or not fts_available()):
             conn.execute("COMMIT")  # another process built it meanwhile
             return
-        for table in ("texts", "files", "meta"):
+        for table in ("texts", "match_keys", "files", "meta"):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
         for statement in _CREATE:
             conn.execute(statement)
@@ -750,7 +808,7 @@ def _apply(conn: sqlite3.Connection, batch: list[tuple], has_texts: bool) -> Non
     while start < len(batch):
         kind = batch[start][0]
         end = start + 1
-        if kind in (_PUT, _FORGET, _KEY):
+        if kind in (_PUT, _FORGET, _KEY, _MATCH):
             while end < len(batch) and batch[end][0] == kind:
                 end += 1
         items = batch[start:end]
@@ -764,6 +822,9 @@ def _apply(conn: sqlite3.Connection, batch: list[tuple], has_texts: bool) -> Non
             _index(conn, *items[0][1:])
         elif kind == _KEY:
             conn.executemany(_SET_KEY, ((item[5], *item[1:5]) for item in items))
+        elif kind == _MATCH:
+            for item in items:
+                _store_match_keys(conn, *item[1:])
         start = end
 
 
@@ -783,6 +844,24 @@ def _index(
     conn.executemany(
         "INSERT INTO texts (rowid, body) VALUES (?, ?)",
         ((base + index, text) for index, text in enumerate(texts[:MAX_ROWS_INDEXED]) if text),
+    )
+
+
+def _store_match_keys(
+    conn: sqlite3.Connection, folder: str, name: str, size: int, mtime_ns: int, keys: list[tuple]
+) -> None:
+    """The match keys of a stored file, if it is still stored at this version (replacing any)."""
+    found = conn.execute(
+        "SELECT id FROM files WHERE dir = ? AND name = ? AND size = ? AND mtime_ns = ?",
+        (folder, name, size, mtime_ns),
+    ).fetchone()
+    if found is None:
+        return
+    file_id = found[0]
+    conn.execute("DELETE FROM match_keys WHERE file_id = ?", (file_id,))
+    conn.executemany(
+        "INSERT OR REPLACE INTO match_keys (file_id, interaction, api, key, facts) VALUES (?, ?, ?, ?, ?)",
+        ((file_id, *key) for key in keys),
     )
 
 

@@ -2,11 +2,14 @@
 
 Start-up reads only the summary cache (`Catalog.iter_summaries`, a warm `list`): every row is an
 `Entry` filed under its API (chat, completions, embeddings, ...), with the request hash its file
-name carries. The request bodies are read afterwards, once per file: by a background pass, or
-for one API at the moment a request for it arrives first, whichever comes first. Reading a file
-files it under its content key (the recorder's normalized body with the test id left out, plus
-the API) and hands it to the explain engine (`KeyIndex.add`). From then on a request costs a few
-dict lookups.
+name carries. The match keys come afterwards, once per API: by a background pass, or at the
+moment a request for that API arrives first, whichever comes first. They are loaded from the
+cache's `match_keys` table (one query per API, for the files whose stored version is the one
+listed); only the files without stored keys are read. Reading a file files it under its content
+key (the recorder's normalized body with the test id left out, plus the API), hands it to the
+explain engine (`KeyIndex.add`) and stores its keys for the next run. From then on a request
+costs a few dict lookups. The explain engine needs every body: the first miss reads the files
+it was not given yet.
 
 Matching (docs/serve.md):
   1. a request that names a test is looked up by the recorder's exact hash (test id included,
@@ -134,6 +137,7 @@ class Entry:
     key: str | None = None  # content_key or vcr_key, once read
     url: str | None = None  # the recorded request URL
     answer: str | None = None  # digest of the recorded response: tells same answers apart
+    response_id: str | None = None  # Responses API: the id of the recorded response
 
     def __init__(self, summary: Summary, api: str) -> None:
         self.summary = summary
@@ -171,6 +175,44 @@ class Entry:
     def folder(self) -> tuple[str, ...]:
         """The folder holding `recordings/`, as path components (the recorder's lookup order)."""
         return _folder_of(self.file)
+
+
+# What reading an entry taught besides its key, as stored in the cache (`match_keys.facts`).
+_FACT_TYPES = (
+    ("url", (str, type(None))),
+    ("answer", (str, type(None))),
+    ("response_id", (str, type(None))),
+    ("current", (bool,)),
+    ("test_id_hashed", (bool,)),
+    ("unreadable", (bool,)),
+)
+RECORDING_INTERACTION = -1  # `match_keys.interaction` of a recording (not a cassette)
+# Every allowed combination of value types: a stored list is checked in one lookup.
+_VALID_FACT_TYPES = frozenset(itertools.product(*(types for _, types in _FACT_TYPES)))
+
+
+def entry_facts(entry: Entry) -> bytes:
+    return orjson.dumps([getattr(entry, name) for name, _ in _FACT_TYPES])
+
+
+def restore_facts(entry: Entry, key: object, facts: object) -> bool:
+    """Give `entry` what a stored read of it taught; False (and `entry` unchanged) when the
+    stored values are not of the expected shape (the file is read instead)."""
+    if not (key is None or type(key) is str) or type(facts) is not bytes:
+        return False
+    try:
+        values = orjson.loads(facts)
+    except orjson.JSONDecodeError:
+        return False
+    if type(values) is not list or tuple(map(type, values)) not in _VALID_FACT_TYPES:
+        return False
+    if key is None and not values[-1]:  # only an unreadable entry has no key
+        return False
+    # (In _FACT_TYPES order; 100,000 entries at a start: no loop of setattr.)
+    entry.url, entry.answer, entry.response_id, entry.current, entry.test_id_hashed, entry.unreadable = values
+    entry.key = key
+    entry.read = True
+    return True
 
 
 @dataclass(slots=True)
@@ -226,6 +268,12 @@ class ServeIndex:
         # The explain engine (KeyIndex), filled as files are read (one read per file serves both).
         self._explainer: Any = None
         self._explainer_paths: set[str] = set()
+        self._explain_tried: set[str] = set()  # files read for the explain engine
+        self._keys_loaded: set[str] = set()  # APIs whose stored match keys were loaded
+        self._loading = threading.Lock()
+        self.files_read = 0  # request bodies read (files), this process
+        self.keys_from_cache = 0  # entries whose keys came from the cache
+        self._keys_unsaved = False  # keys handed to the cache since its last save
         self.all_read = threading.Event()
 
     # -- building ------------------------------------------------------------------------
@@ -306,9 +354,11 @@ class ServeIndex:
         return api in self._complete_apis
 
     def ensure_api(self, api: str) -> None:
-        """Read every not yet read file of `api` (once per API and process). The lock is taken
-        per file, so requests of APIs already read are never held up for long."""
+        """Load the stored keys of `api`, then read every file of it still without keys (once
+        per API and process). The lock is taken per file, so requests of APIs already read are
+        never held up for long."""
         while api not in self._complete_apis:
+            self._load_keys(api)
             with self.lock:
                 pending = [entry for entry in self.by_api.get(api, []) if not entry.read]
                 if not pending:
@@ -321,53 +371,159 @@ class ServeIndex:
                 time.sleep(0)  # let the server's thread in between two files
 
     def read_all(self) -> None:
-        """Read everything (the background pass, and before explaining a miss)."""
+        """Every API's keys, from the cache or read (the background pass, and before a miss);
+        then what was read is written to the cache."""
         for api in list(self.by_api):
             self.ensure_api(api)
+        self.save_keys()
         self.all_read.set()
 
-    def _read(self, entry: Entry) -> None:
-        """File `entry` under its key (and a cassette's other interactions with it)."""
-        from tui_replay.recording.load import apply_id_mapping, parse_json, read_bytes  # the parser
+    def _load_keys(self, api: str) -> None:
+        """The stored match keys of `api` for the entries listed at their stored version."""
+        cache = self.catalog.cache
+        if api in self._keys_loaded:
+            return
+        with self._loading:  # (once per API; requests of other APIs go on meanwhile)
+            if api in self._keys_loaded:
+                return
+            if cache is not None:
+                with self.catalog.lock:  # the watcher shares the cache
+                    stored = [
+                        (root, list(cache.iter_match_keys(api, os.path.abspath(root)))) for root in self.roots
+                    ]
+                with self.lock:
+                    self._restore_keys(api, stored)
+            self._keys_loaded.add(api)
 
+    def _restore_keys(self, api: str, stored: list[tuple[str, list[tuple]]]) -> None:
+        """Give the entries of `api` listed at their stored version the keys stored, by root."""
+        entries, by_key, loaded = self.entries, self.by_key, 0
+        for root, rows in stored:
+            abs_root = os.path.abspath(root)
+            # A stored folder as the scan spells it (the root as given, then the rest), with
+            # its separator: one join per folder, not per file.
+            prefixes: dict[str, str] = {}
+            file_root = not os.path.isdir(abs_root)  # (its rows are of that file alone)
+            for folder, name, size, mtime_ns, interaction, key, facts in rows:
+                prefix = prefixes.get(folder)
+                if prefix is None:
+                    relative = folder[len(abs_root) + 1 :]
+                    prefix = prefixes[folder] = os.path.join(root, relative, "")
+                address = root if file_root else prefix + name
+                if interaction != RECORDING_INTERACTION:
+                    address = f"{address}#{interaction}"
+                entry = entries.get(address)
+                if entry is None or entry.read or entry.api != api:
+                    continue
+                summary = entry.summary
+                if summary.size != size or summary.mtime_ns != mtime_ns:
+                    continue  # changed since: read again
+                if not restore_facts(entry, key, facts):
+                    continue
+                loaded += 1
+                if key is not None:
+                    by_key.setdefault(key, []).append(entry)
+                if entry.response_id is not None:
+                    self.response_ids.setdefault(entry.response_id, entry)
+        self.keys_from_cache += loaded
+
+    def save_keys(self) -> None:
+        """Write the keys read so far to the cache (waits for the write, at most the busy timeout)."""
+        cache = self.catalog.cache
+        if cache is None:
+            return
+        with self.catalog.lock:  # (checked inside: a miss waits for a save under way, then returns)
+            if self._keys_unsaved:  # (a miss calls this too: not for nothing)
+                self._keys_unsaved = False
+                cache.save()
+
+    def _store_keys(self, entry: Entry, filled: list[Entry], size: int, mtime_ns: int) -> None:
+        """Keep the keys of the entries of one file just read, for the version read."""
+        cache = self.catalog.cache
+        summary = entry.summary
+        if cache is None or not filled or (summary.size, summary.mtime_ns) != (size, mtime_ns):
+            return  # changed since it was listed: its row is of another version
+        keys = [
+            (
+                RECORDING_INTERACTION if item.interaction is None else item.interaction,
+                item.api,
+                item.key,
+                entry_facts(item),
+            )
+            for item in filled
+        ]
+        with self.catalog.lock:
+            if cache.put_match_keys(os.path.abspath(entry.file), size, mtime_ns, keys):
+                self._keys_unsaved = True
+
+    def _read(self, entry: Entry) -> None:
+        """File `entry` under its key (and a cassette's other interactions with it), give it to
+        the explain engine, and store the keys read."""
+        from tui_replay.recording.load import apply_id_mapping, parse_json, read_bytes_stat  # the parser
+
+        self.files_read += 1
+        self._explain_tried.add(entry.file)
         try:
-            data = read_bytes(entry.file, self.max_size)
+            data, st = read_bytes_stat(entry.file, self.max_size)
             if entry.is_cassette:
                 from tui_replay.recording.cassette import parse_cassette  # YAML: only for cassettes
 
-                self._read_cassette(entry.file, parse_cassette(data))
+                known, filled = self._read_cassette(entry.file, parse_cassette(data))
             else:
-                self._file(entry, apply_id_mapping(parse_json(data)))
+                filled = not entry.read
+                known = self._file(entry, apply_id_mapping(parse_json(data)))
         except (RecordingError, OSError, ValueError):
-            entry.read = entry.unreadable = True
+            if not entry.read:
+                entry.read = entry.unreadable = True
+            return
+        if filled:  # (not when read only for the explain engine: the keys are stored)
+            self._store_keys(entry, known, st.st_size, st.st_mtime_ns)
 
-    def _read_cassette(self, file: str, interactions: list[Any]) -> None:
+    def _read_cassette(self, file: str, interactions: list[Any]) -> tuple[list[Entry], bool]:
+        """Fill the interactions not read yet; returns every interaction of the file known (for
+        the cache: a file's keys are stored together) and whether any was filled."""
         from tui_replay.recording.cassette import convert_interaction
 
+        known: list[Entry] = []
+        filled = False
         for index, raw in enumerate(interactions):
             entry = self.entries.get(f"{file}#{index}")
-            if entry is None or entry.read:
+            if entry is None:
+                continue
+            if entry.read and entry.address in self._explainer_paths:
+                known.append(entry)
                 continue
             try:
                 item = convert_interaction(raw, self.max_size)
             except Exception:  # the listing already said what is wrong with it
-                entry.read = entry.unreadable = True
+                if not entry.read:
+                    entry.read = entry.unreadable = filled = True
+                known.append(entry)
                 continue
-            entry.url = item.url
-            entry.key = vcr_key(item.method, item.url, item.request_raw.get("body"))
-            entry.read = True
+            if not entry.read:
+                filled = True
+                entry.url = item.url
+                entry.key = vcr_key(item.method, item.url, item.request_raw.get("body"))
+                entry.read = True
+                if item.obj is not None:
+                    self._remember(entry, item.obj)
+                self.by_key.setdefault(entry.key, []).append(entry)
             if item.obj is not None:
-                self._remember(entry, item.obj)
                 self._to_explainer(entry, {**item.obj, "test_id": entry.test_id})
-            self.by_key.setdefault(entry.key, []).append(entry)
+            known.append(entry)
+        return known, filled
 
-    def _file(self, entry: Entry, obj: dict[str, Any]) -> None:
+    def _file(self, entry: Entry, obj: dict[str, Any]) -> list[Entry]:
+        """Fill a recording's entry (if not read yet); returns it (for the cache)."""
+        if entry.read:
+            self._to_explainer(entry, obj)
+            return [entry]
         request = obj.get("request")
         variant = request_variant(request)
         entry.read = True
         if variant not in (INFERENCE, HTTP):
             entry.unreadable = True
-            return
+            return [entry]
         assert isinstance(request, dict)
         entry.url = request["url"]
         body = request.get("body") if variant == INFERENCE else request.get("payload")
@@ -380,6 +536,7 @@ class ServeIndex:
         self._remember(entry, obj)
         self.by_key.setdefault(entry.key, []).append(entry)
         self._to_explainer(entry, obj)
+        return [entry]
 
     def _remember(self, entry: Entry, obj: dict[str, Any]) -> None:
         response = obj.get("response")
@@ -387,7 +544,19 @@ class ServeIndex:
         if entry.api == "responses" and isinstance(response, dict):
             body = response.get("body")
             if isinstance(body, dict) and isinstance(body.get("id"), str):
+                entry.response_id = body["id"]
                 self.response_ids.setdefault(body["id"], entry)
+
+    def prepare_explainer(self) -> None:
+        """Give the explain engine every file it was not given (keys loaded from the cache come
+        without their bodies): read here, once per file, before explaining a miss."""
+        with self.lock:
+            pending = {e.file: e for e in self.entries.values() if e.file not in self._explain_tried}
+        for entry in pending.values():
+            with self.lock:
+                if entry.file not in self._explain_tried and self.entries.get(entry.address) is entry:
+                    self._read(entry)
+            time.sleep(0)  # let the server's thread in between two files
 
     @property
     def explainer(self) -> Any:

@@ -106,6 +106,10 @@ class Serving:
             background.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await background
+            # The keys read so far reach the cache, also when stopped before the background pass
+            # ended (a big tree): the next start reads only the rest.
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.state.index.save_keys)
 
     async def _background(self) -> None:
         """Once the server answers: read the request bodies (a thread), then, a moment later,

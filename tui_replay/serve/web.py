@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 
 MATCH_HEADER = "x-tui-replay-match"  # hit | ambiguous | miss | recorded
 RECORDING_HEADER = "x-tui-replay-recording"  # the file that answered
+# Request bodies this process has read so far (files): 0 on a warm start that found every key
+# in the cache, which is what the tests and the bench check.
+FILES_READ_HEADER = "x-tui-replay-files-read"
 PROVIDER_DATA_HEADERS = ("x-ogx-provider-data", "x-llamastack-provider-data")
 TEST_ID_HEADER = "x-test-id"
 
@@ -137,7 +140,11 @@ def create_app(state: ServeState) -> Starlette:
                 others = any(e.name_hash != match.entry.name_hash for e in match.candidates)
                 verdict = AMBIGUOUS if others else HIT
                 note = f"{len(siblings)} lists of one hash merged" + (", other lists too" if others else "")
-            headers = {MATCH_HEADER: verdict, RECORDING_HEADER: match.entry.address}
+            headers = {
+                MATCH_HEADER: verdict,
+                RECORDING_HEADER: match.entry.address,
+                FILES_READ_HEADER: str(index.files_read),
+            }
             done(verdict, reply.status, recording=match.entry.address, note=note)
             return _send(state, reply, headers, client, match.entry.address)
         if state.upstream:
@@ -249,6 +256,7 @@ def explain_miss(state: ServeState, client: ClientRequest, match: Match) -> dict
     from tui_replay.commands.explain import explanation_json  # a miss only: start-up stays light
 
     state.index.read_all()
+    state.index.prepare_explainer()
     probe = probe_for(state, client)
     with state.index.lock:
         explanation = state.index.explainer.explain(probe)
