@@ -28,6 +28,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import DataTable, OptionList, Static
+from textual.worker import WorkerState
 
 from tui_replay.app.app import TuiReplayApp
 from tui_replay.app.screens.compare import CompareScreen
@@ -48,10 +49,12 @@ ROOTS = ["recordings"]
 TITLE = "tui-replay"
 WIDE = (140, 42)
 NARROW = (80, 24)
+TALL = (140, 64)  # a realtime session played to its end: every event line without a scrollbar
 TIMEOUT = 20.0  # seconds any one wait may take before the scene is given up
 LIVE_TIMEOUT = 180.0  # a live answer: the 0.5B model on a busy 2-core machine takes 5 to 20 s
 MASK = "(masked)"  # stands for a value that changes from run to run (a time, a port)
 MASKED_METRICS = ("time to first chunk", "total time", "tokens per second")
+SERVER_WORKER_GROUP = "serve"  # the traffic screen's server, a worker that never completes
 
 Drive = Callable[[Pilot], Awaitable[None]]
 
@@ -124,8 +127,15 @@ async def replay_ready(pilot: Pilot) -> ReplayScreen:
 
 
 async def settle(pilot: Pilot) -> None:
-    """Let pending messages, layout and repaints finish before the picture is taken."""
-    await pilot.app.workers.wait_for_complete()
+    """Let pending work, messages, layout and repaints finish before the picture is taken
+    (not the traffic screen's server: it serves until the screen goes)."""
+    busy = [
+        worker
+        for worker in pilot.app.workers
+        if worker.group != SERVER_WORKER_GROUP and worker.state in (WorkerState.PENDING, WorkerState.RUNNING)
+    ]
+    if busy:  # (an empty list would wait for every worker)
+        await pilot.app.workers.wait_for_complete(busy)
     for _ in range(3):
         await pilot.pause()
     await pilot.wait_for_scheduled_animations()
@@ -169,7 +179,9 @@ async def open_test(pilot: Pilot, test_name: str) -> ReplayScreen:
 
 async def pause_at(pilot: Pilot, screen: ReplayScreen, chunk: int | None) -> None:
     """Space (pause the auto-play), then End, or Home, `]` jumps of 10 % and `right` steps to `chunk`."""
-    if screen.player is not None and screen.player.playing:
+    for _ in range(3):  # a space that lands as the play ends starts it again: pause that one too
+        if screen.player is None or not screen.player.playing:
+            break
         await pilot.press("space")
     if chunk is None:
         await pilot.press("end")
@@ -370,7 +382,8 @@ async def drive_raw_current_chunk(pilot: Pilot) -> None:
 
 
 async def drive_raw_cassette_yaml(pilot: Pilot) -> None:
-    await open_first_row(pilot)
+    replay = await open_first_row(pilot)
+    await pause_at(pilot, replay, None)  # (the tab "Current chunk (N)" names the chunk on screen)
     await pilot.press("v")
     raw = await on_screen(pilot, RawScreen, "the raw view")
     await until(pilot, lambda: raw.source_text is not None, "the cassette's YAML")
@@ -475,7 +488,7 @@ MORE_SCENES: tuple[Scene, ...] = (
     Scene("help", WIDE, drive_help),
     Scene("fix-keys", WIDE, drive_fix_keys, corpus=MIS_KEYED),
     Scene("serve-traffic", WIDE, drive_serve_traffic),
-    Scene("realtime-session", WIDE, drive_realtime_session, corpus=(REALTIME_SESSION,)),
+    Scene("realtime-session", TALL, drive_realtime_session, corpus=(REALTIME_SESSION,)),
     Scene("empty-cassette", WIDE, drive_empty_cassette, corpus=(EMPTY_CASSETTE,)),
 )
 SCENES: dict[str, Scene] = {scene.name: scene for scene in SCREENSHOT_SCENES + MORE_SCENES}
