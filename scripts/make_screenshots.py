@@ -10,6 +10,8 @@ cache in a temporary folder. It is driven with keys like a user would: `/` and a
 Enter to open, `home` then `right` steps to pause at a fixed chunk, Tab to the citations,
 `m` and `d` for the diff screen.
 Nothing on screen depends on the clock, so the same recordings give the same SVGs.
+How each screen is reached is a scene of scripts/screen_scenes.py, which the snapshot tests
+(tests/app/test_scene_snapshots.py) play too.
 
 One shot, `compare-live`, re-issues a stored request to the real llama.cpp server
 (scripts/live_server.py: Qwen2.5-Coder-0.5B, started for the run unless `--base-url` names
@@ -25,10 +27,9 @@ import argparse
 import asyncio
 import contextlib
 import os
-import re
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,304 +37,56 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # run as a script: import the package from this checkout
     sys.path.insert(0, str(REPO))
 
-from rich.text import Text  # noqa: E402
-from textual.pilot import Pilot  # noqa: E402
-from textual.widgets import DataTable, OptionList, Static  # noqa: E402
+from screen_scenes import (  # noqa: E402
+    NARROW,  # noqa: F401 (the sizes and `masked` are read by tests/screenshots)
+    SCREENSHOT_SCENES,
+    TITLE,
+    WIDE,  # noqa: F401
+    Scene,
+    SceneError,
+    masked,  # noqa: F401
+    play,
+    scene_app,
+)
 
-from tui_replay.app.app import TuiReplayApp  # noqa: E402
-from tui_replay.app.screens.compare import CompareScreen  # noqa: E402
-from tui_replay.app.screens.diff import DiffScreen  # noqa: E402
-from tui_replay.app.screens.replay import ReplayScreen  # noqa: E402
-from tui_replay.config import Config  # noqa: E402
-from tui_replay.playback import SEEK_FRACTION  # noqa: E402
-
-ROOTS = ["recordings"]
-TITLE = "tui-replay"
-WIDE = (140, 42)
-NARROW = (80, 24)
-TIMEOUT = 20.0  # seconds any one wait may take before the screenshot is given up
-LIVE_TIMEOUT = 180.0  # a live answer: the 0.5B model on a busy 2-core machine takes 5 to 20 s
-MASK = "(masked)"  # stands for a value that changes from run to run (a time, a port)
-MASKED_METRICS = ("time to first chunk", "total time", "tokens per second")
-
-Drive = Callable[[Pilot], Awaitable[None]]
-
-
-class ScreenshotError(RuntimeError):
-    """The app did not reach the state a screenshot needs; the message says which."""
+ScreenshotError = SceneError  # the app did not reach the state a screenshot needs
 
 
 @dataclass(frozen=True)
 class Shot:
-    name: str  # file name without .svg
-    size: tuple[int, int]
+    scene: Scene  # how the app gets there (shared with the snapshot tests)
     caption: str
-    drive: Drive
-    live: bool = False  # needs the live llama.cpp server (its base URL goes into the config)
+
+    @property
+    def name(self) -> str:  # file name without .svg
+        return self.scene.name
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.scene.size
+
+    @property
+    def live(self) -> bool:  # needs the live llama.cpp server (its base URL goes into the config)
+        return self.scene.live
 
 
-# --- waiting -------------------------------------------------------------------------------------
-
-
-async def until(pilot: Pilot, condition: Callable[[], bool], what: str, timeout: float = TIMEOUT) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise ScreenshotError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
-    await pilot.pause()
-
-
-async def browse_loaded(pilot: Pilot) -> None:
-    app = pilot.app
-    assert isinstance(app, TuiReplayApp)
-    await until(pilot, lambda: app.browse.loaded, "the recordings to load")
-
-
-async def replay_ready(pilot: Pilot) -> ReplayScreen:
-    await until(
-        pilot,
-        lambda: isinstance(pilot.app.screen, ReplayScreen) and pilot.app.screen.ready,
-        "the replay screen to show its recording",
-    )
-    screen = pilot.app.screen
-    assert isinstance(screen, ReplayScreen)
-    return screen
-
-
-async def settle(pilot: Pilot) -> None:
-    """Let pending messages, layout and repaints finish before the picture is taken."""
-    await pilot.app.workers.wait_for_complete()
-    for _ in range(3):
-        await pilot.pause()
-    await pilot.wait_for_scheduled_animations()
-
-
-# --- what a user does ----------------------------------------------------------------------------
-
-
-async def type_filter(pilot: Pilot, query: str) -> None:
-    """`/`, the query, Enter: the table keeps only the matching rows and takes the focus back."""
-    await pilot.press("slash")
-    await pilot.press(*query)
-    await pilot.press("enter")
-    await pilot.pause()
-
-
-async def highlight_test(pilot: Pilot, test_name: str, *, from_top: bool = False) -> None:
-    """Arrow down the table (from the first row with `from_top`) until the row of `test_name`
-    is highlighted."""
-    app = pilot.app
-    assert isinstance(app, TuiReplayApp)
-    table = app.browse.table
-    if from_top:
-        await pilot.press("home")
-    for _ in range(len(table.rows) + 1):
-        row = table.highlighted_row
-        if row is not None and row.summary is not None and f"::{test_name}[" in (row.summary.test_id or ""):
-            return
-        await pilot.press("down")
-    raise ScreenshotError(f"no row for {test_name} in the table")
-
-
-async def open_test(pilot: Pilot, test_name: str) -> ReplayScreen:
-    """Filter down to one test and open its recording with Enter."""
-    await browse_loaded(pilot)
-    await type_filter(pilot, f"test:{test_name}")
-    await highlight_test(pilot, test_name)
-    await pilot.press("enter")
-    return await replay_ready(pilot)
-
-
-async def pause_at(pilot: Pilot, screen: ReplayScreen, chunk: int | None) -> None:
-    """Space (pause the auto-play), then End, or Home, `]` jumps of 10 % and `right` steps to `chunk`."""
-    if screen.player is not None and screen.player.playing:
-        await pilot.press("space")
-    if chunk is None:
-        await pilot.press("end")
-    else:
-        await pilot.press("home")
-        jump = max(1, round(screen.player.count * SEEK_FRACTION)) if screen.player else 1
-        await pilot.press(*["right_square_bracket"] * (chunk // jump), *["right"] * (chunk % jump))
-    player = screen.player
-    if player is None or player.playing:
-        raise ScreenshotError("the replay did not pause")
-    if chunk is not None and player.position != chunk:
-        raise ScreenshotError(f"paused at chunk {player.position}, not {chunk}")
-
-
-# --- masking what a live run does not repeat ----------------------------------------------------
-
-
-def masked(text: Text, pattern: str, replacement: str = MASK) -> Text:
-    """`text` with every match of `pattern` replaced, the styles of the rest kept."""
-    out = text.blank_copy()
-    end = 0
-    for match in re.finditer(pattern, text.plain):
-        out.append_text(text[end : match.start()])
-        out.append(replacement, "italic")
-        end = match.end()
-    out.append_text(text[end:])
-    return out
-
-
-def mask_static(screen: CompareScreen, selector: str, pattern: str, replacement: str = MASK) -> None:
-    widget = screen.query_one(selector, Static)
-    content = widget.content
-    if not isinstance(content, Text) or not re.search(pattern, content.plain):
-        raise ScreenshotError(f"nothing to mask in {selector}: {content!r}")
-    widget.update(masked(content, pattern, replacement))
-
-
-def mask_metrics(table: DataTable) -> None:
-    """Rebuild the metrics table with the live timings masked; rebuilt, not edited in place,
-    so the column widths come from what is shown (a wider time would widen the column)."""
-    labels = [column.label for column in table.ordered_columns]
-    rows = [list(table.get_row_at(index)) for index in range(table.row_count)]
-    found = set()
-    for row in rows:
-        name = row[0].plain if isinstance(row[0], Text) else str(row[0])
-        if name in MASKED_METRICS:
-            row[2] = Text(MASK, "italic")
-            found.add(name)
-    if found != set(MASKED_METRICS):
-        raise ScreenshotError(f"the metrics table lacks {sorted(set(MASKED_METRICS) - found)}")
-    table.clear(columns=True)
-    table.add_columns(*labels)
-    for row in rows:
-        table.add_row(*row)
-
-
-def mask_compare(screen: CompareScreen) -> None:
-    mask_static(screen, "#compare-title", r"(?<=:)\d{2,5}(?=/)", "PORT")
-    mask_static(screen, "#compare-status", r"(?<=total )\d+\.\d+ s")
-    mask_metrics(screen.query_one("#metrics", DataTable))
-
-
-# --- the screenshots -----------------------------------------------------------------------------
-
-
-async def drive_browse(pilot: Pilot) -> None:
-    await browse_loaded(pilot)
-    await highlight_test(pilot, "test_file_search_answer")
-
-
-async def drive_browse_grouped(pilot: Pilot) -> None:
-    await browse_loaded(pilot)
-    await pilot.press("g")
-    await highlight_test(pilot, "test_streamed_tool_call")
-
-
-async def drive_tool_call(pilot: Pilot) -> None:
-    screen = await open_test(pilot, "test_streamed_tool_call")
-    await pause_at(pilot, screen, 6)  # the arguments are half streamed: {"city": "Paris
-
-
-async def drive_citations(pilot: Pilot) -> None:
-    screen = await open_test(pilot, "test_file_search_answer")
-    await pause_at(pilot, screen, None)
-    citations = screen.query_one("#citation-list", OptionList)
-    for _ in range(8):  # Tab through the panes to the citation list
-        if citations.has_focus:
-            break
-        await pilot.press("tab")
-    else:
-        raise ScreenshotError("Tab never reached the citation list")
-    await pilot.press("down")  # highlight the first citation: its chunk shows below
-    if citations.highlighted is None:
-        raise ScreenshotError("no citation to select")
-
-
-async def drive_recorded_error(pilot: Pilot) -> None:
-    await open_test(pilot, "test_recorded_error")
-
-
-async def drive_markdown(pilot: Pilot) -> None:
-    screen = await open_test(pilot, "test_long_streamed_answer")
-    await pause_at(pilot, screen, 150)  # the code block, the heading and the list streaming in
-    if not screen.rendered:
-        raise ScreenshotError("the answer is not rendered as Markdown")
-
-
-async def drive_narrow(pilot: Pilot) -> None:
-    screen = await open_test(pilot, "test_long_streamed_answer")
-    await pause_at(pilot, screen, 120)
-    if not screen.narrow:
-        raise ScreenshotError("the replay screen is not in its narrow (tabs) layout")
-
-
-async def drive_diff(pilot: Pilot) -> None:
-    await browse_loaded(pilot)
-    await highlight_test(pilot, "test_streamed_tool_call", from_top=True)
-    await pilot.press("m")
-    await highlight_test(pilot, "test_non_streamed_tool_call", from_top=True)
-    await pilot.press("d")
-    await until(
-        pilot,
-        lambda: isinstance(pilot.app.screen, DiffScreen) and pilot.app.screen.comparison is not None,
-        "the diff screen to compare the two recordings",
-    )
-
-
-async def drive_compare_live(pilot: Pilot) -> None:
-    replay = await open_test(pilot, "test_streamed_answer")
-    await pause_at(pilot, replay, None)
-    await pilot.press("r")
-    await until(pilot, lambda: isinstance(pilot.app.screen, CompareScreen), "the compare screen")
-    screen = pilot.app.screen
-    assert isinstance(screen, CompareScreen)
-
-    def answered() -> bool:
-        return not screen.busy and bool(screen.runs or screen.error)
-
-    await until(pilot, answered, "the live answer", LIVE_TIMEOUT)
-    if screen.error:
-        raise ScreenshotError(f"the live re-issue failed: {screen.error}")
-    mask_compare(screen)
-
-
-SHOTS: tuple[Shot, ...] = (
-    Shot(
-        "browse", WIDE, "Browse: every sample recording, the highlighted one previewed below.", drive_browse
+CAPTIONS = {
+    "browse": "Browse: every sample recording, the highlighted one previewed below.",
+    "browse-grouped": "Browse grouped by test file and test (`g`).",
+    "replay-tool-call": "Replay paused mid-stream (chunk 6/9) while a tool call's arguments arrive.",
+    "citations": "A file-search answer played to the end, its citation selected: the cited chunk and file.",
+    "recorded-error": "A recorded provider error (HTTP 500, no body).",
+    "markdown-answer": (
+        "A streamed answer rendered as Markdown: highlighted code, a heading, a list (`m`: raw text)."
     ),
-    Shot("browse-grouped", WIDE, "Browse grouped by test file and test (`g`).", drive_browse_grouped),
-    Shot(
-        "replay-tool-call",
-        WIDE,
-        "Replay paused mid-stream (chunk 6/9) while a tool call's arguments arrive.",
-        drive_tool_call,
-    ),
-    Shot(
-        "citations",
-        WIDE,
-        "A file-search answer played to the end, its citation selected: the cited chunk and file.",
-        drive_citations,
-    ),
-    Shot("recorded-error", WIDE, "A recorded provider error (HTTP 500, no body).", drive_recorded_error),
-    Shot(
-        "markdown-answer",
-        WIDE,
-        "A streamed answer rendered as Markdown: highlighted code, a heading, a list (`m`: raw text).",
-        drive_markdown,
-    ),
-    Shot("narrow", NARROW, "An 80x24 terminal: one pane at a time behind tabs.", drive_narrow),
-    Shot(
-        "diff",
-        WIDE,
-        "Diff (`m` on one row, `d` on another): a streamed tool call against a non-streamed one.",
-        drive_diff,
-    ),
-    Shot(
-        "compare-live",
-        WIDE,
+    "narrow": "An 80x24 terminal: one pane at a time behind tabs.",
+    "diff": "Diff (`m` on one row, `d` on another): a streamed tool call against a non-streamed one.",
+    "compare-live": (
         "Compare (`r` in replay): the stored answer beside a live re-issue to the local llama.cpp server;"
-        " port and timings masked.",
-        drive_compare_live,
-        live=True,
+        " port and timings masked."
     ),
-)
-
+}
+SHOTS: tuple[Shot, ...] = tuple(Shot(scene, CAPTIONS[scene.name]) for scene in SCREENSHOT_SCENES)
 
 # --- taking them ---------------------------------------------------------------------------------
 
@@ -345,14 +98,10 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 async def take(shot: Shot, out_dir: Path, base_url: str | None) -> Path:
-    config = Config(watch=False)
-    if shot.live:
-        config = config.override(live_base_url=base_url)
-    app = TuiReplayApp(ROOTS, config)
+    app = scene_app(shot.scene, base_url)
     async with app.run_test(size=shot.size) as pilot:
         app.title = TITLE
-        await shot.drive(pilot)
-        await settle(pilot)
+        await play(shot.scene, pilot)
         svg = app.export_screenshot(title=TITLE)
     target = out_dir / f"{shot.name}.svg"
     write_atomically(target, svg)

@@ -14,6 +14,8 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from rich.text import Text
+
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "make_screenshots.py"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -144,7 +146,7 @@ def test_the_live_shot_is_masked_and_repeats_byte_for_byte(tmp_path, live_server
 
 def test_masking_keeps_the_styles_around_the_value():
     script = load_script()
-    text = script.Text.assemble(("same", "bold green"), "  ·  total 5.17 s")
+    text = Text.assemble(("same", "bold green"), "  ·  total 5.17 s")
     result = script.masked(text, r"(?<=total )\d+\.\d+ s")
     assert result.plain == "same  ·  total (masked)"
     assert result.spans[0].style == "bold green" and result.spans[0].end == 4
