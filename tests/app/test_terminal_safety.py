@@ -16,6 +16,7 @@ import sys
 
 import pytest
 from hostile import ATTACK, BASES, OTHER_KINDS, RAW_CHARACTERS, hostile_recording, write_hostile_recordings
+from pty_session import PtySession
 from rich.segment import Segment
 from rich.style import Style
 from textual.color import Color
@@ -24,7 +25,6 @@ from tui_replay.app.terminal_guard import TerminalGuard
 from tui_replay.config import LiveConfig
 
 from .helpers import make_app, screen_text, wait_for, wait_loaded
-from .pty_session import PtySession
 
 # Markup, a title sequence and a line separator in a file name.
 HOSTILE_FILE_NAME = "tool[@click=app.quit]call[b]\x1b]0;PWNED\x07\u2028.json"

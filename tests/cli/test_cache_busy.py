@@ -7,21 +7,16 @@ be written: a hang fails the test instead of stalling the run.
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
-import select
 import shutil
-import struct
 import subprocess
 import sys
-import termios
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from pty_session import PtySession
 from support import REPO
 from test_cache_cli import read_only
 
@@ -104,59 +99,26 @@ def test_a_read_only_database_file_is_no_cache_for_the_run(
     assert result.stdout == truth.stdout
 
 
-def _screen_text(master: int, until: float, wanted: bytes = b"") -> bytes:
-    seen = b""
-    while time.monotonic() < until and (not wanted or wanted not in seen):
-        ready, _, _ = select.select([master], [], [], 0.1)
-        if ready:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: the app closed the terminal
-                break
-            if not data:
-                break
-            seen += data
-    return seen
-
-
 def test_the_app_quits_on_q_while_another_process_holds_the_cache(run_cli, sample, fresh_copy, cache_dir):
     """The real app on a pseudo-terminal: `q` ends the process, busy cache or not."""
     database = _database(run_cli, sample, cache_dir)
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     env = {
         **os.environ,
         "TUI_REPLAY_CACHE_DIR": str(cache_dir),
         "PYTHONPATH": str(REPO),
-        "TERM": "xterm-256color",
         "XDG_CONFIG_HOME": str(cache_dir / "no-user-config"),
     }
     with lock_held_by_another_process(database):
-        app = subprocess.Popen(
-            [sys.executable, "-m", "tui_replay", "--no-watch", str(fresh_copy)],
-            cwd=fresh_copy.parent,
-            env=env,
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            start_new_session=True,
+        app = PtySession(
+            ["--no-watch", str(fresh_copy)], cwd=fresh_copy.parent, env=env, columns=120, rows=40
         )
-        os.close(slave)
         try:
             # Every row is shown: the listing is over and its cache writes wait for the lock.
-            loaded = f"{len(list(fresh_copy.glob('*.json')))} recordings".encode()
-            shown = _screen_text(master, time.monotonic() + FINISH_WITHIN, loaded)
-            assert loaded in shown
-            os.write(master, b"q")
-            deadline = time.monotonic() + FINISH_WITHIN
-            while app.poll() is None and time.monotonic() < deadline:
-                _screen_text(master, time.monotonic() + 0.2)  # keep the terminal drained
-            assert app.poll() == 0, "the app did not exit after q"
+            app.wait_for(f"{len(list(fresh_copy.glob('*.json')))} recordings".encode(), FINISH_WITHIN)
+            app.press(b"q")
+            assert app.finish(timeout=FINISH_WITHIN) == 0, "the app did not exit after q"
         finally:
-            if app.poll() is None:
-                app.kill()
-                app.wait()
-            os.close(master)
+            app.kill()
 
 
 @pytest.mark.parametrize("name", [DB_NAME, f"{DB_NAME}-wal"])
