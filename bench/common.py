@@ -20,10 +20,44 @@ import orjson
 
 
 def add_tree_options(parser: argparse.ArgumentParser, rounds: int) -> None:
-    """--files / --mb: the size of the tree bench/corpus.py replicates; --rounds: how often to measure."""
+    """--files / --mb: the size of the tree bench/corpus.py replicates; --rounds: how often to measure.
+    --real DIR (or $TUI_REPLAY_BENCH_REAL): copy a real tree instead (bench/get_real_tree.sh
+    fetches llama-stack's 3,162 recordings), as many times as --files asks for."""
     parser.add_argument("--files", type=int, default=3000)
     parser.add_argument("--mb", type=float, default=80)
     parser.add_argument("--rounds", type=int, default=rounds)
+    parser.add_argument(
+        "--real",
+        type=Path,
+        default=Path(REAL_TREE) if (REAL_TREE := os.environ.get("TUI_REPLAY_BENCH_REAL")) else None,
+        help="a real tree to copy (default $TUI_REPLAY_BENCH_REAL); else the vendored corpus is replicated",
+    )
+
+
+def make_tree(options: argparse.Namespace, target: Path) -> str:
+    """Write the benchmark tree under `target` and return a line that says what it is."""
+    from corpus import copy_real_tree, replicate
+
+    if options.real is not None:
+        per_copy = sum(1 for path in options.real.rglob("*.json") if "recordings" in path.parts)
+        copies = max(1, round(options.files / max(per_copy, 1)))
+        files, size = copy_real_tree(options.real, target, copies)
+        size_mb = size / 1e6
+        return f"tree: {files:,} files, {size_mb:,.0f} MB ({copies} copies of {options.real})"
+    files, size = replicate(target, options.files, int(options.mb * 1e6))
+    return (
+        f"tree: {files:,} files, {size / 1e6:,.0f} MB (replicated from the vendored corpus; "
+        "pass --real for the real tree)"
+    )
+
+
+def verdict(what: str, measured: float, target: float, unit: str = "", higher_is_better=False) -> bool:
+    """Print one line: what was measured, the target, and whether it was met. Returns met."""
+    met = measured >= target if higher_is_better else measured <= target
+    sign = ">=" if higher_is_better else "<="
+    outcome = "met" if met else "MISSED"
+    print(f"TARGET {what}: {measured:,.3g}{unit} (target {sign} {target:,.3g}{unit}): {outcome}")
+    return met
 
 
 @contextmanager

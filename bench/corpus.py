@@ -112,6 +112,24 @@ def replicate(target: Path, total_files: int = 3000, total_bytes: int = 80_000_0
     return files, written
 
 
+def copy_real_tree(source: Path, target: Path, copies: int) -> tuple[int, int]:
+    """Copy every recording of a real tree (a llama-stack checkout, or any folder) `copies` times
+    under `target/copy-NN/`, keeping its layout, so file sizes, shapes and text are the real ones.
+    Returns (files, bytes)."""
+    recordings = sorted(path for path in source.rglob("*.json") if "recordings" in path.parts)
+    if not recordings:
+        raise SystemExit(f"no recordings/*.json under {source}")
+    files = written = 0
+    for copy in range(copies):
+        for path in recordings:
+            out = target / f"copy-{copy + 1:02d}" / path.relative_to(source)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, out)
+            files += 1
+            written += os.path.getsize(out)
+    return files, written
+
+
 if __name__ == "__main__":
     import sys
     import tempfile
