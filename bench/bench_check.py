@@ -21,8 +21,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import add_tree_options, work_folder  # noqa: E402
-from corpus import replicate  # noqa: E402
+from common import add_tree_options, make_tree, verdict, work_folder  # noqa: E402
 
 TARGET = 2.0
 
@@ -47,8 +46,7 @@ def main() -> int:
     options = parser.parse_args()
     with work_folder("tui-replay-bench-check-") as work:
         tree = work / "recordings"
-        count, size = replicate(tree, options.files, int(options.mb * 1e6))
-        print(f"tree: {count} files, {size / 1e6:.1f} MB (replicated from the shared corpus)")
+        print(make_tree(options, tree))
         env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(work / "cache"), PYTHONPATH=str(REPO))
         cli = [sys.executable, "-m", "tui_replay"]
         listing = [*cli, "list", "--json", "--no-cache", str(tree)]
@@ -62,9 +60,7 @@ def main() -> int:
     ratio = median["check"] / median["list"]
     print(f"list --no-cache  {median['list']:.2f} s")
     print(f"check            {median['check']:.2f} s")
-    verdict = "ok" if ratio <= TARGET else "OVER TARGET"
-    print(f"check / list --no-cache = {ratio:.2f} (target <= {TARGET}) {verdict}")
-    return 0 if ratio <= TARGET else 1
+    return 0 if verdict("check / list --no-cache", ratio, TARGET, "x") else 1
 
 
 if __name__ == "__main__":

@@ -32,8 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import add_tree_options, read_and_parse, timed, work_folder  # noqa: E402
-from corpus import replicate  # noqa: E402
+from common import add_tree_options, make_tree, read_and_parse, timed, verdict, work_folder  # noqa: E402
 
 from tui_replay.catalog.scan import find_recordings  # noqa: E402
 
@@ -106,9 +105,6 @@ def measure(tree: Path, env: dict[str, str], rounds: int, paths: list[str] | Non
 
 
 def report(title: str, medians: dict[str, tuple]) -> None:
-    def verdict(value: float, target: float) -> str:
-        return f"(target <= {target})  {'ok' if value <= target else 'MISSED'}"
-
     print(title)
     if "baseline" in medians:
         print(f"  baseline (read + orjson.loads)   {medians['baseline'][0] * 1000:9.0f} ms")
@@ -117,8 +113,8 @@ def report(title: str, medians: dict[str, tuple]) -> None:
         print(f"  {name:<8} whole process          {seconds * 1000:9.0f} ms  peak RSS {peak:6.1f} MB")
     json_time = medians["json"][0]
     table_ratio, terminal_ratio = medians["table"][0] / json_time, medians["terminal"][0] / json_time
-    print(f"  table/json     {table_ratio:5.2f}  {verdict(table_ratio, TABLE_TARGET)}")
-    print(f"  terminal/json  {terminal_ratio:5.2f}  {verdict(terminal_ratio, TERMINAL_TARGET)}")
+    verdict("table / json", table_ratio, TABLE_TARGET, "x")
+    verdict("terminal / json", terminal_ratio, TERMINAL_TARGET, "x")
     if "baseline" in medians:
         print(f"  table/baseline {medians['table'][0] / medians['baseline'][0]:5.2f}")
 
@@ -135,12 +131,12 @@ def main() -> int:
     with work_folder("tui-replay-bench-table-") as work:
         tree, cache_dir = work / "recordings", work / "cache"
         env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(cache_dir), PYTHONPATH=str(REPO))
-        count, size = replicate(tree, options.files, int(options.mb * 1e6))
+        described = make_tree(options, tree)
         paths = [found.path for found in find_recordings([str(tree)])]
         read_and_parse(paths)  # warm the page cache
         run(["list", "--json", str(tree)], env)  # fill the summary cache: every run below is warm
-        print(f"tree: {count} files, {size / 1e6:.1f} MB; rounds: {options.rounds} (medians)")
-        report("replicated corpus, warm cache", measure(tree, env, options.rounds, paths))
+        print(f"{described}; rounds: {options.rounds} (medians)")
+        report("warm cache", measure(tree, env, options.rounds, paths))
         if options.empty:
             empty = work / "empty"
             empty.mkdir()
