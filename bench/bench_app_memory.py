@@ -1,0 +1,157 @@
+"""The app's memory and its time to every row, at 100,000 recordings, default settings (watcher on).
+
+    .venv/bin/python bench/bench_app_memory.py --tree /work/tree100k [--cache DIR] [--rounds 1]
+    .venv/bin/python bench/bench_app_memory.py [--files 20000] [--real DIR]   (a tree made for the run)
+
+The cache is filled first by one `tui-replay list --json` and the full-text index by one
+`list --json --filter text:NEEDLE` (so the app's `text:` search is the query a user repeats,
+not the one-off index build). Then, in each round, interleaved:
+
+  warm list    `tui-replay list --json TREE`, a whole process: the baseline
+  app          the real app in a fresh interpreter, headless (`App.run_test`), watcher on (the
+               default): every row in the table and a frame drawn since (seconds from the spawn);
+               RSS then; RSS once the watcher has started and walked the tree (SETTLE seconds);
+               then `text:NEEDLE` set as the filter: RSS once its rows are shown
+  app, no watch  the same with `watch = false`: the watcher's share is the difference
+
+Targets: RSS <= 200 MB after the search (watcher on); every row <= 2x the warm `list --json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import REPO, add_tree_options, make_tree, run_app_child, verdict, work_folder
+
+RSS_TARGET_MB = 200
+ROWS_TARGET_RATIO = 2.0
+NEEDLE = "polyjuice"
+SETTLE_SECONDS = 6.0
+
+CHILD = r"""
+import asyncio, json, os, resource, sys, time
+spawned = float(os.environ["BENCH_SPAWNED"])
+from tui_replay.app.app import TuiReplayApp
+from tui_replay.config import Config
+
+tree, rows_expected, needle = sys.argv[1], int(sys.argv[2]), sys.argv[4]
+watch, settle = sys.argv[3] == "1", float(sys.argv[5])
+
+def rss():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+async def frame(app):
+    drawn = asyncio.Event()
+    app.screen.call_after_refresh(drawn.set)
+    await drawn.wait()
+
+async def main():
+    app = TuiReplayApp([tree], Config(watch=watch))
+    async with app.run_test(size=(160, 50)) as pilot:
+        browse = app.browse
+        while not (browse.loaded and len(browse.table.rows) >= rows_expected):
+            await asyncio.sleep(0.005)
+        await frame(app)
+        loaded = time.time() - spawned
+        rss_loaded = rss()
+        waited = time.perf_counter()
+        while watch and browse.watch_state != "on" and time.perf_counter() - waited < 10:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(settle)  # the watcher's start-up walk (a thread) is over by then
+        rss_settled = rss()
+        text = f"text:{needle}"
+        start = time.perf_counter()
+        browse.set_filter(text)
+        while browse.view.query_text != text:
+            await asyncio.sleep(0.005)
+        await frame(app)
+        searched = time.perf_counter() - start
+        await pilot.pause()
+        rss_search = rss()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"loaded": loaded, "rows": len(browse.summaries), "hits": len(browse.table.rows),
+                          "rss_loaded": rss_loaded, "rss_settled": rss_settled, "rss_search": rss_search,
+                          "peak": peak, "search": searched}))
+
+asyncio.run(main())
+"""
+
+
+def list_rows(tree: Path, cache: Path, *extra: str) -> tuple[float, int]:
+    """`tui-replay list --json [extra] TREE`, a whole process: (seconds, rows printed)."""
+    env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(cache), PYTHONPATH=str(REPO))
+    start = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "tui_replay", "list", "--json", *extra, str(tree)],
+        capture_output=True,
+        env=env,
+        cwd=REPO,
+        check=True,
+    )
+    return time.perf_counter() - start, result.stdout.count(b"\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_tree_options(parser, rounds=1)
+    parser.add_argument("--tree", type=Path, help="an existing tree to list (read only), e.g. /work/tree100k")
+    parser.add_argument("--cache", type=Path, help="the cache folder to use (kept); default a temporary one")
+    parser.add_argument("--settle", type=float, default=SETTLE_SECONDS)
+    args = parser.parse_args()
+
+    with work_folder("tui-replay-bench-memory-") as work:
+        tree = args.tree
+        if tree is None:
+            tree = work / "tree"
+            print(make_tree(args, tree))
+        else:
+            print(f"tree: {tree}")
+        cache = args.cache or work / "cache"
+        seconds, rows = list_rows(tree, cache)
+        print(f"filling the cache: `list --json` {seconds:.1f} s, {rows:,} rows")
+        seconds, hits = list_rows(tree, cache, "--filter", f"text:{NEEDLE}")
+        print(f"filling the text index: `list --json --filter text:{NEEDLE}` {seconds:.1f} s, {hits:,} rows")
+
+        lists, on, off = [], [], []
+        child_args = [str(tree), str(rows), "", NEEDLE, str(args.settle)]
+        for _ in range(args.rounds):
+            lists.append(list_rows(tree, cache)[0])
+            on.append(run_app_child(CHILD, [*child_args[:2], "1", *child_args[3:]], cache))
+            off.append(run_app_child(CHILD, [*child_args[:2], "0", *child_args[3:]], cache))
+
+    def med(runs: list[dict], key: str) -> float:
+        return statistics.median(run[key] for run in runs)
+
+    warm = statistics.median(lists)
+    print(f"warm `list --json`: {warm:.2f} s (median of {len(lists)})")
+    for label, runs in (("watcher on (default)", on), ("watcher off", off)):
+        print(
+            f"app, {label}: every row ({med(runs, 'rows'):,.0f}) in {med(runs, 'loaded'):.2f} s = "
+            f"{med(runs, 'loaded') / warm:.2f}x warm list; RSS loaded {med(runs, 'rss_loaded'):.0f} MB, "
+            f"after the watcher's start {med(runs, 'rss_settled'):.0f} MB, after text:{NEEDLE} "
+            f"({med(runs, 'hits'):,.0f} rows, {med(runs, 'search'):.2f} s) {med(runs, 'rss_search'):.0f} MB, "
+            f"peak {med(runs, 'peak'):.0f} MB"
+        )
+    share = med(on, "rss_settled") - med(off, "rss_settled")
+    print(
+        f"the watcher's share: {share:+.0f} MB once started, "
+        f"{med(on, 'rss_search') - med(off, 'rss_search'):+.0f} MB after the search"
+    )
+    met = verdict("app RSS after a text: search, watcher on", med(on, "rss_search"), RSS_TARGET_MB, " MB")
+    met &= verdict("every row loaded / warm list --json", med(on, "loaded") / warm, ROWS_TARGET_RATIO, "x")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
