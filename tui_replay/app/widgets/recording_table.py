@@ -154,6 +154,9 @@ class RecordingTable(ScrollView, can_focus=True):
         self._test_width = 0  # the Test column of recordings with a test id
         self._name_width = 0  # their test names, with "[…]" for the parameters
         self._file_width = 0  # file names, as the grouped view shows them
+        # Names several files share, their labels not measured yet: each needs the others', so
+        # they are measured when the grouped view needs them (`_file_widths`), each name once.
+        self._shared_names: set[int] = set()
         self._orphan_width = 0  # file names in the Test column (no test id)
         self._cells: dict[int, tuple[Summary, tuple[str, ...]]] = {}
         # What the parametrized ids of each test share: a narrow Test column shows what differs.
@@ -249,26 +252,46 @@ class RecordingTable(ScrollView, can_focus=True):
     # -- layout ------------------------------------------------------------------------------------
 
     def measure(self, summaries: list[Summary]) -> None:
-        """Widen the natural column widths for these summaries (new or changed ones)."""
+        """Widen the natural column widths for these summaries (new or changed ones).
+
+        Called with every batch while 100,000 rows load: what repeats (a test id, a model's
+        name) is measured once per batch."""
         measured = self._measured
         view = self.view
-        columns = COLUMNS[2:]
+        names = view.names
+        test_ids = {summary.test_id: summary for summary in summaries if summary.test_id}
+        for test_id in test_ids:
+            self.common_params.add(test_id)
+            label = short_test_name(test_id)
+            self._test_width = max(self._test_width, display_width(label))
+            name, bracket, _ = label.partition("[")
+            self._name_width = max(self._name_width, display_width(name) + (3 if bracket else 0))
         for summary in summaries:
-            if summary.test_id:
-                self.common_params.add(summary.test_id)
+            if summary.interaction is not None and summary.test_id:  # the test name with its ` #N`
                 label = short_test_name(summary.test_id) + interaction_suffix(summary)
                 self._test_width = max(self._test_width, display_width(label))
-                name, bracket, _ = label.partition("[")
-                self._name_width = max(self._name_width, display_width(name) + (3 if bracket else 0))
-            file_width = display_width(view.file_label(summary))
-            self._file_width = max(self._file_width, file_width)
-            if not summary.test_id:
-                self._orphan_width = max(self._orphan_width, file_width)
-            for offset, column in enumerate(columns, start=2):
-                width = display_width(column.value(summary))
-                if width > measured[offset]:
-                    measured[offset] = width
+            shared = names.shared_key(summary.file)
+            if shared is not None:
+                self._shared_names.add(shared)
+            if shared is None or not summary.test_id or summary.interaction is not None:
+                file_width = display_width(view.file_label(summary))
+                self._file_width = max(self._file_width, file_width)
+                if not summary.test_id:
+                    self._orphan_width = max(self._orphan_width, file_width)
+        for offset, column in enumerate(COLUMNS[2:], start=2):
+            values = set(map(column.value, summaries))
+            if values:
+                measured[offset] = max(measured[offset], *map(display_width, values))
         self._fit_natural()
+
+    def _file_widths(self) -> int:
+        """The widest file name of the grouped view, measuring the shared names not measured yet."""
+        if self._shared_names:
+            names = self.view.names
+            widest = max(names.widest_label(key, display_width) for key in self._shared_names)
+            self._file_width = max(self._file_width, widest)
+            self._shared_names.clear()
+        return self._file_width
 
     def _fit_natural(self) -> None:
         """The natural widths: headers (with room for the sort arrow), then what was measured."""
@@ -278,7 +301,7 @@ class RecordingTable(ScrollView, can_focus=True):
         ]
         natural[0] = 1
         # Grouped, every recording shows its file name, two levels deep.
-        first = self._file_width + 4 if self.grouped else max(self._test_width, self._orphan_width)
+        first = self._file_widths() + 4 if self.grouped else max(self._test_width, self._orphan_width)
         natural[1] = max(natural[1], first)
         self._natural = [
             max(column.min_width, min(column.max_width, width))
