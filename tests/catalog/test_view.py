@@ -86,43 +86,6 @@ def test_same_names_in_different_folders_get_the_folder_that_differs():
     assert names.label("a/recordings/x.json") == "x.json"
 
 
-def test_the_widest_label_of_a_shared_name_is_that_of_label_for_each_file():
-    # Copies of a tree, folders of different depths, one file a folder's suffix of another.
-    files = [
-        *(
-            f"copy{copy}/tests/integration/{area}/recordings/{name}"
-            for copy in range(5)
-            for area in ("agents", "inference", "vector_io")
-            for name in ("x.json", "models-list.json")
-        ),
-        "x.json",
-        "recordings/x.json",
-        "inference/recordings/x.json",
-        "deep/er/still/inference/recordings/x.json",
-        "other/unique-name.json",
-    ]
-    names = FileNames()
-    for file in files:
-        names.add(file)
-    for name in ("x.json", "models-list.json", "unique-name.json"):
-        same = [file for file in files if file.rsplit("/", 1)[-1] == name]
-        expected = max(len(names.label(file)) for file in same)
-        key = names.shared_key(same[0])
-        if name == "unique-name.json":
-            assert key is None
-            continue
-        assert key is not None
-        measured: list[str] = []  # every label it measured: each file's, as `label` says
-
-        def width(label: str, measured: list[str] = measured) -> int:
-            measured.append(label)
-            return len(label)
-
-        assert names.widest_label(key, width) == expected
-        assert sorted(measured) == sorted(names.label(file) for file in same)
-    assert names.label("copy3/tests/integration/agents/recordings/x.json") == "copy3/…/x.json"
-
-
 def test_a_growing_query_filters_the_previous_result_and_gives_the_same_rows(monkeypatch):
     require_corpus()
     rows = list_summaries([str(CORPUS)], use_cache=False)

@@ -219,62 +219,9 @@ class FileNames:
         folders = os.path.dirname(file).split("/")
         for depth in range(1, len(folders) + 1):
             if all(other[-depth:] != folders[-depth:] for other in others):
-                return _label_at(file, folders, depth, short)
+                # The folder that differs; the ones it shares with the others left out.
+                return f"{folders[-depth]}/{short}" if depth == 1 else f"{folders[-depth]}/…/{short}"
         return file
-
-    def shared_key(self, file: str) -> int | None:
-        """The key of the files of `file`'s name when several files have it (None: its own name
-        is its label); `widest_label` takes it."""
-        key = hash(os.path.basename(file))
-        return key if key in self._shared else None
-
-    def widest_label(self, key: int, width: Callable[[str], int]) -> int:
-        """The widest `label` among the files of one shared name, all found at once: `label`
-        for each compares it with every other (32 copies of a tree: 32 x 100,000 comparisons).
-
-        A file's label goes one folder deeper than the longest run of last folders it shares
-        with any other; sorted by their folders read backwards, that other is a neighbour."""
-        files = self._shared.get(key)
-        if not files:
-            first = self._first.get(key)
-            return 0 if first is None else width(self.label(first))
-        by_name: dict[str, list[tuple[list[str], str]]] = {}
-        for file in files:
-            folders = os.path.dirname(file).split("/")
-            by_name.setdefault(os.path.basename(file), []).append((folders[::-1], file))
-        widest = 0
-        for same_name in by_name.values():
-            same_name.sort()
-            shared_runs = [0] * len(same_name)
-            for index in range(1, len(same_name)):
-                run = _common_run(same_name[index - 1][0], same_name[index][0])
-                shared_runs[index - 1] = max(shared_runs[index - 1], run)
-                shared_runs[index] = max(shared_runs[index], run)
-            for (backwards, file), run in zip(same_name, shared_runs, strict=True):
-                short = short_file_name(file)
-                if len(same_name) == 1:
-                    label = short
-                elif run < len(backwards):
-                    label = _label_at(file, backwards[::-1], run + 1, short)
-                else:
-                    label = file
-                widest = max(widest, width(label))
-        return widest
-
-
-def _label_at(file: str, folders: list[str], depth: int, short: str) -> str:
-    """The label that names the `depth`-th last folder (the ones between left out)."""
-    return f"{folders[-depth]}/{short}" if depth == 1 else f"{folders[-depth]}/…/{short}"
-
-
-def _common_run(a: list[str], b: list[str]) -> int:
-    """How many items two lists share from their start."""
-    run = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        run += 1
-    return run
 
 
 @dataclass(slots=True, eq=False)  # compared by identity: finding a row in 100,000 is a C scan
@@ -530,3 +477,59 @@ class ListingView:
         if row is None or row.summary is not summary:
             row = self._rows[summary.path] = TableRow(summary.path, summary)
         return row
+
+
+# -- the widest file label, for the table's widths ---------------------------------------------------
+# (Functions beside FileNames, not methods: `label` is for one file, these for all of one name.)
+
+
+def shared_name_key(names: FileNames, file: str) -> int | None:
+    """The key of the files of `file`'s name when several files have it (None: its own short
+    name is its label); `widest_shared_label` takes it."""
+    key = hash(os.path.basename(file))
+    return key if key in names._shared else None
+
+
+def widest_shared_label(names: FileNames, key: int, width: Callable[[str], int]) -> int:
+    """The widest `names.label` among the files of one shared name, all found at once.
+
+    A file's label goes one folder deeper than the longest run of last folders it shares with
+    any other of its name; sorted by their folders read backwards, that other is a neighbour."""
+    files = names._shared.get(key)
+    if not files:
+        first = names._first.get(key)
+        return 0 if first is None else width(names.label(first))
+    by_name: dict[str, list[tuple[list[str], str]]] = {}
+    for file in files:
+        folders = os.path.dirname(file).split("/")
+        by_name.setdefault(os.path.basename(file), []).append((folders[::-1], file))
+    widest = 0
+    for same_name in by_name.values():
+        same_name.sort()
+        shared_runs = [0] * len(same_name)
+        for index in range(1, len(same_name)):
+            run = _common_run(same_name[index - 1][0], same_name[index][0])
+            shared_runs[index - 1] = max(shared_runs[index - 1], run)
+            shared_runs[index] = max(shared_runs[index], run)
+        for (backwards, file), run in zip(same_name, shared_runs, strict=True):
+            short = short_file_name(file)
+            if len(same_name) == 1:
+                label = short
+            elif run < len(backwards):
+                depth = run + 1
+                folder = backwards[run]
+                label = f"{folder}/{short}" if depth == 1 else f"{folder}/…/{short}"
+            else:
+                label = file
+            widest = max(widest, width(label))
+    return widest
+
+
+def _common_run(a: list[str], b: list[str]) -> int:
+    """How many items two lists share from their start."""
+    run = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        run += 1
+    return run

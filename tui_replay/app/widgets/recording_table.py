@@ -24,7 +24,15 @@ from textual.strip import Strip
 
 from tui_replay.catalog import view as listing
 from tui_replay.catalog.testids import CommonParams, fit_test_name, short_test_name
-from tui_replay.catalog.view import STREAM_MARKER, Column, ListingView, TableRow, flat
+from tui_replay.catalog.view import (
+    STREAM_MARKER,
+    Column,
+    ListingView,
+    TableRow,
+    flat,
+    shared_name_key,
+    widest_shared_label,
+)
 from tui_replay.recording.model import Summary
 from tui_replay.textsafe import printable, safe_text
 
@@ -270,7 +278,7 @@ class RecordingTable(ScrollView, can_focus=True):
             if summary.interaction is not None and summary.test_id:  # the test name with its ` #N`
                 label = short_test_name(summary.test_id) + interaction_suffix(summary)
                 self._test_width = max(self._test_width, display_width(label))
-            shared = names.shared_key(summary.file)
+            shared = shared_name_key(names, summary.file)
             if shared is not None:
                 self._shared_names.add(shared)
             if shared is None or not summary.test_id or summary.interaction is not None:
@@ -288,7 +296,7 @@ class RecordingTable(ScrollView, can_focus=True):
         """The widest file name of the grouped view, measuring the shared names not measured yet."""
         if self._shared_names:
             names = self.view.names
-            widest = max(names.widest_label(key, display_width) for key in self._shared_names)
+            widest = max(widest_shared_label(names, key, display_width) for key in self._shared_names)
             self._file_width = max(self._file_width, widest)
             self._shared_names.clear()
         return self._file_width
