@@ -162,8 +162,10 @@ class RecordingTable(ScrollView, can_focus=True):
         self._test_width = 0  # the Test column of recordings with a test id
         self._name_width = 0  # their test names, with "[…]" for the parameters
         self._file_width = 0  # file names, as the grouped view shows them
-        # Names several files share, their labels not measured yet: each needs the others', so
-        # they are measured when the grouped view needs them (`_file_widths`), each name once.
+        # The grouped view's file names are measured when it is first shown (`_file_widths`),
+        # not while 100,000 rows load; after that with each batch. Names several files share
+        # wait until then too: each label needs the others', so they are measured a name at once.
+        self._files_measured = False
         self._shared_names: set[int] = set()
         self._orphan_width = 0  # file names in the Test column (no test id)
         self._cells: dict[int, tuple[Summary, tuple[str, ...]]] = {}
@@ -266,7 +268,6 @@ class RecordingTable(ScrollView, can_focus=True):
         name) is measured once per batch."""
         measured = self._measured
         view = self.view
-        names = view.names
         test_ids = {summary.test_id: summary for summary in summaries if summary.test_id}
         for test_id in test_ids:
             self.common_params.add(test_id)
@@ -278,22 +279,34 @@ class RecordingTable(ScrollView, can_focus=True):
             if summary.interaction is not None and summary.test_id:  # the test name with its ` #N`
                 label = short_test_name(summary.test_id) + interaction_suffix(summary)
                 self._test_width = max(self._test_width, display_width(label))
-            shared = shared_name_key(names, summary.file)
-            if shared is not None:
-                self._shared_names.add(shared)
-            if shared is None or not summary.test_id or summary.interaction is not None:
+            if not summary.test_id:  # its file name is in the Test column
                 file_width = display_width(view.file_label(summary))
+                self._orphan_width = max(self._orphan_width, file_width)
                 self._file_width = max(self._file_width, file_width)
-                if not summary.test_id:
-                    self._orphan_width = max(self._orphan_width, file_width)
+            elif self._files_measured:
+                self._measure_file(summary)
         for offset, column in enumerate(COLUMNS[2:], start=2):
+            if measured[offset] >= column.max_width:
+                continue  # as wide as it may get: nothing to measure
             values = set(map(column.value, summaries))
             if values:
                 measured[offset] = max(measured[offset], *map(display_width, values))
         self._fit_natural()
 
+    def _measure_file(self, summary: Summary) -> None:
+        shared = shared_name_key(self.view.names, summary.file)
+        if shared is not None and summary.interaction is None:
+            self._shared_names.add(shared)
+        else:
+            self._file_width = max(self._file_width, display_width(self.view.file_label(summary)))
+
     def _file_widths(self) -> int:
-        """The widest file name of the grouped view, measuring the shared names not measured yet."""
+        """The widest file name of the grouped view, measuring what was not measured yet."""
+        if not self._files_measured:
+            self._files_measured = True
+            for summary in self.view.summaries.values():
+                if summary.test_id:  # (the others were measured with their batch)
+                    self._measure_file(summary)
         if self._shared_names:
             names = self.view.names
             widest = max(widest_shared_label(names, key, display_width) for key in self._shared_names)
@@ -326,9 +339,13 @@ class RecordingTable(ScrollView, can_focus=True):
         if self._index is not None:
             for offset, row in enumerate(rows):
                 self._index[row.key] = start + offset
+        widths = self._widths
         self._fit()  # the rows may now overflow: the scrollbar's room is kept from here on
         self._update_virtual_size()
-        self.refresh()
+        # Rows appended below the screen change only the scrollbar (a widget of its own): the
+        # lines are drawn again when the new rows show or the columns moved.
+        if self._widths != widths or start <= round(self.scroll_y) + self.size.height:
+            self.refresh()
         if start == 0:
             self._post_highlight()
 
