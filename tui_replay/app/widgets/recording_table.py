@@ -68,6 +68,16 @@ def display_width(value: str) -> int:
     return cell_len(printable(value, single_line=True))
 
 
+def widest(values: set[str]) -> int:
+    """The most cells any of `values` takes (0 for none): in one pass in C when all are plain ASCII."""
+    if not values:
+        return 0
+    joined = "".join(values)
+    if joined.isascii() and joined.isprintable():
+        return max(map(len, values))
+    return max(map(display_width, values))
+
+
 def _total(widths: list[int]) -> int:
     """The table's width: the shown columns and one gap between each two."""
     shown = [width for width in widths if width]
@@ -268,13 +278,18 @@ class RecordingTable(ScrollView, can_focus=True):
         name) is measured once per batch."""
         measured = self._measured
         view = self.view
-        test_ids = {summary.test_id: summary for summary in summaries if summary.test_id}
+        test_ids = {summary.test_id: None for summary in summaries if summary.test_id}
+        labels = set()
+        names = set()
+        bracketed = set()  # names with parameters: shown with "[…]"
         for test_id in test_ids:
             self.common_params.add(test_id)
             label = short_test_name(test_id)
-            self._test_width = max(self._test_width, display_width(label))
+            labels.add(label)
             name, bracket, _ = label.partition("[")
-            self._name_width = max(self._name_width, display_width(name) + (3 if bracket else 0))
+            (bracketed if bracket else names).add(name)
+        self._test_width = max(self._test_width, widest(labels))
+        self._name_width = max(self._name_width, widest(names), widest(bracketed) + 3 if bracketed else 0)
         for summary in summaries:
             if summary.interaction is not None and summary.test_id:  # the test name with its ` #N`
                 label = short_test_name(summary.test_id) + interaction_suffix(summary)
@@ -288,9 +303,7 @@ class RecordingTable(ScrollView, can_focus=True):
         for offset, column in enumerate(COLUMNS[2:], start=2):
             if measured[offset] >= column.max_width:
                 continue  # as wide as it may get: nothing to measure
-            values = set(map(column.value, summaries))
-            if values:
-                measured[offset] = max(measured[offset], *map(display_width, values))
+            measured[offset] = max(measured[offset], widest(set(map(column.value, summaries))))
         self._fit_natural()
 
     def _measure_file(self, summary: Summary) -> None:
@@ -339,12 +352,11 @@ class RecordingTable(ScrollView, can_focus=True):
         if self._index is not None:
             for offset, row in enumerate(rows):
                 self._index[row.key] = start + offset
-        widths = self._widths
         self._fit()  # the rows may now overflow: the scrollbar's room is kept from here on
         self._update_virtual_size()
-        # Rows appended below the screen change only the scrollbar (a widget of its own): the
-        # lines are drawn again when the new rows show or the columns moved.
-        if self._widths != widths or start <= round(self.scroll_y) + self.size.height:
+        # Rows appended below the screen change only the scrollbar (a widget of its own); the
+        # lines are drawn again when new rows show (or the columns moved: `_fit`).
+        if start <= round(self.scroll_y) + self.size.height:
             self.refresh()
         if start == 0:
             self._post_highlight()
@@ -380,6 +392,8 @@ class RecordingTable(ScrollView, can_focus=True):
                 cut = min(max(0, widths[index] - floors[index]), excess)
                 widths[index] -= cut
                 excess -= cut
+        if widths != self._widths:
+            self.refresh()  # e.g. a batch of rows measured wider: every line moves
         self._widths = widths
 
     def _available_width(self) -> int:
