@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -62,11 +63,15 @@ async def main():
             await asyncio.sleep(0.005)
         await frame(app)
         loaded = time.time() - spawned
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = usage.ru_utime + usage.ru_stime
         rss_loaded = rss()
-        waited = time.perf_counter()
-        while watch and browse.watch_state != "on" and time.perf_counter() - waited < 10:
+        # The watcher starts now (after loading): how long the UI stops answering meanwhile.
+        stall, last, end = 0.0, time.perf_counter(), time.perf_counter() + settle
+        while time.perf_counter() < end:  # the watcher's start-up walk (a thread) is over by then
             await asyncio.sleep(0.01)
-        await asyncio.sleep(settle)  # the watcher's start-up walk (a thread) is over by then
+            now = time.perf_counter()
+            stall, last = max(stall, now - last - 0.01), now
         rss_settled = rss()
         text = f"text:{needle}"
         start = time.perf_counter()
@@ -78,7 +83,8 @@ async def main():
         await pilot.pause()
         rss_search = rss()
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps({"loaded": loaded, "rows": len(browse.summaries), "hits": len(browse.table.rows),
+        print(json.dumps({"loaded": loaded, "cpu": cpu, "stall": stall, "watch_state": browse.watch_state,
+                          "rows": len(browse.summaries), "hits": len(browse.table.rows),
                           "rss_loaded": rss_loaded, "rss_settled": rss_settled, "rss_search": rss_search,
                           "peak": peak, "search": searched}))
 
@@ -89,6 +95,8 @@ asyncio.run(main())
 def list_rows(tree: Path, cache: Path, *extra: str) -> tuple[float, int]:
     """`tui-replay list --json [extra] TREE`, a whole process: (seconds, rows printed)."""
     env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(cache), PYTHONPATH=str(REPO))
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LIST_CPU.append(-(children.ru_utime + children.ru_stime))
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "-m", "tui_replay", "list", "--json", *extra, str(tree)],
@@ -97,7 +105,13 @@ def list_rows(tree: Path, cache: Path, *extra: str) -> tuple[float, int]:
         cwd=REPO,
         check=True,
     )
-    return time.perf_counter() - start, result.stdout.count(b"\n")
+    seconds = time.perf_counter() - start
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    LIST_CPU[-1] += children.ru_utime + children.ru_stime
+    return seconds, result.stdout.count(b"\n")
+
+
+LIST_CPU: list[float] = []  # CPU seconds of each `list` run (the machine may be shared: wall time is noisy)
 
 
 def main() -> int:
@@ -123,10 +137,11 @@ def main() -> int:
         seconds, hits = list_rows(tree, cache, "--filter", f"text:{NEEDLE}")
         print(f"filling the text index: `list --json --filter text:{NEEDLE}` {seconds:.1f} s, {hits:,} rows")
 
-        lists, on, off = [], [], []
+        lists, list_cpu, on, off = [], [], [], []
         child_args = [str(tree), str(rows), "", NEEDLE, str(args.settle)]
         for _ in range(args.rounds):
             lists.append(list_rows(tree, cache)[0])
+            list_cpu.append(LIST_CPU[-1])
             on.append(run_app_child(CHILD, [*child_args[:2], "1", *child_args[3:]], cache))
             off.append(run_app_child(CHILD, [*child_args[:2], "0", *child_args[3:]], cache))
 
@@ -134,15 +149,23 @@ def main() -> int:
         return statistics.median(run[key] for run in runs)
 
     warm = statistics.median(lists)
-    print(f"warm `list --json`: {warm:.2f} s (median of {len(lists)})")
+    warm_cpu = statistics.median(list_cpu)
+    print(f"warm `list --json`: {warm:.2f} s, {warm_cpu:.2f} s of CPU (median of {len(lists)})")
     for label, runs in (("watcher on (default)", on), ("watcher off", off)):
         print(
             f"app, {label}: every row ({med(runs, 'rows'):,.0f}) in {med(runs, 'loaded'):.2f} s = "
-            f"{med(runs, 'loaded') / warm:.2f}x warm list; RSS loaded {med(runs, 'rss_loaded'):.0f} MB, "
+            f"{med(runs, 'loaded') / warm:.2f}x warm list ({med(runs, 'cpu'):.2f} s of CPU = "
+            f"{med(runs, 'cpu') / warm_cpu:.2f}x); RSS loaded {med(runs, 'rss_loaded'):.0f} MB, "
             f"after the watcher's start {med(runs, 'rss_settled'):.0f} MB, after text:{NEEDLE} "
             f"({med(runs, 'hits'):,.0f} rows, {med(runs, 'search'):.2f} s) {med(runs, 'rss_search'):.0f} MB, "
             f"peak {med(runs, 'peak'):.0f} MB"
         )
+    print(
+        f"the watcher starts after every row is loaded: every row with it / without it "
+        f"{med(on, 'loaded') / med(off, 'loaded'):.2f}x; longest the UI stopped answering while it "
+        f"started {med(on, 'stall') * 1000:.0f} ms (without a watcher {med(off, 'stall') * 1000:.0f} ms); "
+        f"watch state: {on[0]['watch_state']}"
+    )
     share = med(on, "rss_settled") - med(off, "rss_settled")
     print(
         f"the watcher's share: {share:+.0f} MB once started, "
