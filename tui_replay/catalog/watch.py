@@ -50,10 +50,10 @@ SETTLE_SECONDS = 2.0  # a file still unreadable this long after its last change 
 RESCAN_DELAY_SECONDS = 0.5  # second look at a new folder, for files the first scan raced
 SUMMARY_CHUNK = 32  # files summarized per thread hop (and at most per yielded batch)
 POLL_DELAY_MS = 250  # only when the OS watch limit forces polling
-# Setting up the OS watch holds the GIL (0.35 s for the 1,600 folders of 100,000 files): the
+# Setting up the OS watch holds the GIL (0.35-0.9 s for the 1,600 folders of 100,000 files): the
 # caller's next frame (the last rows of a listing) is drawn first. The start-up walk, after the
 # watch is up, sees what changed meanwhile.
-START_DELAY_SECONDS = 0.1
+START_DELAY_SECONDS = 0.5
 
 # watchfiles' raw change codes
 _RAW_ADDED = 1
