@@ -271,9 +271,12 @@ class ListingView:
         self._matches: list[int] | None = None  # indexes into _order that match self.query
         self._matched: Query | None = None  # the query _matches answers
         self._recent: dict[tuple, list[int]] = {}  # query.key -> its matches, for the last few
-        self._text_of: dict[str, str] = {}  # path -> search_text of its summary
-        self._rows: dict[str, TableRow] = {}  # ungrouped recording rows, made once
         self._order_rows: list[TableRow] = []  # the row of each in _order
+        # No map by path of texts or rows (~5 MB each at 100,000 rows): when the order is made
+        # again, those of the summaries still listed are taken from the previous order.
+        self._previous: tuple[list[Summary], list[str], list[TableRow]] | None = None
+        self._added_rows: dict[int, TableRow] = {}  # id(summary) -> row, for the last add()
+        self._row_of: dict[int, TableRow] | None = None  # id(summary) -> row, made if asked
 
     # -- the summaries ---------------------------------------------------------------------------
 
@@ -292,13 +295,18 @@ class ListingView:
             self.names.add(summary.file)
             self.errors += summary.status == "error"
             fresh.append(summary)
+        self._added_rows = {}
         if replaced or self.sort_column is not None or self._order is None:
-            self._order = None
+            self._drop_order()
             return None
         start = len(self._order)
         self._order.extend(fresh)
-        self._texts.extend(self._search_text(summary) for summary in fresh)
-        self._order_rows.extend(self.row_for(summary) for summary in fresh)
+        self._texts.extend(map(search_text, fresh))
+        rows = [TableRow(summary.path, summary) for summary in fresh]
+        self._order_rows.extend(rows)
+        self._added_rows = {id(row.summary): row for row in rows}
+        if self._row_of is not None:
+            self._row_of.update(self._added_rows)
         self._recent.clear()  # the results of other queries miss the new rows
         if self._matched is None:  # no filter: every new row is shown
             return None if self.grouped else fresh
@@ -316,18 +324,17 @@ class ListingView:
                 self._forget(summary)
                 if summary.interaction is None:  # a cassette's other interactions keep its name
                     self.names.discard(summary.file)
-        self._order = None
+        self._drop_order()
 
     def _forget(self, summary: Summary) -> None:
         self.errors -= summary.status == "error"
-        self._text_of.pop(summary.path, None)
-        self._rows.pop(summary.path, None)
 
-    def _search_text(self, summary: Summary) -> str:
-        text = self._text_of.get(summary.path)
-        if text is None:
-            text = self._text_of[summary.path] = search_text(summary)
-        return text
+    def _drop_order(self) -> None:
+        """The sorted order must be made again; its texts and rows are kept to be reused."""
+        if self._order is not None and self._previous is None:
+            self._previous = (self._order, self._texts, self._order_rows)
+        self._order = None
+        self._row_of = None
 
     def file_label(self, summary: Summary) -> str:
         """The file's short name, with the folders that tell it from others of the same name,
@@ -365,7 +372,7 @@ class ListingView:
         if descending is None:
             descending = first_descending(key) if key else False
         if (key, descending) != (self.sort_column, self.descending):
-            self._order = None
+            self._drop_order()
         self.sort_column = key
         self.descending = bool(descending) if key else False
 
@@ -396,8 +403,7 @@ class ListingView:
             if self.sort_column:
                 everything = sort_summaries(everything, self.sort_column, descending=self.descending)
             self._order = everything
-            self._texts = [self._search_text(summary) for summary in everything]
-            self._order_rows = [self.row_for(summary) for summary in everything]
+            self._texts, self._order_rows = self._texts_and_rows(everything)
             self._matches = self._matched = None
             self._recent.clear()
         return self._order
@@ -472,8 +478,91 @@ class ListingView:
                     rows.extend(TableRow(summary.path, summary, 2) for summary in recordings)
         return rows
 
+    def _texts_and_rows(self, summaries: list[Summary]) -> tuple[list[str], list[TableRow]]:
+        """The search text and row of each summary: those of the previous order where it had
+        the very summary (a row is made once: the table finds the highlighted row by identity)."""
+        previous, self._previous = self._previous, None
+        if previous is None:
+            return list(map(search_text, summaries)), [TableRow(s.path, s) for s in summaries]
+        old_order, old_texts, old_rows = previous
+        where = {id(summary): index for index, summary in enumerate(old_order)}
+        texts: list[str] = []
+        rows: list[TableRow] = []
+        for summary in summaries:
+            index = where.get(id(summary))
+            if index is None:
+                texts.append(search_text(summary))
+                rows.append(TableRow(summary.path, summary))
+            else:
+                texts.append(old_texts[index])
+                rows.append(old_rows[index])
+        return texts, rows
+
     def row_for(self, summary: Summary) -> TableRow:
-        row = self._rows.get(summary.path)
-        if row is None or row.summary is not summary:
-            row = self._rows[summary.path] = TableRow(summary.path, summary)
+        """The ungrouped row of a listed summary (the same object every time)."""
+        row = self._added_rows.get(id(summary))
+        if row is not None and row.summary is summary:
+            return row
+        self._sorted()
+        if self._row_of is None:
+            self._row_of = {id(row.summary): row for row in self._order_rows}
+        row = self._row_of.get(id(summary))
+        if row is None or row.summary is not summary:  # not listed: a row of its own
+            row = TableRow(summary.path, summary)
         return row
+
+
+# -- the widest file label, for the table's widths ---------------------------------------------------
+# (Functions beside FileNames, not methods: `label` is for one file, these for all of one name.)
+
+
+def shared_name_key(names: FileNames, file: str) -> int | None:
+    """The key of the files of `file`'s name when several files have it (None: its own short
+    name is its label); `widest_shared_label` takes it."""
+    key = hash(os.path.basename(file))
+    return key if key in names._shared else None
+
+
+def widest_shared_label(names: FileNames, key: int, width: Callable[[str], int]) -> int:
+    """The widest `names.label` among the files of one shared name, all found at once.
+
+    A file's label goes one folder deeper than the longest run of last folders it shares with
+    any other of its name; sorted by their folders read backwards, that other is a neighbour."""
+    files = names._shared.get(key)
+    if not files:
+        first = names._first.get(key)
+        return 0 if first is None else width(names.label(first))
+    by_name: dict[str, list[tuple[list[str], str]]] = {}
+    for file in files:
+        folders = os.path.dirname(file).split("/")
+        by_name.setdefault(os.path.basename(file), []).append((folders[::-1], file))
+    widest = 0
+    for same_name in by_name.values():
+        same_name.sort()
+        shared_runs = [0] * len(same_name)
+        for index in range(1, len(same_name)):
+            run = _common_run(same_name[index - 1][0], same_name[index][0])
+            shared_runs[index - 1] = max(shared_runs[index - 1], run)
+            shared_runs[index] = max(shared_runs[index], run)
+        for (backwards, file), run in zip(same_name, shared_runs, strict=True):
+            short = short_file_name(file)
+            if len(same_name) == 1:
+                label = short
+            elif run < len(backwards):
+                depth = run + 1
+                folder = backwards[run]
+                label = f"{folder}/{short}" if depth == 1 else f"{folder}/…/{short}"
+            else:
+                label = file
+            widest = max(widest, width(label))
+    return widest
+
+
+def _common_run(a: list[str], b: list[str]) -> int:
+    """How many items two lists share from their start."""
+    run = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        run += 1
+    return run

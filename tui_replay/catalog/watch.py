@@ -28,7 +28,7 @@ import contextlib
 import os
 import stat
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -50,6 +50,10 @@ SETTLE_SECONDS = 2.0  # a file still unreadable this long after its last change 
 RESCAN_DELAY_SECONDS = 0.5  # second look at a new folder, for files the first scan raced
 SUMMARY_CHUNK = 32  # files summarized per thread hop (and at most per yielded batch)
 POLL_DELAY_MS = 250  # only when the OS watch limit forces polling
+# Setting up the OS watch holds the GIL (0.35-0.9 s for the 1,600 folders of 100,000 files): the
+# caller's next frame (the last rows of a listing) is drawn first. The start-up walk, after the
+# watch is up, sees what changed meanwhile.
+START_DELAY_SECONDS = 0.5
 
 # watchfiles' raw change codes
 _RAW_ADDED = 1
@@ -86,6 +90,7 @@ async def watch_catalog(
     and removed files leave them; without it nothing is written.
     """
     watcher = CatalogWatcher(roots, known=known, max_size=max_size, catalog=catalog)
+    del known  # the watcher has its own copy: the caller's (100,000 rows: ~4 MB) need not live on here
     await watcher.start()
     try:
         while True:
@@ -117,9 +122,12 @@ class CatalogWatcher:
     ) -> None:
         self.roots = [_Root(r, os.path.abspath(r), os.path.realpath(r)) for r in dict.fromkeys(roots)]
         self.listed: dict[str, Summary] = dict(known)  # by address (`file` or `file#N`)
-        self._rows: dict[str, list[str]] = {}  # file -> the addresses of its rows
+        # file -> the addresses of its rows, only for files whose one row is not the file itself
+        # (cassettes): a list per file would cost ~15 MB at 100,000 files (`_addresses`).
+        self._rows: dict[str, list[str]] = {}
         for address, summary in self.listed.items():
-            self._rows.setdefault(summary.file, []).append(address)
+            if address != summary.file:
+                self._rows.setdefault(summary.file, []).append(address)
         self.max_size = max_size
         self._catalog: Catalog | None = catalog  # else created on first use (imports the parser)
         # Inputs from the root supervisors, drained by the consumer.
@@ -170,6 +178,7 @@ class CatalogWatcher:
 
         # None: watchfiles decides (WATCHFILES_FORCE_POLLING, WSL); True after the OS watch failed.
         force_polling: bool | None = None
+        await self._pause(START_DELAY_SECONDS)
         while not self._halt.is_set():
             identity = _identity(root.abs_path)
             if identity is None:
@@ -285,7 +294,8 @@ class CatalogWatcher:
                 if payload and row is not None and row.status != "ok" and os.access(root.path, os.R_OK):
                     # The "cannot read" row of a root folder that did not exist yet.
                     self._drop(root.path)
-                self._scans[root.path] = None
+                # No walk yet: the one after the watcher's first wake-up ("scan") sees all a walk
+                # now would, and at 100,000 files each walk costs seconds of a core.
             elif kind == "scan":
                 self._scans[root.path] = None
             elif kind == "gone":
@@ -309,18 +319,27 @@ class CatalogWatcher:
     def _is_root_file(self, path: str) -> bool:
         return any(root.path == path for root in self.roots)
 
+    def _addresses(self, file: str) -> list[str]:
+        """The addresses of a file's rows (a new list: callers edit what it came from)."""
+        rows = self._rows.get(file)
+        if rows is not None:
+            return list(rows)
+        return [file] if file in self.listed else []
+
+    def _files(self) -> Iterable[str]:
+        """Every listed file once (a cassette's rows share theirs), then the pending ones."""
+        yield from dict.fromkeys(summary.file for summary in self.listed.values())
+        yield from self._pending
+
     def _paths_under(self, folder: str) -> list[str]:
         prefix = folder.rstrip(os.sep) + os.sep
-        return [p for p in (*self._rows, *self._pending) if p == folder or p.startswith(prefix)]
+        return [p for p in self._files() if p == folder or p.startswith(prefix)]
 
     async def _scan(self, folder: str) -> None:
         """Walk a folder (new, reappeared, or watched from now on) and queue what differs."""
-        listed = {
-            file: (self.listed[rows[0]].size, self.listed[rows[0]].mtime_ns)
-            for file, rows in self._rows.items()
-            if rows
-        }
-        found, problems, vanished = await asyncio.to_thread(_walk_folder, folder, listed, self._pending)
+        # The thread reads `listed` as it is: nothing edits it while this coroutine waits (only
+        # the consumer does), and no copy is made (at 100,000 files a copy is ~15 MB).
+        found, problems, vanished = await asyncio.to_thread(_walk_folder, folder, self, self._pending)
         now_wall, now = time.time(), time.monotonic()
         for path, mtime in found:
             # Never seen changing: its age counts from its mtime, so old broken files fail at once.
@@ -333,7 +352,6 @@ class CatalogWatcher:
             if problem.path not in self.listed:
                 summary = Summary(path=problem.path, status="error", error=problem.problem)
                 self.listed[problem.path] = summary
-                self._rows[problem.path] = [problem.path]
                 self._ready.append(Change(ADDED, problem.path, summary))
 
     async def _examine_some(self) -> None:
@@ -356,7 +374,7 @@ class CatalogWatcher:
                 self._settle(path, rows, now)
         if gone_folders:
             prefixes = tuple(folder.rstrip(os.sep) + os.sep for folder in gone_folders)
-            for path in (*self._rows, *self._pending):
+            for path in self._files():
                 if path.startswith(prefixes):
                     self._dirty.setdefault(path, False)
 
@@ -369,7 +387,7 @@ class CatalogWatcher:
                 return
         self._pending.pop(path, None)
         fresh = {row.path: row for row in rows}
-        for address in list(self._rows.get(path, [])):  # a copy: _drop edits the list
+        for address in self._addresses(path):  # a copy: _drop edits the list
             if address not in fresh:
                 self._drop(address)
         for address, summary in fresh.items():
@@ -380,7 +398,7 @@ class CatalogWatcher:
             elif previous != summary:
                 self.listed[address] = summary
                 self._ready.append(Change(CHANGED, address, summary))
-        if fresh:
+        if fresh and list(fresh) != [path]:
             self._rows[path] = list(fresh)
         else:
             self._rows.pop(path, None)
@@ -398,8 +416,24 @@ class CatalogWatcher:
     def _forget(self, path: str) -> None:
         self._pending.pop(path, None)
         self._last_change.pop(path, None)
-        for address in list(self._rows.get(path, [])):
+        for address in self._addresses(path):
             self._drop(address)
+
+    def listed_stat(self, file: str) -> tuple[int, int] | None:
+        """(size, mtime_ns) of a listed file as it was when listed; None when it is not listed."""
+        summary = self.listed.get(file)
+        if summary is None:
+            rows = self._rows.get(file)
+            summary = self.listed.get(rows[0]) if rows else None
+        return None if summary is None else (summary.size, summary.mtime_ns)
+
+    def listed_files_under(self, prefix: str) -> Iterator[str]:
+        """The listed files whose path starts with `prefix`, each once."""
+        rows = self._rows
+        for address, summary in self.listed.items():
+            if summary.interaction is None and address.startswith(prefix):
+                yield address  # (a cassette's rows are `file#N`: their file is in `rows`)
+        yield from (file for file in rows if file.startswith(prefix))
 
     def _get_catalog(self) -> Catalog:
         if self._catalog is None:
@@ -419,28 +453,39 @@ def _identity(path: str) -> tuple[int, int, bool] | None:
 
 
 def _walk_folder(
-    folder: str, listed: dict[str, tuple[int, int]], pending: dict[str, float]
+    folder: str, watcher: CatalogWatcher, pending: dict[str, float]
 ) -> tuple[list[tuple[str, float]], list[Found], list[str]]:
-    """(files that are new or differ from `listed`, problem rows, listed paths below that are gone)."""
+    """(files that are new or differ from what is listed, problem rows, listed paths below that are gone).
+
+    No set of the paths seen is kept (100,000 new strings for the root's walk): the listed
+    files met are counted, and only when some were not met are the listed ones looked for.
+    """
     changed: list[tuple[str, float]] = []
     problems: list[Found] = []
-    seen: set[str] = set()
+    met = 0
+    pending_seen: set[str] = set()
+    listed_stat = watcher.listed_stat
     for found in iter_found([folder]):
         if found.stat is None:
             if found.problem is not None and found.path != folder:
                 problems.append(found)
             continue
-        seen.add(found.path)
         st = found.stat
-        if listed.get(found.path) != (st.st_size, st.st_mtime_ns) or found.path in pending:
+        known = listed_stat(found.path)
+        if known is not None:
+            met += 1
+        if found.path in pending:
+            pending_seen.add(found.path)
+            changed.append((found.path, st.st_mtime))
+        elif known != (st.st_size, st.st_mtime_ns):
             changed.append((found.path, st.st_mtime))
     prefix = folder.rstrip(os.sep) + os.sep
-    vanished = [
-        path
-        for path in (*listed, *pending)
-        if path.startswith(prefix) and path not in seen and not os.path.exists(path)
-    ]
-    return changed, problems, vanished
+    under = list(watcher.listed_files_under(prefix))
+    vanished = [path for path in under if not os.path.exists(path)] if met < len(under) else []
+    for path in pending:
+        if path.startswith(prefix) and path not in pending_seen and not os.path.exists(path):
+            vanished.append(path)
+    return changed, problems, list(dict.fromkeys(vanished))
 
 
 def _examine(

@@ -24,7 +24,15 @@ from textual.strip import Strip
 
 from tui_replay.catalog import view as listing
 from tui_replay.catalog.testids import CommonParams, fit_test_name, short_test_name
-from tui_replay.catalog.view import STREAM_MARKER, Column, ListingView, TableRow, flat
+from tui_replay.catalog.view import (
+    STREAM_MARKER,
+    Column,
+    ListingView,
+    TableRow,
+    flat,
+    shared_name_key,
+    widest_shared_label,
+)
 from tui_replay.recording.model import Summary
 from tui_replay.textsafe import printable, safe_text
 
@@ -58,6 +66,16 @@ def display_width(value: str) -> int:
     if value.isascii() and value.isprintable():
         return len(value)
     return cell_len(printable(value, single_line=True))
+
+
+def widest(values: set[str]) -> int:
+    """The most cells any of `values` takes (0 for none): in one pass in C when all are plain ASCII."""
+    if not values:
+        return 0
+    joined = "".join(values)
+    if joined.isascii() and joined.isprintable():
+        return max(map(len, values))
+    return max(map(display_width, values))
 
 
 def _total(widths: list[int]) -> int:
@@ -154,6 +172,11 @@ class RecordingTable(ScrollView, can_focus=True):
         self._test_width = 0  # the Test column of recordings with a test id
         self._name_width = 0  # their test names, with "[…]" for the parameters
         self._file_width = 0  # file names, as the grouped view shows them
+        # The grouped view's file names are measured when it is first shown (`_file_widths`),
+        # not while 100,000 rows load; after that with each batch. Names several files share
+        # wait until then too: each label needs the others', so they are measured a name at once.
+        self._files_measured = False
+        self._shared_names: set[int] = set()
         self._orphan_width = 0  # file names in the Test column (no test id)
         self._cells: dict[int, tuple[Summary, tuple[str, ...]]] = {}
         # What the parametrized ids of each test share: a narrow Test column shows what differs.
@@ -249,26 +272,60 @@ class RecordingTable(ScrollView, can_focus=True):
     # -- layout ------------------------------------------------------------------------------------
 
     def measure(self, summaries: list[Summary]) -> None:
-        """Widen the natural column widths for these summaries (new or changed ones)."""
+        """Widen the natural column widths for these summaries (new or changed ones).
+
+        Called with every batch while 100,000 rows load: what repeats (a test id, a model's
+        name) is measured once per batch."""
         measured = self._measured
         view = self.view
-        columns = COLUMNS[2:]
+        test_ids = {summary.test_id: None for summary in summaries if summary.test_id}
+        labels = set()
+        names = set()
+        bracketed = set()  # names with parameters: shown with "[…]"
+        for test_id in test_ids:
+            self.common_params.add(test_id)
+            label = short_test_name(test_id)
+            labels.add(label)
+            name, bracket, _ = label.partition("[")
+            (bracketed if bracket else names).add(name)
+        self._test_width = max(self._test_width, widest(labels))
+        self._name_width = max(self._name_width, widest(names), widest(bracketed) + 3 if bracketed else 0)
         for summary in summaries:
-            if summary.test_id:
-                self.common_params.add(summary.test_id)
+            if summary.interaction is not None and summary.test_id:  # the test name with its ` #N`
                 label = short_test_name(summary.test_id) + interaction_suffix(summary)
                 self._test_width = max(self._test_width, display_width(label))
-                name, bracket, _ = label.partition("[")
-                self._name_width = max(self._name_width, display_width(name) + (3 if bracket else 0))
-            file_width = display_width(view.file_label(summary))
-            self._file_width = max(self._file_width, file_width)
-            if not summary.test_id:
+            if not summary.test_id:  # its file name is in the Test column
+                file_width = display_width(view.file_label(summary))
                 self._orphan_width = max(self._orphan_width, file_width)
-            for offset, column in enumerate(columns, start=2):
-                width = display_width(column.value(summary))
-                if width > measured[offset]:
-                    measured[offset] = width
+                self._file_width = max(self._file_width, file_width)
+            elif self._files_measured:
+                self._measure_file(summary)
+        for offset, column in enumerate(COLUMNS[2:], start=2):
+            if measured[offset] >= column.max_width:
+                continue  # as wide as it may get: nothing to measure
+            measured[offset] = max(measured[offset], widest(set(map(column.value, summaries))))
         self._fit_natural()
+
+    def _measure_file(self, summary: Summary) -> None:
+        shared = shared_name_key(self.view.names, summary.file)
+        if shared is not None and summary.interaction is None:
+            self._shared_names.add(shared)
+        else:
+            self._file_width = max(self._file_width, display_width(self.view.file_label(summary)))
+
+    def _file_widths(self) -> int:
+        """The widest file name of the grouped view, measuring what was not measured yet."""
+        if not self._files_measured:
+            self._files_measured = True
+            for summary in self.view.summaries.values():
+                if summary.test_id:  # (the others were measured with their batch)
+                    self._measure_file(summary)
+        if self._shared_names:
+            names = self.view.names
+            widest = max(widest_shared_label(names, key, display_width) for key in self._shared_names)
+            self._file_width = max(self._file_width, widest)
+            self._shared_names.clear()
+        return self._file_width
 
     def _fit_natural(self) -> None:
         """The natural widths: headers (with room for the sort arrow), then what was measured."""
@@ -278,7 +335,7 @@ class RecordingTable(ScrollView, can_focus=True):
         ]
         natural[0] = 1
         # Grouped, every recording shows its file name, two levels deep.
-        first = self._file_width + 4 if self.grouped else max(self._test_width, self._orphan_width)
+        first = self._file_widths() + 4 if self.grouped else max(self._test_width, self._orphan_width)
         natural[1] = max(natural[1], first)
         self._natural = [
             max(column.min_width, min(column.max_width, width))
@@ -297,7 +354,10 @@ class RecordingTable(ScrollView, can_focus=True):
                 self._index[row.key] = start + offset
         self._fit()  # the rows may now overflow: the scrollbar's room is kept from here on
         self._update_virtual_size()
-        self.refresh()
+        # Rows appended below the screen change only the scrollbar (a widget of its own); the
+        # lines are drawn again when new rows show (or the columns moved: `_fit`).
+        if start <= round(self.scroll_y) + self.size.height:
+            self.refresh()
         if start == 0:
             self._post_highlight()
 
@@ -332,6 +392,8 @@ class RecordingTable(ScrollView, can_focus=True):
                 cut = min(max(0, widths[index] - floors[index]), excess)
                 widths[index] -= cut
                 excess -= cut
+        if widths != self._widths:
+            self.refresh()  # e.g. a batch of rows measured wider: every line moves
         self._widths = widths
 
     def _available_width(self) -> int:
