@@ -647,7 +647,7 @@ async def test_on_a_big_listing_keys_typed_in_a_burst_filter_once(corpus_subset,
 
 async def test_rows_arriving_in_small_batches_lay_out_as_rows_loaded_at_once(corpus_subset, monkeypatch):
     """The columns keep room for the scrollbar once the rows overflow, however they arrived."""
-    from tui_replay.app.screens import browse as browse_module
+    from tui_replay.catalog import session as session_module
 
     async def shown() -> str:
         app = make_app()
@@ -656,8 +656,8 @@ async def test_rows_arriving_in_small_batches_lay_out_as_rows_loaded_at_once(cor
             return screen_text(app)
 
     at_once = await shown()
-    monkeypatch.setattr(browse_module, "FIRST_BATCH", 2)
-    monkeypatch.setattr(browse_module, "BATCH_ROWS", 2)
+    monkeypatch.setattr(session_module, "FIRST_BATCH", 2)
+    monkeypatch.setattr(session_module, "BATCH_ROWS", 2)
     assert await shown() == at_once
 
 

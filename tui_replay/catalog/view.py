@@ -265,6 +265,7 @@ class ListingView:
         self.sort_column: str | None = None
         self.descending = False
         self.grouped = False
+        self.partial = False  # rows are still loading: group counts say so
         self.group_open: dict[str, bool] = {}
         self._order: list[Summary] | None = None  # every summary, sorted
         self._texts: list[str] = []  # search_text of each in _order
@@ -450,11 +451,16 @@ class ListingView:
             file_key = f"file:{file_part}"
             if file_part == NO_TEST_ID:
                 is_open = self.group_open.get(file_key, len(children) <= SMALL_ORPHAN_GROUP)
-                rows.append(TableRow(file_key, None, 0, NO_TEST_ID, len(children), "", is_open, children))
+                partial = "so far" if self.partial else ""
+                rows.append(
+                    TableRow(file_key, None, 0, NO_TEST_ID, len(children), partial, is_open, children)
+                )
                 if is_open:
                     rows.extend(TableRow(summary.path, summary, 1) for summary in children)
                 continue
             detail = f"{len(tests)} test{'' if len(tests) == 1 else 's'}"
+            if self.partial:
+                detail += " so far"
             is_open = self.group_open.get(file_key, True)
             label = display_test_file(file_part)
             rows.append(TableRow(file_key, None, 0, label, len(children), detail, is_open, children))
