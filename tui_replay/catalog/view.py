@@ -12,6 +12,7 @@ rows or the sort change; recording rows are made once and reused.
 from __future__ import annotations
 
 import os
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -173,23 +174,45 @@ def display_test_file(file_part: str) -> str:
     return file_part.removeprefix(TEST_FILES_PREFIX)
 
 
+def _folders_back(file: str) -> list[str]:
+    """The folders of a path, nearest first: the order same-named files are kept in."""
+    return os.path.dirname(file).split("/")[::-1]
+
+
+def _common_length(a: list[str], b: list[str]) -> int:
+    count = 0
+    for first, second in zip(a, b, strict=False):
+        if first != second:
+            break
+        count += 1
+    return count
+
+
 class FileNames:
     """Short file names that tell apart files of the same name in different folders: such a
     name gets the nearest folder that differs (`agents/x.json`, `a/…/x.json` for
     `a/recordings/x.json` beside `b/recordings/x.json`)."""
 
     # Keyed by the hash of the name, not the name: 100,000 names are not copied again (a hash
-    # collision only costs a comparison of the real names in `label`).
+    # collision only costs a comparison of the real names in `label`). The files of a shared
+    # name are kept sorted by their folders read from the nearest: the folders a file shares
+    # most with another are those it shares with a neighbour, so a label looks at two files,
+    # not at every file of that name (32 copies of a tree: 31).
     def __init__(self) -> None:
         self._first: dict[int, str] = {}  # hash of a name -> the first file of that name
-        self._shared: dict[int, set[str]] = {}  # hash of a name -> files, when several
+        self._shared: dict[int, list[str]] = {}  # hash of a name -> files, when several (sorted)
         self.version = 0  # goes up whenever a label may have changed
 
     def add(self, file: str) -> None:
         key = hash(os.path.basename(file))
         first = self._first.setdefault(key, file)
-        if first != file:
-            self._shared.setdefault(key, {first}).add(file)
+        if first == file:
+            return
+        shared = self._shared.get(key)
+        if shared is None:
+            shared = self._shared[key] = [first]
+        if file not in shared:
+            insort(shared, file, key=_folders_back)
             self.version += 1
 
     def discard(self, file: str) -> None:
@@ -197,9 +220,10 @@ class FileNames:
         shared = self._shared.get(key)
         if shared is not None:
             self.version += 1
-            shared.discard(file)
+            if file in shared:
+                shared.remove(file)
             if self._first.get(key) == file and shared:
-                self._first[key] = next(iter(shared))
+                self._first[key] = shared[0]
             if len(shared) < 2:
                 del self._shared[key]
         elif self._first.get(key) == file:
@@ -209,9 +233,28 @@ class FileNames:
         short = short_file_name(file)
         name = os.path.basename(file)
         shared = self._shared.get(hash(name))
+        if not shared:
+            return short
+        folders = os.path.dirname(file).split("/")
+        back = folders[::-1]
+        at = bisect_left(shared, back, key=_folders_back)
+        after = at + 1 if at < len(shared) and shared[at] == file else at
+        neighbours = shared[max(at - 1, 0) : at] + shared[after : after + 1]
+        if not neighbours:
+            return short
+        if any(os.path.basename(other) != name or other == file for other in neighbours):
+            return self._label_by_scan(file, short, name, shared)  # a hash collision
+        depth = 1 + max(_common_length(back, _folders_back(other)) for other in neighbours)
+        if depth > len(folders):
+            return file
+        # The folder that differs; the ones it shares with the others left out.
+        return f"{folders[-depth]}/{short}" if depth == 1 else f"{folders[-depth]}/…/{short}"
+
+    @staticmethod
+    def _label_by_scan(file: str, short: str, name: str, shared: list[str]) -> str:
         others = [
             os.path.dirname(other).split("/")
-            for other in shared or ()
+            for other in shared
             if other != file and os.path.basename(other) == name
         ]
         if not others:
@@ -219,7 +262,6 @@ class FileNames:
         folders = os.path.dirname(file).split("/")
         for depth in range(1, len(folders) + 1):
             if all(other[-depth:] != folders[-depth:] for other in others):
-                # The folder that differs; the ones it shares with the others left out.
                 return f"{folders[-depth]}/{short}" if depth == 1 else f"{folders[-depth]}/…/{short}"
         return file
 
