@@ -95,6 +95,16 @@ def test_a_cancelled_load_hands_out_nothing_more(tree, tmp_path):
     assert len(batches) == 1 and not batches[0].finished
 
 
+def test_a_plain_filter_typed_while_loading_applies_at_once_and_is_complete(tree, tmp_path):
+    session = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1)
+    assert session.set_filter("kind:chat").waits_for is None
+    session.load_all()
+    assert not session.filter_incomplete()  # the rows added since were filtered as they came
+    assert session.view.visible() == filter_summaries(session.summaries.values(), "kind:chat")
+    assert session.set_filter("key:current").waits_for == WAITS_FOR_KEYS
+    assert session.filter_incomplete()
+
+
 def test_a_plain_filter_applies_at_once_and_a_bad_one_keeps_the_readable_part(tree, tmp_path):
     session = _loaded(tree, tmp_path)
     outcome = session.set_filter("kind:chat")
@@ -110,6 +120,7 @@ def test_a_text_filter_waits_for_every_row_then_for_the_index(tree, tmp_path):
     session = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1)
     outcome = session.set_filter("text:experts")
     assert outcome.waits_for == WAITS_FOR_LOADING and outcome.start is None and outcome.note
+    assert session.filter_incomplete()
     session.load_all()
     outcome = session.refilter()
     assert outcome.waits_for == WAITS_FOR_INDEX and outcome.start == WAITS_FOR_INDEX
@@ -119,7 +130,7 @@ def test_a_text_filter_waits_for_every_row_then_for_the_index(tree, tmp_path):
     assert session.prepare_index()
     session.index_done()
     outcome = session.set_filter("text:experts")
-    assert outcome.waits_for is None
+    assert outcome.waits_for is None and not session.filter_incomplete()
     found = [summary.path for summary in session.view.visible()]
     assert found
     # The same rows as the headless `list --filter` (a new session, the same cache).

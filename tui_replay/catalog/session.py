@@ -113,6 +113,7 @@ class ListingSession:
         # unreadable file stays without one).
         self._keys_tried: dict[str, Summary] = {}
         self.filter_text = ""  # as last asked for (it may wait for the index or the keys)
+        self.filter_waits: str | None = None  # what it waits for (WAITS_FOR_*), else None: applied
 
     @property
     def summaries(self) -> dict[str, Summary]:
@@ -210,6 +211,18 @@ class ListingSession:
         the rows stay, and the outcome says what to wait for (and what the caller must start).
         Call again (`refilter`) once that is done."""
         self.filter_text = text
+        outcome = self._set_filter(text)
+        self.filter_waits = outcome.waits_for
+        return outcome
+
+    def filter_incomplete(self) -> bool:
+        """The filter asked for is not applied to every row yet: it waits, or it is a `key:`
+        filter and some rows have no key status (rows loaded since). Then `refilter`."""
+        if self.filter_waits is not None:
+            return True
+        return has_key_filter(self.filter_text) and bool(self._keys_to_read())
+
+    def _set_filter(self, text: str) -> FilterOutcome:
         if has_text_filter(text) and not self.loaded:
             return FilterOutcome(
                 _readable_error(text), WAITS_FOR_LOADING, "the text search starts once every row is loaded…"

@@ -272,7 +272,7 @@ class BrowseScreen(Screen[None]):
                 preview.show_row(None)
             if self.watch_wanted:
                 self.start_watching()
-            if self.session.filter_text:  # typed while loading: it may have waited for every row
+            if self.session.filter_incomplete():  # typed while loading: waits for every row
                 self.filter_rows()
         self.refresh_status()
 
