@@ -28,7 +28,6 @@ from tui_replay.catalog.filters import QueryError, has_key_filter, has_text_filt
 from tui_replay.catalog.scan import Found, iter_found
 from tui_replay.catalog.view import ListingView
 from tui_replay.recording.model import Summary, share_repeated_strings
-from tui_replay.recording.summary import key_pending
 
 if TYPE_CHECKING:
     import asyncio
@@ -252,6 +251,8 @@ class ListingSession:
         return self.set_filter(self.filter_text)
 
     def _keys_to_read(self) -> list[Summary]:
+        from tui_replay.recording.summary import key_pending  # (the parser: not for a warm `list`)
+
         tried = self._keys_tried
         return [
             summary
@@ -355,7 +356,11 @@ class ListingSession:
         share_repeated_strings(updated)
         self.view.remove(removed)
         self.view.add(updated)
-        needs_keys = has_key_filter(self.filter_text) and any(map(key_pending, updated))
+        needs_keys = False
+        if has_key_filter(self.filter_text):
+            from tui_replay.recording.summary import key_pending
+
+            needs_keys = any(map(key_pending, updated))
         return AppliedChanges(added, updated, needs_keys)
 
 
