@@ -222,7 +222,11 @@ class FileNames:
         if shared is None:
             shared = self._shared[key] = [first]
         if file not in shared:
-            insort(shared, file, key=_folders_back)
+            # A walk in scan order mostly adds after the last: one comparison, not a search.
+            if _folders_back(file) >= _folders_back(shared[-1]):
+                shared.append(file)
+            else:
+                insort(shared, file, key=_folders_back)
             self.version += 1
 
     def discard(self, file: str) -> None:
@@ -246,7 +250,8 @@ class FileNames:
         if not shared:
             return short
         back = _folders_back(file)
-        at = bisect_left(shared, back, key=_folders_back)
+        # (Mostly the one just added, at the end: no search.)
+        at = len(shared) - 1 if shared[-1] == file else bisect_left(shared, back, key=_folders_back)
         after = at + 1 if at < len(shared) and shared[at] == file else at
         neighbours = shared[max(at - 1, 0) : at] + shared[after : after + 1]
         if not neighbours:
