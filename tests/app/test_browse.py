@@ -647,7 +647,7 @@ async def test_on_a_big_listing_keys_typed_in_a_burst_filter_once(corpus_subset,
 
 async def test_rows_arriving_in_small_batches_lay_out_as_rows_loaded_at_once(corpus_subset, monkeypatch):
     """The columns keep room for the scrollbar once the rows overflow, however they arrived."""
-    from tui_replay.app.screens import browse as browse_module
+    from tui_replay.catalog import session as session_module
 
     async def shown() -> str:
         app = make_app()
@@ -656,8 +656,8 @@ async def test_rows_arriving_in_small_batches_lay_out_as_rows_loaded_at_once(cor
             return screen_text(app)
 
     at_once = await shown()
-    monkeypatch.setattr(browse_module, "FIRST_BATCH", 2)
-    monkeypatch.setattr(browse_module, "BATCH_ROWS", 2)
+    monkeypatch.setattr(session_module, "FIRST_BATCH", 2)
+    monkeypatch.setattr(session_module, "BATCH_ROWS", 2)
     assert await shown() == at_once
 
 
@@ -695,3 +695,32 @@ async def test_drawn_lines_are_reused_and_drawn_again_when_what_they_show_change
         app.theme = "textual-light" if app.theme != "textual-light" else "nord"
         await pilot.pause()
         assert line(1) != themed
+
+
+async def test_the_status_bar_says_how_far_loading_is_and_that_counts_are_partial(corpus_subset, monkeypatch):
+    """Until every row is in: files done of those found so far, counts `so far`, grouping
+    `(partial)`; then the plain counts."""
+    from tui_replay.catalog import session as session_module
+
+    monkeypatch.setattr(session_module, "FIRST_BATCH", 2)
+    monkeypatch.setattr(session_module, "BATCH_ROWS", 2)
+    shown: list[str] = []
+    real = StatusBar.show_status
+
+    def show_status(bar, status):
+        real(bar, status)
+        shown.append(str(bar.render()))
+
+    monkeypatch.setattr(StatusBar, "show_status", show_status)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.browse.set_grouped(True)
+        await wait_loaded(pilot)
+        await pilot.pause()
+        loading = [text for text in shown if "loading:" in text]
+        assert loading, shown
+        assert all(" so far" in text and "files found…" in text for text in loading)
+        assert any("grouped by test (partial)" in text for text in loading)
+        final = _status_text(app)
+        assert "loading" not in final and "so far" not in final and "(partial)" not in final
+        assert f"{len(app.browse.summaries)} recordings" in final and "grouped by test" in final

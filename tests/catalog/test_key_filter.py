@@ -57,7 +57,7 @@ def test_key_status_read_once_is_kept_in_the_cache_until_the_file_changes(tmp_pa
 
     from tui_replay.catalog.cache import SummaryCache
     from tui_replay.catalog.catalog import compute_keys
-    from tui_replay.commands.listing import filtered_summaries
+    from tui_replay.catalog.session import ListingSession
 
     require_corpus()
     tree = tmp_path / "tree"
@@ -65,7 +65,7 @@ def test_key_status_read_once_is_kept_in_the_cache_until_the_file_changes(tmp_pa
     cache_dir = str(tmp_path / "cache")
     # The index first (a text: query), then the keys: storing them must not drop index entries.
     indexed = [
-        row.path for row in filtered_summaries(Catalog(cache_dir=cache_dir), [str(tree)], "text:experts")
+        row.path for row in ListingSession([str(tree)], cache_dir=cache_dir).iter_matching("text:experts")
     ]
     assert indexed
     index = SummaryCache(cache_dir)

@@ -18,7 +18,7 @@ from support import CORPUS, REPO, record_calls, require_corpus
 from tui_replay.catalog import catalog as catalog_module
 from tui_replay.catalog import parallel
 from tui_replay.catalog.catalog import Catalog, compute_keys
-from tui_replay.commands.listing import filtered_summaries
+from tui_replay.catalog.session import ListingSession
 
 
 @pytest.fixture
@@ -76,9 +76,9 @@ def test_while_the_full_text_index_fills_files_are_read_in_this_process(tree, tm
     """The index writer (SQLite FTS5, a thread of this process) is the slow part then: no pool."""
     found = {}
     for jobs in (1, 2):
-        catalog = Catalog(cache_dir=str(tmp_path / f"cache{jobs}"), jobs=jobs)
-        found[jobs] = [row.path for row in filtered_summaries(catalog, [tree], "text:experts")]
-        assert catalog.index_is_complete()
+        session = ListingSession([tree], cache_dir=str(tmp_path / f"cache{jobs}"), jobs=jobs)
+        found[jobs] = [row.path for row in session.iter_matching("text:experts")]
+        assert session.catalog.index_is_complete()
     assert not small_batches
     assert found[2] == found[1] and len(found[1]) > 5
     # Once the index is built, a listing that reads files uses the pool again.
@@ -215,8 +215,9 @@ def test_a_headless_key_filter_reads_the_status_through_workers(tree, tmp_path, 
     monkeypatch.setattr(catalog_module, "BATCH_FILES", 5)
     monkeypatch.setattr(catalog_module, "KEY_CHUNK", 40)
     keys_sent = _count_tasks(monkeypatch, "submit_keys")
-    catalog = Catalog(cache_dir=str(tmp_path / "c2"), jobs=2)
-    found = list(filtered_summaries(catalog, [tree], "key:mis-keyed"))
+    found = list(
+        ListingSession([tree], cache_dir=str(tmp_path / "c2"), jobs=2).iter_matching("key:mis-keyed")
+    )
     assert [row.path for row in found] == [row.path for row in expected]
     assert sum(keys_sent) > 100
 
@@ -249,7 +250,7 @@ def test_a_headless_key_filter_keeps_every_row_in_the_cache(tree, tmp_path, monk
     monkeypatch.setattr(catalog_module, "KEY_CHUNK", 40)
     cache_dir = str(tmp_path / "cache")
     Catalog(cache_dir=cache_dir, jobs=1).scan([tree])
-    list(filtered_summaries(Catalog(cache_dir=cache_dir, jobs=1), [tree], "key:mis-keyed"))
+    list(ListingSession([tree], cache_dir=cache_dir, jobs=1).iter_matching("key:mis-keyed"))
     readable = [row.path for row in _rows(tree, tmp_path / "other", jobs=1) if row.mtime_ns]
 
     def no_reading(*args, **kwargs):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from test_filters import FILE_SEARCH_ID, ROWS
 
 from tui_replay.catalog.catalog import list_summaries
 from tui_replay.catalog.filters import SORT_COLUMNS, parse_query, sort_summaries
-from tui_replay.catalog.testids import NO_TEST_ID, short_test_name
+from tui_replay.catalog.testids import NO_TEST_ID, short_file_name, short_test_name
 from tui_replay.catalog.view import COLUMNS, SORTABLE, FileNames, ListingView, first_descending, status_text
 from tui_replay.recording.model import Summary, share_repeated_strings
 
@@ -84,6 +85,35 @@ def test_same_names_in_different_folders_get_the_folder_that_differs():
     names.discard("b/recordings/x.json")
     names.discard("c/agents/x.json")
     assert names.label("a/recordings/x.json") == "x.json"
+
+
+_FOLDER = st.sampled_from(["a", "b", "recordings", "tests", ".", ""])
+_FILE = st.builds(
+    lambda folders, name: "/".join([*folders, name]),
+    st.lists(_FOLDER, max_size=5),
+    st.sampled_from(["x.json", "y.json"]),
+)
+
+
+@given(st.lists(st.tuples(st.booleans(), _FILE), min_size=1, max_size=30))
+def test_a_label_looks_at_two_neighbours_and_says_what_comparing_with_every_file_says(steps):
+    """Same-named files are kept sorted by their folders from the nearest: the label from the two
+    neighbours is the one from comparing with every file of that name (32 copies of a tree)."""
+    names = FileNames()
+    files: set[str] = set()
+    for remove, file in steps:
+        if remove and files:
+            gone = min(files)
+            names.discard(gone)
+            files.discard(gone)
+        else:
+            names.add(file)
+            files.add(file)
+        for known in files:
+            name = os.path.basename(known)
+            same = [other for other in files if os.path.basename(other) == name]
+            short = short_file_name(known)
+            assert names.label(known) == FileNames._label_by_scan(known, short, name, same)
 
 
 def test_a_growing_query_filters_the_previous_result_and_gives_the_same_rows(monkeypatch):

@@ -12,6 +12,7 @@ rows or the sort change; recording rows are made once and reused.
 from __future__ import annotations
 
 import os
+from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -173,33 +174,70 @@ def display_test_file(file_part: str) -> str:
     return file_part.removeprefix(TEST_FILES_PREFIX)
 
 
+def _folders_back(file: str) -> list[str]:
+    """The folders of a path (`os.path.dirname`'s), nearest first: the order same-named files
+    are kept in. Called a few times per row: str methods, not posixpath, where they agree."""
+    cut = file.rfind("/")
+    head = file[:cut] if cut > 0 else file[: cut + 1]  # no folder: ""; at the root: "/"
+    if cut > 0 and head.endswith("/"):  # "a//x.json": dirname strips the repeated slashes
+        head = os.path.dirname(file)
+    return head.split("/")[::-1]
+
+
+def _name(file: str) -> str:
+    """`os.path.basename`, without its call overhead."""
+    return file[file.rfind("/") + 1 :]
+
+
+def _common_length(a: list[str], b: list[str]) -> int:
+    count = 0
+    for first, second in zip(a, b, strict=False):
+        if first != second:
+            break
+        count += 1
+    return count
+
+
 class FileNames:
     """Short file names that tell apart files of the same name in different folders: such a
     name gets the nearest folder that differs (`agents/x.json`, `a/…/x.json` for
     `a/recordings/x.json` beside `b/recordings/x.json`)."""
 
     # Keyed by the hash of the name, not the name: 100,000 names are not copied again (a hash
-    # collision only costs a comparison of the real names in `label`).
+    # collision only costs a comparison of the real names in `label`). The files of a shared
+    # name are kept sorted by their folders read from the nearest: the folders a file shares
+    # most with another are those it shares with a neighbour, so a label looks at two files,
+    # not at every file of that name (32 copies of a tree: 31).
     def __init__(self) -> None:
         self._first: dict[int, str] = {}  # hash of a name -> the first file of that name
-        self._shared: dict[int, set[str]] = {}  # hash of a name -> files, when several
+        self._shared: dict[int, list[str]] = {}  # hash of a name -> files, when several (sorted)
         self.version = 0  # goes up whenever a label may have changed
 
     def add(self, file: str) -> None:
-        key = hash(os.path.basename(file))
+        key = hash(_name(file))
         first = self._first.setdefault(key, file)
-        if first != file:
-            self._shared.setdefault(key, {first}).add(file)
+        if first == file:
+            return
+        shared = self._shared.get(key)
+        if shared is None:
+            shared = self._shared[key] = [first]
+        if file not in shared:
+            # A walk in scan order mostly adds after the last: one comparison, not a search.
+            if _folders_back(file) >= _folders_back(shared[-1]):
+                shared.append(file)
+            else:
+                insort(shared, file, key=_folders_back)
             self.version += 1
 
     def discard(self, file: str) -> None:
-        key = hash(os.path.basename(file))
+        key = hash(_name(file))
         shared = self._shared.get(key)
         if shared is not None:
             self.version += 1
-            shared.discard(file)
+            if file in shared:
+                shared.remove(file)
             if self._first.get(key) == file and shared:
-                self._first[key] = next(iter(shared))
+                self._first[key] = shared[0]
             if len(shared) < 2:
                 del self._shared[key]
         elif self._first.get(key) == file:
@@ -207,11 +245,30 @@ class FileNames:
 
     def label(self, file: str) -> str:
         short = short_file_name(file)
-        name = os.path.basename(file)
+        name = _name(file)
         shared = self._shared.get(hash(name))
+        if not shared:
+            return short
+        back = _folders_back(file)
+        # (Mostly the one just added, at the end: no search.)
+        at = len(shared) - 1 if shared[-1] == file else bisect_left(shared, back, key=_folders_back)
+        after = at + 1 if at < len(shared) and shared[at] == file else at
+        neighbours = shared[max(at - 1, 0) : at] + shared[after : after + 1]
+        if not neighbours:
+            return short
+        if any(_name(other) != name or other == file for other in neighbours):
+            return self._label_by_scan(file, short, name, shared)  # a hash collision
+        depth = 1 + max(_common_length(back, _folders_back(other)) for other in neighbours)
+        if depth > len(back):
+            return file
+        # The folder that differs; the ones it shares with the others left out.
+        return f"{back[depth - 1]}/{short}" if depth == 1 else f"{back[depth - 1]}/…/{short}"
+
+    @staticmethod
+    def _label_by_scan(file: str, short: str, name: str, shared: list[str]) -> str:
         others = [
             os.path.dirname(other).split("/")
-            for other in shared or ()
+            for other in shared
             if other != file and os.path.basename(other) == name
         ]
         if not others:
@@ -219,7 +276,6 @@ class FileNames:
         folders = os.path.dirname(file).split("/")
         for depth in range(1, len(folders) + 1):
             if all(other[-depth:] != folders[-depth:] for other in others):
-                # The folder that differs; the ones it shares with the others left out.
                 return f"{folders[-depth]}/{short}" if depth == 1 else f"{folders[-depth]}/…/{short}"
         return file
 
@@ -265,6 +321,7 @@ class ListingView:
         self.sort_column: str | None = None
         self.descending = False
         self.grouped = False
+        self.partial = False  # rows are still loading: group counts say so
         self.group_open: dict[str, bool] = {}
         self._order: list[Summary] | None = None  # every summary, sorted
         self._texts: list[str] = []  # search_text of each in _order
@@ -456,11 +513,16 @@ class ListingView:
             file_key = f"file:{file_part}"
             if file_part == NO_TEST_ID:
                 is_open = self.group_open.get(file_key, len(children) <= SMALL_ORPHAN_GROUP)
-                rows.append(TableRow(file_key, None, 0, NO_TEST_ID, len(children), "", is_open, children))
+                partial = "so far" if self.partial else ""
+                rows.append(
+                    TableRow(file_key, None, 0, NO_TEST_ID, len(children), partial, is_open, children)
+                )
                 if is_open:
                     rows.extend(TableRow(summary.path, summary, 1) for summary in children)
                 continue
             detail = f"{len(tests)} test{'' if len(tests) == 1 else 's'}"
+            if self.partial:
+                detail += " so far"
             is_open = self.group_open.get(file_key, True)
             label = display_test_file(file_part)
             rows.append(TableRow(file_key, None, 0, label, len(children), detail, is_open, children))

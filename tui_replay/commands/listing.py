@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.text import Text
 
-    from tui_replay.catalog.catalog import Catalog
     from tui_replay.catalog.view import Column
 
 
@@ -43,15 +42,16 @@ def run_list(args: argparse.Namespace) -> int:
         return run_watch(args)
     if report_missing("list", args.paths):
         return 2
-    from tui_replay.catalog.catalog import Catalog
+    from tui_replay.catalog.session import ListingSession, filter_error
 
-    catalog = Catalog(max_size=args.max_size, use_cache=not args.no_cache, jobs=args.jobs)
+    session = ListingSession(args.paths, max_size=args.max_size, use_cache=not args.no_cache, jobs=args.jobs)
+    catalog = session.catalog
     if expr is not None:
-        error = check_filter(expr)
+        error = filter_error(expr)
         if error:
             print(f"{PROG} list: {error}", file=sys.stderr)
             return 2
-        counted = Counted(filtered_summaries(catalog, args.paths, expr))
+        counted = Counted(session.iter_matching(expr))
         summaries: Iterable[Summary] = counted
     else:
         summaries = catalog.iter_summaries(args.paths)
@@ -79,34 +79,6 @@ class Counted:
         for item in self.items:
             self.count += 1
             yield item
-
-
-def check_filter(expr: str) -> str | None:
-    """The one-line message of a filter that cannot be understood, else None."""
-    from tui_replay.catalog.filters import QueryError, parse_query
-
-    try:
-        parse_query(expr, text_search=lambda needle: lambda summary: True)
-    except QueryError as exc:
-        return f"bad filter: {exc}"
-    return None
-
-
-def filtered_summaries(catalog: Catalog, roots: list[str], expr: str) -> Iterator[Summary]:
-    """The rows of `roots` that match `expr` (a checked filter), in listing order.
-
-    A `text:` filter with the cache first brings the cache and its full-text index up to date
-    (a pass that keeps no rows, on the first query), then asks the index and lists again from
-    the cache.
-    """
-    from tui_replay.catalog.catalog import with_key_status
-    from tui_replay.catalog.filters import has_key_filter, parse_query
-
-    predicate = parse_query(expr, text_search=catalog.text_search(roots))
-    summaries = catalog.iter_summaries(roots)
-    if has_key_filter(expr):  # the status is read from each file: by worker processes for many
-        summaries = with_key_status(summaries, catalog)
-    return (summary for summary in summaries if predicate(summary))
 
 
 OUTPUT_CHUNK = 1 << 16  # bytes of JSON lines written together

@@ -88,16 +88,15 @@ def unwrapped(console: Console) -> None:
 def _matching_addresses(paths: list[str], expr: str, max_size: int) -> set[str] | None:
     """The addresses (`file`, `file#N`) under `paths` whose rows match the filter; None (after a
     message) when the filter cannot be understood."""
-    from tui_replay.catalog.catalog import Catalog
-    from tui_replay.commands.listing import check_filter, filtered_summaries
+    from tui_replay.catalog.session import ListingSession, filter_error
     from tui_replay.recording.load import resolve_address
 
-    error = check_filter(expr)
+    error = filter_error(expr)
     if error:
         print(f"tui-replay show: {error}", file=sys.stderr)
         return None
     roots = list(dict.fromkeys(resolve_address(path)[0] for path in paths))
-    return {row.path for row in filtered_summaries(Catalog(max_size=max_size), roots, expr)}
+    return {row.path for row in ListingSession(roots, max_size=max_size).iter_matching(expr)}
 
 
 _Loaded = tuple[str, "Recording | None", str]

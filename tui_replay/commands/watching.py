@@ -16,7 +16,7 @@ import signal
 import sys
 from collections.abc import Callable
 
-from tui_replay.catalog.watch import watch_catalog
+from tui_replay.catalog.session import ListingSession
 from tui_replay.commands.output import dumps_line
 from tui_replay.recording.model import Summary
 
@@ -36,16 +36,13 @@ def run_watch(args: argparse.Namespace) -> int:
 
 
 async def _watch(args: argparse.Namespace, write: Callable[[str, Summary | None, str], None]) -> int:
-    from tui_replay.catalog.catalog import Catalog
-
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
 
-    roots = list(args.paths)
-    catalog = Catalog(max_size=args.max_size, use_cache=not args.no_cache)
-    listing = asyncio.ensure_future(asyncio.to_thread(catalog.scan, roots))
+    session = ListingSession(args.paths, max_size=args.max_size, use_cache=not args.no_cache)
+    listing = asyncio.ensure_future(asyncio.to_thread(session.load_all))
     stopped = asyncio.ensure_future(stop.wait())
     await asyncio.wait({listing, stopped}, return_when=asyncio.FIRST_COMPLETED)
     if stop.is_set():
@@ -54,15 +51,12 @@ async def _watch(args: argparse.Namespace, write: Callable[[str, Summary | None,
     stopped.cancel()
     # What changes from now on is indexed as it comes: an index a `text:` query built stays
     # current (the listing itself neither reads nor indexes the text).
-    catalog.index_texts = True
-    known: dict[str, Summary] = {}
+    session.keep_index_current()
     for summary in listing.result():
-        known[summary.path] = summary
         write(LISTED, summary, summary.path)
 
-    async for batch in watch_catalog(
-        roots, known=known, max_size=catalog.max_size, stop_event=stop, catalog=catalog
-    ):
+    async for batch in session.watch(stop):
+        session.apply_changes(batch)
         for change in batch:
             write(change.event, change.summary, change.path)
     return 0

@@ -1,9 +1,14 @@
 """The browse screen: every recording under the given paths, filtered, sorted, grouped, previewed.
 
-Loading runs in a thread worker that posts rows in batches (the first after a few dozen
-files), so the table fills while the rest is read and the app never stops answering keys.
-Watching runs in an exclusive async worker (group "watch") once loading is done; each
-batch of changes is applied without moving the highlighted row on screen.
+The listing itself (loading, the filter and what it waits for, changes on disk) is a headless
+`ListingSession` (catalog/session.py); this screen lays it out and binds the keys. Each worker
+makes one call to the session and posts one message with the answer:
+
+- "load" (a thread) posts the rows in batches (the first after a few dozen files), so the table
+  fills while the rest is read and the app never stops answering keys;
+- "index" and "keys" (threads) prepare what a `text:` or `key:` filter waits for;
+- "watch" (async, once loading is done) posts each batch of changes, applied without moving
+  the highlighted row on screen.
 """
 
 from __future__ import annotations
@@ -11,8 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
-import gc
-import operator
 import threading
 from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
@@ -34,30 +37,24 @@ from tui_replay.app.widgets.key_footer import KeyFooter
 from tui_replay.app.widgets.preview import RecordingPreview
 from tui_replay.app.widgets.recording_table import SORTABLE, RecordingTable, TableRow
 from tui_replay.app.widgets.status_bar import BrowseStatus, StatusBar
-from tui_replay.catalog.catalog import Catalog, compute_keys
-from tui_replay.catalog.filters import (
-    Predicate,
-    Query,
-    QueryError,
-    has_key_filter,
-    has_text_filter,
-    parse_query,
-    text_terms,
+from tui_replay.catalog.filters import Query, text_terms
+from tui_replay.catalog.session import (
+    WAITS_FOR_INDEX,
+    WAITS_FOR_KEYS,
+    FilterOutcome,
+    ListingSession,
+    LoadedBatch,
 )
-from tui_replay.catalog.scan import iter_found
 from tui_replay.catalog.view import ListingView, column, first_descending
 from tui_replay.config import Config
-from tui_replay.recording.model import Summary, share_repeated_strings
+from tui_replay.recording.model import Summary
 from tui_replay.recording.request_hash import CURRENT_KEY, MIS_KEYED, OLDER_KEY
-from tui_replay.recording.summary import key_pending
 
 if TYPE_CHECKING:
+    from tui_replay.catalog.catalog import Catalog
     from tui_replay.catalog.watch import Change
 
-FIRST_BATCH = 40  # rows in the first post: something on screen as early as possible
 FIRST_FRAME_WAIT = 0.5  # seconds the loader waits for the first rows to be drawn
-BATCH_ROWS = 500
-BATCH_SECONDS = 0.1
 # From this many recordings a filter costs more than a frame. A key is applied at once (with
 # the key's own echo, in the same frame); keys that follow within BURST_SECONDS of the last
 # filter (a paste, a fast typist) are taken together after DEBOUNCE_SECONDS of quiet.
@@ -106,25 +103,40 @@ class BrowseScreen(Screen[None]):
     class SummariesLoaded(Message):
         """A batch from the loading thread."""
 
-        def __init__(
-            self,
-            summaries: list[Summary],
-            done: int,
-            total: int,
-            finished: bool,
-            shown: threading.Event | None = None,
-            catalog: Catalog | None = None,
-        ) -> None:
+        def __init__(self, batch: LoadedBatch, shown: threading.Event | None = None) -> None:
             super().__init__()
-            self.catalog = catalog  # with the last batch
-            self.summaries = summaries
-            self.done = done
-            self.total = total
-            self.finished = finished
+            self.batch = batch
             self.shown = shown  # set once the rows are on screen
 
+    class IndexPrepared(Message):
+        """The full-text index is current: a `text:` filter can apply."""
+
+    class KeysRead(Message):
+        """The key status of these rows was read: a `key:` filter can apply."""
+
+        def __init__(self, summaries: list[Summary]) -> None:
+            super().__init__()
+            self.summaries = summaries
+
+    class KeysProgress(Message):
+        """How far reading the key status is (a burst collapses to the latest)."""
+
+        def __init__(self, done: int, total: int) -> None:
+            super().__init__()
+            self.done = done
+            self.total = total
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, BrowseScreen.KeysProgress)
+
+    class ChangesOnDisk(Message):
+        """A batch of changes from the watcher."""
+
+        def __init__(self, changes: list[Change]) -> None:
+            super().__init__()
+            self.changes = changes
+
     # The state of the view; each change redraws what depends on it.
-    query_text: reactive[str] = reactive("", init=False)
     sort: reactive[tuple[str | None, bool]] = reactive((None, False), init=False)
     grouped: reactive[bool] = reactive(False, init=False)
     watch_state: reactive[str] = reactive("off", init=False)
@@ -135,10 +147,10 @@ class BrowseScreen(Screen[None]):
         super().__init__()
         self.roots = list(roots)
         self.config = config
-        self.use_cache = use_cache
-        self.view = ListingView()
-        self.new_paths: set[str] = set()
-        self.loaded = False
+        self.session = ListingSession(
+            self.roots, max_size=config.max_size, use_cache=use_cache, freeze_when_loaded=True
+        )
+        self.query_text = ""  # the filter typed (it may wait for the index or the key status)
         self.watch_wanted = config.watch
         self.set_reactive(BrowseScreen.watch_state, "after loading" if config.watch else "off")
         self.marked: str | None = None  # the row `m` marked: side a of the next `d`
@@ -147,18 +159,27 @@ class BrowseScreen(Screen[None]):
         self._shown = 0
         self._typed: Timer | None = None  # the debounce of the filter box
         self._filtered_at = 0.0  # monotonic() when the last filter was applied
-        # Once loaded: the catalog (the watcher keeps its cache and full-text index current); the
-        # first `text:` filter brings the index up to date in a thread (`prepare_index`).
-        self.catalog: Catalog | None = None
-        self._indexing = False
-        # A `key:` filter reads each file's key status in a thread first; the rows it tried (by
-        # path, the very summary) are not tried again (an unreadable file stays without one).
-        self._reading_keys = False
-        self._keys_tried: dict[str, Summary] = {}
+
+    @property
+    def view(self) -> ListingView:
+        return self.session.view
 
     @property
     def summaries(self) -> dict[str, Summary]:
-        return self.view.summaries
+        return self.session.view.summaries
+
+    @property
+    def new_paths(self) -> set[str]:
+        return self.session.new_paths
+
+    @property
+    def loaded(self) -> bool:
+        return self.session.loaded
+
+    @property
+    def catalog(self) -> Catalog | None:
+        """The catalog once every row is loaded (the watcher keeps its cache and index current)."""
+        return self.session.catalog if self.session.loaded else None
 
     @property
     def predicate(self) -> Query | None:
@@ -190,9 +211,6 @@ class BrowseScreen(Screen[None]):
         self.table.new_paths = self.new_paths
         self.table.view = self.view
         self._restore_state()
-        # `key:` tests the status read so far: the files are read in a thread (`read_keys`), not
-        # by the filter on the UI thread.
-        self.view.key_status = operator.attrgetter("key")
         self.refresh_status()
         self.load_summaries()
 
@@ -217,82 +235,46 @@ class BrowseScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_summaries(self) -> None:
-        self._load(get_current_worker())
+        worker = get_current_worker()
 
-    def _load(self, worker: Worker) -> None:
-        catalog = Catalog(max_size=self.config.max_size, use_cache=self.use_cache)
-        # Rows are posted as the folders are walked: 100,000 files take seconds to find, and
-        # the first rows need not wait for that. The total is known (and said) at the end.
-        total = 0
-        batch: list[Summary] = []
-        done = files = 0  # files summarized (posted, and in this batch); a cassette gives several rows
-        last = monotonic()
-        first = True
-        # (Files the cache does not know are read by worker processes once there are many.)
-        with contextlib.closing(catalog.iter_rows(iter_found(self.roots))) as files_rows:
-            for rows in files_rows:
-                if worker.is_cancelled:
-                    return
-                share_repeated_strings(rows)  # here, off the UI thread: the rows stay for the app's life
-                batch.extend(rows)
-                files += 1
-                now = monotonic()
-                if len(batch) >= (FIRST_BATCH if first else BATCH_ROWS) or now - last >= BATCH_SECONDS:
-                    done += files
-                    shown = threading.Event() if first else None
-                    self.post_message(self.SummariesLoaded(batch, done, total, False, shown))
-                    if shown is not None:
-                        # Let the first rows reach the screen before parsing on: they are what the
-                        # user waits for, and this thread would otherwise slow that frame down.
-                        shown.wait(FIRST_FRAME_WAIT)
-                    batch, files, last, first = [], 0, monotonic(), False
-        done += files
-        with catalog.lock:  # the index pass (a `text:` filter typed now) waits for the save
-            self.post_message(self.SummariesLoaded(batch, done, done, True, catalog=catalog))
-            catalog.save(self.roots)
+        def post(batch: LoadedBatch) -> None:
+            shown = threading.Event() if batch.first and not batch.finished else None
+            self.post_message(self.SummariesLoaded(batch, shown))
+            if shown is not None:
+                # Let the first rows reach the screen before parsing on: they are what the
+                # user waits for, and this thread would otherwise slow that frame down.
+                shown.wait(FIRST_FRAME_WAIT)
+
+        self.session.load(post, cancelled=lambda: worker.is_cancelled)
 
     @on(SummariesLoaded)
     def _add_batch(self, message: SummariesLoaded) -> None:
-        appended = self.view.add(message.summaries)
-        self.table.measure(message.summaries)
-        self.load_progress = None if message.finished else (message.done, message.total)
+        batch = message.batch
+        was_loaded = self.loaded
+        appended = self.session.add_batch(batch)
+        self.table.measure(batch.summaries)
+        self.load_progress = self.session.progress
         if appended is not None:
             # Unsorted and ungrouped, new rows only go at the end: no rebuild of what is shown.
             self._shown += len(appended)
             self.table.append_rows([self.view.row_for(summary) for summary in appended])
-        elif message.summaries or message.finished:
+        elif batch.summaries or batch.finished:
             self.refresh_rows()
         if message.shown is not None:
             self.call_after_refresh(message.shown.set)
-        if message.catalog is not None:
-            self._keep_catalog(message.catalog)
-            refused = message.catalog.cache.refused if message.catalog.cache is not None else None
+        if batch.finished and not was_loaded:
+            refused = self.session.cache_refused
             if refused:  # e.g. a database file that is a symbolic link: no cache this run
                 self.notify(refused, severity="warning", markup=False, timeout=8)
-        if message.finished and not self.loaded:
-            self.loaded = True
-            # The summaries stay for the app's life: full collections (150 ms and more with
-            # 100,000 rows, at any keystroke) need not walk them again.
-            gc.freeze()
             if not self.summaries:
                 preview = self.query_one(RecordingPreview)
                 preview.empty_message = f"No recording files (*.json, *.yaml) under: {', '.join(self.roots)}"
                 preview.show_row(None)
             if self.watch_wanted:
                 self.start_watching()
-            if has_key_filter(self.query_text):  # typed while loading: the rows since need their status
-                self.watch_query_text(self.query_text)
+            if self.session.filter_incomplete():  # typed while loading: waits for every row
+                self.filter_rows()
         self.refresh_status()
-
-    def _keep_catalog(self, catalog: Catalog) -> None:
-        self.catalog = catalog
-        search = catalog.text_search(self.roots)
-
-        def text_search(needle: str) -> Predicate:
-            with catalog.lock:  # not while the watcher or the index pass writes the cache
-                return search(needle)
-
-        self.view.text_search = text_search
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place a failed worker is reported: a notification, never a crash."""
@@ -304,15 +286,15 @@ class BrowseScreen(Screen[None]):
             self.watch_state = "failed"
             self.notify(f"Watching stopped: {reason}", severity="error", markup=False)
         elif event.worker.group == "index":
-            self._indexing = False
+            self.session.index_done()
             self.query_one(FilterBar).show_note(None)
             self.notify(f"Indexing failed: {reason}", severity="error", markup=False)
         elif event.worker.group == "keys":
-            self._reading_keys = False
+            self.session.keys_done()
             self.query_one(FilterBar).show_note(None)
             self.notify(f"Reading the key status failed: {reason}", severity="error", markup=False)
         elif event.worker.group == "load":
-            self.loaded = True
+            self.session.load_failed()
             self.load_progress = None
             self.notify(f"Loading failed: {reason}", severity="error", markup=False)
 
@@ -340,6 +322,7 @@ class BrowseScreen(Screen[None]):
             sort=self.view.sort_label(),
             descending=self.descending,
             grouped=self.grouped,
+            partial=self.load_progress is not None,
             filtered=self.predicate is not None,
             watch=self.watch_state,
             follow=self.following,
@@ -356,90 +339,59 @@ class BrowseScreen(Screen[None]):
         self.refresh_rows()
         self._remember(grouped=grouped)
 
-    def watch_query_text(self, text: str) -> None:
+    def filter_rows(self) -> None:
+        """Apply the filter typed (`query_text`), or say what it waits for and start that work."""
+        outcome = self.session.set_filter(self.query_text)
         bar = self.query_one(FilterBar)
-        catalog = self.catalog
-        if catalog is not None and has_text_filter(text) and catalog.index_pending():
-            # The first `text:` filter: the index is brought up to date in a thread, then the
-            # filter applies (the rows stay as they are meanwhile).
-            self._show_query_error(text)
-            bar.show_note("indexing what the recordings say…")
-            if not self._indexing:
-                self._indexing = True
-                self.prepare_index(catalog)
+        bar.show_error(outcome.error)
+        if outcome.waits_for is None:
+            bar.show_note(None)
+            # A new filter starts at its first match (keeping the old row's index could put the
+            # cursor on the last match, with the first ones scrolled out of view).
+            self.refresh_rows(keep="top")
             return
-        if has_key_filter(text):
-            untried = self._keys_to_read()
-            if untried:
-                # The key status is read from each file (hashing its request): in a thread, with
-                # worker processes for many, then the filter applies (the rows stay meanwhile).
-                self._show_query_error(text)
-                if not self._reading_keys:
-                    self._reading_keys = True
-                    bar.show_note(f"reading the key status of {len(untried):,} recordings…")
-                    self.read_keys(untried)
-                return
-        error = self.view.set_query(text)
-        bar.show_error(error)
-        # A new filter starts at its first match (keeping the old row's index could put the
-        # cursor on the last match, with the first ones scrolled out of view).
-        self.refresh_rows(keep="top")
+        if outcome.note is not None:
+            bar.show_note(outcome.note)
+        self._start(outcome)
 
-    def _show_query_error(self, text: str) -> None:
-        """Say next to the box what in `text` cannot be read, while the rows wait for a thread
-        (the index, the key status) before the filter applies."""
-        try:
-            parse_query(text, text_search=lambda needle: lambda summary: True)
-            self.query_one(FilterBar).show_error(None)
-        except QueryError as exc:
-            self.query_one(FilterBar).show_error(str(exc))
+    def _start(self, outcome: FilterOutcome) -> None:
+        if outcome.start == WAITS_FOR_INDEX:
+            self.prepare_index()
+        elif outcome.start == WAITS_FOR_KEYS:
+            self.read_keys(outcome.keys_to_read)
 
-    def _keys_to_read(self) -> list[Summary]:
-        tried = self._keys_tried
-        return [
-            summary
-            for path, summary in self.summaries.items()
-            if tried.get(path) is not summary and key_pending(summary)
-        ]
+    @work(thread=True, group="index", exit_on_error=False)
+    def prepare_index(self) -> None:
+        self.session.prepare_index()
+        self.post_message(self.IndexPrepared())
+
+    @on(IndexPrepared)
+    def _index_prepared(self) -> None:
+        self.session.index_done()
+        self.query_one(FilterBar).show_note(None)
+        self.filter_rows()  # the filter typed by now
 
     @work(thread=True, group="keys", exit_on_error=False)
     def read_keys(self, summaries: list[Summary]) -> None:
         worker = get_current_worker()
 
         def progress(done: int, total: int) -> None:
-            note = f"reading the key status: {done:,} of {total:,} recordings…"
-            self.app.call_from_thread(self._show_note, note)
+            self.post_message(self.KeysProgress(done, total))
 
-        compute_keys(
-            summaries,
-            max_size=self.config.max_size,
-            progress=progress,
-            cancelled=lambda: worker.is_cancelled,
-            catalog=self.catalog,  # (None while loading: then kept on the rows only)
-        )
-        if self.catalog is not None:
-            with self.catalog.lock:  # (loading is over: saving ends no listing's reading)
-                self.catalog.save()
-        self.app.call_from_thread(self._keys_read, summaries)
+        read = self.session.read_keys(summaries, progress=progress, cancelled=lambda: worker.is_cancelled)
+        self.post_message(self.KeysRead(read))
 
-    def _show_note(self, note: str | None) -> None:
-        self.query_one(FilterBar).show_note(note)
+    @on(KeysProgress)
+    def _keys_progress(self, message: KeysProgress) -> None:
+        if self.session.reading_keys:
+            note = f"reading the key status: {message.done:,} of {message.total:,} recordings…"
+            self.query_one(FilterBar).show_note(note)
 
-    def _keys_read(self, summaries: list[Summary]) -> None:
-        self._keys_tried.update((summary.path, summary) for summary in summaries)
-        self._reading_keys = False
+    @on(KeysRead)
+    def _keys_read(self, message: KeysRead) -> None:
+        self.session.keys_done(message.summaries)
         self.query_one(FilterBar).show_note(None)
-        self.watch_query_text(self.query_text)  # the filter typed by now
-
-    @work(thread=True, group="index", exit_on_error=False)
-    def prepare_index(self, catalog: Catalog) -> None:
-        catalog.prepare_index(self.roots)
-        self.app.call_from_thread(self._index_prepared)
-
-    def _index_prepared(self) -> None:
-        self._indexing = False
-        self.query_one(FilterBar).show_note(None)
-        self.watch_query_text(self.query_text)  # the filter typed by now
+        self.filter_rows()  # the filter typed by now
 
     def watch_watch_state(self) -> None:
         self.refresh_status()
@@ -505,7 +457,9 @@ class BrowseScreen(Screen[None]):
         if self._typed is not None:
             self._typed.stop()
             self._typed = None
-        self.query_text = text
+        if text != self.query_text:
+            self.query_text = text
+            self.filter_rows()
         self._filtered_at = monotonic()
 
     def set_filter(self, text: str) -> None:
@@ -595,7 +549,7 @@ class BrowseScreen(Screen[None]):
     @work(exclusive=True, group="watch", exit_on_error=False)
     async def watch_folders(self) -> None:
         try:
-            from tui_replay.catalog.watch import watch_catalog
+            import tui_replay.catalog.watch  # noqa: F401  (its watchfiles may be missing)
         except ImportError:
             self.watch_state = "unavailable"
             return
@@ -603,16 +557,8 @@ class BrowseScreen(Screen[None]):
         self._stop_watch = stop
         self.watch_state = "on"
         try:
-            async for batch in watch_catalog(
-                self.roots,
-                known=dict(self.summaries),
-                max_size=self.config.max_size,
-                stop_event=stop,
-                catalog=self.catalog,  # its cache and full-text index follow the changes
-            ):
-                if stop.is_set():
-                    break
-                self.apply_changes(batch)
+            async for batch in self.session.watch(stop):
+                self.post_message(self.ChangesOnDisk(batch))
         finally:
             if self._stop_watch is stop:
                 self._stop_watch = None
@@ -620,34 +566,22 @@ class BrowseScreen(Screen[None]):
                     with contextlib.suppress(Exception):
                         self.watch_state = "off"
 
+    @on(ChangesOnDisk)
+    def _changes_on_disk(self, message: ChangesOnDisk) -> None:
+        self.apply_changes(message.changes)
+
     def apply_changes(self, changes: list[Change]) -> None:
-        """Apply a batch from the watcher; the highlighted row keeps its place on screen."""
-        added: list[str] = []
-        removed: list[str] = []
-        updated: list[Summary] = []
-        for change in changes:
-            if change.event == "removed" or change.summary is None:
-                removed.append(change.path)
-                self.new_paths.discard(change.path)
-                continue
-            summary = change.summary
-            summary.path = change.path
-            if change.event == "added" and change.path not in self.summaries:
-                self.new_paths.add(change.path)
-                added.append(change.path)
-            updated.append(summary)
-        share_repeated_strings(updated)
-        self.view.remove(removed)
-        self.view.add(updated)
-        self.table.measure(updated)
+        """Apply a batch of changes; the highlighted row keeps its place on screen."""
+        applied = self.session.apply_changes(changes)
+        self.table.measure(applied.updated)
         self.refresh_rows(keep="row")
-        if has_key_filter(self.query_text) and any(map(key_pending, updated)):
-            self.watch_query_text(self.query_text)  # new rows: their key status is read first
+        if applied.needs_keys:
+            self.filter_rows()  # new rows: their key status is read first
         row = self.table.highlighted_row
         self.query_one(RecordingPreview).show_row(row)
         self._tell_open_replays(changes)
-        if self.following and added:
-            ready = [path for path in added if self.summaries[path].status == "ok"] or added
+        if self.following and applied.added:
+            ready = [path for path in applied.added if self.summaries[path].status == "ok"] or applied.added
             self._open_newest(ready)
 
     def _tell_open_replays(self, changes: list[Change]) -> None:

@@ -14,10 +14,11 @@ class BrowseStatus:
     shown: int = 0
     errors: int = 0
     new: int = 0
-    loading: tuple[int, int] | None = None  # (done, total) while the first scan runs; total 0: not known yet
+    loading: tuple[int, int] | None = None  # (files done, files found so far) while the first scan runs
     sort: str | None = None
     descending: bool = False
     grouped: bool = False
+    partial: bool = False  # rows are still loading: the counts and groups cover part of the tree
     filtered: bool = False
     watch: str = "off"  # "on", "off", "unavailable", "starting"
     follow: bool = False
@@ -26,10 +27,11 @@ class BrowseStatus:
 class StatusBar(Static):
     def show_status(self, status: BrowseStatus) -> None:
         text = Text(end="")
+        so_far = " so far" if status.partial else ""
         if status.filtered:
-            text.append(f"{status.shown:,} of {status.total:,} recordings")
+            text.append(f"{status.shown:,} of {status.total:,} recordings{so_far}")
         else:
-            text.append(f"{status.total:,} recording{'' if status.total == 1 else 's'}")
+            text.append(f"{status.total:,} recording{'' if status.total == 1 else 's'}{so_far}")
         if status.errors:
             text.append(" · ")
             text.append(f"{status.errors:,} unreadable", "red")
@@ -37,13 +39,13 @@ class StatusBar(Static):
             text.append(" · ")
             text.append(f"● {status.new:,} new", "green")
         if status.loading is not None:
-            done, total = status.loading
+            done, found = status.loading
             text.append(" · ")
-            text.append(f"loading {done:,}/{total:,}" if total else f"loading {done:,}…", "bold")
+            text.append(f"loading: {done:,} of {found:,} files found…", "bold")
         if status.sort:
             text.append(f" · sort: {status.sort} {'▼' if status.descending else '▲'}")
         if status.grouped:
-            text.append(" · grouped by test")
+            text.append(" · grouped by test" + (" (partial)" if status.partial else ""))
         text.append(" · watch: ")
         text.append(status.watch, "green" if status.watch == "on" else "dim")
         if status.follow:

@@ -1,0 +1,229 @@
+"""ListingSession on the real vendored recordings: loading in batches, the filter and what it waits
+for (every row, the full-text index, the key status), headless filtering, changes on disk."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import shutil
+
+import pytest
+from support import CORPUS, require_corpus
+
+from tui_replay.catalog import session as session_module
+from tui_replay.catalog.catalog import Catalog
+from tui_replay.catalog.filters import filter_summaries
+from tui_replay.catalog.session import (
+    WAITS_FOR_INDEX,
+    WAITS_FOR_KEYS,
+    WAITS_FOR_LOADING,
+    ListingSession,
+    LoadedBatch,
+    filter_error,
+)
+from tui_replay.catalog.watch import Change
+
+
+@pytest.fixture
+def tree(tmp_path):
+    """A private copy of the real llama-stack recordings (168 files): the session may write nothing
+    there, but the watcher tests do."""
+    require_corpus()
+    target = tmp_path / "tree"
+    shutil.copytree(CORPUS / "llama-stack", target)
+    return str(target)
+
+
+def _loaded(tree: str, tmp_path, **options) -> ListingSession:
+    session = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1, **options)
+    session.load_all()
+    return session
+
+
+def test_rows_come_in_batches_with_progress_and_the_last_one_finishes(tree, tmp_path, monkeypatch):
+    monkeypatch.setattr(session_module, "FIRST_BATCH", 3)
+    monkeypatch.setattr(session_module, "BATCH_ROWS", 20)
+    monkeypatch.setattr(session_module, "BATCH_SECONDS", 60.0)
+    session = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1)
+    batches: list[LoadedBatch] = []
+    seen: list[tuple[bool, tuple[int, int] | None, int]] = []
+
+    def take(batch: LoadedBatch) -> None:
+        batches.append(batch)
+        appended = session.add_batch(batch)
+        if batch.first:
+            assert appended is None  # nothing shown yet: the caller asks for the rows
+            session.view.rows()
+        else:  # unsorted, ungrouped, unfiltered: every new row goes at the end of what is shown
+            assert appended == batch.summaries
+        seen.append((session.view.partial, session.progress, len(session.summaries)))
+
+    session.load(take)
+    assert [batch.first for batch in batches] == [True] + [False] * (len(batches) - 1)
+    assert len(batches[0].summaries) == 3 and all(len(batch.summaries) <= 20 for batch in batches)
+    assert [batch.finished for batch in batches] == [False] * (len(batches) - 1) + [True]
+    for batch in batches:
+        assert batch.done <= batch.found <= 168
+    assert batches[-1].done == batches[-1].found == 168
+    # Partial until the last batch, with the progress the status bar shows.
+    assert all(partial and progress is not None for partial, progress, _ in seen[:-1])
+    assert seen[-1] == (False, None, 168)
+    assert session.loaded
+    expected = Catalog(use_cache=False).scan([tree])
+    assert list(session.summaries) == [row.path for row in expected]
+
+
+def test_grouped_counts_say_they_are_partial_while_loading(tree, tmp_path, monkeypatch):
+    monkeypatch.setattr(session_module, "FIRST_BATCH", 10)
+    session = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1)
+    session.view.grouped = True
+    details: list[set[str]] = []
+
+    def take(batch: LoadedBatch) -> None:
+        session.add_batch(batch)
+        details.append({row.detail for row in session.view.rows() if row.is_group and row.depth == 0})
+
+    session.load(take)
+    assert all(detail.endswith("so far") for detail in details[0])
+    assert not any("so far" in detail for detail in details[-1])
+
+
+def test_a_cancelled_load_hands_out_nothing_more(tree, tmp_path):
+    session = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1)
+    batches: list[LoadedBatch] = []
+    session.load(batches.append, cancelled=lambda: bool(batches))
+    assert len(batches) == 1 and not batches[0].finished
+
+
+def test_a_plain_filter_typed_while_loading_applies_at_once_and_is_complete(tree, tmp_path):
+    session = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1)
+    assert session.set_filter("kind:chat").waits_for is None
+    session.load_all()
+    assert not session.filter_incomplete()  # the rows added since were filtered as they came
+    assert session.view.visible() == filter_summaries(session.summaries.values(), "kind:chat")
+    assert session.set_filter("key:current").waits_for == WAITS_FOR_KEYS
+    assert session.filter_incomplete()
+
+
+def test_a_plain_filter_applies_at_once_and_a_bad_one_keeps_the_readable_part(tree, tmp_path):
+    session = _loaded(tree, tmp_path)
+    outcome = session.set_filter("kind:chat")
+    assert outcome.waits_for is None and outcome.error is None
+    chat = [summary.path for summary in session.view.visible()]
+    assert chat == [row.path for row in filter_summaries(session.summaries.values(), "kind:chat")]
+    outcome = session.set_filter("kind:chat has:colour")
+    assert outcome.waits_for is None and "has:colour" in (outcome.error or "")
+    assert [summary.path for summary in session.view.visible()] == chat
+
+
+def test_a_text_filter_waits_for_every_row_then_for_the_index(tree, tmp_path):
+    session = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1)
+    outcome = session.set_filter("text:experts")
+    assert outcome.waits_for == WAITS_FOR_LOADING and outcome.start is None and outcome.note
+    assert session.filter_incomplete()
+    session.load_all()
+    outcome = session.refilter()
+    assert outcome.waits_for == WAITS_FOR_INDEX and outcome.start == WAITS_FOR_INDEX
+    assert session.indexing
+    # Typed again while the index is prepared: nothing more to start.
+    assert session.set_filter("text:experts kind:chat").start is None
+    assert session.prepare_index()
+    session.index_done()
+    outcome = session.set_filter("text:experts")
+    assert outcome.waits_for is None and not session.filter_incomplete()
+    found = [summary.path for summary in session.view.visible()]
+    assert found
+    # The same rows as the headless `list --filter` (a new session, the same cache).
+    headless = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1)
+    assert [row.path for row in headless.iter_matching("text:experts")] == found
+    # And as reading every file (no cache at all).
+    uncached = ListingSession([tree], use_cache=False, jobs=1)
+    assert [row.path for row in uncached.iter_matching("text:experts")] == found
+
+
+def test_a_key_filter_waits_for_the_key_status_read_once(tree, tmp_path):
+    session = _loaded(tree, tmp_path)
+    outcome = session.set_filter("key:mis-keyed")
+    assert outcome.waits_for == WAITS_FOR_KEYS and outcome.start == WAITS_FOR_KEYS
+    assert len(outcome.keys_to_read) == 168 and outcome.note
+    assert session.set_filter("key:mis-keyed kind:chat").start is None  # already reading
+    progress: list[tuple[int, int]] = []
+    read = session.read_keys(
+        outcome.keys_to_read, progress=lambda done, total: progress.append((done, total))
+    )
+    assert progress[-1] == (168, 168)
+    session.keys_done(read)
+    outcome = session.refilter()
+    assert outcome.waits_for is None
+    assert session.view.query_text == "key:mis-keyed kind:chat"  # the filter typed last
+    mis_keyed_chat = filter_summaries(session.summaries.values(), "key:mis-keyed kind:chat")
+    assert session.view.visible() == mis_keyed_chat and mis_keyed_chat
+    assert len(session.set_filter("key:mis-keyed").keys_to_read) == 0
+    assert len(session.view.visible()) == 14  # as `tui-replay check` counts the corpus
+    # Kept in the cache: a new session's `key:` filter reads no file again.
+    again = _loaded(tree, tmp_path)
+    assert again.set_filter("key:mis-keyed").waits_for is None
+    assert len(again.view.visible()) == 14
+
+
+def test_headless_filtering_matches_the_filter_over_every_row(tree, tmp_path):
+    rows = Catalog(use_cache=False).scan([tree])
+    for text in ("kind:chat", "has:tools -stream:yes", "key:older"):
+        session = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1)
+        assert [row.path for row in session.iter_matching(text)] == [
+            row.path for row in filter_summaries(copy.deepcopy(rows), text)
+        ]
+
+
+def test_filter_error_is_one_line_for_the_command_line():
+    assert filter_error("kind:chat") is None
+    error = filter_error("has:colour")
+    assert error is not None and error.startswith("bad filter: ") and "\n" not in error
+
+
+def test_changes_on_disk_update_the_rows_and_say_what_is_new(tree, tmp_path):
+    session = _loaded(tree, tmp_path)
+    paths = list(session.summaries)
+    gone, changed = paths[0], paths[1]
+    new_row = copy.copy(session.summaries[paths[2]])
+    new_row.key = None
+    edited = copy.copy(session.summaries[changed])
+    edited.model = "edited-model"
+    session.set_filter("key:current")
+    applied = session.apply_changes(
+        [
+            Change("removed", gone, session.summaries[gone]),
+            Change("changed", changed, edited),
+            Change("added", f"{tree}/new.json", new_row),
+        ]
+    )
+    assert applied.added == [f"{tree}/new.json"] and session.new_paths == {f"{tree}/new.json"}
+    assert gone not in session.summaries and session.summaries[changed].model == "edited-model"
+    assert session.summaries[f"{tree}/new.json"].path == f"{tree}/new.json"
+    assert applied.needs_keys  # a `key:` filter, and a new row without its status
+    session.apply_changes([Change("removed", f"{tree}/new.json", None)])
+    assert session.new_paths == set()
+
+
+async def test_the_watcher_reports_a_new_file_and_the_session_takes_it(tree, tmp_path):
+    session = _loaded(tree, tmp_path)
+    source = next(path for path in session.summaries if path.endswith(".json"))
+    stop = asyncio.Event()
+    target = f"{tree}/inference/recordings/copied.json"
+
+    async def first_batch():
+        async for batch in session.watch(stop):
+            if any(change.path == target for change in batch):
+                return batch
+        return None
+
+    waiting = asyncio.ensure_future(first_batch())
+    await asyncio.sleep(0.5)  # the watcher's start
+    shutil.copyfile(source, target)
+    try:
+        batch = await asyncio.wait_for(waiting, timeout=30)
+    finally:
+        stop.set()
+    assert batch is not None
+    applied = session.apply_changes(batch)
+    assert target in applied.added and session.summaries[target].status == "ok"
