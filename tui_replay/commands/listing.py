@@ -96,14 +96,19 @@ def filtered_summaries(catalog: Catalog, roots: list[str], expr: str) -> Iterato
     """The rows of `roots` that match `expr` (a checked filter), in listing order.
 
     A `text:` filter with the cache first brings the cache and its full-text index up to date
-    (a pass that keeps no rows, on the first query), then asks the index and lists again from
-    the cache.
+    (`Catalog.text_listing`: a stat of every file against the last pass's snapshot, else a pass
+    that keeps no rows), then lists only the rows the index found, from the cache.
     """
     from tui_replay.catalog.catalog import with_key_status
     from tui_replay.catalog.filters import has_key_filter, parse_query
 
-    predicate = parse_query(expr, text_search=catalog.text_search(roots))
-    summaries = catalog.iter_summaries(roots)
+    narrowed = catalog.text_listing(roots, expr)  # a `text:` word that must hold: the index's rows
+    if narrowed is not None:
+        summaries, text_search = narrowed
+        predicate = parse_query(expr, text_search=text_search)
+    else:
+        predicate = parse_query(expr, text_search=catalog.text_search(roots))
+        summaries = catalog.iter_summaries(roots)
     if has_key_filter(expr):  # the status is read from each file: by worker processes for many
         summaries = with_key_status(summaries, catalog)
     return (summary for summary in summaries if predicate(summary))
