@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import itertools
 import os
 import stat as stat_module
 import time
@@ -376,26 +377,27 @@ def _read_for_index(catalog: Catalog, todo: list[tuple[Found, bool]]) -> None:
     text could not be kept."""
     from tui_replay.catalog.parallel import BATCH_FILES, PARALLEL_FROM, index_one, start_pool
 
-    pool = (
-        start_pool(catalog.jobs, catalog.max_size)
-        if len(todo) >= PARALLEL_FROM and catalog.jobs > 1
-        else None
-    )
+    max_size = catalog.max_size
+    pool = start_pool(catalog.jobs, max_size) if len(todo) >= PARALLEL_FROM and catalog.jobs > 1 else None
     try:
         if pool is None:
             for found, with_rows in todo:
-                _keep(
-                    catalog,
-                    found,
-                    with_rows,
-                    index_one(found.path, found.explicit, with_rows, catalog.max_size),
-                )
+                _keep(catalog, found, with_rows, index_one(found.path, found.explicit, with_rows, max_size))
             return
         batches = [todo[start : start + BATCH_FILES] for start in range(0, len(todo), BATCH_FILES)]
         waiting: collections.deque = collections.deque()
-        for batch in batches:
+        for number, batch in enumerate(batches):
             task = [(found.path, found.explicit, with_rows) for found, with_rows in batch]
-            waiting.append((batch, pool.submit_index(task)))
+            try:
+                waiting.append((batch, pool.submit_index(task)))
+            except RuntimeError:  # the pool broke (a worker died): the rest read here
+                while waiting:
+                    _keep_batch(catalog, *waiting.popleft())
+                for found, with_rows in itertools.chain.from_iterable(batches[number:]):
+                    _keep(
+                        catalog, found, with_rows, index_one(found.path, found.explicit, with_rows, max_size)
+                    )
+                return
             while waiting and (pool.full or waiting[0][1].done()):
                 _keep_batch(catalog, *waiting.popleft())
         while waiting:
@@ -418,6 +420,10 @@ def _keep_batch(catalog: Catalog, batch: list[tuple[Found, bool]], future) -> No
         _keep(catalog, found, with_rows, result)
 
 
+def _abs(found: Found) -> str:
+    return found.abs_path or os.path.abspath(found.path)
+
+
 def _keep(catalog: Catalog, found: Found, with_rows: bool, result: tuple) -> None:
     """Hand a file's rows (when read) and texts to the cache."""
     rows, texts, size, mtime_ns = result
@@ -427,8 +433,7 @@ def _keep(catalog: Catalog, found: Found, with_rows: bool, result: tuple) -> Non
         catalog.store_rows(found, rows, texts)
         return
     st = found.stat
-    abs_path = found.abs_path or os.path.abspath(found.path)
-    if (size, mtime_ns) != (st.st_size, st.st_mtime_ns) or not cache.put_texts(
-        abs_path, size, mtime_ns, texts
-    ):
-        catalog.unindexed += 1  # changed since the scan, or not storable: the files are read
+    if (size, mtime_ns) != (st.st_size, st.st_mtime_ns):
+        catalog.unindexed += 1  # changed since the scan: the files are read
+    elif not cache.put_texts(_abs(found), size, mtime_ns, texts):
+        catalog.unindexed += 1  # not storable: the files are read
