@@ -10,13 +10,17 @@ interaction of a cassette, maybe none) as a JSON list of value lists, in `Summar
 Every value is type-checked on the way out (`Summary`'s own annotations): a row a crash, an
 editor or another tool damaged is dropped and the file summarized again.
 
-Table `texts` (FTS5, trigram tokenizer: case-insensitive substring search): what each row says
-(`recording/text.py`), with rowid = file id * 2**20 + the row's index in the file. Needs SQLite
->= 3.34 with FTS5; without it the cache still works and `text:` searches read the files.
+Table `texts` (FTS5, trigram tokenizer, detail=none): what each row says (`recording/text.py`),
+lowercased, with rowid = file id * 2**20 + the row's index in the file; a search is `instr` of
+the lowercased needle over the texts a trigram GLOB narrowed to. Needs SQLite >= 3.34 with
+FTS5; without it the cache still works and `text:` searches read the files.
 The index is built lazily: a listing writes rows only (`files.indexed` = 0); the first `text:`
-query reads the files not indexed yet for their text (`put_texts`), and a catalog that indexes
-(after that query, or the watcher's) sends the text with the rows. Triggers take a file's texts
-out when its rows change or it goes, so the index never holds an older version of a file.
+query reads the files not indexed yet for their text (`put_texts`, by worker processes:
+catalog/textsearch.py), and a catalog that indexes (after that query, or the watcher's) sends
+the text with the rows. Triggers take a file's texts out when its rows change or it goes, so the
+index never holds an older version of a file, and with them the snapshots of table
+`text_snapshots` (the stat of every folder and file a complete index pass over a root found,
+which let the next query skip the pass while nothing changed).
 
 Table `match_keys`: what `serve` matches requests on, per recording or cassette interaction of
 a stored file (its API, its match key, what else reading the request body taught), written by

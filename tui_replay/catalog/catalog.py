@@ -176,7 +176,7 @@ class Catalog:
 
     def _index_file(self, path: str, abs_path: str, st: os.stat_result, count: int) -> None:
         """Index a stored file (its rows are cached): read for its text alone, not summarized."""
-        from tui_replay.catalog.textsearch import file_texts
+        from tui_replay.catalog.parallel import file_texts
 
         assert self.cache is not None
         texts, size, mtime_ns = file_texts(path, self.max_size)

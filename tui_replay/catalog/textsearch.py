@@ -13,40 +13,27 @@ import os
 import stat as stat_module
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from tui_replay.catalog.cache import SummaryCache
+from tui_replay.catalog.parallel import file_texts
 from tui_replay.catalog.predicate import Predicate, TextSearch
 from tui_replay.catalog.scan import Found
-from tui_replay.recording.model import RecordingError, Summary
-
-if TYPE_CHECKING:
-    from tui_replay.catalog.catalog import Catalog
+from tui_replay.recording.model import Summary
 
 
-def file_texts(file: str, max_size: int) -> tuple[list[str], int, int]:
-    """What each row of a file says, in row order (a cassette: one per interaction), with the
-    size and mtime_ns of the version read ((0, 0): unreadable, no text).
+class Catalog(Protocol):
+    """What the index upkeep needs of a `catalog.Catalog` (named so, not imported: the catalog
+    imports this module)."""
 
-    A JSON recording is read and parsed, never summarized: the text of a row that is not an
-    ok recording is never asked for (the searches check the status)."""
-    from tui_replay.recording.cassette import is_cassette_name
-    from tui_replay.recording.load import pause_gc, read_bytes_stat, resume_gc
-    from tui_replay.recording.summary import summarize_cassette_file, summarize_json_texts
+    cache: SummaryCache | None
+    max_size: int
+    jobs: int
+    unindexed: int
 
-    texts: list[str] = []
-    if is_cassette_name(file):
-        rows = summarize_cassette_file(file, max_size, texts=texts)
-        return texts, rows[0].size if rows else 0, rows[0].mtime_ns if rows else 0
-    try:
-        data, info = read_bytes_stat(file, max_size)
-    except RecordingError:
-        return [""], 0, 0
-    pause_gc()
-    try:
-        return [summarize_json_texts(data)], info.st_size, info.st_mtime_ns
-    finally:
-        resume_gc()
+    def store_rows(self, found: Found, rows: list[Summary], texts: list[str] | None) -> list[Summary]: ...
+
+    def summarize_path(self, path: str) -> list[Summary]: ...
 
 
 def row_texts(file: str, max_size: int) -> list[str]:
