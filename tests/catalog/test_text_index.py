@@ -6,6 +6,7 @@ folder changed. Real recordings from the corpus, the real cache and index in a p
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import time
 
@@ -153,3 +154,37 @@ def test_the_app_query_trusts_the_index_the_watcher_keeps(tree, trusted_at_once,
     matches = search(NEEDLE.decode())
     assert [row.path for row in rows if matches(row)] == _scanned(tree, NEEDLE)
     assert target in [row.path for row in rows if search(OTHER.decode())(row)]
+
+
+def test_the_index_finds_what_reading_the_files_finds_whatever_the_needle(corpus, tmp_path):
+    """Case, wildcards of GLOB (`*`, `?`, `[`), needles shorter than a trigram, multi-byte
+    characters next to a wildcard (FTS5's GLOB alone finds none of `** –`), and substrings of
+    what the corpus says: the index's answer is the file scan's, row for row."""
+    import random
+
+    from tui_replay.catalog.parallel import file_texts
+
+    rows = Catalog(use_cache=False).scan([str(corpus)])
+    said = {}  # what each ok row says, lowercased, as the file scan reads it
+    for row in rows:
+        if row.status == "ok" and row.file not in said:
+            said[row.file] = [text.lower() for text in file_texts(row.file, 10**9)[0]]
+    texts = [text for file_texts_ in said.values() for text in file_texts_ if text]
+    picked = random.Random(21)
+    needles = ["EXPERTS", "*", "?", "[a", "e", "°c", "-100°c", "** –", "**", "[*]", "%", "_", "a_b"]
+    needles += ["**the", "the *", "[1]", "? the", "what?", "* **"]
+    for _ in range(40):
+        text = picked.choice(texts)
+        start = picked.randrange(len(text))
+        needles.append(text[start : start + picked.choice([2, 3, 5, 9])])
+    for needle in needles:
+        if not needle.strip() or '"' in needle:
+            continue
+        expected = [
+            row.path
+            for row in rows
+            if row.status == "ok" and needle.lower() in said[row.file][row.interaction or 0]
+        ]
+        narrowed = Catalog(jobs=1).text_listing([str(corpus)], f"text:{shlex.quote(needle)}")
+        assert narrowed is not None
+        assert [row.path for row in narrowed[0]] == expected, needle
