@@ -33,6 +33,8 @@ from tui_replay.recording.model import Summary
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from tui_replay.catalog.textsearch import IndexState
+
 
 def error_summary(path: str, reason: str, st: os.stat_result | None = None) -> Summary:
     reason = " ".join(reason.split())
@@ -169,12 +171,12 @@ class Catalog:
         # (Not stored: a file that could not be read.)
         if mtime_ns and size <= self.max_size and cache.put_rows(abs_path, rows, size, mtime_ns, texts):
             return rows
-        self.unindexed += len(rows)
+        self.unindexed += sum(row.status == "ok" for row in rows)  # (an error row never matches `text:`)
         return rows
 
     def _index_file(self, path: str, abs_path: str, st: os.stat_result, count: int) -> None:
         """Index a stored file (its rows are cached): read for its text alone, not summarized."""
-        from tui_replay.catalog.textsearch import file_texts
+        from tui_replay.catalog.parallel import file_texts
 
         assert self.cache is not None
         texts, size, mtime_ns = file_texts(path, self.max_size)
@@ -219,17 +221,27 @@ class Catalog:
             and not self.unindexed
         )
 
-    def prepare_index(self, roots: Iterable[str]) -> bool:
-        """Bring the full-text index up to date with every row under `roots` (a pass that reads
-        only the files not indexed yet); from then on what this catalog summarizes is indexed as
-        it goes (the watcher keeps it current). True when the index holds every row."""
+    def prepare_index(self, roots: Iterable[str], *, recheck: bool = False) -> bool:
+        """Bring the full-text index up to date with every row under `roots` (`textsearch.
+        update_index`: a check of the files' stat against the last pass's snapshot, else a pass
+        that reads only the files not indexed yet); from then on what this catalog summarizes is
+        indexed as it goes (the watcher keeps it current). `recheck`: check again even when it
+        was brought up to date before (nothing tells this catalog about changes). True when the
+        index holds every row."""
+        from tui_replay.catalog.textsearch import update_index
+
         with self.lock:
-            if not self._index_ready:
+            roots = list(roots)
+            if self._index_state is None or recheck or roots != self._index_roots:
                 self.index_texts = True
-                self.unindexed = 0
-                self.update(roots)
-                self._index_ready = True
+                self._index_state = update_index(self, roots)
+                self._index_roots = roots
+                self.unindexed = 0 if self._index_state.complete else max(self.unindexed, 1)
+            self._index_ready = True
             return self.index_is_complete()
+
+    _index_state: IndexState | None = None
+    _index_roots: list[str] | None = None
 
     def index_pending(self) -> bool:
         """A `text:` query would first bring the index up to date (`prepare_index`, a pass over
@@ -237,17 +249,40 @@ class Catalog:
         cache = self.cache
         return cache is not None and cache.usable and cache.has_texts and not self._index_ready
 
-    def text_search(self, roots: Iterable[str] = ()) -> TextSearch:
+    def text_search(self, roots: Iterable[str] = (), *, assume_fresh: bool = True) -> TextSearch:
         """The `text:` hook of `parse_query`: through the index, brought up to date for the rows
-        under `roots` before the first query (`prepare_index`), else by reading each file."""
+        under `roots` before the first query (`prepare_index`), else by reading each file.
+
+        `assume_fresh`: after that first query, trust the index (the app's watcher tells the
+        catalog what changed: `summarize_path`, `forget`); False: check the files again before
+        every query (a long-lived caller without a watcher)."""
         from tui_replay.catalog.textsearch import search_files_text, search_index_text
 
         cache = self.cache
         if cache is None or cache.connection() is None or not cache.has_texts:
             return search_files_text(self.max_size)
         roots = list(roots)
-        absolute = [os.path.abspath(root) for root in roots]
-        return search_index_text(cache, absolute, self.max_size, prepare=lambda: self.prepare_index(roots))
+        return search_index_text(
+            cache, roots, self.max_size, prepare=lambda: self.prepare_index(roots, recheck=not assume_fresh)
+        )
+
+    def text_listing(self, roots: Iterable[str], query: str) -> tuple[Iterator[Summary], TextSearch] | None:
+        """For a filter with a `text:` word that must hold (`text:experts`, not `-text:experts`):
+        the only rows that can match (those whose text holds it, in listing order, read from the
+        cache) and the `text:` hook for the rest of the filter, once the index is up to date
+        (`prepare_index`). None: every row must be listed (no such word, no index, or one that
+        cannot hold every row)."""
+        from tui_replay.catalog.filters import text_terms
+        from tui_replay.catalog.textsearch import indexed_rows
+
+        terms = text_terms(query)
+        cache = self.cache
+        if not terms or cache is None or cache.connection() is None or not cache.has_texts:
+            return None
+        roots = list(roots)
+        if not self.prepare_index(roots) or self._index_state is None:
+            return None
+        return indexed_rows(self, roots, self._index_state, terms[0])
 
 
 class _Pending:

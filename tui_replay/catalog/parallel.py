@@ -18,7 +18,7 @@ import signal
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tui_replay.recording.model import Summary
+from tui_replay.recording.model import RecordingError, Summary
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -62,6 +62,51 @@ def _summarize_task(task: Task, max_size: int) -> list[list[Summary]]:
     return [summarize_one(path, explicit, max_size) for path, explicit in task]
 
 
+def index_one(
+    path: str, explicit: bool, with_rows: bool, max_size: int
+) -> tuple[list[Summary] | None, list[str], int, int]:
+    """For the full-text index: what each row of a file says, in row order, with the
+    size and mtime_ns of the version read ((0, 0): unreadable), and its rows when `with_rows`
+    (the cache does not hold that version: summarized, from the same read)."""
+    if with_rows:
+        texts: list[str] = []
+        rows = summarize_one(path, explicit, max_size, texts)
+        size, mtime_ns = (rows[0].size, rows[0].mtime_ns) if rows else (0, 0)
+        return rows, texts, size, mtime_ns
+    texts, size, mtime_ns = file_texts(path, max_size)
+    return None, texts, size, mtime_ns
+
+
+def file_texts(file: str, max_size: int) -> tuple[list[str], int, int]:
+    """What each row of a file says, in row order (a cassette: one per interaction), with the
+    size and mtime_ns of the version read ((0, 0): unreadable, no text).
+
+    A JSON recording is read and parsed, never summarized: the text of a row that is not an
+    ok recording is never asked for (the searches check the status)."""
+    from tui_replay.recording.cassette import is_cassette_name
+    from tui_replay.recording.load import pause_gc, read_bytes_stat, resume_gc
+    from tui_replay.recording.summary import summarize_cassette_file, summarize_json_texts
+
+    texts: list[str] = []
+    if is_cassette_name(file):
+        rows = summarize_cassette_file(file, max_size, texts=texts)
+        return texts, rows[0].size if rows else 0, rows[0].mtime_ns if rows else 0
+    try:
+        data, info = read_bytes_stat(file, max_size)
+    except RecordingError:
+        return [""], 0, 0
+    pause_gc()
+    try:
+        return [summarize_json_texts(data)], info.st_size, info.st_mtime_ns
+    finally:
+        resume_gc()
+
+
+def _index_task(task: Sequence[tuple[str, bool, bool]], max_size: int) -> list:
+    """In a worker: `index_one` of each (path, explicit, with_rows) of the task."""
+    return [index_one(path, explicit, with_rows, max_size) for path, explicit, with_rows in task]
+
+
 def _key_task(paths: Sequence[str], max_size: int) -> list[str | None]:
     """In a worker: the key status of each file (see summary.file_key_status)."""
     from tui_replay.recording.summary import file_key_status
@@ -90,6 +135,10 @@ class SummaryPool:
 
     def submit(self, task: Task) -> Future[list[list[Summary]]]:
         return self._submit(_summarize_task, list(task))
+
+    def submit_index(self, task: Sequence[tuple[str, bool, bool]]) -> Future[list]:
+        """`index_one` of each (path, explicit, with_rows), by a worker."""
+        return self._submit(_index_task, list(task))
 
     def submit_keys(self, paths: Sequence[str]) -> Future[list[str | None]]:
         """The key status of each file (`summary.file_key_status`), read by a worker."""

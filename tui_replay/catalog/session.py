@@ -303,12 +303,18 @@ class ListingSession:
         they are summarized (nothing kept): what `list --filter` and `show --filter` print.
 
         A `text:` filter with the cache first brings the cache and its full-text index up to
-        date (a pass that keeps no rows, on the first query), then asks the index and lists
-        again from the cache. A `key:` filter reads the key status of each row first (by worker
-        processes for many)."""
+        date (`Catalog.text_listing`: a stat of every file against the last pass's snapshot,
+        else a pass that keeps no rows), then lists only the rows the index found, from the
+        cache. A `key:` filter reads the key status of each row first (by worker processes for
+        many)."""
         catalog = self.catalog
-        predicate = parse_query(text, text_search=catalog.text_search(self.roots))
-        summaries = catalog.iter_summaries(self.roots)
+        narrowed = catalog.text_listing(self.roots, text)  # a `text:` word that must hold
+        if narrowed is not None:
+            summaries, text_search = narrowed
+            predicate = parse_query(text, text_search=text_search)
+        else:
+            predicate = parse_query(text, text_search=catalog.text_search(self.roots))
+            summaries = catalog.iter_summaries(self.roots)
         if has_key_filter(text):
             summaries = with_key_status(summaries, catalog)
         return (summary for summary in summaries if predicate(summary))

@@ -6,37 +6,34 @@ as a substring; `parse_query(..., text_search=...)` takes either.
 
 from __future__ import annotations
 
+import collections
+import dataclasses
+import itertools
 import os
-from collections.abc import Callable
+import stat as stat_module
+import time
+from collections.abc import Callable, Iterator
+from typing import Protocol
 
 from tui_replay.catalog.cache import SummaryCache
+from tui_replay.catalog.parallel import file_texts
 from tui_replay.catalog.predicate import Predicate, TextSearch
-from tui_replay.recording.model import RecordingError, Summary
+from tui_replay.catalog.scan import Found
+from tui_replay.recording.model import Summary
 
 
-def file_texts(file: str, max_size: int) -> tuple[list[str], int, int]:
-    """What each row of a file says, in row order (a cassette: one per interaction), with the
-    size and mtime_ns of the version read ((0, 0): unreadable, no text).
+class Catalog(Protocol):
+    """What the index upkeep needs of a `catalog.Catalog` (named so, not imported: the catalog
+    imports this module)."""
 
-    A JSON recording is read and parsed, never summarized: the text of a row that is not an
-    ok recording is never asked for (the searches check the status)."""
-    from tui_replay.recording.cassette import is_cassette_name
-    from tui_replay.recording.load import pause_gc, read_bytes_stat, resume_gc
-    from tui_replay.recording.summary import summarize_cassette_file, summarize_json_texts
+    cache: SummaryCache | None
+    max_size: int
+    jobs: int
+    unindexed: int
 
-    texts: list[str] = []
-    if is_cassette_name(file):
-        rows = summarize_cassette_file(file, max_size, texts=texts)
-        return texts, rows[0].size if rows else 0, rows[0].mtime_ns if rows else 0
-    try:
-        data, info = read_bytes_stat(file, max_size)
-    except RecordingError:
-        return [""], 0, 0
-    pause_gc()
-    try:
-        return [summarize_json_texts(data)], info.st_size, info.st_mtime_ns
-    finally:
-        resume_gc()
+    def store_rows(self, found: Found, rows: list[Summary], texts: list[str] | None) -> list[Summary]: ...
+
+    def summarize_path(self, path: str) -> list[Summary]: ...
 
 
 def row_texts(file: str, max_size: int) -> list[str]:
@@ -78,26 +75,396 @@ def search_index_text(
     `prepare` brings the index up to date for those rows before a query (False: it could not,
     the files are read instead)."""
     fallback = search_files_text(max_size)
+    absolute = [os.path.abspath(root) for root in roots]
 
     def search(needle: str) -> Predicate:
         if not prepare():
             return fallback(needle)
-        found = cache.search(needle, roots)
+        found = cache.search(needle, absolute)
         if found is None:  # the index failed on the way
             return fallback(needle)
-        absolute: dict[str, str] = {}
-
-        def matches(summary: Summary) -> bool:
-            if summary.status != "ok":
-                return False
-            file = summary.file
-            path = absolute.get(file)
-            if path is None:
-                if len(absolute) > 4096:
-                    absolute.clear()
-                path = absolute[file] = os.path.abspath(file)
-            return (path, summary.interaction or 0) in found
-
-        return matches
+        return _found_rows(found)
 
     return search
+
+
+def _found_rows(found: set[tuple[str, int]]) -> Predicate:
+    """A predicate true for the rows in `found` ((absolute file, row index) each). Most rows are
+    told apart by the end of their path alone (`name`, or `name#N` for a cassette's interaction
+    N): only a row whose end matches has its path made absolute. (The app tests 100,000 rows
+    per keystroke: ~0.3 us a row.)"""
+    tails = set()
+    for path, row in found:
+        name = path.rpartition(os.sep)[2]
+        tails.add(f"{name}#{row}")
+        if row == 0:
+            tails.add(name)
+    absolute_folders: dict[str, str] = {}
+    sep = os.sep
+
+    def matches(summary: Summary) -> bool:
+        path = summary.path
+        if path[path.rfind(sep) + 1 :] not in tails or summary.status != "ok":
+            return False
+        folder, _, name = summary.file.rpartition(sep)
+        absolute_folder = absolute_folders.get(folder)
+        if absolute_folder is None:
+            absolute_folder = absolute_folders[folder] = os.path.abspath(folder or os.curdir)
+        return (os.path.join(absolute_folder, name), summary.interaction or 0) in found
+
+    return matches
+
+
+def indexed_rows(
+    catalog: Catalog, roots: list[str], state: IndexState, needle: str
+) -> tuple[Iterator[Summary], TextSearch] | None:
+    """The rows under `roots` whose text holds `needle`, in listing order (each file's rows from
+    the cache), and a `text:` hook for the other words of the filter, both answered by the index
+    `state` vouches for. None: the index could not be asked."""
+    cache = catalog.cache
+    assert cache is not None
+    absolute = [os.path.abspath(root) for root in roots]
+    first = cache.search(needle, absolute)
+    if first is None:
+        return None
+    files = {path for path, _ in first}
+    candidates = state.listed(files)
+    searched = {needle: first}
+
+    def text_search(other: str) -> Predicate:
+        found = searched.get(other)
+        if found is None:
+            found = searched[other] = cache.search(other, absolute)
+        return _found_rows(found) if found is not None else search_files_text(catalog.max_size)(other)
+
+    def rows() -> Iterator[Summary]:
+        matches = _found_rows(first)
+        for path, abs_path, size, mtime_ns in candidates:
+            stored = cache.get_rows(abs_path, size, mtime_ns, path)
+            if stored is None:  # (gone from the cache since: another process rebuilt it)
+                stored = catalog.summarize_path(path)
+            for row in stored:
+                if matches(row):
+                    yield row
+        cache.close()
+
+    return rows(), text_search
+
+
+# -- keeping the index up to date ------------------------------------------------------------
+#
+# A `text:` query may only ask the index once it holds the text of every file under its roots as
+# the files are now. The proof, cheapest first:
+#   - in the app the watcher tells the catalog what changed: after the first pass, none (the
+#     caller says so with `assume_fresh`);
+#   - headless, the snapshot the last complete pass kept (`text_snapshots`): the stat of every
+#     folder under the root (a file added, removed or renamed changes its folder's mtime and
+#     ctime) and of every file (a rewrite in place changes the file's ctime, whatever it does to
+#     its mtime; so does a chmod). One stat per file, no listing of folders, no row decoded;
+#     files changed in place are read again on their own;
+#   - else a pass over the tree (the scan, and the files the index does not hold read for their
+#     text by worker processes), which keeps a new snapshot.
+
+RECENT_NS = 2_000_000_000  # a stat this close to the pass is not kept: a change within the same
+# clock tick would leave it as it was
+MAX_CHANGED = 256  # files changed in place read again on their own (more: a pass)
+SNAPSHOT_VERSION = 2
+
+
+@dataclasses.dataclass(slots=True)
+class IndexState:
+    """What a pass (or a snapshot check) found: whether the index holds every row's text, and
+    the regular files under the roots in listing order: (display path, absolute path, size,
+    mtime_ns) each from a pass; from a snapshot, its groups (a display path is only made for
+    the files a query lists)."""
+
+    complete: bool
+    files: list
+    root: str | None = None  # the snapshot's root, as given, and its absolute path
+    abs_root: str | None = None
+
+    def listed(self, wanted: set[str]) -> list[tuple[str, str, int, int]]:
+        """(display path, absolute path, size, mtime_ns) of the files among `wanted` (absolute
+        paths), in listing order."""
+        if self.root is None or self.abs_root is None:
+            return [item for item in self.files if item[1] in wanted]
+        prefix = _with_sep(self.abs_root)
+        relative = {path[len(prefix) :].rpartition(os.sep)[::2] for path in wanted if path.startswith(prefix)}
+        listed = []
+        for folder, entries in self.files:
+            for name, size, mtime_ns, _ in entries:
+                if (folder, name) in relative:
+                    rel = os.path.join(folder, name)
+                    listed.append((os.path.join(self.root, rel), prefix + rel, size, mtime_ns))
+        return listed
+
+
+def update_index(catalog: Catalog, roots: list[str]) -> IndexState:
+    """Bring the full-text index up to date with the files under `roots` (see above)."""
+    cache = catalog.cache
+    assert cache is not None
+    root = roots[0] if len(roots) == 1 else None
+    abs_root = os.path.abspath(root) if root is not None and os.path.isdir(root) else None
+    if abs_root is not None:
+        state = _from_snapshot(catalog, root, abs_root)
+        if state is not None:
+            return state
+    return _index_pass(catalog, roots, root if abs_root is not None else None)
+
+
+def _from_snapshot(catalog: Catalog, root: str, abs_root: str) -> IndexState | None:
+    """The state the snapshot of `root` vouches for (the files changed in place read again), or
+    None when it cannot (none kept, a folder changed, too many files changed)."""
+    cache = catalog.cache
+    assert cache is not None
+    snapshot = _load_snapshot(cache.text_snapshot(abs_root, catalog.max_size))
+    if snapshot is None:
+        return None
+    folders, groups = snapshot
+    stat = os.stat
+    changed = []
+    try:
+        for folder, dev, ino, mtime_ns, ctime_ns in folders:
+            st = stat(folder)
+            if (st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_dev) != (ino, mtime_ns, ctime_ns, dev):
+                return None
+        prefix = _with_sep(abs_root)
+        for group, (folder, entries) in enumerate(groups):
+            folder_prefix = prefix + folder + os.sep if folder else prefix
+            for index, (name, size, _mtime_ns, ctime_ns) in enumerate(entries):
+                st = stat(folder_prefix + name)
+                if st.st_ctime_ns != ctime_ns or st.st_size != size:
+                    changed.append((group, index, st))
+                    if len(changed) > MAX_CHANGED:
+                        return None
+    except (OSError, ValueError, TypeError):  # gone (its folder changed too), or a damaged snapshot
+        return None
+    if changed and not _read_changed(catalog, root, abs_root, folders, groups, changed):
+        return None
+    return IndexState(True, groups, root, abs_root)
+
+
+def _load_snapshot(blob: bytes | None) -> tuple[list, list] | None:
+    """(folders, groups) of a kept snapshot: [folder, st_dev, st_ino, mtime_ns, ctime_ns] of
+    each folder; [folder relative to the root, [[name, size, mtime_ns, ctime_ns], ...]] of each
+    run of files of one folder, in listing order. None: none kept, or not of this version."""
+    import zlib
+
+    import orjson
+
+    if blob is None:
+        return None
+    try:
+        version, folders, groups = orjson.loads(zlib.decompress(blob))
+    except (zlib.error, orjson.JSONDecodeError, ValueError, TypeError):
+        return None
+    return (folders, groups) if version == SNAPSHOT_VERSION else None
+
+
+def _dump_snapshot(folders: list, groups: list) -> bytes:
+    import zlib
+
+    import orjson
+
+    # Compressed: a third of the size, read and inflated faster than the JSON alone is read.
+    return zlib.compress(orjson.dumps([SNAPSHOT_VERSION, folders, groups]), 1)
+
+
+def _read_changed(
+    catalog: Catalog,
+    root: str,
+    abs_root: str,
+    folders: list,
+    groups: list,
+    changed: list[tuple[int, int, os.stat_result]],
+) -> bool:
+    """Index again the files of the snapshot rewritten in place, and keep the snapshot with their
+    new stat; False when one cannot be (then a pass is made)."""
+    from tui_replay.catalog.parallel import index_one
+
+    cache = catalog.cache
+    assert cache is not None
+    prefix = _with_sep(abs_root)
+    now = time.time_ns()
+    catalog.unindexed = 0
+    for group, index, st in changed:
+        folder, entries = groups[group]
+        name = entries[index][0]
+        rel = os.path.join(folder, name)
+        if st.st_size > catalog.max_size or not stat_module.S_ISREG(st.st_mode):
+            return False
+        found = Found(os.path.join(root, rel), st, None, False, prefix + rel, root)
+        rows, texts, size, mtime_ns = index_one(found.path, False, True, catalog.max_size)
+        if (size, mtime_ns) != (st.st_size, st.st_mtime_ns) and rows:
+            return False  # changed again while read
+        catalog.store_rows(found, rows, texts)
+        entries[index] = [name, st.st_size, st.st_mtime_ns, _kept_ctime(st, now)]
+    if catalog.unindexed:
+        return False
+    cache.put_text_snapshot(abs_root, catalog.max_size, _dump_snapshot(folders, groups))
+    cache.save()
+    return not cache.write_failed
+
+
+def _kept_ctime(st: os.stat_result, now: int) -> int:
+    return st.st_ctime_ns if st.st_ctime_ns < now - RECENT_NS else -1
+
+
+def _with_sep(folder: str) -> str:
+    return folder if folder.endswith(os.sep) else folder + os.sep
+
+
+def _index_pass(catalog: Catalog, roots: list[str], snapshot_root: str | None) -> IndexState:
+    """Scan `roots`, read for their text the files the index does not hold (and summarize those
+    the cache does not know either), drop the files gone; keep a snapshot of `snapshot_root`
+    (a folder, the only root) when the index then holds everything."""
+
+    from tui_replay.catalog.scan import iter_found
+
+    cache = catalog.cache
+    assert cache is not None
+    started = time.time_ns()
+    abs_root = os.path.abspath(snapshot_root) if snapshot_root is not None else None
+    # The folders first: a change made during the pass shows as a changed folder next time.
+    folders = _folder_stats(abs_root, started) if abs_root is not None else None
+    stored: dict[str, tuple[int, int, bool]] = {}
+    for root in roots:
+        stored.update(cache.stored_files(os.path.abspath(root)) or {})
+    listed: list[tuple[str, str, int, int]] = []
+    ctimes: list[int] = []
+    todo: list[tuple[Found, bool]] = []
+    whole = True  # every folder could be read
+    for found in iter_found(roots):
+        st = found.stat
+        if found.problem is not None or st is None:
+            whole = whole and found.explicit  # (a path given that is not a file: nothing below it)
+            continue
+        abs_path = found.abs_path or os.path.abspath(found.path)
+        listed.append((found.path, abs_path, st.st_size, st.st_mtime_ns))
+        ctimes.append(_kept_ctime(st, started))
+        known = stored.pop(abs_path, None)
+        if st.st_size > catalog.max_size:  # an error row: no text
+            continue
+        if known is None or known[0] != st.st_size or known[1] != st.st_mtime_ns:
+            todo.append((found, True))
+        elif not known[2]:
+            todo.append((found, False))
+    if whole:
+        for gone in stored:
+            cache.forget(gone)
+    catalog.unindexed = 0
+    _read_for_index(catalog, todo)
+    complete = not catalog.unindexed
+    if complete and whole and folders is not None and abs_root is not None:
+        prefix = _with_sep(abs_root)
+        groups: list[list] = []
+        kept = 0
+        for (_, abs_path, size, mtime_ns), ctime in zip(listed, ctimes, strict=True):
+            if not abs_path.startswith(prefix):
+                break
+            folder, _, name = abs_path[len(prefix) :].rpartition(os.sep)
+            if not groups or groups[-1][0] != folder:
+                groups.append([folder, []])
+            groups[-1][1].append([name, size, mtime_ns, ctime])
+            kept += 1
+        if kept == len(listed):
+            cache.put_text_snapshot(abs_root, catalog.max_size, _dump_snapshot(folders, groups))
+    cache.save()
+    return IndexState(complete and not cache.write_failed, listed)
+
+
+def _folder_stats(abs_root: str, started: int) -> list[list] | None:
+    """[folder, st_dev, st_ino, mtime_ns, ctime_ns] of every folder the scan would enter under
+    `abs_root` (not hidden ones; links followed, each folder once); None when one cannot be
+    read or a link points nowhere (it could start pointing somewhere without any folder
+    changing)."""
+    folders: list[list] = []
+    seen: set[tuple[int, int]] = set()
+    stack = [abs_root]
+    try:
+        while stack:
+            folder = stack.pop()
+            st = os.stat(folder)
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            if st.st_ctime_ns >= started - RECENT_NS:
+                return None  # changed a moment ago: it may change again within the same tick
+            folders.append([folder, st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns])
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_symlink() and not os.path.exists(entry.path):
+                        return None
+                    if entry.is_dir() and not entry.name.startswith("."):
+                        stack.append(entry.path)
+    except OSError:
+        return None
+    return folders
+
+
+def _read_for_index(catalog: Catalog, todo: list[tuple[Found, bool]]) -> None:
+    """Read each file of `todo` for its text (with_rows: summarize it too) and hand both to the
+    cache, by worker processes when there are many; `catalog.unindexed` counts the rows whose
+    text could not be kept."""
+    from tui_replay.catalog.parallel import BATCH_FILES, PARALLEL_FROM, index_one, start_pool
+
+    max_size = catalog.max_size
+    pool = start_pool(catalog.jobs, max_size) if len(todo) >= PARALLEL_FROM and catalog.jobs > 1 else None
+    try:
+        if pool is None:
+            for found, with_rows in todo:
+                _keep(catalog, found, with_rows, index_one(found.path, found.explicit, with_rows, max_size))
+            return
+        batches = [todo[start : start + BATCH_FILES] for start in range(0, len(todo), BATCH_FILES)]
+        waiting: collections.deque = collections.deque()
+        for number, batch in enumerate(batches):
+            task = [(found.path, found.explicit, with_rows) for found, with_rows in batch]
+            try:
+                waiting.append((batch, pool.submit_index(task)))
+            except RuntimeError:  # the pool broke (a worker died): the rest read here
+                while waiting:
+                    _keep_batch(catalog, *waiting.popleft())
+                for found, with_rows in itertools.chain.from_iterable(batches[number:]):
+                    _keep(
+                        catalog, found, with_rows, index_one(found.path, found.explicit, with_rows, max_size)
+                    )
+                return
+            while waiting and (pool.full or waiting[0][1].done()):
+                _keep_batch(catalog, *waiting.popleft())
+        while waiting:
+            _keep_batch(catalog, *waiting.popleft())
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _keep_batch(catalog: Catalog, batch: list[tuple[Found, bool]], future) -> None:
+    from tui_replay.catalog.parallel import index_one
+
+    try:
+        results = future.result()
+    except Exception:  # a worker died: this batch read here
+        results = [
+            index_one(found.path, found.explicit, with_rows, catalog.max_size) for found, with_rows in batch
+        ]
+    for (found, with_rows), result in zip(batch, results, strict=True):
+        _keep(catalog, found, with_rows, result)
+
+
+def _abs(found: Found) -> str:
+    return found.abs_path or os.path.abspath(found.path)
+
+
+def _keep(catalog: Catalog, found: Found, with_rows: bool, result: tuple) -> None:
+    """Hand a file's rows (when read) and texts to the cache."""
+    rows, texts, size, mtime_ns = result
+    cache = catalog.cache
+    assert cache is not None and found.stat is not None
+    if with_rows:
+        catalog.store_rows(found, rows, texts)
+        return
+    st = found.stat
+    if (size, mtime_ns) != (st.st_size, st.st_mtime_ns):
+        catalog.unindexed += 1  # changed since the scan: the files are read
+    elif not cache.put_texts(_abs(found), size, mtime_ns, texts):
+        catalog.unindexed += 1  # not storable: the files are read
