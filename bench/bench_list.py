@@ -14,6 +14,10 @@ every figure a fresh interpreter from spawn to exit, stdout to /dev/null:
             "cold" means no summary cache, the files themselves are read from memory.
   warm      the same command again, its cache filled
 
+Python's compiled bytecode is kept (in a folder of this run, PYTHONPYCACHEPREFIX), as an
+installed tui-replay has it; --no-bytecode-cache runs under the environment as it is (with
+PYTHONDONTWRITEBYTECODE=1 every process compiles the modules it imports: ~0.1 s more).
+
 Targets: cold/baseline <= 1.5, warm/baseline <= 0.5 (common.verdict lines), peak RSS of a cold
 `list --json` <= 150 MB. Beside them, the in-process figures (Catalog.scan without and with the
 cache against read + orjson.loads in this process; --no-in-process skips them), the start-up
@@ -77,6 +81,11 @@ def main() -> int:
     parser.add_argument(
         "--no-in-process", action="store_true", help="skip the in-process Catalog.scan figures"
     )
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="do not keep compiled bytecode for the processes (the environment as it is)",
+    )
     options = parser.parse_args()
 
     with work_folder("tui-replay-bench-") as work:
@@ -94,13 +103,18 @@ def main() -> int:
         path_list.write_text("\n".join(paths) + "\n", encoding="utf-8")
 
         env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(cache_dir), PYTHONPATH=str(REPO))
+        if not options.no_bytecode_cache:
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env["PYTHONPYCACHEPREFIX"] = str(work / "bytecode")
+        bytecode = "off" if env.get("PYTHONDONTWRITEBYTECODE") else "kept"
         cold_env = dict(env, TUI_REPLAY_CACHE_DIR=str(cold_cache))
         python = sys.executable
         baseline_cli = [python, "-c", BASELINE_CODE, str(path_list)]
         list_cli = [python, "-m", "tui_replay", "list", "--json", str(tree)]
 
         read_and_parse(paths)  # warm the page cache: every measure below reads from memory
-        run_measured(list_cli, env)  # fill the summary cache
+        run_measured(list_cli, env)  # fill the summary cache (and the bytecode cache)
+        run_measured(baseline_cli, env)
 
         figures: dict[str, list[float]] = {"baseline": [], "cold": [], "warm": []}
         peaks: list[float] = []
@@ -115,7 +129,10 @@ def main() -> int:
         cold_ratio = median["cold"] / median["baseline"]
         warm_ratio = median["warm"] / median["baseline"]
 
-        print(f"whole processes, {options.rounds} interleaved rounds (medians; page cache warm):")
+        print(
+            f"whole processes, {options.rounds} interleaved rounds (medians; page cache warm; "
+            f"bytecode cache {bytecode}):"
+        )
         for name, label in (
             ("baseline", "baseline: read + orjson.loads"),
             ("cold", "cold `list --json` (no cache)"),

@@ -257,3 +257,93 @@ def test_a_headless_key_filter_keeps_every_row_in_the_cache(tree, tmp_path, monk
 
     monkeypatch.setattr(catalog_module, "summarize_one", no_reading)
     assert [row.path for row in Catalog(cache_dir=cache_dir, jobs=1).scan([tree]) if row.mtime_ns] == readable
+
+
+FORK_RECORDING_LIST = """
+import sys
+from tui_replay.catalog import parallel
+made = []
+init = parallel.SummaryPool.__init__
+
+def recording_init(self, jobs, max_size, *, fork=False):
+    made.append(fork)
+    init(self, jobs, max_size, fork=fork)
+
+parallel.SummaryPool.__init__ = recording_init
+from tui_replay.cli import main
+status = main(sys.argv[1:])
+print(f"pools made (forked?): {made}", file=sys.stderr)
+sys.exit(status)
+"""
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "table"])
+def test_a_headless_list_forks_its_workers_and_prints_what_one_process_prints(tree, tmp_path, as_json):
+    """No other thread in a headless `list`: the workers are forked from it after FORK_FROM files
+    (not from a forkserver), and nothing it buffered before the fork is printed twice."""
+    env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(REPO))
+    outputs, pools = [], []
+    for jobs in ("1", "2"):
+        shutil.rmtree(tmp_path / "cache", ignore_errors=True)
+        command = [sys.executable, "-c", FORK_RECORDING_LIST, "list", "--jobs", jobs, tree]
+        if as_json:
+            command.insert(4, "--json")
+        result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+        assert result.returncode == 0, result.stderr
+        *others, made = result.stderr.splitlines()
+        assert others == []
+        pools.append(made)
+        outputs.append(result.stdout)
+    assert pools == ["pools made (forked?): []", "pools made (forked?): [True]"]
+    # (The table's column widths come from the rows of its first quarter second: the cells
+    # are compared, not the padding.)
+    lines = [[" ".join(line.split()) for line in output.splitlines()] for output in outputs]
+    assert lines[0] == lines[1]
+    assert len(lines[0]) > parallel.FORK_FROM + 100
+
+
+def test_with_another_thread_running_the_workers_come_from_the_forkserver(tree, tmp_path, monkeypatch):
+    """The app lists from a thread: forking then could leave a worker a lock held by a thread
+    it does not have, so the pool comes from the forkserver (later, after PARALLEL_FROM)."""
+    import threading
+
+    monkeypatch.setattr(catalog_module, "FORK_FROM", 2)
+    monkeypatch.setattr(catalog_module, "PREPARE_FROM", 3)
+    monkeypatch.setattr(catalog_module, "PARALLEL_FROM", 4)
+    made: list[bool] = []
+    init = parallel.SummaryPool.__init__
+
+    def recording_init(self, jobs, max_size, *, fork=False):
+        made.append(fork)
+        init(self, jobs, max_size, fork=fork)
+
+    monkeypatch.setattr(parallel.SummaryPool, "__init__", recording_init)
+    alone = _rows(tree, tmp_path / "c1", jobs=1)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not parallel.can_fork()
+        helped = _rows(tree, tmp_path / "c2", jobs=2)
+    finally:
+        stop.set()
+        other.join()
+    assert made == [False]
+    assert helped == alone
+
+
+def test_a_forked_pool_reads_the_same_rows(tree, tmp_path, monkeypatch):
+    """In this process (when it runs no other thread): workers forked after two files, tasks of
+    three files; the rows are those one process reads."""
+    import threading
+
+    if threading.active_count() != 1:
+        pytest.fail(f"the test process runs other threads: {threading.enumerate()}")
+    monkeypatch.setattr(catalog_module, "FORK_FROM", 2)
+    monkeypatch.setattr(catalog_module, "FORKED_BATCH_FILES", 3)
+    tasks = _count_tasks(monkeypatch, "submit")
+    alone = _rows(tree, tmp_path / "c1", jobs=1)
+    assert not tasks
+    helped = _rows(tree, tmp_path / "c2", jobs=2)
+    assert helped == alone
+    assert max(tasks) == 3 and sum(tasks) > len(alone) // 2

@@ -15,14 +15,16 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from tui_replay.catalog.cache import SummaryCache
-from tui_replay.catalog.filters import TextSearch
 from tui_replay.catalog.parallel import (
     BATCH_FILES,
+    FORK_FROM,
+    FORKED_BATCH_FILES,
     PARALLEL_FROM,
     PREPARE_FROM,
     SummaryPool,
     default_jobs,
     prepare_workers,
+    start_forked_pool,
     start_pool,
     summarize_one,
 )
@@ -32,6 +34,8 @@ from tui_replay.recording.model import Summary
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
+
+    from tui_replay.catalog.filters import TextSearch
 
 
 def error_summary(path: str, reason: str, st: os.stat_result | None = None) -> Summary:
@@ -269,8 +273,9 @@ class _Pending:
 
 class _Pipeline:
     """Rows of found files in scan order, the files the cache does not know read in worker
-    processes once PARALLEL_FROM of them were read here (their server is started, in the
-    background, at PREPARE_FROM)."""
+    processes: forked from this process at FORK_FROM files read when it runs no other thread
+    (a headless listing), else from a forkserver once PARALLEL_FROM of them were read here
+    (the server is started, in the background, at PREPARE_FROM)."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -278,6 +283,7 @@ class _Pipeline:
         self.batch: list[_Pending] = []  # not handed to a worker yet
         self.pool: SummaryPool | None = None
         self.pool_failed = False
+        self.forked = False  # the pool was forked from this process (early, smaller tasks)
         self.reads = 0
 
     def add(self, found: Found, rows: list[Summary] | None) -> Iterator[list[Summary]]:
@@ -285,9 +291,13 @@ class _Pipeline:
         catalog = self.catalog
         if rows is None and self.pool is None:
             self.reads += 1
-            if self.reads == PREPARE_FROM and not self.pool_failed:
+            if self.reads == FORK_FROM and not self.pool_failed:
+                # (None when this process runs threads, the app's: the forkserver's, below.)
+                self.pool = start_forked_pool(catalog.jobs, catalog.max_size)
+                self.forked = self.pool is not None
+            if self.reads == PREPARE_FROM and not self.pool_failed and self.pool is None:
                 self.pool_failed = not prepare_workers()
-            if self.reads >= PARALLEL_FROM and not self.pool_failed:
+            if self.reads >= PARALLEL_FROM and not self.pool_failed and self.pool is None:
                 self.pool = start_pool(catalog.jobs, catalog.max_size)
                 self.pool_failed = self.pool is None
             if self.pool is None:
@@ -300,7 +310,7 @@ class _Pipeline:
         pending.append(item)
         if rows is None:
             self.batch.append(item)
-            if len(self.batch) >= BATCH_FILES:
+            if len(self.batch) >= (FORKED_BATCH_FILES if self.forked else BATCH_FILES):
                 self._submit()
         while pending and pending[0].ready:
             yield self._finish(pending.popleft())
