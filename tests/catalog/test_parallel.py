@@ -347,3 +347,25 @@ def test_a_forked_pool_reads_the_same_rows(tree, tmp_path, monkeypatch):
     helped = _rows(tree, tmp_path / "c2", jobs=2)
     assert helped == alone
     assert max(tasks) == 3 and sum(tasks) > len(alone) // 2
+
+
+def test_the_cassette_suffixes_named_for_the_workers_are_the_cassette_readers():
+    from tui_replay.recording.cassette import CASSETTE_SUFFIXES
+
+    assert parallel.CASSETTE_SUFFIXES == CASSETTE_SUFFIXES
+
+
+def test_a_listing_of_json_files_does_not_import_the_yaml_reader(tmp_path):
+    """Cassettes are read by the YAML reader: a tree of JSON recordings never imports it."""
+    require_corpus()
+    tree = tmp_path / "tree"
+    shutil.copytree(CORPUS / "llama-stack", tree)
+    code = (
+        "import sys\nfrom tui_replay.catalog.catalog import Catalog\n"
+        "assert Catalog(use_cache=False, jobs=1).scan(sys.argv[1:])\n"
+        "print(sorted(name for name in sys.modules if 'yaml' in name or 'cassette' in name))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tree)], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

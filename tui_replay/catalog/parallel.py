@@ -40,6 +40,9 @@ FORKED_BATCH_FILES = 64  # smaller tasks once workers start early: the last ones
 IN_FLIGHT_PER_WORKER = 4  # tasks queued per worker: bounds the rows held out of order
 
 Task = Sequence[tuple[str, bool]]  # (path, named on the command line) of each file
+# recording.cassette.CASSETTE_SUFFIXES, named here so that a listing of JSON files does not import
+# the cassette reader and its YAML parser (a tenth of a cold `list` on the real tree).
+CASSETTE_SUFFIXES = (".yaml", ".yml")
 
 
 def default_jobs() -> int:
@@ -53,11 +56,12 @@ def default_jobs() -> int:
 def summarize_one(path: str, explicit: bool, max_size: int, texts: list[str] | None = None) -> list[Summary]:
     """The rows of one file: one for a recording, one per interaction of a cassette (none for a
     YAML file met in a folder that is not a cassette: it may be any config file)."""
-    from tui_replay.recording.cassette import is_cassette_name
-    from tui_replay.recording.summary import summarize_cassette_file, summarize_file
+    if path.lower().endswith(CASSETTE_SUFFIXES):
+        from tui_replay.recording.summary import summarize_cassette_file
 
-    if is_cassette_name(path):
         return summarize_cassette_file(path, max_size, skip_other_yaml=not explicit, texts=texts)
+    from tui_replay.recording.summary import summarize_file
+
     summary = summarize_file(path, max_size=max_size, texts=texts)
     summary.path = path
     return [summary]
