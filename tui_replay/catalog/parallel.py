@@ -115,9 +115,9 @@ class SummaryPool:
         self._executor = ProcessPoolExecutor(jobs, mp_context=context, initializer=_in_worker)
         self.in_flight: set[Future] = set()
         if fork:
-            # The workers are forked by the first submit (before the executor starts its own
-            # threads): fork them now, while this process still has no other thread.
-            self._executor.submit(int).result()
+            # With `fork` the executor forks every worker in the first submit, before it starts
+            # its own threads: submit now, while this process still has no other thread.
+            self._executor.submit(int)
 
     def submit(self, task: Task) -> Future[list[list[Summary]]]:
         return self._submit(_summarize_task, list(task))
