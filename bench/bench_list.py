@@ -58,8 +58,9 @@ for path in paths:
 """
 
 
-def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one subprocess, its output thrown away."""
+def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """(seconds, peak RSS in MB, CPU seconds) of one subprocess, its output thrown away. The CPU
+    time (user + system) counts the worker processes it forked and waited for."""
     start = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -69,7 +70,7 @@ def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed: {proc.stderr.read().decode(errors='replace')}")
     proc.stderr.close()
-    return elapsed, usage.ru_maxrss / 1024  # Linux: KiB
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime  # Linux: KiB
 
 
 def main() -> int:
@@ -117,15 +118,23 @@ def main() -> int:
         run_measured(baseline_cli, env)
 
         figures: dict[str, list[float]] = {"baseline": [], "cold": [], "warm": []}
+        cpu: dict[str, list[float]] = {"baseline": [], "cold": [], "warm": []}
         peaks: list[float] = []
         for _ in range(options.rounds):
-            figures["baseline"].append(run_measured(baseline_cli, env)[0])
-            shutil.rmtree(cold_cache, ignore_errors=True)
-            seconds, peak = run_measured(list_cli, cold_env)
-            figures["cold"].append(seconds)
-            peaks.append(peak)
-            figures["warm"].append(run_measured(list_cli, env)[0])
+            for name, command, command_env in (
+                ("baseline", baseline_cli, env),
+                ("cold", list_cli, cold_env),
+                ("warm", list_cli, env),
+            ):
+                if name == "cold":
+                    shutil.rmtree(cold_cache, ignore_errors=True)
+                seconds, peak, cpu_seconds = run_measured(command, command_env)
+                figures[name].append(seconds)
+                cpu[name].append(cpu_seconds)
+                if name == "cold":
+                    peaks.append(peak)
         median = {name: statistics.median(values) for name, values in figures.items()}
+        cpu_median = {name: statistics.median(values) for name, values in cpu.items()}
         cold_ratio = median["cold"] / median["baseline"]
         warm_ratio = median["warm"] / median["baseline"]
 
@@ -141,6 +150,12 @@ def main() -> int:
             spread = f"{min(figures[name]):.2f}-{max(figures[name]):.2f} s"
             print(f"  {label:34} {median[name]:7.3f} s  ({spread})")
         print(f"  cold/baseline {cold_ratio:.2f}   warm/baseline {warm_ratio:.2f}")
+        print(
+            f"  CPU time (user + system, workers included; steadier on a busy machine): baseline "
+            f"{cpu_median['baseline']:.3f} s, cold {cpu_median['cold']:.3f} s "
+            f"({cpu_median['cold'] / cpu_median['baseline']:.2f}x), warm {cpu_median['warm']:.3f} s "
+            f"({cpu_median['warm'] / cpu_median['baseline']:.2f}x)"
+        )
         verdict("cold `list --json` / read+orjson (whole processes)", cold_ratio, COLD_TARGET, "x")
         verdict("warm `list --json` / read+orjson (whole processes)", warm_ratio, WARM_TARGET, "x")
         verdict("peak RSS of a cold `list --json`", statistics.median(peaks), PEAK_TARGET_MB, " MB")
