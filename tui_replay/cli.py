@@ -293,7 +293,26 @@ _SUBCOMMAND_PARSERS = {
 }
 
 
+def _exit_now(status: int) -> None:
+    """End a finished `list` process without the interpreter's tear-down (freeing every module
+    and object: ~15 ms, a tenth of a warm listing of 3,000 files). Its output is flushed here;
+    the cache was saved and closed, its writer thread and any worker processes were ended."""
+    import os
+
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:  # a reader gone away: the caller's handler
+        raise
+    except OSError:  # (a full disk, say) the interpreter's own exit reports it, as before
+        return
+    os._exit(status)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # Without `argv` this is the process itself (`tui-replay`, `python -m tui_replay`), not a
+    # caller that goes on after it returns.
+    whole_process = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         if argv and argv[0] in SUBCOMMANDS:
@@ -318,7 +337,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command == "list":
                 from tui_replay.commands.listing import run_list
 
-                return run_list(args)
+                status = run_list(args)
+                if whole_process and not args.watch:
+                    _exit_now(status)
+                return status
             if args.command == "show":
                 from tui_replay.commands.show import run_show
 
