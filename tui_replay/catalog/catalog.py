@@ -19,6 +19,7 @@ from tui_replay.catalog.parallel import (
     BATCH_FILES,
     FORK_FROM,
     FORKED_BATCH_FILES,
+    IN_FLIGHT_PER_WORKER,
     PARALLEL_FROM,
     PREPARE_FROM,
     SummaryPool,
@@ -315,7 +316,11 @@ class _Pipeline:
         while pending and pending[0].ready:
             yield self._finish(pending.popleft())
         pool = self.pool
-        while pending and pool is not None and pool.full:  # enough queued: wait for the oldest
+        # Enough queued, or read out of order: wait for the oldest. (A worker held up on the
+        # oldest task while the other one finished the next ones kept them all here: 143 MB on a
+        # cold listing of 100,000 files on a busy machine.)
+        most = IN_FLIGHT_PER_WORKER * catalog.jobs * (FORKED_BATCH_FILES if self.forked else BATCH_FILES)
+        while pending and pool is not None and (pool.full or len(pending) > most):
             yield self._finish(pending.popleft())
 
     def drain(self) -> Iterator[list[Summary]]:
