@@ -369,3 +369,43 @@ def test_a_listing_of_json_files_does_not_import_the_yaml_reader(tmp_path):
         [sys.executable, "-c", code, str(tree)], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_rows_read_out_of_order_are_not_all_held_while_the_oldest_task_runs(tree, tmp_path, monkeypatch):
+    """One worker held up on the oldest task while the other finishes the next ones: the
+    listing waits for the oldest once IN_FLIGHT_PER_WORKER tasks per worker are held, instead
+    of taking on the whole tree (its rows would pile up in memory)."""
+
+    class HeldUp(Future):
+        def result(self, timeout=None):
+            if not self.done():
+                pool.first_waited_at = pool.tasks
+                self.set_result([parallel.summarize_one(path, explicit, 1 << 25) for path, explicit in task0])
+            return super().result(timeout)
+
+    class OldestHeldUpPool(_DyingPool):
+        first_waited_at: int | None = None
+
+        def submit(self, task):
+            nonlocal task0
+            self.tasks += 1
+            if self.tasks == 1:
+                task0 = task
+                return HeldUp()
+            future: Future = Future()
+            future.set_result([parallel.summarize_one(path, explicit, 1 << 25) for path, explicit in task])
+            return future
+
+    task0: list = []
+    pool = OldestHeldUpPool()
+    monkeypatch.setattr(catalog_module, "FORK_FROM", 10**9)
+    monkeypatch.setattr(catalog_module, "PREPARE_FROM", 10**9)
+    monkeypatch.setattr(catalog_module, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(catalog_module, "BATCH_FILES", 3)
+    monkeypatch.setattr(catalog_module, "start_pool", lambda jobs, max_size: pool)
+    alone = _rows(tree, tmp_path / "c1", jobs=1)
+    helped = _rows(tree, tmp_path / "c2", jobs=2)
+    assert helped == alone
+    held = parallel.IN_FLIGHT_PER_WORKER * 2  # tasks, two workers
+    assert pool.tasks > 3 * held and pool.first_waited_at is not None
+    assert pool.first_waited_at <= held + 1
