@@ -150,6 +150,12 @@ def main() -> int:
             spread = f"{min(figures[name]):.2f}-{max(figures[name]):.2f} s"
             print(f"  {label:34} {median[name]:7.3f} s  ({spread})")
         print(f"  cold/baseline {cold_ratio:.2f}   warm/baseline {warm_ratio:.2f}")
+        fastest = {name: min(values) for name, values in figures.items()}
+        print(
+            f"  fastest of each (the least disturbed round): cold/baseline "
+            f"{fastest['cold'] / fastest['baseline']:.2f}   warm/baseline "
+            f"{fastest['warm'] / fastest['baseline']:.2f}"
+        )
         print(
             f"  CPU time (user + system, workers included; steadier on a busy machine): baseline "
             f"{cpu_median['baseline']:.3f} s, cold {cpu_median['cold']:.3f} s "
