@@ -316,9 +316,9 @@ class _Pipeline:
         while pending and pending[0].ready:
             yield self._finish(pending.popleft())
         pool = self.pool
-        # Enough queued, or read out of order: wait for the oldest. (A worker held up on the
-        # oldest task while the other one finished the next ones kept them all here: 143 MB on a
-        # cold listing of 100,000 files on a busy machine.)
+        # Enough queued, or read out of order: wait for the oldest. (Without the second bound, a
+        # worker held up on the oldest task while the other finished the next ones let the
+        # listing take on, and hold the rows of, any number of tasks.)
         most = IN_FLIGHT_PER_WORKER * catalog.jobs * (FORKED_BATCH_FILES if self.forked else BATCH_FILES)
         while pending and pool is not None and (pool.full or len(pending) > most):
             yield self._finish(pending.popleft())
