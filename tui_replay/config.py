@@ -23,11 +23,9 @@ sets them. Unknown keys are named in a notice too (with a did-you-mean).
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import stat
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -94,6 +92,8 @@ def user_config_path() -> Path:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # (here: most runs have no config file, and `list` starts faster)
+
     try:
         # a FIFO or a device (--config /dev/zero) would block or never end: refuse it unread
         mode = path.stat().st_mode
@@ -159,6 +159,8 @@ def parse_size(value: Any) -> int:
 
 
 def _unknown(names: list[str], known: tuple[str, ...], where: str, source: str) -> list[str]:
+    import difflib
+
     notices = []
     for name in names:
         close = difflib.get_close_matches(name, known, n=1)

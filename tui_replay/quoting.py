@@ -14,9 +14,7 @@ start code. A lone surrogate (which cannot even be encoded as UTF-8) is escaped 
 
 from __future__ import annotations
 
-import pprint
 import re
-import shlex
 import unicodedata
 from typing import Any
 
@@ -73,6 +71,8 @@ def shell_word(text: str, *, multiline: bool = False) -> str:
     carries no raw terminal escapes; non-ASCII ones as `\\uHHHH`, which bash decodes in a UTF-8
     locale). `multiline` lets newlines stay as they are (a JSON body)."""
     if _all_shown(text.replace("\n", "") if multiline else text):
+        import shlex  # (here: `list` imports this module for is_env_name, and starts faster)
+
         return shlex.quote(text)
     body = []
     for ch in text:
@@ -94,6 +94,8 @@ def python_literal(value: Any, width: int = 100) -> str:
     """A Python literal for a JSON-like value: `repr` escapes every non-printable character."""
     if isinstance(value, str):
         return repr(value)
+    import pprint  # (here: see shell_word)
+
     return pprint.pformat(value, indent=1, width=width, sort_dicts=False)
 
 

@@ -258,3 +258,155 @@ def test_a_headless_key_filter_keeps_every_row_in_the_cache(tree, tmp_path, monk
 
     monkeypatch.setattr(catalog_module, "summarize_one", no_reading)
     assert [row.path for row in Catalog(cache_dir=cache_dir, jobs=1).scan([tree]) if row.mtime_ns] == readable
+
+
+FORK_RECORDING_LIST = """
+import sys
+from tui_replay.catalog import parallel
+made = []
+init = parallel.SummaryPool.__init__
+
+def recording_init(self, jobs, max_size, *, fork=False):
+    made.append(fork)
+    init(self, jobs, max_size, fork=fork)
+
+parallel.SummaryPool.__init__ = recording_init
+from tui_replay.cli import main
+status = main(sys.argv[1:])
+print(f"pools made (forked?): {made}", file=sys.stderr)
+sys.exit(status)
+"""
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "table"])
+def test_a_headless_list_forks_its_workers_and_prints_what_one_process_prints(tree, tmp_path, as_json):
+    """No other thread in a headless `list`: the workers are forked from it after FORK_FROM files
+    (not from a forkserver), and nothing it buffered before the fork is printed twice."""
+    env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(tmp_path / "cache"), PYTHONPATH=str(REPO))
+    outputs, pools = [], []
+    for jobs in ("1", "2"):
+        shutil.rmtree(tmp_path / "cache", ignore_errors=True)
+        command = [sys.executable, "-c", FORK_RECORDING_LIST, "list", "--jobs", jobs, tree]
+        if as_json:
+            command.insert(4, "--json")
+        result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+        assert result.returncode == 0, result.stderr
+        *others, made = result.stderr.splitlines()
+        assert others == []
+        pools.append(made)
+        outputs.append(result.stdout)
+    assert pools == ["pools made (forked?): []", "pools made (forked?): [True]"]
+    # (The table's column widths come from the rows of its first quarter second: the cells
+    # are compared, not the padding.)
+    lines = [[" ".join(line.split()) for line in output.splitlines()] for output in outputs]
+    assert lines[0] == lines[1]
+    assert len(lines[0]) > parallel.FORK_FROM + 100
+
+
+def test_with_another_thread_running_the_workers_come_from_the_forkserver(tree, tmp_path, monkeypatch):
+    """The app lists from a thread: forking then could leave a worker a lock held by a thread
+    it does not have, so the pool comes from the forkserver (later, after PARALLEL_FROM)."""
+    import threading
+
+    monkeypatch.setattr(catalog_module, "FORK_FROM", 2)
+    monkeypatch.setattr(catalog_module, "PREPARE_FROM", 3)
+    monkeypatch.setattr(catalog_module, "PARALLEL_FROM", 4)
+    made: list[bool] = []
+    init = parallel.SummaryPool.__init__
+
+    def recording_init(self, jobs, max_size, *, fork=False):
+        made.append(fork)
+        init(self, jobs, max_size, fork=fork)
+
+    monkeypatch.setattr(parallel.SummaryPool, "__init__", recording_init)
+    alone = _rows(tree, tmp_path / "c1", jobs=1)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not parallel.can_fork()
+        helped = _rows(tree, tmp_path / "c2", jobs=2)
+    finally:
+        stop.set()
+        other.join()
+    assert made == [False]
+    assert helped == alone
+
+
+def test_a_forked_pool_reads_the_same_rows(tree, tmp_path, monkeypatch):
+    """In this process (when it runs no other thread): workers forked after two files, tasks of
+    three files; the rows are those one process reads."""
+    import threading
+
+    if threading.active_count() != 1:
+        pytest.fail(f"the test process runs other threads: {threading.enumerate()}")
+    monkeypatch.setattr(catalog_module, "FORK_FROM", 2)
+    monkeypatch.setattr(catalog_module, "FORKED_BATCH_FILES", 3)
+    tasks = _count_tasks(monkeypatch, "submit")
+    alone = _rows(tree, tmp_path / "c1", jobs=1)
+    assert not tasks
+    helped = _rows(tree, tmp_path / "c2", jobs=2)
+    assert helped == alone
+    assert max(tasks) == 3 and sum(tasks) > len(alone) // 2
+
+
+def test_the_cassette_suffixes_named_for_the_workers_are_the_cassette_readers():
+    from tui_replay.recording.cassette import CASSETTE_SUFFIXES
+
+    assert parallel.CASSETTE_SUFFIXES == CASSETTE_SUFFIXES
+
+
+def test_a_listing_of_json_files_does_not_import_the_yaml_reader(tmp_path):
+    """Cassettes are read by the YAML reader: a tree of JSON recordings never imports it."""
+    require_corpus()
+    tree = tmp_path / "tree"
+    shutil.copytree(CORPUS / "llama-stack", tree)
+    code = (
+        "import sys\nfrom tui_replay.catalog.catalog import Catalog\n"
+        "assert Catalog(use_cache=False, jobs=1).scan(sys.argv[1:])\n"
+        "print(sorted(name for name in sys.modules if 'yaml' in name or 'cassette' in name))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tree)], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_rows_read_out_of_order_are_not_all_held_while_the_oldest_task_runs(tree, tmp_path, monkeypatch):
+    """One worker held up on the oldest task while the other finishes the next ones: the
+    listing waits for the oldest once IN_FLIGHT_PER_WORKER tasks per worker are held, instead
+    of taking on the whole tree (its rows would pile up in memory)."""
+
+    class HeldUp(Future):
+        def result(self, timeout=None):
+            if not self.done():
+                pool.first_waited_at = pool.tasks
+                self.set_result([parallel.summarize_one(path, explicit, 1 << 25) for path, explicit in task0])
+            return super().result(timeout)
+
+    class OldestHeldUpPool(_DyingPool):
+        first_waited_at: int | None = None
+
+        def submit(self, task):
+            nonlocal task0
+            self.tasks += 1
+            if self.tasks == 1:
+                task0 = task
+                return HeldUp()
+            future: Future = Future()
+            future.set_result([parallel.summarize_one(path, explicit, 1 << 25) for path, explicit in task])
+            return future
+
+    task0: list = []
+    pool = OldestHeldUpPool()
+    monkeypatch.setattr(catalog_module, "FORK_FROM", 10**9)
+    monkeypatch.setattr(catalog_module, "PREPARE_FROM", 10**9)
+    monkeypatch.setattr(catalog_module, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(catalog_module, "BATCH_FILES", 3)
+    monkeypatch.setattr(catalog_module, "start_pool", lambda jobs, max_size: pool)
+    alone = _rows(tree, tmp_path / "c1", jobs=1)
+    helped = _rows(tree, tmp_path / "c2", jobs=2)
+    assert helped == alone
+    held = parallel.IN_FLIGHT_PER_WORKER * 2  # tasks, two workers
+    assert pool.tasks > 3 * held and pool.first_waited_at is not None
+    assert pool.first_waited_at <= held + 1

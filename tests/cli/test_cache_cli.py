@@ -154,3 +154,27 @@ def test_a_read_only_cache_folder_works_without_the_cache(run_cli, corpus, cache
         result = run_cli("list", "--json", "--filter", "text:the", str(sample))
         assert result.returncode == 0 and result.stderr == b""
         assert result.stdout == truth.stdout
+
+
+def test_a_list_process_ends_with_its_rows_out_and_its_cache_saved(run_cli, corpus, cache_dir, monkeypatch):
+    """A finished `list` process ends without the interpreter's tear-down (cli._exit_now): its
+    rows, the table's footer and every cache write must be out before it does."""
+    table = run_cli("list", str(corpus))
+    assert table.returncode == 0, table.stderr
+    listed = run_cli("list", "--json", str(corpus))
+    assert listed.returncode == 0, listed.stderr
+    rows = [orjson.loads(line) for line in listed.stdout.splitlines()]
+    footer = table.stdout.decode().splitlines()[-1]
+    assert footer.startswith(f"{len(rows)} recordings, ")
+
+    from tui_replay.catalog import catalog as catalog_module
+    from tui_replay.catalog.catalog import Catalog
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("a file was read again")
+
+    monkeypatch.setattr(catalog_module, "summarize_one", no_reading)
+    readable = [row["path"] for row in rows if row["status"] == "ok"]
+    cached = Catalog(cache_dir=str(cache_dir), jobs=1).iter_summaries([str(corpus)])
+    assert [row.path for row in cached if row.status == "ok"] == readable
+    assert not list((cache_dir / CACHE_FOLDER).glob("*-wal"))  # the database was closed

@@ -96,3 +96,28 @@ def test_a_bad_number_flag_names_the_problem_not_a_function(capsys):
     assert exited.value.code == 2
     error = capsys.readouterr().err
     assert "argument --speed: not a number: fast" in error and "_positive_float" not in error
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["list", "--json", "--jobs", "2", "--filter", "model:x", "a", "b"],
+        ["show", "--json", "a"],
+        ["export", "--format", "curl", "a"],
+        ["diff", "--git", "HEAD", "--format", "markdown"],
+        ["serve", "--port", "0", "a"],
+    ],
+)
+def test_the_parser_of_one_subcommand_reads_what_the_whole_parser_reads(argv):
+    """A command line builds only its subcommand's parser (start-up time): same arguments."""
+    from tui_replay.cli import build_command_parser
+
+    assert build_command_parser(argv[0]).parse_args(argv) == build_command_parser().parse_args(argv)
+
+
+def test_a_usage_error_still_names_every_subcommand(capsys):
+    from tui_replay.cli import SUBCOMMANDS, main
+
+    assert main(["list", "a", "--no-such-flag"]) == 2
+    usage = capsys.readouterr().err.splitlines()[0]
+    assert "{" + ",".join(SUBCOMMANDS) + "}" in usage

@@ -15,14 +15,17 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from tui_replay.catalog.cache import SummaryCache
-from tui_replay.catalog.filters import TextSearch
 from tui_replay.catalog.parallel import (
     BATCH_FILES,
+    FORK_FROM,
+    FORKED_BATCH_FILES,
+    IN_FLIGHT_PER_WORKER,
     PARALLEL_FROM,
     PREPARE_FROM,
     SummaryPool,
     default_jobs,
     prepare_workers,
+    start_forked_pool,
     start_pool,
     summarize_one,
 )
@@ -33,6 +36,7 @@ from tui_replay.recording.model import Summary
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from tui_replay.catalog.filters import TextSearch
     from tui_replay.catalog.textsearch import IndexState
 
 
@@ -304,8 +308,9 @@ class _Pending:
 
 class _Pipeline:
     """Rows of found files in scan order, the files the cache does not know read in worker
-    processes once PARALLEL_FROM of them were read here (their server is started, in the
-    background, at PREPARE_FROM)."""
+    processes: forked from this process at FORK_FROM files read when it runs no other thread
+    (a headless listing), else from a forkserver once PARALLEL_FROM of them were read here
+    (the server is started, in the background, at PREPARE_FROM)."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
@@ -313,6 +318,7 @@ class _Pipeline:
         self.batch: list[_Pending] = []  # not handed to a worker yet
         self.pool: SummaryPool | None = None
         self.pool_failed = False
+        self.forked = False  # the pool was forked from this process (early, smaller tasks)
         self.reads = 0
 
     def add(self, found: Found, rows: list[Summary] | None) -> Iterator[list[Summary]]:
@@ -320,9 +326,13 @@ class _Pipeline:
         catalog = self.catalog
         if rows is None and self.pool is None:
             self.reads += 1
-            if self.reads == PREPARE_FROM and not self.pool_failed:
+            if self.reads == FORK_FROM and not self.pool_failed:
+                # (None when this process runs threads, the app's: the forkserver's, below.)
+                self.pool = start_forked_pool(catalog.jobs, catalog.max_size)
+                self.forked = self.pool is not None
+            if self.reads == PREPARE_FROM and not self.pool_failed and self.pool is None:
                 self.pool_failed = not prepare_workers()
-            if self.reads >= PARALLEL_FROM and not self.pool_failed:
+            if self.reads >= PARALLEL_FROM and not self.pool_failed and self.pool is None:
                 self.pool = start_pool(catalog.jobs, catalog.max_size)
                 self.pool_failed = self.pool is None
             if self.pool is None:
@@ -335,12 +345,16 @@ class _Pipeline:
         pending.append(item)
         if rows is None:
             self.batch.append(item)
-            if len(self.batch) >= BATCH_FILES:
+            if len(self.batch) >= (FORKED_BATCH_FILES if self.forked else BATCH_FILES):
                 self._submit()
         while pending and pending[0].ready:
             yield self._finish(pending.popleft())
         pool = self.pool
-        while pending and pool is not None and pool.full:  # enough queued: wait for the oldest
+        # Enough queued, or read out of order: wait for the oldest. (Without the second bound, a
+        # worker held up on the oldest task while the other finished the next ones let the
+        # listing take on, and hold the rows of, any number of tasks.)
+        most = IN_FLIGHT_PER_WORKER * catalog.jobs * (FORKED_BATCH_FILES if self.forked else BATCH_FILES)
+        while pending and pool is not None and (pool.full or len(pending) > most):
             yield self._finish(pending.popleft())
 
     def drain(self) -> Iterator[list[Summary]]:

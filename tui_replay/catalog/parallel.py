@@ -8,7 +8,9 @@ worker dies, the files are read in the listing's own process instead: a pool is 
 faster, never a new way to fail.
 
 Workers come from a `forkserver` (a fresh interpreter that forks them), not a `fork` of the
-listing: the app lists from a thread, and forking a process with threads is unsafe.
+listing: the app lists from a thread, and forking a process with threads is unsafe. A process
+that runs no other thread (a headless `list`, before its cache writer starts) forks them
+itself: milliseconds instead of ~0.25 s, so they can take over after a few files.
 """
 
 from __future__ import annotations
@@ -30,10 +32,17 @@ if TYPE_CHECKING:
 # never waits for any of it.
 PREPARE_FROM = 500
 PARALLEL_FROM = 1000
+# ... unless this process has no other thread (a headless `list` before its cache writer starts):
+# then the workers are forked from it, which costs milliseconds, and they take over early.
+FORK_FROM = 32
 BATCH_FILES = 256  # files per task: a task's overhead (two pickles, two queue hops) is paid per task
+FORKED_BATCH_FILES = 64  # smaller tasks once workers start early: the last ones finish together
 IN_FLIGHT_PER_WORKER = 4  # tasks queued per worker: bounds the rows held out of order
 
 Task = Sequence[tuple[str, bool]]  # (path, named on the command line) of each file
+# recording.cassette.CASSETTE_SUFFIXES, named here so that a listing of JSON files does not import
+# the cassette reader and its YAML parser (a tenth of a cold `list` on the real tree).
+CASSETTE_SUFFIXES = (".yaml", ".yml")
 
 
 def default_jobs() -> int:
@@ -47,11 +56,12 @@ def default_jobs() -> int:
 def summarize_one(path: str, explicit: bool, max_size: int, texts: list[str] | None = None) -> list[Summary]:
     """The rows of one file: one for a recording, one per interaction of a cassette (none for a
     YAML file met in a folder that is not a cassette: it may be any config file)."""
-    from tui_replay.recording.cassette import is_cassette_name
-    from tui_replay.recording.summary import summarize_cassette_file, summarize_file
+    if path.lower().endswith(CASSETTE_SUFFIXES):
+        from tui_replay.recording.summary import summarize_cassette_file
 
-    if is_cassette_name(path):
         return summarize_cassette_file(path, max_size, skip_other_yaml=not explicit, texts=texts)
+    from tui_replay.recording.summary import summarize_file
+
     summary = summarize_file(path, max_size=max_size, texts=texts)
     summary.path = path
     return [summary]
@@ -119,19 +129,40 @@ def _in_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-class SummaryPool:
-    """Worker processes that summarize batches of files."""
+def can_fork() -> bool:
+    """Whether workers may be forked from this process: it runs no other thread (forking a
+    process with threads can leave the child a lock held by a thread that is not there)."""
+    import threading
 
-    def __init__(self, jobs: int, max_size: int) -> None:
+    if threading.active_count() != 1 or threading.current_thread() is not threading.main_thread():
+        return False
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+class SummaryPool:
+    """Worker processes that summarize batches of files: forked from this process when `fork`
+    (see can_fork), else from a forkserver."""
+
+    def __init__(self, jobs: int, max_size: int, *, fork: bool = False) -> None:
         import multiprocessing  # (only a listing that reads many files needs them)
         from concurrent.futures import ProcessPoolExecutor
 
-        context = multiprocessing.get_context("forkserver")
-        _preload(context)
+        if fork:
+            context = multiprocessing.get_context("fork")
+        else:
+            context = multiprocessing.get_context("forkserver")
+            _preload(context)
+        self.forked = fork
         self.jobs = jobs
         self.max_size = max_size
         self._executor = ProcessPoolExecutor(jobs, mp_context=context, initializer=_in_worker)
         self.in_flight: set[Future] = set()
+        if fork:
+            # With `fork` the executor forks every worker in the first submit, before it starts
+            # its own threads: submit now, while this process still has no other thread.
+            self._executor.submit(int)
 
     def submit(self, task: Task) -> Future[list[list[Summary]]]:
         return self._submit(_summarize_task, list(task))
@@ -179,8 +210,19 @@ def prepare_workers() -> bool:
 
 
 def start_pool(jobs: int, max_size: int) -> SummaryPool | None:
-    """A pool of `jobs` workers, or None when this system cannot give one."""
+    """A pool of `jobs` workers from the forkserver, or None when this system cannot give one."""
     try:
         return SummaryPool(jobs, max_size)
+    except (OSError, ImportError, ValueError, NotImplementedError):
+        return None
+
+
+def start_forked_pool(jobs: int, max_size: int) -> SummaryPool | None:
+    """A pool of `jobs` workers forked from this process, or None when it runs other threads
+    (see can_fork) or this system cannot give one."""
+    if not can_fork():
+        return None
+    try:
+        return SummaryPool(jobs, max_size, fork=True)
     except (OSError, ImportError, ValueError, NotImplementedError):
         return None

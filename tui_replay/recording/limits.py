@@ -79,6 +79,10 @@ class ReadBudget:
 # orjson.dumps refuses more than this many levels; wrapped in (this - MAX_NESTING) lists, a value
 # is refused exactly when it nests deeper than MAX_NESTING: a depth check at orjson's speed (a few
 # percent of reading a file), where a walk in Python would cost as much as the parse.
+# Measured on the real 3,162-file tree (87 MB): this check 50 ms, orjson.loads 160 ms. Skipping it
+# for files with at most MAX_NESTING `[`/`{` bytes is sound but costs more than it saves
+# (bytes.count of both: 57 ms; check + gate 110 ms): half the files pass the gate, but they are
+# the small ones, and the large files that hold the bytes all have thousands of brackets.
 _ORJSON_DUMPS_DEPTH = 254
 _wrappers = threading.local()
 
