@@ -21,7 +21,9 @@ recording [replay.next_choice] (also tabs over the answer), c into the citation 
 escape/q back [replay.back]. Clicking a [n] marker selects its citation.
 
 The answer pane holds two views fed the same runs: the rendered Markdown (shown by default)
-and the raw text; `m` swaps which one is displayed, so the toggle is instant at any length.
+and the raw text; `m` swaps which one is displayed. The hidden one only keeps the runs and lays
+them out when shown, so a seek (End on 200,000 chunks) pays for one view, and the first `m`
+after it for the other.
 """
 
 from __future__ import annotations

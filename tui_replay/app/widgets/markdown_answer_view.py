@@ -80,22 +80,22 @@ class MarkdownAnswerView(AnswerBase):
     @property
     def source(self) -> str:
         """The Markdown source so far (markers as "[n]", placeholders for control characters)."""
+        self.catch_up()
         return "".join(text for _, text in self._sections).translate(_BRACKETS)
 
     @property
     def block_count(self) -> int:
+        self.catch_up()
         return len(self._blocks)
 
-    def clear(self) -> None:
+    def _clear(self) -> None:
         self._sections = []
         self._blocks = []
         self._mark_stale(0)
         self._after_change(to_top=True)
 
-    def append(self, runs: list[Run]) -> None:
-        """Add runs at the end; only the open block and new blocks are parsed again."""
-        if not runs:
-            return
+    def _add(self, runs: list[Run]) -> None:
+        """Only the open block and new blocks are parsed again."""
         was_at_end = self.follow and (self.is_vertical_scroll_end or self.max_scroll_y == 0)
         touched: list[int] = []
         for text, key in runs:
@@ -112,8 +112,7 @@ class MarkdownAnswerView(AnswerBase):
             self._split_open_block(section)
         self._after_change(to_end=was_at_end)
 
-    def remove(self, runs: list[Run]) -> None:
-        """Take away the end these runs appended (a backward seek)."""
+    def _remove(self, runs: list[Run]) -> None:
         excess = 0
         for text, key in runs:
             cite = parse_cite_key(key)
@@ -314,6 +313,7 @@ class MarkdownAnswerView(AnswerBase):
         self._after_change(to_end=self.follow)  # a new width re-estimates every block
 
     def on_show(self) -> None:
+        self.catch_up()
         self._after_change(to_end=self.follow)
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -419,6 +419,7 @@ class MarkdownAnswerView(AnswerBase):
 
     def row_of_citation(self, number: int) -> int | None:
         """The virtual row holding the first marker of citation `number`, if it is shown."""
+        self.catch_up()
         markers = (cite_source(f"[{number}]", True), cite_source(f"[{number}]", False))
         for index, block in enumerate(self._blocks):
             text = self._sections[block.section][1][block.start.position : block.end]
@@ -443,5 +444,6 @@ class MarkdownAnswerView(AnswerBase):
 
     def row_text(self, row: int) -> str:
         """The drawn text of virtual row `row`, markers as "[n]" (for tests)."""
+        self.catch_up()
         strip = self._row(row)
         return strip.text.translate(_BRACKETS) if strip is not None else ""
