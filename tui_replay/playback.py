@@ -125,6 +125,7 @@ class ReplayPlan:
     _keys: list[str] = field(init=False, repr=False, compare=False)
     _first_run: list[int] = field(init=False, repr=False, compare=False)
     _merge_starts: list[int] = field(init=False, repr=False, compare=False)
+    _merged: list[str] = field(init=False, repr=False, compare=False)
 
     @property
     def total_time(self) -> float:
@@ -157,6 +158,10 @@ class ReplayPlan:
                 self._texts.append(text)
                 self._keys.append(key)
             self._first_run.append(len(self._texts))
+        # Each merged run's text joined once (in the loading worker): a seek over whole runs
+        # (End: the answer so far) takes them as they are instead of joining 200,000 pieces.
+        bounds = [*self._merge_starts, len(self._texts)]
+        self._merged = ["".join(self._texts[a:b]) for a, b in itertools.pairwise(bounds)]
 
     def runs_between(self, start: int, end: int) -> list[Run]:
         """The runs chunks start..end-1 append, adjacent runs of one key merged (citations never)."""
@@ -166,9 +171,16 @@ class ReplayPlan:
         if first == stop:
             return []
         merges = self._merge_starts
-        bounds = [first, *merges[bisect.bisect_right(merges, first) : bisect.bisect_left(merges, stop)], stop]
-        texts, keys = self._texts, self._keys
-        return [("".join(texts[a:b]), keys[a]) for a, b in itertools.pairwise(bounds)]
+        after = bisect.bisect_right(merges, first)  # merges[after - 1] <= first < merges[after]
+        bounds = [first, *merges[after : bisect.bisect_left(merges, stop)], stop]
+        texts, keys, merged = self._texts, self._keys, self._merged
+        runs = []
+        index = after - 1  # the merged run that holds texts[first]
+        for a, b in itertools.pairwise(bounds):
+            whole = a == merges[index] and b == (merges[index + 1] if index + 1 < len(merges) else len(texts))
+            runs.append((merged[index] if whole else "".join(texts[a:b]), keys[a]))
+            index += 1
+        return runs
 
     def documents_at(self, position: int) -> list[CitedDocument]:
         """Cited documents whose first marker has fully played, in answer order."""
