@@ -54,8 +54,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO, run_app_child, textual_import_time, timed, verdict, work_folder
 from textual.app import App
 
+from tui_replay.app.playback import INSTANT, build_plan
 from tui_replay.app.screens.replay import ReplayScreen
-from tui_replay.playback import INSTANT, build_plan
 from tui_replay.recording.load import load_recording
 from tui_replay.recording.model import Event, EventKind, Kind, Message, Recording, Response
 

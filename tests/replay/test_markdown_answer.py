@@ -18,11 +18,11 @@ from replay_helpers import CITED_FILE, ReplayTestApp, corpus_file, screen_text, 
 from textual.widgets import OptionList
 
 from tui_replay.app.markdown import OPEN_BLOCK_LIMIT, BlockStart, _fence_marker, block_starts, safe_source
+from tui_replay.app.playback import build_plan
 from tui_replay.app.screens.help import describe_bindings
 from tui_replay.app.widgets.answer_view import AnswerView
 from tui_replay.app.widgets.citations_pane import FLAG_UNRESOLVED
 from tui_replay.app.widgets.markdown_answer_view import MarkdownAnswerView
-from tui_replay.playback import build_plan
 from tui_replay.recording.model import Message
 
 WIDE = (120, 40)

@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from replay_builders import cited_recording
 from replay_helpers import CITED_FILE, TOOL_CALL_FILE, ReplayTestApp, corpus_file, wait_loaded
 
+from tui_replay.app.playback import ReplayPlan, build_plan
 from tui_replay.app.widgets.answer_view import AnswerView
 from tui_replay.app.widgets.citations_pane import CitationsPane
 from tui_replay.app.widgets.markdown_answer_view import MarkdownAnswerView
 from tui_replay.app.widgets.tool_calls_pane import ToolCallsPane
-from tui_replay.playback import ReplayPlan, build_plan
 from tui_replay.recording.load import load_recording
 from tui_replay.recording.model import Event, EventKind
 

@@ -49,6 +49,7 @@ from textual.widgets import Collapsible, LoadingIndicator, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui_replay.app.messages import RecordingChangedOnDisk
+from tui_replay.app.playback import Player, ReplayPlan, build_plan
 from tui_replay.app.widgets.answer_view import AnswerView
 from tui_replay.app.widgets.citations_pane import CitationsPane
 from tui_replay.app.widgets.conversation import ConversationView, MessageBlock
@@ -61,7 +62,6 @@ from tui_replay.app.widgets.tool_calls_pane import ToolCallsPane
 from tui_replay.app.widgets.transport import Transport
 from tui_replay.catalog.testids import short_test_id
 from tui_replay.config import Config
-from tui_replay.playback import Player, ReplayPlan, build_plan
 from tui_replay.recording.model import VCR, Message, Recording, RecordingError, split_address
 from tui_replay.recording.request_hash import KeyStatus, classify_file
 from tui_replay.textsafe import one_line, safe_text

@@ -1,6 +1,6 @@
 """The streamed answer: a Line-API view that appends text without re-rendering what is there.
 
-Text arrives as (text, key) runs from `tui_replay.playback`. Each logical line keeps its
+Text arrives as (text, key) runs from `tui_replay.app.playback`. Each logical line keeps its
 plain text and its runs; wrapped rows are (line, start, end) offsets, and an append only
 re-wraps the last row of the last line, so the cost of a chunk is the size of the chunk,
 not of the answer. `render_line` builds one visible row on demand.
@@ -26,7 +26,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui_replay.playback import RUN_LABEL, RUN_REASONING, RUN_TEXT, Run, parse_cite_key
+from tui_replay.app.playback import RUN_LABEL, RUN_REASONING, RUN_TEXT, Run, parse_cite_key
 from tui_replay.textsafe import printable, safe_text
 
 RUN_PLACEHOLDER = "placeholder"

@@ -1,6 +1,6 @@
 """The streamed answer rendered as Markdown, block by block, with the Line API.
 
-Text arrives as (text, key) runs from `tui_replay.playback`, like the raw `AnswerView`.
+Text arrives as (text, key) runs from `tui_replay.app.playback`, like the raw `AnswerView`.
 Consecutive runs of one family make a section: answer text (with its citation markers) is
 Markdown, reasoning is shown as muted literal text. A section is cut into top-level blocks
 (`tui_replay.app.markdown.block_starts`); only the last block of the last section is still
@@ -37,8 +37,8 @@ from tui_replay.app.markdown import (
     cite_source,
     safe_source,
 )
+from tui_replay.app.playback import RUN_LABEL, RUN_REASONING, Run, parse_cite_key
 from tui_replay.app.widgets.answer_view import AnswerBase
-from tui_replay.playback import RUN_LABEL, RUN_REASONING, Run, parse_cite_key
 
 MARKDOWN = "markdown"
 REASONING = "reasoning"
