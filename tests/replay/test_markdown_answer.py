@@ -17,7 +17,7 @@ from replay_builders import cited_recording, markdown_recording, streamed_text
 from replay_helpers import CITED_FILE, ReplayTestApp, corpus_file, screen_text, wait_loaded
 from textual.widgets import OptionList
 
-from tui_replay.app.markdown import OPEN_BLOCK_LIMIT, BlockStart, _fence_marker, block_starts, safe_source
+from tui_replay.app.markdown import OPEN_BLOCK_LIMIT, block_starts, safe_source
 from tui_replay.app.playback import build_plan
 from tui_replay.app.screens.help import describe_bindings
 from tui_replay.app.widgets.answer_view import AnswerView
@@ -194,75 +194,6 @@ def test_block_starts():
         "after\n",
     ]
     assert not any(start.cut or start.fence for start in starts)
-
-
-def block_starts_line_by_line(text: str, start: BlockStart | None = None) -> list[BlockStart]:
-    """block_starts as first written: every line looked at (it now skips the lines that change
-    nothing); the reference it must agree with."""
-    start = start or BlockStart(0)
-    starts = [start]
-    fence_line = start.fence
-    fence = _fence_marker(fence_line.lstrip(" ")) if fence_line else None
-    after_blank = False
-    position = start.position
-    while position < len(text):
-        newline = text.find("\n", position)
-        end = len(text) if newline < 0 else newline
-        line = text[position:end]
-        stripped = line.lstrip(" ")
-        indent = len(line) - len(stripped)
-        long_block = position - starts[-1].position > OPEN_BLOCK_LIMIT
-        if fence is not None:
-            closing = stripped.rstrip(" ")
-            if indent < 4 and len(closing) >= len(fence) and closing == fence[0] * len(closing):
-                fence, fence_line, after_blank = None, "", True
-            elif long_block:
-                starts.append(BlockStart(position, True, fence_line))
-        elif not stripped.strip(" "):
-            after_blank = True
-        else:
-            marker = _fence_marker(stripped) if indent < 4 and newline >= 0 else None
-            if position > starts[-1].position and (marker is not None or (after_blank and not indent)):
-                starts.append(BlockStart(position))
-            elif position > starts[-1].position and long_block:
-                starts.append(BlockStart(position, True))
-            fence = marker
-            fence_line = line if marker is not None else ""
-            after_blank = False
-        if newline < 0:
-            break
-        position = newline + 1
-    return starts
-
-
-LINES = [
-    "para",
-    "  x",
-    "    code",
-    "",
-    "   ",
-    "```",
-    "```py",
-    "  ~~~",
-    "````",
-    "    ```",
-    "``` x`",
-    "- item",
-    "\r",
-    "~~~~ ",
-    "w " * 900,
-    "# h",
-]
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(LINES), max_size=120), st.booleans(), st.data())
-def test_block_starts_agree_with_looking_at_every_line(lines, final_newline, data):
-    text = "\n".join(lines) + ("\n" if final_newline else "")
-    starts = block_starts(text)
-    assert starts == block_starts_line_by_line(text)
-    resume = data.draw(st.sampled_from(starts))  # resuming from any start, as an append does
-    assert block_starts(text, resume) == block_starts_line_by_line(text, resume)
 
 
 def test_long_blocks_are_cut_at_line_starts():

@@ -15,7 +15,6 @@ brackets back when it draws a row and knows which cells are markers.
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
 
 from markdown_it import MarkdownIt
@@ -83,12 +82,6 @@ def _fence_marker(stripped: str) -> str | None:
     return char * run
 
 
-# The line break before a line that may begin or end a block: a blank line (spaces at most), or
-# a fence run after at most 3 spaces. Any other line, outside a fence and not after a blank
-# line, changes nothing. (It starts with "\n" so that the search runs at str.find's speed.)
-_MAY_START = re.compile(r"\n(?: {0,3}(?:```|~~~)| *(?:\n|\Z))")
-
-
 class BlockStart(NamedTuple):
     position: int
     cut: bool = False  # cut from a block that grew past OPEN_BLOCK_LIMIT: no gap before it
@@ -112,16 +105,6 @@ def block_starts(text: str, start: BlockStart | None = None) -> list[BlockStart]
     position = start.position
     length = len(text)
     while position < length:
-        if not after_blank and position:
-            # Skip the lines that change nothing (most of a text): not blank, no fence run at
-            # their start, and not where a long block is cut.
-            found = _MAY_START.search(text, position - 1)
-            skip_to = found.start() + 1 if found else length
-            long_from = text.find("\n", starts[-1].position + OPEN_BLOCK_LIMIT)
-            skip_to = min(skip_to, long_from + 1 if long_from >= 0 else length)
-            if skip_to > position:
-                position = skip_to
-                continue
         newline = text.find("\n", position)
         end = length if newline < 0 else newline
         line = text[position:end]
