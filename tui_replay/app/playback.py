@@ -163,8 +163,17 @@ class ReplayPlan:
         runs = []
         index = after - 1  # the merged run that holds texts[first]
         for a, b in itertools.pairwise(bounds):
-            whole = a == merges[index] and b == (merges[index + 1] if index + 1 < len(merges) else len(texts))
-            runs.append((merged[index] if whole else "".join(texts[a:b]), keys[a]))
+            run_start = merges[index]
+            run_end = merges[index + 1] if index + 1 < len(merges) else len(texts)
+            if (a - run_start) + (run_end - b) < b - a:
+                # Most of a merged run (End after a few chunks played): cut its joined text
+                # rather than joining the pieces again.
+                before = sum(map(len, texts[run_start:a]))
+                after = sum(map(len, texts[b:run_end]))
+                text = merged[index][before : len(merged[index]) - after]
+            else:
+                text = "".join(texts[a:b])
+            runs.append((text, keys[a]))
             index += 1
         return runs
 
