@@ -58,7 +58,7 @@ _AFTER_BLANK = re.compile(r"\n(?: *\n)+(?=[^ \n])")  # ends at a line not indent
 _FENCE_LINE = re.compile(r"\n(?= {0,3}(?:```|~~~))")  # the break before a line a fence may open or close
 
 
-def lazy_split(text: str, start: BlockStart, tail: int = LAZY_TAIL) -> int | None:
+def lazy_split(text: str, start: BlockStart, tail: int) -> int | None:
     """A place in the last `tail` characters of `text` where block_starts(text, start) begins a
     block whatever the lines before it hold: a line not indented after a blank line, outside any
     code fence. None when there is none (a code block runs to the end)."""
@@ -192,7 +192,7 @@ class MarkdownAnswerView(AnswerBase):
         self._mark_stale(len(blocks))
         text = self._sections[section][1]
         start = start or BlockStart(0)
-        split = lazy_split(text, start) if len(text) - start.position > LAZY_FROM else None
+        split = lazy_split(text, start, LAZY_TAIL) if len(text) - start.position > LAZY_FROM else None
         if split is not None:
             uncut = _Block(section, start, split)
             uncut.lazy = True
