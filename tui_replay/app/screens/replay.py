@@ -689,7 +689,8 @@ class ReplayScreen(SearchSteps, Screen[None]):
         return f"Answer · {mode}"
 
     def action_toggle_markdown(self) -> None:
-        """Show the answer as rendered Markdown or as its raw text (both are kept up to date)."""
+        """Show the answer as rendered Markdown or as its raw text (the view shown catches up on what
+        arrived while it was hidden)."""
         if self.player is None:
             return
         self.rendered = not self.rendered
