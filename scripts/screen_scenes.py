@@ -31,6 +31,7 @@ from textual.widgets import DataTable, OptionList, Static
 from textual.worker import WorkerState
 
 from tui_replay.app.app import TuiReplayApp
+from tui_replay.app.playback import SEEK_FRACTION
 from tui_replay.app.screens.compare import CompareScreen
 from tui_replay.app.screens.diff import DiffScreen
 from tui_replay.app.screens.export import ExportScreen
@@ -40,7 +41,6 @@ from tui_replay.app.screens.raw import RawScreen
 from tui_replay.app.screens.replay import ReplayScreen
 from tui_replay.app.screens.traffic import TrafficScreen
 from tui_replay.config import Config
-from tui_replay.playback import SEEK_FRACTION
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "recordings"  # the repository's sample recordings

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import unicodedata
 
-from tui_replay.textsafe import message_line, printable, safe_text, shown_path
+from tui_replay.textsafe import _UNSAFE, message_line, printable, safe_text, shown_path
 
 # Invisible or text-moving categories: controls, format characters (bidi, zero-width, BOM,
 # tags), line and paragraph separators, lone surrogates.
@@ -34,6 +34,21 @@ def test_nothing_visible_becomes_a_placeholder():
         and unicodedata.category(chr(code)) not in UNSAFE_CATEGORIES | {"Cn"}
     ]
     assert changed == []
+
+
+def test_the_quick_check_never_passes_an_unsafe_character():
+    # printable() returns a text at once when str.isprintable accepts it (newlines and tabs
+    # aside): that holds only while isprintable refuses every character the search would catch.
+    passed = [
+        f"U+{code:04X}"
+        for code in range(sys.maxunicode + 1)
+        if chr(code).isprintable() and _UNSAFE.match(chr(code))
+    ]
+    assert passed == []
+    text = "line one\n\tindented " * 1000
+    assert printable(text) is text
+    assert printable(text + "\u202e" + text) == text + "<U+202E>" + text
+    assert printable("a\tb\nc", single_line=True) == "a\u2409b\u240ac"
 
 
 def test_invisible_characters_show_by_code_point():

@@ -50,6 +50,10 @@ def placeholder(char: str) -> str:
 def printable(text: str, *, single_line: bool = False) -> str:
     """`text` with every unsafe character (and with `single_line`, tab and newline) as its placeholder."""
     unsafe = UNSAFE_IN_LINE if single_line else _UNSAFE
+    # Every unsafe character is one str.isprintable refuses (tests/test_textsafe.py), and that
+    # check runs several times faster than the search: a long answer is mostly printable.
+    if (text.replace("\n", "").replace("\t", "") if not single_line else text).isprintable():
+        return text
     if not unsafe.search(text):
         return text
     return unsafe.sub(lambda match: placeholder(match.group()), text)

@@ -9,12 +9,12 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 import tui_replay.recording.load as load_module
+from tui_replay.app.playback import RUN_TEXT
 from tui_replay.app.screens.replay import ReplayScreen
 from tui_replay.app.widgets.answer_view import AnswerBase, AnswerView
 from tui_replay.app.widgets.conversation import ConversationView
 from tui_replay.app.widgets.markdown_answer_view import MarkdownAnswerView
 from tui_replay.catalog.cache import SummaryCache
-from tui_replay.playback import RUN_TEXT
 from tui_replay.recording.text import recording_text
 
 from .helpers import SUBSET, make_app, table_keys, wait_for, wait_loaded

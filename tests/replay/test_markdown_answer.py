@@ -14,15 +14,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from replay_builders import MARKDOWN_ANSWER as ANSWER
 from replay_builders import cited_recording, markdown_recording, streamed_text
-from replay_helpers import CITED_FILE, ReplayTestApp, corpus_file, screen_text, wait_loaded
+from replay_helpers import CITED_FILE, HEAD, ReplayTestApp, corpus_file, screen_text, wait_loaded
 from textual.widgets import OptionList
 
 from tui_replay.app.markdown import OPEN_BLOCK_LIMIT, block_starts, safe_source
+from tui_replay.app.playback import build_plan
 from tui_replay.app.screens.help import describe_bindings
 from tui_replay.app.widgets.answer_view import AnswerView
 from tui_replay.app.widgets.citations_pane import FLAG_UNRESOLVED
 from tui_replay.app.widgets.markdown_answer_view import MarkdownAnswerView
-from tui_replay.playback import build_plan
+from tui_replay.recording.load import load_recording
 from tui_replay.recording.model import Message
 
 WIDE = (120, 40)
@@ -246,3 +247,78 @@ async def test_conversation_renders_assistant_markdown_only(role):
             assert "x = 1" in text and "```python" not in text
         else:
             assert "## Plan" in text and "**care**" in text  # what a user typed stays as typed
+
+
+MARKDOWN_LINES = [
+    "para",
+    "  x",
+    "    code",
+    "",
+    "   ",
+    "```",
+    "```py",
+    "  ~~~",
+    "````",
+    "    ```",
+    "``` x`",
+    "- item",
+    "# h",
+    "w " * 60,
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(MARKDOWN_LINES), max_size=150), st.data())
+def test_a_long_append_left_uncut_cuts_into_the_same_blocks(lines, data):
+    """End on a long answer leaves all but its end uncut; cut later, it gives the blocks the
+    whole text gives, whatever the text (code fences opened and closed before the cut too)."""
+    text = "\n".join(lines) + "\n"
+    tail = data.draw(st.integers(min_value=1, max_value=max(1, len(text))))
+    import tui_replay.app.widgets.markdown_answer_view as module
+
+    view = MarkdownAnswerView()
+    saved = module.LAZY_FROM, module.LAZY_TAIL
+    module.LAZY_FROM, module.LAZY_TAIL = 0, tail
+    try:
+        view.append([(text, "text")])
+    finally:
+        module.LAZY_FROM, module.LAZY_TAIL = saved
+    assert sum(block.lazy for block in view._blocks) <= 1
+    view.cut_all()
+    assert [(*block.start, block.end) for block in view._blocks] == [
+        (*start, end)
+        for start, end in zip(
+            block_starts(text), [s.position for s in block_starts(text)[1:]] + [len(text)], strict=True
+        )
+    ]
+
+
+async def test_end_on_a_long_answer_draws_its_start_when_scrolled_to(monkeypatch):
+    """The real screen: End leaves the start of a long answer uncut (cheap), the end drawn;
+    scrolled to the top, the start is cut and drawn as an answer never left uncut is."""
+    import tui_replay.app.widgets.markdown_answer_view as module
+
+    path = HEAD / "responses/recordings/0ea735928993b5a2de3a444256136d53ab666dbfb7582e5562268f809aa8d5f3.json"
+    recording = load_recording(corpus_file(path))
+    monkeypatch.setattr(module, "LAZY_FROM", 2000)
+    monkeypatch.setattr(module, "LAZY_TAIL", 800)
+    app = ReplayTestApp(recording=recording, autoplay=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await wait_loaded(pilot)
+        await pilot.press("end")
+        view = screen.query_one(MarkdownAnswerView)
+        assert view._blocks[0].lazy and view._blocks[0].lines is None
+        assert not any(block.lazy for block in view._blocks[1:])
+        assert view.is_vertical_scroll_end
+        last_line = view.source.rstrip("\n").rsplit("\n", 1)[-1].strip()
+        assert last_line.split()[-1] in screen_text(app)
+        view.scroll_home(animate=False, immediate=True)
+        await pilot.pause()
+        assert not any(block.lazy for block in view._blocks)
+        monkeypatch.setattr(module, "LAZY_FROM", 10**9)
+        whole = MarkdownAnswerView()
+        whole.append(screen.plan.runs_between(0, screen.plan.chunk_count))
+        assert blocks_of(view) == blocks_of(whole)
+        first_rows = [view.row_text(row) for row in range(10)]
+        assert first_rows[0] and "Python" in " ".join(first_rows)
+        assert first_rows[0].strip() in screen_text(app)

@@ -12,9 +12,8 @@ import pytest
 from replay_builders import WEATHER_TOOL, cited_recording, streamed_text, tool_call_recording
 from replay_helpers import CITED_FILE, TOOL_CALL_FILE, corpus_file
 
-from tui_replay.playback import (
+from tui_replay.app.playback import (
     INSTANT,
-    PACED_TOKENS_PER_SECOND,
     SPEEDS,
     Player,
     build_plan,
@@ -23,6 +22,7 @@ from tui_replay.playback import (
 )
 from tui_replay.recording.load import load_recording
 from tui_replay.recording.model import Event, EventKind, ToolCall
+from tui_replay.recording.pacing import PACED_TOKENS_PER_SECOND
 
 
 def test_paced_times_follow_estimated_tokens():
@@ -190,8 +190,8 @@ def test_reasoning_then_text_runs():
     assert "".join(t for t, _ in runs).endswith("\n\nanswer")
 
 
-def test_data_layer_does_not_import_textual():
-    code = "import sys, tui_replay.playback, tui_replay.export; print('textual' in sys.modules)"
+def test_the_replay_model_and_the_data_layer_do_not_import_textual():
+    code = "import sys, tui_replay.app.playback, tui_replay.export; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -16,10 +16,11 @@ from hypothesis import strategies as st
 from replay_builders import cited_recording
 from replay_helpers import CITED_FILE, TOOL_CALL_FILE, ReplayTestApp, corpus_file, wait_loaded
 
+from tui_replay.app.playback import ReplayPlan, build_plan
 from tui_replay.app.widgets.answer_view import AnswerView
 from tui_replay.app.widgets.citations_pane import CitationsPane
+from tui_replay.app.widgets.markdown_answer_view import MarkdownAnswerView
 from tui_replay.app.widgets.tool_calls_pane import ToolCallsPane
-from tui_replay.playback import ReplayPlan, build_plan
 from tui_replay.recording.load import load_recording
 from tui_replay.recording.model import Event, EventKind
 
@@ -104,6 +105,7 @@ KEYS = ["right", "left", "home", "end", "left_square_bracket", "right_square_bra
 async def check_matches_straight_play(screen) -> None:
     plan, position = screen.plan, screen.player.position
     answer = screen.query_one(AnswerView)
+    answer.catch_up()  # hidden behind the Markdown view, it adds what it was sent once shown
     straight = fresh_view(plan.runs_between(0, position), answer._wrap_width)
     assert answer.text == straight.text, f"at chunk {position}"
     assert answer._runs == straight._runs and answer._rows == straight._rows, f"at chunk {position}"
@@ -137,3 +139,36 @@ async def test_stepping_back_from_the_end_of_real_recordings(path):
         while screen.player.position:
             await pilot.press("left")
             await check_matches_straight_play(screen)
+
+
+async def test_the_hidden_answer_view_waits_and_catches_up_when_shown():
+    """Only the shown view lays out a seek (End on a long answer pays for one view); the other
+    keeps the runs it is sent, cut back by a step back, and shows them all when `m` swaps."""
+    recording = load_recording(corpus_file(CITED_FILE))
+    app = ReplayTestApp(recording=recording, autoplay=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await wait_loaded(pilot)
+        raw = screen.query_one(AnswerView)
+        rendered = screen.query_one(MarkdownAnswerView)
+        await pilot.press("end", "left", "left")
+        assert raw._pending and raw._rows == [(0, 0, 0)], "the hidden raw view laid out text"
+        assert not rendered._pending
+        await pilot.press("m")
+        await pilot.pause()
+        assert not raw._pending
+        position = screen.player.position
+        straight = fresh_view(screen.plan.runs_between(0, position), raw._wrap_width)
+        assert raw._rows == straight._rows and raw.text == straight.text
+        assert raw.is_vertical_scroll_end  # it follows the end, as the Markdown view did
+        last_row = raw.row_text(raw.row_count - 1)
+        shown_row = raw.render_line(raw.row_count - 1 - raw.scroll_offset.y).text
+        assert last_row and shown_row.startswith(last_row)
+        # now the Markdown view is the hidden one
+        await pilot.press("home", "end")
+        assert rendered._pending and rendered._blocks == [], "the hidden Markdown view parsed text"
+        await pilot.press("m")
+        await pilot.pause()
+        assert not rendered._pending
+        whole = MarkdownAnswerView()
+        whole.append(screen.plan.runs_between(0, screen.plan.chunk_count))
+        assert rendered.source == whole.source

@@ -176,9 +176,9 @@ def read_entry(entry: Entry, max_size: int) -> dict[str, Any]:
 
 def recorded_times(entry: Entry, obj: dict[str, Any], events: int, max_size: int) -> list[float]:
     """When each event was sent at 1x: the capture's chunk times, else the app's pacing model."""
-    from tui_replay.playback import build_plan  # the app's pacing model, for streams only
     from tui_replay.recording.cassette import parse_cassette
     from tui_replay.recording.load import cassette_recording, chunk_times, read_bytes, recording_from_obj
+    from tui_replay.recording.pacing import chunk_events, schedule  # the replay screen's pacing
 
     measured = chunk_times(obj)
     if measured is not None and len(measured) >= events - 1:
@@ -190,15 +190,14 @@ def recorded_times(entry: Entry, obj: dict[str, Any], events: int, max_size: int
         else:
             raw = parse_cassette(read_bytes(entry.file, max_size))[entry.interaction]
             recording = cassette_recording(raw, entry.file, entry.interaction, max_size)
-        plan = build_plan(recording)
+        times, _ = schedule(recording, chunk_events(recording))
     except (RecordingError, IndexError):
         return [0.0] * events
-    times = list(plan.times)
     if len(times) >= events:
         return times[:events]
-    # The plan counts chunks, the stream events (an SSE event may carry no text, [DONE]):
-    # spread the planned total evenly.
-    total = plan.total_time
+    # The pacing counts chunks, the stream events (an SSE event may carry no text, [DONE]):
+    # spread the paced total evenly.
+    total = times[-1] if times else 0.0
     return [total * index / max(1, events - 1) for index in range(events)]
 
 

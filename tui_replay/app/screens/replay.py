@@ -21,7 +21,9 @@ recording [replay.next_choice] (also tabs over the answer), c into the citation 
 escape/q back [replay.back]. Clicking a [n] marker selects its citation.
 
 The answer pane holds two views fed the same runs: the rendered Markdown (shown by default)
-and the raw text; `m` swaps which one is displayed, so the toggle is instant at any length.
+and the raw text; `m` swaps which one is displayed. The hidden one only keeps the runs and lays
+them out when shown, so a seek (End on 200,000 chunks) pays for one view, and the first `m`
+after it for the other.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from textual.widgets import Collapsible, LoadingIndicator, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui_replay.app.messages import RecordingChangedOnDisk
+from tui_replay.app.playback import Player, ReplayPlan, build_plan
 from tui_replay.app.widgets.answer_view import AnswerView
 from tui_replay.app.widgets.citations_pane import CitationsPane
 from tui_replay.app.widgets.conversation import ConversationView, MessageBlock
@@ -59,7 +62,6 @@ from tui_replay.app.widgets.tool_calls_pane import ToolCallsPane
 from tui_replay.app.widgets.transport import Transport
 from tui_replay.catalog.testids import short_test_id
 from tui_replay.config import Config
-from tui_replay.playback import Player, ReplayPlan, build_plan
 from tui_replay.recording.model import VCR, Message, Recording, RecordingError, split_address
 from tui_replay.recording.request_hash import KeyStatus, classify_file
 from tui_replay.textsafe import one_line, safe_text
@@ -687,7 +689,8 @@ class ReplayScreen(SearchSteps, Screen[None]):
         return f"Answer · {mode}"
 
     def action_toggle_markdown(self) -> None:
-        """Show the answer as rendered Markdown or as its raw text (both are kept up to date)."""
+        """Show the answer as rendered Markdown or as its raw text (the view shown catches up on what
+        arrived while it was hidden)."""
         if self.player is None:
             return
         self.rendered = not self.rendered

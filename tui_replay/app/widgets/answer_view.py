@@ -1,6 +1,6 @@
 """The streamed answer: a Line-API view that appends text without re-rendering what is there.
 
-Text arrives as (text, key) runs from `tui_replay.playback`. Each logical line keeps its
+Text arrives as (text, key) runs from `tui_replay.app.playback`. Each logical line keeps its
 plain text and its runs; wrapped rows are (line, start, end) offsets, and an append only
 re-wraps the last row of the last line, so the cost of a chunk is the size of the chunk,
 not of the answer. `render_line` builds one visible row on demand.
@@ -26,7 +26,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui_replay.playback import RUN_LABEL, RUN_REASONING, RUN_TEXT, Run, parse_cite_key
+from tui_replay.app.playback import RUN_LABEL, RUN_REASONING, RUN_TEXT, Run, parse_cite_key
 from tui_replay.textsafe import printable, safe_text
 
 RUN_PLACEHOLDER = "placeholder"
@@ -165,6 +165,67 @@ class AnswerBase(ScrollView, can_focus=True):
     match_pattern: re.Pattern[str] | None = None
     """What `highlight` marks (None: nothing)."""
 
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        # Runs that arrived while hidden (the raw and the Markdown view are fed the same runs, one
+        # is shown): kept as they came and added when the view is shown, so a seek to the end of
+        # a long answer lays out one view, not two.
+        self._pending: list[Run] = []
+
+    # --- content: what both views take, deferred while hidden ---------------------------------
+
+    def append(self, runs: list[Run]) -> None:
+        """Add runs at the end (newlines in run text start new lines)."""
+        if not runs:
+            return
+        if not self.display:
+            self._pending.extend(runs)
+            return
+        self.catch_up()
+        self._add(runs)
+
+    def remove(self, runs: list[Run]) -> None:
+        """Take away the end these runs appended (a backward seek), in the time of their size."""
+        excess = sum(len(text) for text, _ in runs)
+        if not excess:
+            return
+        if excess <= sum(len(text) for text, _ in self._pending):
+            self._drop_pending(excess)
+            return
+        self.catch_up()
+        self._remove(runs)
+
+    def clear(self) -> None:
+        self._pending.clear()
+        self._clear()
+
+    def catch_up(self) -> None:
+        """Add what arrived while the view was hidden (its text is then complete)."""
+        if self._pending:
+            runs, self._pending = self._pending, []
+            self._add(runs)
+
+    def on_show(self) -> None:
+        self.catch_up()
+
+    def _drop_pending(self, excess: int) -> None:
+        """Cut the last `excess` characters off the runs not added yet."""
+        pending = self._pending
+        while excess and excess >= len(pending[-1][0]):
+            excess -= len(pending.pop()[0])
+        if excess:
+            text, key = pending[-1]
+            pending[-1] = (text[: len(text) - excess], key)
+
+    def _add(self, runs: list[Run]) -> None:
+        raise NotImplementedError
+
+    def _remove(self, runs: list[Run]) -> None:
+        raise NotImplementedError
+
+    def _clear(self) -> None:
+        raise NotImplementedError
+
     def watch_selected_citation(self) -> None:
         self.refresh()
 
@@ -221,10 +282,12 @@ class AnswerView(AnswerBase):
     @property
     def text(self) -> str:
         """Everything shown so far, as plain text (placeholders included)."""
+        self.catch_up()
         return "\n".join(self._lines)
 
     @property
     def row_count(self) -> int:
+        self.catch_up()
         return len(self._rows)
 
     def forget_matches(self) -> None:
@@ -242,7 +305,7 @@ class AnswerView(AnswerBase):
             cached = self._match_spans[line] = (text, [m.span() for m in pattern.finditer(text)])
         return cached[1]
 
-    def clear(self) -> None:
+    def _clear(self) -> None:
         self._match_spans.clear()
         self._lines = [""]
         self._runs = [[]]
@@ -253,10 +316,7 @@ class AnswerView(AnswerBase):
             self.scroll_to(y=0, animate=False, immediate=True, force=True)
         self.refresh()
 
-    def append(self, runs: list[Run]) -> None:
-        """Add runs at the end; newlines in run text start new lines."""
-        if not runs:
-            return
+    def _add(self, runs: list[Run]) -> None:
         was_at_end = self.follow and (self.is_vertical_scroll_end or self.max_scroll_y == 0)
         first_line = len(self._lines) - 1
         pieces: list[str] = [self._lines[-1]]
@@ -290,12 +350,12 @@ class AnswerView(AnswerBase):
             self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
         self.refresh()
 
-    def remove(self, runs: list[Run]) -> None:
-        """Take away the end these runs appended (a backward seek), in the time of their size."""
+    def _remove(self, runs: list[Run]) -> None:
         self._cut_end(sum(len(text) for text, _ in self._sanitized(runs)))
 
     def truncate(self, length: int) -> None:
         """Keep the first `length` characters of `text`."""
+        self.catch_up()
         self._cut_end(len(self.text) - max(0, length))
 
     def _cut_end(self, excess: int) -> None:
@@ -469,6 +529,7 @@ class AnswerView(AnswerBase):
 
     def row_of_citation(self, number: int) -> int | None:
         """The wrapped row holding the first marker of citation `number`, if it is shown."""
+        self.catch_up()
         for line, runs in enumerate(self._runs):
             for start, _, key in runs:
                 cite = parse_cite_key(key)
@@ -487,5 +548,6 @@ class AnswerView(AnswerBase):
 
     def row_text(self, row: int) -> str:
         """The plain text of wrapped row `row` (for tests)."""
+        self.catch_up()
         line, start, end = self._rows[row]
         return self._lines[line][start:end]

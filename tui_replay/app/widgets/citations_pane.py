@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui_replay.playback import CitedDocument
+from tui_replay.app.playback import CitedDocument
 from tui_replay.recording.citations import VIA_FILE_ID, VIA_ID_MAPPING
 from tui_replay.recording.model import Recording, RetrievedChunk
 from tui_replay.textsafe import one_line, safe_text

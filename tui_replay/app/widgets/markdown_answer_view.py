@@ -1,6 +1,6 @@
 """The streamed answer rendered as Markdown, block by block, with the Line API.
 
-Text arrives as (text, key) runs from `tui_replay.playback`, like the raw `AnswerView`.
+Text arrives as (text, key) runs from `tui_replay.app.playback`, like the raw `AnswerView`.
 Consecutive runs of one family make a section: answer text (with its citation markers) is
 Markdown, reasoning is shown as muted literal text. A section is cut into top-level blocks
 (`tui_replay.app.markdown.block_starts`); only the last block of the last section is still
@@ -33,12 +33,13 @@ from tui_replay.app.markdown import (
     CITE_OPEN_UNRESOLVED,
     BlockStart,
     SafeMarkdown,
+    _fence_marker,
     block_starts,
     cite_source,
     safe_source,
 )
+from tui_replay.app.playback import RUN_LABEL, RUN_REASONING, Run, parse_cite_key
 from tui_replay.app.widgets.answer_view import AnswerBase
-from tui_replay.playback import RUN_LABEL, RUN_REASONING, Run, parse_cite_key
 
 MARKDOWN = "markdown"
 REASONING = "reasoning"
@@ -48,11 +49,44 @@ _PLACEHOLDER = re.compile("[\u2400-\u2421]|<U\\+[0-9A-F]{4}>")
 _BRACKET_SENTINELS = (CITE_OPEN, CITE_CLOSE, CITE_OPEN_UNRESOLVED, CITE_CLOSE_UNRESOLVED)
 _BRACKETS = str.maketrans({"\ue000": "[", "\ue001": "]", "\ue002": "[", "\ue003": "]"})
 
+# An append that leaves more than LAZY_FROM characters to cut into blocks (End on a long answer)
+# cuts only about its last LAZY_TAIL: what comes before stays one uncut block, estimated, until
+# it is scrolled to (or searched for a citation marker). So End costs the last screenfuls.
+LAZY_FROM = 100_000
+LAZY_TAIL = 20_000
+_AFTER_BLANK = re.compile(r"\n(?: *\n)+(?=[^ \n])")  # ends at a line not indented after blank lines
+_FENCE_LINE = re.compile(r"\n(?= {0,3}(?:```|~~~))")  # the break before a line a fence may open or close
+
+
+def lazy_split(text: str, start: BlockStart, tail: int) -> int | None:
+    """A place in the last `tail` characters of `text` where block_starts(text, start) begins a
+    block whatever the lines before it hold: a line not indented after a blank line, outside any
+    code fence. None when there is none (a code block runs to the end)."""
+    found = _AFTER_BLANK.search(text, max(start.position, len(text) - tail))
+    if found is None:
+        return None
+    split = found.end()
+    # Whether a fence is open at `split`: only lines with a fence run can open or close one.
+    fence = _fence_marker(start.fence.lstrip(" ")) if start.fence else None
+    lines = [start.position, *(m.start() + 1 for m in _FENCE_LINE.finditer(text, start.position, split))]
+    for position in lines:
+        line = text[position : text.find("\n", position)]  # every line before `split` is whole
+        stripped = line.lstrip(" ")
+        if len(line) - len(stripped) >= 4:
+            continue
+        if fence is None:
+            fence = _fence_marker(stripped)
+        else:
+            closing = stripped.rstrip(" ")
+            if len(closing) >= len(fence) and closing == fence[0] * len(closing):
+                fence = None
+    return split if fence is None else None
+
 
 class _Block:
     """Characters start..end of one section, and its rendered rows once drawn."""
 
-    __slots__ = ("end", "height", "lines", "marks", "section", "start")
+    __slots__ = ("end", "height", "lazy", "lines", "marks", "section", "start")
 
     def __init__(self, section: int, start: BlockStart, end: int) -> None:
         self.section = section
@@ -61,6 +95,7 @@ class _Block:
         self.lines: list[Strip] | None = None
         self.height = -1  # rows drawn, or estimated while `lines` is None; -1: not known yet
         self.marks: list[list[tuple[int, int]]] | None = None  # highlighted spans of each drawn row
+        self.lazy = False  # not cut into its blocks yet (see LAZY_FROM): never drawn as it is
 
 
 class MarkdownAnswerView(AnswerBase):
@@ -80,22 +115,22 @@ class MarkdownAnswerView(AnswerBase):
     @property
     def source(self) -> str:
         """The Markdown source so far (markers as "[n]", placeholders for control characters)."""
+        self.catch_up()
         return "".join(text for _, text in self._sections).translate(_BRACKETS)
 
     @property
     def block_count(self) -> int:
+        self.catch_up()
         return len(self._blocks)
 
-    def clear(self) -> None:
+    def _clear(self) -> None:
         self._sections = []
         self._blocks = []
         self._mark_stale(0)
         self._after_change(to_top=True)
 
-    def append(self, runs: list[Run]) -> None:
-        """Add runs at the end; only the open block and new blocks are parsed again."""
-        if not runs:
-            return
+    def _add(self, runs: list[Run]) -> None:
+        """Only the open block and new blocks are parsed again."""
         was_at_end = self.follow and (self.is_vertical_scroll_end or self.max_scroll_y == 0)
         touched: list[int] = []
         for text, key in runs:
@@ -112,8 +147,7 @@ class MarkdownAnswerView(AnswerBase):
             self._split_open_block(section)
         self._after_change(to_end=was_at_end)
 
-    def remove(self, runs: list[Run]) -> None:
-        """Take away the end these runs appended (a backward seek)."""
+    def _remove(self, runs: list[Run]) -> None:
         excess = 0
         for text, key in runs:
             cite = parse_cite_key(key)
@@ -157,11 +191,23 @@ class MarkdownAnswerView(AnswerBase):
             start = blocks.pop().start
         self._mark_stale(len(blocks))
         text = self._sections[section][1]
+        start = start or BlockStart(0)
+        split = lazy_split(text, start, LAZY_TAIL) if len(text) - start.position > LAZY_FROM else None
+        if split is not None:
+            uncut = _Block(section, start, split)
+            uncut.lazy = True
+            blocks.append(uncut)
+            start = BlockStart(split)
         starts = block_starts(text, start)
         ends = [begin.position for begin in starts[1:]] + [len(text)]
         for begin, end in zip(starts, ends, strict=True):
             block = _Block(section, begin, end)
-            if keep is not None and (keep.start, keep.end) == (begin, end) and end < len(text):
+            if (
+                keep is not None
+                and not keep.lazy
+                and (keep.start, keep.end) == (begin, end)
+                and end < len(text)
+            ):
                 block.lines, block.height, block.marks = keep.lines, keep.height, keep.marks
             blocks.append(block)
 
@@ -240,9 +286,30 @@ class MarkdownAnswerView(AnswerBase):
             tops.append(tops[-1] + block.height)
         self._stale_from = len(self._blocks)
 
+    def _cut_lazy(self, index: int) -> None:
+        """Cut the uncut block `index` into its blocks (estimated until drawn)."""
+        block = self._blocks[index]
+        text = self._sections[block.section][1]
+        starts = block_starts(text[: block.end], block.start)
+        ends = [begin.position for begin in starts[1:]] + [block.end]
+        self._blocks[index : index + 1] = [
+            _Block(block.section, begin, end) for begin, end in zip(starts, ends, strict=True)
+        ]
+        self._mark_stale(index)
+        self._update_tops()
+
+    def cut_all(self) -> None:
+        """Cut every uncut block (what a search through all blocks needs)."""
+        for index in range(len(self._blocks) - 1, -1, -1):
+            if self._blocks[index].lazy:
+                self._cut_lazy(index)
+
     def _render_block(self, index: int) -> bool:
         """Draw block `index` if it is not drawn yet; True when its height changed."""
         block = self._blocks[index]
+        if block.lazy:
+            self._cut_lazy(index)
+            block = self._blocks[index]
         if block.lines is not None:
             return False
         width = self._render_width or self._width()
@@ -279,6 +346,11 @@ class MarkdownAnswerView(AnswerBase):
         changed = False
         index = max(0, bisect.bisect_right(self._tops, first_row) - 1)
         while index < len(self._blocks) and self._tops[index] <= last_row:
+            if self._blocks[index].lazy:  # cut it, then look again where the rows fall
+                self._cut_lazy(index)
+                index = max(0, bisect.bisect_right(self._tops, first_row) - 1)
+                changed = True
+                continue
             changed |= self._render_block(index)
             index += 1
         if changed:
@@ -314,6 +386,7 @@ class MarkdownAnswerView(AnswerBase):
         self._after_change(to_end=self.follow)  # a new width re-estimates every block
 
     def on_show(self) -> None:
+        self.catch_up()
         self._after_change(to_end=self.follow)
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -336,6 +409,9 @@ class MarkdownAnswerView(AnswerBase):
         if not 0 <= row < self._tops[-1]:
             return None
         index = bisect.bisect_right(self._tops, row) - 1
+        if self._blocks[index].lazy:
+            self._cut_lazy(index)
+            index = bisect.bisect_right(self._tops, row) - 1
         self._render_block(index)
         block = self._blocks[index]
         offset = row - self._tops[index]
@@ -419,6 +495,8 @@ class MarkdownAnswerView(AnswerBase):
 
     def row_of_citation(self, number: int) -> int | None:
         """The virtual row holding the first marker of citation `number`, if it is shown."""
+        self.catch_up()
+        self.cut_all()
         markers = (cite_source(f"[{number}]", True), cite_source(f"[{number}]", False))
         for index, block in enumerate(self._blocks):
             text = self._sections[block.section][1][block.start.position : block.end]
@@ -443,5 +521,6 @@ class MarkdownAnswerView(AnswerBase):
 
     def row_text(self, row: int) -> str:
         """The drawn text of virtual row `row`, markers as "[n]" (for tests)."""
+        self.catch_up()
         strip = self._row(row)
         return strip.text.translate(_BRACKETS) if strip is not None else ""

@@ -15,8 +15,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Collapsible, Static
 
+from tui_replay.app.playback import LiveToolCall, check_arguments, tool_spec
 from tui_replay.app.widgets.conversation import is_long, shown_text
-from tui_replay.playback import LiveToolCall, check_arguments, tool_spec
 from tui_replay.recording.limits import loads_nested_json
 from tui_replay.recording.model import Message, Recording, ToolCall
 from tui_replay.textsafe import one_line, safe_text

@@ -9,7 +9,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from tui_replay.playback import PACED_TOKENS_PER_SECOND, Player, format_speed
+from tui_replay.app.playback import Player, format_speed
+from tui_replay.recording.pacing import PACED_TOKENS_PER_SECOND
 
 BAR_WIDTH = 24
 

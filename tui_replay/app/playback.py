@@ -1,7 +1,8 @@
-"""The replay model: what is on screen after the first `p` chunks, and when each chunk plays.
+"""The replay model: what is on screen after the first `p` chunks, and where the transport is.
 
-Pure Python (no Textual). `ReplayPlan` is built once from a `Recording` and answers
-"what does position p show" cheaply; `Player` is the transport (position, speed,
+It lives next to the replay screen, its one user, and stays headless: no Textual, no Rich (an
+import-linter contract in pyproject.toml). `ReplayPlan` is built once from a `Recording` and
+answers "what does position p show" cheaply; `Player` is the transport (position, speed,
 play/pause, a replay clock). The screen owns the timer and only asks these two.
 
 Position `p` is the number of stream chunks played, 0..n. Chunk `i` is the i-th item
@@ -9,18 +10,9 @@ of the recorded stream (a non-streamed body is one chunk), so "chunk i/n" on scr
 is the stream the model really sent, empty chunks (role-only, usage-only, Azure
 filter metadata) included.
 
-Pacing model (recordings carry no timing):
-  * a chunk's size in tokens is estimated from the text it carries (answer text,
-    reasoning, tool-call name and argument fragments) as ceil(characters / 4),
-    the usual rule of thumb for English BPE tokenizers;
-  * at 1x the model produces PACED_TOKENS_PER_SECOND = 40 tokens/s, a typical
-    decode rate for hosted chat models, so a chunk plays tokens / 40 s after the
-    previous one; chunks without text (role, usage, filter metadata) play at once;
-  * a non-streamed body arrives whole at t = 0.
-Where a recording carries real arrival times (`Recording.chunk_times`, or
-`Event.at` from our live captures) those are replayed instead, and the model
-only fills chunks that have no time. Speed multiplies the clock (0.25x .. 32x);
-"instant" plays every chunk as fast as the screen can draw them.
+When each chunk plays is `tui_replay.recording.pacing` (shared with `serve`, which paces a
+served stream the same way). Speed multiplies the clock (0.25x .. 32x); "instant" plays every
+chunk as fast as the screen can draw them.
 """
 
 from __future__ import annotations
@@ -31,18 +23,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui_replay.recording.model import Citation, Event, EventKind, Recording, ToolCall, ToolSpec
+from tui_replay.recording.model import Citation, EventKind, Recording, ToolCall, ToolSpec
+from tui_replay.recording.pacing import chunk_events, schedule
 
-PACED_TOKENS_PER_SECOND = 40.0
-CHARS_PER_TOKEN = 4.0
 SPEEDS: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 INSTANT = math.inf
 SEEK_FRACTION = 0.10  # `[` / `]` jump this share of the chunks
-
-
-def estimate_tokens(chars: int) -> int:
-    """Tokens for `chars` characters of text (0 for none)."""
-    return math.ceil(chars / CHARS_PER_TOKEN) if chars > 0 else 0
 
 
 def format_speed(speed: float) -> str:
@@ -125,6 +111,7 @@ class ReplayPlan:
     _keys: list[str] = field(init=False, repr=False, compare=False)
     _first_run: list[int] = field(init=False, repr=False, compare=False)
     _merge_starts: list[int] = field(init=False, repr=False, compare=False)
+    _merged: list[str] = field(init=False, repr=False, compare=False)
 
     @property
     def total_time(self) -> float:
@@ -157,6 +144,10 @@ class ReplayPlan:
                 self._texts.append(text)
                 self._keys.append(key)
             self._first_run.append(len(self._texts))
+        # Each merged run's text joined once (in the loading worker): a seek over whole runs
+        # (End: the answer so far) takes them as they are instead of joining 200,000 pieces.
+        bounds = [*self._merge_starts, len(self._texts)]
+        self._merged = ["".join(self._texts[a:b]) for a, b in itertools.pairwise(bounds)]
 
     def runs_between(self, start: int, end: int) -> list[Run]:
         """The runs chunks start..end-1 append, adjacent runs of one key merged (citations never)."""
@@ -166,9 +157,25 @@ class ReplayPlan:
         if first == stop:
             return []
         merges = self._merge_starts
-        bounds = [first, *merges[bisect.bisect_right(merges, first) : bisect.bisect_left(merges, stop)], stop]
-        texts, keys = self._texts, self._keys
-        return [("".join(texts[a:b]), keys[a]) for a, b in itertools.pairwise(bounds)]
+        after = bisect.bisect_right(merges, first)  # merges[after - 1] <= first < merges[after]
+        bounds = [first, *merges[after : bisect.bisect_left(merges, stop)], stop]
+        texts, keys, merged = self._texts, self._keys, self._merged
+        runs = []
+        index = after - 1  # the merged run that holds texts[first]
+        for a, b in itertools.pairwise(bounds):
+            run_start = merges[index]
+            run_end = merges[index + 1] if index + 1 < len(merges) else len(texts)
+            if (a - run_start) + (run_end - b) < b - a:
+                # Most of a merged run (End after a few chunks played): cut its joined text
+                # rather than joining the pieces again.
+                before = sum(map(len, texts[run_start:a]))
+                after = sum(map(len, texts[b:run_end]))
+                text = merged[index][before : len(merged[index]) - after]
+            else:
+                text = "".join(texts[a:b])
+            runs.append((text, keys[a]))
+            index += 1
+        return runs
 
     def documents_at(self, position: int) -> list[CitedDocument]:
         """Cited documents whose first marker has fully played, in answer order."""
@@ -188,57 +195,6 @@ class ReplayPlan:
             complete = len(played) == len(fragments)
             calls.append(LiveToolCall(index, tool_id, name, arguments, complete=complete))
         return calls
-
-
-def chunk_count_of(recording: Recording) -> int:
-    last = max((event.chunk for event in recording.timeline), default=-1)
-    count = max(recording.response.chunks, last + 1)
-    if count == 0 and (recording.timeline or recording.response.text):
-        count = 1
-    return count
-
-
-def _events_by_chunk(recording: Recording, count: int) -> list[list[Event]]:
-    grouped: list[list[Event]] = [[] for _ in range(count)]
-    for event in recording.timeline:
-        if 0 <= event.chunk < count:
-            grouped[event.chunk].append(event)
-    return grouped
-
-
-def _event_chars(event: Event) -> int:
-    if event.kind in (EventKind.TEXT, EventKind.REASONING):
-        return len(event.text)
-    if event.kind is EventKind.TOOL_CALL:
-        return len(event.text) + len(event.tool_name or "")
-    return 0
-
-
-def schedule(recording: Recording, grouped: list[list[Event]]) -> tuple[list[float], bool]:
-    """(times, measured): when each chunk has played, in seconds at 1x. See the module docstring."""
-    count = len(grouped)
-    measured_at: list[float | None] = [None] * count
-    if recording.chunk_times:
-        for index, value in enumerate(recording.chunk_times[:count]):
-            measured_at[index] = float(value)
-    for index, events in enumerate(grouped):
-        stamps = [event.at for event in events if event.at is not None]
-        if stamps and measured_at[index] is None:
-            measured_at[index] = max(stamps)
-    measured = any(value is not None for value in measured_at)
-    if not recording.streaming and count == 1 and not measured:
-        return [0.0], False
-    times: list[float] = []
-    clock = 0.0
-    for index, events in enumerate(grouped):
-        real = measured_at[index]
-        if real is not None:
-            clock = max(clock, real)
-        else:
-            tokens = estimate_tokens(sum(_event_chars(event) for event in events))
-            clock += tokens / PACED_TOKENS_PER_SECOND
-        times.append(clock)
-    return times, measured
 
 
 def _number_documents(citations: list[Citation]) -> tuple[dict[str, int], list[CitedDocument]]:
@@ -267,11 +223,8 @@ def _number_documents(citations: list[Citation]) -> tuple[dict[str, int], list[C
 
 def build_plan(recording: Recording) -> ReplayPlan:
     """Precompute runs, citation numbering and tool fragments for every chunk."""
-    count = chunk_count_of(recording)
-    grouped = _events_by_chunk(recording, count)
-    if not recording.timeline and recording.response.text and count:
-        # A body without a timeline: its text is the single chunk.
-        grouped[0] = [Event(chunk=0, kind=EventKind.TEXT, text=recording.response.text)]
+    grouped = chunk_events(recording)
+    count = len(grouped)
     times, measured = schedule(recording, grouped)
     numbers, documents = _number_documents(recording.citations)
     # Citation spans in answer order; text inside a span is held back until the span ends,
