@@ -9,6 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui_replay.config import Config
 
 SAVE_TO_CAPTURE_DIR = ""  # `--save` without a path: the capture folder
 
@@ -249,13 +253,42 @@ def build_command_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8321, help="port (default 8321; 0: a free one, printed)")
     serve.add_argument("--timing", default="recorded", metavar="recorded|none|fixed:MS", help="stream pace")
-    serve.add_argument("--speed", type=_positive_float, default=1.0, help="multiply the recorded pace")
+    # `pace`: the server's stream pace, not the app's replay `speed` setting
+    serve.add_argument(
+        "--speed", dest="pace", type=_positive_float, default=1.0, help="multiply the recorded pace"
+    )
     serve.add_argument("--upstream", metavar="URL", help="send a miss to this server, record its answer")
     serve.add_argument("--record-dir", metavar="DIR", help="where recorded answers go (with --upstream)")
     _add_api_key_env(serve)
     serve.add_argument("--no-cache", action="store_true", help="ignore and do not write the summary cache")
     serve.add_argument("--tui", action="store_true", help="show the traffic screen instead of log lines")
     return parser
+
+
+def _settings(args: argparse.Namespace, *, notices: bool) -> Config | None:
+    """The run's settings (config files, environment, flags), resolved here once; None after
+    one line on stderr when a config source is broken (exit status 2)."""
+    from tui_replay.config import Config, ConfigError, print_notices
+    from tui_replay.textsafe import message_line
+
+    try:
+        config = Config.from_args(args)
+    except ConfigError as exc:
+        print(f"tui-replay: {message_line(str(exc))}", file=sys.stderr)
+        return None
+    if notices:
+        print_notices(config)
+    return config
+
+
+def _run_keyless(args: argparse.Namespace) -> int:
+    if args.command == "explain":
+        from tui_replay.commands.explain import run_explain
+
+        return run_explain(args)
+    from tui_replay.commands.check import run_check
+
+    return run_check(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -270,53 +303,38 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.paths += extra
             elif extra:
                 parser.error(f"unrecognized arguments: {' '.join(extra)}")
-            if args.command in ("list", "show", "diff") and args.max_size is None:
-                from tui_replay.config import ConfigError, load_config, print_notices
-
-                try:
-                    config = load_config()
-                except ConfigError as exc:
-                    print(f"tui-replay: {exc}", file=sys.stderr)
-                    return 2
-                print_notices(config)
-                args.max_size = config.max_size
+            if args.command in ("explain", "check"):  # they have no settings: no config read
+                return _run_keyless(args)
+            config = _settings(args, notices=not (args.command == "serve" and args.tui))
+            if config is None:
+                return 2
             if args.command == "list":
                 from tui_replay.commands.listing import run_list
 
-                return run_list(args)
+                return run_list(args, config)
             if args.command == "show":
                 from tui_replay.commands.show import run_show
 
-                return run_show(args)
+                return run_show(args, config)
             if args.command == "export":
                 from tui_replay.commands.export import run_export
 
-                return run_export(args)
-
-            if args.command == "explain":
-                from tui_replay.commands.explain import run_explain
-
-                return run_explain(args)
-            if args.command == "check":
-                from tui_replay.commands.check import run_check
-
-                return run_check(args)
-
+                return run_export(args, config)
             if args.command == "diff":
                 from tui_replay.commands.diffing import run_diff
 
-                return run_diff(args)
+                return run_diff(args, config)
             if args.command == "serve":
                 from tui_replay.serve.server import run_serve
 
                 if args.tui:  # the traffic screen: the app, and so Textual, only then
                     from tui_replay.app.screens.traffic import run_traffic_app
 
-                    return run_serve(args, present=run_traffic_app)
-                return run_serve(args)
+                    return run_serve(args, config, present=run_traffic_app)
+                return run_serve(args, config)
             from tui_replay.live.command import run_compare
 
-            return run_compare(args)
+            return run_compare(args, config)
 
         args = build_app_parser().parse_args(argv)
         if args.version:
@@ -324,9 +342,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(f"tui-replay {__version__}")
             return 0
+        config = _settings(args, notices=False)  # the app shows the notices itself
+        if config is None:
+            return 2
         from tui_replay.app.app import run_app
 
-        return run_app(args)
+        return run_app(args, config)
     except SystemExit as exc:  # argparse: usage errors exit 2, --help exits 0
         return exc.code if isinstance(exc.code, int) else 2
     except KeyboardInterrupt:

@@ -90,12 +90,17 @@ def wire_body(recording: Recording) -> dict[str, Any]:
 _GET_PATHS = ("/v1/models", "/api/ps", "/api/tags")
 
 
+def export_base_url(configured: str | None) -> str:
+    """The base URL exports are written on: the configured one, else the placeholder."""
+    return configured or DEFAULT_BASE_URL
+
+
 def request_url(recording: Recording, base_url: str | None) -> str | None:
     """The request's URL on `base_url`; ValueError when the recorded path is not a path."""
     path = request_path(recording)
     if path is None:
         return None
-    return join_url(base_url or DEFAULT_BASE_URL, path)
+    return join_url(export_base_url(base_url), path)
 
 
 def _checked_env_name(api_key_env: str) -> str:
@@ -128,7 +133,7 @@ def to_python(recording: Recording, base_url: str | None = None, api_key_env: st
     key_env = _checked_env_name(api_key_env)
     path = request_path(recording)
     method = _SDK_METHODS.get(path or "")
-    base = base_url or DEFAULT_BASE_URL
+    base = export_base_url(base_url)
     header = [
         "import os",
         "",

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -46,6 +46,9 @@ from tui_replay.textsafe import message_line, shown_path
 
 EXIT_SAME, EXIT_DIFFERENT, EXIT_FAILED = 0, 1, 2
 MIN_BUDGET = 2_000  # room for the counts and the closing "… and N more" line
+
+if TYPE_CHECKING:
+    from tui_replay.config import Config
 
 
 class DiffError(Exception):
@@ -437,10 +440,10 @@ def _append_step_summary(markdown_of: Callable[[int], str]) -> None:
         raise DiffError(f"--step-summary: cannot write {target}: {exc.strerror or exc}") from None
 
 
-def run_diff(args: argparse.Namespace) -> int:
+def run_diff(args: argparse.Namespace, config: Config) -> int:
     from tui_replay.commands.output import tolerant_stdout
 
-    max_size = args.max_size
+    max_size = config.max_size
     other: OtherFiles | None = None
     rerun = None
     if args.max_chars < MIN_BUDGET:
