@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from tui_replay.comparison import (
+from tui_replay.comparison.model import (
     ADDED,
     DIFFERENT,
     ERROR,
@@ -34,7 +34,7 @@ from tui_replay.comparison import (
     compare_recordings,
     error_comparison,
 )
-from tui_replay.comparison_view import (
+from tui_replay.comparison.render import (
     STEP_SUMMARY_BUDGET,
     OtherFiles,
     changed_count,
@@ -388,7 +388,7 @@ def exit_code(comparisons: list[RecordingComparison]) -> int:
 def _print_text(comparisons: list[RecordingComparison], single: bool, other: OtherFiles | None) -> None:
     from rich.console import Console
 
-    from tui_replay.comparison_view import ComparisonView, DifferencesView, counts_line, summary_line
+    from tui_replay.comparison.render import ComparisonView, DifferencesView, counts_line, summary_line
 
     console = Console(highlight=False, soft_wrap=True)
     if single:

@@ -165,11 +165,11 @@ async def _run(stored: Any, call: Any, target: LiveTarget, repeat: int, deadline
 
 
 def _print_report(report: dict[str, Any], runs: list[LiveRun]) -> None:
-    """The report through the shared renderables of `comparison_view` (as `diff` and the app)."""
+    """The report through the shared renderables of `comparison.render` (as `diff` and the app)."""
     from rich.console import Console
     from rich.text import Text
 
-    from tui_replay.comparison_view import (
+    from tui_replay.comparison.render import (
         DifferencesView,
         metric_rows,
         metrics_table,
