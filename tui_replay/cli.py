@@ -1,4 +1,8 @@
-"""Command line: arguments -> a headless command or the app; nothing else.
+"""Command line: arguments -> the run's settings -> a headless command or the app; nothing else.
+
+The settings (config files, environment, flags) are resolved here once, with
+`Config.from_args`; every command that has settings takes the resulting Config (`explain` and
+`check` have none and read no config).
 
 Headless commands (`list`, `show`, `compare`, `export`) must not import Textual: the app
 module is imported only when the app runs.
@@ -8,12 +12,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from tui_replay.config import Config
 
+T = TypeVar("T")
 SAVE_TO_CAPTURE_DIR = ""  # `--save` without a path: the capture folder
 
 SUBCOMMANDS = ("list", "show", "compare", "export", "explain", "check", "diff", "serve")
@@ -46,18 +51,20 @@ def _timeout(text: str) -> float:
     """Seconds: more than 0, at most a day (inf would overflow the timers)."""
     from tui_replay.config import parse_timeout
 
-    try:
-        return parse_timeout(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return _as_argument(parse_timeout, text)
 
 
 def _size(text: str) -> int:
     """A byte count such as 256M, 1G or 4096."""
     from tui_replay.config import parse_size
 
+    return _as_argument(parse_size, text)
+
+
+def _as_argument(parse: Callable[[str], T], text: str) -> T:
+    """`parse(text)`, its ValueError (a one-line reason) as argparse's usage error."""
     try:
-        return parse_size(text)
+        return parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 

@@ -31,7 +31,7 @@ from tui_replay.quoting import (
     python_literal,
     shell_word,
 )
-from tui_replay.recording.limits import loads_nested_json
+from tui_replay.recording.limits import pretty_arguments
 from tui_replay.recording.model import VCR, Kind, Recording, ToolCall, address_file
 from tui_replay.urls import join_url, path_on_base
 
@@ -197,25 +197,14 @@ def to_markdown(recording: Recording) -> str:
         heading = markdown_text(message.role + (f" ({message.name})" if message.name else ""))
         if message.tool_call_id:
             heading += f" — result of {markdown_code(message.tool_call_id)}"
-        out += [f"## {heading}", ""]
-        if message.reasoning:
-            out += ["*reasoning:*", "", markdown_block(message.reasoning), ""]
-        if message.text:
-            out += [markdown_block(message.text), ""]
-        for call in message.tool_calls:
-            out += _call_lines(call)
+        out += [f"## {heading}", "", *_turn_lines(message.reasoning, message.text, message.tool_calls)]
     response = recording.response
     out += ["## assistant (recorded response)", ""]
     if response.exception is not None:
         exc = response.exception
         label = markdown_text(f"Error {exc.type or ''} {exc.status or ''}".rstrip())
         out += [f"{label}:", "", markdown_block(exc.message), ""]
-    if response.reasoning:
-        out += ["*reasoning:*", "", markdown_block(response.reasoning), ""]
-    if response.text:
-        out += [markdown_block(response.text), ""]
-    for call in response.tool_calls:
-        out += _call_lines(call)
+    out += _turn_lines(response.reasoning, response.text, response.tool_calls)
     if recording.citations:
         out += ["### Citations", ""]
         for citation in recording.citations:
@@ -228,20 +217,23 @@ def to_markdown(recording: Recording) -> str:
     return "\n".join(out)
 
 
+def _turn_lines(reasoning: str | None, text: str, tool_calls: list[ToolCall]) -> list[str]:
+    """A message's or the response's reasoning, text and tool calls, in that order."""
+    out = ["*reasoning:*", "", markdown_block(reasoning), ""] if reasoning else []
+    if text:
+        out += [markdown_block(text), ""]
+    for call in tool_calls:
+        out += _call_lines(call)
+    return out
+
+
 def _call_lines(call: ToolCall) -> list[str]:
     return [
         f"Tool call {markdown_code(call.name)} ({markdown_code(call.id)}):",
         "",
-        markdown_block(_pretty_json(call.arguments), "json"),
+        markdown_block(pretty_arguments(call.arguments), "json"),
         "",
     ]
-
-
-def _pretty_json(arguments: str) -> str:
-    try:
-        return json.dumps(loads_nested_json(arguments), indent=2, ensure_ascii=False)
-    except ValueError:
-        return arguments
 
 
 # -- the re-record command -----------------------------------------------------------------
