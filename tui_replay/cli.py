@@ -276,26 +276,17 @@ def _settings(args: argparse.Namespace, *, notices: bool) -> Config | None:
     """The run's settings (config files, environment, flags), resolved here once; None after
     one line on stderr when a config source is broken (exit status 2)."""
     from tui_replay.config import Config, ConfigError, print_notices
-    from tui_replay.textsafe import message_line
 
     try:
         config = Config.from_args(args)
     except ConfigError as exc:
+        from tui_replay.textsafe import message_line  # (Rich: only on this path)
+
         print(f"tui-replay: {message_line(str(exc))}", file=sys.stderr)
         return None
     if notices:
         print_notices(config)
     return config
-
-
-def _run_keyless(args: argparse.Namespace) -> int:
-    if args.command == "explain":
-        from tui_replay.commands.explain import run_explain
-
-        return run_explain(args)
-    from tui_replay.commands.check import run_check
-
-    return run_check(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -310,8 +301,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.paths += extra
             elif extra:
                 parser.error(f"unrecognized arguments: {' '.join(extra)}")
-            if args.command in ("explain", "check"):  # they have no settings: no config read
-                return _run_keyless(args)
+            if args.command == "explain":  # explain and check have no settings: no config read
+                from tui_replay.commands.explain import run_explain
+
+                return run_explain(args)
+            if args.command == "check":
+                from tui_replay.commands.check import run_check
+
+                return run_check(args)
             config = _settings(args, notices=not (args.command == "serve" and args.tui))
             if config is None:
                 return 2
