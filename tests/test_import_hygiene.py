@@ -34,6 +34,7 @@ CONTRACTS = (
     "No Rich in the data layer, not even indirectly",
     "The replay model (app/playback.py) imports neither Textual nor Rich",
     "No import cycles among sibling modules",
+    "Comparison: the render reads the model, never the other way",
 )
 
 
@@ -68,6 +69,8 @@ def test_the_import_contracts_catch_violations(tmp_path: Path) -> None:
     )
     with open(package / "recording" / "model.py", "a") as model:
         model.write("\n\ndef late_import():\n    from tui_replay.recording import violations\n")
+    with open(package / "comparison" / "model.py", "a") as comparison:  # the model reads its render
+        comparison.write("\n\ndef late_render():\n    from tui_replay.comparison import render\n")
     (package / "unplaced.py").write_text("")  # a top-level module no layer names
     done = lint_imports(tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
@@ -79,6 +82,7 @@ def test_the_import_contracts_catch_violations(tmp_path: Path) -> None:
         "tui_replay.recording.violations -> textual",
         "tui_replay.recording.violations -> tui_replay.textsafe",
         "tui_replay.unplaced",
+        "tui_replay.comparison.model -> tui_replay.comparison.render",
         "No cycles are allowed in tui_replay.recording.",
     ):
         assert expected in done.stdout, done.stdout

@@ -1,4 +1,8 @@
-"""Command line: arguments -> a headless command or the app; nothing else.
+"""Command line: arguments -> the run's settings -> a headless command or the app; nothing else.
+
+The settings (config files, environment, flags) are resolved here once, with
+`Config.from_args`; every command that has settings takes the resulting Config (`explain` and
+`check` have none and read no config).
 
 Headless commands (`list`, `show`, `compare`, `export`) must not import Textual: the app
 module is imported only when the app runs.
@@ -8,8 +12,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
+if TYPE_CHECKING:
+    from tui_replay.config import Config
+
+T = TypeVar("T")
 SAVE_TO_CAPTURE_DIR = ""  # `--save` without a path: the capture folder
 
 SUBCOMMANDS = ("list", "show", "compare", "export", "explain", "check", "diff", "serve")
@@ -42,18 +51,20 @@ def _timeout(text: str) -> float:
     """Seconds: more than 0, at most a day (inf would overflow the timers)."""
     from tui_replay.config import parse_timeout
 
-    try:
-        return parse_timeout(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return _as_argument(parse_timeout, text)
 
 
 def _size(text: str) -> int:
     """A byte count such as 256M, 1G or 4096."""
     from tui_replay.config import parse_size
 
+    return _as_argument(parse_size, text)
+
+
+def _as_argument(parse: Callable[[str], T], text: str) -> T:
+    """`parse(text)`, its ValueError (a one-line reason) as argparse's usage error."""
     try:
-        return parse_size(text)
+        return parse(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -273,7 +284,10 @@ def _add_serve_parser(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8321, help="port (default 8321; 0: a free one, printed)")
     serve.add_argument("--timing", default="recorded", metavar="recorded|none|fixed:MS", help="stream pace")
-    serve.add_argument("--speed", type=_positive_float, default=1.0, help="multiply the recorded pace")
+    # `pace`: the server's stream pace, not the app's replay `speed` setting
+    serve.add_argument(
+        "--speed", dest="pace", type=_positive_float, default=1.0, help="multiply the recorded pace"
+    )
     serve.add_argument("--upstream", metavar="URL", help="send a miss to this server, record its answer")
     serve.add_argument("--record-dir", metavar="DIR", help="where recorded answers go (with --upstream)")
     _add_api_key_env(serve)
@@ -309,6 +323,23 @@ def _exit_now(status: int) -> None:
     os._exit(status)
 
 
+def _settings(args: argparse.Namespace, *, notices: bool) -> Config | None:
+    """The run's settings (config files, environment, flags), resolved here once; None after
+    one line on stderr when a config source is broken (exit status 2)."""
+    from tui_replay.config import Config, ConfigError, print_notices
+
+    try:
+        config = Config.from_args(args)
+    except ConfigError as exc:
+        from tui_replay.textsafe import message_line  # (Rich: only on this path)
+
+        print(f"tui-replay: {message_line(str(exc))}", file=sys.stderr)
+        return None
+    if notices:
+        print_notices(config)
+    return config
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # Without `argv` this is the process itself (`tui-replay`, `python -m tui_replay`), not a
     # caller that goes on after it returns.
@@ -324,33 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.paths += extra
             elif extra:
                 parser.error(f"unrecognized arguments: {' '.join(extra)}")
-            if args.command in ("list", "show", "diff") and args.max_size is None:
-                from tui_replay.config import ConfigError, load_config, print_notices
-
-                try:
-                    config = load_config()
-                except ConfigError as exc:
-                    print(f"tui-replay: {exc}", file=sys.stderr)
-                    return 2
-                print_notices(config)
-                args.max_size = config.max_size
-            if args.command == "list":
-                from tui_replay.commands.listing import run_list
-
-                status = run_list(args)
-                if whole_process and not args.watch:
-                    _exit_now(status)
-                return status
-            if args.command == "show":
-                from tui_replay.commands.show import run_show
-
-                return run_show(args)
-            if args.command == "export":
-                from tui_replay.commands.export import run_export
-
-                return run_export(args)
-
-            if args.command == "explain":
+            if args.command == "explain":  # explain and check have no settings: no config read
                 from tui_replay.commands.explain import run_explain
 
                 return run_explain(args)
@@ -358,22 +363,39 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from tui_replay.commands.check import run_check
 
                 return run_check(args)
+            config = _settings(args, notices=not (args.command == "serve" and args.tui))
+            if config is None:
+                return 2
+            if args.command == "list":
+                from tui_replay.commands.listing import run_list
 
+                status = run_list(args, config)
+                if whole_process and not args.watch:
+                    _exit_now(status)
+                return status
+            if args.command == "show":
+                from tui_replay.commands.show import run_show
+
+                return run_show(args, config)
+            if args.command == "export":
+                from tui_replay.commands.export import run_export
+
+                return run_export(args, config)
             if args.command == "diff":
                 from tui_replay.commands.diffing import run_diff
 
-                return run_diff(args)
+                return run_diff(args, config)
             if args.command == "serve":
                 from tui_replay.serve.server import run_serve
 
                 if args.tui:  # the traffic screen: the app, and so Textual, only then
                     from tui_replay.app.screens.traffic import run_traffic_app
 
-                    return run_serve(args, present=run_traffic_app)
-                return run_serve(args)
+                    return run_serve(args, config, present=run_traffic_app)
+                return run_serve(args, config)
             from tui_replay.live.command import run_compare
 
-            return run_compare(args)
+            return run_compare(args, config)
 
         args = build_app_parser().parse_args(argv)
         if args.version:
@@ -381,9 +403,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(f"tui-replay {__version__}")
             return 0
+        config = _settings(args, notices=False)  # the app shows the notices itself
+        if config is None:
+            return 2
         from tui_replay.app.app import run_app
 
-        return run_app(args)
+        return run_app(args, config)
     except SystemExit as exc:  # argparse: usage errors exit 2, --help exits 0
         return exc.code if isinstance(exc.code, int) else 2
     except KeyboardInterrupt:

@@ -1,7 +1,7 @@
 """Settings from TOML files and the environment, in one documented order.
 
 Precedence, highest first:
-  1. command-line flags (applied by the caller with `Config.override`)
+  1. command-line flags (`Config.from_args`, called once by `cli.main` for the whole run)
   2. environment: TUI_REPLAY_THEME, TUI_REPLAY_SPEED, TUI_REPLAY_MAX_SIZE,
      OPENAI_BASE_URL (live base URL), TUI_REPLAY_MODEL (live model),
      TUI_REPLAY_SAVE_DIR (where live captures go)
@@ -28,10 +28,13 @@ import re
 import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_replay.quoting import is_env_name
 from tui_replay.recording.limits import DEFAULT_MAX_SIZE  # why 32 MiB: documented there
+
+if TYPE_CHECKING:
+    import argparse
 
 # A live answer larger than this is refused while it downloads (`[live] max_answer`, --max-answer):
 # long chat streams and embedding batches stay far below it; a hostile server cannot fill memory.
@@ -46,6 +49,18 @@ LIVE_KEYS = ("base_url", "model", "api_key_env", "timeout", "max_answer", "save_
 # What a project file may not set: together they would send any variable to any host
 # (`compare`, `export --format curl`) or write captures where the repository says.
 PROJECT_IGNORED = ("base_url", "api_key_env", "save_dir")
+# Command-line flag (its argparse dest) -> the setting it overrides, as `Config.override` names
+# it. A command has only some of these flags; the ones it lacks are simply absent from its args.
+FLAG_SETTINGS = {
+    "speed": "speed",
+    "max_size": "max_size",
+    "base_url": "live_base_url",
+    "model": "live_model",
+    "api_key_env": "live_api_key_env",
+    "timeout": "live_timeout",
+    "max_answer": "live_max_answer",
+    "save_dir": "live_save_dir",
+}
 # A setting of this name holds a secret, which no config file may hold (`api_key`, `token`).
 _SECRET_NAME = re.compile(r"(.*[_-])?(api[_-]?key|token|secret|password|authorization)", re.IGNORECASE)
 
@@ -83,6 +98,23 @@ class Config:
         top = {k: v for k, v in changes.items() if v is not None and not k.startswith("live_")}
         live = {k[5:]: v for k, v in changes.items() if v is not None and k.startswith("live_")}
         return replace(self, **top, live=replace(self.live, **live))
+
+    @classmethod
+    def from_args(
+        cls,
+        args: argparse.Namespace,
+        *,
+        cwd: Path | None = None,
+        environ: dict[str, str] | None = None,
+        user_path: Path | None = None,
+    ) -> Config:
+        """The settings of one run: every source in the documented order, then the command's
+        flags (`--config FILE` names the extra file). ConfigError when a source is broken."""
+        config = load_config(getattr(args, "config", None), cwd=cwd, environ=environ, user_path=user_path)
+        flags = {setting: getattr(args, flag, None) for flag, setting in FLAG_SETTINGS.items()}
+        if getattr(args, "no_watch", False):
+            flags["watch"] = False
+        return config.override(**flags)
 
 
 def user_config_path() -> Path:

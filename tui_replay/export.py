@@ -31,7 +31,7 @@ from tui_replay.quoting import (
     python_literal,
     shell_word,
 )
-from tui_replay.recording.limits import loads_nested_json
+from tui_replay.recording.limits import pretty_arguments
 from tui_replay.recording.model import VCR, Kind, Recording, ToolCall, address_file
 from tui_replay.urls import join_url, path_on_base
 
@@ -90,12 +90,17 @@ def wire_body(recording: Recording) -> dict[str, Any]:
 _GET_PATHS = ("/v1/models", "/api/ps", "/api/tags")
 
 
+def export_base_url(configured: str | None) -> str:
+    """The base URL exports are written on: the configured one, else the placeholder."""
+    return configured or DEFAULT_BASE_URL
+
+
 def request_url(recording: Recording, base_url: str | None) -> str | None:
     """The request's URL on `base_url`; ValueError when the recorded path is not a path."""
     path = request_path(recording)
     if path is None:
         return None
-    return join_url(base_url or DEFAULT_BASE_URL, path)
+    return join_url(export_base_url(base_url), path)
 
 
 def _checked_env_name(api_key_env: str) -> str:
@@ -128,7 +133,7 @@ def to_python(recording: Recording, base_url: str | None = None, api_key_env: st
     key_env = _checked_env_name(api_key_env)
     path = request_path(recording)
     method = _SDK_METHODS.get(path or "")
-    base = base_url or DEFAULT_BASE_URL
+    base = export_base_url(base_url)
     header = [
         "import os",
         "",
@@ -192,25 +197,14 @@ def to_markdown(recording: Recording) -> str:
         heading = markdown_text(message.role + (f" ({message.name})" if message.name else ""))
         if message.tool_call_id:
             heading += f" — result of {markdown_code(message.tool_call_id)}"
-        out += [f"## {heading}", ""]
-        if message.reasoning:
-            out += ["*reasoning:*", "", markdown_block(message.reasoning), ""]
-        if message.text:
-            out += [markdown_block(message.text), ""]
-        for call in message.tool_calls:
-            out += _call_lines(call)
+        out += [f"## {heading}", "", *_turn_lines(message.reasoning, message.text, message.tool_calls)]
     response = recording.response
     out += ["## assistant (recorded response)", ""]
     if response.exception is not None:
         exc = response.exception
         label = markdown_text(f"Error {exc.type or ''} {exc.status or ''}".rstrip())
         out += [f"{label}:", "", markdown_block(exc.message), ""]
-    if response.reasoning:
-        out += ["*reasoning:*", "", markdown_block(response.reasoning), ""]
-    if response.text:
-        out += [markdown_block(response.text), ""]
-    for call in response.tool_calls:
-        out += _call_lines(call)
+    out += _turn_lines(response.reasoning, response.text, response.tool_calls)
     if recording.citations:
         out += ["### Citations", ""]
         for citation in recording.citations:
@@ -223,20 +217,23 @@ def to_markdown(recording: Recording) -> str:
     return "\n".join(out)
 
 
+def _turn_lines(reasoning: str | None, text: str, tool_calls: list[ToolCall]) -> list[str]:
+    """A message's or the response's reasoning, text and tool calls, in that order."""
+    out = ["*reasoning:*", "", markdown_block(reasoning), ""] if reasoning else []
+    if text:
+        out += [markdown_block(text), ""]
+    for call in tool_calls:
+        out += _call_lines(call)
+    return out
+
+
 def _call_lines(call: ToolCall) -> list[str]:
     return [
         f"Tool call {markdown_code(call.name)} ({markdown_code(call.id)}):",
         "",
-        markdown_block(_pretty_json(call.arguments), "json"),
+        markdown_block(pretty_arguments(call.arguments), "json"),
         "",
     ]
-
-
-def _pretty_json(arguments: str) -> str:
-    try:
-        return json.dumps(loads_nested_json(arguments), indent=2, ensure_ascii=False)
-    except ValueError:
-        return arguments
 
 
 # -- the re-record command -----------------------------------------------------------------

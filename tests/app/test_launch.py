@@ -5,6 +5,7 @@ from __future__ import annotations
 from tui_replay.app.app import TuiReplayApp, prepare
 from tui_replay.app.widgets.filter_bar import FilterBar
 from tui_replay.cli import build_app_parser, main
+from tui_replay.config import Config
 
 from .helpers import SUBSET, make_app, screen_text, wait_for, wait_loaded
 
@@ -13,6 +14,12 @@ SIZE = (160, 45)
 
 def _args(*argv: str):
     return build_app_parser().parse_args(list(argv))
+
+
+def _prepare(*argv: str):
+    """`prepare` as `cli.main` calls it: with the settings resolved from the same arguments."""
+    args = _args(*argv)
+    return prepare(args, Config.from_args(args))
 
 
 def test_run_app_runs_the_app_and_q_exits_with_status_0(corpus_subset, monkeypatch):
@@ -49,7 +56,7 @@ def test_no_path_and_no_recordings_folder_is_refused(workdir, capsys):
 
 
 def test_no_path_opens_the_recordings_folder(corpus_subset):
-    prepared = prepare(_args())
+    prepared = _prepare()
     assert not isinstance(prepared, int)
     assert prepared[0] == ["recordings"]
 
@@ -74,10 +81,8 @@ def test_flags_override_the_config(corpus_subset):
     (corpus_subset.parent / "tui-replay.toml").write_text(
         'speed = 2.0\nwatch = true\n[live]\nbase_url = "http://from-file"\nmodel = "m1"\n'
     )
-    prepared = prepare(
-        _args(
-            "recordings", "--speed", "4", "--no-watch", "--max-size", "1M", "--model", "m2", "--timeout", "9"
-        )
+    prepared = _prepare(
+        "recordings", "--speed", "4", "--no-watch", "--max-size", "1M", "--model", "m2", "--timeout", "9"
     )
     assert not isinstance(prepared, int)
     _, config = prepared
@@ -90,7 +95,7 @@ async def test_keymap_and_theme_come_from_the_config_file(corpus_subset):
     (corpus_subset.parent / "mine.toml").write_text(
         'theme = "nord"\nwatch = false\n[keymap]\n"browse.filter" = "f"\n"browse.group" = "ctrl+g"\n'
     )
-    prepared = prepare(_args("recordings", "--config", "mine.toml"))
+    prepared = _prepare("recordings", "--config", "mine.toml")
     assert not isinstance(prepared, int)
     roots, config = prepared
     app = TuiReplayApp(roots, config)

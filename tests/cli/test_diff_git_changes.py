@@ -15,7 +15,7 @@ from support import CORPUS, REPO
 from test_diff_cli import INFERENCE, TOOL_CALL, _git, _stat_files, diff, edited
 
 from tui_replay.app.screens.diff import compare_files
-from tui_replay.comparison_view import DifferencesView
+from tui_replay.comparison.render import DifferencesView
 from tui_replay.recording.load import format_size
 
 EMBEDDINGS = CORPUS / "llama-stack-2025-10/recordings/responses/a97477559b10.json"  # an ollama body

@@ -12,7 +12,7 @@ import pytest
 from rerecording import Rerecording, build
 from test_diff_cli import _git, _stat_files, diff, outside_fences
 
-from tui_replay.comparison_view import suite_of
+from tui_replay.comparison.render import suite_of
 
 GITHUB_COMMENT_LIMIT = 65_536
 STEP_SUMMARY_LIMIT = 1 << 20

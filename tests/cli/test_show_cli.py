@@ -138,6 +138,7 @@ def test_a_parser_failure_is_an_error_row_not_a_traceback(monkeypatch, capsys, t
 
     import tui_replay.recording.load as load_module
     from tui_replay.commands.show import run_show
+    from tui_replay.config import Config
 
     def broken(path, max_size):
         raise KeyError("surprise")
@@ -145,7 +146,7 @@ def test_a_parser_failure_is_an_error_row_not_a_traceback(monkeypatch, capsys, t
     monkeypatch.setattr(load_module, "load_recording", broken)
     target = tmp_path / "x.json"
     target.write_text("{}")
-    code = run_show(argparse.Namespace(paths=[str(target)], json=True, max_size=None))
+    code = run_show(argparse.Namespace(paths=[str(target)], json=True), Config())
     assert code == 1
     [row] = _json_lines(capsys.readouterr().out.encode())
     assert row["error"] == "unexpected error: KeyError: 'surprise'"

@@ -119,13 +119,15 @@ def test_curl_export_has_neither_the_projects_host_nor_its_key_variable(project)
 async def test_the_app_says_which_project_settings_it_ignored(project, monkeypatch):
     from tui_replay.app.app import TuiReplayApp, prepare
     from tui_replay.cli import build_app_parser
+    from tui_replay.config import Config
 
     _write_hostile_config(project, "http://attacker.invalid/v1")
     monkeypatch.chdir(project)
     monkeypatch.setattr("tui_replay.config.user_config_path", lambda: project / "no-user.toml")
     for name in ("OPENAI_BASE_URL", "TUI_REPLAY_SAVE_DIR"):
         monkeypatch.delenv(name, raising=False)
-    prepared = prepare(build_app_parser().parse_args(["recordings", "--no-watch"]))
+    args = build_app_parser().parse_args(["recordings", "--no-watch"])
+    prepared = prepare(args, Config.from_args(args))
     assert not isinstance(prepared, int)
     roots, config = prepared
     assert config.live.base_url is None and config.live.api_key_env == "OPENAI_API_KEY"

@@ -14,7 +14,12 @@ from hypothesis import strategies as st
 from support import CORPUS, REPO
 
 from live.helpers import chat_bodies
-from tui_replay.comparison import CosineDifference, ModelListDifference, ToolCallDifference, ValueDifference
+from tui_replay.comparison.model import (
+    CosineDifference,
+    ModelListDifference,
+    ToolCallDifference,
+    ValueDifference,
+)
 from tui_replay.live.capture import capture_dir, check_save_path, default_save_path, in_recordings_tree
 from tui_replay.live.compare import DELETE, EQUAL, INSERT, compare, cosine, stability, word_diff
 from tui_replay.live.plan import CHAT, COMPLETION, EMBEDDINGS, MODELS, NotReissuable, plan_call

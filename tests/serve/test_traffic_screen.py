@@ -86,14 +86,14 @@ async def test_serve_tui_screenshot(tmp_path):
     args = argparse.Namespace(
         paths=[str(FOLDER)],
         timing="none",
-        speed=1.0,
+        pace=1.0,
         host="127.0.0.1",
         upstream=None,
         record_dir=None,
         api_key_env=None,
         no_cache=False,
     )
-    state = build_state(args)
+    state = build_state(args, Config())
     app = TrafficApp(state, bind("127.0.0.1", 0), Config(), clock=False)
     async with app.run_test(size=(120, 24)) as pilot:
         screen = await _traffic(pilot)

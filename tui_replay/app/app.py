@@ -1,8 +1,9 @@
 """The Textual app: config and paths in, the browse screen first, an exit code out.
 
-`run_app(args)` is what `tui-replay [PATH...]` calls. Everything that can be refused
-before the terminal is taken over (missing paths, bad config, unknown theme) is
-refused here with one line on stderr and exit status 2.
+`run_app(args, config)` is what `tui-replay [PATH...]` calls, with the settings `cli.main`
+resolved. Everything that can be refused before the terminal is taken over (missing paths,
+an unknown theme, a speed out of range) is refused here with one line on stderr and exit
+status 2; a bad config file already was, in `cli.main`.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from tui_replay.app.screens.help import HelpScreen, describe_bindings
 from tui_replay.app.terminal_guard import TerminalGuard
 from tui_replay.atomic import write_atomic
 from tui_replay.catalog.scan import missing_paths
-from tui_replay.config import Config, ConfigError, load_config
+from tui_replay.config import Config
 from tui_replay.state import AppState, StateFile
 from tui_replay.textsafe import printable, shown_path
 
@@ -317,8 +318,9 @@ def _fail(message: str) -> int:
     return 2
 
 
-def prepare(args: argparse.Namespace) -> tuple[list[str], Config] | int:
-    """The roots and the final config, or an exit status after one line on stderr."""
+def prepare(args: argparse.Namespace, config: Config) -> tuple[list[str], Config] | int:
+    """The roots and the run's config (resolved by `cli.main`), or an exit status after one
+    line on stderr."""
     paths = list(args.paths)
     if not paths:
         if not os.path.isdir(DEFAULT_FOLDER):
@@ -330,20 +332,6 @@ def prepare(args: argparse.Namespace) -> tuple[list[str], Config] | int:
     missing = missing_paths(paths)
     if missing:
         return _fail(f"no such file or folder: {', '.join(map(shown_path, missing))}")
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        return _fail(" ".join(str(exc).split()))
-    config = config.override(
-        speed=args.speed,
-        max_size=args.max_size,
-        watch=False if args.no_watch else None,
-        live_base_url=args.base_url,
-        live_model=args.model,
-        live_api_key_env=args.api_key_env,
-        live_timeout=args.timeout,
-        live_max_answer=args.max_answer,
-    )
     if not MIN_SPEED <= config.speed <= MAX_SPEED:
         return _fail(f"speed {config.speed:g} is out of range ({MIN_SPEED:g} to {MAX_SPEED:g})")
     if config.theme not in BUILTIN_THEMES:
@@ -359,8 +347,8 @@ def streams_not_terminals() -> list[str]:
     return [name for name, stream in streams.items() if stream is None or not stream.isatty()]
 
 
-def run_app(args: argparse.Namespace) -> int:
-    prepared = prepare(args)
+def run_app(args: argparse.Namespace, config: Config) -> int:
+    prepared = prepare(args, config)
     if isinstance(prepared, int):
         return prepared
     not_terminals = streams_not_terminals()

@@ -2,7 +2,7 @@
 
 The plan: each such file renamed to the name the recorder computes for its request now, in its
 own folder. A name that is taken (by a file on disk, or by an earlier rename of the same plan)
-stays as it is: a conflict, with the two files' verdict from `diff` (tui_replay/comparison.py).
+stays as it is: a conflict, with the two files' verdict from `diff` (tui_replay/comparison/model.py).
 Duplicates get the command that would remove the redundant copy; nothing is ever removed here.
 
 Applying renames with `git mv` when the file is tracked in a git work tree, else a plain rename
@@ -22,7 +22,7 @@ from typing import Any
 
 from tui_replay.commands.filecheck import FileCheck, in_common
 from tui_replay.commands.output import dumps_line, tolerant_stdout
-from tui_replay.comparison import SAME, SAME_ANSWER, compare_recordings
+from tui_replay.comparison.model import SAME, SAME_ANSWER, compare_recordings
 from tui_replay.quoting import shell_word
 from tui_replay.recording.load import load_recording
 from tui_replay.recording.model import RecordingError

@@ -19,11 +19,11 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from tui_replay.comparison import (
+from tui_replay.comparison.model import (
     ADDED,
     DIFFERENT,
     ERROR,
@@ -34,7 +34,7 @@ from tui_replay.comparison import (
     compare_recordings,
     error_comparison,
 )
-from tui_replay.comparison_view import (
+from tui_replay.comparison.render import (
     STEP_SUMMARY_BUDGET,
     OtherFiles,
     changed_count,
@@ -46,6 +46,9 @@ from tui_replay.textsafe import message_line, shown_path
 
 EXIT_SAME, EXIT_DIFFERENT, EXIT_FAILED = 0, 1, 2
 MIN_BUDGET = 2_000  # room for the counts and the closing "… and N more" line
+
+if TYPE_CHECKING:
+    from tui_replay.config import Config
 
 
 class DiffError(Exception):
@@ -385,7 +388,7 @@ def exit_code(comparisons: list[RecordingComparison]) -> int:
 def _print_text(comparisons: list[RecordingComparison], single: bool, other: OtherFiles | None) -> None:
     from rich.console import Console
 
-    from tui_replay.comparison_view import ComparisonView, DifferencesView, counts_line, summary_line
+    from tui_replay.comparison.render import ComparisonView, DifferencesView, counts_line, summary_line
 
     console = Console(highlight=False, soft_wrap=True)
     if single:
@@ -437,10 +440,10 @@ def _append_step_summary(markdown_of: Callable[[int], str]) -> None:
         raise DiffError(f"--step-summary: cannot write {target}: {exc.strerror or exc}") from None
 
 
-def run_diff(args: argparse.Namespace) -> int:
+def run_diff(args: argparse.Namespace, config: Config) -> int:
     from tui_replay.commands.output import tolerant_stdout
 
-    max_size = args.max_size
+    max_size = config.max_size
     other: OtherFiles | None = None
     rerun = None
     if args.max_chars < MIN_BUDGET:

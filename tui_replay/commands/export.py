@@ -13,43 +13,37 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from tui_replay.commands.output import PROG, report_missing, tolerant_stdout
 from tui_replay.commands.show import iter_recordings
-from tui_replay.export import DEFAULT_BASE_URL, FORMATS, export_text, join_exports
+from tui_replay.export import FORMATS, export_text, join_exports
 from tui_replay.textsafe import message_line, shown_path
 from tui_replay.urls import NotAPath
+
+if TYPE_CHECKING:
+    from tui_replay.config import Config
 
 
 def _error(message: str) -> None:
     print(f"{PROG} export: {message_line(message)}", file=sys.stderr)
 
 
-def run_export(args: argparse.Namespace) -> int:
-    from tui_replay.config import ConfigError, load_config, print_notices
-    from tui_replay.recording.load import DEFAULT_MAX_SIZE, resolve_address
+def run_export(args: argparse.Namespace, config: Config) -> int:
+    from tui_replay.recording.load import resolve_address
 
     if report_missing("export", [resolve_address(path)[0] for path in args.paths]):
         return 2
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        _error(str(exc))
-        return 2
-    print_notices(config)
-    config = config.override(live_base_url=args.base_url, live_api_key_env=args.api_key_env)
-    base_url = config.live.base_url or DEFAULT_BASE_URL
-    max_size = args.max_size if args.max_size is not None else config.max_size or DEFAULT_MAX_SIZE
 
     texts: list[str] = []
     failed = False
-    for path, recording, reason in iter_recordings(args.paths, max_size):
+    for path, recording, reason in iter_recordings(args.paths, config.max_size):
         if recording is None:
             _error(f"{shown_path(path)}: {reason}")
             failed = True
             continue
         try:
-            texts.append(export_text(recording, args.format, base_url, config.live.api_key_env))
+            texts.append(export_text(recording, args.format, config.live.base_url, config.live.api_key_env))
         except NotAPath as exc:  # this file's fault: the others are still exported
             _error(f"{shown_path(path)}: {exc}")
             failed = True

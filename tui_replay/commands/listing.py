@@ -29,9 +29,10 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from tui_replay.catalog.view import Column
+    from tui_replay.config import Config
 
 
-def run_list(args: argparse.Namespace) -> int:
+def run_list(args: argparse.Namespace, config: Config) -> int:
     expr = getattr(args, "filter", None)
     if getattr(args, "watch", False):
         if expr is not None:
@@ -39,12 +40,14 @@ def run_list(args: argparse.Namespace) -> int:
             return 2
         from tui_replay.commands.watching import run_watch
 
-        return run_watch(args)
+        return run_watch(args, config)
     if report_missing("list", args.paths):
         return 2
     from tui_replay.catalog.session import ListingSession, filter_error
 
-    session = ListingSession(args.paths, max_size=args.max_size, use_cache=not args.no_cache, jobs=args.jobs)
+    session = ListingSession(
+        args.paths, max_size=config.max_size, use_cache=not args.no_cache, jobs=args.jobs
+    )
     catalog = session.catalog
     if expr is not None:
         error = filter_error(expr)

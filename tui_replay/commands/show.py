@@ -20,14 +20,16 @@ from tui_replay.recording.model import Citation, Recording, RecordingError, Resp
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
+    from tui_replay.config import Config
 
-def run_show(args: argparse.Namespace) -> int:
-    from tui_replay.recording.load import DEFAULT_MAX_SIZE, resolve_address
+
+def run_show(args: argparse.Namespace, config: Config) -> int:
+    from tui_replay.recording.load import resolve_address
 
     # `cassette.yaml#N` exists when its file does.
     if report_missing("show", [resolve_address(path)[0] for path in args.paths]):
         return 2
-    max_size = DEFAULT_MAX_SIZE if args.max_size is None else args.max_size
+    max_size = config.max_size
     expr = getattr(args, "filter", None)
     wanted: set[str] | None = None
     if expr is not None:

@@ -15,18 +15,22 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tui_replay.catalog.session import ListingSession
 from tui_replay.commands.output import dumps_line
 from tui_replay.recording.model import Summary
 
+if TYPE_CHECKING:
+    from tui_replay.config import Config
+
 LISTED = "listed"
 
 
-def run_watch(args: argparse.Namespace) -> int:
+def run_watch(args: argparse.Namespace, config: Config) -> int:
     write = _json_writer() if args.json else _text_writer()
     try:
-        return asyncio.run(_watch(args, write))
+        return asyncio.run(_watch(args, config, write))
     except BrokenPipeError:
         # `... | head`: the reader went away, which is how a pipeline ends.
         # Point stdout at /dev/null so the interpreter's final flush does not complain.
@@ -35,13 +39,15 @@ def run_watch(args: argparse.Namespace) -> int:
         return 0
 
 
-async def _watch(args: argparse.Namespace, write: Callable[[str, Summary | None, str], None]) -> int:
+async def _watch(
+    args: argparse.Namespace, config: Config, write: Callable[[str, Summary | None, str], None]
+) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
 
-    session = ListingSession(args.paths, max_size=args.max_size, use_cache=not args.no_cache)
+    session = ListingSession(args.paths, max_size=config.max_size, use_cache=not args.no_cache)
     listing = asyncio.ensure_future(asyncio.to_thread(session.load_all))
     stopped = asyncio.ensure_future(stop.wait())
     await asyncio.wait({listing, stopped}, return_when=asyncio.FIRST_COMPLETED)

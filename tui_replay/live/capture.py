@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tui_replay.comparison import Timings
+from tui_replay.comparison.model import Timings
 from tui_replay.live.issue import LiveExchange, plain
 from tui_replay.live.plan import CHAT, COMPLETION, MODELS
 from tui_replay.live.record_format import recording_dict, write_recording_atomic

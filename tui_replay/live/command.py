@@ -19,11 +19,14 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_replay.live.plan import CHAT, COMPLETION, MODELS, plan_call
 from tui_replay.live.session import LiveRun, repeat_stability, report_json, run_once
 from tui_replay.live.target import LiveError, LiveTarget, redact
+
+if TYPE_CHECKING:
+    from tui_replay.config import Config
 
 EXIT_SAME, EXIT_DIFFERENT, EXIT_FAILED = 0, 1, 2
 # The hard stop comes this long after the deadline, so that a download still running at the
@@ -59,24 +62,6 @@ def command_deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _target(args: argparse.Namespace) -> tuple[LiveTarget, int, str | None]:
-    from tui_replay.config import ConfigError, load_config, print_notices
-
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        raise LiveError(str(exc)) from None
-    print_notices(config)
-    config = config.override(
-        live_base_url=args.base_url,
-        live_model=args.model,
-        live_api_key_env=args.api_key_env,
-        live_timeout=args.timeout,
-        live_max_answer=args.max_answer,
-    )
-    return LiveTarget.from_config(config), config.max_size, config.live.save_dir
-
-
 def _fail(args: argparse.Namespace, cause: str, target: LiveTarget | None) -> int:
     cause = redact(cause, target)
     from tui_replay.textsafe import shown_path
@@ -87,24 +72,24 @@ def _fail(args: argparse.Namespace, cause: str, target: LiveTarget | None) -> in
     return EXIT_FAILED
 
 
-def run_compare(args: argparse.Namespace) -> int:
+def run_compare(args: argparse.Namespace, config: Config) -> int:
     # The contract is one line on stderr: library warnings (e.g. pydantic on odd server
     # shapes) must not add more.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return _run_compare(args)
+        return _run_compare(args, config)
 
 
-def _run_compare(args: argparse.Namespace) -> int:
+def _run_compare(args: argparse.Namespace, config: Config) -> int:
     target: LiveTarget | None = None
     try:
         if args.repeat < 1:
             raise LiveError(f"--repeat must be at least 1, not {args.repeat}")
-        target, max_size, save_dir = _target(args)
+        target = LiveTarget.from_config(config)
         deadline = time.monotonic() + target.timeout
         try:
             with command_deadline(target.timeout + HARD_STOP_GRACE_S):
-                return _compare_within(args, target, max_size, save_dir, deadline)
+                return _compare_within(args, target, config, deadline)
         except CommandTimeout:
             raise LiveError(
                 f"timeout: the command did not finish within {target.timeout:g} s "
@@ -126,22 +111,20 @@ def _save_path(args: argparse.Namespace, save_dir: str | None) -> str | None:
         return args.save
     from tui_replay.live.capture import capture_dir, default_save_path
 
-    return str(default_save_path(args.file, capture_dir(args.save_dir or save_dir)))
+    return str(default_save_path(args.file, capture_dir(save_dir)))  # --save-dir is in it already
 
 
-def _compare_within(
-    args: argparse.Namespace, target: LiveTarget, max_size: int, save_dir: str | None, deadline: float
-) -> int:
+def _compare_within(args: argparse.Namespace, target: LiveTarget, config: Config, deadline: float) -> int:
     from tui_replay.recording.load import load_recording
     from tui_replay.recording.model import RecordingError
 
     try:
-        stored = load_recording(args.file, max_size=max_size)
+        stored = load_recording(args.file, max_size=config.max_size)
     except RecordingError as exc:
         raise LiveError(exc.reason) from None
     stored.path = args.file
     call = plan_call(stored, target.model)
-    save_path = _save_path(args, save_dir)
+    save_path = _save_path(args, config.live.save_dir)
     if save_path is not None:
         from tui_replay.live.capture import check_save_path
 
@@ -182,11 +165,11 @@ async def _run(stored: Any, call: Any, target: LiveTarget, repeat: int, deadline
 
 
 def _print_report(report: dict[str, Any], runs: list[LiveRun]) -> None:
-    """The report through the shared renderables of `comparison_view` (as `diff` and the app)."""
+    """The report through the shared renderables of `comparison.render` (as `diff` and the app)."""
     from rich.console import Console
     from rich.text import Text
 
-    from tui_replay.comparison_view import (
+    from tui_replay.comparison.render import (
         DifferencesView,
         metric_rows,
         metrics_table,

@@ -1,4 +1,4 @@
-"""Stored answer against live answer, on the typed comparison model of `tui_replay.comparison`.
+"""Stored answer against live answer, on the typed comparison model of `tui_replay.comparison.model`.
 
 The verdict is `same` when the text, the reasoning, the tool calls (names and arguments
 compared as JSON, ids ignored), the finish reason and a recorded error agree; usage, chunk
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # One word diff for compare, diff and the app; EQUAL/DELETE/INSERT are its run names.
-from tui_replay.comparison import (  # noqa: F401
+from tui_replay.comparison.model import (  # noqa: F401
     DELETE,
     DIFFERENT,
     EQUAL,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tui_replay.comparison import Timings
+from tui_replay.comparison.model import Timings
 from tui_replay.live.capture import LiveAnswer, assemble_live, timings
 from tui_replay.live.compare import Comparison, Stability, compare, side_json, stability
 from tui_replay.live.issue import ChunkCallback, issue

@@ -149,3 +149,11 @@ def loads_nested_json(text: str | bytes) -> Any:
     if sum(text.count(bracket) for bracket in opening) > MAX_NESTING and nests_too_deep(value):
         raise ValueError(NESTING_REASON)
     return value
+
+
+def pretty_arguments(arguments: str) -> str:
+    """Tool-call arguments as indented JSON when they parse, else the string as sent."""
+    try:
+        return json.dumps(loads_nested_json(arguments), indent=2, ensure_ascii=False)
+    except ValueError:
+        return arguments

@@ -23,6 +23,7 @@ from tui_replay.serve.index import ServeIndex
 from tui_replay.serve.replies import Timing
 
 if TYPE_CHECKING:
+    from tui_replay.config import Config
     from tui_replay.serve.state import ServeState, Traffic
 
 DEFAULT_HOST = "127.0.0.1"
@@ -145,10 +146,10 @@ class Serving:
                     index.remove(change.path)
 
 
-def build_state(args: argparse.Namespace) -> ServeState:
+def build_state(args: argparse.Namespace, config: Config) -> ServeState:
     from tui_replay.serve.state import ServeState
 
-    index = ServeIndex(args.paths, use_cache=not getattr(args, "no_cache", False))
+    index = ServeIndex(args.paths, max_size=config.max_size, use_cache=not getattr(args, "no_cache", False))
     roots = list(args.paths)
     if args.record_dir:
         os.makedirs(args.record_dir, exist_ok=True)
@@ -157,11 +158,11 @@ def build_state(args: argparse.Namespace) -> ServeState:
     index.build()
     return ServeState(
         index,
-        Timing(args.timing, args.speed),
+        Timing(args.timing, args.pace),
         host=args.host,
         upstream=args.upstream,
         record_dir=args.record_dir,
-        api_key_env=args.api_key_env or "OPENAI_API_KEY",
+        api_key_env=config.live.api_key_env,
     )
 
 
@@ -175,7 +176,7 @@ def usage_problem(args: argparse.Namespace) -> str | None:
     if missing:
         return f"no such file or folder: {missing[0]}"
     try:
-        Timing(args.timing, args.speed)
+        Timing(args.timing, args.pace)
     except ValueError as exc:
         return str(exc)
     if args.record_dir and not args.upstream:
@@ -186,7 +187,9 @@ def usage_problem(args: argparse.Namespace) -> str | None:
 
 
 def run_serve(
-    args: argparse.Namespace, present: Callable[[ServeState, socket.socket], int] | None = None
+    args: argparse.Namespace,
+    config: Config,
+    present: Callable[[ServeState, socket.socket, Config], int] | None = None,
 ) -> int:
     """Serve until stopped; `present` (the traffic screen, from the app) takes over the running
     server when given, in place of a log line per request."""
@@ -208,9 +211,9 @@ def run_serve(
             file=sys.stderr,
         )
         return 2
-    state = build_state(args)
+    state = build_state(args, config)
     if present is not None:
-        return present(state, sock)
+        return present(state, sock, config)
     serving = Serving(state, sock)
     # SIGTERM like Ctrl-C, also before uvicorn takes over the signals and when it raises them
     # again on its way out: either way a clean stop, exit 0.

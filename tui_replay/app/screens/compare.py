@@ -7,8 +7,8 @@ rejected request shows its cause in the pane and the app stays usable. `escape` 
 running request and goes back; a stored live capture (with chunk times) replays in step
 with the live answer; `s` saves the live capture as a new recording in the capture folder
 (`live.capture.capture_dir`, never a recordings tree); `n` re-issues several times and shows
-how stable the answer is. The result is the typed comparison of `tui_replay.comparison`,
-rendered by `comparison_view` (the compare command and the diff screen use the same pieces).
+how stable the answer is. The result is the typed comparison of `tui_replay.comparison.model`,
+rendered by `comparison.render` (the compare command and the diff screen use the same pieces).
 Recorded and live text is data: everything is rendered through `safe_text`, never markup.
 """
 
@@ -29,8 +29,8 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
-from tui_replay.comparison import AnswerSide, ToolCallDifference
-from tui_replay.comparison_view import (
+from tui_replay.comparison.model import AnswerSide, ToolCallDifference
+from tui_replay.comparison.render import (
     answer_text,
     difference_lines,
     metric_cell,

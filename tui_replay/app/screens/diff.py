@@ -4,8 +4,8 @@ Opened from the list: `m` marks a row (side a), `d` on another row diffs it (sid
 `compare --save` capture against its original works the same way. Both files are read and
 compared in a thread worker (a big file must not freeze the app); a file that cannot be read
 shows its reason, never a traceback. The result is the typed comparison of
-`tui_replay.comparison` (the one `tui-replay diff` prints), rendered with the renderables
-of `comparison_view`: the verdict, the request's JSON-pointer differences, the answer's word
+`tui_replay.comparison.model` (the one `tui-replay diff` prints), rendered with the renderables
+of `comparison.render`: the verdict, the request's JSON-pointer differences, the answer's word
 diff (colours and `[-…-]{+…+}` markers, so a copy or a monochrome terminal reads right),
 tool calls, finish reason, usage and chunk counts. Recorded text is data, never markup.
 """
@@ -28,14 +28,14 @@ from textual.worker import Worker, WorkerState
 
 from tui_replay.catalog.testids import short_file_name
 from tui_replay.catalog.view import FileNames
-from tui_replay.comparison import (
+from tui_replay.comparison.model import (
     TEXT_KINDS,
     RecordingComparison,
     compare_recordings,
     decides,
     error_comparison,
 )
-from tui_replay.comparison_view import (
+from tui_replay.comparison.render import (
     DifferencesView,
     answer_text,
     metric_rows,

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane, TextArea
 
 from tui_replay.config import Config
-from tui_replay.export import DEFAULT_BASE_URL, FORMATS, export_text, write_new_file
+from tui_replay.export import FORMATS, export_base_url, export_text, write_new_file
 from tui_replay.quoting import comment
 from tui_replay.recording.model import Recording
 from tui_replay.textsafe import printable
@@ -33,12 +33,10 @@ EXPORTS = (
 
 def build_exports(recording: Recording, config: Config) -> dict[str, str]:
     """Pane id -> exported text."""
-    base_url = config.live.base_url or DEFAULT_BASE_URL
-    key_env = config.live.api_key_env
     exports = {}
     for pane, _, fmt in EXPORTS:
         try:
-            exports[pane] = export_text(recording, fmt, base_url, key_env)
+            exports[pane] = export_text(recording, fmt, config.live.base_url, config.live.api_key_env)
         except ValueError as exc:  # a key variable name that is not one (config is checked on read)
             exports[pane] = comment(f"Cannot export: {exc}") + "\n"
     return exports
@@ -73,7 +71,9 @@ class ExportScreen(Screen[None]):
         self.saved: list[Path] = []
 
     def compose(self) -> ComposeResult:
-        base = self.config.live.base_url or f"{DEFAULT_BASE_URL} (placeholder: set [live] base_url)"
+        base = export_base_url(self.config.live.base_url)
+        if not self.config.live.base_url:
+            base += " (placeholder: set [live] base_url)"
         note = Text(f"base URL {base}; the API key is read from ${self.config.live.api_key_env}. ")
         note.append("c copy · s save to a new file in the current directory", "dim")
         yield Static(note, id="export-note")

@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import socket
-import sys
 import tempfile
 import time
 from functools import partial
@@ -251,13 +250,6 @@ class TrafficApp(App[int]):
         self.switch_mode("traffic")
 
 
-def run_traffic_app(state: ServeState, sock: socket.socket) -> int:
-    from tui_replay.config import ConfigError, load_config
-
-    try:
-        config = load_config()
-    except ConfigError as exc:
-        print(f"tui-replay serve: {exc}", file=sys.stderr)
-        return 2
+def run_traffic_app(state: ServeState, sock: socket.socket, config: Config) -> int:
     result = TrafficApp(state, sock, config).run()
     return result if isinstance(result, int) else 0

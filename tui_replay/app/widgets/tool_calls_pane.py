@@ -7,8 +7,6 @@ grow fragment by fragment as the replay position moves.
 
 from __future__ import annotations
 
-import json
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -17,17 +15,9 @@ from textual.widgets import Collapsible, Static
 
 from tui_replay.app.playback import LiveToolCall, check_arguments, tool_spec
 from tui_replay.app.widgets.conversation import is_long, shown_text
-from tui_replay.recording.limits import loads_nested_json
+from tui_replay.recording.limits import pretty_arguments
 from tui_replay.recording.model import Message, Recording, ToolCall
 from tui_replay.textsafe import one_line, safe_text
-
-
-def pretty_arguments(arguments: str) -> str:
-    """Indented JSON when `arguments` parse, else the string as sent."""
-    try:
-        return json.dumps(loads_nested_json(arguments), indent=2, ensure_ascii=False)
-    except ValueError:
-        return arguments
 
 
 def _header(call: ToolCall | LiveToolCall, origin: str) -> Text:

@@ -19,7 +19,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from tui_replay.comparison import (
+from tui_replay.comparison.model import (
     AB,
     ADDED,
     DELETE,
