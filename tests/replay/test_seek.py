@@ -93,6 +93,35 @@ def test_cutting_the_view_back_equals_appending_less(deltas, width, data):
     assert view._rows == straight._rows
 
 
+def test_cutting_back_over_a_combining_mark_rewraps_the_row_it_ended():
+    # Found by the property test above: at width 3 ". e" + U+0301 fits one row, but with an "a"
+    # after it the row broke at the space, and a cut that kept only rows of width + 1 characters
+    # before it kept that break although the mark (no cells) made the row one character longer.
+    line = "Fact three [1]. e\u0301"
+    view = fresh_view([(line, "text"), ("a", "text")], 3)
+    view.remove([("a", "text")])
+    assert view._rows == fresh_view([(line, "text")], 3)._rows
+    assert view.row_text(view.row_count - 1) == ". e\u0301"
+
+
+# zero-width marks that are shown as they are (not as placeholders), wide characters, spaces
+GLYPHS = ["a", "b", " ", " ", "\u0301", "\u0301", "\ufe0f", "漢", "😀", "\n"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(st.sampled_from(GLYPHS), max_size=6), max_size=20), st.integers(1, 6), st.data())
+def test_cutting_back_any_text_equals_appending_less(chunks, width, data):
+    """The view's wrap alone, with zero-width and wide characters next to spaces at every width."""
+    kept = data.draw(st.integers(min_value=0, max_value=len(chunks)))
+    view = fresh_view([], width)
+    for chunk in chunks:
+        view.append([(chunk, "text")])
+    view.remove([(chunk, "text") for chunk in chunks[kept:]])
+    straight = fresh_view([("".join(chunks[:kept]), "text")], width)
+    assert view.text == straight.text
+    assert view._rows == straight._rows
+
+
 def test_tabs_show_the_same_in_one_run_or_many():
     whole = fresh_view([("a\tb", "text")], 40)
     split = fresh_view([("a", "text"), ("\t", "text"), ("b", "text")], 40)

@@ -78,7 +78,9 @@ def _wrap(text: str, start: int, width: int) -> list[tuple[int, int]]:
             else:
                 rows.append((position, index))
                 position = index
-            cells = cell_len(text[position:index])
+            # cells counted one character at a time, as the scan counts them (a string's cell_len
+            # measures grapheme clusters): `_break_index` repeats this count for a cut
+            cells = sum(map(cell_len, text[position:index]))
             space = -1
             continue
         if char == " ":
@@ -87,6 +89,18 @@ def _wrap(text: str, start: int, width: int) -> list[tuple[int, int]]:
         index += 1
     rows.append((position, end_of_text))
     return rows
+
+
+def _break_index(text: str, start: int, width: int) -> int:
+    """The index of the character that ended the row `_wrap` starts at `start` (the first one that
+    did not fit), or len(text) when the rest fits: that row is decided by text[start:index + 1]."""
+    width = max(1, width)
+    cells = 0
+    for index in range(start, len(text)):
+        cells += cell_len(text[index])
+        if cells > width and index > start:
+            return index
+    return len(text)
 
 
 def match_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
@@ -377,17 +391,15 @@ class AnswerView(AnswerBase):
         if line_runs and line_runs[-1][1] > cut:
             run_start, _, key = line_runs[-1]
             line_runs[-1] = (run_start, cut, key)
-        # A row wraps the same in the shorter text when everything its break looked at (up to
-        # width + 1 characters, or the character after it) lies before the cut; re-wrap from the
-        # first row that does not.
+        # A row wraps the same in the shorter text when the character that ended it lies before
+        # the cut (counted in characters, not cells: zero-width marks make a row longer than its
+        # width); rows are final up to the last such row, since break indexes never go back.
         width = self._wrap_width or self._width()
         rows = self._rows
-        keep = bisect.bisect_left(rows, (line, 0, 0))
-        while keep < len(rows) - 1 and rows[keep + 1][0] == line:
-            start, end = rows[keep][1], rows[keep][2]
-            if max(end + 2, start + width + 1) > cut:
-                break
-            keep += 1
+        first = bisect.bisect_left(rows, (line, 0, 0))
+        keep = bisect.bisect_left(rows, (line, cut, 0), first)  # rows starting at the cut or after
+        while keep > first and _break_index(lines[line], rows[keep - 1][1], width) >= cut:
+            keep -= 1
         restart = rows[keep][1] if keep < len(rows) else 0
         del rows[keep:]
         rows.extend((line, a, b) for a, b in _wrap(lines[line], restart, width))
