@@ -146,11 +146,9 @@ class CatalogWatcher:
         self._on_settled = on_settled
         self._quiet = quiet
         # file -> the addresses of its rows, only for files whose one row is not the file itself
-        # (cassettes): a list per file would cost ~15 MB at 100,000 files (`_addresses`).
+        # (cassettes): a list per file would cost ~15 MB at 100,000 files (`_addresses`). Filled
+        # by `start`, on a thread.
         self._rows: dict[str, list[str]] = {}
-        for address, summary in self.listed.items():
-            if address != summary.file:
-                self._rows.setdefault(summary.file, []).append(address)
         self.max_size = max_size
         self._catalog: Catalog | None = catalog  # else created on first use (imports the parser)
         # Inputs from the root supervisors, drained by the consumer.
@@ -169,6 +167,9 @@ class CatalogWatcher:
     # -- lifecycle --------------------------------------------------------------------
 
     async def start(self) -> None:
+        # A pass over every listed row (~30-60 ms at 100,000): on a thread, so the caller's event
+        # loop takes its turns meanwhile (nothing else reads `listed` before the tasks start).
+        self._rows = await asyncio.to_thread(_cassette_rows, self.listed)
         for root in self.roots:
             self._tasks.append(asyncio.create_task(self._follow_root(root), name=f"watch {root.path}"))
 
@@ -482,6 +483,15 @@ class CatalogWatcher:
 
             self._catalog = Catalog(max_size=self.max_size, use_cache=False)
         return self._catalog
+
+
+def _cassette_rows(listed: dict[str, Summary]) -> dict[str, list[str]]:
+    """File -> the addresses of its rows, for the files whose rows are not the file itself."""
+    rows: dict[str, list[str]] = {}
+    for address, summary in listed.items():
+        if address != summary.file:
+            rows.setdefault(summary.file, []).append(address)
+    return rows
 
 
 def _identity(path: str) -> tuple[int, int, bool] | None:
