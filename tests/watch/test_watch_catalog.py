@@ -247,7 +247,8 @@ async def test_the_os_watch_waits_for_quiet_and_settled_comes_after_the_start_up
     tmp_path, recording_bytes, monkeypatch
 ):
     # A UI hands `quiet` (returns once the user pauses): the OS watch's set-up, which stalls the
-    # loop, waits for it; `on_settled` comes once, after the start-up walk (then the app freezes).
+    # loop, waits for it. `on_settled` comes once the watcher's state is built, before any walk
+    # (the app freezes then, before the user types).
     from tui_replay.catalog import watch
 
     write_file(tmp_path / "a.json", recording_bytes[0])
@@ -286,13 +287,13 @@ async def test_the_os_watch_waits_for_quiet_and_settled_comes_after_the_start_up
     task = asyncio.create_task(follow())
     try:
         await asyncio.sleep(1.5)  # well past START_DELAY_SECONDS: still no watch, no walk
-        assert walks == [] and settled == [] and got == []
+        assert walks == [] and settled == [0] and got == []
         paused.set()
         async with asyncio.timeout(SLOW):
             while not got:
                 await asyncio.sleep(0.05)
         assert [(c.event, os.path.basename(c.path)) for c in got] == [("added", "new.json")]
-        assert settled == [1]  # once, after the one start-up walk
+        assert settled == [0] and walks == [str(tmp_path)]  # once; then the one start-up walk
         assert str(tmp_path / "new.json") not in known  # the caller's dict is not the watcher's
     finally:
         stop.set()

@@ -99,8 +99,9 @@ async def watch_catalog(
     differ on disk when watching starts are reported at once.
     With the caller's `catalog` (one with the cache), changed files update the cache and its
     full-text index, and removed files leave them; without it nothing is written.
-    `on_settled` is called once, when the start-up walk of every root is over: what the
-    watcher holds from then on lives as long as it does (a caller may `gc.freeze()` it).
+    `on_settled` is called once the watcher's own state is built (its copy of `known`, the
+    cassettes' rows), before any OS watch or walk: that state lives as long as the watcher (a
+    caller may `gc.freeze()` it).
     `quiet` is awaited before each OS watch is set up (see START_DELAY_SECONDS): a UI returns
     once the user pauses, so the set-up's stall falls in no keystroke.
     """
@@ -141,8 +142,6 @@ class CatalogWatcher:
     ) -> None:
         self.roots = [_Root(r, os.path.abspath(r), os.path.realpath(r)) for r in dict.fromkeys(roots)]
         self.listed: dict[str, Summary] = dict(known)  # by address (`file` or `file#N`)
-        # The roots whose start-up walk is still to come (then `on_settled`).
-        self._unsettled = {root.path for root in self.roots} if on_settled is not None else set()
         self._on_settled = on_settled
         self._quiet = quiet
         # file -> the addresses of its rows, only for files whose one row is not the file itself
@@ -170,6 +169,8 @@ class CatalogWatcher:
         # A pass over every listed row (~30-60 ms at 100,000): on a thread, so the caller's event
         # loop takes its turns meanwhile (nothing else reads `listed` before the tasks start).
         self._rows = await asyncio.to_thread(_cassette_rows, self.listed)
+        if self._on_settled is not None:
+            self._on_settled()
         for root in self.roots:
             self._tasks.append(asyncio.create_task(self._follow_root(root), name=f"watch {root.path}"))
 
@@ -378,10 +379,6 @@ class CatalogWatcher:
         # The thread reads `listed` as it is: nothing edits it while this coroutine waits (only
         # the consumer does), and no copy is made (at 100,000 files a copy is ~15 MB).
         found, problems, vanished = await asyncio.to_thread(_walk_folder, folder, self, self._pending)
-        if folder in self._unsettled:
-            self._unsettled.discard(folder)
-            if not self._unsettled and self._on_settled is not None:
-                self._on_settled()
         now_wall, now = time.time(), time.monotonic()
         for path, mtime in found:
             # Never seen changing: its age counts from its mtime, so old broken files fail at once.
