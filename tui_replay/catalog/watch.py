@@ -52,8 +52,9 @@ SUMMARY_CHUNK = 32  # files summarized per thread hop (and at most per yielded b
 POLL_DELAY_MS = 250  # only when the OS watch limit forces polling
 # A walk (a thread) holds the GIL in turn with the caller's event loop: at 100,000 files the
 # start-up walk takes seconds of a core, and the UI thread waiting up to the 5 ms switch
-# interval each time would double a filter keystroke. After each WALK_SLICE_SECONDS of work it
-# rests WALK_REST_SECONDS (GIL released), so the event loop gets the larger share meanwhile.
+# interval each time would double a filter keystroke. For a UI caller (one that hands `quiet`),
+# after each WALK_SLICE_SECONDS of work it rests WALK_REST_SECONDS (GIL released), so the event
+# loop gets the larger share meanwhile; headless callers (`list --watch`, serve) walk at full speed.
 WALK_SLICE_SECONDS = 0.002
 WALK_REST_SECONDS = 0.002
 WALK_CHECK_EVERY = 64  # files between looks at the clock
@@ -144,6 +145,7 @@ class CatalogWatcher:
         self.listed: dict[str, Summary] = dict(known)  # by address (`file` or `file#N`)
         self._on_settled = on_settled
         self._quiet = quiet
+        self.yields_to_caller = quiet is not None  # a UI's loop: walks rest as they work (WALK_SLICE_SECONDS)
         # file -> the addresses of its rows, only for files whose one row is not the file itself
         # (cassettes): a list per file would cost ~15 MB at 100,000 files (`_addresses`). Filled
         # by `start`, on a thread.
@@ -513,9 +515,11 @@ def _walk_folder(
     met = 0
     pending_seen: set[str] = set()
     listed_stat = watcher.listed_stat
+    rests = watcher.yields_to_caller
     slice_start = time.perf_counter()
     for count, found in enumerate(iter_found([folder]), 1):
-        if count % WALK_CHECK_EVERY == 0 and time.perf_counter() - slice_start >= WALK_SLICE_SECONDS:
+        worked = time.perf_counter() - slice_start if rests and count % WALK_CHECK_EVERY == 0 else 0.0
+        if worked >= WALK_SLICE_SECONDS:
             time.sleep(WALK_REST_SECONDS)  # the event loop's turn (see WALK_SLICE_SECONDS)
             slice_start = time.perf_counter()
         if found.stat is None:
