@@ -227,3 +227,28 @@ async def test_the_watcher_reports_a_new_file_and_the_session_takes_it(tree, tmp
     assert batch is not None
     applied = session.apply_changes(batch)
     assert target in applied.added and session.summaries[target].status == "ok"
+
+
+async def test_an_app_session_freezes_again_once_the_watcher_has_settled(tree, tmp_path):
+    # Loading froze the rows; the watcher's start-up state comes after: frozen too once its
+    # start-up walk is over, so full collections while the user types do not walk it.
+    import gc
+
+    session = _loaded(tree, tmp_path)
+    session.freeze_when_loaded = True
+    stop = asyncio.Event()
+    before = gc.get_freeze_count()
+
+    async def follow() -> None:
+        async for _batch in session.watch(stop):
+            pass
+
+    task = asyncio.ensure_future(follow())
+    try:
+        async with asyncio.timeout(30):
+            while gc.get_freeze_count() <= before:
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, timeout=10)
+        gc.unfreeze()  # (the test process goes on collecting normally)

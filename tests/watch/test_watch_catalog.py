@@ -241,3 +241,61 @@ async def test_folders_moved_in_and_out(tmp_path, recording_bytes):
     assert {(c.event, c.path) for c in got} == {("removed", path) for path in expected}
     assert await follower.nothing_more(0.5) == []
     await follower.close()
+
+
+async def test_the_os_watch_waits_for_quiet_and_settled_comes_after_the_start_up_walk(
+    tmp_path, recording_bytes, monkeypatch
+):
+    # A UI hands `quiet` (returns once the user pauses): the OS watch's set-up, which stalls the
+    # loop, waits for it. `on_settled` comes once the watcher's state is built, before any walk
+    # (the app freezes then, before the user types).
+    from tui_replay.catalog import watch
+
+    write_file(tmp_path / "a.json", recording_bytes[0])
+    known = listed(tmp_path)
+    write_file(tmp_path / "new.json", recording_bytes[1])  # since the listing: the walk finds it
+    old = time.time() - 60
+    os.utime(tmp_path / "new.json", (old, old))
+    walks: list[str] = []
+    real_walk = watch._walk_folder
+
+    def counted_walk(folder, *args):
+        walks.append(folder)
+        return real_walk(folder, *args)
+
+    monkeypatch.setattr(watch, "_walk_folder", counted_walk)
+    paused = asyncio.Event()
+    settled: list[int] = []
+
+    async def quiet() -> None:
+        await paused.wait()
+
+    stop = asyncio.Event()
+    got: list[Change] = []
+
+    async def follow() -> None:
+        async for batch in watch_catalog(
+            [str(tmp_path)],
+            known=known,
+            max_size=MAX_SIZE,
+            stop_event=stop,
+            on_settled=lambda: settled.append(len(walks)),
+            quiet=quiet,
+        ):
+            got.extend(batch)
+
+    task = asyncio.create_task(follow())
+    try:
+        await asyncio.sleep(1.5)  # well past START_DELAY_SECONDS: still no watch, no walk
+        assert walks == [] and settled == [0] and got == []
+        paused.set()
+        async with asyncio.timeout(SLOW):
+            while not got:
+                await asyncio.sleep(0.05)
+        assert [(c.event, os.path.basename(c.path)) for c in got] == [("added", "new.json")]
+        assert settled == [0] and walks == [str(tmp_path)]  # once; then the one start-up walk
+        assert str(tmp_path / "new.json") not in known  # the caller's dict is not the watcher's
+    finally:
+        stop.set()
+        async with asyncio.timeout(5):
+            await task

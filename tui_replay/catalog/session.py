@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import operator
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from time import monotonic
 from typing import TYPE_CHECKING
@@ -321,22 +321,35 @@ class ListingSession:
 
     # -- changes on disk ---------------------------------------------------------------------------
 
-    async def watch(self, stop: asyncio.Event) -> AsyncIterator[list[Change]]:
+    async def watch(
+        self, stop: asyncio.Event, quiet: Callable[[], Awaitable[None]] | None = None
+    ) -> AsyncIterator[list[Change]]:
         """Batches of changes under the roots until `stop` is set (after loading: the rows
         loaded are what the watcher compares with). The catalog's cache and full-text index
-        follow the changes; apply each batch with `apply_changes`."""
+        follow the changes; apply each batch with `apply_changes`. `quiet`: see `watch_catalog`
+        (a UI returns once the user pauses)."""
         from tui_replay.catalog.watch import watch_catalog
 
         async for batch in watch_catalog(
             self.roots,
-            known=dict(self.summaries),
+            known=self.summaries,  # copied by the watcher as it starts (one copy, not two)
             max_size=self.catalog.max_size,
             stop_event=stop,
             catalog=self.catalog,
+            on_settled=self._watcher_settled,
+            quiet=quiet,
         ):
             if stop.is_set():
                 break
             yield batch
+
+    def _watcher_settled(self) -> None:
+        # The watcher's state (its 100,000-row dict, the cassettes' rows) and the listing's last
+        # lists (the final batch's table rows, the view's order) come after loading froze the
+        # rows: freeze again, or every full collection while the user types visits their
+        # 100,000 referents (a cache miss each: 20-60 ms).
+        if self.freeze_when_loaded:
+            gc.freeze()
 
     def keep_index_current(self) -> None:
         """What changes from now on is indexed as it comes (headless watching): an index a

@@ -28,7 +28,7 @@ import contextlib
 import os
 import stat
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -50,9 +50,18 @@ SETTLE_SECONDS = 2.0  # a file still unreadable this long after its last change 
 RESCAN_DELAY_SECONDS = 0.5  # second look at a new folder, for files the first scan raced
 SUMMARY_CHUNK = 32  # files summarized per thread hop (and at most per yielded batch)
 POLL_DELAY_MS = 250  # only when the OS watch limit forces polling
-# Setting up the OS watch holds the GIL (0.35-0.9 s for the 1,600 folders of 100,000 files): the
-# caller's next frame (the last rows of a listing) is drawn first. The start-up walk, after the
-# watch is up, sees what changed meanwhile.
+# A walk (a thread) holds the GIL in turn with the caller's event loop: at 100,000 files the
+# start-up walk takes seconds of a core, and the UI thread waiting up to the 5 ms switch
+# interval each time would double a filter keystroke. For a UI caller (one that hands `quiet`),
+# after each WALK_SLICE_SECONDS of work it rests WALK_REST_SECONDS (GIL released), so the event
+# loop gets the larger share meanwhile; headless callers (`list --watch`, serve) walk at full speed.
+WALK_SLICE_SECONDS = 0.002
+WALK_REST_SECONDS = 0.002
+WALK_CHECK_EVERY = 64  # files between looks at the clock
+# Setting up the OS watch holds the GIL (0.3-0.9 s for the 1,600 folders of 100,000 files): the
+# caller's next frame (the last rows of a listing) is drawn first, and a caller's `quiet` (a UI:
+# the user has paused typing) is awaited. The start-up walk, after the watch is up, sees what
+# changed meanwhile.
 START_DELAY_SECONDS = 0.5
 
 # watchfiles' raw change codes
@@ -80,16 +89,26 @@ async def watch_catalog(
     max_size: int,
     stop_event: asyncio.Event | None = None,
     catalog: Catalog | None = None,
+    on_settled: Callable[[], None] | None = None,
+    quiet: Callable[[], Awaitable[None]] | None = None,
 ) -> AsyncIterator[list[Change]]:
     """Yield batches of changes under `roots` until `stop_event` is set (or the iterator is closed).
 
     `known` is what the caller lists already (address -> Summary, paths as the folder scan
-    spells them): the first event of a known path is "changed", and known paths that are
-    gone or differ on disk when watching starts are reported at once. With the caller's
-    `catalog` (one with the cache), changed files update the cache and its full-text index,
-    and removed files leave them; without it nothing is written.
+    spells them), copied before this first yields or waits (the caller's dict may change
+    after). The first event of a known path is "changed", and known paths that are gone or
+    differ on disk when watching starts are reported at once.
+    With the caller's `catalog` (one with the cache), changed files update the cache and its
+    full-text index, and removed files leave them; without it nothing is written.
+    `on_settled` is called once the watcher's own state is built (its copy of `known`, the
+    cassettes' rows), before any OS watch or walk: that state lives as long as the watcher (a
+    caller may `gc.freeze()` it).
+    `quiet` is awaited before each OS watch is set up (see START_DELAY_SECONDS): a UI returns
+    once the user pauses, so the set-up's stall falls in no keystroke.
     """
-    watcher = CatalogWatcher(roots, known=known, max_size=max_size, catalog=catalog)
+    watcher = CatalogWatcher(
+        roots, known=known, max_size=max_size, catalog=catalog, on_settled=on_settled, quiet=quiet
+    )
     del known  # the watcher has its own copy: the caller's (100,000 rows: ~4 MB) need not live on here
     await watcher.start()
     try:
@@ -119,15 +138,18 @@ class CatalogWatcher:
         known: dict[str, Summary],
         max_size: int,
         catalog: Catalog | None = None,
+        on_settled: Callable[[], None] | None = None,
+        quiet: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.roots = [_Root(r, os.path.abspath(r), os.path.realpath(r)) for r in dict.fromkeys(roots)]
         self.listed: dict[str, Summary] = dict(known)  # by address (`file` or `file#N`)
+        self._on_settled = on_settled
+        self._quiet = quiet
+        self.yields_to_caller = quiet is not None  # a UI's loop: walks rest as they work (WALK_SLICE_SECONDS)
         # file -> the addresses of its rows, only for files whose one row is not the file itself
-        # (cassettes): a list per file would cost ~15 MB at 100,000 files (`_addresses`).
+        # (cassettes): a list per file would cost ~15 MB at 100,000 files (`_addresses`). Filled
+        # by `start`, on a thread.
         self._rows: dict[str, list[str]] = {}
-        for address, summary in self.listed.items():
-            if address != summary.file:
-                self._rows.setdefault(summary.file, []).append(address)
         self.max_size = max_size
         self._catalog: Catalog | None = catalog  # else created on first use (imports the parser)
         # Inputs from the root supervisors, drained by the consumer.
@@ -146,6 +168,11 @@ class CatalogWatcher:
     # -- lifecycle --------------------------------------------------------------------
 
     async def start(self) -> None:
+        # A pass over every listed row (~30-60 ms at 100,000): on a thread, so the caller's event
+        # loop takes its turns meanwhile (nothing else reads `listed` before the tasks start).
+        self._rows = await asyncio.to_thread(_cassette_rows, self.listed)
+        if self._on_settled is not None:
+            self._on_settled()
         for root in self.roots:
             self._tasks.append(asyncio.create_task(self._follow_root(root), name=f"watch {root.path}"))
 
@@ -172,6 +199,17 @@ class CatalogWatcher:
             async with asyncio.timeout(seconds):
                 await self._halt.wait()
 
+    async def _until_quiet(self) -> None:
+        """Until the caller's `quiet` returns (or the watcher is closed)."""
+        if self._quiet is None:
+            return
+        waits = [asyncio.ensure_future(self._quiet()), asyncio.ensure_future(self._halt.wait())]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+
     async def _follow_root(self, root: _Root) -> None:
         """Watch one root for as long as it exists; poll for it while it does not."""
         from watchfiles import awatch
@@ -184,6 +222,9 @@ class CatalogWatcher:
             if identity is None:
                 await self._pause(ROOT_POLL_SECONDS)
                 continue
+            await self._until_quiet()  # the OS watch's set-up below holds the GIL (START_DELAY_SECONDS)
+            if self._halt.is_set():
+                break
             is_dir = identity[2]
             # A root file is followed through its folder: editors replace files, which ends a file watch.
             target = root.abs_path if is_dir else os.path.dirname(root.abs_path)
@@ -443,6 +484,15 @@ class CatalogWatcher:
         return self._catalog
 
 
+def _cassette_rows(listed: dict[str, Summary]) -> dict[str, list[str]]:
+    """File -> the addresses of its rows, for the files whose rows are not the file itself."""
+    rows: dict[str, list[str]] = {}
+    for address, summary in listed.items():
+        if address != summary.file:
+            rows.setdefault(summary.file, []).append(address)
+    return rows
+
+
 def _identity(path: str) -> tuple[int, int, bool] | None:
     """(device, inode, is a folder) of a root, or None when it does not exist."""
     try:
@@ -465,7 +515,13 @@ def _walk_folder(
     met = 0
     pending_seen: set[str] = set()
     listed_stat = watcher.listed_stat
-    for found in iter_found([folder]):
+    rests = watcher.yields_to_caller
+    slice_start = time.perf_counter()
+    for count, found in enumerate(iter_found([folder]), 1):
+        worked = time.perf_counter() - slice_start if rests and count % WALK_CHECK_EVERY == 0 else 0.0
+        if worked >= WALK_SLICE_SECONDS:
+            time.sleep(WALK_REST_SECONDS)  # the event loop's turn (see WALK_SLICE_SECONDS)
+            slice_start = time.perf_counter()
         if found.stat is None:
             if found.problem is not None and found.path != folder:
                 problems.append(found)
