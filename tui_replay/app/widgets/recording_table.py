@@ -57,9 +57,14 @@ NAME_ROOM = 64  # the Test column keeps test names whole up to this width before
 DROP_ORDER = sorted((c.drop_order, i) for i, c in enumerate(COLUMNS) if c.drop_order)
 ROOM_FOR_TEST = 30  # columns are hidden before the test column gets narrower than this
 SORTABLE = tuple(column.key for column in COLUMNS if column.sortable)
+# The columns after Test whose width depends on what they show: a column as wide at least as
+# it may be (the marker, tool calls, citations) is never measured.
+MEASURED = tuple(
+    index for index in range(2, len(COLUMNS)) if COLUMNS[index].min_width < COLUMNS[index].max_width
+)
 GAP = 1  # cells between columns
 CELL_CACHE = 4_000  # rows whose cells are kept (those on screen and around them)
-VIRTUAL_SIZE_DELAY = 0.2  # seconds a scrollbar update for rows appended off screen may wait
+VIRTUAL_SIZE_DELAY = 0.4  # seconds a scrollbar update for rows appended off screen may wait
 LINE_CACHE = 1_000  # drawn recording lines kept: a filter or scroll that shows them again reuses them
 
 
@@ -180,6 +185,7 @@ class RecordingTable(ScrollView, can_focus=True):
         self._files_measured = False
         self._shared_names: set[int] = set()
         self._orphan_width = 0  # file names in the Test column (no test id)
+        self._test_ids_measured: set[str] = set()  # a few thousand at 100,000 rows
         self._cells: dict[int, tuple[Summary, tuple[str, ...]]] = {}
         # What the parametrized ids of each test share: a narrow Test column shows what differs.
         self.common_params = CommonParams()
@@ -279,10 +285,15 @@ class RecordingTable(ScrollView, can_focus=True):
         """Widen the natural column widths for these summaries (new or changed ones).
 
         Called with every batch while 100,000 rows load: what repeats (a test id, a model's
-        name) is measured once per batch."""
+        name) is measured once per batch, a test id once."""
         measured = self._measured
         view = self.view
-        test_ids = {summary.test_id: None for summary in summaries if summary.test_id}
+        seen = self._test_ids_measured
+        # (The copies of a tree repeat their test ids: each is measured once.)
+        test_ids = {summary.test_id: None for summary in summaries if summary.test_id not in seen}
+        test_ids.pop(None, None)
+        test_ids.pop("", None)
+        seen.update(test_ids)
         labels = set()
         names = set()
         bracketed = set()  # names with parameters: shown with "[…]"
@@ -304,7 +315,8 @@ class RecordingTable(ScrollView, can_focus=True):
                 self._file_width = max(self._file_width, file_width)
             elif self._files_measured:
                 self._measure_file(summary)
-        for offset, column in enumerate(COLUMNS[2:], start=2):
+        for offset in MEASURED:
+            column = COLUMNS[offset]
             if measured[offset] >= column.max_width:
                 continue  # as wide as it may get: nothing to measure
             measured[offset] = max(measured[offset], widest(set(map(column.value, summaries))))
