@@ -228,13 +228,17 @@ class FileNames:
             shared = shared_of.get(key)
             if shared is None:
                 shared = shared_of[key] = [first]
-            if file not in shared:
-                # A walk in scan order mostly adds after the last: one comparison, not a search.
-                if _folders_back(file) >= _folders_back(shared[-1]):
-                    shared.append(file)
-                else:
-                    insort(shared, file, key=_folders_back)
-                self.version += 1
+            # A walk in scan order mostly adds after the last: one comparison, not a search
+            # (and a file after the last is not in the list yet).
+            back = _folders_back(file)
+            last = _folders_back(shared[-1])
+            if back > last:
+                shared.append(file)
+            elif file in shared:
+                continue
+            else:
+                insort(shared, file, key=_folders_back)
+            self.version += 1
 
     def discard(self, file: str) -> None:
         key = hash(_name(file))
