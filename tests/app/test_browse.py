@@ -755,3 +755,27 @@ async def test_rows_appended_below_the_screen_are_reached_before_the_scrollbar_f
         assert table.virtual_size.height == len(table.rows) + 1
         top = round(table.scroll_y)
         assert top < table.cursor_row < top + table.size.height - 1  # on screen
+
+
+async def test_the_status_line_changes_at_most_every_tenth_of_a_second_while_loading(corpus_subset):
+    """Batches of rows come faster than that (each update is a frame): the latest is shown then;
+    a status with nothing loading is shown at once."""
+    from tui_replay.app.widgets.status_bar import LOADING_UPDATE_SECONDS, BrowseStatus
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        await pilot.pause(LOADING_UPDATE_SECONDS * 2)
+        bar = app.browse.query_one(StatusBar)
+        bar.show_status(BrowseStatus(total=10, loading=(10, 20), partial=True))
+        assert "loading: 10 of 20" in str(bar.render())
+        bar.show_status(BrowseStatus(total=15, loading=(15, 20), partial=True))
+        bar.show_status(BrowseStatus(total=18, loading=(18, 20), partial=True))
+        assert "loading: 10 of 20" in str(bar.render())  # not yet
+        await pilot.pause(LOADING_UPDATE_SECONDS * 3)
+        assert "loading: 18 of 20" in str(bar.render())  # the latest
+        bar.show_status(BrowseStatus(total=19, loading=(19, 20), partial=True))
+        bar.show_status(BrowseStatus(total=20))
+        assert "20 recordings" in str(bar.render()) and "loading" not in str(bar.render())
+        await pilot.pause(LOADING_UPDATE_SECONDS * 3)
+        assert "loading" not in str(bar.render())  # the put-off one does not come back
