@@ -1,7 +1,7 @@
 """App start to first rows and to every row, cold and warm cache, against a baseline.
 
     .venv/bin/python bench/bench_app_start.py [--files 3000] [--mb 80] [--rounds 3]
-        [--real DIR | --tree DIR] [--warm-only] [--cache DIR]
+        [--real DIR | --tree DIR] [--warm-only] [--cache DIR] [--old DIR]
 
 Copies the real tree (--real, or $TUI_REPLAY_BENCH_REAL) or replicates the vendored corpus
 (bench/corpus.py) into a temporary tree; --tree uses an existing tree as it is. Each
@@ -91,8 +91,10 @@ asyncio.run(main())
 """
 
 
-def run_child(tree: Path, files: int, cache: Path) -> dict:
-    return run_app_child(CHILD, [str(tree), str(files)], cache)
+def run_child(tree: Path, files: int, cache: Path, repo: Path | None = None) -> dict:
+    if repo is None:
+        return run_app_child(CHILD, [str(tree), str(files)], cache)
+    return run_app_child(CHILD, [str(tree), str(files)], cache, repo)
 
 
 def read_pass(tree: Path) -> float:
@@ -113,6 +115,12 @@ def main() -> int:
     )
     parser.add_argument(
         "--cache", type=Path, help="the warm cache folder to use (filled by the first run if empty)"
+    )
+    parser.add_argument(
+        "--old",
+        type=Path,
+        help="a copy of the code before a change (e.g. `git archive`): its app runs warm too, "
+        "round for round, and the ratio new/old is printed",
     )
     args = parser.parse_args()
 
@@ -144,6 +152,8 @@ def main() -> int:
             if not args.warm_only:
                 rows["cold"].append(run_child(tree, files, work / f"cache-cold-{round_number}"))
             rows["warm"].append(run_child(tree, files, warm_cache))
+            if args.old:
+                rows.setdefault("old", []).append(run_child(tree, files, warm_cache, args.old))
 
         def median(values: list[float]) -> float:
             return statistics.median(values)
@@ -178,6 +188,13 @@ def main() -> int:
                 everything / base_list[name],
                 ALL_ROWS_TARGET[name],
                 "x",
+            )
+        if args.old:
+            old = median([run["all"] for run in rows["old"]])
+            new = median([run["all"] for run in rows["warm"]])
+            print(
+                f"old code ({args.old}), warm cache: all rows {old:.3f} s = "
+                f"{old / base_list['warm']:.2f}x `list --json` (warm); new/old {new / old:.2f}x"
             )
         return 0 if ok else 1
 

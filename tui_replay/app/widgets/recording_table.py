@@ -439,8 +439,13 @@ class RecordingTable(ScrollView, can_focus=True):
             self._virtual_size_timer = self.set_timer(VIRTUAL_SIZE_DELAY, self._update_virtual_size)
 
     def _sync_virtual_size(self) -> None:
-        """The virtual size now, if a later update is pending (the cursor may go past it)."""
-        if self._virtual_size_timer is not None:
+        """The virtual size now, if a later update is pending and the cursor is near its end
+        (scrolling to it would stop short). Not for every arrow key pressed while loading: each
+        update lays out the screen."""
+        if (
+            self._virtual_size_timer is not None
+            and self.cursor_row + self.size.height >= self.virtual_size.height
+        ):
             self._update_virtual_size()
 
     def on_resize(self, event: events.Resize) -> None:
