@@ -90,7 +90,7 @@ def run_app_child(code: str, args: list[str], cache: Path, repo: Path = REPO) ->
         capture_output=True,
         text=True,
         env=env,
-        cwd=REPO,
+        cwd=repo,  # (`python -c` imports from its folder first)
         check=False,
     )
     if result.returncode != 0:
