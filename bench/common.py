@@ -79,17 +79,18 @@ def timed(action: Callable[[], object]) -> float:
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_app_child(code: str, args: list[str], cache: Path) -> dict:
+def run_app_child(code: str, args: list[str], cache: Path, repo: Path = REPO) -> dict:
     """Run `code` (a script that drives the app and prints one JSON line last) in a fresh
-    interpreter with its own cache folder; BENCH_SPAWNED is the time it was spawned."""
+    interpreter with its own cache folder; BENCH_SPAWNED is the time it was spawned. `repo`:
+    whose `tui_replay` it imports (an older copy of the code, to compare)."""
     env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(cache), BENCH_SPAWNED=repr(time.time()))
-    env["PYTHONPATH"] = str(REPO)
+    env["PYTHONPATH"] = str(repo)
     result = subprocess.run(
         [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         env=env,
-        cwd=REPO,
+        cwd=repo,  # (`python -c` imports from its folder first)
         check=False,
     )
     if result.returncode != 0:

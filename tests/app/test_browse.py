@@ -724,3 +724,58 @@ async def test_the_status_bar_says_how_far_loading_is_and_that_counts_are_partia
         final = _status_text(app)
         assert "loading" not in final and "so far" not in final and "(partial)" not in final
         assert f"{len(app.browse.summaries)} recordings" in final and "grouped by test" in final
+
+
+async def test_rows_appended_below_the_screen_are_reached_before_the_scrollbar_follows(corpus_subset):
+    """While rows load below the screen the virtual size (a layout of the whole screen) is put
+    off a moment; End still goes to the very last row and shows it."""
+    from tui_replay.app.widgets.recording_table import VIRTUAL_SIZE_DELAY
+    from tui_replay.catalog.view import TableRow
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        await pilot.pause()
+        table = app.browse.table
+        summaries = list(app.browse.summaries.values())
+        more = [TableRow(f"{summary.path}#{copy}", summary) for copy in range(4) for summary in summaries]
+        assert len(table.rows) + len(more) > 2 * table.size.height
+        table.append_rows(more[: table.size.height])  # (these show: the table grows at once)
+        assert table.virtual_size.height == len(table.rows) + 1
+        half = table.size.height + (len(more) - table.size.height) // 2
+        table.append_rows(more[table.size.height : half])  # below the screen: put off
+        assert table.virtual_size.height < len(table.rows) + 1
+        await pilot.pause(VIRTUAL_SIZE_DELAY * 3)
+        assert table.virtual_size.height == len(table.rows) + 1  # the scrollbar caught up
+        table.append_rows(more[half:])
+        assert table.virtual_size.height < len(table.rows) + 1
+        await pilot.press("end")  # before the scrollbar follows
+        await pilot.pause()
+        assert table.cursor_row == len(table.rows) - 1
+        assert table.virtual_size.height == len(table.rows) + 1
+        top = round(table.scroll_y)
+        assert top < table.cursor_row < top + table.size.height - 1  # on screen
+
+
+async def test_the_status_line_changes_at_most_every_tenth_of_a_second_while_loading(corpus_subset):
+    """Batches of rows come faster than that (each update is a frame): the latest is shown then;
+    a status with nothing loading is shown at once."""
+    from tui_replay.app.widgets.status_bar import LOADING_UPDATE_SECONDS, BrowseStatus
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        await pilot.pause(LOADING_UPDATE_SECONDS * 2)
+        bar = app.browse.query_one(StatusBar)
+        bar.show_status(BrowseStatus(total=10, loading=(10, 20), partial=True))
+        assert "loading: 10 of 20" in str(bar.render())
+        bar.show_status(BrowseStatus(total=15, loading=(15, 20), partial=True))
+        bar.show_status(BrowseStatus(total=18, loading=(18, 20), partial=True))
+        assert "loading: 10 of 20" in str(bar.render())  # not yet
+        await pilot.pause(LOADING_UPDATE_SECONDS * 3)
+        assert "loading: 18 of 20" in str(bar.render())  # the latest
+        bar.show_status(BrowseStatus(total=19, loading=(19, 20), partial=True))
+        bar.show_status(BrowseStatus(total=20))
+        assert "20 recordings" in str(bar.render()) and "loading" not in str(bar.render())
+        await pilot.pause(LOADING_UPDATE_SECONDS * 3)
+        assert "loading" not in str(bar.render())  # the put-off one does not come back

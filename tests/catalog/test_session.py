@@ -43,6 +43,7 @@ def _loaded(tree: str, tmp_path, **options) -> ListingSession:
 def test_rows_come_in_batches_with_progress_and_the_last_one_finishes(tree, tmp_path, monkeypatch):
     monkeypatch.setattr(session_module, "FIRST_BATCH", 3)
     monkeypatch.setattr(session_module, "BATCH_ROWS", 20)
+    monkeypatch.setattr(session_module, "MAX_BATCH_ROWS", 20)
     monkeypatch.setattr(session_module, "BATCH_SECONDS", 60.0)
     session = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1)
     batches: list[LoadedBatch] = []
@@ -71,6 +72,21 @@ def test_rows_come_in_batches_with_progress_and_the_last_one_finishes(tree, tmp_
     assert session.loaded
     expected = Catalog(use_cache=False).scan([tree])
     assert list(session.summaries) == [row.path for row in expected]
+
+
+def test_batches_grow_after_the_first_ones_so_loading_costs_the_ui_fewer_passes(tree, tmp_path, monkeypatch):
+    monkeypatch.setattr(session_module, "FIRST_BATCH", 3)
+    monkeypatch.setattr(session_module, "BATCH_ROWS", 10)
+    monkeypatch.setattr(session_module, "MAX_BATCH_ROWS", 40)
+    monkeypatch.setattr(session_module, "BATCH_SECONDS", 60.0)
+    session = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1)
+    sizes: list[int] = []
+    session.load(lambda batch: sizes.append(len(batch.summaries)))
+    # (A file gives one row or, a cassette, several: a batch ends at the file that fills it.)
+    full = sizes[:-1]
+    assert full[0] >= 3 and 10 <= full[1] < 20 and 20 <= full[2] < 40
+    assert all(size >= 40 for size in full[3:]) and len(full) > 4
+    assert sum(sizes) == len(Catalog(use_cache=False).scan([tree]))
 
 
 def test_grouped_counts_say_they_are_partial_while_loading(tree, tmp_path, monkeypatch):

@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 
 FIRST_BATCH = 40  # rows in the first batch: something on screen as early as possible
 BATCH_ROWS = 500
+# Then batches double up to this: each batch costs the UI thread a pass of its own (measuring,
+# the status bar, a frame), and 100,000 rows in 500s are 200 of them. A batch this big still
+# takes the UI thread only a few dozen ms (a key pressed while loading is answered).
+MAX_BATCH_ROWS = 2_000
 BATCH_SECONDS = 0.1
 
 # What a filter waits for before it applies (`FilterOutcome.waits_for`).
@@ -124,9 +128,9 @@ class ListingSession:
         self, emit: Callable[[LoadedBatch], None], cancelled: Callable[[], bool] = lambda: False
     ) -> None:
         """Summarize every file under the roots and hand the rows to `emit` in batches (the
-        first after FIRST_BATCH rows, then every BATCH_ROWS or BATCH_SECONDS); the last batch
-        has `finished` set, and the cache is saved after it. On a thread: `emit` posts the
-        batch to the thread that calls `add_batch`."""
+        first after FIRST_BATCH rows, then every BATCH_ROWS, doubling up to MAX_BATCH_ROWS, or
+        BATCH_SECONDS); the last batch has `finished` set, and the cache is saved after it. On
+        a thread: `emit` posts the batch to the thread that calls `add_batch`."""
         catalog = self.catalog
         found = 0
 
@@ -140,6 +144,7 @@ class ListingSession:
         done = files = 0  # files summarized (handed out, and in this batch)
         last = monotonic()
         first = True
+        limit = FIRST_BATCH
         # (Files the cache does not know are read by worker processes once there are many.)
         with contextlib.closing(catalog.iter_rows(counted())) as files_rows:
             for rows in files_rows:
@@ -149,9 +154,10 @@ class ListingSession:
                 batch.extend(rows)
                 files += 1
                 now = monotonic()
-                if len(batch) >= (FIRST_BATCH if first else BATCH_ROWS) or now - last >= BATCH_SECONDS:
+                if len(batch) >= limit or now - last >= BATCH_SECONDS:
                     done += files
                     emit(LoadedBatch(batch, done, found, False, first))
+                    limit = BATCH_ROWS if first else min(limit * 2, max(MAX_BATCH_ROWS, BATCH_ROWS))
                     batch, files, last, first = [], 0, monotonic(), False
         done += files
         with catalog.lock:  # the index pass (a `text:` filter typed now) waits for the save

@@ -145,7 +145,9 @@ class BrowseScreen(Screen[None]):
     grouped: reactive[bool] = reactive(False, init=False)
     watch_state: reactive[str] = reactive("off", init=False)
     following: reactive[bool] = reactive(False, init=False)
-    load_progress: reactive[tuple[int, int] | None] = reactive((0, 0), init=False)
+    # repaint=False: the status bar shows it; a repaint of the screen per loading batch draws
+    # every widget again.
+    load_progress: reactive[tuple[int, int] | None] = reactive((0, 0), init=False, repaint=False)
 
     def __init__(self, roots: list[str], config: Config, *, use_cache: bool = True) -> None:
         super().__init__()

@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 from tui_replay.catalog import view as listing
 from tui_replay.catalog.testids import CommonParams, fit_test_name, short_test_name
@@ -56,8 +57,14 @@ NAME_ROOM = 64  # the Test column keeps test names whole up to this width before
 DROP_ORDER = sorted((c.drop_order, i) for i, c in enumerate(COLUMNS) if c.drop_order)
 ROOM_FOR_TEST = 30  # columns are hidden before the test column gets narrower than this
 SORTABLE = tuple(column.key for column in COLUMNS if column.sortable)
+# The columns after Test whose width depends on what they show: a column as wide at least as
+# it may be (the marker, tool calls, citations) is never measured.
+MEASURED = tuple(
+    index for index in range(2, len(COLUMNS)) if COLUMNS[index].min_width < COLUMNS[index].max_width
+)
 GAP = 1  # cells between columns
 CELL_CACHE = 4_000  # rows whose cells are kept (those on screen and around them)
+VIRTUAL_SIZE_DELAY = 0.4  # seconds a scrollbar update for rows appended off screen may wait
 LINE_CACHE = 1_000  # drawn recording lines kept: a filter or scroll that shows them again reuses them
 
 
@@ -178,14 +185,17 @@ class RecordingTable(ScrollView, can_focus=True):
         self._files_measured = False
         self._shared_names: set[int] = set()
         self._orphan_width = 0  # file names in the Test column (no test id)
+        self._test_ids_measured: set[str] = set()  # a few thousand at 100,000 rows
         self._cells: dict[int, tuple[Summary, tuple[str, ...]]] = {}
         # What the parametrized ids of each test share: a narrow Test column shows what differs.
         self.common_params = CommonParams()
-        # Drawn recording lines by (row, highlighted, new, marked); valid while _lines_drawn_for
-        # (widths, grouping, scroll, focus, theme, file names) stays the same.
-        self._lines: dict[tuple[TableRow, bool, bool, bool], Strip] = {}
+        # Drawn recording lines by (row, highlighted, new, marked, file names' version for the rows
+        # that show one); valid while _lines_drawn_for (widths, grouping, scroll, focus, theme)
+        # stays the same.
+        self._lines: dict[tuple[TableRow, bool, bool, bool, int], Strip] = {}
         self._lines_drawn_for: tuple = ()
         self._last_highlight: tuple[str, int] | None = None
+        self._virtual_size_timer: Timer | None = None  # a virtual size update put off
 
     # -- what the listing says -----------------------------------------------------------------------
 
@@ -275,10 +285,15 @@ class RecordingTable(ScrollView, can_focus=True):
         """Widen the natural column widths for these summaries (new or changed ones).
 
         Called with every batch while 100,000 rows load: what repeats (a test id, a model's
-        name) is measured once per batch."""
+        name) is measured once per batch, a test id once."""
         measured = self._measured
         view = self.view
-        test_ids = {summary.test_id: None for summary in summaries if summary.test_id}
+        seen = self._test_ids_measured
+        # (The copies of a tree repeat their test ids: each is measured once.)
+        test_ids = {summary.test_id: None for summary in summaries if summary.test_id not in seen}
+        test_ids.pop(None, None)
+        test_ids.pop("", None)
+        seen.update(test_ids)
         labels = set()
         names = set()
         bracketed = set()  # names with parameters: shown with "[…]"
@@ -300,7 +315,8 @@ class RecordingTable(ScrollView, can_focus=True):
                 self._file_width = max(self._file_width, file_width)
             elif self._files_measured:
                 self._measure_file(summary)
-        for offset, column in enumerate(COLUMNS[2:], start=2):
+        for offset in MEASURED:
+            column = COLUMNS[offset]
             if measured[offset] >= column.max_width:
                 continue  # as wide as it may get: nothing to measure
             measured[offset] = max(measured[offset], widest(set(map(column.value, summaries))))
@@ -353,11 +369,15 @@ class RecordingTable(ScrollView, can_focus=True):
             for offset, row in enumerate(rows):
                 self._index[row.key] = start + offset
         self._fit()  # the rows may now overflow: the scrollbar's room is kept from here on
-        self._update_virtual_size()
         # Rows appended below the screen change only the scrollbar (a widget of its own); the
         # lines are drawn again when new rows show (or the columns moved: `_fit`).
         if start <= round(self.scroll_y) + self.size.height:
+            self._update_virtual_size()
             self.refresh()
+        else:
+            # A new virtual size lays out (and draws) the whole screen again: while rows load
+            # below the screen, the scrollbar follows a few times a second, not every batch.
+            self._virtual_size_later()
         if start == 0:
             self._post_highlight()
 
@@ -409,7 +429,24 @@ class RecordingTable(ScrollView, can_focus=True):
         return _total(self._widths)
 
     def _update_virtual_size(self) -> None:
+        if self._virtual_size_timer is not None:
+            self._virtual_size_timer.stop()
+            self._virtual_size_timer = None
         self.virtual_size = Size(self.total_width, len(self.rows) + 1)
+
+    def _virtual_size_later(self) -> None:
+        if self._virtual_size_timer is None:
+            self._virtual_size_timer = self.set_timer(VIRTUAL_SIZE_DELAY, self._update_virtual_size)
+
+    def _sync_virtual_size(self) -> None:
+        """The virtual size now, if a later update is pending and the cursor is near its end
+        (scrolling to it would stop short). Not for every arrow key pressed while loading: each
+        update lays out the screen."""
+        if (
+            self._virtual_size_timer is not None
+            and self.cursor_row + self.size.height >= self.virtual_size.height
+        ):
+            self._update_virtual_size()
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit()
@@ -452,14 +489,17 @@ class RecordingTable(ScrollView, can_focus=True):
             base,
             self.has_focus,
             self.app.theme,
-            self.view.names.version,
             self.common_params.version,
         )
         if drawn_for != self._lines_drawn_for:
             self._lines.clear()
             self._lines_drawn_for = drawn_for
         path = summary.path
-        key = (row, index == self.cursor_row, path in self.new_paths, path == self.marked_path)
+        # A file name added elsewhere can change the labels of file names (`FileNames.version`),
+        # which only the rows that show one depend on: while 100,000 rows load, names shared by
+        # the copies of a tree keep coming, and the test-name rows on screen stay drawn.
+        names = self.view.names.version if self.grouped or not summary.test_id else 0
+        key = (row, index == self.cursor_row, path in self.new_paths, path == self.marked_path, names)
         strip = self._lines.get(key)
         if strip is None:
             if len(self._lines) >= LINE_CACHE:
@@ -614,6 +654,7 @@ class RecordingTable(ScrollView, can_focus=True):
         return max(1, self.scrollable_content_region.height - 1)
 
     def _scroll_cursor_into_view(self) -> None:
+        self._sync_virtual_size()
         top = round(self.scroll_y)
         if self.cursor_row < top:
             self.scroll_to(y=self.cursor_row, animate=False, immediate=True)

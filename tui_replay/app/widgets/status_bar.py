@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from time import monotonic
 
 from rich.text import Text
+from textual.timer import Timer
 from textual.widgets import Static
 
 
@@ -24,8 +26,37 @@ class BrowseStatus:
     follow: bool = False
 
 
+LOADING_UPDATE_SECONDS = 0.1  # while rows load, the line changes at most this often
+
+
 class StatusBar(Static):
+    _shown_at = 0.0
+    _pending: BrowseStatus | None = None
+    _pending_timer: Timer | None = None
+
     def show_status(self, status: BrowseStatus) -> None:
+        """Show `status`; while rows load, at most every LOADING_UPDATE_SECONDS (each update is a
+        frame, and batches of rows come faster): the latest then."""
+        now = monotonic()
+        if status.loading is not None and now - self._shown_at < LOADING_UPDATE_SECONDS:
+            self._pending = status
+            if self._pending_timer is None:
+                wait = LOADING_UPDATE_SECONDS - (now - self._shown_at)
+                self._pending_timer = self.set_timer(wait, self._show_pending)
+            return
+        self._show(status)
+
+    def _show_pending(self) -> None:
+        self._pending_timer = None
+        if self._pending is not None:
+            self._show(self._pending)
+
+    def _show(self, status: BrowseStatus) -> None:
+        self._pending = None
+        if self._pending_timer is not None:
+            self._pending_timer.stop()
+            self._pending_timer = None
+        self._shown_at = monotonic()
         text = Text(end="")
         so_far = " so far" if status.partial else ""
         if status.filtered:
