@@ -190,12 +190,19 @@ def _name(file: str) -> str:
 
 
 def _common_length(a: list[str], b: list[str]) -> int:
+    """How many items two lists share from their start."""
     count = 0
     for first, second in zip(a, b, strict=False):
         if first != second:
             break
         count += 1
     return count
+
+
+def _folder_label(folder: str, depth: int, short: str) -> str:
+    """A shared name's label: the nearest folder that differs (`agents/x.json`), with `…` for
+    the folders it shares with the others left out (`a/…/x.json`)."""
+    return f"{folder}/{short}" if depth == 1 else f"{folder}/…/{short}"
 
 
 class FileNames:
@@ -272,8 +279,7 @@ class FileNames:
         depth = 1 + max(_common_length(back, _folders_back(other)) for other in neighbours)
         if depth > len(back):
             return file
-        # The folder that differs; the ones it shares with the others left out.
-        return f"{back[depth - 1]}/{short}" if depth == 1 else f"{back[depth - 1]}/…/{short}"
+        return _folder_label(back[depth - 1], depth, short)
 
     @staticmethod
     def _label_by_scan(file: str, short: str, name: str, shared: list[str]) -> str:
@@ -287,7 +293,7 @@ class FileNames:
         folders = os.path.dirname(file).split("/")
         for depth in range(1, len(folders) + 1):
             if all(other[-depth:] != folders[-depth:] for other in others):
-                return f"{folders[-depth]}/{short}" if depth == 1 else f"{folders[-depth]}/…/{short}"
+                return _folder_label(folders[-depth], depth, short)
         return file
 
 
@@ -609,14 +615,13 @@ def widest_shared_label(names: FileNames, key: int, width: Callable[[str], int])
         return 0 if first is None else width(names.label(first))
     by_name: dict[str, list[tuple[list[str], str]]] = {}
     for file in files:
-        folders = os.path.dirname(file).split("/")
-        by_name.setdefault(os.path.basename(file), []).append((folders[::-1], file))
+        by_name.setdefault(_name(file), []).append((_folders_back(file), file))
     widest = 0
     for same_name in by_name.values():
         same_name.sort()
         shared_runs = [0] * len(same_name)
         for index in range(1, len(same_name)):
-            run = _common_run(same_name[index - 1][0], same_name[index][0])
+            run = _common_length(same_name[index - 1][0], same_name[index][0])
             shared_runs[index - 1] = max(shared_runs[index - 1], run)
             shared_runs[index] = max(shared_runs[index], run)
         for (backwards, file), run in zip(same_name, shared_runs, strict=True):
@@ -624,20 +629,8 @@ def widest_shared_label(names: FileNames, key: int, width: Callable[[str], int])
             if len(same_name) == 1:
                 label = short
             elif run < len(backwards):
-                depth = run + 1
-                folder = backwards[run]
-                label = f"{folder}/{short}" if depth == 1 else f"{folder}/…/{short}"
+                label = _folder_label(backwards[run], run + 1, short)
             else:
                 label = file
             widest = max(widest, width(label))
     return widest
-
-
-def _common_run(a: list[str], b: list[str]) -> int:
-    """How many items two lists share from their start."""
-    run = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        run += 1
-    return run
