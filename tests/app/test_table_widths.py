@@ -3,12 +3,12 @@ load), all of a shared name at once: the column still fits every label, however 
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import shutil
 
 import pytest
 from support import CORPUS, require_corpus
+
+from tui_replay.catalog import session as session_module
 
 from .helpers import SUBSET, make_app, wait_for, wait_loaded
 
@@ -16,7 +16,6 @@ COPIES = ("copy-a", "copy-b/nested")  # the same file names twice: labels name t
 # One more copy of one recording (with a test id) in a folder with a long name: the widest label.
 LONG_FOLDER = "a-folder-with-a-name-longer-than-any-other-in-the-tree"
 LONG_COPY = SUBSET[-1]
-LOADERS = ("tui_replay.app.screens.browse", "tui_replay.catalog.session")
 
 
 @pytest.fixture
@@ -34,20 +33,11 @@ def copied_subset(workdir):
     return root
 
 
-def _loading_modules() -> list:
-    modules = [importlib.import_module(name) for name in LOADERS if importlib.util.find_spec(name)]
-    found = [module for module in modules if hasattr(module, "FIRST_BATCH")]
-    assert found, "no module holds FIRST_BATCH"
-    return found
-
-
 @pytest.mark.parametrize("batch", [None, 2])
 async def test_grouped_file_names_fit_once_shown_however_the_rows_arrived(copied_subset, monkeypatch, batch):
     if batch is not None:
-        # The batch sizes live with the loading: the browse screen's, or a headless session's.
-        for module in _loading_modules():
-            monkeypatch.setattr(module, "FIRST_BATCH", batch)
-            monkeypatch.setattr(module, "BATCH_ROWS", batch)
+        monkeypatch.setattr(session_module, "FIRST_BATCH", batch)  # the batch sizes of the loading
+        monkeypatch.setattr(session_module, "BATCH_ROWS", batch)
     app = make_app()
     async with app.run_test(size=(220, 60)) as pilot:
         await wait_loaded(pilot)

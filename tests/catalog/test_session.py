@@ -34,6 +34,14 @@ def tree(tmp_path):
     return str(target)
 
 
+def _batch_sizes(monkeypatch, *, first: int, rows: int, most: int) -> None:
+    """Small batches, ended by their size alone (never by the time a batch took)."""
+    monkeypatch.setattr(session_module, "FIRST_BATCH", first)
+    monkeypatch.setattr(session_module, "BATCH_ROWS", rows)
+    monkeypatch.setattr(session_module, "MAX_BATCH_ROWS", most)
+    monkeypatch.setattr(session_module, "BATCH_SECONDS", 60.0)
+
+
 def _loaded(tree: str, tmp_path, **options) -> ListingSession:
     session = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1, **options)
     session.load_all()
@@ -41,10 +49,7 @@ def _loaded(tree: str, tmp_path, **options) -> ListingSession:
 
 
 def test_rows_come_in_batches_with_progress_and_the_last_one_finishes(tree, tmp_path, monkeypatch):
-    monkeypatch.setattr(session_module, "FIRST_BATCH", 3)
-    monkeypatch.setattr(session_module, "BATCH_ROWS", 20)
-    monkeypatch.setattr(session_module, "MAX_BATCH_ROWS", 20)
-    monkeypatch.setattr(session_module, "BATCH_SECONDS", 60.0)
+    _batch_sizes(monkeypatch, first=3, rows=20, most=20)
     session = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1)
     batches: list[LoadedBatch] = []
     seen: list[tuple[bool, tuple[int, int] | None, int]] = []
@@ -75,10 +80,7 @@ def test_rows_come_in_batches_with_progress_and_the_last_one_finishes(tree, tmp_
 
 
 def test_batches_grow_after_the_first_ones_so_loading_costs_the_ui_fewer_passes(tree, tmp_path, monkeypatch):
-    monkeypatch.setattr(session_module, "FIRST_BATCH", 3)
-    monkeypatch.setattr(session_module, "BATCH_ROWS", 10)
-    monkeypatch.setattr(session_module, "MAX_BATCH_ROWS", 40)
-    monkeypatch.setattr(session_module, "BATCH_SECONDS", 60.0)
+    _batch_sizes(monkeypatch, first=3, rows=10, most=40)
     session = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1)
     sizes: list[int] = []
     session.load(lambda batch: sizes.append(len(batch.summaries)))
