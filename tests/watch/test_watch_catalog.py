@@ -8,7 +8,7 @@ import os
 import time
 from pathlib import Path
 
-from watch_helpers import write_file
+from watch_helpers import count_walks, write_file
 
 from tui_replay.catalog.catalog import Catalog
 from tui_replay.catalog.watch import SUMMARY_CHUNK, Change, watch_catalog
@@ -249,21 +249,13 @@ async def test_the_os_watch_waits_for_quiet_and_settled_comes_after_the_start_up
     # A UI hands `quiet` (returns once the user pauses): the OS watch's set-up, which stalls the
     # loop, waits for it. `on_settled` comes once the watcher's state is built, before any walk
     # (the app freezes then, before the user types).
-    from tui_replay.catalog import watch
 
     write_file(tmp_path / "a.json", recording_bytes[0])
     known = listed(tmp_path)
     write_file(tmp_path / "new.json", recording_bytes[1])  # since the listing: the walk finds it
     old = time.time() - 60
     os.utime(tmp_path / "new.json", (old, old))
-    walks: list[str] = []
-    real_walk = watch._walk_folder
-
-    def counted_walk(folder, *args):
-        walks.append(folder)
-        return real_walk(folder, *args)
-
-    monkeypatch.setattr(watch, "_walk_folder", counted_walk)
+    walks = count_walks(monkeypatch)
     paused = asyncio.Event()
     settled: list[int] = []
 

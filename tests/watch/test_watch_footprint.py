@@ -8,9 +8,8 @@ import tracemalloc
 
 import watchfiles  # noqa: F401 (imported before measuring: the watcher imports it when it starts)
 from test_watch_catalog import MAX_SIZE, listed
-from watch_helpers import write_file
+from watch_helpers import count_walks, write_file
 
-from tui_replay.catalog import watch
 from tui_replay.catalog.watch import CatalogWatcher
 
 FILES = 3_000
@@ -36,14 +35,7 @@ async def test_start_walks_the_root_once_and_holds_little_per_file(tmp_path, rec
     _write_tree(tmp_path, recording_bytes)
     known = listed(tmp_path)
     assert len(known) == FILES
-    walks: list[str] = []
-    real_walk = watch._walk_folder
-
-    def counted_walk(folder, *args):
-        walks.append(folder)
-        return real_walk(folder, *args)
-
-    monkeypatch.setattr(watch, "_walk_folder", counted_walk)
+    walks = count_walks(monkeypatch)
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]

@@ -98,3 +98,18 @@ class WatchProcess:
             return ""
         assert self.proc.stderr is not None
         return self.proc.stderr.read().decode("utf-8", "replace")
+
+
+def count_walks(monkeypatch) -> list[str]:
+    """The folders the watcher walks from now on (a list that grows as it walks)."""
+    from tui_replay.catalog import watch
+
+    walks: list[str] = []
+    real_walk = watch._walk_folder
+
+    def counted_walk(folder, *args):
+        walks.append(folder)
+        return real_walk(folder, *args)
+
+    monkeypatch.setattr(watch, "_walk_folder", counted_walk)
+    return walks
