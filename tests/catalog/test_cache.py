@@ -243,6 +243,34 @@ def test_two_listings_at_once_both_succeed_and_agree(tree, tmp_path):
     assert len(_stored(cache_dir)) == 12
 
 
+def test_caches_opened_at_the_same_moment_on_a_new_folder_are_all_usable(tmp_path, monkeypatch):
+    """Processes starting together on a fresh cache: none may see our folder before its tag (and
+    refuse it), nor another's tables before its application id (and delete its database)."""
+    removed: list[str] = []
+    remove = SummaryCache._remove_database
+    monkeypatch.setattr(
+        SummaryCache, "_remove_database", lambda self: removed.append(self.path) or remove(self)
+    )
+    for attempt in range(20):
+        caches = [SummaryCache(str(tmp_path / f"cache-{attempt}")) for _ in range(6)]
+        start = threading.Barrier(len(caches))
+
+        def open_cache(cache: SummaryCache, start: threading.Barrier = start) -> None:
+            start.wait()
+            cache.connection()
+
+        threads = [threading.Thread(target=open_cache, args=(cache,)) for cache in caches]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        usable = [cache.usable for cache in caches]
+        for cache in caches:
+            cache.close()
+        assert usable == [True] * len(caches) and removed == [], attempt
+        assert sorted(os.listdir(tmp_path / f"cache-{attempt}")) == [CACHE_FOLDER]
+
+
 def test_a_locked_database_is_no_cache_for_the_run(tree, tmp_path, counted):
     cache_dir = tmp_path / "cache"
     _scan(tree, cache_dir)

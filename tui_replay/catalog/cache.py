@@ -55,7 +55,9 @@ import operator
 import os
 import queue
 import re
+import shutil
 import sqlite3
+import tempfile
 import threading
 import time
 import types
@@ -334,14 +336,11 @@ class SummaryCache:
 
     def _prepare_folder(self) -> bool:
         """Our tagged folder exists (created when missing); False when it cannot be ours."""
-        if os.path.isdir(self.cache_folder):
-            return _is_marked_folder(self.cache_folder)
-        try:
-            os.makedirs(self.cache_folder, exist_ok=True)
-            with contextlib.suppress(FileExistsError):
-                write_atomic(os.path.join(self.cache_folder, TAG_NAME), TAG_TEXT)
-        except OSError:
-            return False
+        if not os.path.isdir(self.cache_folder):
+            try:
+                _create_tagged_folder(self.cache_folder)
+            except OSError:
+                return False
         return _is_marked_folder(self.cache_folder)
 
     def _remove_database(self) -> None:
@@ -748,14 +747,21 @@ def _connect(path: str, *, create: bool) -> sqlite3.Connection:
         path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
     )
     try:
-        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        # One read transaction: another process creating the tables at this moment is seen
+        # before or after, never half (its tables without its application_id looked foreign,
+        # and a foreign database in our folder is deleted).
+        conn.execute("BEGIN")
+        try:
+            application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall()) if "meta" in tables else {}
+        finally:
+            if conn.in_transaction:  # some errors end it themselves
+                conn.execute("COMMIT")
         if tables and application_id != APPLICATION_ID:
             raise sqlite3.DatabaseError("not a tui-replay database")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
+        _use_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")  # WAL: a crash loses at most the last commit
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall()) if "meta" in tables else {}
         wanted = {
             "writer": WRITER,
             "version": __version__,
@@ -771,6 +777,21 @@ def _connect(path: str, *, create: bool) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the database to WAL. The switch needs the file to itself, and SQLite answers busy at
+    once, without its busy wait, while another connection opens it: retried up to the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
 
 
 def _reset(conn: sqlite3.Connection, meta: dict[str, str]) -> None:
@@ -960,6 +981,21 @@ def _trim(conn: sqlite3.Connection) -> None:
 def _is_marked_file(path: str) -> bool:
     with open(path, "rb") as handle:
         return handle.read(len(_MARKED_FILE_START)) == _MARKED_FILE_START
+
+
+def _create_tagged_folder(folder: str) -> None:
+    """Make the folder with its tag already inside, by one rename: a listing starting at the same
+    moment sees no folder or a tagged one, never an untagged one it would have to refuse."""
+    parent = os.path.dirname(folder)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(folder)}.", suffix=".tmp", dir=parent)
+    try:
+        write_atomic(os.path.join(staging, TAG_NAME), TAG_TEXT)
+        with contextlib.suppress(OSError):  # made meanwhile by another listing: checked by the caller
+            os.rename(staging, folder)
+    finally:
+        if os.path.isdir(staging):
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _is_marked_folder(folder: str) -> bool:
