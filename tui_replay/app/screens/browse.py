@@ -315,6 +315,9 @@ class BrowseScreen(Screen[None]):
         if not rows and self.summaries:
             table.empty_message = f"No recording matches the filter: {' '.join(self.view.query_text.split())}"
         table.set_rows(rows, keep=keep)
+        # The preview in the same frame as the rows: the table's Highlighted message reaches it
+        # a few hops later, after that frame, and a second frame follows (a filter keystroke).
+        self._show_preview(table.highlighted_row)
         self.refresh_status()
 
     def refresh_status(self) -> None:
@@ -411,10 +414,13 @@ class BrowseScreen(Screen[None]):
 
     @on(RecordingTable.Highlighted)
     def _preview(self, message: RecordingTable.Highlighted) -> None:
+        self._show_preview(message.row)
+
+    def _show_preview(self, row: TableRow | None) -> None:
         preview = self.query_one(RecordingPreview)
-        if message.row is None and self.summaries:
+        if row is None and self.summaries:
             preview.empty_message = "No recording matches the filter."
-        preview.show_row(message.row)
+        preview.show_row(row)
 
     @on(RecordingTable.Selected)
     def _selected(self, message: RecordingTable.Selected) -> None:
