@@ -8,6 +8,7 @@ the case where only the scrollbar's thumb moves.
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from textual.screen import Screen
 
@@ -151,3 +152,24 @@ async def test_a_filter_shows_the_preview_of_its_first_row_before_the_handler_re
         browse.apply_filter(letter)  # what a key typed in the filter box runs, no await in between
         assert browse.table.rows[0] is not first
         assert preview._row is browse.table.highlighted_row is browse.table.rows[0]
+
+
+async def test_the_garbage_collector_waits_from_a_filter_key_until_after_its_frame(
+    corpus_subset, monkeypatch
+):
+    from tui_replay.app.screens import browse as browse_module
+
+    monkeypatch.setattr(browse_module, "COLLECT_AFTER_KEY_SECONDS", 0.3)
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_loaded(pilot)
+        assert gc.isenabled()
+        await pilot.press("slash", "l")
+        assert not gc.isenabled()  # the key's frame is drawn with no collection in it
+        await asyncio.sleep(0.2)
+        await pilot.press("l")  # typed within the wait: it starts again
+        await asyncio.sleep(0.2)
+        assert not gc.isenabled()
+        await asyncio.sleep(0.25)
+        assert gc.isenabled()
+    assert gc.isenabled()
