@@ -14,7 +14,7 @@ from textual.screen import Screen
 
 from tui_replay.app.widgets.preview import RecordingPreview
 
-from .helpers import make_app, screen_text, wait_loaded
+from .helpers import make_app, screen_text, wait_for, wait_loaded
 
 SMALL = (150, 20)  # the table shows a few rows: most filters still overflow it
 
@@ -159,17 +159,50 @@ async def test_the_garbage_collector_waits_from_a_filter_key_until_after_its_fra
 ):
     from tui_replay.app.screens import browse as browse_module
 
-    monkeypatch.setattr(browse_module, "COLLECT_AFTER_KEY_SECONDS", 0.3)
+    monkeypatch.setattr(browse_module, "COLLECT_AFTER_KEY_SECONDS", 1.0)
     app = make_app()
     async with app.run_test(size=SMALL) as pilot:
         await wait_loaded(pilot)
         assert gc.isenabled()
         await pilot.press("slash", "l")
         assert not gc.isenabled()  # the key's frame is drawn with no collection in it
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.6)
         await pilot.press("l")  # typed within the wait: it starts again
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(0.6)  # past the first key's wait, within the second's
         assert not gc.isenabled()
-        await asyncio.sleep(0.25)
-        assert gc.isenabled()
+        await wait_for(pilot, gc.isenabled, timeout=3, what="the collector on again")
     assert gc.isenabled()
+
+
+async def test_a_filter_that_fits_the_table_hides_the_scrollbar_and_one_that_overflows_shows_it(
+    corpus_subset,
+):
+    """Where the scrollbar comes or goes the table is laid out as before (its width changes)."""
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_loaded(pilot)
+        table = app.browse.table
+        assert table.show_vertical_scrollbar
+        few = next(
+            name
+            for name in ("guard", "gemini", "anthropic", "batches")
+            if 0 < sum(name in key.lower() for key in _ids(app)) < table.size.height - 1
+        )
+        app.browse.set_filter(few)
+        await pilot.pause()
+        await pilot.pause()
+        assert 0 < len(table.rows) < table.size.height - 1
+        assert not table.show_vertical_scrollbar
+        assert table.virtual_size.height == len(table.rows) + 1
+        app.browse.set_filter("")
+        await pilot.pause()
+        await pilot.pause()
+        assert table.show_vertical_scrollbar
+        assert table.vertical_scrollbar.window_virtual_size == len(app.browse.summaries) + 1
+
+
+def _ids(app) -> list[str]:
+    """What a free word is looked for in, one string per recording."""
+    from tui_replay.catalog.filters import search_text
+
+    return [search_text(summary) for summary in app.browse.summaries.values()]
