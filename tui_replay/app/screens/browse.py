@@ -481,11 +481,11 @@ class BrowseScreen(Screen[None]):
         self._filtered_at = monotonic()
 
     def _no_collection_until_drawn(self) -> None:
-        """The garbage collector waits from a filter key until its frame is drawn: at 100,000
-        rows a collection takes 2-10 ms, a full one 10-30 ms right after loading (it walks what
-        the watcher made since), and the frame makes garbage enough to start one. A timer, not
-        `call_after_refresh`: that can run before the frame (when the screen is idle before the
-        table's repaint reaches it)."""
+        """The garbage collector waits from a filter key until its frame is drawn: the filter
+        and the frame make garbage enough to start a collection on many keys, and at 100,000
+        rows one took up to 26 ms inside a key (`bench/bench_app_filter.py`; a full one walks
+        what the watcher made since loading). A timer, not `call_after_refresh`: that can run
+        before the frame (when the screen is idle before the table's repaint reaches it)."""
         if self._collect_later is not None:  # keys typed in a row: the wait starts again
             self._collect_later.stop()
         elif gc.isenabled():

@@ -14,8 +14,8 @@ PLACEHOLDER = "filter: words, model:gpt-4o kind:chat has:tools has:citations sta
 
 class FilterInput(Input):
     """The filter box. Its width is set by the layout, never by what is typed: a key changes the
-    text's width (Input's `virtual_size`), which would lay out the whole screen, a frame costing
-    more than the key's own echo, before the filter runs (5-20 ms at 100,000 rows)."""
+    text's width (Input's `virtual_size`), which would lay out the whole screen before the filter
+    runs: at 100,000 rows a frame costing much more than the key's own echo."""
 
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
