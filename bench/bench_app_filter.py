@@ -96,7 +96,7 @@ async def ticker(gaps):
         await asyncio.sleep(0.005)
         now = time.perf_counter()
         if plain_passes == passes:
-            gaps["now"].append(now - last - 0.005)
+            gaps["now"].append((now - last - 0.005, now))
         last = now
 
 async def frame(app):
@@ -136,6 +136,7 @@ async def main():
         keys = list(TYPED) + ["backspace"] * len(TYPED)
         typed = ""
         latencies, plain, shown = [], [], []
+        windows = []  # (start, end) of each key's wait
         global typing, in_key, plain_passes
         typing = True
         for key in keys:
@@ -147,6 +148,7 @@ async def main():
                 await asyncio.sleep(0.0005)
             await frame(app)
             latencies.append(time.perf_counter() - start)
+            windows.append((start, time.perf_counter()))
             in_key = False
             shown.append(len(browse.table.rows))
             start = time.perf_counter()
@@ -163,6 +165,10 @@ async def main():
         rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         with open("/proc/self/statm") as statm:
             rss_now = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    stall, stall_end = max(gaps)
+    # The key whose wait the longest stall overlapped (None: it fell between keys).
+    stall_key = next((index for index, (start, end) in enumerate(windows)
+                      if start < stall_end and stall_end - stall - 0.005 < end), None)
     import tui_replay
     print(json.dumps({"code": os.path.dirname(os.path.dirname(tui_replay.__file__)),
                       "watch": watch,
@@ -171,7 +177,8 @@ async def main():
                       "rss_loaded": rss_loaded, "rss_peak": rss_peak, "rss_now": rss_now,
                       "gc_in_keys": [t for g, t, inside in collections if inside],
                       "full_gc": [t for g, t, inside in collections if g == 2],
-                      "stall": max(gaps), "stall_after": max(after_gaps)}))
+                      "stall": stall, "stall_key": stall_key,
+                      "stall_after": max(after_gaps)[0]}))
 
 asyncio.run(main())
 """
@@ -224,6 +231,14 @@ def summary(runs: list[dict]) -> dict:
     }
 
 
+def _key_label(keys: list[str], index: int) -> str:
+    """`p /gp`, `⌫ /gpt`: the key at `index` and the filter it leaves."""
+    typed = ""
+    for key in keys[: index + 1]:
+        typed = typed[:-1] if key == "backspace" else typed + key
+    return f"{'⌫' if keys[index] == 'backspace' else keys[index]} /{typed}"
+
+
 def report(runs: list[dict], base_import: float, warm_list: float) -> bool:
     figures = summary(runs)
     rows = runs[0]["rows"]
@@ -239,13 +254,11 @@ def report(runs: list[dict], base_import: float, warm_list: float) -> bool:
         f"{'key':>10} {'rows':>8} {'worst ms':>9} {'median ms':>10} {'plain filter ms':>16} "
         f"{'median/plain':>12}"
     )
-    typed = ""
-    for index, key in enumerate(keys):
-        typed = typed[:-1] if key == "backspace" else typed + key
+    for index in range(len(keys)):
         app_ms = max(run["latencies"][index] for run in runs) * 1000
         median_ms = statistics.median(run["latencies"][index] for run in runs) * 1000
         plain_ms = statistics.median(run["plain"][index] for run in runs) * 1000
-        label = f"{key} /{typed}" if key != "backspace" else f"⌫ /{typed}"
+        label = _key_label(keys, index)
         shown = runs[0]["shown"][index]
         print(
             f"{label:>10} {shown:>8,} {app_ms:>9.1f} {median_ms:>10.1f} {plain_ms:>16.1f} "
@@ -266,6 +279,14 @@ def report(runs: list[dict], base_import: float, warm_list: float) -> bool:
         + f"; inside a key's wait: {len(in_keys)}"
         + (f" (longest {max(in_keys) * 1000:.0f} ms)" if in_keys else "")
     )
+    for number, run in enumerate(runs, start=1):
+        worst = max(range(len(keys)), key=run["latencies"].__getitem__)
+        overlapped = run["stall_key"]
+        print(
+            f"round {number}: worst key {_key_label(keys, worst)} {run['latencies'][worst] * 1000:.1f} ms; "
+            f"longest stall {run['stall'] * 1000:.0f} ms, "
+            + ("between keys" if overlapped is None else f"during key {_key_label(keys, overlapped)}")
+        )
     stalls = [run["stall"] * 1000 for run in runs]
     after = [run["stall_after"] * 1000 for run in runs]
     print(
