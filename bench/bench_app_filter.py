@@ -13,12 +13,18 @@ is a fresh interpreter running the real app headless (`App.run_test`) with defau
   all rows     the table holds every row and a frame has been drawn since (target <= 2x the
                warm `list --json` of the same tree, measured in the same run)
   keystroke    `/gpt-4o` typed key by key, then cleared with backspaces: from the key
-               press until the table shows the new rows and a frame has been drawn
-               (target: worst <= 100 ms); keys are sent one at a time, as a person types
+               press until the table shows the new rows and a frame that drew them (the
+               table's lines from the new rows) has been drawn
+               (target: worst <= 100 ms); keys are sent one at a time, as a person types;
+               per key: the worst and the median over the rounds, and median / plain filter
   RSS          the app's peak resident memory after the typed filter (target <= 200 MB)
   stall        the event loop's longest stall from every row loaded to the last key's frame
                (a 5 ms ticker): the watcher's start-up (its OS watch set-up, its walk) falls
-               there, and the keys above, sent when the loop is free, need not land on it
+               there, and the keys above, sent when the loop is free, need not land on it;
+               and its longest stall in the 0.5 s after the last key: work the app puts off
+               until a key's frame is drawn (a garbage collection) lands there
+  collections  the garbage collector's runs while typing and 0.5 s after: full ones, and any
+               inside a key's wait
 
 --old DIR: a checkout of the code before a change (`git archive COMMIT | tar -x -C DIR`), run
 round for round beside this one on the same tree and cache (same cache format): each figure is
@@ -54,6 +60,7 @@ KEY_TARGET = 0.100
 RSS_TARGET_MB = 200
 NO_SLOWER = 1.10  # new/old, with --old
 TYPED = "gpt-4o"
+AFTER_LAST_KEY = 0.5  # seconds watched after the last key (the CHILD's figure of the same name)
 
 CHILD = r"""
 import asyncio, gc, json, os, resource, sys, time
@@ -64,30 +71,45 @@ from tui_replay.config import Config
 
 TYPED = sys.argv[2]
 
-collections = []  # (generation, seconds) of the collector's runs while keys are typed
+# (generation, seconds, in a key's window) of the collector's runs from the first key to
+# AFTER_LAST_KEY after the last: the app may put a collection off until a key's frame is drawn,
+# and what is put off must show.
+collections = []
+AFTER_LAST_KEY = 0.5
 
 def on_gc(phase, info):
     if phase == "start":
         on_gc.started = time.perf_counter()
     elif typing:
-        collections.append((info["generation"], time.perf_counter() - on_gc.started))
+        collections.append((info["generation"], time.perf_counter() - on_gc.started, in_key))
 
-typing = False
+typing = in_key = False
 gc.callbacks.append(on_gc)
 
 plain_passes = 0  # the baseline's passes run on the loop too: a gap holding one is not the app's
 
 async def ticker(gaps):
     # The event loop's stalls (what a key pressed at that moment would wait for on top of its
-    # own work): every 5 ms, how late the loop came back.
+    # own work): every 5 ms, how late the loop came back (into gaps["now"]).
     last = time.perf_counter()
     while True:
         passes = plain_passes
         await asyncio.sleep(0.005)
         now = time.perf_counter()
         if plain_passes == passes:
-            gaps.append(now - last - 0.005)
+            gaps["now"].append((now - last - 0.005, now))
         last = now
+
+from tui_replay.app.widgets.recording_table import RecordingTable
+
+drawn_rows = [None]  # the table's row list its last drawn line came from
+_render_line = RecordingTable.render_line
+
+def render_line(table, y):
+    drawn_rows[0] = table.rows
+    return _render_line(table, y)
+
+RecordingTable.render_line = render_line
 
 async def frame(app):
     drawn = asyncio.Event()
@@ -117,23 +139,33 @@ async def main():
         loaded = time.time() - spawned
         rss_loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         gaps = []
-        ticking = asyncio.ensure_future(ticker(gaps))
+        after_gaps = []  # after the last key's frame, for AFTER_LAST_KEY
+        gaps_now = {"now": gaps}
+        ticking = asyncio.ensure_future(ticker(gaps_now))
         summaries = list(browse.summaries.values())
         await pilot.press("slash")
         box = browse.query_one("#filter-input")
         keys = list(TYPED) + ["backspace"] * len(TYPED)
         typed = ""
         latencies, plain, shown = [], [], []
-        global typing, plain_passes
+        windows = []  # (start, end) of each key's wait
+        late_draws = 0  # frames after the filter that had not drawn the new rows yet
+        global typing, in_key, plain_passes
         typing = True
         for key in keys:
             typed = typed[:-1] if key == "backspace" else typed + key
+            in_key = True
             start = time.perf_counter()
             app.simulate_key(key)
             while box.value != typed or browse.query_text != typed:
                 await asyncio.sleep(0.0005)
             await frame(app)
+            while drawn_rows[0] is not browse.table.rows:  # that frame did not draw them yet
+                late_draws += 1
+                await frame(app)
             latencies.append(time.perf_counter() - start)
+            windows.append((start, time.perf_counter()))
+            in_key = False
             shown.append(len(browse.table.rows))
             start = time.perf_counter()
             expected = plain_filter(summaries, typed)
@@ -141,20 +173,28 @@ async def main():
             plain_passes += 1
             assert len(expected) == shown[-1], (typed, len(expected), shown[-1])
             await asyncio.sleep(0.15)  # a person's pace: the next key after the table is shown
+        gaps_now["now"] = after_gaps
+        await asyncio.sleep(AFTER_LAST_KEY)
         typing = False
         ticking.cancel()
         watch = browse.watch_state  # "on" unless it could not start
         rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         with open("/proc/self/statm") as statm:
             rss_now = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    stall, stall_end = max(gaps)
+    # The key whose wait the longest stall overlapped (None: it fell between keys).
+    stall_key = next((index for index, (start, end) in enumerate(windows)
+                      if start < stall_end and stall_end - stall - 0.005 < end), None)
     import tui_replay
     print(json.dumps({"code": os.path.dirname(os.path.dirname(tui_replay.__file__)),
                       "watch": watch,
                       "first": first, "loaded": loaded, "rows": len(summaries), "keys": keys,
                       "latencies": latencies, "plain": plain, "shown": shown,
                       "rss_loaded": rss_loaded, "rss_peak": rss_peak, "rss_now": rss_now,
-                      "full_gc": [t for g, t in collections if g == 2],
-                      "stall": max(gaps)}))
+                      "gc_in_keys": [t for g, t, inside in collections if inside],
+                      "full_gc": [t for g, t, inside in collections if g == 2],
+                      "stall": stall, "stall_key": stall_key, "late_draws": late_draws,
+                      "stall_after": max(after_gaps)[0]}))
 
 asyncio.run(main())
 """
@@ -207,6 +247,14 @@ def summary(runs: list[dict]) -> dict:
     }
 
 
+def _key_label(keys: list[str], index: int) -> str:
+    """`p /gp`, `⌫ /gpt`: the key at `index` and the filter it leaves."""
+    typed = ""
+    for key in keys[: index + 1]:
+        typed = typed[:-1] if key == "backspace" else typed + key
+    return f"{'⌫' if keys[index] == 'backspace' else keys[index]} /{typed}"
+
+
 def report(runs: list[dict], base_import: float, warm_list: float) -> bool:
     figures = summary(runs)
     rows = runs[0]["rows"]
@@ -218,15 +266,20 @@ def report(runs: list[dict], base_import: float, warm_list: float) -> bool:
         f"all {rows:,} rows in the table {figures['loaded']:.2f} s = "
         f"{figures['loaded'] / warm_list:.1f}x the warm `list --json` ({warm_list:.2f} s)"
     )
-    print(f"{'key':>10} {'rows':>8} {'app ms':>8} {'plain filter ms':>16} {'ratio':>6}")
-    typed = ""
-    for index, key in enumerate(keys):
-        typed = typed[:-1] if key == "backspace" else typed + key
+    print(
+        f"{'key':>10} {'rows':>8} {'worst ms':>9} {'median ms':>10} {'plain filter ms':>16} "
+        f"{'median/plain':>12}"
+    )
+    for index in range(len(keys)):
         app_ms = max(run["latencies"][index] for run in runs) * 1000
+        median_ms = statistics.median(run["latencies"][index] for run in runs) * 1000
         plain_ms = statistics.median(run["plain"][index] for run in runs) * 1000
-        label = f"{key} /{typed}" if key != "backspace" else f"⌫ /{typed}"
+        label = _key_label(keys, index)
         shown = runs[0]["shown"][index]
-        print(f"{label:>10} {shown:>8,} {app_ms:>8.1f} {plain_ms:>16.1f} {app_ms / plain_ms:>6.2f}")
+        print(
+            f"{label:>10} {shown:>8,} {app_ms:>9.1f} {median_ms:>10.1f} {plain_ms:>16.1f} "
+            f"{median_ms / plain_ms:>12.2f}"
+        )
     all_plain = [latency for run in runs for latency in run["plain"]]
     print(
         f"keystroke to table: median {figures['key_median'] * 1000:.1f} ms, worst "
@@ -235,14 +288,31 @@ def report(runs: list[dict], base_import: float, warm_list: float) -> bool:
         f"{figures['key_median'] / statistics.median(all_plain):.2f}"
     )
     full = [seconds for run in runs for seconds in run["full_gc"]]
+    in_keys = [seconds for run in runs for seconds in run["gc_in_keys"]]
     print(
-        f"full collections while typing: {len(full)}"
-        + (f", longest {max(full) * 1000:.0f} ms" if full else "")
+        f"collections from the first key to {AFTER_LAST_KEY} s after the last: {len(full)} full"
+        + (f" (longest {max(full) * 1000:.0f} ms)" if full else "")
+        + f"; inside a key's wait: {len(in_keys)}"
+        + (f" (longest {max(in_keys) * 1000:.0f} ms)" if in_keys else "")
     )
+    late = sum(run["late_draws"] for run in runs)
+    print(f"frames drawn after a key's filter without its rows (the wait goes on to the next): {late}")
+    for number, run in enumerate(runs, start=1):
+        worst = max(range(len(keys)), key=run["latencies"].__getitem__)
+        overlapped = run["stall_key"]
+        print(
+            f"round {number}: worst key {_key_label(keys, worst)} {run['latencies'][worst] * 1000:.1f} ms; "
+            f"longest stall {run['stall'] * 1000:.0f} ms, "
+            + ("between keys" if overlapped is None else f"during key {_key_label(keys, overlapped)}")
+        )
     stalls = [run["stall"] * 1000 for run in runs]
+    after = [run["stall_after"] * 1000 for run in runs]
     print(
         "longest event-loop stall from every row loaded to the last key's frame (a key pressed "
-        f"then waits this on top of its own work): {', '.join(f'{ms:.0f}' for ms in stalls)} ms"
+        f"then waits this on top of its own work): {', '.join(f'{ms:.0f}' for ms in stalls)} ms; "
+        f"in the {AFTER_LAST_KEY} s after the last key (what the app puts off lands there: the "
+        "collection a key's frame waited for, the watcher's set-up that waits for typing to pause): "
+        f"{', '.join(f'{ms:.0f}' for ms in after)} ms"
     )
     print(
         f"peak RSS {figures['rss']:.0f} MB ({figures['rss_loaded']:.0f} MB by the end of loading, "

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import gc
 import threading
 from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
@@ -61,6 +62,7 @@ FIRST_FRAME_WAIT = 0.5  # seconds the loader waits for the first rows to be draw
 DEBOUNCE_FROM = 20_000
 BURST_SECONDS = 0.05
 DEBOUNCE_SECONDS = 0.03
+COLLECT_AFTER_KEY_SECONDS = 0.2  # the garbage collector waits this long after a filter key
 # The watcher's OS watch set-up stalls the event loop (~0.3 s at 100,000 files): it waits for a
 # pause this long in the typing (a person's keys come 0.1-0.3 s apart), at most QUIET_AT_MOST.
 QUIET_SECONDS = 0.6
@@ -165,6 +167,7 @@ class BrowseScreen(Screen[None]):
         self._shown = 0
         self._typed: Timer | None = None  # the debounce of the filter box
         self._filtered_at = 0.0  # monotonic() when the last filter was applied
+        self._collect_later: Timer | None = None  # the garbage collector waits for a key's frame
         self._last_key = 0.0  # monotonic() of the last key typed (`_until_typing_pauses`)
 
     @property
@@ -315,6 +318,9 @@ class BrowseScreen(Screen[None]):
         if not rows and self.summaries:
             table.empty_message = f"No recording matches the filter: {' '.join(self.view.query_text.split())}"
         table.set_rows(rows, keep=keep)
+        # The preview in the same frame as the rows: the table's Highlighted message reaches it
+        # a few hops later, after that frame, and a second frame follows (a filter keystroke).
+        self._show_preview(table.highlighted_row)
         self.refresh_status()
 
     def refresh_status(self) -> None:
@@ -411,10 +417,13 @@ class BrowseScreen(Screen[None]):
 
     @on(RecordingTable.Highlighted)
     def _preview(self, message: RecordingTable.Highlighted) -> None:
+        self._show_preview(message.row)
+
+    def _show_preview(self, row: TableRow | None) -> None:
         preview = self.query_one(RecordingPreview)
-        if message.row is None and self.summaries:
+        if row is None and self.summaries:
             preview.empty_message = "No recording matches the filter."
-        preview.show_row(message.row)
+        preview.show_row(row)
 
     @on(RecordingTable.Selected)
     def _selected(self, message: RecordingTable.Selected) -> None:
@@ -467,8 +476,32 @@ class BrowseScreen(Screen[None]):
             self._typed = None
         if text != self.query_text:
             self.query_text = text
+            self._no_collection_until_drawn()
             self.filter_rows()
         self._filtered_at = monotonic()
+
+    def _no_collection_until_drawn(self) -> None:
+        """The garbage collector waits from a filter key until its frame is drawn: the filter
+        and the frame make garbage enough to start a collection on many keys, and at 100,000
+        rows one took up to 26 ms inside a key (`bench/bench_app_filter.py`; a full one walks
+        what the watcher made since loading). A timer, not `call_after_refresh`: that can run
+        before the frame (when the screen is idle before the table's repaint reaches it)."""
+        if self._collect_later is not None:  # keys typed in a row: the wait starts again
+            self._collect_later.stop()
+        elif gc.isenabled():
+            gc.disable()
+        else:
+            return  # paused by someone else, who enables it again
+        self._collect_later = self.set_timer(COLLECT_AFTER_KEY_SECONDS, self._collect_again)
+
+    def _collect_again(self) -> None:
+        if self._collect_later is not None:
+            self._collect_later.stop()
+            self._collect_later = None
+            gc.enable()
+
+    def on_unmount(self) -> None:
+        self._collect_again()  # (the app quit within the wait: the process goes on, e.g. tests)
 
     def set_filter(self, text: str) -> None:
         """Set the filter box (and so the filter) from code: the palette, tests."""

@@ -100,6 +100,8 @@ class RecordingPreview(Static):
     _row: TableRow | None = None
 
     def show_row(self, row: TableRow | None) -> None:
+        if row is not None and row is self._row:
+            return  # shown already (a filter shows it at once, the table's Highlighted follows)
         self._row = row
         if row is None:
             content = Text(self.empty_message, style="dim")
