@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 
 from textual import events
 
@@ -700,10 +701,22 @@ async def test_drawn_lines_are_reused_and_drawn_again_when_what_they_show_change
 async def test_the_status_bar_says_how_far_loading_is_and_that_counts_are_partial(corpus_subset, monkeypatch):
     """Until every row is in: files done of those found so far, counts `so far`, grouping
     `(partial)`; then the plain counts."""
+    from tui_replay.app.widgets import status_bar as status_bar_module
     from tui_replay.catalog import session as session_module
 
     monkeypatch.setattr(session_module, "FIRST_BATCH", 2)
     monkeypatch.setattr(session_module, "BATCH_ROWS", 2)
+    # Every status shown as it comes (the throttle has its own test), and the loading held
+    # until grouping is on: on a busy machine every row could be in before `set_grouped`.
+    monkeypatch.setattr(status_bar_module, "LOADING_UPDATE_SECONDS", 0)
+    grouped = threading.Event()
+    load = session_module.ListingSession.load
+
+    def load_once_grouped(session, *args, **kwargs):
+        grouped.wait(10)
+        load(session, *args, **kwargs)
+
+    monkeypatch.setattr(session_module.ListingSession, "load", load_once_grouped)
     shown: list[str] = []
     real = StatusBar.show_status
 
@@ -715,6 +728,7 @@ async def test_the_status_bar_says_how_far_loading_is_and_that_counts_are_partia
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         app.browse.set_grouped(True)
+        grouped.set()
         await wait_loaded(pilot)
         await pilot.pause()
         loading = [text for text in shown if "loading:" in text]
