@@ -98,9 +98,14 @@ class ListingSession:
         cache_dir: str | None = None,
         jobs: int | None = None,
         freeze_when_loaded: bool = False,
+        trust_cache: bool = False,
     ) -> None:
         self.roots = list(roots)
         self.catalog = Catalog(max_size=max_size, use_cache=use_cache, cache_dir=cache_dir, jobs=jobs)
+        # Loading takes the cached rows without a stat of each file (a second of 100,000 stats):
+        # then the caller must check them once loaded, by watching (the watcher's start-up walk
+        # compares every file with its row) or with `recheck`.
+        self.trust_cache = trust_cache and self.catalog.cache is not None
         self.view = ListingView()
         # `key:` tests the status read so far: the files are read on a thread (`read_keys`), never
         # by the filter on the caller's thread.
@@ -134,9 +139,11 @@ class ListingSession:
         catalog = self.catalog
         found = 0
 
+        catalog.trust_cache = self.trust_cache
+
         def counted() -> Iterator[Found]:
             nonlocal found
-            for item in iter_found(self.roots):
+            for item in iter_found(self.roots, with_stat=not self.trust_cache):
                 found += 1
                 yield item
 
@@ -190,6 +197,33 @@ class ListingSession:
         self.view.text_search = text_search
         if self.freeze_when_loaded:
             gc.freeze()
+
+    def recheck(self, listed: dict[str, Summary]) -> list[Change]:
+        """What differs between `listed` (a copy of `summaries`, made on the caller's thread) and
+        the files now: each file whose size or mtime is not its rows' is summarized again, files
+        new or gone are added or removed. On a thread, once rows were loaded on trust
+        (`trust_cache`) and no watcher checks them; apply the answer with `apply_changes`."""
+        from tui_replay.catalog.watch import ADDED, CHANGED, REMOVED, Change
+
+        by_file: dict[str, list[Summary]] = {}
+        for summary in listed.values():
+            by_file.setdefault(summary.file, []).append(summary)
+        changes: list[Change] = []
+        catalog = self.catalog
+        with catalog.lock:
+            for found in iter_found(self.roots):
+                st = found.stat
+                old = by_file.pop(found.path, None)
+                if st is None or (old and (old[0].size, old[0].mtime_ns) == (st.st_size, st.st_mtime_ns)):
+                    continue
+                fresh = {row.path: row for row in catalog.summarize_found(found)}
+                changes.extend(Change(REMOVED, row.path, row) for row in old or () if row.path not in fresh)
+                changes.extend(
+                    Change(CHANGED if path in listed else ADDED, path, row) for path, row in fresh.items()
+                )
+            catalog.save()
+        changes.extend(Change(REMOVED, row.path, row) for rows in by_file.values() for row in rows)
+        return changes
 
     def load_failed(self) -> None:
         """The loading thread died: what was loaded is what there is."""

@@ -154,7 +154,12 @@ class BrowseScreen(Screen[None]):
         self.roots = list(roots)
         self.config = config
         self.session = ListingSession(
-            self.roots, max_size=config.max_size, use_cache=use_cache, freeze_when_loaded=True
+            self.roots,
+            max_size=config.max_size,
+            use_cache=use_cache,
+            freeze_when_loaded=True,
+            # The watcher's start-up walk checks every row against its file: loading need not.
+            trust_cache=config.watch and _can_watch(),
         )
         self.query_text = ""  # the filter typed (it may wait for the index or the key status)
         self.watch_wanted = config.watch
@@ -254,6 +259,12 @@ class BrowseScreen(Screen[None]):
 
         self.session.load(post, cancelled=lambda: worker.is_cancelled)
 
+    @work(thread=True, exclusive=True, group="recheck", exit_on_error=False)
+    def recheck_rows(self, listed: dict[str, Summary]) -> None:
+        changes = self.session.recheck(listed)
+        if changes:
+            self.post_message(self.ChangesOnDisk(changes))
+
     @on(SummariesLoaded)
     def _add_batch(self, message: SummariesLoaded) -> None:
         batch = message.batch
@@ -279,6 +290,8 @@ class BrowseScreen(Screen[None]):
                 preview.show_row(None)
             if self.watch_wanted:
                 self.start_watching()
+            elif self.session.trust_cache:  # watching was turned off while loading: check once
+                self.recheck_rows(dict(self.summaries))
             if self.session.filter_incomplete():  # typed while loading: waits for every row
                 self.filter_rows()
         self.refresh_status()
@@ -765,3 +778,10 @@ class BrowseScreen(Screen[None]):
         self.apply_changes(changes)
         noun = "recording" if len(renamed) == 1 else "recordings"
         self.notify(f"Renamed {len(renamed)} {noun} to their expected names.", timeout=5, markup=False)
+
+
+def _can_watch() -> bool:
+    """watchfiles is installed (the watcher cannot start without it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("watchfiles") is not None
