@@ -218,6 +218,9 @@ class FileNames:
     def __init__(self) -> None:
         self._first: dict[int, str] = {}  # hash of a name -> the first file of that name
         self._shared: dict[int, list[str]] = {}  # hash of a name -> files, when several (sorted)
+        # hash of a name -> `_folders_back` of the last of its shared files: loading in scan
+        # order adds after it, and 32 copies of a tree share every name (one split a row saved).
+        self._last_back: dict[int, list[str]] = {}
         self.version = 0  # goes up whenever a label may have changed
 
     def add(self, file: str) -> None:
@@ -227,6 +230,7 @@ class FileNames:
         """`add` each of `files` (a loading batch: one call, not one a row)."""
         first_of = self._first
         shared_of = self._shared
+        last_back = self._last_back
         for file in files:
             key = hash(file[file.rfind("/") + 1 :])
             first = first_of.setdefault(key, file)
@@ -238,9 +242,12 @@ class FileNames:
             # A walk in scan order mostly adds after the last: one comparison, not a search
             # (and a file after the last is not in the list yet).
             back = _folders_back(file)
-            last = _folders_back(shared[-1])
+            last = last_back.get(key)
+            if last is None:
+                last = _folders_back(shared[-1])
             if back > last:
                 shared.append(file)
+                last_back[key] = back
             elif file in shared:
                 continue
             else:
@@ -249,6 +256,7 @@ class FileNames:
 
     def discard(self, file: str) -> None:
         key = hash(_name(file))
+        self._last_back.pop(key, None)  # (made again from the list when asked)
         shared = self._shared.get(key)
         if shared is not None:
             self.version += 1
