@@ -351,3 +351,22 @@ async def test_the_watcher_corrects_a_row_a_trusted_load_took_from_the_cache(tre
         await asyncio.wait_for(correction(), timeout=30)  # the watcher's start-up walk
     finally:
         stop.set()
+
+
+def test_an_app_load_collects_less_often_and_restores_the_thresholds(tree, tmp_path):
+    import gc
+
+    before = gc.get_threshold()
+    session = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1, freeze_when_loaded=True)
+    during: list[int] = []
+
+    def take(batch: LoadedBatch) -> None:
+        during.append(gc.get_threshold()[0])
+        session.add_batch(batch)
+
+    try:
+        session.load(take)
+    finally:
+        gc.unfreeze()  # (the test process goes on collecting normally)
+    assert during and min(during) >= session_module.LOADING_GC_THRESHOLD
+    assert gc.get_threshold() == before

@@ -42,6 +42,11 @@ BATCH_ROWS = 500
 # takes the UI thread only a few dozen ms (a key pressed while loading is answered).
 MAX_BATCH_ROWS = 2_000
 BATCH_SECONDS = 0.1
+# The first generation's threshold while an app loads (the default is 700): the rows all stay
+# (frozen after each batch), and collecting every 700 new objects walked each of them twice
+# (gens 0 and 1): 0.2 s of a cold 19,000-file load in-process, 0.04 s with this. At most this
+# many young objects wait for a collection.
+LOADING_GC_THRESHOLD = 20_000
 
 # What a filter waits for before it applies (`FilterOutcome.waits_for`).
 WAITS_FOR_LOADING = "loading"
@@ -136,10 +141,19 @@ class ListingSession:
         first after FIRST_BATCH rows, then every BATCH_ROWS, doubling up to MAX_BATCH_ROWS, or
         BATCH_SECONDS); the last batch has `finished` set, and the cache is saved after it. On
         a thread: `emit` posts the batch to the thread that calls `add_batch`."""
-        catalog = self.catalog
-        found = 0
+        thresholds = gc.get_threshold()
+        if self.freeze_when_loaded:
+            gc.set_threshold(max(thresholds[0], LOADING_GC_THRESHOLD), *thresholds[1:])
+        try:
+            self._load(emit, cancelled)
+        finally:
+            if self.freeze_when_loaded:
+                gc.set_threshold(*thresholds)
 
+    def _load(self, emit: Callable[[LoadedBatch], None], cancelled: Callable[[], bool]) -> None:
+        catalog = self.catalog
         catalog.trust_cache = self.trust_cache
+        found = 0
 
         def counted() -> Iterator[Found]:
             nonlocal found
