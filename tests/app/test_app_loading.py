@@ -1,0 +1,74 @@
+"""Loading with a warm cache: the app takes the stored rows without a stat of each file, and a
+file changed since it was cached still shows as it is now (the watcher's start-up walk, or one
+check pass when watching was turned off while loading)."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from tui_replay.catalog.catalog import Catalog
+from tui_replay.catalog.session import ListingSession
+
+from .helpers import make_app, wait_for, wait_loaded
+
+
+def _rewrite_model(path: str, old_model: str) -> None:
+    """A recording rewritten in place with another model name, with a later mtime."""
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    assert old_model in text
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(text.replace(old_model, "edited-model"))
+    later = os.stat(path).st_mtime_ns + 5_000_000_000
+    os.utime(path, ns=(later, later))
+
+
+def _cache_then_change(root: str) -> str:
+    """Fill the cache, then change one recording behind its back; returns its path."""
+    rows = Catalog().scan([root])
+    changed = next(row for row in rows if row.status == "ok" and row.model and row.interaction is None)
+    _rewrite_model(changed.path, changed.model)
+    return changed.path
+
+
+async def test_a_file_changed_since_it_was_cached_shows_as_it_is_now(corpus_subset):
+    path = _cache_then_change("recordings")
+    app = make_app(watch=True)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        assert browse.session.trust_cache  # loaded without a stat of each file
+        await wait_for(
+            pilot,
+            lambda: browse.summaries[path].model == "edited-model",
+            timeout=30,
+            what="the watcher's start-up walk to correct the row",
+        )
+        assert browse.table.rows[browse.table.index_of(path)].summary.model == "edited-model"
+
+
+async def test_watching_turned_off_while_loading_still_checks_the_rows_once(corpus_subset, monkeypatch):
+    path = _cache_then_change("recordings")
+    go_on = threading.Event()
+    load = ListingSession.load
+
+    def held_load(self, emit, cancelled=lambda: False):
+        go_on.wait(20)  # until the test has turned watching off
+        load(self, emit, cancelled)
+
+    monkeypatch.setattr(ListingSession, "load", held_load)
+    app = make_app(watch=True)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.press("w")  # watching off, before any row is loaded
+        assert not app.browse.watch_wanted
+        go_on.set()
+        await wait_loaded(pilot)
+        browse = app.browse
+        await wait_for(
+            pilot,
+            lambda: browse.summaries[path].model == "edited-model",
+            timeout=30,
+            what="the check pass to correct the row",
+        )
+        assert browse.watch_state == "off"
