@@ -357,7 +357,10 @@ class ListingView:
         # No map by path of texts or rows (~5 MB each at 100,000 rows): when the order is made
         # again, those of the summaries still listed are taken from the previous order.
         self._previous: tuple[list[Summary], list[str], list[TableRow]] | None = None
-        self._added_rows: dict[int, TableRow] = {}  # id(summary) -> row, for the last add()
+        # The last add()'s new summaries and their rows (`rows_for`), and id(summary) -> row
+        # for them, made if asked (`row_for`).
+        self._added: tuple[list[Summary], list[TableRow]] | None = None
+        self._added_rows: dict[int, TableRow] | None = None
         self._row_of: dict[int, TableRow] | None = None  # id(summary) -> row, made if asked
 
     # -- the summaries ---------------------------------------------------------------------------
@@ -379,7 +382,7 @@ class ListingView:
             listed[path] = summary
         self.names.add_all([summary.file for summary in fresh])
         self.errors += sum(1 for summary in fresh if summary.status == "error")
-        self._added_rows = {}
+        self._added = self._added_rows = None
         if replaced or self.sort_column is not None or self._order is None:
             self._drop_order()
             return None
@@ -388,9 +391,9 @@ class ListingView:
         self._texts.extend(map(search_text, fresh))
         rows = [TableRow(summary.path, summary) for summary in fresh]
         self._order_rows.extend(rows)
-        self._added_rows = {id(row.summary): row for row in rows}
+        self._added = (fresh, rows)
         if self._row_of is not None:
-            self._row_of.update(self._added_rows)
+            self._row_of.update((id(row.summary), row) for row in rows)
         self._recent.clear()  # the results of other queries miss the new rows
         if self._matched is None:  # no filter: every new row is shown
             return None if self.grouped else fresh
@@ -587,9 +590,18 @@ class ListingView:
                 rows.append(old_rows[index])
         return texts, rows
 
+    def rows_for(self, summaries: list[Summary]) -> list[TableRow]:
+        """`row_for` of each: at once for the very list `add` returned (a loading batch)."""
+        added = self._added
+        if added is not None and summaries is added[0]:
+            return list(added[1])
+        return [self.row_for(summary) for summary in summaries]
+
     def row_for(self, summary: Summary) -> TableRow:
         """The ungrouped row of a listed summary (the same object every time)."""
-        row = self._added_rows.get(id(summary))
+        if self._added_rows is None and self._added is not None:
+            self._added_rows = {id(row.summary): row for row in self._added[1]}
+        row = self._added_rows.get(id(summary)) if self._added_rows is not None else None
         if row is not None and row.summary is summary:
             return row
         self._sorted()

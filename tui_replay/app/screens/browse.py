@@ -275,7 +275,7 @@ class BrowseScreen(Screen[None]):
         if appended is not None:
             # Unsorted and ungrouped, new rows only go at the end: no rebuild of what is shown.
             self._shown += len(appended)
-            self.table.append_rows([self.view.row_for(summary) for summary in appended])
+            self.table.append_rows(self.view.rows_for(appended))
         elif batch.summaries or batch.finished:
             self.refresh_rows()
         if message.shown is not None:
