@@ -171,17 +171,18 @@ class ListingSession:
             for rows in files_rows:
                 if cancelled():
                     return
-                share_repeated_strings(rows)  # here, off the UI thread: the rows stay
                 batch.extend(rows)
                 files += 1
                 now = monotonic()
                 if len(batch) >= limit or now - last >= BATCH_SECONDS:
                     done += files
+                    share_repeated_strings(batch)  # here, off the UI thread: the rows stay
                     emit(LoadedBatch(batch, done, found, False, first))
                     limit = BATCH_ROWS if first else min(limit * 2, max(MAX_BATCH_ROWS, BATCH_ROWS))
                     batch, files, last, first = [], 0, monotonic(), False
         done += files
         with catalog.lock:  # the index pass (a `text:` filter typed now) waits for the save
+            share_repeated_strings(batch)
             emit(LoadedBatch(batch, done, found, True, first))
             catalog.save(self.roots)
 
