@@ -72,3 +72,24 @@ async def test_watching_turned_off_while_loading_still_checks_the_rows_once(corp
             what="the check pass to correct the row",
         )
         assert browse.watch_state == "off"
+
+
+async def test_a_watcher_that_fails_at_once_still_leaves_the_rows_checked(corpus_subset, monkeypatch):
+    path = _cache_then_change("recordings")
+
+    async def failing_watch(self, stop, quiet=None):
+        raise OSError("no watching here")
+        yield  # (an async generator, as the real one)
+
+    monkeypatch.setattr(ListingSession, "watch", failing_watch)
+    app = make_app(watch=True)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        await wait_for(pilot, lambda: browse.watch_state == "failed", what="the watcher's failure")
+        await wait_for(
+            pilot,
+            lambda: browse.summaries[path].model == "edited-model",
+            timeout=30,
+            what="the check pass to correct the row",
+        )

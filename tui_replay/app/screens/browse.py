@@ -259,6 +259,12 @@ class BrowseScreen(Screen[None]):
 
         self.session.load(post, cancelled=lambda: worker.is_cancelled)
 
+    def _check_trusted_rows(self) -> None:
+        """Rows loaded from the cache unchecked (`trust_cache`) that no watcher's start-up walk
+        will check: one pass compares every file with its row."""
+        if self.session.trust_cache and self.loaded:
+            self.recheck_rows(dict(self.summaries))
+
     @work(thread=True, exclusive=True, group="recheck", exit_on_error=False)
     def recheck_rows(self, listed: dict[str, Summary]) -> None:
         changes = self.session.recheck(listed)
@@ -290,8 +296,8 @@ class BrowseScreen(Screen[None]):
                 preview.show_row(None)
             if self.watch_wanted:
                 self.start_watching()
-            elif self.session.trust_cache:  # watching was turned off while loading: check once
-                self.recheck_rows(dict(self.summaries))
+            else:  # watching was turned off while loading
+                self._check_trusted_rows()
             if self.session.filter_incomplete():  # typed while loading: waits for every row
                 self.filter_rows()
         self.refresh_status()
@@ -305,6 +311,7 @@ class BrowseScreen(Screen[None]):
         if event.worker.group == "watch":
             self.watch_state = "failed"
             self.notify(f"Watching stopped: {reason}", severity="error", markup=False)
+            self._check_trusted_rows()  # (its start-up walk may not have run)
         elif event.worker.group == "index":
             self.session.index_done()
             self.query_one(FilterBar).show_note(None)
@@ -573,6 +580,7 @@ class BrowseScreen(Screen[None]):
             import tui_replay.catalog.watch  # noqa: F401  (its watchfiles may be missing)
         except ImportError:
             self.watch_state = "unavailable"
+            self._check_trusted_rows()
             return
         stop = asyncio.Event()
         self._stop_watch = stop
