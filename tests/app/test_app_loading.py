@@ -93,3 +93,19 @@ async def test_a_watcher_that_fails_at_once_still_leaves_the_rows_checked(corpus
             timeout=30,
             what="the check pass to correct the row",
         )
+
+
+async def test_without_a_watcher_one_check_pass_corrects_the_rows(corpus_subset):
+    path = _cache_then_change("recordings")
+    app = make_app(watch=False)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await wait_loaded(pilot)
+        browse = app.browse
+        assert browse.session.trust_cache
+        await wait_for(
+            pilot,
+            lambda: browse.summaries[path].model == "edited-model",
+            timeout=30,
+            what="the check pass to correct the row",
+        )
+        assert browse.watch_state == "off"

@@ -158,8 +158,9 @@ class BrowseScreen(Screen[None]):
             max_size=config.max_size,
             use_cache=use_cache,
             freeze_when_loaded=True,
-            # The watcher's start-up walk checks every row against its file: loading need not.
-            trust_cache=config.watch and _can_watch(),
+            # Loading need not stat each file: the watcher's start-up walk checks every row
+            # against its file, or without a watcher one pass does (`_check_trusted_rows`).
+            trust_cache=True,
         )
         self.query_text = ""  # the filter typed (it may wait for the index or the key status)
         self.watch_wanted = config.watch
@@ -267,7 +268,7 @@ class BrowseScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="recheck", exit_on_error=False)
     def recheck_rows(self, listed: dict[str, Summary]) -> None:
-        changes = self.session.recheck(listed)
+        changes = self.session.recheck(listed, yield_to_caller=True)
         if changes:
             self.post_message(self.ChangesOnDisk(changes))
 
@@ -296,7 +297,7 @@ class BrowseScreen(Screen[None]):
                 preview.show_row(None)
             if self.watch_wanted:
                 self.start_watching()
-            else:  # watching was turned off while loading
+            else:  # watching is off (or was turned off while loading)
                 self._check_trusted_rows()
             if self.session.filter_incomplete():  # typed while loading: waits for every row
                 self.filter_rows()
@@ -787,9 +788,3 @@ class BrowseScreen(Screen[None]):
         noun = "recording" if len(renamed) == 1 else "recordings"
         self.notify(f"Renamed {len(renamed)} {noun} to their expected names.", timeout=5, markup=False)
 
-
-def _can_watch() -> bool:
-    """watchfiles is installed (the watcher cannot start without it)."""
-    import importlib.util
-
-    return importlib.util.find_spec("watchfiles") is not None
