@@ -266,7 +266,8 @@ class BrowseScreen(Screen[None]):
         if self.session.trust_cache and self.loaded:
             self.recheck_rows(dict(self.summaries))
 
-    @work(thread=True, exclusive=True, group="recheck", exit_on_error=False)
+    # (A description given: Textual's own is made of the arguments' repr, 100,000 rows here.)
+    @work(thread=True, exclusive=True, group="recheck", exit_on_error=False, description="recheck_rows")
     def recheck_rows(self, listed: dict[str, Summary]) -> None:
         changes = self.session.recheck(listed, yield_to_caller=True)
         if changes:
