@@ -120,3 +120,21 @@ async def test_without_a_watcher_one_check_pass_corrects_the_rows(corpus_subset,
         assert browse.watch_state == "off"
     # Not Textual's description, the repr of every row (at 100,000 rows: 900 MB and a 1 s stall).
     assert "recheck_rows" in descriptions and max(map(len, descriptions)) < 200
+
+
+async def test_the_key_status_worker_is_described_in_a_few_words(corpus_subset, monkeypatch):
+    descriptions: list[str] = []
+    run_worker = BrowseScreen.run_worker
+
+    def recording_run_worker(self, *args, **kwargs):
+        descriptions.append(kwargs.get("description", ""))
+        return run_worker(self, *args, **kwargs)
+
+    monkeypatch.setattr(BrowseScreen, "run_worker", recording_run_worker)
+    app = make_app()
+    async with app.run_test(size=(160, 30)) as pilot:
+        await wait_loaded(pilot)
+        app.browse.set_filter("key:current")
+        await wait_for(pilot, lambda: "read_keys" in descriptions, what="the key status worker")
+    # Not the repr of every row it reads (100,000 of them: 900 MB and a second's stall).
+    assert max(map(len, descriptions)) < 200

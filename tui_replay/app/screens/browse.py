@@ -400,7 +400,7 @@ class BrowseScreen(Screen[None]):
         self.query_one(FilterBar).show_note(None)
         self.filter_rows()  # the filter typed by now
 
-    @work(thread=True, group="keys", exit_on_error=False)
+    @work(thread=True, group="keys", exit_on_error=False, description="read_keys")  # (see recheck_rows)
     def read_keys(self, summaries: list[Summary]) -> None:
         worker = get_current_worker()
 
@@ -788,4 +788,3 @@ class BrowseScreen(Screen[None]):
         self.apply_changes(changes)
         noun = "recording" if len(renamed) == 1 else "recordings"
         self.notify(f"Renamed {len(renamed)} {noun} to their expected names.", timeout=5, markup=False)
-
