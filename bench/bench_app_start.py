@@ -1,7 +1,7 @@
 """App start to first rows and to every row, cold and warm cache, against a baseline.
 
     .venv/bin/python bench/bench_app_start.py [--files 3000] [--mb 80] [--rounds 3]
-        [--real DIR | --tree DIR] [--warm-only] [--cache DIR] [--old DIR]
+        [--real DIR | --tree DIR] [--warm-only | --cold-rounds N] [--cache DIR] [--old DIR]
 
 Copies the real tree (--real, or $TUI_REPLAY_BENCH_REAL) or replicates the vendored corpus
 (bench/corpus.py) into a temporary tree; --tree uses an existing tree as it is. Each
@@ -114,6 +114,12 @@ def main() -> int:
         help="skip the cold runs (each costs minutes at 100,000 files): the warm verdict only",
     )
     parser.add_argument(
+        "--cold-rounds",
+        type=int,
+        help="cold runs (a cold `list --json` and a cold app) in this many of the rounds only, "
+        "the first ones (default: every round; at 100,000 files one is enough)",
+    )
+    parser.add_argument(
         "--cache", type=Path, help="the warm cache folder to use (filled by the first run if empty)"
     )
     parser.add_argument(
@@ -123,6 +129,7 @@ def main() -> int:
         "round for round, and the ratio new/old is printed",
     )
     args = parser.parse_args()
+    cold_rounds = 0 if args.warm_only else args.rounds if args.cold_rounds is None else args.cold_rounds
 
     with work_folder("tui-replay-bench-app-") as work:
         if args.tree:
@@ -146,10 +153,11 @@ def main() -> int:
         for round_number in range(args.rounds):
             rows["baseline_import"].append(textual_import_time())
             rows["baseline_read"].append(read_pass(tree))
-            if not args.warm_only:
+            cold = round_number < cold_rounds
+            if cold:
                 rows["list_cold"].append(list_json(tree, work / f"cache-list-{round_number}"))
             rows["list_warm"].append(list_json(tree, warm_cache))
-            if not args.warm_only:
+            if cold:
                 rows["cold"].append(run_child(tree, files, work / f"cache-cold-{round_number}"))
             rows["warm"].append(run_child(tree, files, warm_cache))
             if args.old:
@@ -162,12 +170,14 @@ def main() -> int:
         base_read = median(rows["baseline_read"])
         print(f"baseline: python -c 'import textual.app'  {base_import:.3f} s")
         print(f"baseline: read + orjson.loads of every file {base_read:.3f} s")
-        states = ("warm",) if args.warm_only else ("cold", "warm")
+        states = ("cold", "warm") if cold_rounds else ("warm",)
         base_list = {name: median(rows[f"list_{name}"]) for name in states}
         said = ", ".join(f"{name} cache {base_list[name]:.3f} s" for name in states)
         print(f"baseline: tui-replay list --json, {said}")
-        if args.warm_only:
+        if not cold_rounds:
             print("cold runs skipped (--warm-only): no cold verdict")
+        elif cold_rounds < args.rounds:
+            print(f"cold runs in {cold_rounds} of the {args.rounds} rounds (--cold-rounds)")
         ok = True
         for name in states:
             first = median([run["first"] for run in rows[name]])

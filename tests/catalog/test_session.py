@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 import shutil
 
 import pytest
@@ -270,3 +271,102 @@ async def test_an_app_session_freezes_again_once_the_watcher_has_settled(tree, t
         stop.set()
         await asyncio.wait_for(task, timeout=10)
         gc.unfreeze()  # (the test process goes on collecting normally)
+
+
+def _rewrite_model(path: str, old_model: str) -> None:
+    """Rewrite a recording in place with another model name (and a later mtime)."""
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    assert old_model in text
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(text.replace(old_model, "edited-model"))
+    later = os.stat(path).st_mtime_ns + 5_000_000_000
+    os.utime(path, ns=(later, later))
+
+
+def _a_plain_recording(session: ListingSession) -> tuple[str, str]:
+    return next(
+        (path, summary.model)
+        for path, summary in session.summaries.items()
+        if summary.status == "ok" and summary.model and summary.interaction is None
+    )
+
+
+def test_a_trusted_load_lists_what_a_checked_one_does_when_nothing_changed(tree, tmp_path):
+    checked = _loaded(tree, tmp_path)  # (fills the cache)
+    trusted = _loaded(tree, tmp_path, trust_cache=True)
+    assert list(trusted.summaries) == list(checked.summaries)
+    assert list(trusted.summaries.values()) == list(checked.summaries.values())
+
+
+def test_a_trusted_load_reads_what_the_cache_lacks_and_stores_it(tree, tmp_path, monkeypatch):
+    first = _loaded(tree, tmp_path, trust_cache=True)  # an empty cache: every file read
+    assert first.summaries and all(summary.mtime_ns for summary in first.summaries.values())
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("read again: the first load did not store its rows")
+
+    monkeypatch.setattr(Catalog, "read_rows", no_reading)
+    second = _loaded(tree, tmp_path, trust_cache=True)
+    assert list(second.summaries.values()) == list(first.summaries.values())
+
+
+def test_recheck_finds_what_changed_since_a_trusted_load(tree, tmp_path):
+    path, model = _a_plain_recording(_loaded(tree, tmp_path))
+    _rewrite_model(path, model)  # after the cache was filled: its row there is stale
+    session = _loaded(tree, tmp_path, trust_cache=True)
+    assert session.summaries[path].model == model  # taken on trust, unchecked so far
+    gone = next(other for other in session.summaries if other != path and "#" not in other)
+    os.remove(gone)
+    added = f"{tree}/added.json"
+    shutil.copyfile(path, added)
+
+    changes = session.recheck(dict(session.summaries))
+
+    assert {(change.event, change.path) for change in changes} == {
+        ("changed", path),
+        ("removed", gone),
+        ("added", added),
+    }
+    session.apply_changes(changes)
+    assert session.summaries[path].model == "edited-model"
+    assert gone not in session.summaries and session.summaries[added].model == "edited-model"
+    assert session.recheck(dict(session.summaries)) == []  # now as on disk
+
+
+async def test_the_watcher_corrects_a_row_a_trusted_load_took_from_the_cache(tree, tmp_path):
+    path, model = _a_plain_recording(_loaded(tree, tmp_path))
+    _rewrite_model(path, model)
+    session = _loaded(tree, tmp_path, trust_cache=True)
+    assert session.summaries[path].model == model
+    stop = asyncio.Event()
+
+    async def correction():
+        async for batch in session.watch(stop):
+            session.apply_changes(batch)
+            if session.summaries[path].model == "edited-model":
+                return
+
+    try:
+        await asyncio.wait_for(correction(), timeout=30)  # the watcher's start-up walk
+    finally:
+        stop.set()
+
+
+def test_an_app_load_collects_less_often_and_restores_the_thresholds(tree, tmp_path):
+    import gc
+
+    before = gc.get_threshold()
+    session = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1, freeze_when_loaded=True)
+    during: list[int] = []
+
+    def take(batch: LoadedBatch) -> None:
+        during.append(gc.get_threshold()[0])
+        session.add_batch(batch)
+
+    try:
+        session.load(take)
+    finally:
+        gc.unfreeze()  # (the test process goes on collecting normally)
+    assert during and min(during) >= session_module.LOADING_GC_THRESHOLD
+    assert gc.get_threshold() == before

@@ -47,3 +47,21 @@ def test_rows_are_made_once_and_kept_through_sorts_removals_and_replacements():
     assert [row.key for row in view.rows()] == [replaced.path]
     view.set_query("gpt-4o")
     assert len(view.rows()) == 28
+
+
+def test_rows_for_a_loading_batch_are_the_rows_row_for_gives():
+    view = ListingView()
+    view.rows()
+    first = view.add([_summary(index) for index in range(10)])
+    assert first is not None
+    first_rows = view.rows_for(first)
+    second = view.add([_summary(index) for index in range(10, 20)])
+    assert second is not None
+    second_rows = view.rows_for(second)
+    # The very rows row_for gives (one object per summary), for this batch and the one before.
+    assert all(row is view.row_for(summary) for row, summary in zip(second_rows, second, strict=True))
+    assert all(row is view.row_for(summary) for row, summary in zip(first_rows, first, strict=True))
+    assert view.rows() == first_rows + second_rows
+    # Any other list of listed summaries: each looked up.
+    some = [second[3], first[1]]
+    assert view.rows_for(some) == [view.row_for(summary) for summary in some]

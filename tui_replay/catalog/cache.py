@@ -367,10 +367,17 @@ class SummaryCache:
         return None if found is None else found[0]
 
     def lookup(
-        self, abs_path: str, size: int, mtime_ns: int, display_path: str, *, in_scan: bool = False
+        self,
+        abs_path: str,
+        size: int | None,
+        mtime_ns: int | None,
+        display_path: str,
+        *,
+        in_scan: bool = False,
     ) -> tuple[list[Summary], bool] | None:
         """The file's rows if stored for this size and mtime_ns, and whether the full-text index
-        holds what they say; else None.
+        holds what they say; else None. `size` None: the rows as stored, whatever the file's
+        size and mtime now (the caller checks them later: `Catalog.trust_cache`).
 
         `in_scan`: the file comes from a folder scan, in its order (the folder is streamed).
         """
@@ -398,7 +405,7 @@ class SummaryCache:
         except sqlite3.Error as exc:
             self._failed(exc)
             return None
-        if stored is None or stored[2] != size or stored[3] != mtime_ns:
+        if stored is None or (size is not None and (stored[2] != size or stored[3] != mtime_ns)):
             return None
         rows = decode_rows(stored[4], display_path)
         if rows is None:

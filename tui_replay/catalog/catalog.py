@@ -65,6 +65,10 @@ class Catalog:
         # Index what the rows say as they are summarized (set by the first `text:` query: a
         # plain listing neither extracts the text nor writes the index).
         self.index_texts = False
+        # A found file without a stat (`iter_found(with_stat=False)`) takes its stored rows as
+        # they are: the caller checks every file's size and mtime later (the app's watcher
+        # walks the tree once it starts), so a listing need not stat 100,000 files first.
+        self.trust_cache = False
         self._index_ready = False  # the index pass over the listed roots is done
         # Rows summarized since index_texts was set that are not in the index (unstorable, or
         # the cache failed).
@@ -137,7 +141,7 @@ class Catalog:
         if found.problem is not None:
             return [error_summary(found.path, found.problem)]
         if st is None:  # scanned without stat: the reader refuses what is too big before reading
-            return None
+            return self._trusted_rows(found) if self.trust_cache else None
         if st.st_size > self.max_size:
             from tui_replay.recording.load import format_size
 
@@ -154,7 +158,24 @@ class Catalog:
             return None
         rows, indexed = cached
         if self.index_texts and not indexed:
-            self._index_file(found.path, abs_path, st, len(rows))
+            self._index_file(found.path, abs_path, (st.st_size, st.st_mtime_ns), len(rows))
+        return rows
+
+    def _trusted_rows(self, found: Found) -> list[Summary] | None:
+        """A file's stored rows, unchecked against the file (`trust_cache`); None: read it."""
+        cache = self.cache
+        if cache is None or not cache.usable:
+            return None
+        abs_path = found.abs_path or os.path.abspath(found.path)
+        in_scan = bool(found.root) and not found.explicit
+        cached = cache.lookup(abs_path, None, None, found.path, in_scan=in_scan)
+        if cached is None:
+            return None
+        rows, indexed = cached
+        if not rows or rows[0].size > self.max_size:  # (the limit may be lower than when stored)
+            return None
+        if self.index_texts and not indexed:
+            self._index_file(found.path, abs_path, (rows[0].size, rows[0].mtime_ns), len(rows))
         return rows
 
     def read_rows(self, found: Found) -> list[Summary]:
@@ -168,9 +189,15 @@ class Catalog:
     def store_rows(self, found: Found, rows: list[Summary], texts: list[str] | None) -> list[Summary]:
         """Keep the rows just read in the cache (and their texts in the index); returns them."""
         cache, st = self.cache, found.stat
-        if cache is None or not cache.usable or st is None:
+        if cache is None or not cache.usable:
             return rows
+        if st is None and not rows:  # scanned without stat (`trust_cache`): a YAML file, no cassette
+            try:
+                st = os.stat(found.path)
+            except OSError:
+                return rows
         abs_path = found.abs_path or os.path.abspath(found.path)
+        # (The rows carry the size and mtime the reader saw: without stat, those are stored.)
         size, mtime_ns = (rows[0].size, rows[0].mtime_ns) if rows else (st.st_size, st.st_mtime_ns)
         # (Not stored: a file that could not be read.)
         if mtime_ns and size <= self.max_size and cache.put_rows(abs_path, rows, size, mtime_ns, texts):
@@ -178,13 +205,14 @@ class Catalog:
         self.unindexed += sum(row.status == "ok" for row in rows)  # (an error row never matches `text:`)
         return rows
 
-    def _index_file(self, path: str, abs_path: str, st: os.stat_result, count: int) -> None:
-        """Index a stored file (its rows are cached): read for its text alone, not summarized."""
+    def _index_file(self, path: str, abs_path: str, stored: tuple[int, int], count: int) -> None:
+        """Index a stored file (its rows are cached for `stored`, its size and mtime): read for
+        its text alone, not summarized."""
         from tui_replay.catalog.parallel import file_texts
 
         assert self.cache is not None
         texts, size, mtime_ns = file_texts(path, self.max_size)
-        same = (size, mtime_ns) == (st.st_size, st.st_mtime_ns) and len(texts) == count
+        same = (size, mtime_ns) == stored and len(texts) == count
         if not (same and self.cache.put_texts(abs_path, size, mtime_ns, texts)):
             self.unindexed += count  # changed since, or not storable: searched by reading it
 

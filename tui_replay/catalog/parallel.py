@@ -15,10 +15,12 @@ itself: milliseconds instead of ~0.25 s, so they can take over after a few files
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import sys
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, TextIO
 
 from tui_replay.recording.model import RecordingError, Summary
 
@@ -154,6 +156,8 @@ class SummaryPool:
         else:
             context = multiprocessing.get_context("forkserver")
             _preload(context)
+            if not prepare_workers():  # (running already, unless no `prepare_workers` came first)
+                raise OSError("no forkserver")
         self.forked = fork
         self.jobs = jobs
         self.max_size = max_size
@@ -203,10 +207,50 @@ def prepare_workers() -> bool:
         from multiprocessing import forkserver
 
         _preload(multiprocessing.get_context("forkserver"))
-        forkserver.ensure_running()
+        with _stderr_with_fileno():
+            forkserver.ensure_running()
     except (OSError, ImportError, ValueError, NotImplementedError):
         return False
     return True
+
+
+class _StderrWithFileno:
+    """`sys.stderr` while the forkserver starts: writes go to the stream in place, and its file
+    descriptor is the process's real standard error. Multiprocessing's resource tracker, started
+    first, hands `sys.stderr.fileno()` to its process, and Textual's print capture says -1: the
+    start failed ("bad value(s) in fds_to_keep"), so the app read every file in one process."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def fileno(self) -> int:
+        return 2
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _stderr_with_fileno() -> Iterator[None]:
+    stream = sys.stderr
+    try:
+        usable = stream.fileno() >= 0
+    except (AttributeError, OSError, ValueError):
+        usable = stream is None
+    if usable:
+        yield
+        return
+    sys.stderr = _StderrWithFileno(stream)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stderr = stream
 
 
 def start_pool(jobs: int, max_size: int) -> SummaryPool | None:

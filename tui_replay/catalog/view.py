@@ -218,6 +218,9 @@ class FileNames:
     def __init__(self) -> None:
         self._first: dict[int, str] = {}  # hash of a name -> the first file of that name
         self._shared: dict[int, list[str]] = {}  # hash of a name -> files, when several (sorted)
+        # hash of a name -> `_folders_back` of the last of its shared files: loading in scan
+        # order adds after it, and 32 copies of a tree share every name (one split a row saved).
+        self._last_back: dict[int, list[str]] = {}
         self.version = 0  # goes up whenever a label may have changed
 
     def add(self, file: str) -> None:
@@ -227,6 +230,7 @@ class FileNames:
         """`add` each of `files` (a loading batch: one call, not one a row)."""
         first_of = self._first
         shared_of = self._shared
+        last_back = self._last_back
         for file in files:
             key = hash(file[file.rfind("/") + 1 :])
             first = first_of.setdefault(key, file)
@@ -238,9 +242,12 @@ class FileNames:
             # A walk in scan order mostly adds after the last: one comparison, not a search
             # (and a file after the last is not in the list yet).
             back = _folders_back(file)
-            last = _folders_back(shared[-1])
+            last = last_back.get(key)
+            if last is None:
+                last = _folders_back(shared[-1])
             if back > last:
                 shared.append(file)
+                last_back[key] = back
             elif file in shared:
                 continue
             else:
@@ -249,6 +256,7 @@ class FileNames:
 
     def discard(self, file: str) -> None:
         key = hash(_name(file))
+        self._last_back.pop(key, None)  # (made again from the list when asked)
         shared = self._shared.get(key)
         if shared is not None:
             self.version += 1
@@ -349,7 +357,10 @@ class ListingView:
         # No map by path of texts or rows (~5 MB each at 100,000 rows): when the order is made
         # again, those of the summaries still listed are taken from the previous order.
         self._previous: tuple[list[Summary], list[str], list[TableRow]] | None = None
-        self._added_rows: dict[int, TableRow] = {}  # id(summary) -> row, for the last add()
+        # The last add()'s new summaries and their rows (`rows_for`), and id(summary) -> row
+        # for them, made if asked (`row_for`).
+        self._added: tuple[list[Summary], list[TableRow]] | None = None
+        self._added_rows: dict[int, TableRow] | None = None
         self._row_of: dict[int, TableRow] | None = None  # id(summary) -> row, made if asked
 
     # -- the summaries ---------------------------------------------------------------------------
@@ -371,7 +382,7 @@ class ListingView:
             listed[path] = summary
         self.names.add_all([summary.file for summary in fresh])
         self.errors += sum(1 for summary in fresh if summary.status == "error")
-        self._added_rows = {}
+        self._added = self._added_rows = None
         if replaced or self.sort_column is not None or self._order is None:
             self._drop_order()
             return None
@@ -380,9 +391,9 @@ class ListingView:
         self._texts.extend(map(search_text, fresh))
         rows = [TableRow(summary.path, summary) for summary in fresh]
         self._order_rows.extend(rows)
-        self._added_rows = {id(row.summary): row for row in rows}
+        self._added = (fresh, rows)
         if self._row_of is not None:
-            self._row_of.update(self._added_rows)
+            self._row_of.update((id(row.summary), row) for row in rows)
         self._recent.clear()  # the results of other queries miss the new rows
         if self._matched is None:  # no filter: every new row is shown
             return None if self.grouped else fresh
@@ -579,9 +590,18 @@ class ListingView:
                 rows.append(old_rows[index])
         return texts, rows
 
+    def rows_for(self, summaries: list[Summary]) -> list[TableRow]:
+        """`row_for` of each: at once for the very list `add` returned (a loading batch)."""
+        added = self._added
+        if added is not None and summaries is added[0]:
+            return list(added[1])
+        return [self.row_for(summary) for summary in summaries]
+
     def row_for(self, summary: Summary) -> TableRow:
         """The ungrouped row of a listed summary (the same object every time)."""
-        row = self._added_rows.get(id(summary))
+        if self._added_rows is None and self._added is not None:
+            self._added_rows = {id(row.summary): row for row in self._added[1]}
+        row = self._added_rows.get(id(summary)) if self._added_rows is not None else None
         if row is not None and row.summary is summary:
             return row
         self._sorted()

@@ -156,7 +156,13 @@ class BrowseScreen(Screen[None]):
         self.roots = list(roots)
         self.config = config
         self.session = ListingSession(
-            self.roots, max_size=config.max_size, use_cache=use_cache, freeze_when_loaded=True
+            self.roots,
+            max_size=config.max_size,
+            use_cache=use_cache,
+            freeze_when_loaded=True,
+            # Loading need not stat each file: the watcher's start-up walk checks every row
+            # against its file, or without a watcher one pass does (`_check_trusted_rows`).
+            trust_cache=True,
         )
         self.query_text = ""  # the filter typed (it may wait for the index or the key status)
         self.watch_wanted = config.watch
@@ -257,6 +263,19 @@ class BrowseScreen(Screen[None]):
 
         self.session.load(post, cancelled=lambda: worker.is_cancelled)
 
+    def _check_trusted_rows(self) -> None:
+        """Rows loaded from the cache unchecked (`trust_cache`) that no watcher's start-up walk
+        will check: one pass compares every file with its row."""
+        if self.session.trust_cache and self.loaded:
+            self.recheck_rows(dict(self.summaries))
+
+    # (A description given: Textual's own is made of the arguments' repr, 100,000 rows here.)
+    @work(thread=True, exclusive=True, group="recheck", exit_on_error=False, description="recheck_rows")
+    def recheck_rows(self, listed: dict[str, Summary]) -> None:
+        changes = self.session.recheck(listed, yield_to_caller=True)
+        if changes:
+            self.post_message(self.ChangesOnDisk(changes))
+
     @on(SummariesLoaded)
     def _add_batch(self, message: SummariesLoaded) -> None:
         batch = message.batch
@@ -267,7 +286,7 @@ class BrowseScreen(Screen[None]):
         if appended is not None:
             # Unsorted and ungrouped, new rows only go at the end: no rebuild of what is shown.
             self._shown += len(appended)
-            self.table.append_rows([self.view.row_for(summary) for summary in appended])
+            self.table.append_rows(self.view.rows_for(appended))
         elif batch.summaries or batch.finished:
             self.refresh_rows()
         if message.shown is not None:
@@ -282,6 +301,8 @@ class BrowseScreen(Screen[None]):
                 preview.show_row(None)
             if self.watch_wanted:
                 self.start_watching()
+            else:  # watching is off (or was turned off while loading)
+                self._check_trusted_rows()
             if self.session.filter_incomplete():  # typed while loading: waits for every row
                 self.filter_rows()
         self.refresh_status()
@@ -295,6 +316,7 @@ class BrowseScreen(Screen[None]):
         if event.worker.group == "watch":
             self.watch_state = "failed"
             self.notify(f"Watching stopped: {reason}", severity="error", markup=False)
+            self._check_trusted_rows()  # (its start-up walk may not have run)
         elif event.worker.group == "index":
             self.session.index_done()
             self.query_one(FilterBar).show_note(None)
@@ -384,7 +406,7 @@ class BrowseScreen(Screen[None]):
         self.query_one(FilterBar).show_note(None)
         self.filter_rows()  # the filter typed by now
 
-    @work(thread=True, group="keys", exit_on_error=False)
+    @work(thread=True, group="keys", exit_on_error=False, description="read_keys")  # (see recheck_rows)
     def read_keys(self, summaries: list[Summary]) -> None:
         worker = get_current_worker()
 
@@ -593,6 +615,7 @@ class BrowseScreen(Screen[None]):
             import tui_replay.catalog.watch  # noqa: F401  (its watchfiles may be missing)
         except ImportError:
             self.watch_state = "unavailable"
+            self._check_trusted_rows()
             return
         stop = asyncio.Event()
         self._stop_watch = stop
