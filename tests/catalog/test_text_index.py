@@ -1,7 +1,12 @@
-"""The full-text index answers `text:` only for files as they are now: after the pass that builds
-it, a query checks the stat of every folder and file against the snapshot the pass kept (no
+"""The full-text index answers `text:` only for files as they are now: after the pass that stores
+the texts, a query checks the stat of every folder and file against the snapshot the pass kept (no
 pass over the tree), reads again only the files rewritten in place, and makes a new pass when a
-folder changed. Real recordings from the corpus, the real cache and index in a private folder."""
+folder changed. Real recordings from the corpus, the real cache and index in a private folder.
+
+Every test runs three times: with the trigram index over the stored texts not filled (a search
+tests every text with `instr`, as the first query does), half filled (the index for the texts it
+covers, `instr` for the rest) and filled (`build_text_index` before each query); the triggers
+keep what it covers current through rewrites, additions and removals."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import time
 
 import pytest
 
+from tui_replay.catalog import cache as cache_module
 from tui_replay.catalog import textsearch
 from tui_replay.catalog.catalog import Catalog
 from tui_replay.catalog.textsearch import search_files_text
@@ -39,6 +45,30 @@ def trusted_at_once(monkeypatch):
     """Stats taken right after a write are kept (the default waits 2 s for the clock tick to
     pass); the tests wait a tick themselves before they change a file."""
     monkeypatch.setattr(textsearch, "RECENT_NS", 0)
+
+
+@pytest.fixture(autouse=True, params=["texts only", "half indexed", "indexed"])
+def trigram_index(request, monkeypatch):
+    """Before each index query, the trigram index filled (or half filled, or left empty)."""
+    if request.param == "texts only":
+        yield request.param
+        return
+    monkeypatch.setattr(cache_module, "INDEX_CHUNK_ROWS", 2)
+    real_search = cache_module.SummaryCache.search
+
+    partly = []
+
+    def search(self, needle, roots=()):
+        # Half: one chunk more per query (the next query covers more, the last ones all).
+        chunks = iter([False, True] if request.param == "half indexed" else [])
+        built = self.build_text_index(stop=lambda: next(chunks, False))
+        assert built or request.param == "half indexed"
+        partly.append(not built)
+        return real_search(self, needle, roots)
+
+    monkeypatch.setattr(cache_module.SummaryCache, "search", search)
+    yield request.param
+    assert any(partly) == (request.param == "half indexed")
 
 
 def _tick() -> None:
