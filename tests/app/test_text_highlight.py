@@ -1,7 +1,10 @@
-"""`text:` in the app: answered by the full-text index (built on the first such filter), and what
-it looked for is marked in the replay panes of the recordings it found."""
+"""`text:` in the app: answered by the full-text index (the texts stored on the first such filter,
+the trigram index over them filled after it, on the same thread), and what it looked for is marked
+in the replay panes of the recordings it found."""
 
 from __future__ import annotations
+
+import sqlite3
 
 import orjson
 from rich.text import Text
@@ -64,6 +67,18 @@ async def _marked_words(pilot, screen: ReplayScreen) -> dict[str, list[str]]:
     return found
 
 
+def _trigram_index_filled(cache_dir) -> bool:
+    """The trigram index covers every stored text (`SummaryCache.build_text_index`)."""
+    cache = SummaryCache(str(cache_dir))
+    cache.close()
+    conn = sqlite3.connect(f"file:{cache.path}?mode=ro", uri=True)
+    try:
+        query = "SELECT upto >= (SELECT max(id) FROM texts) FROM texts_indexed"
+        return conn.execute(query).fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
 async def _open(pilot, app, path: str) -> ReplayScreen:
     app.browse.open_recording(path)
     await wait_for(
@@ -102,6 +117,8 @@ async def test_text_filter_uses_the_index_and_marks_the_word_in_the_recordings_i
         finally:
             cache.close()
         assert indexed is not None and len(indexed) == len(saying)
+        # Then the trigram index is filled in the background: the next filters ask it.
+        await wait_for(pilot, lambda: _trigram_index_filled(private_cache_dir), what="the trigram index")
         # Later text: filters ask the index alone: no recording is read.
         reads: list[str] = []
         real_read = load_module.read_bytes_stat

@@ -151,6 +151,13 @@ def test_a_text_filter_waits_for_every_row_then_for_the_index(tree, tmp_path):
     assert outcome.waits_for is None and not session.filter_incomplete()
     found = [summary.path for summary in session.view.visible()]
     assert found
+    # The trigram index filled after (the app does it on the thread that prepared the index;
+    # cancelled, it stops): the same rows.
+    assert not session.fill_text_index(cancelled=lambda: True)
+    assert session.fill_text_index()
+    session.set_filter("")
+    session.set_filter("text:experts")
+    assert [summary.path for summary in session.view.visible()] == found
     # The same rows as the headless `list --filter` (a new session, the same cache).
     headless = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1)
     assert [row.path for row in headless.iter_matching("text:experts")] == found

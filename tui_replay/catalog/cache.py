@@ -684,8 +684,7 @@ class SummaryCache:
             conn = _connect(self.path, create=False)
         except sqlite3.Error:
             return False
-        try:
-            conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KB}")
+        try:  # (SQLite's default page cache: a bigger one made it no faster, only bigger)
             while not stop():
                 conn.execute("BEGIN IMMEDIATE")
                 (upto,) = conn.execute("SELECT upto FROM texts_indexed").fetchone()

@@ -271,6 +271,13 @@ class ListingSession:
         files not indexed yet). True when the index holds every row."""
         return self.catalog.prepare_index(self.roots)
 
+    def fill_text_index(self, cancelled: Callable[[], bool] = lambda: False) -> bool:
+        """Fill the trigram index over the texts `prepare_index` stored (on a thread, after it:
+        until then a query tests the texts one by one, ~0.3 s at 100,000 files; after, ~15 ms).
+        True once filled."""
+        cache = self.catalog.cache
+        return cache is not None and cache.usable and cache.build_text_index(cancelled)
+
     def index_done(self) -> None:
         """On the caller's thread, after `prepare_index` (or its failure)."""
         self.indexing = False

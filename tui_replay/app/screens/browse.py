@@ -369,8 +369,10 @@ class BrowseScreen(Screen[None]):
 
     @work(thread=True, group="index", exit_on_error=False)
     def prepare_index(self) -> None:
+        worker = get_current_worker()
         self.session.prepare_index()
-        self.post_message(self.IndexPrepared())
+        self.post_message(self.IndexPrepared())  # answered now, by testing every text
+        self.session.fill_text_index(cancelled=lambda: worker.is_cancelled)  # faster answers later
 
     @on(IndexPrepared)
     def _index_prepared(self) -> None:
