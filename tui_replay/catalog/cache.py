@@ -479,22 +479,27 @@ class SummaryCache:
             self._send_texts(folder, name, size, mtime_ns, texts)
         return True
 
-    def put_texts(self, abs_path: str, size: int, mtime_ns: int, texts: list[str]) -> bool:
-        """Index what the stored rows of this version of a file say (one text per row)."""
+    def put_texts(
+        self, abs_path: str, size: int, mtime_ns: int, texts: list[str], *, prepared: bool = False
+    ) -> bool:
+        """Index what the stored rows of this version of a file say (one text per row;
+        `prepared`: already as stored, `parallel.searchable`)."""
         if self.connection() is None or not self.has_texts:
             return False
         folder, name = os.path.split(abs_path)
         if not (_storable(folder) and _storable(name)):
             return False
-        self._send_texts(folder, name, size, mtime_ns, texts)
+        self._send_texts(folder, name, size, mtime_ns, texts, prepared=prepared)
         return True
 
-    def _send_texts(self, folder: str, name: str, size: int, mtime_ns: int, texts: list[str]) -> None:
+    def _send_texts(
+        self, folder: str, name: str, size: int, mtime_ns: int, texts: list[str], *, prepared: bool = False
+    ) -> None:
         if self.has_texts:
-            texts = [
-                (text if _storable(text) else text.encode("utf-8", "replace").decode()).lower()
-                for text in texts
-            ]
+            if not prepared:
+                from tui_replay.catalog.parallel import searchable
+
+                texts = searchable(texts)
             self._send((_INDEX, folder, name, size, mtime_ns, texts))
 
     def put(self, abs_path: str, summary: Summary) -> bool:
@@ -642,24 +647,29 @@ class SummaryCache:
         conn = self.connection()
         if conn is None or not self.has_texts or not needle:
             return None
-        # The texts are lowercased: instr of the lowercased needle is the test. The trigram index
-        # narrows the texts it covers with a GLOB of the needle's longest run free of GLOB
-        # wildcards (3 characters or more: FTS5 finds no row for a shorter GLOB, or for some with
-        # a [*] next to a multi-byte character: a GLOB is never the test alone); the texts above
-        # what it covers (none once it is filled) are all tested.
+        # The texts are lowercased: instr of the lowercased needle is the test. A GLOB of the
+        # needle's longest run free of GLOB wildcards narrows the texts it reads: through the
+        # trigram index for the texts it covers (3 characters or more: FTS5 finds no row for a
+        # shorter GLOB, or for some with a [*] next to a multi-byte character: a GLOB is never
+        # the test alone), and on the texts above it (a GLOB skips to the run's first
+        # character: 2-3 times faster than instr over the 94 MB of 100,000 files).
         needle = needle.lower()
         run = max(re.split(r"[*?\[]", needle), key=len)
-        rows_of = f"FROM texts t JOIN files f ON f.id = t.id >> {ROW_BITS} WHERE"
+        narrowed = "t.body GLOB ? AND " if run else ""
+        pattern = (f"*{run}*",) if run else ()
+        query = (
+            f"SELECT f.dir, f.name, t.id FROM texts t JOIN files f ON f.id = t.id >> {ROW_BITS}"
+            f" WHERE t.id > {_INDEXED_UPTO} AND {narrowed}instr(t.body, ?) > 0"
+        )
+        values = (*pattern, needle)
         if len(run) >= 3:
-            query = (
-                f"SELECT f.dir, f.name, t.id FROM texts_index i JOIN texts t ON t.id = i.rowid"
+            query += (
+                " UNION ALL SELECT f.dir, f.name, t.id FROM texts_index i JOIN texts t ON t.id = i.rowid"
                 f" JOIN files f ON f.id = t.id >> {ROW_BITS} WHERE i.body GLOB ? AND instr(t.body, ?) > 0"
-                f" UNION ALL SELECT f.dir, f.name, t.id {rows_of} t.id > {_INDEXED_UPTO}"
-                " AND instr(t.body, ?) > 0"
             )
-            values: tuple[str, ...] = (f"*{run}*", needle, needle)
-        else:
-            query, values = f"SELECT f.dir, f.name, t.id {rows_of} instr(t.body, ?) > 0", (needle,)
+            values += (f"*{run}*", needle)
+        else:  # (the trigram index cannot narrow: every text is read)
+            query = query.replace(f"t.id > {_INDEXED_UPTO} AND ", "")
         try:
             cursor = conn.execute(query, values)
             roots = [root.rstrip(os.sep) or os.sep for root in roots]

@@ -75,16 +75,31 @@ def _summarize_task(task: Task, max_size: int) -> list[list[Summary]]:
 def index_one(
     path: str, explicit: bool, with_rows: bool, max_size: int
 ) -> tuple[list[Summary] | None, list[str], int, int]:
-    """For the full-text index: what each row of a file says, in row order, with the
-    size and mtime_ns of the version read ((0, 0): unreadable), and its rows when `with_rows`
-    (the cache does not hold that version: summarized, from the same read)."""
+    """For the full-text index: what each row of a file says, in row order, as stored
+    (`searchable`), with the size and mtime_ns of the version read ((0, 0): unreadable), and
+    its rows when `with_rows` (the cache does not hold that version: summarized, from the same
+    read)."""
     if with_rows:
         texts: list[str] = []
         rows = summarize_one(path, explicit, max_size, texts)
         size, mtime_ns = (rows[0].size, rows[0].mtime_ns) if rows else (0, 0)
-        return rows, texts, size, mtime_ns
+        return rows, searchable(texts), size, mtime_ns
     texts, size, mtime_ns = file_texts(path, max_size)
-    return None, texts, size, mtime_ns
+    return None, searchable(texts), size, mtime_ns
+
+
+def searchable(texts: list[str]) -> list[str]:
+    """Texts as the index stores them: lowercased, and UTF-8 (a lone surrogate replaced: SQLite
+    text cannot hold it). Done where the file was read (a worker), not in the listing's process,
+    whose core the workers need."""
+    prepared = []
+    for text in texts:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "replace").decode()
+        prepared.append(text.lower())
+    return prepared
 
 
 def file_texts(file: str, max_size: int) -> tuple[list[str], int, int]:

@@ -466,5 +466,5 @@ def _keep(catalog: Catalog, found: Found, with_rows: bool, result: tuple) -> Non
     st = found.stat
     if (size, mtime_ns) != (st.st_size, st.st_mtime_ns):
         catalog.unindexed += 1  # changed since the scan: the files are read
-    elif not cache.put_texts(_abs(found), size, mtime_ns, texts):
+    elif not cache.put_texts(_abs(found), size, mtime_ns, texts, prepared=True):
         catalog.unindexed += 1  # not storable: the files are read
