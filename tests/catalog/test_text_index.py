@@ -218,3 +218,37 @@ def test_the_index_finds_what_reading_the_files_finds_whatever_the_needle(corpus
         narrowed = Catalog(jobs=1).text_listing([str(corpus)], f"text:{shlex.quote(needle)}")
         assert narrowed is not None
         assert [row.path for row in narrowed[0]] == expected, needle
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"not json",
+        b'[3, [], [["a", "x.json", "zz", "", ""]]]',  # numbers that are no hex
+        b'[3, [], [["a", "x.json\\u0000y.json", "0000000000000000", "", ""]]]',  # columns of other lengths
+        b'[3, [], "groups"]',
+    ],
+    ids=["not JSON", "not hex", "uneven columns", "no groups"],
+)
+def test_a_damaged_snapshot_means_a_pass_never_a_wrong_answer(
+    tree, trusted_at_once, private_cache_dir, damage
+):
+    import sqlite3
+
+    from tui_replay.catalog.cache import SummaryCache
+
+    assert _indexed(tree, NEEDLE) == _scanned(tree, NEEDLE)
+    cache = SummaryCache(str(private_cache_dir))
+    cache.close()
+    conn = sqlite3.connect(cache.path)
+    try:
+        assert conn.execute("UPDATE text_snapshots SET snapshot = ?", (damage,)).rowcount == 1
+        conn.commit()
+    finally:
+        conn.close()
+    passes = []
+    real_pass = textsearch._index_pass
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(textsearch, "_index_pass", lambda *args: passes.append(1) or real_pass(*args))
+        assert _indexed(tree, NEEDLE) == _scanned(tree, NEEDLE)
+    assert passes == [1]
