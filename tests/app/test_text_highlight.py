@@ -20,7 +20,7 @@ from tui_replay.app.widgets.markdown_answer_view import MarkdownAnswerView
 from tui_replay.catalog.cache import SummaryCache
 from tui_replay.recording.text import recording_text
 
-from .helpers import SUBSET, make_app, table_keys, wait_for, wait_loaded
+from .helpers import SUBSET, make_app, screen_text, table_keys, wait_for, wait_loaded
 
 SIZE = (160, 45)
 WORD = "experts"
@@ -190,3 +190,30 @@ async def test_a_phrase_is_marked_over_wrapped_rows_as_it_streams_in_both_answer
             view.highlight([])
             await pilot.pause()
             assert _marked_in_answer(view) == []
+
+
+async def test_the_first_text_filter_shows_how_many_recordings_are_read(
+    corpus_subset, private_cache_dir, monkeypatch
+):
+    """The recordings are read for their text on a thread; the note under the box counts them
+    (each read slowed here, so that a frame shows the count on the way), then the rows come."""
+    import time
+
+    from tui_replay.catalog import textsearch
+
+    monkeypatch.setattr(textsearch, "PROGRESS_FILES", 1)
+    real_keep = textsearch._keep
+
+    def slow_keep(*args):
+        time.sleep(0.05)
+        real_keep(*args)
+
+    monkeypatch.setattr(textsearch, "_keep", slow_keep)
+    saying = [p for p in SUBSET if _says(str(corpus_subset / p), WORD)]
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        app.browse.set_filter(f"text:{WORD}")
+        await wait_for(pilot, lambda: f"of {len(SUBSET):,} read" in screen_text(app), what="the count")
+        await wait_for(pilot, lambda: len(table_keys(app)) == len(saying), what="the text: filter")
+        assert "read…" not in screen_text(app)

@@ -145,7 +145,10 @@ def test_a_text_filter_waits_for_every_row_then_for_the_index(tree, tmp_path):
     assert session.indexing
     # Typed again while the index is prepared: nothing more to start.
     assert session.set_filter("text:experts kind:chat").start is None
-    assert session.prepare_index()
+    progress: list[tuple[int, int]] = []
+    assert session.prepare_index(lambda done, total: progress.append((done, total)))
+    assert progress and progress[-1][0] == progress[-1][1] > 0  # every file read for its text
+    assert [done for done, _ in progress] == sorted({done for done, _ in progress})
     session.index_done()
     outcome = session.set_filter("text:experts")
     assert outcome.waits_for is None and not session.filter_incomplete()

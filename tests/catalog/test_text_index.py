@@ -252,3 +252,17 @@ def test_a_damaged_snapshot_means_a_pass_never_a_wrong_answer(
         patch.setattr(textsearch, "_index_pass", lambda *args: passes.append(1) or real_pass(*args))
         assert _indexed(tree, NEEDLE) == _scanned(tree, NEEDLE)
     assert passes == [1]
+
+
+def test_worker_processes_read_the_texts_and_report_their_progress(tree, monkeypatch):
+    """The pass of the first query hands the files to worker processes in batches (many files:
+    here forced with a tree of 8), and says how far it is after each batch."""
+    from tui_replay.catalog import parallel
+
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(parallel, "BATCH_FILES", 3)
+    catalog = Catalog(jobs=2)
+    progress: list[tuple[int, int]] = []
+    assert catalog.prepare_index([str(tree)], progress=lambda done, total: progress.append((done, total)))
+    assert progress == [(3, 8), (6, 8), (8, 8)]
+    assert _indexed(tree, NEEDLE) == _scanned(tree, NEEDLE)

@@ -266,10 +266,11 @@ class ListingSession:
             if tried.get(path) is not summary and key_pending(summary)
         ]
 
-    def prepare_index(self) -> bool:
+    def prepare_index(self, progress: Callable[[int, int], None] | None = None) -> bool:
         """Bring the full-text index up to date with every row (on a thread: a pass over the
-        files not indexed yet). True when the index holds every row."""
-        return self.catalog.prepare_index(self.roots)
+        files not indexed yet; `progress(done, total)` as they are read). True when the index
+        holds every row."""
+        return self.catalog.prepare_index(self.roots, progress=progress)
 
     def fill_text_index(self, cancelled: Callable[[], bool] = lambda: False) -> bool:
         """Fill the trigram index over the texts `prepare_index` stored (on a thread, after it:

@@ -13,7 +13,7 @@ import itertools
 import os
 import stat as stat_module
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Protocol
 
 from tui_replay.catalog.cache import SummaryCache
@@ -172,6 +172,7 @@ RECENT_NS = 2_000_000_000  # a stat this close to the pass is not kept: a change
 # clock tick would leave it as it was
 MAX_CHANGED = 256  # files changed in place read again on their own (more: a pass)
 SNAPSHOT_VERSION = 3
+PROGRESS_FILES = 64  # files read in this process between two progress reports
 
 
 @dataclasses.dataclass(slots=True)
@@ -227,9 +228,15 @@ class IndexState:
         return listed
 
 
-def update_index(catalog: Catalog, roots: list[str], needle: str | None = None) -> IndexState:
+def update_index(
+    catalog: Catalog,
+    roots: list[str],
+    needle: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> IndexState:
     """Bring the full-text index up to date with the files under `roots` (see above).
-    `needle`: asked of the index while the snapshot is checked (`IndexState.searched`)."""
+    `needle`: asked of the index while the snapshot is checked (`IndexState.searched`);
+    `progress(done, total)`: the files read for their text so far, of those to read."""
     cache = catalog.cache
     assert cache is not None
     root = roots[0] if len(roots) == 1 else None
@@ -238,7 +245,7 @@ def update_index(catalog: Catalog, roots: list[str], needle: str | None = None) 
         state = _from_snapshot(catalog, root, abs_root, needle)
         if state is not None:
             return state
-    return _index_pass(catalog, roots, root if abs_root is not None else None)
+    return _index_pass(catalog, roots, root if abs_root is not None else None, progress)
 
 
 class _Asked:
@@ -415,7 +422,12 @@ def _with_sep(folder: str) -> str:
     return folder if folder.endswith(os.sep) else folder + os.sep
 
 
-def _index_pass(catalog: Catalog, roots: list[str], snapshot_root: str | None) -> IndexState:
+def _index_pass(
+    catalog: Catalog,
+    roots: list[str],
+    snapshot_root: str | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> IndexState:
     """Scan `roots`, read for their text the files the index does not hold (and summarize those
     the cache does not know either), drop the files gone; keep a snapshot of `snapshot_root`
     (a folder, the only root) when the index then holds everything."""
@@ -454,7 +466,7 @@ def _index_pass(catalog: Catalog, roots: list[str], snapshot_root: str | None) -
         for gone in stored:
             cache.forget(gone)
     catalog.unindexed = 0
-    _read_for_index(catalog, todo)
+    _read_for_index(catalog, todo, progress)
     complete = not catalog.unindexed
     if complete and whole and folders is not None and abs_root is not None:
         prefix = _with_sep(abs_root)
@@ -507,20 +519,45 @@ def _folder_stats(abs_root: str, started: int) -> list[list] | None:
     return folders
 
 
-def _read_for_index(catalog: Catalog, todo: list[tuple[Found, bool]]) -> None:
+def _read_for_index(
+    catalog: Catalog, todo: list[tuple[Found, bool]], progress: Callable[[int, int], None] | None = None
+) -> None:
     """Read each file of `todo` for its text (with_rows: summarize it too) and hand both to the
     cache, by worker processes when there are many; `catalog.unindexed` counts the rows whose
-    text could not be kept."""
+    text could not be kept; `progress(done, total)` after each batch of files kept."""
     from tui_replay.catalog.parallel import BATCH_FILES, PARALLEL_FROM, index_one, start_pool
 
     max_size = catalog.max_size
-    pool = start_pool(catalog.jobs, max_size) if len(todo) >= PARALLEL_FROM and catalog.jobs > 1 else None
+    total = len(todo)
+    done = 0
+
+    def kept(count: int) -> None:
+        nonlocal done
+        done += count
+        if progress is not None:
+            progress(done, total)
+
+    def keep_batch(batch: list[tuple[Found, bool]], future) -> None:
+        _keep_batch(catalog, batch, future)
+        kept(len(batch))
+
+    def keep_here(items: Iterable[tuple[Found, bool]]) -> None:
+        unreported = 0
+        for found, with_rows in items:
+            _keep(catalog, found, with_rows, index_one(found.path, found.explicit, with_rows, max_size))
+            unreported += 1
+            if unreported == PROGRESS_FILES:
+                kept(unreported)
+                unreported = 0
+        if unreported:
+            kept(unreported)
+
+    pool = start_pool(catalog.jobs, max_size) if total >= PARALLEL_FROM and catalog.jobs > 1 else None
     try:
         if pool is None:
-            for found, with_rows in todo:
-                _keep(catalog, found, with_rows, index_one(found.path, found.explicit, with_rows, max_size))
+            keep_here(todo)
             return
-        batches = [todo[start : start + BATCH_FILES] for start in range(0, len(todo), BATCH_FILES)]
+        batches = [todo[start : start + BATCH_FILES] for start in range(0, total, BATCH_FILES)]
         waiting: collections.deque = collections.deque()
         for number, batch in enumerate(batches):
             task = [(found.path, found.explicit, with_rows) for found, with_rows in batch]
@@ -528,16 +565,13 @@ def _read_for_index(catalog: Catalog, todo: list[tuple[Found, bool]]) -> None:
                 waiting.append((batch, pool.submit_index(task)))
             except RuntimeError:  # the pool broke (a worker died): the rest read here
                 while waiting:
-                    _keep_batch(catalog, *waiting.popleft())
-                for found, with_rows in itertools.chain.from_iterable(batches[number:]):
-                    _keep(
-                        catalog, found, with_rows, index_one(found.path, found.explicit, with_rows, max_size)
-                    )
+                    keep_batch(*waiting.popleft())
+                keep_here(itertools.chain.from_iterable(batches[number:]))
                 return
             while waiting and (pool.full or waiting[0][1].done()):
-                _keep_batch(catalog, *waiting.popleft())
+                keep_batch(*waiting.popleft())
         while waiting:
-            _keep_batch(catalog, *waiting.popleft())
+            keep_batch(*waiting.popleft())
     finally:
         if pool is not None:
             pool.close()

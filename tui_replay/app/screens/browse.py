@@ -122,6 +122,17 @@ class BrowseScreen(Screen[None]):
             super().__init__()
             self.summaries = summaries
 
+    class IndexProgress(Message):
+        """How far reading the recordings for their text is (a burst collapses to the latest)."""
+
+        def __init__(self, done: int, total: int) -> None:
+            super().__init__()
+            self.done = done
+            self.total = total
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, BrowseScreen.IndexProgress)
+
     class KeysProgress(Message):
         """How far reading the key status is (a burst collapses to the latest)."""
 
@@ -370,9 +381,19 @@ class BrowseScreen(Screen[None]):
     @work(thread=True, group="index", exit_on_error=False)
     def prepare_index(self) -> None:
         worker = get_current_worker()
-        self.session.prepare_index()
+
+        def progress(done: int, total: int) -> None:
+            self.post_message(self.IndexProgress(done, total))
+
+        self.session.prepare_index(progress)
         self.post_message(self.IndexPrepared())  # answered now, by testing every text
         self.session.fill_text_index(cancelled=lambda: worker.is_cancelled)  # faster answers later
+
+    @on(IndexProgress)
+    def _index_progress(self, message: IndexProgress) -> None:
+        if self.session.indexing:
+            note = f"indexing what the recordings say: {message.done:,} of {message.total:,} read…"
+            self.query_one(FilterBar).show_note(note)
 
     @on(IndexPrepared)
     def _index_prepared(self) -> None:
