@@ -525,7 +525,13 @@ def _read_for_index(
     """Read each file of `todo` for its text (with_rows: summarize it too) and hand both to the
     cache, by worker processes when there are many; `catalog.unindexed` counts the rows whose
     text could not be kept; `progress(done, total)` after each batch of files kept."""
-    from tui_replay.catalog.parallel import BATCH_FILES, PARALLEL_FROM, index_one, start_pool
+    from tui_replay.catalog.parallel import (
+        BATCH_FILES,
+        PARALLEL_FROM,
+        index_one,
+        start_forked_pool,
+        start_pool,
+    )
 
     max_size = catalog.max_size
     total = len(todo)
@@ -552,7 +558,11 @@ def _read_for_index(
         if unreported:
             kept(unreported)
 
-    pool = start_pool(catalog.jobs, max_size) if total >= PARALLEL_FROM and catalog.jobs > 1 else None
+    pool = None
+    if total >= PARALLEL_FROM and catalog.jobs > 1:
+        # Forked from this process when it runs no other thread (a headless query: milliseconds),
+        # else from the forkserver (the app: ~0.25 s to start).
+        pool = start_forked_pool(catalog.jobs, max_size) or start_pool(catalog.jobs, max_size)
     try:
         if pool is None:
             keep_here(todo)
