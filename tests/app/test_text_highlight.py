@@ -192,16 +192,19 @@ async def test_a_phrase_is_marked_over_wrapped_rows_as_it_streams_in_both_answer
             assert _marked_in_answer(view) == []
 
 
-async def test_the_first_text_filter_shows_how_many_recordings_are_read(
+async def test_the_first_text_filter_shows_how_many_recordings_are_read_and_the_rows_found_so_far(
     corpus_subset, private_cache_dir, monkeypatch
 ):
     """The recordings are read for their text on a thread; the note under the box counts them
-    (each read slowed here, so that a frame shows the count on the way), then the rows come."""
+    and the rows found so far to say the word show (each read slowed here, so that frames show
+    them on the way), then every row found."""
     import time
 
+    from tui_replay.app.screens import browse as browse_module
     from tui_replay.catalog import textsearch
 
     monkeypatch.setattr(textsearch, "PROGRESS_FILES", 1)
+    monkeypatch.setattr(browse_module, "FOUND_SO_FAR_SECONDS", 0.0)
     real_keep = textsearch._keep
 
     def slow_keep(*args):
@@ -209,11 +212,22 @@ async def test_the_first_text_filter_shows_how_many_recordings_are_read(
         real_keep(*args)
 
     monkeypatch.setattr(textsearch, "_keep", slow_keep)
-    saying = [p for p in SUBSET if _says(str(corpus_subset / p), WORD)]
+    saying = {p.rsplit("/", 1)[-1] for p in SUBSET if _says(str(corpus_subset / p), WORD)}
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await wait_loaded(pilot)
         app.browse.set_filter(f"text:{WORD}")
         await wait_for(pilot, lambda: f"of {len(SUBSET):,} read" in screen_text(app), what="the count")
+        partial: list[set[str]] = []
+
+        def found_so_far() -> bool:
+            shown = {key.rsplit("/", 1)[-1] for key in table_keys(app)}
+            if "found so far" in screen_text(app) and shown and len(shown) < len(saying):
+                partial.append(shown)
+            return bool(partial)
+
+        await wait_for(pilot, found_so_far, what="some rows found so far")
+        assert partial[-1] < saying
         await wait_for(pilot, lambda: len(table_keys(app)) == len(saying), what="the text: filter")
-        assert "read…" not in screen_text(app)
+        assert {key.rsplit("/", 1)[-1] for key in table_keys(app)} == saying
+        await wait_for(pilot, lambda: "read…" not in screen_text(app), what="the note gone")

@@ -233,10 +233,12 @@ def update_index(
     roots: list[str],
     needle: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    read: Callable[[str, list[str]], None] | None = None,
 ) -> IndexState:
     """Bring the full-text index up to date with the files under `roots` (see above).
     `needle`: asked of the index while the snapshot is checked (`IndexState.searched`);
-    `progress(done, total)`: the files read for their text so far, of those to read."""
+    `progress(done, total)`: the files read for their text so far, of those to read;
+    `read(path, texts)`: each file read, with its texts as stored (the app's rows so far)."""
     cache = catalog.cache
     assert cache is not None
     root = roots[0] if len(roots) == 1 else None
@@ -245,7 +247,7 @@ def update_index(
         state = _from_snapshot(catalog, root, abs_root, needle)
         if state is not None:
             return state
-    return _index_pass(catalog, roots, root if abs_root is not None else None, progress)
+    return _index_pass(catalog, roots, root if abs_root is not None else None, progress, read)
 
 
 class _Asked:
@@ -427,6 +429,7 @@ def _index_pass(
     roots: list[str],
     snapshot_root: str | None,
     progress: Callable[[int, int], None] | None = None,
+    read: Callable[[str, list[str]], None] | None = None,
 ) -> IndexState:
     """Scan `roots`, read for their text the files the index does not hold (and summarize those
     the cache does not know either), drop the files gone; keep a snapshot of `snapshot_root`
@@ -466,7 +469,7 @@ def _index_pass(
         for gone in stored:
             cache.forget(gone)
     catalog.unindexed = 0
-    _read_for_index(catalog, todo, progress)
+    _read_for_index(catalog, todo, progress, read)
     complete = not catalog.unindexed
     if complete and whole and folders is not None and abs_root is not None:
         prefix = _with_sep(abs_root)
@@ -520,11 +523,15 @@ def _folder_stats(abs_root: str, started: int) -> list[list] | None:
 
 
 def _read_for_index(
-    catalog: Catalog, todo: list[tuple[Found, bool]], progress: Callable[[int, int], None] | None = None
+    catalog: Catalog,
+    todo: list[tuple[Found, bool]],
+    progress: Callable[[int, int], None] | None = None,
+    read: Callable[[str, list[str]], None] | None = None,
 ) -> None:
     """Read each file of `todo` for its text (with_rows: summarize it too) and hand both to the
     cache, by worker processes when there are many; `catalog.unindexed` counts the rows whose
-    text could not be kept; `progress(done, total)` after each batch of files kept."""
+    text could not be kept; `progress(done, total)` after each batch of files kept, after
+    `read(path, texts)` of each of its files."""
     from tui_replay.catalog.parallel import (
         BATCH_FILES,
         PARALLEL_FROM,
@@ -543,14 +550,19 @@ def _read_for_index(
         if progress is not None:
             progress(done, total)
 
+    def keep(found: Found, with_rows: bool, result: tuple) -> None:
+        _keep(catalog, found, with_rows, result)
+        if read is not None:
+            read(found.path, result[1])
+
     def keep_batch(batch: list[tuple[Found, bool]], future) -> None:
-        _keep_batch(catalog, batch, future)
+        _keep_batch(catalog, batch, future, keep)
         kept(len(batch))
 
     def keep_here(items: Iterable[tuple[Found, bool]]) -> None:
         unreported = 0
         for found, with_rows in items:
-            _keep(catalog, found, with_rows, index_one(found.path, found.explicit, with_rows, max_size))
+            keep(found, with_rows, index_one(found.path, found.explicit, with_rows, max_size))
             unreported += 1
             if unreported == PROGRESS_FILES:
                 kept(unreported)
@@ -587,7 +599,9 @@ def _read_for_index(
             pool.close()
 
 
-def _keep_batch(catalog: Catalog, batch: list[tuple[Found, bool]], future) -> None:
+def _keep_batch(
+    catalog: Catalog, batch: list[tuple[Found, bool]], future, keep: Callable[[Found, bool, tuple], None]
+) -> None:
     from tui_replay.catalog.parallel import index_one
 
     try:
@@ -597,7 +611,7 @@ def _keep_batch(catalog: Catalog, batch: list[tuple[Found, bool]], future) -> No
             index_one(found.path, found.explicit, with_rows, catalog.max_size) for found, with_rows in batch
         ]
     for (found, with_rows), result in zip(batch, results, strict=True):
-        _keep(catalog, found, with_rows, result)
+        keep(found, with_rows, result)
 
 
 def _abs(found: Found) -> str:

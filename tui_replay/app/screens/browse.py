@@ -66,6 +66,9 @@ DEBOUNCE_SECONDS = 0.03
 QUIET_SECONDS = 0.6
 QUIET_AT_MOST = 10.0
 
+# While the first `text:` filter reads the recordings: how often the rows found so far are shown.
+FOUND_SO_FAR_SECONDS = 0.5
+
 # How the status line and the palette name each sort (the table's sortable columns).
 SORT_LABELS = {key: column(key).sort_label for key in SORTABLE}
 
@@ -391,9 +394,23 @@ class BrowseScreen(Screen[None]):
 
     @on(IndexProgress)
     def _index_progress(self, message: IndexProgress) -> None:
-        if self.session.indexing:
-            note = f"indexing what the recordings say: {message.done:,} of {message.total:,} read…"
-            self.query_one(FilterBar).show_note(note)
+        if not self.session.indexing:
+            return
+        # The rows found so far, shown at most every FOUND_SO_FAR_SECONDS (each look tests
+        # every row: a burst of batches would take the keyboard's turn).
+        now = monotonic()
+        if now - self._found_so_far_at >= FOUND_SO_FAR_SECONDS:
+            self._found_so_far_at = now
+            self._found_so_far = self.session.show_found_so_far()
+            if self._found_so_far is not None:
+                self.refresh_rows(keep="top")
+        note = f"indexing what the recordings say: {message.done:,} of {message.total:,} read…"
+        if self._found_so_far is not None:
+            note += f" {self._found_so_far:,} found so far"
+        self.query_one(FilterBar).show_note(note)
+
+    _found_so_far_at = 0.0  # monotonic() when the rows found so far were last shown
+    _found_so_far: int | None = None
 
     @on(IndexPrepared)
     def _index_prepared(self) -> None:
