@@ -21,6 +21,7 @@ from tui_replay.catalog import cache as cache_module
 from tui_replay.catalog import textsearch
 from tui_replay.catalog.catalog import Catalog
 from tui_replay.catalog.textsearch import search_files_text
+from tui_replay.recording.limits import MAX_NESTING
 
 NEEDLE, OTHER = b"experts", b"novices"  # the same length: a rewrite can keep the size
 
@@ -265,4 +266,17 @@ def test_worker_processes_read_the_texts_and_report_their_progress(tree, monkeyp
     progress: list[tuple[int, int]] = []
     assert catalog.prepare_index([str(tree)], progress=lambda done, total: progress.append((done, total)))
     assert progress == [(3, 8), (6, 8), (8, 8)]
+    assert _indexed(tree, NEEDLE) == _scanned(tree, NEEDLE)
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING + 5, 1000])
+def test_a_recording_nested_past_the_limit_is_an_error_row_that_no_text_search_finds(tree, depth):
+    """The index reads texts without the reader's nesting check (a whole serialization of each
+    recording): a file past the limit still says nothing, as its row is an error."""
+    nested = "[" * depth + '{"content": "' + NEEDLE.decode() + '"}' + "]" * depth
+    deep = tree / "a" / "deep.json"
+    deep.write_text('{"request": {"body": {"messages": ' + nested + '}}, "response": {"body": {}}}')
+    rows = Catalog(use_cache=False).scan([str(deep)])
+    assert [row.status for row in rows] == ["error"]
+    assert str(deep) not in _indexed(tree, NEEDLE)
     assert _indexed(tree, NEEDLE) == _scanned(tree, NEEDLE)

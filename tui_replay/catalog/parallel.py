@@ -110,7 +110,7 @@ def file_texts(file: str, max_size: int) -> tuple[list[str], int, int]:
     ok recording is never asked for (the searches check the status)."""
     from tui_replay.recording.cassette import is_cassette_name
     from tui_replay.recording.load import pause_gc, read_bytes_stat, resume_gc
-    from tui_replay.recording.summary import summarize_cassette_file, summarize_json_texts
+    from tui_replay.recording.summary import summarize_cassette_file
 
     texts: list[str] = []
     if is_cassette_name(file):
@@ -122,9 +122,33 @@ def file_texts(file: str, max_size: int) -> tuple[list[str], int, int]:
         return [""], 0, 0
     pause_gc()
     try:
-        return [summarize_json_texts(data)], info.st_size, info.st_mtime_ns
+        return [json_text(data)], info.st_size, info.st_mtime_ns
     finally:
         resume_gc()
+
+
+def json_text(data: bytes) -> str:
+    """What a JSON recording's bytes say (`summary.summarize_json_texts`), without its check of
+    how deep the values nest (`limits.nests_too_deep`: a whole `orjson.dumps` of the recording,
+    an eighth of this work on the real tree). A file nested past that limit is an error row,
+    whose text no search asks for (they test the row's status first); one nested past Python's
+    recursion limit says nothing."""
+    import orjson
+
+    from tui_replay.recording.limits import too_many_values
+    from tui_replay.recording.summary import summarize_json_texts
+    from tui_replay.recording.text import recording_text
+
+    if too_many_values(data):
+        return ""  # (refused before parsing: tiny values cost ~100 bytes each parsed)
+    try:
+        obj = orjson.loads(data)
+    except (orjson.JSONDecodeError, RecursionError):
+        return summarize_json_texts(data)  # the reader's own way (a lone surrogate is read)
+    try:
+        return recording_text(obj)
+    except RecursionError:
+        return ""
 
 
 def _index_task(task: Sequence[tuple[str, bool, bool]], max_size: int) -> list:
