@@ -415,6 +415,7 @@ class BrowseScreen(Screen[None]):
     @on(IndexPrepared)
     def _index_prepared(self) -> None:
         self.session.index_done()
+        self._found_so_far = None
         self.query_one(FilterBar).show_note(None)
         self.filter_rows()  # the filter typed by now
 
