@@ -1,7 +1,10 @@
-"""`text:` in the app: answered by the full-text index (built on the first such filter), and what
-it looked for is marked in the replay panes of the recordings it found."""
+"""`text:` in the app: answered by the full-text index (the texts stored on the first such filter,
+the trigram index over them filled after it, on the same thread), and what it looked for is marked
+in the replay panes of the recordings it found."""
 
 from __future__ import annotations
+
+import sqlite3
 
 import orjson
 from rich.text import Text
@@ -17,7 +20,7 @@ from tui_replay.app.widgets.markdown_answer_view import MarkdownAnswerView
 from tui_replay.catalog.cache import SummaryCache
 from tui_replay.recording.text import recording_text
 
-from .helpers import SUBSET, make_app, table_keys, wait_for, wait_loaded
+from .helpers import SUBSET, make_app, screen_text, table_keys, wait_for, wait_loaded
 
 SIZE = (160, 45)
 WORD = "experts"
@@ -64,6 +67,18 @@ async def _marked_words(pilot, screen: ReplayScreen) -> dict[str, list[str]]:
     return found
 
 
+def _trigram_index_filled(cache_dir) -> bool:
+    """The trigram index covers every stored text (`SummaryCache.build_text_index`)."""
+    cache = SummaryCache(str(cache_dir))
+    cache.close()
+    conn = sqlite3.connect(f"file:{cache.path}?mode=ro", uri=True)
+    try:
+        query = "SELECT upto >= (SELECT max(id) FROM texts) FROM texts_indexed"
+        return conn.execute(query).fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
 async def _open(pilot, app, path: str) -> ReplayScreen:
     app.browse.open_recording(path)
     await wait_for(
@@ -102,6 +117,8 @@ async def test_text_filter_uses_the_index_and_marks_the_word_in_the_recordings_i
         finally:
             cache.close()
         assert indexed is not None and len(indexed) == len(saying)
+        # Then the trigram index is filled in the background: the next filters ask it.
+        await wait_for(pilot, lambda: _trigram_index_filled(private_cache_dir), what="the trigram index")
         # Later text: filters ask the index alone: no recording is read.
         reads: list[str] = []
         real_read = load_module.read_bytes_stat
@@ -173,3 +190,44 @@ async def test_a_phrase_is_marked_over_wrapped_rows_as_it_streams_in_both_answer
             view.highlight([])
             await pilot.pause()
             assert _marked_in_answer(view) == []
+
+
+async def test_the_first_text_filter_shows_how_many_recordings_are_read_and_the_rows_found_so_far(
+    corpus_subset, private_cache_dir, monkeypatch
+):
+    """The recordings are read for their text on a thread; the note under the box counts them
+    and the rows found so far to say the word show (each read slowed here, so that frames show
+    them on the way), then every row found."""
+    import time
+
+    from tui_replay.app.screens import browse as browse_module
+    from tui_replay.catalog import textsearch
+
+    monkeypatch.setattr(textsearch, "PROGRESS_FILES", 1)
+    monkeypatch.setattr(browse_module, "FOUND_SO_FAR_SECONDS", 0.0)
+    real_keep = textsearch._keep
+
+    def slow_keep(*args):
+        time.sleep(0.05)
+        real_keep(*args)
+
+    monkeypatch.setattr(textsearch, "_keep", slow_keep)
+    saying = {p.rsplit("/", 1)[-1] for p in SUBSET if _says(str(corpus_subset / p), WORD)}
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot)
+        app.browse.set_filter(f"text:{WORD}")
+        await wait_for(pilot, lambda: f"of {len(SUBSET):,} read" in screen_text(app), what="the count")
+        partial: list[set[str]] = []
+
+        def found_so_far() -> bool:
+            shown = {key.rsplit("/", 1)[-1] for key in table_keys(app)}
+            if "found so far" in screen_text(app) and shown and len(shown) < len(saying):
+                partial.append(shown)
+            return bool(partial)
+
+        await wait_for(pilot, found_so_far, what="some rows found so far")
+        assert partial[-1] < saying
+        await wait_for(pilot, lambda: len(table_keys(app)) == len(saying), what="the text: filter")
+        assert {key.rsplit("/", 1)[-1] for key in table_keys(app)} == saying
+        await wait_for(pilot, lambda: "read…" not in screen_text(app), what="the note gone")

@@ -146,18 +146,67 @@ def test_a_text_filter_waits_for_every_row_then_for_the_index(tree, tmp_path):
     assert session.indexing
     # Typed again while the index is prepared: nothing more to start.
     assert session.set_filter("text:experts kind:chat").start is None
-    assert session.prepare_index()
+    progress: list[tuple[int, int]] = []
+    assert session.prepare_index(lambda done, total: progress.append((done, total)))
+    assert progress and progress[-1][0] == progress[-1][1] > 0  # every file read for its text
+    assert [done for done, _ in progress] == sorted({done for done, _ in progress})
     session.index_done()
     outcome = session.set_filter("text:experts")
     assert outcome.waits_for is None and not session.filter_incomplete()
     found = [summary.path for summary in session.view.visible()]
     assert found
+    # The trigram index filled after (the app does it on the thread that prepared the index;
+    # cancelled, it stops): the same rows.
+    assert not session.fill_text_index(cancelled=lambda: True)
+    assert session.fill_text_index()
+    session.set_filter("")
+    session.set_filter("text:experts")
+    assert [summary.path for summary in session.view.visible()] == found
     # The same rows as the headless `list --filter` (a new session, the same cache).
     headless = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1)
     assert [row.path for row in headless.iter_matching("text:experts")] == found
     # And as reading every file (no cache at all).
     uncached = ListingSession([tree], use_cache=False, jobs=1)
     assert [row.path for row in uncached.iter_matching("text:experts")] == found
+
+
+def test_while_the_index_is_prepared_the_rows_found_so_far_are_shown(tree, tmp_path, monkeypatch):
+    """The first `text:` filter reads every file for its text: after each file the rows found so
+    far to say the filter's words can be shown, each a true match, growing to the whole answer;
+    once the index answers, none of those partial results is served again."""
+    from tui_replay.catalog import textsearch
+
+    query = "text:experts kind:chat"
+    expected = [row.path for row in ListingSession([tree], use_cache=False, jobs=1).iter_matching(query)]
+    assert len(expected) >= 2
+    monkeypatch.setattr(textsearch, "PROGRESS_FILES", 1)  # a report after each file read
+    session = _loaded(tree, tmp_path)
+    assert session.set_filter(query).start == WAITS_FOR_INDEX
+    shown: list[list[str]] = []
+
+    def progress(done: int, total: int) -> None:  # (the app: on its own thread, throttled)
+        if shown and shown[-1]:
+            return  # the last partial answer shown: some rows, not all
+        count = session.show_found_so_far()
+        assert count is not None
+        shown.append([summary.path for summary in session.view.visible()])
+        assert len(shown[-1]) == count
+
+    assert session.prepare_index(progress)
+    assert all(set(rows) <= set(expected) for rows in shown)
+    assert [len(rows) for rows in shown] == sorted(len(rows) for rows in shown)
+    assert 0 < len(shown[-1]) < len(expected)
+    session.index_done()
+    assert session.set_filter(query).waits_for is None
+    assert [summary.path for summary in session.view.visible()] == expected
+
+
+def test_rows_found_so_far_are_not_shown_for_a_negated_text_word(tree, tmp_path, monkeypatch):
+    session = _loaded(tree, tmp_path)
+    assert session.set_filter("-text:experts").start == WAITS_FOR_INDEX
+    answers: list[int | None] = []
+    assert session.prepare_index(lambda done, total: answers.append(session.show_found_so_far()))
+    assert answers and set(answers) == {None}
 
 
 def test_a_key_filter_waits_for_the_key_status_read_once(tree, tmp_path):

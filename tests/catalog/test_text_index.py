@@ -1,7 +1,12 @@
-"""The full-text index answers `text:` only for files as they are now: after the pass that builds
-it, a query checks the stat of every folder and file against the snapshot the pass kept (no
+"""The full-text index answers `text:` only for files as they are now: after the pass that stores
+the texts, a query checks the stat of every folder and file against the snapshot the pass kept (no
 pass over the tree), reads again only the files rewritten in place, and makes a new pass when a
-folder changed. Real recordings from the corpus, the real cache and index in a private folder."""
+folder changed. Real recordings from the corpus, the real cache and index in a private folder.
+
+Every test runs three times: with the trigram index over the stored texts not filled (a search
+tests every text with `instr`, as the first query does), half filled (the index for the texts it
+covers, `instr` for the rest) and filled (`build_text_index` before each query); the triggers
+keep what it covers current through rewrites, additions and removals."""
 
 from __future__ import annotations
 
@@ -12,9 +17,11 @@ import time
 
 import pytest
 
+from tui_replay.catalog import cache as cache_module
 from tui_replay.catalog import textsearch
 from tui_replay.catalog.catalog import Catalog
 from tui_replay.catalog.textsearch import search_files_text
+from tui_replay.recording.limits import MAX_NESTING
 
 NEEDLE, OTHER = b"experts", b"novices"  # the same length: a rewrite can keep the size
 
@@ -39,6 +46,30 @@ def trusted_at_once(monkeypatch):
     """Stats taken right after a write are kept (the default waits 2 s for the clock tick to
     pass); the tests wait a tick themselves before they change a file."""
     monkeypatch.setattr(textsearch, "RECENT_NS", 0)
+
+
+@pytest.fixture(autouse=True, params=["texts only", "half indexed", "indexed"])
+def trigram_index(request, monkeypatch):
+    """Before each index query, the trigram index filled (or half filled, or left empty)."""
+    if request.param == "texts only":
+        yield request.param
+        return
+    monkeypatch.setattr(cache_module, "INDEX_CHUNK_ROWS", 2)
+    real_search = cache_module.SummaryCache.search
+
+    partly = []
+
+    def search(self, needle, roots=()):
+        # Half: one chunk more per query (the next query covers more, the last ones all).
+        chunks = iter([False, True] if request.param == "half indexed" else [])
+        built = self.build_text_index(stop=lambda: next(chunks, False))
+        assert built or request.param == "half indexed"
+        partly.append(not built)
+        return real_search(self, needle, roots)
+
+    monkeypatch.setattr(cache_module.SummaryCache, "search", search)
+    yield request.param
+    assert any(partly) == (request.param == "half indexed")
 
 
 def _tick() -> None:
@@ -188,3 +219,64 @@ def test_the_index_finds_what_reading_the_files_finds_whatever_the_needle(corpus
         narrowed = Catalog(jobs=1).text_listing([str(corpus)], f"text:{shlex.quote(needle)}")
         assert narrowed is not None
         assert [row.path for row in narrowed[0]] == expected, needle
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        b"not json",
+        b'[3, [], [["a", "x.json", "zz", "", ""]]]',  # numbers that are no hex
+        b'[3, [], [["a", "x.json\\u0000y.json", "0000000000000000", "", ""]]]',  # columns of other lengths
+        b'[3, [], "groups"]',
+    ],
+    ids=["not JSON", "not hex", "uneven columns", "no groups"],
+)
+def test_a_damaged_snapshot_means_a_pass_never_a_wrong_answer(
+    tree, trusted_at_once, private_cache_dir, damage
+):
+    import sqlite3
+
+    from tui_replay.catalog.cache import SummaryCache
+
+    assert _indexed(tree, NEEDLE) == _scanned(tree, NEEDLE)
+    cache = SummaryCache(str(private_cache_dir))
+    cache.close()
+    conn = sqlite3.connect(cache.path)
+    try:
+        assert conn.execute("UPDATE text_snapshots SET snapshot = ?", (damage,)).rowcount == 1
+        conn.commit()
+    finally:
+        conn.close()
+    passes = []
+    real_pass = textsearch._index_pass
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(textsearch, "_index_pass", lambda *args: passes.append(1) or real_pass(*args))
+        assert _indexed(tree, NEEDLE) == _scanned(tree, NEEDLE)
+    assert passes == [1]
+
+
+def test_worker_processes_read_the_texts_and_report_their_progress(tree, monkeypatch):
+    """The pass of the first query hands the files to worker processes in batches (many files:
+    here forced with a tree of 8), and says how far it is after each batch."""
+    from tui_replay.catalog import parallel
+
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(parallel, "BATCH_FILES", 3)
+    catalog = Catalog(jobs=2)
+    progress: list[tuple[int, int]] = []
+    assert catalog.prepare_index([str(tree)], progress=lambda done, total: progress.append((done, total)))
+    assert progress == [(3, 8), (6, 8), (8, 8)]
+    assert _indexed(tree, NEEDLE) == _scanned(tree, NEEDLE)
+
+
+@pytest.mark.parametrize("depth", [MAX_NESTING + 5, 1000])
+def test_a_recording_nested_past_the_limit_is_an_error_row_that_no_text_search_finds(tree, depth):
+    """The index reads texts without the reader's nesting check (a whole serialization of each
+    recording): a file past the limit still says nothing, as its row is an error."""
+    nested = "[" * depth + '{"content": "' + NEEDLE.decode() + '"}' + "]" * depth
+    deep = tree / "a" / "deep.json"
+    deep.write_text('{"request": {"body": {"messages": ' + nested + '}}, "response": {"body": {}}}')
+    rows = Catalog(use_cache=False).scan([str(deep)])
+    assert [row.status for row in rows] == ["error"]
+    assert str(deep) not in _indexed(tree, NEEDLE)
+    assert _indexed(tree, NEEDLE) == _scanned(tree, NEEDLE)

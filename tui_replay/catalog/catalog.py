@@ -253,20 +253,30 @@ class Catalog:
             and not self.unindexed
         )
 
-    def prepare_index(self, roots: Iterable[str], *, recheck: bool = False) -> bool:
+    def prepare_index(
+        self,
+        roots: Iterable[str],
+        *,
+        recheck: bool = False,
+        needle: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        read: Callable[[str, list[str]], None] | None = None,
+    ) -> bool:
         """Bring the full-text index up to date with every row under `roots` (`textsearch.
         update_index`: a check of the files' stat against the last pass's snapshot, else a pass
         that reads only the files not indexed yet); from then on what this catalog summarizes is
         indexed as it goes (the watcher keeps it current). `recheck`: check again even when it
         was brought up to date before (nothing tells this catalog about changes). True when the
-        index holds every row."""
+        index holds every row. `needle`: asked of the index while its freshness is checked;
+        `progress(done, total)`: the files read for their text so far; `read(path, texts)`:
+        each file read, with its texts as stored."""
         from tui_replay.catalog.textsearch import update_index
 
         with self.lock:
             roots = list(roots)
             if self._index_state is None or recheck or roots != self._index_roots:
                 self.index_texts = True
-                self._index_state = update_index(self, roots)
+                self._index_state = update_index(self, roots, needle, progress, read)
                 self._index_roots = roots
                 self.unindexed = 0 if self._index_state.complete else max(self.unindexed, 1)
             self._index_ready = True
@@ -312,7 +322,7 @@ class Catalog:
         if not terms or cache is None or cache.connection() is None or not cache.has_texts:
             return None
         roots = list(roots)
-        if not self.prepare_index(roots) or self._index_state is None:
+        if not self.prepare_index(roots, needle=terms[0]) or self._index_state is None:
             return None
         return indexed_rows(self, roots, self._index_state, terms[0])
 

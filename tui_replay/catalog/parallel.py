@@ -77,16 +77,31 @@ def _summarize_task(task: Task, max_size: int) -> list[list[Summary]]:
 def index_one(
     path: str, explicit: bool, with_rows: bool, max_size: int
 ) -> tuple[list[Summary] | None, list[str], int, int]:
-    """For the full-text index: what each row of a file says, in row order, with the
-    size and mtime_ns of the version read ((0, 0): unreadable), and its rows when `with_rows`
-    (the cache does not hold that version: summarized, from the same read)."""
+    """For the full-text index: what each row of a file says, in row order, as stored
+    (`searchable`), with the size and mtime_ns of the version read ((0, 0): unreadable), and
+    its rows when `with_rows` (the cache does not hold that version: summarized, from the same
+    read)."""
     if with_rows:
         texts: list[str] = []
         rows = summarize_one(path, explicit, max_size, texts)
         size, mtime_ns = (rows[0].size, rows[0].mtime_ns) if rows else (0, 0)
-        return rows, texts, size, mtime_ns
+        return rows, searchable(texts), size, mtime_ns
     texts, size, mtime_ns = file_texts(path, max_size)
-    return None, texts, size, mtime_ns
+    return None, searchable(texts), size, mtime_ns
+
+
+def searchable(texts: list[str]) -> list[str]:
+    """Texts as the index stores them: lowercased, and UTF-8 (a lone surrogate replaced: SQLite
+    text cannot hold it). Done where the file was read (a worker), not in the listing's process,
+    whose core the workers need."""
+    prepared = []
+    for text in texts:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "replace").decode()
+        prepared.append(text.lower())
+    return prepared
 
 
 def file_texts(file: str, max_size: int) -> tuple[list[str], int, int]:
@@ -97,7 +112,7 @@ def file_texts(file: str, max_size: int) -> tuple[list[str], int, int]:
     ok recording is never asked for (the searches check the status)."""
     from tui_replay.recording.cassette import is_cassette_name
     from tui_replay.recording.load import pause_gc, read_bytes_stat, resume_gc
-    from tui_replay.recording.summary import summarize_cassette_file, summarize_json_texts
+    from tui_replay.recording.summary import summarize_cassette_file
 
     texts: list[str] = []
     if is_cassette_name(file):
@@ -109,9 +124,33 @@ def file_texts(file: str, max_size: int) -> tuple[list[str], int, int]:
         return [""], 0, 0
     pause_gc()
     try:
-        return [summarize_json_texts(data)], info.st_size, info.st_mtime_ns
+        return [json_text(data)], info.st_size, info.st_mtime_ns
     finally:
         resume_gc()
+
+
+def json_text(data: bytes) -> str:
+    """What a JSON recording's bytes say (`summary.summarize_json_texts`), without its check of
+    how deep the values nest (`limits.nests_too_deep`: a whole `orjson.dumps` of the recording,
+    an eighth of this work on the real tree). A file nested past that limit is an error row,
+    whose text no search asks for (they test the row's status first); one nested past Python's
+    recursion limit says nothing."""
+    import orjson
+
+    from tui_replay.recording.limits import too_many_values
+    from tui_replay.recording.summary import summarize_json_texts
+    from tui_replay.recording.text import recording_text
+
+    if too_many_values(data):
+        return ""  # (refused before parsing: tiny values cost ~100 bytes each parsed)
+    try:
+        obj = orjson.loads(data)
+    except (orjson.JSONDecodeError, RecursionError):
+        return summarize_json_texts(data)  # the reader's own way (a lone surrogate is read)
+    try:
+        return recording_text(obj)
+    except RecursionError:
+        return ""
 
 
 def _index_task(task: Sequence[tuple[str, bool, bool]], max_size: int) -> list:

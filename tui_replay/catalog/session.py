@@ -24,7 +24,8 @@ from time import monotonic, perf_counter, sleep
 from typing import TYPE_CHECKING
 
 from tui_replay.catalog.catalog import Catalog, compute_keys, with_key_status
-from tui_replay.catalog.filters import QueryError, has_key_filter, has_text_filter, parse_query
+from tui_replay.catalog.filters import QueryError, has_key_filter, has_text_filter, parse_query, text_terms
+from tui_replay.catalog.predicate import Predicate
 from tui_replay.catalog.scan import Found, iter_found
 from tui_replay.catalog.view import ListingView
 from tui_replay.recording.model import Summary, share_repeated_strings
@@ -334,14 +335,59 @@ class ListingSession:
             if tried.get(path) is not summary and key_pending(summary)
         ]
 
-    def prepare_index(self) -> bool:
+    def prepare_index(self, progress: Callable[[int, int], None] | None = None) -> bool:
         """Bring the full-text index up to date with every row (on a thread: a pass over the
-        files not indexed yet). True when the index holds every row."""
-        return self.catalog.prepare_index(self.roots)
+        files not indexed yet; `progress(done, total)` as they are read, and the rows of the
+        files read so far that say the filter's `text:` words: `show_found_so_far`). True when
+        the index holds every row."""
+        found = self._found_so_far = FoundSoFar(text_terms(self.filter_text))
+        return self.catalog.prepare_index(self.roots, progress=progress, read=found.read)
+
+    _found_so_far: FoundSoFar | None = None
+
+    def show_found_so_far(self) -> int | None:
+        """While `prepare_index` reads the files (on the caller's thread): filter with the rows
+        found so far to say the filter's `text:` words (each a match: the rest comes when the
+        index is ready). How many are shown; None when the filter cannot be answered so (a
+        word not looked for since the pass began, a negated `text:`)."""
+        found = self._found_so_far
+        if found is None or not self.indexing or not has_text_filter(self.filter_text):
+            return None
+        asked: list[str] = []
+
+        def text_search(needle: str) -> Predicate:
+            asked.append(needle)
+            return found.search(needle)
+
+        if not found.answers(text_terms(self.filter_text)):
+            return None
+        try:
+            parse_query(self.filter_text, text_search=text_search)
+        except QueryError:
+            return None
+        if len(asked) != len(text_terms(self.filter_text)):  # a negated `text:` (parsed too)
+            return None
+        real, self.view.text_search = self.view.text_search, text_search
+        try:
+            self.view.forget_results()
+            self.view.set_query(self.filter_text)
+        finally:
+            self.view.text_search = real
+        return self.view.shown
+
+    def fill_text_index(self, cancelled: Callable[[], bool] = lambda: False) -> bool:
+        """Fill the trigram index over the texts `prepare_index` stored (on a thread, after it:
+        until then a query tests the texts one by one, ~0.3 s at 100,000 files; after, ~15 ms).
+        True once filled."""
+        cache = self.catalog.cache
+        return cache is not None and cache.usable and cache.build_text_index(cancelled)
 
     def index_done(self) -> None:
         """On the caller's thread, after `prepare_index` (or its failure)."""
         self.indexing = False
+        if self._found_so_far is not None:
+            self._found_so_far = None
+            self.view.forget_results()  # (results from the rows found so far: partial)
 
     def read_keys(
         self,
@@ -464,3 +510,25 @@ def _readable_error(text: str) -> str | None:
     except QueryError as exc:
         return str(exc)
     return None
+
+
+class FoundSoFar:
+    """The rows of the files the index pass has read so far (`prepare_index`) that say each
+    `text:` word the filter had when it began: (file, row index) each."""
+
+    def __init__(self, needles: Iterable[str]) -> None:
+        self.rows: dict[str, set[tuple[str, int]]] = {needle.lower(): set() for needle in needles}
+
+    def read(self, path: str, texts: list[str]) -> None:
+        """A file read, with its texts as stored (lowercased). On the pass's thread."""
+        for needle, rows in self.rows.items():
+            for index, text in enumerate(texts):
+                if needle in text:
+                    rows.add((path, index))
+
+    def answers(self, needles: Iterable[str]) -> bool:
+        return all(needle.lower() in self.rows for needle in needles)
+
+    def search(self, needle: str) -> Predicate:
+        rows = self.rows.get(needle.lower(), set())
+        return lambda summary: summary.status == "ok" and (summary.file, summary.interaction or 0) in rows

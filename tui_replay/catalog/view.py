@@ -446,6 +446,12 @@ class ListingView:
     def matches(self, summary: Summary) -> bool:
         return self.query is None or self.query(summary)
 
+    def forget_results(self) -> None:
+        """Drop the filter results kept: the `text:` answers they came from grew (the rows found
+        so far while the index is prepared), so the same query must look again."""
+        self._recent.clear()
+        self._matches = self._matched = None
+
     def hidden_by_filter(self, path: str) -> bool:
         summary = self.summaries.get(path)
         return summary is not None and not self.matches(summary)

@@ -68,6 +68,9 @@ COLLECT_AFTER_KEY_SECONDS = 0.2  # the garbage collector waits this long after a
 QUIET_SECONDS = 0.6
 QUIET_AT_MOST = 10.0
 
+# While the first `text:` filter reads the recordings: how often the rows found so far are shown.
+FOUND_SO_FAR_SECONDS = 0.5
+
 # How the status line and the palette name each sort (the table's sortable columns).
 SORT_LABELS = {key: column(key).sort_label for key in SORTABLE}
 
@@ -123,6 +126,17 @@ class BrowseScreen(Screen[None]):
         def __init__(self, summaries: list[Summary]) -> None:
             super().__init__()
             self.summaries = summaries
+
+    class IndexProgress(Message):
+        """How far reading the recordings for their text is (a burst collapses to the latest)."""
+
+        def __init__(self, done: int, total: int) -> None:
+            super().__init__()
+            self.done = done
+            self.total = total
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, BrowseScreen.IndexProgress)
 
     class KeysProgress(Message):
         """How far reading the key status is (a burst collapses to the latest)."""
@@ -397,12 +411,39 @@ class BrowseScreen(Screen[None]):
 
     @work(thread=True, group="index", exit_on_error=False)
     def prepare_index(self) -> None:
-        self.session.prepare_index()
-        self.post_message(self.IndexPrepared())
+        worker = get_current_worker()
+
+        def progress(done: int, total: int) -> None:
+            self.post_message(self.IndexProgress(done, total))
+
+        self.session.prepare_index(progress)
+        self.post_message(self.IndexPrepared())  # answered now, by testing every text
+        self.session.fill_text_index(cancelled=lambda: worker.is_cancelled)  # faster answers later
+
+    @on(IndexProgress)
+    def _index_progress(self, message: IndexProgress) -> None:
+        if not self.session.indexing:
+            return
+        # The rows found so far, shown at most every FOUND_SO_FAR_SECONDS (each look tests
+        # every row: a burst of batches would take the keyboard's turn).
+        now = monotonic()
+        if now - self._found_so_far_at >= FOUND_SO_FAR_SECONDS:
+            self._found_so_far_at = now
+            self._found_so_far = self.session.show_found_so_far()
+            if self._found_so_far is not None:
+                self.refresh_rows(keep="top")
+        note = f"indexing what the recordings say: {message.done:,} of {message.total:,} read…"
+        if self._found_so_far is not None:
+            note += f" {self._found_so_far:,} found so far"
+        self.query_one(FilterBar).show_note(note)
+
+    _found_so_far_at = 0.0  # monotonic() when the rows found so far were last shown
+    _found_so_far: int | None = None
 
     @on(IndexPrepared)
     def _index_prepared(self) -> None:
         self.session.index_done()
+        self._found_so_far = None
         self.query_one(FilterBar).show_note(None)
         self.filter_rows()  # the filter typed by now
 
