@@ -28,6 +28,7 @@ from tui_replay.catalog.parallel import (
     start_forked_pool,
     start_pool,
     summarize_one,
+    task_rows,
 )
 from tui_replay.catalog.scan import Found, iter_found
 from tui_replay.recording.limits import DEFAULT_MAX_SIZE
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from tui_replay.catalog.filters import TextSearch
+    from tui_replay.catalog.parallel import TaskRows
     from tui_replay.catalog.textsearch import IndexState
 
 
@@ -298,7 +300,7 @@ class _Pending:
     def __init__(self, found: Found, rows: list[Summary] | None) -> None:
         self.found = found
         self.rows = rows
-        self.future: Future[list[list[Summary]]] | None = None  # the worker task reading it
+        self.future: Future[TaskRows] | None = None  # the worker task reading it
         self.index = 0  # its place in the task
 
     @property
@@ -385,7 +387,7 @@ class _Pipeline:
             return item.rows
         assert item.future is not None
         try:
-            rows = item.future.result()[item.index]
+            rows = task_rows(item.future.result(), item.index)
         except Exception:  # a worker died or could not send its rows: read it here
             self._stop_pool()
             return self.catalog.read_rows(item.found)
