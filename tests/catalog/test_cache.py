@@ -13,6 +13,7 @@ import pytest
 from support import record_calls
 
 import tui_replay.catalog.cache as cache_module
+import tui_replay.catalog.catalog as catalog_module
 import tui_replay.recording.load as load_module
 import tui_replay.recording.summary as summary_module
 from tui_replay.catalog.cache import CACHE_FOLDER, DB_NAME, SummaryCache, iter_stored
@@ -81,6 +82,32 @@ def test_second_listing_reads_no_recording(tree, tmp_path, counted):
     second = _scan(tree, cache_dir)
     assert counted == []
     assert second == first  # the same rows, every field
+
+
+def test_a_first_listing_creates_the_database_while_it_reads_and_keeps_every_row(
+    tree, tmp_path, counted, monkeypatch
+):
+    """With no database yet, a listing asks it nothing and stats no file before reading it; the
+    database is made when the first writes are handed over (here mid-listing: more files than a
+    hand-over), and holds every row: the next listing reads nothing and drops nothing."""
+    monkeypatch.setattr(cache_module, "SEND_BATCH", 5)
+    cache_dir = tmp_path / "cache"
+    asked = record_calls(monkeypatch, cache_module.SummaryCache, "_stream")
+    scans = record_calls(
+        monkeypatch, catalog_module, "iter_found", lambda roots, **k: k.get("with_stat", True)
+    )
+    catalog = Catalog(cache_dir=str(cache_dir))
+    assert catalog.cache is not None and catalog.cache.fresh
+    rows = iter(catalog.iter_summaries([str(tree)]))
+    first = [next(rows) for _ in range(8)]
+    assert _db(cache_dir).is_file()  # made once the first hand-over went, before the listing ended
+    first += list(rows)
+    assert len(counted) == 12 and asked == [] and scans == [False]
+    assert not catalog.cache.fresh
+    assert len(_stored(cache_dir)) == 12
+    counted.clear()
+    assert _scan(tree, cache_dir) == first
+    assert counted == []
 
 
 def test_unchanged_listing_writes_nothing(tree, tmp_path, monkeypatch):

@@ -77,8 +77,10 @@ class Catalog:
     def iter_summaries(self, roots: Iterable[str]) -> Iterator[Summary]:
         """One Summary per file found, in scan order; the cache is saved once all are yielded."""
         roots = list(roots)
-        # Without the cache nothing needs a file's stat before reading it (the reader fstat's).
-        for rows in self.iter_rows(iter_found(roots, with_stat=self.cache is not None)):
+        # Without the cache, or with one that holds nothing yet, nothing needs a file's stat before
+        # reading it (the reader fstat's: the rows carry the size and mtime of what was read).
+        with_stat = self.cache is not None and not self.cache.fresh
+        for rows in self.iter_rows(iter_found(roots, with_stat=with_stat)):
             if len(rows) == 1:  # (most files: no iterator made per file)
                 yield rows[0]
             else:
@@ -170,9 +172,10 @@ class Catalog:
     def store_rows(self, found: Found, rows: list[Summary], texts: list[str] | None) -> list[Summary]:
         """Keep the rows just read in the cache (and their texts in the index); returns them."""
         cache, st = self.cache, found.stat
-        if cache is None or not cache.usable or st is None:
+        if cache is None or not cache.usable or not (rows or st):
             return rows
         abs_path = found.abs_path or os.path.abspath(found.path)
+        # (No rows: a YAML file that is not a cassette, stored by the stat of the scan.)
         size, mtime_ns = (rows[0].size, rows[0].mtime_ns) if rows else (st.st_size, st.st_mtime_ns)
         # (Not stored: a file that could not be read.)
         if mtime_ns and size <= self.max_size and cache.put_rows(abs_path, rows, size, mtime_ns, texts):
