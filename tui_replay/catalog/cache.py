@@ -34,7 +34,8 @@ time, and the rows the scan passed over are the files that are gone. After a com
 folder those are deleted, with every folder below it the scan did not enter any more.
 
 Writes go through one thread with its own connection, in transactions of at most COMMIT_FILES
-files or COMMIT_SECONDS (another process waits at most that long for the lock); the thread
+files or COMMIT_SECONDS (another process waits at most that long for the lock), each hand-over
+applied as it arrives (a listing's end leaves only the last one to write); the thread
 also does the indexing, which runs in SQLite's C code beside the summarizing. Writes are handed
 over SEND_BATCH at a time: one queue hand-over per file made the two threads trade the GIL on
 every file (a convoy that cost the summarizer a third of its speed).
@@ -853,7 +854,7 @@ class _Writer:
         except Exception:  # busy past busy_timeout, read-only, disk full: no cache writes this run
             self.failed = True
             # Take what the producer still sends so that its puts never block, up to its None;
-            # when _next_batch already took the None, nothing more comes: waiting would hang.
+            # when _loop already took the None, nothing more comes: waiting would hang.
             while not self._got_last and self.queue.get() is not None:
                 pass
         finally:
@@ -861,41 +862,42 @@ class _Writer:
                 with contextlib.suppress(sqlite3.Error):
                     conn.close()
 
-    def _next_batch(self) -> tuple[list[tuple], bool]:
-        """What arrives within COMMIT_SECONDS of the first writes (about COMMIT_FILES at most),
-        and whether the producer is done: few large transactions, not one per file."""
-        first = self.queue.get()
-        if first is None:
-            self._got_last = True
-            return [], True
-        batch = list(first)
-        deadline = time.monotonic() + COMMIT_SECONDS
-        while len(batch) < COMMIT_FILES:
-            left = deadline - time.monotonic()
-            try:
-                more = self.queue.get(timeout=left) if left > 0 else self.queue.get_nowait()
-            except queue.Empty:
-                break
-            if more is None:
-                self._got_last = True
-                return batch, True
-            batch.extend(more)
-        return batch, False
-
     def _loop(self, conn: sqlite3.Connection, has_texts: bool) -> None:
-        done = False
-        while not done:
-            batch, done = self._next_batch()
-            if not batch:
+        """Apply each hand-over as it arrives, committing within COMMIT_SECONDS of the first write
+        or after about COMMIT_FILES (few large transactions, not one per file); the inserts run
+        while the listing reads on, so little is left to write when it ends."""
+        while True:
+            first = self.queue.get()
+            if first is None:
+                self._got_last = True
                 break
             conn.execute("BEGIN IMMEDIATE")
             try:
-                _apply(conn, batch, has_texts)
+                _apply(conn, first, has_texts)
+                applied = len(first)
+                deadline = time.monotonic() + COMMIT_SECONDS
+                while applied < COMMIT_FILES:
+                    left = deadline - time.monotonic()
+                    try:
+                        more = self.queue.get(timeout=left) if left > 0 else self.queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        self._got_last = True
+                        break
+                    _apply(conn, more, has_texts)
+                    applied += len(more)
                 conn.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
                 raise
+            if self._got_last:
+                break
+            # Copied into the database now, beside the listing: the checkpoint of the last
+            # connection's close, when the listing has ended, has only the last commit left.
+            with contextlib.suppress(sqlite3.OperationalError):  # (another one checkpointing)
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         _trim(conn)
 
 
