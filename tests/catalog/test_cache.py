@@ -6,6 +6,7 @@ import os
 import shutil
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import orjson
@@ -88,8 +89,8 @@ def test_a_first_listing_creates_the_database_while_it_reads_and_keeps_every_row
     tree, tmp_path, counted, monkeypatch
 ):
     """With no database yet, a listing asks it nothing and stats no file before reading it; the
-    database is made when the first writes are handed over (here mid-listing: more files than a
-    hand-over), and holds every row: the next listing reads nothing and drops nothing."""
+    writer thread makes the database when the first writes are handed over (here mid-listing: more
+    files than a hand-over), and it holds every row: the next listing reads nothing."""
     monkeypatch.setattr(cache_module, "SEND_BATCH", 5)
     cache_dir = tmp_path / "cache"
     asked = record_calls(monkeypatch, cache_module.SummaryCache, "_stream")
@@ -100,7 +101,12 @@ def test_a_first_listing_creates_the_database_while_it_reads_and_keeps_every_row
     assert catalog.cache is not None and catalog.cache.fresh
     rows = iter(catalog.iter_summaries([str(tree)]))
     first = [next(rows) for _ in range(8)]
-    assert _db(cache_dir).is_file()  # made once the first hand-over went, before the listing ended
+    writer = catalog.cache._writer
+    assert writer is not None and writer.make is not None  # it makes the database, this thread reads on
+    deadline = time.monotonic() + 10
+    while not _db(cache_dir).is_file() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _db(cache_dir).is_file() and catalog.cache._conn is None  # made before the listing ended
     first += list(rows)
     assert len(counted) == 12 and asked == [] and scans == [False]
     assert not catalog.cache.fresh
@@ -115,9 +121,9 @@ def test_unchanged_listing_writes_nothing(tree, tmp_path, monkeypatch):
     writers = []
     real = cache_module._Writer
 
-    def counting_writer(path):
+    def counting_writer(path, **options):
         writers.append(path)
-        return real(path)
+        return real(path, **options)
 
     monkeypatch.setattr(cache_module, "_Writer", counting_writer)
     _scan(tree, cache_dir)

@@ -61,7 +61,7 @@ import threading
 import time
 import types
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import orjson
 
@@ -313,7 +313,11 @@ class SummaryCache:
         processes that read on. (Creating it costs tens of milliseconds of fsync: a tenth of a
         cold listing of the real 3,162-file tree.)"""
         if self._fresh is None:
-            self._fresh = self._conn is None and self.usable and not os.path.lexists(self.path)
+            self._fresh = (
+                self._conn is None
+                and self.usable
+                and not any(os.path.lexists(os.path.join(self.cache_folder, name)) for name in DB_FILES)
+            )  # (any file of it there, a link even: the connection says what it is)
         return self._fresh
 
     def _writable(self) -> bool:
@@ -566,9 +570,9 @@ class SummaryCache:
         """Finish the writes; after a complete scan of `complete_folders` (absolute), drop what
         they no longer hold. Returns how many files were written or dropped."""
         if self._pending and self._writer is None:
-            self._flush()  # (a fresh cache: its database is created here)
+            self._flush()  # (a fresh cache: its database is created now)
         fresh, self._fresh = self._fresh, False  # from now on the database has what this run wrote
-        if self._conn is None:
+        if self._conn is None and not (fresh and self.written):
             self._finish_writer()
             return self._after_damage()
         for folder in list(self._streams):
@@ -616,11 +620,8 @@ class SummaryCache:
         if not self._pending:
             return
         if self._writer is None:
-            if self._conn is None and self.connection() is None:  # a fresh cache that cannot be made
-                self._pending = []
-                self.write_failed = True
-                return
-            self._writer = _Writer(self.path)
+            # A fresh cache: the writer thread makes the database (its fsyncs) while this one reads on.
+            self._writer = _Writer(self.path, make=self._prepare_folder if self._conn is None else None)
         self._writer.queue.put(self._pending)
         self._pending = []
 
@@ -830,8 +831,11 @@ class _Writer:
     `executemany` per run of puts or removals) in transactions of at most COMMIT_FILES items or
     COMMIT_SECONDS."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, make: Callable[[], bool] | None = None) -> None:
         self.path = path
+        # Given: there is no database yet (`SummaryCache.fresh`); this prepares its folder, then the
+        # thread creates the database.
+        self.make = make
         # Bounded: a summarizer faster than the indexing waits instead of queueing texts in memory.
         self.queue: queue.Queue[list[tuple] | None] = queue.Queue(maxsize=WRITE_QUEUE)
         self.failed = False
@@ -846,7 +850,9 @@ class _Writer:
     def _run(self) -> None:
         conn = None
         try:
-            conn = _connect(self.path, create=False)
+            if self.make is not None and not self.make():
+                raise OSError("the cache folder cannot be made, or is not ours")
+            conn = _connect(self.path, create=self.make is not None)
             # FTS5 merges its segments as it fills: with SQLite's default 2 MB page cache it reads
             # them back from the OS, 2-3 times the cost of the inserts.
             conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KB}")
