@@ -307,18 +307,18 @@ class SummaryCache:
 
     @property
     def fresh(self) -> bool:
-        """There is no database yet (the first listing with this cache folder): nothing can be
-        found in it, so lookups ask nothing until the next `save`, and the database is created
-        when the first writes go to the writer thread (`_flush`), by then beside worker
-        processes that read on. (Creating it costs tens of milliseconds of fsync: a tenth of a
-        cold listing of the real 3,162-file tree.)"""
+        """There was no database when this run first looked (the first listing with this cache
+        folder), and this thread has not opened one: nothing can be found in it, so lookups ask
+        nothing until the next `save`, and the writer thread creates the database when the first
+        writes are handed to it, while the listing reads on. (Creating it costs tens of
+        milliseconds of fsync: a tenth of a cold listing of the real 3,162-file tree.)"""
         if self._fresh is None:
             self._fresh = (
                 self._conn is None
                 and self.usable
                 and not any(os.path.lexists(os.path.join(self.cache_folder, name)) for name in DB_FILES)
             )  # (any file of it there, a link even: the connection says what it is)
-        return self._fresh
+        return self._fresh and self._conn is None
 
     def _writable(self) -> bool:
         """Writes can be sent: the database is open, or will be created for them (`fresh`)."""
