@@ -116,6 +116,33 @@ def test_a_first_listing_creates_the_database_while_it_reads_and_keeps_every_row
     assert counted == []
 
 
+def test_a_connection_asked_for_while_the_writer_makes_the_fresh_database_waits_for_it(
+    tree, tmp_path, monkeypatch
+):
+    """The app lists on a thread and asks for the cache's connection from another (a text filter)
+    while the writer thread may still be making the fresh database: that connection waits, and
+    never takes the half-made folder (no tag yet) for one that is not ours."""
+    real_write = cache_module.write_atomic
+
+    def slow_write(*args, **kwargs):
+        time.sleep(0.3)  # the folder is there, its tag not yet
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(cache_module, "write_atomic", slow_write)
+    cache_dir = tmp_path / "cache"
+    cache = SummaryCache(str(cache_dir))
+    assert cache.fresh
+    [row] = Catalog(use_cache=False).scan([str(next(tree.rglob("*.json")))])
+    assert cache.put_rows(os.path.abspath(row.path), [row], row.size, row.mtime_ns)
+    cache._flush()  # the writer thread starts making the database
+    deadline = time.monotonic() + 10
+    while not (cache_dir / CACHE_FOLDER).is_dir() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert cache.connection() is not None and cache.usable
+    assert cache.save() == 1 and not cache.write_failed
+    assert _stored(cache_dir) == [os.path.abspath(row.path)]
+
+
 def test_unchanged_listing_writes_nothing(tree, tmp_path, monkeypatch):
     cache_dir = tmp_path / "cache"
     writers = []

@@ -302,6 +302,7 @@ class SummaryCache:
         self._writer: _Writer | None = None
         self._pending: list[tuple] = []  # writes not yet handed to the writer
         self._fresh: bool | None = None  # see `fresh`; None: not looked at yet
+        self._making = threading.Lock()  # held while a connection makes the database
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -318,6 +319,8 @@ class SummaryCache:
                 and self.usable
                 and not any(os.path.lexists(os.path.join(self.cache_folder, name)) for name in DB_FILES)
             )  # (any file of it there, a link even: the connection says what it is)
+            if self._fresh:  # what the writer will create (the connection, if opened, tells)
+                self.has_texts = fts_available()
         return self._fresh and self._conn is None
 
     def _writable(self) -> bool:
@@ -328,15 +331,28 @@ class SummaryCache:
         """The reading connection, the database created or rebuilt as needed; None: no cache."""
         if self._conn is not None or not self.usable:
             return self._conn
-        try:
-            self._conn = self._open()
-            if self._conn is not None:
-                self.has_texts = _has_texts(self._conn)
-        except (sqlite3.Error, OSError):
-            self._conn = None
-        if self._conn is None:
-            self.usable = False
-        return self._conn
+        # Not while a writer thread makes a fresh database (`_make_database`): this one would find
+        # its folder untagged yet, or the database locked, and give up the cache.
+        with self._making:
+            if self._conn is not None or not self.usable:
+                return self._conn
+            try:
+                self._conn = self._open()
+                if self._conn is not None:
+                    self.has_texts = _has_texts(self._conn)
+            except (sqlite3.Error, OSError):
+                self._conn = None
+            if self._conn is None:
+                self.usable = False
+            return self._conn
+
+    def _make_database(self) -> sqlite3.Connection:
+        """On the writer thread, for a fresh cache: its folder and database made, the writer's
+        connection to it; raises OSError or sqlite3.Error when they cannot be."""
+        with self._making:
+            if not self._prepare_folder():
+                raise OSError("the cache folder cannot be made, or is not ours")
+            return _connect(self.path, create=True)
 
     def _open(self) -> sqlite3.Connection | None:
         if not self._prepare_folder():
@@ -621,7 +637,7 @@ class SummaryCache:
             return
         if self._writer is None:
             # A fresh cache: the writer thread makes the database (its fsyncs) while this one reads on.
-            self._writer = _Writer(self.path, make=self._prepare_folder if self._conn is None else None)
+            self._writer = _Writer(self.path, make=self._make_database if self._conn is None else None)
         self._writer.queue.put(self._pending)
         self._pending = []
 
@@ -831,10 +847,9 @@ class _Writer:
     `executemany` per run of puts or removals) in transactions of at most COMMIT_FILES items or
     COMMIT_SECONDS."""
 
-    def __init__(self, path: str, make: Callable[[], bool] | None = None) -> None:
+    def __init__(self, path: str, make: Callable[[], sqlite3.Connection] | None = None) -> None:
         self.path = path
-        # Given: there is no database yet (`SummaryCache.fresh`); this prepares its folder, then the
-        # thread creates the database.
+        # Given: there is no database yet (`SummaryCache.fresh`); this makes it, and connects.
         self.make = make
         # Bounded: a summarizer faster than the indexing waits instead of queueing texts in memory.
         self.queue: queue.Queue[list[tuple] | None] = queue.Queue(maxsize=WRITE_QUEUE)
@@ -850,9 +865,7 @@ class _Writer:
     def _run(self) -> None:
         conn = None
         try:
-            if self.make is not None and not self.make():
-                raise OSError("the cache folder cannot be made, or is not ours")
-            conn = _connect(self.path, create=self.make is not None)
+            conn = self.make() if self.make is not None else _connect(self.path, create=False)
             # FTS5 merges its segments as it fills: with SQLite's default 2 MB page cache it reads
             # them back from the OS, 2-3 times the cost of the inserts.
             conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KB}")
