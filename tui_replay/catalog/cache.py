@@ -302,7 +302,9 @@ class SummaryCache:
         self._writer: _Writer | None = None
         self._pending: list[tuple] = []  # writes not yet handed to the writer
         self._fresh: bool | None = None  # see `fresh`; None: not looked at yet
-        self._making = threading.Lock()  # held while a connection makes the database
+        # Held while the database is made, or the reading connection opened or closed: the app
+        # asks for it from its UI thread while the loading thread saves.
+        self._opening = threading.Lock()
 
     # -- opening ------------------------------------------------------------------------------
 
@@ -333,7 +335,7 @@ class SummaryCache:
             return self._conn
         # Not while a writer thread makes a fresh database (`_make_database`): this one would find
         # its folder untagged yet, or the database locked, and give up the cache.
-        with self._making:
+        with self._opening:
             if self._conn is not None or not self.usable:
                 return self._conn
             try:
@@ -349,7 +351,7 @@ class SummaryCache:
     def _make_database(self) -> sqlite3.Connection:
         """On the writer thread, for a fresh cache: its folder and database made, the writer's
         connection to it; raises OSError or sqlite3.Error when they cannot be."""
-        with self._making:
+        with self._opening:
             if not self._prepare_folder():
                 raise OSError("the cache folder cannot be made, or is not ours")
             return _connect(self.path, create=True)
@@ -651,10 +653,11 @@ class SummaryCache:
     def close(self) -> None:
         self._streams.clear()
         self._finish_writer()
-        if self._conn is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self._conn.close()
-            self._conn = None
+        with self._opening:  # (not while another thread opens it: SQLite would crash)
+            if self._conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.close()
+                self._conn = None
 
     # -- searching ----------------------------------------------------------------------------
 
