@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from textual import events
 
@@ -701,9 +702,17 @@ async def test_the_status_bar_says_how_far_loading_is_and_that_counts_are_partia
     """Until every row is in: files done of those found so far, counts `so far`, grouping
     `(partial)`; then the plain counts."""
     from tui_replay.catalog import session as session_module
+    from tui_replay.catalog.catalog import Catalog
 
     monkeypatch.setattr(session_module, "FIRST_BATCH", 2)
     monkeypatch.setattr(session_module, "BATCH_ROWS", 2)
+    real_read = Catalog.read_rows
+
+    def slow_read(catalog, found):  # loading outlasts the grouping set below, however fast the reader
+        time.sleep(0.03)
+        return real_read(catalog, found)
+
+    monkeypatch.setattr(Catalog, "read_rows", slow_read)
     shown: list[str] = []
     real = StatusBar.show_status
 
