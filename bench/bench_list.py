@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_list.py --real /work/realtree/tests/integration [--rounds 5]
     .venv/bin/python bench/bench_list.py --tree /work/tree100k --rounds 3 --no-in-process
     .venv/bin/python bench/bench_list.py [--files 3000] [--mb 80]   (the vendored corpus replicated)
+    .venv/bin/python bench/bench_list.py --tree DIR --old OLD_CODE   (and the code before a change)
 
 --real DIR copies a real tree (common.make_tree), --tree DIR lists an existing tree as it is (never
 written to), else the vendored corpus is replicated. Then, rounds interleaved, medians reported,
@@ -17,6 +18,11 @@ every figure a fresh interpreter from spawn to exit, stdout to /dev/null:
 Python's compiled bytecode is kept (in a folder of this run, PYTHONPYCACHEPREFIX), as an
 installed tui-replay has it; --no-bytecode-cache runs under the environment as it is (with
 PYTHONDONTWRITEBYTECODE=1 every process compiles the modules it imports: ~0.1 s more).
+
+--old DIR: a copy of the code before a change (`git archive COMMIT tui_replay pyproject.toml |
+tar -x -C DIR`), its cold and warm listings run in the same rounds (from DIR, its own caches): the
+medians of the per-round new/old ratios say what the change did, on a machine whose load moves
+the ratios to the baseline by more than that.
 
 Targets: cold/baseline <= 1.5, warm/baseline <= 0.5 (common.verdict lines), peak RSS of a cold
 `list --json` <= 150 MB. Beside them, the in-process figures (Catalog.scan without and with the
@@ -79,11 +85,11 @@ def peak_mb(args: list[str], env: dict[str, str]) -> float:
     return float(result.stdout.strip().splitlines()[-1])
 
 
-def run_measured(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+def run_measured(args: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[float, float]:
     """(seconds, CPU seconds) of one subprocess, its output thrown away. The CPU time (user +
     system) counts the worker processes it forked and waited for."""
     start = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=cwd)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -103,6 +109,7 @@ def main() -> int:
     parser.add_argument(
         "--no-in-process", action="store_true", help="skip the in-process Catalog.scan figures"
     )
+    parser.add_argument("--old", type=Path, help="a copy of the code before a change, run in the same rounds")
     parser.add_argument(
         "--no-bytecode-cache",
         action="store_true",
@@ -134,21 +141,35 @@ def main() -> int:
         baseline_cli = [python, "-c", BASELINE_CODE, str(path_list)]
         list_cli = [python, "-m", "tui_replay", "list", "--json", str(tree)]
 
+        # (name, command, environment, folder it runs from, cache folder emptied before each run)
+        runs = [
+            ("baseline", baseline_cli, env, REPO, None),
+            ("cold", list_cli, cold_env, REPO, cold_cache),
+            ("warm", list_cli, env, REPO, None),
+        ]
+        if options.old is not None:
+            old = options.old.resolve()  # its `python -m tui_replay` is found in the folder it runs from
+            old_env = dict(env, PYTHONPATH=str(old), TUI_REPLAY_CACHE_DIR=str(work / "old-cache"))
+            old_cold_env = dict(old_env, TUI_REPLAY_CACHE_DIR=str(work / "old-cold-cache"))
+            runs += [
+                ("old cold", list_cli, old_cold_env, old, work / "old-cold-cache"),
+                ("old warm", list_cli, old_env, old, None),
+            ]
+            run_measured(list_cli, old_env, old)
+
         read_and_parse(paths)  # warm the page cache: every measure below reads from memory
         run_measured(list_cli, env)  # fill the summary cache (and the bytecode cache)
         run_measured(baseline_cli, env)
 
-        figures: dict[str, list[float]] = {"baseline": [], "cold": [], "warm": []}
-        cpu: dict[str, list[float]] = {"baseline": [], "cold": [], "warm": []}
-        for _ in range(options.rounds):
-            for name, command, command_env in (
-                ("baseline", baseline_cli, env),
-                ("cold", list_cli, cold_env),
-                ("warm", list_cli, env),
-            ):
-                if name == "cold":
-                    shutil.rmtree(cold_cache, ignore_errors=True)
-                seconds, cpu_seconds = run_measured(command, command_env)
+        figures: dict[str, list[float]] = {name: [] for name, *_ in runs}
+        cpu: dict[str, list[float]] = {name: [] for name, *_ in runs}
+        for round_number in range(options.rounds):
+            # (The order turns every round: whichever runs right after another may find it lingering.)
+            turn = round_number % len(runs)
+            for name, command, command_env, folder, emptied in runs[turn:] + runs[:turn]:
+                if emptied is not None:
+                    shutil.rmtree(emptied, ignore_errors=True)
+                seconds, cpu_seconds = run_measured(command, command_env, folder)
                 figures[name].append(seconds)
                 cpu[name].append(cpu_seconds)
         median = {name: statistics.median(values) for name, values in figures.items()}
@@ -180,6 +201,20 @@ def main() -> int:
             f"({cpu_median['cold'] / cpu_median['baseline']:.2f}x), warm {cpu_median['warm']:.3f} s "
             f"({cpu_median['warm'] / cpu_median['baseline']:.2f}x)"
         )
+        if options.old is not None:
+            print(f"the code before (--old {options.old}), same rounds:")
+            for name in ("cold", "warm"):
+                new_old = statistics.median(
+                    new / old for new, old in zip(figures[name], figures[f"old {name}"], strict=True)
+                )
+                cpu_new_old = statistics.median(
+                    new / old for new, old in zip(cpu[name], cpu[f"old {name}"], strict=True)
+                )
+                old_median = statistics.median(figures[f"old {name}"])
+                print(
+                    f"  old {name} {old_median:.3f} s = {old_median / median['baseline']:.2f}x the baseline; "
+                    f"new/old (median of the rounds' ratios) {new_old:.2f}, CPU {cpu_new_old:.2f}"
+                )
         verdict("cold `list --json` / read+orjson (whole processes)", cold_ratio, COLD_TARGET, "x")
         verdict("warm `list --json` / read+orjson (whole processes)", warm_ratio, WARM_TARGET, "x")
         shutil.rmtree(cold_cache, ignore_errors=True)

@@ -6,6 +6,7 @@ import os
 import shutil
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import orjson
@@ -13,6 +14,7 @@ import pytest
 from support import record_calls
 
 import tui_replay.catalog.cache as cache_module
+import tui_replay.catalog.catalog as catalog_module
 import tui_replay.recording.load as load_module
 import tui_replay.recording.summary as summary_module
 from tui_replay.catalog.cache import CACHE_FOLDER, DB_NAME, SummaryCache, iter_stored
@@ -83,14 +85,72 @@ def test_second_listing_reads_no_recording(tree, tmp_path, counted):
     assert second == first  # the same rows, every field
 
 
+def test_a_first_listing_creates_the_database_while_it_reads_and_keeps_every_row(
+    tree, tmp_path, counted, monkeypatch
+):
+    """With no database yet, a listing asks it nothing and stats no file before reading it; the
+    writer thread makes the database when the first writes are handed over (here mid-listing: more
+    files than a hand-over), and it holds every row: the next listing reads nothing."""
+    monkeypatch.setattr(cache_module, "SEND_BATCH", 5)
+    cache_dir = tmp_path / "cache"
+    asked = record_calls(monkeypatch, cache_module.SummaryCache, "_stream")
+    scans = record_calls(
+        monkeypatch, catalog_module, "iter_found", lambda roots, **k: k.get("with_stat", True)
+    )
+    catalog = Catalog(cache_dir=str(cache_dir))
+    assert catalog.cache is not None and catalog.cache.fresh
+    rows = iter(catalog.iter_summaries([str(tree)]))
+    first = [next(rows) for _ in range(8)]
+    writer = catalog.cache._writer
+    assert writer is not None and writer.make is not None  # it makes the database, this thread reads on
+    deadline = time.monotonic() + 10
+    while not _db(cache_dir).is_file() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert _db(cache_dir).is_file() and catalog.cache._conn is None  # made before the listing ended
+    first += list(rows)
+    assert len(counted) == 12 and asked == [] and scans == [False]
+    assert not catalog.cache.fresh
+    assert len(_stored(cache_dir)) == 12
+    counted.clear()
+    assert _scan(tree, cache_dir) == first
+    assert counted == []
+
+
+def test_a_connection_asked_for_while_the_writer_makes_the_fresh_database_waits_for_it(
+    tree, tmp_path, monkeypatch
+):
+    """The app lists on a thread and asks for the cache's connection from another (a text filter)
+    while the writer thread may still be making the fresh database: that connection waits, and
+    never takes the half-made folder (no tag yet) for one that is not ours."""
+    real_write = cache_module.write_atomic
+
+    def slow_write(*args, **kwargs):
+        time.sleep(0.3)  # the folder is there, its tag not yet
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(cache_module, "write_atomic", slow_write)
+    cache_dir = tmp_path / "cache"
+    cache = SummaryCache(str(cache_dir))
+    assert cache.fresh
+    [row] = Catalog(use_cache=False).scan([str(next(tree.rglob("*.json")))])
+    assert cache.put_rows(os.path.abspath(row.path), [row], row.size, row.mtime_ns)
+    cache._flush()  # the writer thread starts making the database
+    deadline = time.monotonic() + 10
+    while not (cache_dir / CACHE_FOLDER).is_dir() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert cache.connection() is not None and cache.usable
+    assert cache.save() == 1 and not cache.write_failed
+    assert _stored(cache_dir) == [os.path.abspath(row.path)]
+
+
 def test_unchanged_listing_writes_nothing(tree, tmp_path, monkeypatch):
     cache_dir = tmp_path / "cache"
     writers = []
     real = cache_module._Writer
 
-    def counting_writer(path):
+    def counting_writer(path, **options):
         writers.append(path)
-        return real(path)
+        return real(path, **options)
 
     monkeypatch.setattr(cache_module, "_Writer", counting_writer)
     _scan(tree, cache_dir)

@@ -76,8 +76,13 @@ def test_bad_input_named_explicitly(tmp_path):
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.parametrize("use_cache", [True, False])
-def test_files_over_the_size_limit_are_never_read(tmp_path, monkeypatch, use_cache):
+@pytest.mark.parametrize("cache", ["a cache", "a fresh cache", "no cache"])
+def test_files_over_the_size_limit_are_never_read(tmp_path, monkeypatch, cache):
+    use_cache = cache != "no cache"
+    if cache == "a cache":  # the database exists (a fresh one is created by this listing)
+        made = Catalog().cache
+        assert made is not None and made.connection() is not None
+        made.save()
     big = tmp_path / "big.json"
     big.write_bytes(b'{"request": {}, "response": {}}' + b" " * 5000)
     opened, read = [], []
@@ -87,7 +92,7 @@ def test_files_over_the_size_limit_are_never_read(tmp_path, monkeypatch, use_cac
     [row] = Catalog(max_size=4096, use_cache=use_cache).scan([str(tmp_path)])
     assert row.status == "error" and row.error == "file is 4.9 KiB, over the 4 KiB limit"
     assert read == []
-    if use_cache:  # the stat taken for the cache key is enough: not even opened
+    if cache == "a cache":  # the stat taken for the cache key is enough: not even opened
         assert str(big) not in opened
     [row] = Catalog(max_size=1 << 20, use_cache=use_cache).scan([str(big)])
     assert "limit" not in (row.error or "")

@@ -381,7 +381,7 @@ def test_rows_read_out_of_order_are_not_all_held_while_the_oldest_task_runs(tree
         def result(self, timeout=None):
             if not self.done():
                 pool.first_waited_at = pool.tasks
-                self.set_result([parallel.summarize_one(path, explicit, 1 << 25) for path, explicit in task0])
+                self.set_result(parallel._summarize_task(task0, 1 << 25))
             return super().result(timeout)
 
     class OldestHeldUpPool(_DyingPool):
@@ -394,7 +394,7 @@ def test_rows_read_out_of_order_are_not_all_held_while_the_oldest_task_runs(tree
                 task0 = task
                 return HeldUp()
             future: Future = Future()
-            future.set_result([parallel.summarize_one(path, explicit, 1 << 25) for path, explicit in task])
+            future.set_result(parallel._summarize_task(task, 1 << 25))
             return future
 
     task0: list = []

@@ -47,6 +47,30 @@ def test_headless_commands_import_no_textual(corpus, cache_dir, args):
     assert textual == []
 
 
+def test_a_plain_json_listing_imports_only_what_it_uses(corpus, cache_dir):
+    """Start-up is a fifth of `list --json` on a few thousand files: without a filter it imports
+    neither the filters nor the view (the session's), nor the request hashing (a listing never
+    asks for a key status)."""
+    env = dict(os.environ, TUI_REPLAY_CACHE_DIR=str(cache_dir), PYTHONPATH=str(REPO))
+    command = [
+        sys.executable,
+        "-X",
+        "importtime",
+        "-m",
+        "tui_replay",
+        "list",
+        "--json",
+        str(corpus / SEED_TURN_2),
+    ]
+    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    modules = _imported_modules(proc.stderr)
+    assert {"tui_replay.catalog.catalog", "tui_replay.recording.summary"} <= modules  # the probe works
+    unused = {"tui_replay.catalog.session", "tui_replay.catalog.filters", "tui_replay.catalog.view"}
+    unused.add("tui_replay.recording.request_hash")
+    assert sorted(modules & unused) == []
+
+
 def _fingerprint(folder) -> dict[str, tuple]:
     return {
         str(path): (

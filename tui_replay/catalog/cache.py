@@ -39,7 +39,8 @@ time, and the rows the scan passed over are the files that are gone. After a com
 folder those are deleted, with every folder below it the scan did not enter any more.
 
 Writes go through one thread with its own connection, in transactions of at most COMMIT_FILES
-files or COMMIT_SECONDS (another process waits at most that long for the lock); the thread
+files or COMMIT_SECONDS (another process waits at most that long for the lock), each hand-over
+applied as it arrives (a listing's end leaves only the last one to write); the thread
 also does the indexing, which runs in SQLite's C code beside the summarizing. Writes are handed
 over SEND_BATCH at a time: one queue hand-over per file made the two threads trade the GIL on
 every file (a convoy that cost the summarizer a third of its speed).
@@ -323,22 +324,60 @@ class SummaryCache:
         self._visited: set[str] = set()
         self._writer: _Writer | None = None
         self._pending: list[tuple] = []  # writes not yet handed to the writer
+        self._fresh: bool | None = None  # see `fresh`; None: not looked at yet
+        # Held while the database is made, or the reading connection opened or closed: the app
+        # asks for it from its UI thread while the loading thread saves.
+        self._opening = threading.Lock()
 
     # -- opening ------------------------------------------------------------------------------
+
+    @property
+    def fresh(self) -> bool:
+        """There was no database when this run first looked (the first listing with this cache
+        folder), and this thread has not opened one: nothing can be found in it, so lookups ask
+        nothing until the next `save`, and the writer thread creates the database when the first
+        writes are handed to it, while the listing reads on. (Creating it costs tens of
+        milliseconds of fsync: a tenth of a cold listing of the real 3,162-file tree.)"""
+        if self._fresh is None:
+            self._fresh = (
+                self._conn is None
+                and self.usable
+                and not any(os.path.lexists(os.path.join(self.cache_folder, name)) for name in DB_FILES)
+            )  # (any file of it there, a link even: the connection says what it is)
+            if self._fresh:  # what the writer will create (the connection, if opened, tells)
+                self.has_texts = fts_available()
+        return self._fresh and self._conn is None
+
+    def _writable(self) -> bool:
+        """Writes can be sent: the database is open, or will be created for them (`fresh`)."""
+        return self.usable and (self._conn is not None or self.fresh or self.connection() is not None)
 
     def connection(self) -> sqlite3.Connection | None:
         """The reading connection, the database created or rebuilt as needed; None: no cache."""
         if self._conn is not None or not self.usable:
             return self._conn
-        try:
-            self._conn = self._open()
-            if self._conn is not None:
-                self.has_texts = _has_texts(self._conn)
-        except (sqlite3.Error, OSError):
-            self._conn = None
-        if self._conn is None:
-            self.usable = False
-        return self._conn
+        # Not while a writer thread makes a fresh database (`_make_database`): this one would find
+        # its folder untagged yet, or the database locked, and give up the cache.
+        with self._opening:
+            if self._conn is not None or not self.usable:
+                return self._conn
+            try:
+                self._conn = self._open()
+                if self._conn is not None:
+                    self.has_texts = _has_texts(self._conn)
+            except (sqlite3.Error, OSError):
+                self._conn = None
+            if self._conn is None:
+                self.usable = False
+            return self._conn
+
+    def _make_database(self) -> sqlite3.Connection:
+        """On the writer thread, for a fresh cache: its folder and database made, the writer's
+        connection to it; raises OSError or sqlite3.Error when they cannot be."""
+        with self._opening:
+            if not self._prepare_folder():
+                raise OSError("the cache folder cannot be made, or is not ours")
+            return _connect(self.path, create=True)
 
     def _open(self) -> sqlite3.Connection | None:
         if not self._prepare_folder():
@@ -402,6 +441,8 @@ class SummaryCache:
 
         `in_scan`: the file comes from a folder scan, in its order (the folder is streamed).
         """
+        if self._conn is None and self.fresh:
+            return None
         conn = self._conn or self.connection()
         if conn is None:
             return None
@@ -474,7 +515,7 @@ class SummaryCache:
     ) -> bool:
         """Store a file's rows (and what each says, for the index), written in the background.
         False when they cannot be stored (no cache, a name or text SQLite or JSON cannot hold)."""
-        if self.connection() is None:
+        if not self._writable():
             return False
         folder, name = os.path.split(abs_path)
         blob = encode_rows(rows)
@@ -578,13 +619,16 @@ class SummaryCache:
     def save(self, complete_folders: Iterable[str] = ()) -> int:
         """Finish the writes; after a complete scan of `complete_folders` (absolute), drop what
         they no longer hold. Returns how many files were written or dropped."""
-        if self._conn is None:
+        if self._pending and self._writer is None:
+            self._flush()  # (a fresh cache: its database is created now)
+        fresh, self._fresh = self._fresh, False  # from now on the database has what this run wrote
+        if self._conn is None and not (fresh and self.written):
             self._finish_writer()
             return self._after_damage()
         for folder in list(self._streams):
             self._close_stream(folder)
         complete = [folder.rstrip(os.sep) or os.sep for folder in complete_folders]
-        if complete and self.usable:
+        if complete and self.usable and not fresh:  # (a fresh database held nothing to drop)
             gone = [item for item in self._stale if _under_any(item[0], complete)]
             try:
                 gone_folders = self._folders_not_visited(complete)
@@ -626,7 +670,8 @@ class SummaryCache:
         if not self._pending:
             return
         if self._writer is None:
-            self._writer = _Writer(self.path)
+            # A fresh cache: the writer thread makes the database (its fsyncs) while this one reads on.
+            self._writer = _Writer(self.path, make=self._make_database if self._conn is None else None)
         self._writer.queue.put(self._pending)
         self._pending = []
 
@@ -640,10 +685,11 @@ class SummaryCache:
     def close(self) -> None:
         self._streams.clear()
         self._finish_writer()
-        if self._conn is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self._conn.close()
-            self._conn = None
+        with self._opening:  # (not while another thread opens it: SQLite would crash)
+            if self._conn is not None:
+                with contextlib.suppress(sqlite3.Error):
+                    self._conn.close()
+                self._conn = None
 
     # -- searching ----------------------------------------------------------------------------
 
@@ -906,8 +952,10 @@ class _Writer:
     `executemany` per run of puts or removals) in transactions of at most COMMIT_FILES items or
     COMMIT_SECONDS."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, make: Callable[[], sqlite3.Connection] | None = None) -> None:
         self.path = path
+        # Given: there is no database yet (`SummaryCache.fresh`); this makes it, and connects.
+        self.make = make
         # Bounded: a summarizer faster than the indexing waits instead of queueing texts in memory.
         self.queue: queue.Queue[list[tuple] | None] = queue.Queue(maxsize=WRITE_QUEUE)
         self.failed = False
@@ -922,7 +970,7 @@ class _Writer:
     def _run(self) -> None:
         conn = None
         try:
-            conn = _connect(self.path, create=False)
+            conn = self.make() if self.make is not None else _connect(self.path, create=False)
             # FTS5 merges its segments as it fills: with SQLite's default 2 MB page cache it reads
             # them back from the OS, 2-3 times the cost of the inserts.
             conn.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KB}")
@@ -930,7 +978,7 @@ class _Writer:
         except Exception:  # busy past busy_timeout, read-only, disk full: no cache writes this run
             self.failed = True
             # Take what the producer still sends so that its puts never block, up to its None;
-            # when _next_batch already took the None, nothing more comes: waiting would hang.
+            # when _loop already took the None, nothing more comes: waiting would hang.
             while not self._got_last and self.queue.get() is not None:
                 pass
         finally:
@@ -938,41 +986,42 @@ class _Writer:
                 with contextlib.suppress(sqlite3.Error):
                     conn.close()
 
-    def _next_batch(self) -> tuple[list[tuple], bool]:
-        """What arrives within COMMIT_SECONDS of the first writes (about COMMIT_FILES at most),
-        and whether the producer is done: few large transactions, not one per file."""
-        first = self.queue.get()
-        if first is None:
-            self._got_last = True
-            return [], True
-        batch = list(first)
-        deadline = time.monotonic() + COMMIT_SECONDS
-        while len(batch) < COMMIT_FILES:
-            left = deadline - time.monotonic()
-            try:
-                more = self.queue.get(timeout=left) if left > 0 else self.queue.get_nowait()
-            except queue.Empty:
-                break
-            if more is None:
-                self._got_last = True
-                return batch, True
-            batch.extend(more)
-        return batch, False
-
     def _loop(self, conn: sqlite3.Connection, has_texts: bool) -> None:
-        done = False
-        while not done:
-            batch, done = self._next_batch()
-            if not batch:
+        """Apply each hand-over as it arrives, committing within COMMIT_SECONDS of the first write
+        or after about COMMIT_FILES (few large transactions, not one per file); the inserts run
+        while the listing reads on, so little is left to write when it ends."""
+        while True:
+            first = self.queue.get()
+            if first is None:
+                self._got_last = True
                 break
             conn.execute("BEGIN IMMEDIATE")
             try:
-                _apply(conn, batch, has_texts)
+                _apply(conn, first, has_texts)
+                applied = len(first)
+                deadline = time.monotonic() + COMMIT_SECONDS
+                while applied < COMMIT_FILES:
+                    left = deadline - time.monotonic()
+                    try:
+                        more = self.queue.get(timeout=left) if left > 0 else self.queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is None:
+                        self._got_last = True
+                        break
+                    _apply(conn, more, has_texts)
+                    applied += len(more)
                 conn.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
                 raise
+            if self._got_last:
+                break
+            # Copied into the database now, beside the listing: the checkpoint of the last
+            # connection's close, when the listing has ended, has only the last commit left.
+            with contextlib.suppress(sqlite3.OperationalError):  # (another one checkpointing)
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         _trim(conn)
 
 

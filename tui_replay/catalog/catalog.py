@@ -28,6 +28,7 @@ from tui_replay.catalog.parallel import (
     start_forked_pool,
     start_pool,
     summarize_one,
+    task_rows,
 )
 from tui_replay.catalog.scan import Found, iter_found
 from tui_replay.recording.limits import DEFAULT_MAX_SIZE
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from tui_replay.catalog.filters import TextSearch
+    from tui_replay.catalog.parallel import TaskRows
     from tui_replay.catalog.textsearch import IndexState
 
 
@@ -79,8 +81,10 @@ class Catalog:
     def iter_summaries(self, roots: Iterable[str]) -> Iterator[Summary]:
         """One Summary per file found, in scan order; the cache is saved once all are yielded."""
         roots = list(roots)
-        # Without the cache nothing needs a file's stat before reading it (the reader fstat's).
-        for rows in self.iter_rows(iter_found(roots, with_stat=self.cache is not None)):
+        # Without the cache, or with one that holds nothing yet, nothing needs a file's stat before
+        # reading it (the reader fstat's: the rows carry the size and mtime of what was read).
+        with_stat = self.cache is not None and not self.cache.fresh
+        for rows in self.iter_rows(iter_found(roots, with_stat=with_stat)):
             if len(rows) == 1:  # (most files: no iterator made per file)
                 yield rows[0]
             else:
@@ -197,7 +201,8 @@ class Catalog:
             except OSError:
                 return rows
         abs_path = found.abs_path or os.path.abspath(found.path)
-        # (The rows carry the size and mtime the reader saw: without stat, those are stored.)
+        # (The rows carry the size and mtime the reader saw: without stat, those are stored. No
+        # rows: a YAML file that is not a cassette, stored by its stat.)
         size, mtime_ns = (rows[0].size, rows[0].mtime_ns) if rows else (st.st_size, st.st_mtime_ns)
         # (Not stored: a file that could not be read.)
         if mtime_ns and size <= self.max_size and cache.put_rows(abs_path, rows, size, mtime_ns, texts):
@@ -336,7 +341,7 @@ class _Pending:
     def __init__(self, found: Found, rows: list[Summary] | None) -> None:
         self.found = found
         self.rows = rows
-        self.future: Future[list[list[Summary]]] | None = None  # the worker task reading it
+        self.future: Future[TaskRows] | None = None  # the worker task reading it
         self.index = 0  # its place in the task
 
     @property
@@ -423,7 +428,7 @@ class _Pipeline:
             return item.rows
         assert item.future is not None
         try:
-            rows = item.future.result()[item.index]
+            rows = task_rows(item.future.result(), item.index)
         except Exception:  # a worker died or could not send its rows: read it here
             self._stop_pool()
             return self.catalog.read_rows(item.found)

@@ -16,11 +16,13 @@ itself: milliseconds instead of ~0.25 s, so they can take over after a few files
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import operator
 import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tui_replay.recording.model import RecordingError, Summary
 
@@ -69,9 +71,21 @@ def summarize_one(path: str, explicit: bool, max_size: int, texts: list[str] | N
     return [summary]
 
 
-def _summarize_task(task: Task, max_size: int) -> list[list[Summary]]:
+# A row crosses from a worker as the tuple of its field values: pickling a slotted dataclass
+# builds a dict of its slots and sets them back one by one (measured on the real tree: 33 ms for
+# the rows of 3,162 files, 14 ms as tuples).
+_row_values = operator.attrgetter(*(field.name for field in dataclasses.fields(Summary)))
+TaskRows = list[list[tuple[Any, ...]]]  # each file's rows, as _row_values tuples
+
+
+def _summarize_task(task: Task, max_size: int) -> TaskRows:
     """In a worker: the rows of each file of the task."""
-    return [summarize_one(path, explicit, max_size) for path, explicit in task]
+    return [[_row_values(row) for row in summarize_one(path, explicit, max_size)] for path, explicit in task]
+
+
+def task_rows(result: TaskRows, index: int) -> list[Summary]:
+    """The rows of the `index`th file of a task's result."""
+    return [Summary(*values) for values in result[index]]
 
 
 def index_one(
@@ -207,7 +221,8 @@ class SummaryPool:
             # its own threads: submit now, while this process still has no other thread.
             self._executor.submit(int)
 
-    def submit(self, task: Task) -> Future[list[list[Summary]]]:
+    def submit(self, task: Task) -> Future[TaskRows]:
+        """The rows of each (path, explicit) file, read by a worker (`task_rows` reads the result)."""
         return self._submit(_summarize_task, list(task))
 
     def submit_index(self, task: Sequence[tuple[str, bool, bool]]) -> Future[list]:

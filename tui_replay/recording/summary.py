@@ -31,7 +31,6 @@ from tui_replay.recording.load import (
     resume_gc,
 )
 from tui_replay.recording.model import LLAMA_STACK, VCR, Kind, Recording, RecordingError, Summary
-from tui_replay.recording.request_hash import classify_file
 from tui_replay.recording.shapes import (
     TYPED_SHAPES,
     embeddings,
@@ -501,6 +500,15 @@ def summary_key(summary: Summary, max_size: int = DEFAULT_MAX_SIZE) -> str | Non
     if key is not None:
         summary.key = key
     return key
+
+
+def classify_file(obj: dict[str, Any], path: str):  # -> request_hash.KeyStatus
+    """`request_hash.classify_file`, imported on first use: hashing is half the summarizer's
+    imports, and a listing never asks for a key (a cold `list` imports the summarizer before
+    it forks its workers)."""
+    from tui_replay.recording.request_hash import classify_file as classify
+
+    return classify(obj, path)
 
 
 def file_key_status(path: str, max_size: int = DEFAULT_MAX_SIZE) -> str | None:
