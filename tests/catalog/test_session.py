@@ -170,6 +170,25 @@ def test_a_text_filter_waits_for_every_row_then_for_the_index(tree, tmp_path):
     assert [row.path for row in uncached.iter_matching("text:experts")] == found
 
 
+def test_an_app_session_keeps_no_file_listing_from_the_index_pass(tree, tmp_path):
+    """The app asks the index for each filter: the pass's listing of every file (kept for a
+    headless `text_listing`) is let go, and a `text_listing` after it checks the files again."""
+    session = ListingSession([tree], cache_dir=str(tmp_path / "cache"), jobs=1)
+    session.load_all()
+    session.set_filter("text:experts")
+    assert session.prepare_index()
+    session.index_done()
+    state = session.catalog._index_state
+    assert state is not None and state.files == [] and state.listing_dropped
+    assert session.set_filter("text:experts").waits_for is None
+    found = [summary.path for summary in session.view.visible()]
+    assert found
+    listed = session.catalog.text_listing([tree], "text:experts")
+    assert listed is not None and session.catalog._index_state.files  # listed again
+    rows, _ = listed
+    assert [row.path for row in rows] == found
+
+
 def test_while_the_index_is_prepared_the_rows_found_so_far_are_shown(tree, tmp_path, monkeypatch):
     """The first `text:` filter reads every file for its text: after each file the rows found so
     far to say the filter's words can be shown, each a true match, growing to the whole answer;

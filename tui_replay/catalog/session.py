@@ -341,7 +341,9 @@ class ListingSession:
         files read so far that say the filter's `text:` words: `show_found_so_far`). True when
         the index holds every row."""
         found = self._found_so_far = FoundSoFar(text_terms(self.filter_text))
-        return self.catalog.prepare_index(self.roots, progress=progress, read=found.read)
+        complete = self.catalog.prepare_index(self.roots, progress=progress, read=found.read)
+        self.catalog.forget_index_listing()  # (filters ask the index: `view.text_search`)
+        return complete
 
     _found_so_far: FoundSoFar | None = None
 

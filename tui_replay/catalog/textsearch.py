@@ -202,6 +202,7 @@ class IndexState:
     # Needles asked while the snapshot was checked (`update_index(needle=...)`): what the
     # index answered, valid since nothing changed.
     searched: dict[str, set[tuple[str, int]]] = dataclasses.field(default_factory=dict)
+    listing_dropped: bool = False  # `files` was let go (`Catalog.forget_index_listing`)
 
     def listed(self, wanted: set[str]) -> list[tuple[str, str, int, int]]:
         """(display path, absolute path, size, mtime_ns) of the files among `wanted` (absolute
