@@ -6,6 +6,7 @@ that wants one of the fixtures here imports it by name.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -82,3 +83,15 @@ def serve_or_fail(server: LiveServer, what: str) -> Iterator[LiveServer]:
         yield server
     finally:
         server.stop()
+
+
+def rewrite_model(path: str, old_model: str) -> None:
+    """Rewrite a recording in place with another model name ("edited-model"), with a later
+    mtime: a cached row of it is stale."""
+    with open(path, encoding="utf-8") as file:
+        text = file.read()
+    assert old_model in text
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(text.replace(old_model, "edited-model"))
+    later = os.stat(path).st_mtime_ns + 5_000_000_000
+    os.utime(path, ns=(later, later))

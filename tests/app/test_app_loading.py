@@ -4,8 +4,9 @@ check pass when watching was turned off while loading)."""
 
 from __future__ import annotations
 
-import os
 import threading
+
+from support import rewrite_model
 
 from tui_replay.app.screens.browse import BrowseScreen
 from tui_replay.catalog.catalog import Catalog
@@ -14,22 +15,11 @@ from tui_replay.catalog.session import ListingSession
 from .helpers import make_app, wait_for, wait_loaded
 
 
-def _rewrite_model(path: str, old_model: str) -> None:
-    """A recording rewritten in place with another model name, with a later mtime."""
-    with open(path, encoding="utf-8") as file:
-        text = file.read()
-    assert old_model in text
-    with open(path, "w", encoding="utf-8") as file:
-        file.write(text.replace(old_model, "edited-model"))
-    later = os.stat(path).st_mtime_ns + 5_000_000_000
-    os.utime(path, ns=(later, later))
-
-
 def _cache_then_change(root: str) -> str:
     """Fill the cache, then change one recording behind its back; returns its path."""
     rows = Catalog().scan([root])
     changed = next(row for row in rows if row.status == "ok" and row.model and row.interaction is None)
-    _rewrite_model(changed.path, changed.model)
+    rewrite_model(changed.path, changed.model)
     return changed.path
 
 
@@ -96,8 +86,8 @@ async def test_a_watcher_that_fails_at_once_still_leaves_the_rows_checked(corpus
         )
 
 
-async def test_without_a_watcher_one_check_pass_corrects_the_rows(corpus_subset, monkeypatch):
-    path = _cache_then_change("recordings")
+def _worker_descriptions(monkeypatch) -> list[str]:
+    """The description of each worker the browse screen starts from now on."""
     descriptions: list[str] = []
     run_worker = BrowseScreen.run_worker
 
@@ -106,6 +96,12 @@ async def test_without_a_watcher_one_check_pass_corrects_the_rows(corpus_subset,
         return run_worker(self, *args, **kwargs)
 
     monkeypatch.setattr(BrowseScreen, "run_worker", recording_run_worker)
+    return descriptions
+
+
+async def test_without_a_watcher_one_check_pass_corrects_the_rows(corpus_subset, monkeypatch):
+    path = _cache_then_change("recordings")
+    descriptions = _worker_descriptions(monkeypatch)
     app = make_app(watch=False)
     async with app.run_test(size=(160, 30)) as pilot:
         await wait_loaded(pilot)
@@ -123,14 +119,7 @@ async def test_without_a_watcher_one_check_pass_corrects_the_rows(corpus_subset,
 
 
 async def test_the_key_status_worker_is_described_in_a_few_words(corpus_subset, monkeypatch):
-    descriptions: list[str] = []
-    run_worker = BrowseScreen.run_worker
-
-    def recording_run_worker(self, *args, **kwargs):
-        descriptions.append(kwargs.get("description", ""))
-        return run_worker(self, *args, **kwargs)
-
-    monkeypatch.setattr(BrowseScreen, "run_worker", recording_run_worker)
+    descriptions = _worker_descriptions(monkeypatch)
     app = make_app()
     async with app.run_test(size=(160, 30)) as pilot:
         await wait_loaded(pilot)

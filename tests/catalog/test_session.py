@@ -9,7 +9,7 @@ import os
 import shutil
 
 import pytest
-from support import CORPUS, require_corpus
+from support import CORPUS, require_corpus, rewrite_model
 
 from tui_replay.catalog import session as session_module
 from tui_replay.catalog.catalog import Catalog
@@ -341,17 +341,6 @@ async def test_an_app_session_freezes_again_once_the_watcher_has_settled(tree, t
         gc.unfreeze()  # (the test process goes on collecting normally)
 
 
-def _rewrite_model(path: str, old_model: str) -> None:
-    """Rewrite a recording in place with another model name (and a later mtime)."""
-    with open(path, encoding="utf-8") as file:
-        text = file.read()
-    assert old_model in text
-    with open(path, "w", encoding="utf-8") as file:
-        file.write(text.replace(old_model, "edited-model"))
-    later = os.stat(path).st_mtime_ns + 5_000_000_000
-    os.utime(path, ns=(later, later))
-
-
 def _a_plain_recording(session: ListingSession) -> tuple[str, str]:
     return next(
         (path, summary.model)
@@ -381,7 +370,7 @@ def test_a_trusted_load_reads_what_the_cache_lacks_and_stores_it(tree, tmp_path,
 
 def test_recheck_finds_what_changed_since_a_trusted_load(tree, tmp_path):
     path, model = _a_plain_recording(_loaded(tree, tmp_path))
-    _rewrite_model(path, model)  # after the cache was filled: its row there is stale
+    rewrite_model(path, model)  # after the cache was filled: its row there is stale
     session = _loaded(tree, tmp_path, trust_cache=True)
     assert session.summaries[path].model == model  # taken on trust, unchecked so far
     gone = next(other for other in session.summaries if other != path and "#" not in other)
@@ -404,7 +393,7 @@ def test_recheck_finds_what_changed_since_a_trusted_load(tree, tmp_path):
 
 async def test_the_watcher_corrects_a_row_a_trusted_load_took_from_the_cache(tree, tmp_path):
     path, model = _a_plain_recording(_loaded(tree, tmp_path))
-    _rewrite_model(path, model)
+    rewrite_model(path, model)
     session = _loaded(tree, tmp_path, trust_cache=True)
     assert session.summaries[path].model == model
     stop = asyncio.Event()
