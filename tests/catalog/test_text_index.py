@@ -280,3 +280,47 @@ def test_a_recording_nested_past_the_limit_is_an_error_row_that_no_text_search_f
     assert [row.status for row in rows] == ["error"]
     assert str(deep) not in _indexed(tree, NEEDLE)
     assert _indexed(tree, NEEDLE) == _scanned(tree, NEEDLE)
+
+
+def test_a_listing_narrowed_by_file_names_keeps_the_rows_the_index_found(corpus, tmp_path):
+    """The app's listing narrows a `text:` answer to the file names it allows (the last line of
+    each row's search text) before testing each row: the same rows as the test on every row, for
+    cassette interactions, names that differ only in case and a name holding a line break."""
+    from tui_replay.catalog.predicate import name_hints
+    from tui_replay.catalog.view import ListingView
+
+    root = tmp_path / "recordings"
+    shutil.copytree(corpus / "cassettes", root / "cassettes")
+    for source in sorted(corpus.rglob("*.json"))[:20]:
+        shutil.copyfile(source, root / source.name)
+    saying = next(path for path in sorted(corpus.rglob("*.json")) if NEEDLE in path.read_bytes())
+    shutil.copyfile(saying, root / "Said.json")
+    shutil.copyfile(saying, root / "said.JSON.json")
+    shutil.copyfile(saying, root / "SAID.json")
+    catalog = Catalog(jobs=1)
+    rows = catalog.scan([str(root)])
+    search = catalog.text_search([str(root)])
+    view = ListingView()
+    view.text_search = search
+    view.add(rows)
+    narrowed = 0
+    for needle in (NEEDLE.decode(), "the", "weather", "role", "nowhere-at-all"):
+        predicate = search(needle)
+        narrowed += name_hints(predicate) is not None
+        view.set_query(f"text:{needle}")
+        assert [row.path for row in view.visible()] == [row.path for row in rows if predicate(row)], needle
+        if needle == "the":
+            assert any("#" in row.path for row in view.visible())  # cassette interactions among them
+    assert narrowed == 5
+
+    (root / "line\nbreak.json").write_bytes(saying.read_bytes())  # not a search text's last line
+    rows = catalog.scan([str(root)])
+    search = catalog.text_search([str(root)], assume_fresh=False)
+    view = ListingView()
+    view.text_search = search
+    view.add(rows)
+    predicate = search(NEEDLE.decode())
+    assert name_hints(predicate) is None
+    view.set_query(f"text:{NEEDLE.decode()}")
+    shown = [row.path for row in view.visible()]
+    assert shown == [row.path for row in rows if predicate(row)] and str(root / "line\nbreak.json") in shown
