@@ -725,10 +725,15 @@ class SummaryCache:
         try:
             cursor = conn.execute(query, values)
             roots = [root.rstrip(os.sep) or os.sep for root in roots]
+            file_roots = set(roots)  # (a root may be a file)
+            inside: dict[str, bool] = {}  # folder -> at or under a root (asked once per folder)
             found = set()
             for folder, name, rowid in cursor:
+                in_roots = inside.get(folder)
+                if in_roots is None:
+                    in_roots = inside[folder] = not roots or _under_any(folder, roots)
                 path = os.path.join(folder, name)
-                if not roots or any(path == root or _under(path, root) for root in roots):
+                if in_roots or path in file_roots:
                     found.add((path, rowid & (MAX_ROWS_INDEXED - 1)))
         except sqlite3.Error as exc:
             self._failed(exc)

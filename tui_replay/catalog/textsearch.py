@@ -99,12 +99,14 @@ class _FoundRows:
 
     def __init__(self, found: set[tuple[str, int]]) -> None:
         tails = set()
+        parts = set()  # (absolute folder, name, row): no path joined per row tested
         for path, row in found:
-            name = path.rpartition(os.sep)[2]
+            folder, _, name = path.rpartition(os.sep)
+            parts.add((folder or os.sep, name, row))
             tails.add(f"{name}#{row}")
             if row == 0:
                 tails.add(name)
-        self._found = found
+        self._found = parts
         self._tails = tails
         self._absolute_folders: dict[str, str] = {}
         # (A name holding a line break would not be the search text's last line: no narrowing.)
@@ -118,7 +120,7 @@ class _FoundRows:
         absolute_folder = self._absolute_folders.get(folder)
         if absolute_folder is None:
             absolute_folder = self._absolute_folders[folder] = os.path.abspath(folder or os.curdir)
-        return (os.path.join(absolute_folder, name), summary.interaction or 0) in self._found
+        return (absolute_folder, name, summary.interaction or 0) in self._found
 
 
 def indexed_rows(
