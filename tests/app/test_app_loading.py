@@ -15,6 +15,11 @@ from tui_replay.catalog.session import ListingSession
 from .helpers import make_app, wait_for, wait_loaded
 
 
+async def _until_corrected(pilot, browse, path: str, what: str) -> None:
+    """Until the row of `path` shows the file as rewritten (`rewrite_model`)."""
+    await wait_for(pilot, lambda: browse.summaries[path].model == "edited-model", timeout=30, what=what)
+
+
 def _cache_then_change(root: str) -> str:
     """Fill the cache, then change one recording behind its back; returns its path."""
     rows = Catalog().scan([root])
@@ -30,12 +35,7 @@ async def test_a_file_changed_since_it_was_cached_shows_as_it_is_now(corpus_subs
         await wait_loaded(pilot)
         browse = app.browse
         assert browse.session.trust_cache  # loaded without a stat of each file
-        await wait_for(
-            pilot,
-            lambda: browse.summaries[path].model == "edited-model",
-            timeout=30,
-            what="the watcher's start-up walk to correct the row",
-        )
+        await _until_corrected(pilot, browse, path, "the watcher's start-up walk to correct the row")
         assert browse.table.rows[browse.table.index_of(path)].summary.model == "edited-model"
 
 
@@ -56,12 +56,7 @@ async def test_watching_turned_off_while_loading_still_checks_the_rows_once(corp
         go_on.set()
         await wait_loaded(pilot)
         browse = app.browse
-        await wait_for(
-            pilot,
-            lambda: browse.summaries[path].model == "edited-model",
-            timeout=30,
-            what="the check pass to correct the row",
-        )
+        await _until_corrected(pilot, browse, path, "the check pass to correct the row")
         assert browse.watch_state == "off"
 
 
@@ -78,12 +73,7 @@ async def test_a_watcher_that_fails_at_once_still_leaves_the_rows_checked(corpus
         await wait_loaded(pilot)
         browse = app.browse
         await wait_for(pilot, lambda: browse.watch_state == "failed", what="the watcher's failure")
-        await wait_for(
-            pilot,
-            lambda: browse.summaries[path].model == "edited-model",
-            timeout=30,
-            what="the check pass to correct the row",
-        )
+        await _until_corrected(pilot, browse, path, "the check pass to correct the row")
 
 
 def _worker_descriptions(monkeypatch) -> list[str]:
@@ -107,12 +97,7 @@ async def test_without_a_watcher_one_check_pass_corrects_the_rows(corpus_subset,
         await wait_loaded(pilot)
         browse = app.browse
         assert browse.session.trust_cache
-        await wait_for(
-            pilot,
-            lambda: browse.summaries[path].model == "edited-model",
-            timeout=30,
-            what="the check pass to correct the row",
-        )
+        await _until_corrected(pilot, browse, path, "the check pass to correct the row")
         assert browse.watch_state == "off"
     # Not Textual's description, the repr of every row (at 100,000 rows: 900 MB and a 1 s stall).
     assert "recheck_rows" in descriptions and max(map(len, descriptions)) < 200
