@@ -20,7 +20,7 @@ import gc
 import operator
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from time import monotonic, perf_counter, sleep
+from time import monotonic
 from typing import TYPE_CHECKING
 
 from tui_replay.catalog.catalog import Catalog, compute_keys, with_key_status
@@ -225,28 +225,15 @@ class ListingSession:
         (`trust_cache`) and no watcher checks them; apply the answer with `apply_changes`.
         `yield_to_caller`: rest now and then, as the watcher's walk does for a UI (the user may
         type meanwhile: a walk of 100,000 files takes about a second of the GIL)."""
-        from tui_replay.catalog.watch import (
-            ADDED,
-            CHANGED,
-            REMOVED,
-            WALK_CHECK_EVERY,
-            WALK_REST_SECONDS,
-            WALK_SLICE_SECONDS,
-            Change,
-        )
+        from tui_replay.catalog.watch import ADDED, CHANGED, REMOVED, Change, walk_resting
 
         by_file: dict[str, list[Summary]] = {}
         for summary in listed.values():
             by_file.setdefault(summary.file, []).append(summary)
         changes: list[Change] = []
         catalog = self.catalog
-        slice_start = perf_counter()
         with catalog.lock:
-            for count, found in enumerate(iter_found(self.roots), 1):
-                look = yield_to_caller and count % WALK_CHECK_EVERY == 0
-                if look and perf_counter() - slice_start >= WALK_SLICE_SECONDS:
-                    sleep(WALK_REST_SECONDS)  # (the GIL released: the caller's turn)
-                    slice_start = perf_counter()
+            for found in walk_resting(self.roots, yield_to_caller):
                 st = found.stat
                 old = by_file.pop(found.path, None)
                 if st is None or (old and (old[0].size, old[0].mtime_ns) == (st.st_size, st.st_mtime_ns)):

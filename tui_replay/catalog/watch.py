@@ -502,6 +502,18 @@ def _identity(path: str) -> tuple[int, int, bool] | None:
     return (st.st_dev, st.st_ino, stat.S_ISDIR(st.st_mode))
 
 
+def walk_resting(roots: list[str], rests: bool) -> Iterator[Found]:
+    """`iter_found(roots)`; with `rests`, the walk rests WALK_REST_SECONDS (the GIL released)
+    after each WALK_SLICE_SECONDS of work: the caller's event loop gets its turn (see there)."""
+    slice_start = time.perf_counter()
+    for count, found in enumerate(iter_found(roots), 1):
+        look = rests and count % WALK_CHECK_EVERY == 0
+        if look and time.perf_counter() - slice_start >= WALK_SLICE_SECONDS:
+            time.sleep(WALK_REST_SECONDS)
+            slice_start = time.perf_counter()
+        yield found
+
+
 def _walk_folder(
     folder: str, watcher: CatalogWatcher, pending: dict[str, float]
 ) -> tuple[list[tuple[str, float]], list[Found], list[str]]:
@@ -515,13 +527,7 @@ def _walk_folder(
     met = 0
     pending_seen: set[str] = set()
     listed_stat = watcher.listed_stat
-    rests = watcher.yields_to_caller
-    slice_start = time.perf_counter()
-    for count, found in enumerate(iter_found([folder]), 1):
-        worked = time.perf_counter() - slice_start if rests and count % WALK_CHECK_EVERY == 0 else 0.0
-        if worked >= WALK_SLICE_SECONDS:
-            time.sleep(WALK_REST_SECONDS)  # the event loop's turn (see WALK_SLICE_SECONDS)
-            slice_start = time.perf_counter()
+    for found in walk_resting([folder], watcher.yields_to_caller):
         if found.stat is None:
             if found.problem is not None and found.path != folder:
                 problems.append(found)
