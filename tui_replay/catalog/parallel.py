@@ -49,6 +49,11 @@ Task = Sequence[tuple[str, bool]]  # (path, named on the command line) of each f
 CASSETTE_SUFFIXES = (".yaml", ".yml")
 
 
+def _is_cassette(path: str) -> bool:
+    """`recording.cassette.is_cassette_name`, without importing it."""
+    return path.lower().endswith(CASSETTE_SUFFIXES)
+
+
 def default_jobs() -> int:
     """The cores this process may run on."""
     try:
@@ -60,7 +65,7 @@ def default_jobs() -> int:
 def summarize_one(path: str, explicit: bool, max_size: int, texts: list[str] | None = None) -> list[Summary]:
     """The rows of one file: one for a recording, one per interaction of a cassette (none for a
     YAML file met in a folder that is not a cassette: it may be any config file)."""
-    if path.lower().endswith(CASSETTE_SUFFIXES):
+    if _is_cassette(path):
         from tui_replay.recording.summary import summarize_cassette_file
 
         return summarize_cassette_file(path, max_size, skip_other_yaml=not explicit, texts=texts)
@@ -124,12 +129,12 @@ def file_texts(file: str, max_size: int) -> tuple[list[str], int, int]:
 
     A JSON recording is read and parsed, never summarized: the text of a row that is not an
     ok recording is never asked for (the searches check the status)."""
-    from tui_replay.recording.cassette import is_cassette_name
     from tui_replay.recording.load import pause_gc, read_bytes_stat, resume_gc
-    from tui_replay.recording.summary import summarize_cassette_file
 
     texts: list[str] = []
-    if is_cassette_name(file):
+    if _is_cassette(file):
+        from tui_replay.recording.summary import summarize_cassette_file
+
         rows = summarize_cassette_file(file, max_size, texts=texts)
         return texts, rows[0].size if rows else 0, rows[0].mtime_ns if rows else 0
     try:
