@@ -163,41 +163,34 @@ class Catalog:
         if found.problem is not None:
             return [error_summary(found.path, found.problem)]
         if st is None:  # scanned without stat: the reader refuses what is too big before reading
-            return self._trusted_rows(found) if self.trust_cache else None
+            return self._cached_rows(found, None) if self.trust_cache else None
         if st.st_size > self.max_size:
             from tui_replay.recording.load import format_size
 
             # Refused from the stat alone: the file is never opened. (Same words as the reader's.)
             size, limit = format_size(st.st_size), format_size(self.max_size)
             return [error_summary(found.path, f"file is {size}, over the {limit} limit", st)]
-        cache = self.cache
-        if cache is None or not cache.usable:
-            return None
-        abs_path = found.abs_path or os.path.abspath(found.path)
-        in_scan = bool(found.root) and not found.explicit
-        cached = cache.lookup(abs_path, st.st_size, st.st_mtime_ns, found.path, in_scan=in_scan)
-        if cached is None:
-            return None
-        rows, indexed = cached
-        if self.index_texts and not indexed:
-            self._index_file(found.path, abs_path, (st.st_size, st.st_mtime_ns), len(rows))
-        return rows
+        return self._cached_rows(found, (st.st_size, st.st_mtime_ns))
 
-    def _trusted_rows(self, found: Found) -> list[Summary] | None:
-        """A file's stored rows, unchecked against the file (`trust_cache`); None: read it."""
+    def _cached_rows(self, found: Found, stat: tuple[int, int] | None) -> list[Summary] | None:
+        """A file's stored rows for `stat` (its size and mtime_ns), or, with None, as stored,
+        unchecked against the file (`trust_cache`); None: read it."""
         cache = self.cache
         if cache is None or not cache.usable:
             return None
         abs_path = found.abs_path or os.path.abspath(found.path)
         in_scan = bool(found.root) and not found.explicit
-        cached = cache.lookup(abs_path, None, None, found.path, in_scan=in_scan)
+        size, mtime_ns = stat or (None, None)
+        cached = cache.lookup(abs_path, size, mtime_ns, found.path, in_scan=in_scan)
         if cached is None:
             return None
         rows, indexed = cached
-        if not rows or rows[0].size > self.max_size:  # (the limit may be lower than when stored)
-            return None
+        if stat is None:
+            if not rows or rows[0].size > self.max_size:  # (the limit may be lower than when stored)
+                return None
+            stat = (rows[0].size, rows[0].mtime_ns)
         if self.index_texts and not indexed:
-            self._index_file(found.path, abs_path, (rows[0].size, rows[0].mtime_ns), len(rows))
+            self._index_file(found.path, abs_path, stat, len(rows))
         return rows
 
     def read_rows(self, found: Found) -> list[Summary]:
